@@ -1,0 +1,89 @@
+/**
+ * What a capture reader hands out for each packet. Readers reuse ONE record
+ * object and point it into their own read buffer: the record and its bytes are
+ * valid only until the reader's next `next()` call (gopacket's ZeroCopyReadPacketData
+ * contract). Copy `data.subarray(offset, offset + caplen)` if you need to keep it.
+ */
+export interface PacketRecord {
+  /** Buffer holding the packet bytes (owned by the reader). */
+  data: Buffer;
+  /** Start of the packet's captured bytes within `data`. */
+  offset: number;
+  /** Number of captured bytes. */
+  caplen: number;
+  /** Length of the packet on the wire (>= caplen when snapped). */
+  origLen: number;
+  /** Capture time: whole seconds since the Unix epoch. */
+  tsSec: number;
+  /** Capture time: nanoseconds within the second (0..999,999,999). */
+  tsNsec: number;
+  /** LINKTYPE_* of the interface the packet was captured on. */
+  linkType: number;
+  /** Index into the reader's `interfaces` list. */
+  interfaceIndex: number;
+  /** Byte offset of the record (pcap record header / pcapng block) in the file. */
+  fileOffset: number;
+}
+
+export function newPacketRecord(): PacketRecord {
+  return {
+    data: Buffer.alloc(0),
+    offset: 0,
+    caplen: 0,
+    origLen: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    linkType: 0,
+    interfaceIndex: 0,
+    fileOffset: 0,
+  };
+}
+
+/** One capture interface: a pcapng IDB, or the single implicit interface of a pcap file. */
+export interface CaptureInterface {
+  /** if_name, or null when the file does not say (classic pcap, IDB without if_name). */
+  name: string | null;
+  linkType: number;
+  snaplen: number;
+  /** pcapng section number (0-based) the IDB belongs to; 0 for pcap. */
+  section: number;
+  /** if_drop / isb_ifdrop as last reported for this interface, or null if never reported. */
+  dropped: number | null;
+}
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+/** What a reader learned by the end of the file. */
+export interface ReaderStats {
+  /** Packet records handed out. */
+  packets: number;
+  /** Bytes consumed from the source. */
+  bytesRead: number;
+  /**
+   * Set when the file ends in the middle of a record (a capture killed mid-write):
+   * the byte offset where the incomplete record starts. Everything before it was read.
+   */
+  truncatedAt: number | null;
+  /** Records whose caplen < origLen (snapped by the capture's snaplen). */
+  snapped: number;
+}
+
+/**
+ * A streaming capture reader: `for (const rec of reader)` or `reader.next()` until null.
+ * Throws SynscopeError on a malformed file; an incomplete last record ends the
+ * iteration and sets `stats.truncatedAt`.
+ */
+export interface CaptureReader extends Iterable<PacketRecord> {
+  readonly format: CaptureFormat;
+  /** Path or label of the input, used in errors. */
+  readonly source: string;
+  /** Interfaces seen so far (pcapng IDBs accumulate across sections). */
+  readonly interfaces: readonly CaptureInterface[];
+  readonly stats: ReaderStats;
+  /** Next packet record, or null at the end. The record object is reused. */
+  next(): PacketRecord | null;
+  /** Total drops reported by ISBs/if_drop across interfaces, or null when the file reports none. */
+  droppedByCapture(): number | null;
+  /** Release the underlying file. Safe to call twice. */
+  close(): void;
+}
