@@ -1,0 +1,354 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openCaptureFile } from './capture/open';
+import type { CaptureReader, PacketRecord } from './capture/record';
+import type { BridgeSubnet } from './context/bridge';
+import { formatEndpoint, ipv4ToString } from './decode/address';
+import { decodeFrame } from './decode/dispatch';
+import { isSupportedLinkType, linkTypeName } from './decode/link-types';
+import { DecodedPacket, Transport } from './decode/packet';
+import { problemCategory, problemName } from './decode/problems';
+import { diagnose } from './diagnose/diagnose';
+import type { Finding } from './diagnose/finding';
+import type { ArpSighting, CaptureHealth } from './diagnose/input';
+import type { Flow } from './flow/flow';
+import { FlowTracker } from './flow/tracker';
+
+export interface AnalyzeOptions {
+  /** Local bridge subnets (from --bridge or a host context). */
+  bridges?: readonly BridgeSubnet[];
+  /** Keep every flow in `flows`, not only the attempts that failed. */
+  allFlows?: boolean;
+  /** Emulate Zeek's timers that split flows (for comparison with conn.log). */
+  zeekTimers?: boolean;
+  /** Called every few hundred thousand packets while reading. */
+  onProgress?: (progress: AnalyzeProgress) => void;
+}
+
+export interface AnalyzeProgress {
+  packets: number;
+  bytesRead: number;
+  /** Sum of the input files' sizes, when known. */
+  totalBytes: number | null;
+}
+
+export interface InputSummary {
+  source: string;
+  format: 'pcap' | 'pcapng';
+  linkTypes: string[];
+  interfaces: string[];
+  packets: number;
+  droppedByCapture: number | null;
+  /** Byte offset of an incomplete last record, or null when the file ended cleanly. */
+  truncatedAt: number | null;
+  /** Records whose caplen < wire length. */
+  snapped: number;
+}
+
+export interface HandshakeSummary {
+  attempted: number;
+  completed: number;
+  unanswered: number;
+  rejected: number;
+  synAckLost: number;
+}
+
+export interface AnalysisSummary {
+  packets: number;
+  tcpPackets: number;
+  flows: number;
+  handshakes: HandshakeSummary;
+  /** Packets that could not be decoded fully, by reason (truncated-tcp, ipv4-fragment, ...). */
+  decodeProblems: Record<string, number>;
+}
+
+export interface Analysis {
+  inputs: InputSummary[];
+  summary: AnalysisSummary;
+  /** Reported flows: the failed attempts, or every flow with allFlows. Ordered by first packet. */
+  flows: Flow[];
+  /** Interface id → name, for Flow.interfaces. */
+  interfaceNames: string[];
+  findings: Finding[];
+  /** One-line notes for the operator (cut-off files, unsupported link types). */
+  warnings: string[];
+}
+
+const PROGRESS_MASK = 0x3ffff;
+const MAX_REMEMBERED_ADDRESSES = 65536;
+const MAX_ARP_TARGETS = 65536;
+
+/** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
+export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions = {}): Analysis {
+  const readers: CaptureReader[] = [];
+  try {
+    let totalBytes: number | null = 0;
+    for (const p of paths) {
+      readers.push(openCaptureFile(p));
+      try {
+        if (totalBytes !== null) totalBytes += fs.statSync(p).size;
+      } catch {
+        totalBytes = null;
+      }
+    }
+    return analyzeReaders(readers, options, totalBytes);
+  } finally {
+    for (const r of readers) r.close();
+  }
+}
+
+/** Analyze already-open readers; packets of several readers are merged in time order. */
+export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
+  const run = new AnalysisRun(readers, options, totalBytes);
+  run.readAll();
+  return run.result();
+}
+
+class AnalysisRun {
+  private readonly pkt = new DecodedPacket();
+  private readonly tracker: FlowTracker;
+  private readonly problems = new Float64Array(256);
+  private packets = 0;
+  private tcpPackets = 0;
+  private flowCount = 0;
+  private readonly handshakes: HandshakeSummary = { attempted: 0, completed: 0, unanswered: 0, rejected: 0, synAckLost: 0 };
+  private readonly kept: Flow[] = [];
+  private readonly failed: Flow[] = [];
+  private readonly completedByService = new Map<string, number>();
+  private readonly seenAddresses = new Set<string>();
+  private readonly arp = new Map<number, { requests: number; interfaces: Set<number> }>();
+  private readonly interfaceNames: string[] = [];
+  private readonly interfaceIds = new Map<string, number>();
+  /** Per reader: local interface index → global interface id. */
+  private readonly localToGlobal: number[][];
+  private readonly linkTypesSeen: Set<number>[];
+  private readonly packetsPerReader: number[];
+  private synAckWithoutSyn = 0;
+  private readonly synAckWithoutSynExamples: string[] = [];
+  private oneSidedFlows = 0;
+
+  constructor(
+    private readonly readers: readonly CaptureReader[],
+    private readonly options: AnalyzeOptions,
+    private readonly totalBytes: number | null,
+  ) {
+    this.tracker = new FlowTracker({ onFlow: (f) => this.onFlow(f), zeekTimers: options.zeekTimers ?? false });
+    this.localToGlobal = readers.map(() => []);
+    this.linkTypesSeen = readers.map(() => new Set<number>());
+    this.packetsPerReader = readers.map(() => 0);
+  }
+
+  readAll(): void {
+    if (this.readers.length === 1) {
+      const reader = this.readers[0]!;
+      for (let rec = reader.next(); rec !== null; rec = reader.next()) this.packet(rec, 0);
+    } else {
+      this.readMerged();
+    }
+    this.tracker.finish();
+  }
+
+  /** Several inputs of one incident: hand packets to the tracker in capture-time order. */
+  private readMerged(): void {
+    const heads = this.readers.map((r) => r.next());
+    for (;;) {
+      let best = -1;
+      let bestTime = Infinity;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h === null || h === undefined) continue;
+        const t = h.tsSec + h.tsNsec * 1e-9;
+        if (t < bestTime) {
+          bestTime = t;
+          best = i;
+        }
+      }
+      if (best < 0) return;
+      this.packet(heads[best]!, best);
+      heads[best] = this.readers[best]!.next();
+    }
+  }
+
+  private packet(rec: PacketRecord, readerIndex: number): void {
+    const pkt = this.pkt;
+    this.packets++;
+    this.packetsPerReader[readerIndex]!++;
+    decodeFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, pkt);
+    const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType);
+    if (pkt.problem !== 0) this.problems[pkt.problem]!++;
+    const transport = pkt.transport;
+    if (transport === Transport.TCP) {
+      this.tcpPackets++;
+      this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
+    } else if (transport === Transport.ICMP) {
+      if (pkt.icmpQuotesTcp) this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
+    } else if (transport === Transport.ARP && pkt.arpOp === 1) {
+      this.arpRequest(pkt.arpTargetIp, iface);
+    }
+    if ((this.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
+  }
+
+  private interfaceId(readerIndex: number, local: number, linkType: number): number {
+    const map = this.localToGlobal[readerIndex]!;
+    const known = map[local];
+    if (known !== undefined) return known;
+    this.linkTypesSeen[readerIndex]!.add(linkType);
+    const reader = this.readers[readerIndex]!;
+    const name = reader.interfaces[local]?.name ?? defaultInterfaceName(reader, local);
+    let id = this.interfaceIds.get(name);
+    if (id === undefined) {
+      id = this.interfaceNames.length;
+      this.interfaceNames.push(name);
+      this.interfaceIds.set(name, id);
+    }
+    map[local] = id;
+    return id;
+  }
+
+  private arpRequest(target: number, iface: number): void {
+    let s = this.arp.get(target);
+    if (s === undefined) {
+      if (this.arp.size >= MAX_ARP_TARGETS) return;
+      s = { requests: 0, interfaces: new Set() };
+      this.arp.set(target, s);
+    }
+    s.requests++;
+    s.interfaces.add(iface);
+  }
+
+  private onFlow(flow: Flow): void {
+    this.flowCount++;
+    if (this.seenAddresses.size < MAX_REMEMBERED_ADDRESSES) {
+      this.seenAddresses.add(flow.clientIp);
+      this.seenAddresses.add(flow.serverIp);
+    }
+    const outcome = flow.outcome;
+    if (outcome !== null) {
+      this.handshakes.attempted++;
+      this.handshakes[outcome]++;
+      if (outcome === 'completed') {
+        const service = formatEndpoint(flow.serverIp, flow.serverPort, flow.ipVersion);
+        this.completedByService.set(service, (this.completedByService.get(service) ?? 0) + 1);
+      } else {
+        this.failed.push(flow);
+      }
+    } else {
+      if (flow.syns === 0 && flow.synAcks > 0) {
+        this.synAckWithoutSyn++;
+        if (this.synAckWithoutSynExamples.length < 10) this.synAckWithoutSynExamples.push(flow.id);
+      } else if (flow.origPackets === 0 || flow.respPackets === 0) {
+        this.oneSidedFlows++;
+      }
+    }
+    if (this.options.allFlows === true || (outcome !== null && outcome !== 'completed')) this.kept.push(flow);
+  }
+
+  private progress(): void {
+    let bytesRead = 0;
+    for (const r of this.readers) bytesRead += r.stats.bytesRead;
+    this.options.onProgress!({ packets: this.packets, bytesRead, totalBytes: this.totalBytes });
+  }
+
+  result(): Analysis {
+    const inputs = this.readers.map((r, i) => this.inputSummary(r, i));
+    const decodeProblems: Record<string, number> = {};
+    let undecodable = 0;
+    for (let code = 1; code < this.problems.length; code++) {
+      const n = this.problems[code]!;
+      if (n === 0) continue;
+      decodeProblems[problemName(code)] = n;
+      const cat = problemCategory(code);
+      if (cat === 'truncated' || cat === 'invalid') undecodable += n;
+    }
+    const capture: CaptureHealth = {
+      droppedByCapture: sumOrNull(inputs.map((i) => i.droppedByCapture)),
+      synAckWithoutSyn: this.synAckWithoutSyn,
+      synAckWithoutSynExamples: this.synAckWithoutSynExamples,
+      oneSidedFlows: this.oneSidedFlows,
+      truncatedFiles: inputs.filter((i) => i.truncatedAt !== null).map((i) => `${i.source} (byte ${i.truncatedAt})`),
+      undecodablePackets: undecodable,
+      completed: this.handshakes.completed,
+    };
+    const findings = diagnose(
+      {
+        failedFlows: this.failed,
+        interfaceNames: this.interfaceNames,
+        bridges: this.options.bridges ?? [],
+        arpRequests: this.arpSightings(),
+        seenAddresses: this.seenAddresses,
+        capture,
+      },
+      this.completedByService,
+    );
+    const flows = this.kept.sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a) - flowOrdinal(b));
+    return {
+      inputs,
+      summary: {
+        packets: this.packets,
+        tcpPackets: this.tcpPackets,
+        flows: this.flowCount,
+        handshakes: { ...this.handshakes },
+        decodeProblems,
+      },
+      flows,
+      interfaceNames: this.interfaceNames,
+      findings,
+      warnings: this.warnings(inputs),
+    };
+  }
+
+  private inputSummary(reader: CaptureReader, index: number): InputSummary {
+    const linkTypes = new Set(this.linkTypesSeen[index]);
+    for (const i of reader.interfaces) linkTypes.add(i.linkType);
+    return {
+      source: reader.source,
+      format: reader.format,
+      linkTypes: [...linkTypes].map(linkTypeName),
+      interfaces: reader.interfaces.map((i, local) => i.name ?? defaultInterfaceName(reader, local)),
+      packets: this.packetsPerReader[index]!,
+      droppedByCapture: reader.droppedByCapture(),
+      truncatedAt: reader.stats.truncatedAt,
+      snapped: reader.stats.snapped,
+    };
+  }
+
+  private arpSightings(): Map<string, ArpSighting> {
+    const out = new Map<string, ArpSighting>();
+    for (const [target, s] of this.arp) {
+      const text = ipv4ToString(target);
+      out.set(text, { target: text, requests: s.requests, interfaces: [...s.interfaces].map((i) => this.interfaceNames[i]!) });
+    }
+    return out;
+  }
+
+  private warnings(inputs: InputSummary[]): string[] {
+    const out: string[] = [];
+    for (const [i, input] of inputs.entries()) {
+      if (input.truncatedAt !== null) {
+        out.push(`${input.source}: the file ends in the middle of a record at byte ${input.truncatedAt} (capture cut off?); analyzed the ${input.packets} packets before it`);
+      }
+      for (const lt of this.readers[i]!.interfaces.map((x) => x.linkType)) {
+        if (!isSupportedLinkType(lt)) {
+          out.push(`${input.source}: link type ${linkTypeName(lt)} is not supported; its packets were counted but not decoded`);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function defaultInterfaceName(reader: CaptureReader, local: number): string {
+  const base = path.basename(reader.source);
+  return reader.format === 'pcap' ? base : `${base}#${local}`;
+}
+
+function flowOrdinal(f: Flow): number {
+  return Number(f.id.slice(1));
+}
+
+function sumOrNull(values: (number | null)[]): number | null {
+  let sum: number | null = null;
+  for (const v of values) if (v !== null) sum = (sum ?? 0) + v;
+  return sum;
+}

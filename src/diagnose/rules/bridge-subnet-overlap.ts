@@ -1,0 +1,105 @@
+import type { BridgeSubnet } from '../../context/bridge';
+import { subnetContains } from '../../net/cidr';
+import type { Flow } from '../../flow/flow';
+import type { Finding } from '../finding';
+import { findFreeSubnet } from '../free-subnet';
+import { distinct, plural } from '../group';
+import type { DiagnosisInput } from '../input';
+
+/**
+ * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
+ * subnet. The kernel routes the SYN-ACK into the bridge (connected route) instead of
+ * out of the uplink, so the client never hears back.
+ */
+export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
+  const findings: Finding[] = [];
+  const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' || f.outcome === 'synAckLost');
+  for (const bridge of input.bridges) {
+    const flows = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp) && !onlySeenOn(f, bridge.name, input));
+    if (flows.length === 0) continue;
+    const clients = distinct(flows.map((f) => f.clientIp));
+    const arpOnBridge = clients
+      .map((c) => input.arpRequests.get(c))
+      .filter((a) => a !== undefined && a.interfaces.includes(bridge.name))
+      .map((a) => ({ target: a!.target, requests: a!.requests }));
+    const synAcksOnBridge = flows
+      .filter((f) => f.synAcks > 0 && f.interfaces.some((i) => input.interfaceNames[i] === bridge.name))
+      .map((f) => f.id);
+    const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
+    const free = findFreeSubnet(
+      Math.max(Number(bridge.subnet.range.getPrefix().getValue()), 16),
+      input.bridges.map((b) => b.subnet),
+      [...input.seenAddresses, ...clients],
+    );
+    findings.push({
+      code: 'bridge-subnet-overlap',
+      severity: 'error',
+      confidence: bridgeEvidence ? 'high' : 'medium',
+      title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} get no answer`,
+      explanation:
+        `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ` +
+        `The kernel sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them. ` +
+        (bridgeEvidence
+          ? `The capture of ${bridge.name} shows it: ${describeBridgeEvidence(arpOnBridge.length, synAcksOnBridge.length)}.`
+          : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`),
+      evidence: {
+        bridge: bridge.name,
+        subnet: bridge.subnet.text,
+        bridgeSource: bridge.source,
+        clients,
+        attempts: flows.length,
+        arpRequestsOnBridge: arpOnBridge,
+        synAcksOnBridge,
+        proposedSubnet: free?.subnet ?? null,
+        proposedSubnetCheckedAgainst: free?.checkedAgainst ?? null,
+      },
+      flows: flows.map((f) => f.id),
+      remedy: remedyFor(bridge, free?.subnet ?? null),
+    });
+  }
+  return findings;
+}
+
+/** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */
+function onlySeenOn(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
+  return f.interfaces.length > 0 && f.interfaces.every((i) => input.interfaceNames[i] === bridgeName);
+}
+
+function describeBridgeEvidence(arps: number, synAcks: number): string {
+  const parts: string[] = [];
+  if (arps > 0) parts.push(`ARP requests for ${plural(arps, 'client')} on the bridge`);
+  if (synAcks > 0) parts.push(`${plural(synAcks, 'SYN-ACK flow')} seen on the bridge`);
+  return parts.join(' and ');
+}
+
+function gatewayOf(subnet: string): string {
+  const [net, prefix] = subnet.split('/');
+  const o = net!.split('.').map(Number);
+  return `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}/${prefix}`;
+}
+
+function remedyFor(bridge: BridgeSubnet, free: string | null): string[] {
+  const subnet = free ?? '<a free private subnet>';
+  const pools = `"default-address-pools": [{ "base": "${subnet}", "size": 24 }]`;
+  if (bridge.name === 'docker0') {
+    return [
+      `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker (running containers restart).`,
+      free ? `${free} was checked against the bridges given and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
+    ];
+  }
+  if (bridge.name === 'docker_gwbridge') {
+    return [
+      'docker_gwbridge must be recreated while the node is out of the swarm, in this order:',
+      '  docker node update --availability drain <node>   (on a manager)',
+      '  docker swarm leave',
+      '  docker network rm docker_gwbridge',
+      `  docker network create --subnet ${subnet} --opt com.docker.network.bridge.name=docker_gwbridge --opt com.docker.network.bridge.enable_icc=false --opt com.docker.network.bridge.enable_ip_masquerade=true docker_gwbridge`,
+      '  docker swarm join --token <worker-token> <manager>:2377',
+      `To keep new networks off the clients' range, also set in /etc/docker/daemon.json: { ${pools} }.`,
+    ];
+  }
+  return [
+    `Recreate the network on a free subnet: docker network create --subnet ${subnet} <name>, move the containers to it (docker network connect / compose "ipam: config: - subnet: ${subnet}"), then docker network rm the old one (${bridge.name}).`,
+    `To keep new networks off the clients' range, set in /etc/docker/daemon.json: { ${pools} } and restart docker.`,
+  ];
+}

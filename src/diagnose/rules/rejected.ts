@@ -1,0 +1,67 @@
+import type { Flow } from '../../flow/flow';
+import type { Finding } from '../finding';
+import { clientOf, distinct, groupBy, plural, serviceOf } from '../group';
+import { icmpErrorName, isAdministrativeReject } from '../icmp-names';
+import type { DiagnosisInput } from '../input';
+
+/** `rejected`: a RST or an ICMP error answered the SYN. Not silent: say who refused and how. */
+export function rejectedRule(input: DiagnosisInput): Finding[] {
+  const rejected = input.failedFlows.filter((f) => f.outcome === 'rejected' && f.rejection !== null);
+  const groups = groupBy(rejected, (f) => `${serviceOf(f)}|${refusalOf(f)}`);
+  const findings: Finding[] = [];
+  for (const flows of groups.values()) {
+    const first = flows[0]!;
+    const rej = first.rejection!;
+    const service = serviceOf(first);
+    const how = refusalOf(first);
+    const clients = distinct(flows.map((f) => f.clientIp));
+    const byIcmp = rej.by === 'icmp';
+    const admin = byIcmp && isAdministrativeReject(first.ipVersion, rej.icmpType!, rej.icmpCode!);
+    findings.push({
+      code: 'rejected',
+      severity: 'warning',
+      confidence: 'high',
+      title: `${service} refused ${plural(flows.length, 'connection attempt')} with ${how}`,
+      explanation: byIcmp
+        ? `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
+        : `${service} answered the SYNs with RST: nothing listens on port ${first.serverPort} there, or a firewall rule rejects with tcp-reset. The failure is not silent.`,
+      evidence: {
+        service,
+        refusedBy: rej.from,
+        how,
+        attempts: flows.length,
+        clients,
+        examples: flows.slice(0, 5).map(clientOf),
+      },
+      flows: flows.map((f) => f.id),
+      remedy: byIcmp ? icmpRemedy(first, admin) : rstRemedy(first),
+    });
+  }
+  return findings;
+}
+
+function refusalOf(f: Flow): string {
+  const r = f.rejection!;
+  return r.by === 'rst' ? 'RST' : icmpErrorName(f.ipVersion, r.icmpType ?? -1, r.icmpCode ?? -1);
+}
+
+function rstRemedy(f: Flow): string[] {
+  return [
+    `Check that something listens on ${f.serverIp} port ${f.serverPort}: ss -ltnp 'sport = :${f.serverPort}' (for a published container port, inside the container: nsenter -t <container-pid> -n ss -ltn).`,
+    `If it listens, look for a rule that rejects with tcp-reset: iptables-save | grep -i 'reject-with tcp-reset'; nft list ruleset | grep -i 'reject with tcp reset'.`,
+    'For a published Docker port, check that the container is running and its port mapping is right: docker ps --format "{{.Names}} {{.Ports}}".',
+  ];
+}
+
+function icmpRemedy(f: Flow, admin: boolean): string[] {
+  const from = f.rejection!.from;
+  if (admin || f.rejection!.icmpCode === 3) {
+    return [
+      `Find the REJECT rule on ${from}: iptables-save | grep -n REJECT; nft list ruleset | grep -n reject (look at INPUT, FORWARD and DOCKER-USER).`,
+      `Allow the clients to ${f.serverIp} port ${f.serverPort} there, or remove the rule if it is stale.`,
+    ];
+  }
+  return [
+    `${from} has no route to ${f.serverIp}: check its routes (ip route get ${f.serverIp}) and whether the destination host is up.`,
+  ];
+}

@@ -1,0 +1,21 @@
+/** synscope's public API: read captures, decode, track handshakes, diagnose, report. */
+export { analyzeFiles, analyzeReaders } from './analyze';
+export type { Analysis, AnalysisSummary, AnalyzeOptions, AnalyzeProgress, HandshakeSummary, InputSummary } from './analyze';
+export { openCapture, openCaptureFile } from './capture/open';
+export type { CaptureReader, CaptureInterface, PacketRecord, ReaderStats } from './capture/record';
+export { BufferSource, FileSource } from './capture/byte-source';
+export type { ByteSource } from './capture/byte-source';
+export { decodeFrame } from './decode/dispatch';
+export { DecodedPacket, Transport, TcpFlag } from './decode/packet';
+export { formatAddress, formatEndpoint, parseAddress } from './decode/address';
+export { parseTcpOptions } from './decode/tcp-options';
+export { FlowTracker } from './flow/tracker';
+export type { Flow, ConnState, AttemptOutcome, SynOptions, Rejection } from './flow/flow';
+export { parseBridgeFlag } from './context/bridge';
+export type { BridgeSubnet } from './context/bridge';
+export { diagnose } from './diagnose/diagnose';
+export type { Finding, FindingCode, Severity, Confidence } from './diagnose/finding';
+export { toReportJson, REPORT_SCHEMA } from './report/json';
+export type { ReportJson, FlowJson } from './report/json';
+export { renderText } from './report/text';
+export { ErrorCode, SynscopeError } from './errors';

@@ -1,0 +1,46 @@
+import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator, collapseIPv6Number } from 'ip-num';
+
+/** A parsed subnet: canonical text ("172.17.0.0/16", "fd00::/64") plus ip-num's range for the math. */
+export interface Subnet {
+  readonly text: string;
+  readonly version: 4 | 6;
+  readonly range: IPv4CidrRange | IPv6CidrRange;
+}
+
+/**
+ * Parse "a.b.c.d/n" or "x::/n". Host bits are allowed and cleared (docker0's own
+ * address 172.17.0.1/16 names the subnet 172.17.0.0/16). Returns null when invalid.
+ */
+export function parseSubnet(text: string): Subnet | null {
+  const slash = text.indexOf('/');
+  if (slash < 0) return null;
+  const addr = text.slice(0, slash);
+  const prefix = Number(text.slice(slash + 1));
+  if (!/^\d{1,3}$/.test(text.slice(slash + 1))) return null;
+  if (addr.includes(':')) {
+    if (!Validator.isValidIPv6String(addr)[0] || prefix > 128) return null;
+    const first = IPv6CidrRange.fromCidr(`${addr}/${prefix}`).getFirst();
+    const range = IPv6CidrRange.fromCidr(`${first.toString()}/${prefix}`);
+    return { text: `${collapseIPv6Number(first.toString())}/${prefix}`, version: 6, range };
+  }
+  if (!Validator.isValidIPv4String(addr)[0] || prefix > 32) return null;
+  const first = IPv4CidrRange.fromCidr(`${addr}/${prefix}`).getFirst();
+  const range = IPv4CidrRange.fromCidr(`${first.toString()}/${prefix}`);
+  return { text: `${first.toString()}/${prefix}`, version: 4, range };
+}
+
+/** True when the canonical address text `ip` lies inside `subnet`. */
+export function subnetContains(subnet: Subnet, ip: string): boolean {
+  if (subnet.version === 4) {
+    if (ip.includes(':')) return false;
+    return (subnet.range as IPv4CidrRange).contains(IPv4.fromDecimalDottedString(ip));
+  }
+  if (!ip.includes(':')) return false;
+  return (subnet.range as IPv6CidrRange).contains(IPv6.fromString(ip));
+}
+
+export function subnetsOverlap(a: Subnet, b: Subnet): boolean {
+  if (a.version !== b.version) return false;
+  if (a.version === 4) return (a.range as IPv4CidrRange).isOverlapping(b.range as IPv4CidrRange);
+  return (a.range as IPv6CidrRange).isOverlapping(b.range as IPv6CidrRange);
+}

@@ -1,0 +1,78 @@
+import type { Analysis, AnalysisSummary, InputSummary } from '../analyze';
+import { formatEndpoint } from '../decode/address';
+import type { Finding } from '../diagnose/finding';
+import type { AttemptOutcome, ConnState, Flow, Rejection, SynOptions } from '../flow/flow';
+
+export const REPORT_SCHEMA = 'synscope.report/1';
+
+/** One flow as the JSON report shows it (DESIGN.md "Report JSON"). */
+export interface FlowJson {
+  id: string;
+  client: string;
+  server: string;
+  state: ConnState;
+  history: string;
+  outcome: AttemptOutcome | null;
+  syns: number;
+  synAcks: number;
+  firstSeen: string;
+  lastSeen: string;
+  interfaces: string[];
+  isn: number | null;
+  synOptions: SynOptions | null;
+  synIpId: number | null;
+  synTtl: number | null;
+  rejection: Rejection | null;
+}
+
+/** The `synscope.report/1` document. */
+export interface ReportJson {
+  schema: typeof REPORT_SCHEMA;
+  inputs: InputSummary[];
+  summary: AnalysisSummary;
+  flows: FlowJson[];
+  findings: Finding[];
+  warnings: string[];
+}
+
+export function toReportJson(a: Analysis): ReportJson {
+  return {
+    schema: REPORT_SCHEMA,
+    inputs: a.inputs,
+    summary: a.summary,
+    flows: a.flows.map((f) => flowJson(f, a.interfaceNames)),
+    findings: a.findings,
+    warnings: a.warnings,
+  };
+}
+
+export function flowJson(f: Flow, interfaceNames: readonly string[]): FlowJson {
+  return {
+    id: f.id,
+    client: formatEndpoint(f.clientIp, f.clientPort, f.ipVersion),
+    server: formatEndpoint(f.serverIp, f.serverPort, f.ipVersion),
+    state: f.state,
+    history: f.history,
+    outcome: f.outcome,
+    syns: f.syns,
+    synAcks: f.synAcks,
+    firstSeen: isoTime(f.firstSeen),
+    lastSeen: isoTime(f.lastSeen),
+    interfaces: f.interfaces.map((i) => interfaceNames[i] ?? `#${i}`),
+    isn: f.isn,
+    synOptions: f.synOptions,
+    synIpId: f.synIpId,
+    synTtl: f.synTtl,
+    rejection: f.rejection,
+  };
+}
+
+/** ISO-8601 with microseconds (capture clocks are finer than Date's milliseconds). */
+export function isoTime(epochSeconds: number): string {
+  const whole = Math.floor(epochSeconds);
+  const micros = Math.round((epochSeconds - whole) * 1e6);
+  const carry = micros === 1_000_000 ? 1 : 0;
+  const date = new Date((whole + carry) * 1000);
+  if (Number.isNaN(date.getTime())) return String(epochSeconds);
+  return `${date.toISOString().slice(0, 19)}.${String(carry ? 0 : micros).padStart(6, '0')}Z`;
+}

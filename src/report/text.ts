@@ -1,0 +1,139 @@
+import Table from 'cli-table3';
+import type { Analysis } from '../analyze';
+import { formatAddress, parseAddress } from '../decode/address';
+import type { Finding } from '../diagnose/finding';
+import { groupBy, serviceOf } from '../diagnose/group';
+import type { Flow } from '../flow/flow';
+import { flowJson } from './json';
+
+const FLOW_ROWS = 20;
+const GROUP_ROWS = 15;
+const EVIDENCE_ITEMS = 8;
+
+/** The human report: summary, failed attempts grouped, findings with evidence and remedy, failed flows. */
+export function renderText(a: Analysis): string {
+  const out: string[] = [];
+  const s = a.summary;
+  out.push(`synscope: ${n(s.packets)} packets (${n(s.tcpPackets)} TCP), ${n(s.flows)} TCP flows, from ${a.inputs.length === 1 ? a.inputs[0]!.source : `${a.inputs.length} files`}`);
+  for (const i of a.inputs) {
+    const dropped = i.droppedByCapture === null ? '' : `, ${n(i.droppedByCapture)} dropped by capture`;
+    out.push(`  ${i.source}: ${i.format}, ${i.linkTypes.join('/') || 'no interfaces'}, interfaces ${i.interfaces.join(', ') || '-'}, ${n(i.packets)} packets${dropped}`);
+  }
+  out.push('');
+  out.push('Handshakes');
+  const h = s.handshakes;
+  out.push(table(['attempted', 'completed', 'unanswered', 'rejected', 'syn-ack lost'], [[h.attempted, h.completed, h.unanswered, h.rejected, h.synAckLost].map(n)]));
+
+  const failed = a.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed');
+  if (failed.length > 0) {
+    out.push('');
+    out.push('Failed attempts by client subnet');
+    out.push(groupTable('client subnet', groupBy(failed, clientSubnet)));
+    out.push('');
+    out.push('Failed attempts by service');
+    out.push(groupTable('service', groupBy(failed, serviceOf)));
+  }
+
+  out.push('');
+  if (a.findings.length === 0) {
+    out.push(h.attempted === 0 ? 'Findings: none (no TCP connection attempts in the capture).' : 'Findings: none. Every connection attempt was answered.');
+  } else {
+    out.push(`Findings (${a.findings.length})`);
+    for (const f of a.findings) out.push(...renderFinding(f));
+  }
+
+  if (failed.length > 0) {
+    out.push('');
+    out.push(`Failed flows${failed.length > FLOW_ROWS ? ` (first ${FLOW_ROWS} of ${n(failed.length)}; --json lists all)` : ''}`);
+    const rows = failed.slice(0, FLOW_ROWS).map((f) => {
+      const j = flowJson(f, a.interfaceNames);
+      return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, j.firstSeen.replace('T', ' ').replace('Z', ''), j.interfaces.join(',')];
+    });
+    out.push(table(['id', 'client', 'server', 'outcome', 'state', 'SYNs', 'SYN-ACKs', 'first seen (UTC)', 'seen on'], rows));
+  }
+
+  const problems = Object.entries(s.decodeProblems);
+  if (problems.length > 0) {
+    out.push('');
+    out.push(`Packets not fully decoded: ${problems.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  }
+  for (const w of a.warnings) out.push(`warning: ${w}`);
+  return out.join('\n') + '\n';
+}
+
+function renderFinding(f: Finding): string[] {
+  const lines = ['', `${f.severity.toUpperCase()} ${f.code} (confidence ${f.confidence}): ${f.title}`];
+  lines.push(...wrap(f.explanation, 100, '  '));
+  const evidence = Object.entries(f.evidence).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0));
+  if (evidence.length > 0) {
+    lines.push('  evidence:');
+    for (const [k, v] of evidence) lines.push(`    ${k}: ${evidenceValue(v)}`);
+  }
+  if (f.remedy.length > 0) {
+    lines.push('  what to do:');
+    for (const r of f.remedy) lines.push(`    ${r}`);
+  }
+  return lines;
+}
+
+function evidenceValue(v: unknown): string {
+  if (Array.isArray(v)) {
+    const items = v.slice(0, EVIDENCE_ITEMS).map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x)));
+    return items.join(', ') + (v.length > EVIDENCE_ITEMS ? `, ... (${v.length} in all)` : '');
+  }
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function groupTable(label: string, groups: Map<string, Flow[]>): string {
+  const rows = [...groups.entries()]
+    .sort((x, y) => y[1].length - x[1].length)
+    .slice(0, GROUP_ROWS)
+    .map(([key, flows]) => [key, flows.length, count(flows, 'unanswered'), count(flows, 'rejected'), count(flows, 'synAckLost')].map((c) => (typeof c === 'number' ? n(c) : c)));
+  const more = groups.size > GROUP_ROWS ? `\n  (${groups.size - GROUP_ROWS} more)` : '';
+  return table([label, 'failed', 'unanswered', 'rejected', 'syn-ack lost'], rows) + more;
+}
+
+function count(flows: Flow[], outcome: Flow['outcome']): number {
+  let c = 0;
+  for (const f of flows) if (f.outcome === outcome) c++;
+  return c;
+}
+
+/** /24 for IPv4 clients, /64 for IPv6. */
+export function clientSubnet(f: Flow): string {
+  const p = parseAddress(f.clientIp);
+  if (p === null) return f.clientIp;
+  const w = Uint32Array.from(p.words);
+  if (p.version === 4) {
+    w[3] = w[3]! & 0xffffff00;
+    return `${formatAddress(w, 4)}/24`;
+  }
+  w[2] = 0;
+  w[3] = 0;
+  return `${formatAddress(w, 6)}/64`;
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const r of rows) t.push(r.map(String));
+  return t.toString();
+}
+
+function n(v: number): string {
+  return v.toLocaleString('en-US');
+}
+
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line.length > 0 && line.length + word.length + 1 > width) {
+      lines.push(indent + line);
+      line = word;
+    } else {
+      line = line.length > 0 ? `${line} ${word}` : word;
+    }
+  }
+  if (line.length > 0) lines.push(indent + line);
+  return lines;
+}
