@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Small helpers to build throw-away network namespaces for recorded scenarios.
+# Every namespace name starts with $LAB (unique per run) and is removed by lab_cleanup.
+# Nothing here touches the namespace the script runs in, except creating the namespaces.
+set -euo pipefail
+
+LAB="ss$$"
+LAB_NAMESPACES=()
+
+lab_ns() { # lab_ns NAME: create namespace $LAB-NAME with loopback up
+  local ns="$LAB-$1"
+  ip netns add "$ns"
+  LAB_NAMESPACES+=("$ns")
+  ip -n "$ns" link set lo up
+  # IPv6 router/neighbour chatter would only add noise to the recorded captures.
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+
+lab_in() { # lab_in NAME CMD...: run a command inside $LAB-NAME
+  local ns="$LAB-$1"; shift
+  ip netns exec "$ns" "$@"
+}
+
+lab_link() { # lab_link NS1 IF1 NS2 IF2: a veth pair between two namespaces
+  ip link add "$LAB-tmp1" type veth peer name "$LAB-tmp2"
+  ip link set "$LAB-tmp1" netns "$LAB-$1"
+  ip link set "$LAB-tmp2" netns "$LAB-$3"
+  ip -n "$LAB-$1" link set "$LAB-tmp1" name "$2"
+  ip -n "$LAB-$3" link set "$LAB-tmp2" name "$4"
+  ip -n "$LAB-$1" link set "$2" up
+  ip -n "$LAB-$3" link set "$4" up
+}
+
+lab_cleanup() {
+  local ns
+  for ns in "${LAB_NAMESPACES[@]}"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+# lab_connect NS HOST PORT SECONDS: one TCP connection attempt, bounded in time.
+# Linux retransmits an unanswered SYN after 1 s and 3 s, so 4 s gives three SYNs.
+lab_connect() {
+  lab_in "$1" timeout "$4" bash -c "exec 3<>/dev/tcp/$2/$3 && head -c 64 <&3 >/dev/null" 2>/dev/null || true
+}
+
+# lab_serve NS PORT SECONDS: a TCP server answering "hello" to every connection, for SECONDS.
+lab_serve() {
+  lab_in "$1" timeout "$3" python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', $2)); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(b'hello\n'); c.close()
+" &
+}
+
+# lab_capture NS OUT SECONDS IF...: dumpcap on several interfaces into one pcapng (names kept in the IDBs).
+lab_capture() {
+  local ns="$1" out="$2" secs="$3"; shift 3
+  local args=()
+  for i in "$@"; do args+=(-i "$i"); done
+  lab_in "$ns" dumpcap -q -s 256 "${args[@]}" -a "duration:$secs" -w "$out" 2>/dev/null &
+  LAB_CAPTURE_PID=$!
+  sleep 1.5
+}
