@@ -2,8 +2,16 @@ import { IPv4CidrRange } from 'ip-num';
 import { parseAddress } from '../decode/address';
 import { subnetsOverlap, type Subnet } from '../net/cidr';
 
-/** The RFC 1918 blocks a replacement bridge subnet is taken from, in the order tried. */
-const PRIVATE_BLOCKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+/**
+ * The RFC 1918 blocks a replacement subnet is taken from, each with the place the
+ * search starts: far from the ranges networks (10.0.x, 192.168.0.x) and Docker
+ * (172.17-31.x) use first. The search wraps around to the block's start.
+ */
+const PRIVATE_BLOCKS: readonly { block: string; startAt: string }[] = [
+  { block: '10.0.0.0/8', startAt: '10.200.0.0' },
+  { block: '172.16.0.0/12', startAt: '172.28.0.0' },
+  { block: '192.168.0.0/16', startAt: '192.168.200.0' },
+];
 
 export interface FreeSubnet {
   subnet: string;
@@ -12,32 +20,35 @@ export interface FreeSubnet {
 }
 
 /**
- * Find a private IPv4 subnet with `prefix` bits that overlaps none of `avoid` and
- * contains none of `addresses`. Blocks that hold none of the addresses at all are
- * preferred (clients in 172.17/16 suggest their network uses more of 172.16/12).
+ * Find up to `count` distinct private IPv4 subnets with `prefix` bits that overlap none
+ * of `avoid`, each other, or any of `addresses`. Blocks that hold none of the addresses
+ * are preferred (clients in 172.17/16 suggest their network uses more of 172.16/12).
  */
-export function findFreeSubnet(prefix: number, avoid: readonly Subnet[], addresses: Iterable<string>): FreeSubnet | null {
+export function findFreeSubnets(prefix: number, count: number, avoid: readonly Subnet[], addresses: Iterable<string>): FreeSubnet[] {
   const used: number[] = [];
   for (const a of addresses) {
     const p = parseAddress(a);
     if (p !== null && p.version === 4) used.push(p.words[3]!);
   }
-  const blocks = PRIVATE_BLOCKS.map((b) => IPv4CidrRange.fromCidr(b))
-    .filter((b) => b.getPrefix().getValue() <= prefix)
-    .sort((a, b) => Number(countInside(a, used) > 0) - Number(countInside(b, used) > 0));
-  for (const block of blocks) {
-    for (const candidate of block.splitInto(prefixOf(prefix))) {
+  const taken = [...avoid];
+  const found: FreeSubnet[] = [];
+  const blocks = PRIVATE_BLOCKS.map((b) => ({ ...b, range: IPv4CidrRange.fromCidr(b.block) }))
+    .filter((b) => Number(b.range.getPrefix().getValue()) <= prefix)
+    .sort((a, b) => Number(countInside(a.range, used) > 0) - Number(countInside(b.range, used) > 0));
+  for (const { range, startAt } of blocks) {
+    const candidates = range.splitInto(IPv4CidrRange.fromCidr(`0.0.0.0/${prefix}`).getPrefix());
+    const start = Math.max(0, candidates.findIndex((c) => c.getFirst().toString() === startAt));
+    for (let k = 0; k < candidates.length && found.length < count; k++) {
+      const candidate = candidates[(start + k) % candidates.length]!;
       if (countInside(candidate, used) > 0) continue;
       const asSubnet: Subnet = { text: candidate.toCidrString(), version: 4, range: candidate };
-      if (avoid.some((s) => subnetsOverlap(s, asSubnet))) continue;
-      return { subnet: asSubnet.text, checkedAgainst: { subnets: avoid.length, addresses: used.length } };
+      if (taken.some((s) => subnetsOverlap(s, asSubnet))) continue;
+      taken.push(asSubnet);
+      found.push({ subnet: asSubnet.text, checkedAgainst: { subnets: avoid.length, addresses: used.length } });
     }
+    if (found.length >= count) break;
   }
-  return null;
-}
-
-function prefixOf(bits: number) {
-  return IPv4CidrRange.fromCidr(`0.0.0.0/${bits}`).getPrefix();
+  return found;
 }
 
 function countInside(range: IPv4CidrRange, addresses: readonly number[]): number {

@@ -2,7 +2,7 @@ import type { BridgeSubnet } from '../../context/bridge';
 import { subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
-import { findFreeSubnet } from '../free-subnet';
+import { findFreeSubnets } from '../free-subnet';
 import { distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 
@@ -26,8 +26,10 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
       .filter((f) => f.synAcks > 0 && f.interfaces.some((i) => input.interfaceNames[i] === bridge.name))
       .map((f) => f.id);
     const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
-    const free = findFreeSubnet(
+    // One subnet for the bridge itself, a second one as the pool future networks come from.
+    const [free, pool] = findFreeSubnets(
       Math.max(Number(bridge.subnet.range.getPrefix().getValue()), 16),
+      2,
       input.bridges.map((b) => b.subnet),
       [...input.seenAddresses, ...clients],
     );
@@ -35,7 +37,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
       code: 'bridge-subnet-overlap',
       severity: 'error',
       confidence: bridgeEvidence ? 'high' : 'medium',
-      title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} get no answer`,
+      title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
       explanation:
         `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ` +
         `The kernel sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them. ` +
@@ -51,10 +53,11 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
         arpRequestsOnBridge: arpOnBridge,
         synAcksOnBridge,
         proposedSubnet: free?.subnet ?? null,
+        proposedAddressPool: pool?.subnet ?? null,
         proposedSubnetCheckedAgainst: free?.checkedAgainst ?? null,
       },
       flows: flows.map((f) => f.id),
-      remedy: remedyFor(bridge, free?.subnet ?? null),
+      remedy: remedyFor(bridge, free?.subnet ?? null, pool?.subnet ?? null),
     });
   }
   return findings;
@@ -78,13 +81,13 @@ function gatewayOf(subnet: string): string {
   return `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}/${prefix}`;
 }
 
-function remedyFor(bridge: BridgeSubnet, free: string | null): string[] {
+function remedyFor(bridge: BridgeSubnet, free: string | null, pool: string | null): string[] {
   const subnet = free ?? '<a free private subnet>';
-  const pools = `"default-address-pools": [{ "base": "${subnet}", "size": 24 }]`;
+  const pools = `"default-address-pools": [{ "base": "${pool ?? '<another free private subnet>'}", "size": 24 }]`;
   if (bridge.name === 'docker0') {
     return [
       `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker (running containers restart).`,
-      free ? `${free} was checked against the bridges given and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
+      free ? `${free}${pool ? ` and ${pool} were` : ' was'} checked against the bridges given and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
     ];
   }
   if (bridge.name === 'docker_gwbridge') {
