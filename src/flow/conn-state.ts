@@ -1,0 +1,37 @@
+import type { ConnState } from './flow';
+import { EndpointState, type ZeekEndpoint } from './zeek-endpoint';
+
+/** Zeek's RSTOS0 history pattern `^?S[^HAFGIQ]*R.*` (an exact match in Zeek). */
+const RSTOS0_HISTORY = /^\^?S[^HAFGIQ]*R/;
+
+/**
+ * Conn::conn_state (scripts/base/protocols/conn/main.zeek) for TCP, from the two endpoint
+ * states at the time the connection is removed. First matching rule wins.
+ */
+export function connState(orig: ZeekEndpoint, resp: ZeekEndpoint, history: string): ConnState {
+  const os = orig.state;
+  const rs = resp.state;
+  const oInactive = orig.inactive();
+  const rInactive = resp.inactive();
+
+  if (rs === EndpointState.RESET) {
+    if (
+      os === EndpointState.SYN_SENT ||
+      os === EndpointState.SYN_ACK_SENT ||
+      (os === EndpointState.RESET && orig.size(resp) === 0 && resp.size(orig) === 0)
+    ) {
+      return 'REJ';
+    }
+    return oInactive ? 'RSTRH' : 'RSTR';
+  }
+  if (os === EndpointState.RESET) {
+    if (rInactive) return RSTOS0_HISTORY.test(history) ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (rs === EndpointState.CLOSED && os === EndpointState.CLOSED) return 'SF';
+  if (os === EndpointState.CLOSED) return rInactive ? 'SH' : 'S2';
+  if (rs === EndpointState.CLOSED) return oInactive ? 'SHR' : 'S3';
+  if (os === EndpointState.SYN_SENT && rs === EndpointState.INACTIVE) return 'S0';
+  if (os === EndpointState.ESTABLISHED && rs === EndpointState.ESTABLISHED) return 'S1';
+  return 'OTH';
+}
