@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import { ErrorCode, SynscopeError } from '../errors';
+
+/** Where a writer puts bytes: a push interface so tests can write to memory and captures to disk. */
+export interface ByteSink {
+  /** Append `chunk`; the sink copies it, so the caller may reuse the array. */
+  write(chunk: Uint8Array): void;
+  /** Flush and release. Safe to call twice. */
+  close(): void;
+}
+
+const FILE_BUFFER_SIZE = 1 << 20;
+
+/** Writes to a file through a 1 MiB buffer, so small writes cost a memcpy, not a syscall. */
+export class FileSink implements ByteSink {
+  private fd: number | null;
+  private readonly buf = Buffer.allocUnsafe(FILE_BUFFER_SIZE);
+  private used = 0;
+
+  constructor(private readonly path: string) {
+    try {
+      this.fd = fs.openSync(path, 'w');
+    } catch (e) {
+      throw new SynscopeError(ErrorCode.READ_FAILED, `cannot create: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+    }
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.fd === null) throw new SynscopeError(ErrorCode.READ_FAILED, 'write after close', { file: this.path });
+    if (this.used + chunk.length > this.buf.length) {
+      this.flush();
+      if (chunk.length > this.buf.length) {
+        this.writeAll(chunk);
+        return;
+      }
+    }
+    this.buf.set(chunk, this.used);
+    this.used += chunk.length;
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      this.flush();
+    } finally {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  private flush(): void {
+    if (this.used > 0) this.writeAll(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  private writeAll(bytes: Uint8Array): void {
+    let done = 0;
+    try {
+      while (done < bytes.length) done += fs.writeSync(this.fd as number, bytes, done, bytes.length - done);
+    } catch (e) {
+      throw new SynscopeError(ErrorCode.READ_FAILED, `write failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.path });
+    }
+  }
+}
+
+/** Collects everything written in memory, growing by doubling. */
+export class MemorySink implements ByteSink {
+  private buf = Buffer.allocUnsafe(4096);
+  private used = 0;
+
+  write(chunk: Uint8Array): void {
+    if (this.used + chunk.length > this.buf.length) {
+      let size = this.buf.length * 2;
+      while (size < this.used + chunk.length) size *= 2;
+      const grown = Buffer.allocUnsafe(size);
+      this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.used);
+    this.used += chunk.length;
+  }
+
+  close(): void {}
+
+  /** A copy of the bytes written so far. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.used));
+  }
+}
