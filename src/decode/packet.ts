@@ -18,7 +18,21 @@ export type TransportKind = (typeof Transport)[keyof typeof Transport];
  * order; an IPv4 address is stored IPv4-mapped (::ffff:a.b.c.d), word 3 holding it.
  * Buffers are not copied: offsets point into the record's `data`.
  */
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+
 export class DecodedPacket {
+  /**
+   * DataView over the buffer being decoded, for multi-byte big-endian reads (one
+   * bounds check and load per field instead of one per byte). decodeFrame replaces
+   * it only when it is handed a different Buffer object, so a reader that reuses its
+   * read buffer causes no allocation.
+   */
+  view: DataView = EMPTY_VIEW;
+  /** The Buffer `view` was made for. */
+  viewSource: Uint8Array | null = null;
+  /** The previous buffer's view, kept so a pipeline alternating between two readers allocates nothing. */
+  otherView: DataView = EMPTY_VIEW;
+  otherViewSource: Uint8Array | null = null;
   /** Where the next decoder starts reading (set by each decoder). */
   cursor = 0;
   /** Last captured byte + 1 of the current layer (decoders trim padding by lowering it). */
@@ -30,6 +44,10 @@ export class DecodedPacket {
 
   /** Offset of the (innermost) Ethernet header, or -1. MACs are read from there. */
   ethOffset = -1;
+  /** Linux cooked (SLL/SLL2) packet type: 0 to us, 1 broadcast, 2 multicast, 3 other host, 4 outgoing; -1 otherwise. */
+  sllPacketType = -1;
+  /** SLL2 interface index (the capturing host's ifindex), or -1. */
+  sllIfIndex = -1;
   /** Number of 802.1Q/802.1ad tags seen; the first four ids are kept in vlanIds. */
   vlanCount = 0;
   readonly vlanIds = new Uint16Array(4);
@@ -79,6 +97,9 @@ export class DecodedPacket {
   quotedIpVersion = 0;
   readonly quotedSrc = new Uint32Array(4);
   readonly quotedDst = new Uint32Array(4);
+  /** Protocol of the quoted packet (after IPv6 extension headers), or 0. */
+  quotedIpProto = 0;
+  /** Quoted TCP/UDP ports (filled for UDP too; icmpQuotesTcp says TCP). */
   quotedSrcPort = 0;
   quotedDstPort = 0;
   quotedSeq = 0;
@@ -93,12 +114,31 @@ export class DecodedPacket {
   arpSenderIp = 0;
   arpTargetIp = 0;
 
+  private resetIcmpArp(): void {
+    this.icmpType = -1;
+    this.icmpCode = -1;
+    this.icmpQuotesTcp = false;
+    this.quotedIpVersion = 0;
+    this.quotedIpProto = 0;
+    this.quotedSrcPort = 0;
+    this.quotedDstPort = 0;
+    this.quotedSeq = 0;
+    this.quotedOffset = -1;
+    this.arpOp = 0;
+    this.arpSenderMacOffset = -1;
+    this.arpSenderIp = 0;
+    this.arpTargetIp = 0;
+  }
+
+  /** Clears every field for the next packet; `[start, end)` is the frame's captured bytes. */
   reset(start: number, end: number): void {
     this.cursor = start;
     this.end = end;
     this.problem = 0;
     this.lastLayer = 0;
     this.ethOffset = -1;
+    this.sllPacketType = -1;
+    this.sllIfIndex = -1;
     this.vlanCount = 0;
     this.vxlanVni = -1;
     this.etherType = 0;
@@ -119,18 +159,8 @@ export class DecodedPacket {
     this.tcpOptionsOffset = 0;
     this.tcpOptionsLength = 0;
     this.payloadLength = 0;
-    this.icmpType = -1;
-    this.icmpCode = -1;
-    this.icmpQuotesTcp = false;
-    this.quotedIpVersion = 0;
-    this.quotedSrcPort = 0;
-    this.quotedDstPort = 0;
-    this.quotedSeq = 0;
-    this.quotedOffset = -1;
-    this.arpOp = 0;
-    this.arpSenderMacOffset = -1;
-    this.arpSenderIp = 0;
-    this.arpTargetIp = 0;
+    // ICMP and ARP fields are set by few packets: clear them only when they were used.
+    if (this.icmpType !== -1 || this.arpSenderMacOffset !== -1) this.resetIcmpArp();
   }
 }
 
