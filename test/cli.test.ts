@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { analyzeFiles } from '../src/analyze';
+import { toReportJson, writeReportJson } from '../src/report/json';
 import { REPO, runCli, STACK_LINE } from './cli-harness';
 
 const OVERLAP = path.join(REPO, 'captures', 'docker0-overlap', 'capture.pcapng');
@@ -118,4 +120,19 @@ test('a capture cut off mid-record is analyzed up to the cut, with a one-line wa
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /ends in the middle of a record at byte \d+/);
   assert.match(r.stdout, /capture-incomplete/);
+});
+
+test('the streamed JSON report is exactly JSON.stringify of the report document', async () => {
+  for (const args of [[REFUSALS], [OVERLAP]]) {
+    for (const allFlows of [false, true]) {
+      const a = analyzeFiles(args, { allFlows });
+      let streamed = '';
+      writeReportJson(a, (c) => (streamed += c));
+      assert.equal(streamed, JSON.stringify(toReportJson(a), null, 2) + '\n');
+    }
+  }
+  const empty = analyzeFiles([path.join(REPO, 'test', 'fixtures', 'corpus', 'tcpdump', 'empty.pcap')]);
+  let streamed = '';
+  writeReportJson(empty, (c) => (streamed += c));
+  assert.equal(streamed, JSON.stringify(toReportJson(empty), null, 2) + '\n');
 });

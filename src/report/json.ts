@@ -76,3 +76,31 @@ export function isoTime(epochSeconds: number): string {
   if (Number.isNaN(date.getTime())) return String(epochSeconds);
   return `${date.toISOString().slice(0, 19)}.${String(carry ? 0 : micros).padStart(6, '0')}Z`;
 }
+
+/**
+ * Write the report as pretty JSON in pieces, one flow at a time, so a capture with
+ * tens of thousands of failed flows never needs the whole document as one string.
+ * The text is identical to JSON.stringify(toReportJson(a), null, 2).
+ */
+export function writeReportJson(a: Analysis, write: (chunk: string) => void): void {
+  const indent = (json: string) => json.replace(/\n/g, '\n  ');
+  write(`{\n  "schema": ${JSON.stringify(REPORT_SCHEMA)},\n`);
+  write(`  "inputs": ${indent(JSON.stringify(a.inputs, null, 2))},\n`);
+  write(`  "summary": ${indent(JSON.stringify(a.summary, null, 2))},\n`);
+  if (a.flows.length === 0) {
+    write('  "flows": [],\n');
+  } else {
+    write('  "flows": [\n');
+    let batch = '';
+    for (let i = 0; i < a.flows.length; i++) {
+      batch += `    ${JSON.stringify(flowJson(a.flows[i]!, a.interfaceNames), null, 2).replace(/\n/g, '\n    ')}${i + 1 < a.flows.length ? ',' : ''}\n`;
+      if (batch.length > 1 << 16) {
+        write(batch);
+        batch = '';
+      }
+    }
+    write(`${batch}  ],\n`);
+  }
+  write(`  "findings": ${indent(JSON.stringify(a.findings, null, 2))},\n`);
+  write(`  "warnings": ${indent(JSON.stringify(a.warnings, null, 2))}\n}\n`);
+}

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { analyzeFiles } from '../../analyze';
 import { parseBridgeFlag, type BridgeSubnet } from '../../context/bridge';
 import { atLeast, SEVERITIES, type Severity } from '../../diagnose/finding';
-import { toReportJson } from '../../report/json';
+import { writeReportJson } from '../../report/json';
 import { renderText } from '../../report/text';
 import type { CliIo } from '../io';
 import { ProgressLine } from '../progress';
@@ -44,7 +44,7 @@ export function analyzeCommand(io: CliIo, setExit: (code: number) => void): Comm
       });
       progress?.clear();
       if (flags.json === true) {
-        io.stdout(JSON.stringify(toReportJson(analysis), null, 2) + '\n');
+        writeReportJson(analysis, io.stdout);
       } else {
         io.stdout(renderText(analysis));
       }
