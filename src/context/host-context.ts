@@ -1,0 +1,106 @@
+/**
+ * What the host knows that a capture cannot say: bridges and their subnets, routes
+ * and policy rules, Docker networks, sysctls, kernel counters. `synscope context`
+ * writes it as JSON (schema synscope.context/1); `analyze --context FILE` reads it.
+ * Every source is optional: a missing one is listed in `unavailable` with the reason.
+ */
+export const CONTEXT_SCHEMA = 'synscope.context/1';
+
+export interface HostContext {
+  schema: typeof CONTEXT_SCHEMA;
+  /** When the snapshot was taken (ISO-8601). */
+  capturedAt: string;
+  hostname: string;
+  /** Network namespace the facts were read in: a label such as "host", a netns name or path. */
+  namespace: string;
+  /** `uname -r` style release, e.g. "6.1.0-18-amd64", or null when unknown. */
+  kernelRelease: string | null;
+  interfaces: NetInterface[];
+  /** Routes of every table (main, local, numbered ones). */
+  routes: Route[];
+  /** Policy routing rules (`ip rule`), in priority order. */
+  rules: PolicyRule[];
+  /** Docker networks from the Engine API, or null when the socket was not there. */
+  dockerNetworks: DockerNetwork[] | null;
+  /** Relevant sysctls by full name, e.g. "net.ipv4.conf.eth0.rp_filter": "1". */
+  sysctls: Record<string, string>;
+  /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
+  counters: Record<string, number>;
+  conntrack: { count: number; max: number } | null;
+  /** NAT rules as text (`iptables-save -t nat`, `nft list ruleset`), null when the tool is missing. */
+  natRules: { iptables: string | null; nft: string | null };
+  /** Sources that could not be read, each with the reason. */
+  unavailable: { source: string; reason: string }[];
+}
+
+export type InterfaceKind = 'bridge' | 'veth' | 'vxlan' | 'dummy' | 'physical' | 'loopback' | 'vlan' | 'bond' | 'tun' | 'other';
+
+export interface InterfaceAddress {
+  family: 4 | 6;
+  /** Canonical text address. */
+  address: string;
+  prefixLength: number;
+}
+
+export interface NetInterface {
+  name: string;
+  index: number;
+  kind: InterfaceKind;
+  mac: string | null;
+  mtu: number;
+  up: boolean;
+  addresses: InterfaceAddress[];
+  /** The bridge (or bond) this interface is enslaved to. */
+  master: string | null;
+  /** For a bridge: the names of its ports. */
+  ports: string[];
+}
+
+export interface Route {
+  /** "main", "local", "default" or the table number as text. */
+  table: string;
+  family: 4 | 6;
+  /** unicast, local, broadcast, blackhole, unreachable, prohibit, throw, ... */
+  type: string;
+  /** Destination as canonical CIDR ("0.0.0.0/0" for default). */
+  destination: string;
+  gateway: string | null;
+  device: string | null;
+  /** Route metric / priority (0 when not given). */
+  metric: number;
+  /** Preferred source address (prefsrc), or null. */
+  source: string | null;
+  scope: string | null;
+  protocol: string | null;
+}
+
+export interface PolicyRule {
+  priority: number;
+  family: 4 | 6;
+  /** Source selector as canonical CIDR, or null for "all". */
+  from: string | null;
+  to: string | null;
+  iif: string | null;
+  oif: string | null;
+  /** "0x1/0xff" style, or null. */
+  fwmark: string | null;
+  /** lookup, blackhole, unreachable, prohibit, goto, nop. */
+  action: string;
+  /** Table looked up when action is "lookup". */
+  table: string | null;
+  /** Rule has `not` (inverted selector). */
+  invert: boolean;
+}
+
+export interface DockerNetwork {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  subnets: string[];
+  gateways: string[];
+  /** The Linux bridge device (docker0, docker_gwbridge, br-<id12>), or null (overlay, host...). */
+  bridge: string | null;
+  ingress: boolean;
+  internal: boolean;
+}
