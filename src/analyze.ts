@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { openCaptureFile } from './capture/open';
 import type { CaptureReader, PacketRecord } from './capture/record';
 import type { BridgeSubnet } from './context/bridge';
-import { formatEndpoint, ipv4ToString } from './decode/address';
+import type { HostContext } from './context/host-context';
+import { ipv4ToString } from './decode/address';
 import { decodeFrame } from './decode/dispatch';
 import { isSupportedLinkType, linkTypeName } from './decode/link-types';
 import { DecodedPacket, Transport } from './decode/packet';
@@ -12,11 +13,14 @@ import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
 import type { ArpSighting, CaptureHealth } from './diagnose/input';
 import type { Flow } from './flow/flow';
+import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
 
 export interface AnalyzeOptions {
-  /** Local bridge subnets (from --bridge or a host context). */
+  /** Local bridge subnets given by hand (--bridge). */
   bridges?: readonly BridgeSubnet[];
+  /** Host facts from `synscope context` (--context FILE). */
+  context?: HostContext;
   /** Keep every flow in `flows`, not only the attempts that failed. */
   allFlows?: boolean;
   /** Emulate Zeek's timers that split flows (for comparison with conn.log). */
@@ -132,7 +136,7 @@ class AnalysisRun {
     private readonly options: AnalyzeOptions,
     private readonly totalBytes: number | null,
   ) {
-    this.tracker = new FlowTracker({ onFlow: (f) => this.onFlow(f), zeekTimers: options.zeekTimers ?? false });
+    this.tracker = new FlowTracker({ onFlowView: (v) => this.onFlow(v), zeekTimers: options.zeekTimers ?? false });
     this.localToGlobal = readers.map(() => []);
     this.linkTypesSeen = readers.map(() => new Set<number>());
     this.packetsPerReader = readers.map(() => 0);
@@ -216,21 +220,24 @@ class AnalysisRun {
     s.interfaces.add(iface);
   }
 
-  private onFlow(flow: Flow): void {
+  private onFlow(flow: FlowView): void {
     this.flowCount++;
     if (this.seenAddresses.size < MAX_REMEMBERED_ADDRESSES) {
       this.seenAddresses.add(flow.clientIp);
       this.seenAddresses.add(flow.serverIp);
     }
     const outcome = flow.outcome;
+    const keep = this.options.allFlows === true || (outcome !== null && outcome !== 'completed');
+    // Only kept flows become Flow objects; the rest are counted from the view.
+    const full = keep ? flow.toFlow() : null;
     if (outcome !== null) {
       this.handshakes.attempted++;
       this.handshakes[outcome]++;
       if (outcome === 'completed') {
-        const service = formatEndpoint(flow.serverIp, flow.serverPort, flow.ipVersion);
+        const service = flow.serverEndpoint;
         this.completedByService.set(service, (this.completedByService.get(service) ?? 0) + 1);
       } else {
-        this.failed.push(flow);
+        this.failed.push(full!);
       }
     } else {
       if (flow.syns === 0 && flow.synAcks > 0) {
@@ -240,7 +247,7 @@ class AnalysisRun {
         this.oneSidedFlows++;
       }
     }
-    if (this.options.allFlows === true || (outcome !== null && outcome !== 'completed')) this.kept.push(flow);
+    if (full !== null) this.kept.push(full);
   }
 
   private progress(): void {
@@ -277,6 +284,7 @@ class AnalysisRun {
         arpRequests: this.arpSightings(),
         seenAddresses: this.seenAddresses,
         capture,
+        context: this.options.context ?? null,
       },
       this.completedByService,
     );

@@ -1,4 +1,5 @@
 import type { BridgeSubnet } from '../context/bridge';
+import type { HostContext } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 
 /** ARP requests seen for one target address: evidence that a host is looking for it on that link. */
@@ -21,6 +22,8 @@ export interface DiagnosisInput {
   /** Distinct IPv4/IPv6 addresses seen as TCP endpoints (bounded sample), for remedies that must avoid them. */
   readonly seenAddresses: ReadonlySet<string>;
   readonly capture: CaptureHealth;
+  /** The host-context snapshot (`--context FILE`), or null when analysis runs on the capture alone. */
+  readonly context: HostContext | null;
 }
 
 /** What the inputs say about the capture's own completeness. */

@@ -1,11 +1,7 @@
 import { formatAddress } from '../decode/address';
 import type { AttemptOutcome, Rejection } from './flow';
-import type { TcpSession } from './tcp-session';
-
-export interface AttemptResult {
-  outcome: AttemptOutcome | null;
-  rejection: Rejection | null;
-}
+import { E, Layout, S, endpointBase } from './flow-record';
+import type { FlowStore } from './flow-store';
 
 /**
  * Puts a connection attempt in exactly one bucket, looking from the originator (the client):
@@ -21,29 +17,29 @@ export interface AttemptResult {
  *
  * The order above is the precedence when several apply.
  */
-export function attemptResult(s: TcpSession): AttemptResult {
-  const client = s.orig;
-  const server = s.resp;
-  if (client.firstKind !== 1) return { outcome: null, rejection: null };
-  if (client.ackedPeerSynAck) return { outcome: 'completed', rejection: null };
-  if (server.rstBeforeHandshake) {
-    return {
-      outcome: 'rejected',
-      rejection: { by: 'rst', from: formatAddress(server.words(), s.ipVersion), icmpType: null, icmpCode: null },
-    };
+export function attemptOutcome(store: FlowStore, slot: number): AttemptOutcome | null {
+  const r = store.rec;
+  const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+  const client = endpointBase(slot, origSide);
+  const server = endpointBase(slot, 1 - origSide);
+  if (r[client + E.FIRST_KIND] !== 1) return null;
+  if (r[client + E.ACKED_PEER_SYN_ACK] === 1) return 'completed';
+  if (r[server + E.RST_BEFORE_HANDSHAKE] === 1) return 'rejected';
+  if (store.icmp.size > 0 && store.icmp.get(slot)?.quotedSide === origSide) return 'rejected';
+  if (r[server + E.SYN_ACKS]! > 0) return 'synAckLost';
+  return 'unanswered';
+}
+
+/** Who refused the attempt, when attemptOutcome() says 'rejected' (else null). */
+export function attemptRejection(store: FlowStore, slot: number, outcome: AttemptOutcome | null): Rejection | null {
+  if (outcome !== 'rejected') return null;
+  const r = store.rec;
+  const s = slot * Layout.RECORD_SIZE;
+  const server = endpointBase(slot, 1 - r[s + S.ORIG_SIDE]!);
+  if (r[server + E.RST_BEFORE_HANDSHAKE] === 1) {
+    const version = r[s + S.IP_VERSION] === 6 ? 6 : 4;
+    return { by: 'rst', from: formatAddress(store.endpointWords(server, new Uint32Array(4)), version), icmpType: null, icmpCode: null };
   }
-  const icmp = s.icmp;
-  if (icmp !== null && icmp.quoted === client) {
-    return {
-      outcome: 'rejected',
-      rejection: {
-        by: 'icmp',
-        from: formatAddress(icmp.from, icmp.fromVersion),
-        icmpType: icmp.type,
-        icmpCode: icmp.code,
-      },
-    };
-  }
-  if (server.synAcks > 0) return { outcome: 'synAckLost', rejection: null };
-  return { outcome: 'unanswered', rejection: null };
+  const icmp = store.icmp.get(slot)!;
+  return { by: 'icmp', from: formatAddress(icmp.from, icmp.fromVersion), icmpType: icmp.type, icmpCode: icmp.code };
 }

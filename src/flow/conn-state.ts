@@ -1,24 +1,26 @@
 import type { ConnState } from './flow';
-import { EndpointState, type ZeekEndpoint } from './zeek-endpoint';
+import { E } from './flow-record';
+import { EndpointState, endpointInactive, endpointSize } from './zeek-endpoint';
 
 /** Zeek's RSTOS0 history pattern `^?S[^HAFGIQ]*R.*` (an exact match in Zeek). */
 const RSTOS0_HISTORY = /^\^?S[^HAFGIQ]*R/;
 
 /**
  * Conn::conn_state (scripts/base/protocols/conn/main.zeek) for TCP, from the two endpoint
- * states at the time the connection is removed. First matching rule wins.
+ * states at the time the connection is removed (`o`, `p`: base offsets of the originator
+ * and the responder in `r`). First matching rule wins.
  */
-export function connState(orig: ZeekEndpoint, resp: ZeekEndpoint, history: string): ConnState {
-  const os = orig.state;
-  const rs = resp.state;
-  const oInactive = orig.inactive();
-  const rInactive = resp.inactive();
+export function connState(r: Float64Array, o: number, p: number, history: string): ConnState {
+  const os = r[o + E.STATE];
+  const rs = r[p + E.STATE];
+  const oInactive = endpointInactive(r, o);
+  const rInactive = endpointInactive(r, p);
 
   if (rs === EndpointState.RESET) {
     if (
       os === EndpointState.SYN_SENT ||
       os === EndpointState.SYN_ACK_SENT ||
-      (os === EndpointState.RESET && orig.size(resp) === 0 && resp.size(orig) === 0)
+      (os === EndpointState.RESET && endpointSize(r, o, p) === 0 && endpointSize(r, p, o) === 0)
     ) {
       return 'REJ';
     }

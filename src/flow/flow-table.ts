@@ -1,23 +1,12 @@
+import { E, Layout } from './flow-record';
+import type { FlowStore } from './flow-store';
+
 /**
  * The flow table, keyed by a 31-bit hash of the 4-tuple with candidates compared word by
- * word. Lookups build no strings and allocate nothing. The hash is symmetric (the two endpoint hashes are combined in sorted order), so
- * both directions of a connection find the same entry without normalizing the tuple first.
+ * word against the flow records. Lookups build no strings and allocate nothing. The hash is
+ * symmetric (the two endpoint hashes are combined in sorted order), so both directions of a
+ * connection find the same entry without normalizing the tuple first.
  */
-export interface TableEndpoint {
-  /** True when (addr, port) is this endpoint. */
-  is(addr: Uint32Array, port: number): boolean;
-}
-
-export interface TableEntry<E> {
-  /** The two endpoints of the tuple (either may be the sender of a packet). */
-  readonly a: TableEndpoint;
-  readonly b: TableEndpoint;
-  /** Type brand only (never set): the table stores entries of one type. */
-  readonly self?: E;
-  hash: number;
-  /** Index in the table's entry array while stored, else -1. */
-  tableSlot: number;
-}
 
 function mix(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
@@ -54,25 +43,23 @@ export function tupleHash(src: Uint32Array, sport: number, dst: Uint32Array, dpo
 const EMPTY = -1;
 
 /**
- * Open addressing with linear probing over typed arrays: `slots` holds an index into
- * `entries` (or -1), `hashes` the entry's hash so that most probes never touch an object.
- * Deletion shifts the following cluster back (no tombstones). The table doubles at 50% load.
+ * Open addressing with linear probing over one Int32Array of (hash, slot) pairs: `slot` is a
+ * FlowStore slot or -1, and the hash sits beside it so that a probe costs one cache line and
+ * most probes never touch a record. Deletion shifts the following cluster back (no
+ * tombstones). The table doubles at 50% load.
  * Measured against a Map<hash, chain> on 250k concurrent flows: the Map spent most of the
  * tracker's time in its own lookups; this layout is several times faster there.
  */
-export class FlowTable<E extends TableEntry<E>> {
-  private slots: Int32Array;
-  private hashes: Int32Array;
+export class FlowTable {
+  /** Bucket i: cells[2i] = hash, cells[2i + 1] = store slot or EMPTY. */
+  private cells: Int32Array;
   private mask: number;
-  private entries: (E | null)[] = [];
-  private free: number[] = [];
   private count = 0;
 
-  constructor(initialCapacity = 1024) {
+  constructor(private readonly store: FlowStore, initialCapacity = 1024) {
     let cap = 16;
     while (cap < initialCapacity * 2) cap *= 2;
-    this.slots = new Int32Array(cap).fill(EMPTY);
-    this.hashes = new Int32Array(cap);
+    this.cells = emptyCells(cap);
     this.mask = cap - 1;
   }
 
@@ -80,94 +67,98 @@ export class FlowTable<E extends TableEntry<E>> {
     return this.count;
   }
 
-  /** The entry for this tuple in either direction, or null. `hash` from tupleHash(). */
-  find(hash: number, src: Uint32Array, sport: number, dst: Uint32Array, dport: number): E | null {
-    const slots = this.slots;
-    const hashes = this.hashes;
+  /** The store slot of the flow for this tuple in either direction, or -1. `hash` from tupleHash(). */
+  find(hash: number, src: Uint32Array, sport: number, dst: Uint32Array, dport: number): number {
+    const cells = this.cells;
     const mask = this.mask;
     let i = hash & mask;
     for (;;) {
-      const slot = slots[i]!;
-      if (slot === EMPTY) return null;
-      if (hashes[i] === hash) {
-        const e = this.entries[slot]!;
-        if (
-          (e.a.is(src, sport) && e.b.is(dst, dport)) ||
-          (e.b.is(src, sport) && e.a.is(dst, dport))
-        ) {
-          return e;
-        }
-      }
+      const slot = cells[2 * i + 1]!;
+      if (slot === EMPTY) return -1;
+      if (cells[2 * i] === hash && this.matches(slot, src, sport, dst, dport)) return slot;
       i = (i + 1) & mask;
     }
   }
 
-  /** Inserts an entry whose `hash` is set (the caller checked it is absent). */
-  insert(e: E): void {
-    if ((this.count + 1) * 2 > this.slots.length) this.grow();
-    const slot = this.free.length > 0 ? this.free.pop()! : this.entries.length;
-    if (slot === this.entries.length) this.entries.push(e);
-    else this.entries[slot] = e;
-    e.tableSlot = slot;
-    this.place(e.hash, slot);
+  /** Inserts a flow (the caller checked that its tuple is absent). */
+  insert(slot: number, hash: number): void {
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    this.place(hash, slot);
     this.count++;
   }
 
-  remove(e: E): boolean {
-    const slots = this.slots;
-    const hashes = this.hashes;
+  /** Removes the flow at store slot `slot`, stored under `hash`. */
+  remove(slot: number, hash: number): boolean {
+    const cells = this.cells;
     const mask = this.mask;
-    let i = e.hash & mask;
+    let i = hash & mask;
     for (;;) {
-      const slot = slots[i]!;
-      if (slot === EMPTY) return false;
-      if (slot === e.tableSlot && this.entries[slot] === e) break;
+      const s = cells[2 * i + 1]!;
+      if (s === EMPTY) return false;
+      if (s === slot) break;
       i = (i + 1) & mask;
     }
-    this.entries[e.tableSlot] = null;
-    this.free.push(e.tableSlot);
-    e.tableSlot = -1;
     this.count--;
     // Backward-shift deletion: move later members of the cluster into the hole when their
     // home position allows it.
     let hole = i;
     let j = (i + 1) & mask;
     for (;;) {
-      const slot = slots[j]!;
-      if (slot === EMPTY) break;
-      const home = hashes[j]! & mask;
+      const s = cells[2 * j + 1]!;
+      if (s === EMPTY) break;
+      const h = cells[2 * j]!;
+      const home = h & mask;
       // Can the entry at j move to hole? Only if home is not cyclically in (hole, j].
       const dist = (j - home) & mask;
       const toHole = (j - hole) & mask;
       if (dist >= toHole) {
-        slots[hole] = slot;
-        hashes[hole] = hashes[j]!;
+        cells[2 * hole] = h;
+        cells[2 * hole + 1] = s;
         hole = j;
       }
       j = (j + 1) & mask;
     }
-    slots[hole] = EMPTY;
+    cells[2 * hole + 1] = EMPTY;
     return true;
   }
 
-  /** Every entry (order unspecified). */
-  *values(): IterableIterator<E> {
-    for (const e of this.entries) if (e !== null) yield e;
+  /** Whether the flow at `slot` has endpoints (src, sport) and (dst, dport), in either order. */
+  private matches(slot: number, src: Uint32Array, sport: number, dst: Uint32Array, dport: number): boolean {
+    const r = this.store.rec;
+    const a = slot * Layout.RECORD_SIZE + Layout.ENDPOINT_A;
+    const b = a + Layout.ENDPOINT_SIZE;
+    const s3 = src[3]!;
+    const d3 = dst[3]!;
+    // Word 3 and the port first: they differ between most flows (IPv4 lives in word 3).
+    if (r[a + E.A3] === s3 && r[a + E.PORT] === sport && r[b + E.A3] === d3 && r[b + E.PORT] === dport) {
+      if (this.store.endpointIs(a, src, sport) && this.store.endpointIs(b, dst, dport)) return true;
+    }
+    if (r[b + E.A3] === s3 && r[b + E.PORT] === sport && r[a + E.A3] === d3 && r[a + E.PORT] === dport) {
+      if (this.store.endpointIs(b, src, sport) && this.store.endpointIs(a, dst, dport)) return true;
+    }
+    return false;
   }
 
   private place(hash: number, slot: number): void {
+    const cells = this.cells;
     const mask = this.mask;
     let i = hash & mask;
-    while (this.slots[i] !== EMPTY) i = (i + 1) & mask;
-    this.slots[i] = slot;
-    this.hashes[i] = hash;
+    while (cells[2 * i + 1] !== EMPTY) i = (i + 1) & mask;
+    cells[2 * i] = hash;
+    cells[2 * i + 1] = slot;
   }
 
   private grow(): void {
-    const cap = this.slots.length * 2;
-    this.slots = new Int32Array(cap).fill(EMPTY);
-    this.hashes = new Int32Array(cap);
+    const old = this.cells;
+    const cap = (this.mask + 1) * 2;
+    this.cells = emptyCells(cap);
     this.mask = cap - 1;
-    for (const e of this.entries) if (e !== null) this.place(e.hash, e.tableSlot);
+    for (let i = 1; i < old.length; i += 2) if (old[i] !== EMPTY) this.place(old[i - 1]!, old[i]!);
   }
+}
+
+function emptyCells(buckets: number): Int32Array {
+  const cells = new Int32Array(2 * buckets);
+  for (let i = 1; i < cells.length; i += 2) cells[i] = EMPTY;
+  return cells;
 }

@@ -1,9 +1,10 @@
 import type { DecodedPacket } from '../decode/packet';
 import { TcpFlag } from '../decode/packet';
 import { parseTcpOptions } from '../decode/tcp-options';
-import type { SynOptions } from './flow';
-import { Hist, History } from './history';
-import { EndpointState, ZeekEndpoint, seqDelta } from './zeek-endpoint';
+import { E, Layout, S, endpointBase } from './flow-record';
+import type { FlowStore } from './flow-store';
+import { Hist, Letter, addHistory, addHistoryFor, bumpScaled, checkHistory, flipHistoryFromStart } from './history';
+import { EndpointState, seqDelta, setState, toRelativeSeqSpace, updateAckSeq, updateLastSeq } from './zeek-endpoint';
 
 /** TCP.cc TOO_LARGE_SEQ_DELTA: SYN/RST sequence jumps beyond this are not trusted. */
 const TOO_LARGE_SEQ_DELTA = 1048576;
@@ -16,8 +17,8 @@ export const ZEEK_TCP_INACTIVITY_TIMEOUT = 300;
 
 let relUnderflow = false;
 
-/** TCPSessionAdapter::get_relative_seq; sets the module flag `relUnderflow`. */
-function getRelativeSeq(ep: ZeekEndpoint, cur: number, last: number, wraps: number): number {
+/** TCPSessionAdapter::get_relative_seq for the endpoint at `e`; sets the module flag `relUnderflow`. */
+function getRelativeSeq(r: Float64Array, e: number, cur: number, last: number, wraps: number): number {
   relUnderflow = false;
   let delta = seqDelta(cur, last);
   if (delta < 0) {
@@ -26,465 +27,441 @@ function getRelativeSeq(ep: ZeekEndpoint, cur: number, last: number, wraps: numb
     if (cur < last) ++wraps;
   }
   if (wraps === 0) {
-    delta = seqDelta(cur, ep.startSeq);
+    delta = seqDelta(cur, r[e + E.START_SEQ]!);
     if (delta < 0) relUnderflow = true;
     return delta;
   }
-  return ep.toRelativeSeqSpace(cur, wraps);
+  return toRelativeSeqSpace(r, e, cur, wraps);
 }
 
-/** Per-SYN facts of the side that sent the first bare SYN. */
-export interface SynFacts {
-  at: number;
-  isn: number;
-  options: SynOptions;
-  ipId: number | null;
-  ttl: number;
-}
-
-export interface IcmpAnswer {
-  /** The endpoint whose SYN the ICMP error quoted. */
-  quoted: ZeekEndpoint;
-  from: Uint32Array;
-  fromVersion: 4 | 6;
-  type: number;
-  code: number;
-}
-
-/**
+/*
  * One TCP connection with Zeek's per-packet processing (TCPSessionAdapter::Process and the
  * Update*State functions of src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc):
  * endpoint states, relative sequence numbers with wraparound, and history letters.
+ * The connection is the record at `slot` in a FlowStore; "side" 0 is endpoint A (the
+ * sender of the flow's first packet), 1 is B.
  *
  * Limits (deliberate): no checksum validation (baselines run with -C), no stream
  * reassembly, so no content-gap letters (g/G) and no DataPending deferral of closes;
  * window tracking only as far as zero-window letters need it.
  */
-export class TcpSession {
-  /** Creation order number (flow id "f<n>"). */
-  readonly seqNo: number;
-  readonly ipVersion: 4 | 6;
-  /** Endpoint that sent the packet creating the session, and its peer. The table keys on these. */
-  readonly a: ZeekEndpoint;
-  readonly b: ZeekEndpoint;
-  orig: ZeekEndpoint;
-  resp: ZeekEndpoint;
-  readonly history = new History();
-  /** Flow-table bookkeeping. */
-  hash = 0;
-  tableSlot = -1;
-  removed = false;
-  /** Deadline this session is currently queued under in the expiry heap (-1: not queued). */
-  queuedAt = -1;
 
-  firstSeen: number;
-  lastSeen: number;
-  /** Zeek's Connection::LastTime: not advanced once both sides closed. */
-  lastTime: number;
-  packets = 0;
-  readonly interfaces: number[] = [];
-  /** Zeek's is_active (cleared when the connection is reported finished or reset). */
-  isActive = true;
-  /** Zeek timers as absolute times, -1 when not armed. */
-  attemptAt = -1;
-  deleteAt = -1;
-  resetAt = -1;
-  /** First packet was a SYN-ACK from the (unflipped) originator: candidate for the PR #2191 flip. */
-  beganWithSynAck = false;
-  synFacts: SynFacts | null = null;
-  synFactsFrom: ZeekEndpoint | null = null;
-  firstSynAckAt = -1;
-  firstSynAckFrom: ZeekEndpoint | null = null;
-  icmp: IcmpAnswer | null = null;
+/** Connection::FlipRoles: swap originator and responder, append '^'. */
+export function flipRoles(store: FlowStore, slot: number): void {
+  const at = slot * Layout.RECORD_SIZE + S.ORIG_SIDE;
+  store.rec[at] = 1 - store.rec[at]!;
+  addHistory(store, slot, Letter.FLIP);
+}
 
-  constructor(seqNo: number, pkt: DecodedPacket, t: number) {
-    this.seqNo = seqNo;
-    this.ipVersion = pkt.ipVersion === 6 ? 6 : 4;
-    this.a = new ZeekEndpoint(true);
-    this.b = new ZeekEndpoint(false);
-    this.a.setAddress(pkt.src, pkt.srcPort);
-    this.b.setAddress(pkt.dst, pkt.dstPort);
-    this.orig = this.a;
-    this.resp = this.b;
-    this.firstSeen = this.lastSeen = this.lastTime = t;
+/**
+ * Zeek's flip of a connection that began with a SYN-ACK when an ACK or data segment
+ * follows (zeek PR #2191). The baselines (one-sided-2745 "^haf", ctu-64702 "^hAfdtFr",
+ * flip-without-syn "^hADadFf") read as if the roles had been flipped before the SYN-ACK,
+ * so that is what this reproduces: the SYN-ACK's sender becomes an ESTABLISHED responder.
+ */
+export function flipAfterSynAck(store: FlowStore, slot: number): void {
+  const r = store.rec;
+  const s = slot * Layout.RECORD_SIZE;
+  const newOrig = 1 - r[s + S.ORIG_SIDE]!;
+  r[s + S.ORIG_SIDE] = newOrig;
+  const resp = endpointBase(slot, 1 - newOrig);
+  r[resp + E.PREV_STATE] = EndpointState.INACTIVE;
+  r[resp + E.STATE] = EndpointState.ESTABLISHED;
+  r[s + S.ATTEMPT_AT] = -1;
+  flipHistoryFromStart(store, slot);
+  r[s + S.BEGAN_WITH_SYN_ACK] = 0;
+}
+
+/** TCPSessionAdapter::IsReuse: does this SYN start a new connection on the same tuple? */
+export function isReuse(store: FlowStore, slot: number, pkt: DecodedPacket): boolean {
+  const flags = pkt.tcpFlags;
+  if (!(flags & TcpFlag.SYN)) return false;
+  const r = store.rec;
+  const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+  const orig = endpointBase(slot, origSide);
+  const resp = endpointBase(slot, 1 - origSide);
+  let connOrig = orig;
+  if (flags & TcpFlag.ACK) {
+    if (r[orig + E.STATE] !== EndpointState.INACTIVE) return false;
+    connOrig = resp;
   }
-
-  /** The endpoint that sent `pkt` (src address and port match). */
-  senderOf(pkt: DecodedPacket): ZeekEndpoint {
-    // A connection from a host to itself on the same port matches both; take a.
-    return this.a.is(pkt.src, pkt.srcPort) ? this.a : this.b;
-  }
-
-  /** Connection::FlipRoles: swap originator and responder, append '^'. */
-  flipRoles(): void {
-    const tmp = this.orig;
-    this.orig = this.resp;
-    this.resp = tmp;
-    this.orig.isOrig = true;
-    this.resp.isOrig = false;
-    this.history.add('^');
-  }
-
-  /**
-   * Zeek's flip of a connection that began with a SYN-ACK when an ACK or data segment
-   * follows (zeek PR #2191). The baselines (one-sided-2745 "^haf", ctu-64702 "^hAfdtFr",
-   * flip-without-syn "^hADadFf") read as if the roles had been flipped before the SYN-ACK,
-   * so that is what this reproduces: the SYN-ACK's sender becomes an ESTABLISHED responder.
-   */
-  flipAfterSynAck(): void {
-    const tmp = this.orig;
-    this.orig = this.resp;
-    this.resp = tmp;
-    this.orig.isOrig = true;
-    this.resp.isOrig = false;
-    this.resp.prevState = EndpointState.INACTIVE;
-    this.resp.state = EndpointState.ESTABLISHED;
-    this.attemptAt = -1;
-    this.history.flipFromStart();
-    this.beganWithSynAck = false;
-  }
-
-  /** TCPSessionAdapter::IsReuse: does this SYN start a new connection on the same tuple? */
-  isReuse(pkt: DecodedPacket): boolean {
-    const flags = pkt.tcpFlags;
-    if (!(flags & TcpFlag.SYN)) return false;
-    let connOrig = this.orig;
-    if (flags & TcpFlag.ACK) {
-      if (this.orig.state !== EndpointState.INACTIVE) return false;
-      connOrig = this.resp;
-    }
-    if (!(this.orig.didClose || this.resp.didClose)) {
-      const baseSeq = pkt.seq >>> 0;
-      if (baseSeq === connOrig.startSeq) return false;
-      if (
-        !(flags & TcpFlag.ACK) &&
-        connOrig.state === EndpointState.SYN_ACK_SENT &&
-        this.resp.state === EndpointState.INACTIVE &&
-        baseSeq === this.resp.startSeq
-      ) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Processes one TCP segment sent by `endpoint` (TCPSessionAdapter::Process).
-   * `timersOn` arms Zeek's attempt timer.
-   */
-  process(pkt: DecodedPacket, buf: Buffer, t: number, iface: number, endpoint: ZeekEndpoint, timersOn: boolean): void {
-    const peer = endpoint === this.a ? this.b : this.a;
-    const isOrig = endpoint === this.orig;
-    const flags = pkt.tcpFlags;
-    const SYN = (flags & TcpFlag.SYN) !== 0;
-    const ACK = (flags & TcpFlag.ACK) !== 0;
-    const FIN = (flags & TcpFlag.FIN) !== 0;
-    const RST = (flags & TcpFlag.RST) !== 0;
-    const len = pkt.payloadLength;
+  if (r[orig + E.DID_CLOSE] === 0 && r[resp + E.DID_CLOSE] === 0) {
     const baseSeq = pkt.seq >>> 0;
-    const ackSeq = pkt.ack >>> 0;
-
-    this.recordFacts(pkt, buf, t, iface, endpoint, peer, SYN, ACK, RST);
-
-    let segLen = len;
-    if (SYN) ++segLen;
-    if (FIN) ++segLen;
-    if (RST) segLen -= len;
-    const seqOnePast = (baseSeq + segLen) >>> 0;
-
-    this.initEndpoint(endpoint, SYN, baseSeq, seqOnePast, t);
-
-    const relSeq = getRelativeSeq(endpoint, baseSeq, endpoint.lastSeq, endpoint.seqWraps);
-    this.updateHistory(endpoint, SYN, ACK, FIN, RST, relSeq, len);
-
-    // update_window: only the zero-window letter is tracked. A scaled window is zero
-    // exactly when the raw one is.
+    if (baseSeq === r[connOrig + E.START_SEQ]) return false;
     if (
-      pkt.window === 0 &&
-      !RST &&
-      peer.state !== EndpointState.CLOSED &&
-      endpoint.state !== EndpointState.RESET &&
-      endpoint.zeroWindow.bump()
+      !(flags & TcpFlag.ACK) &&
+      r[connOrig + E.STATE] === EndpointState.SYN_ACK_SENT &&
+      r[resp + E.STATE] === EndpointState.INACTIVE &&
+      baseSeq === r[resp + E.START_SEQ]
     ) {
-      this.history.addFor('W', endpoint.isOrig);
+      return false;
     }
+  }
+  return true;
+}
 
-    if (!this.orig.didClose || !this.resp.didClose) this.lastTime = t;
+/**
+ * Processes one TCP segment sent by endpoint `side` of the flow at `slot`
+ * (TCPSessionAdapter::Process). `timersOn` arms Zeek's attempt timer.
+ */
+export function processSegment(
+  store: FlowStore,
+  slot: number,
+  side: number,
+  pkt: DecodedPacket,
+  buf: Buffer,
+  t: number,
+  iface: number,
+  timersOn: boolean,
+): void {
+  const r = store.rec;
+  const s = slot * Layout.RECORD_SIZE;
+  const ep = endpointBase(slot, side);
+  const peer = endpointBase(slot, 1 - side);
+  const isOrig = side === r[s + S.ORIG_SIDE];
+  const flags = pkt.tcpFlags;
+  const SYN = (flags & TcpFlag.SYN) !== 0;
+  const ACK = (flags & TcpFlag.ACK) !== 0;
+  const FIN = (flags & TcpFlag.FIN) !== 0;
+  const RST = (flags & TcpFlag.RST) !== 0;
+  const len = pkt.payloadLength;
+  const baseSeq = pkt.seq >>> 0;
+  const ackSeq = pkt.ack >>> 0;
 
-    if (FIN) ++endpoint.finCnt;
-    if (RST) ++endpoint.rstCnt;
+  recordFacts(store, slot, side, pkt, buf, t, iface, SYN, ACK, RST);
 
-    if (ACK) {
-      if (peer.state === EndpointState.INACTIVE) {
-        // init_peer: number the peer as if its SYN had been seen.
-        const s = (ackSeq - 1) >>> 0;
-        peer.startSeq = s;
-        peer.ackSeq = s;
-        peer.lastSeq = s;
-      } else {
-        getRelativeSeq(peer, ackSeq, peer.ackSeq, peer.ackWraps);
-        if (!relUnderflow && !RST) {
-          // update_ack_seq
-          const deltaAck = seqDelta(ackSeq, peer.ackSeq);
-          if (!(ackSeq === 0 && deltaAck > TOO_LARGE_SEQ_DELTA) && deltaAck > 0) peer.updateAckSeq(ackSeq);
-        }
-      }
-    }
+  let segLen = len;
+  if (SYN) ++segLen;
+  if (FIN) ++segLen;
+  if (RST) segLen -= len;
+  const seqOnePast = (baseSeq + segLen) >>> 0;
 
-    // update_last_seq
-    const deltaLast = seqDelta(seqOnePast, endpoint.lastSeq);
-    if ((SYN || RST) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
-      // untrusted jump
-    } else if (FIN && endpoint.lastSeq === ((endpoint.startSeq + 1) >>> 0)) {
-      endpoint.updateLastSeq(seqOnePast);
-    } else if (endpoint.state === EndpointState.RESET) {
-      // don't trust any subsequent sequence numbers
-    } else if (deltaLast > 0) {
-      endpoint.updateLastSeq(seqOnePast);
-    } else if (len > 0 && endpoint.rxmit.bump()) {
-      this.history.addFor('T', endpoint.isOrig);
-    }
+  initEndpoint(r, ep, SYN, baseSeq, seqOnePast);
 
-    let doClose = false;
-    switch (endpoint.state) {
-      case EndpointState.INACTIVE:
-        doClose = this.updateInactive(t, endpoint, peer, baseSeq, len, isOrig, SYN, ACK, FIN, RST, timersOn);
-        break;
-      case EndpointState.SYN_SENT:
-      case EndpointState.SYN_ACK_SENT:
-        if (FIN) {
-          endpoint.setState(EndpointState.CLOSED);
-          doClose = true;
-        }
-        if (RST) {
-          endpoint.setState(EndpointState.RESET);
-          this.isActive = false; // ConnectionReset
-          doClose = true;
-        }
-        break;
-      case EndpointState.ESTABLISHED:
-      case EndpointState.PARTIAL:
-        if (SYN && endpoint.state === EndpointState.PARTIAL && peer.state === EndpointState.INACTIVE && !ACK) {
-          endpoint.setState(EndpointState.SYN_SENT); // SYN_after_partial
-        }
-        if (FIN && !RST) {
-          endpoint.setState(EndpointState.CLOSED);
-          if (peer.state === EndpointState.RESET && peer.prevState === EndpointState.CLOSED) {
-            // The peer sent a FIN and then a RST: a normal termination after all.
-            peer.setState(EndpointState.CLOSED);
-          }
-          doClose = true;
-        }
-        if (RST) {
-          endpoint.setState(EndpointState.RESET);
-          doClose = true;
-          if (peer.state !== EndpointState.RESET || peer.prevState !== EndpointState.ESTABLISHED) {
-            this.isActive = false;
-          }
-        }
-        break;
-      case EndpointState.CLOSED:
-        if (RST && peer.state !== EndpointState.CLOSED) {
-          endpoint.setState(EndpointState.RESET);
-          if (!endpoint.didClose) doClose = true;
-          this.resetAt = t + ZEEK_TCP_RESET_DELAY;
-        }
-        break;
-      case EndpointState.RESET:
-        break;
-    }
+  const relSeq = getRelativeSeq(r, ep, baseSeq, r[ep + E.LAST_SEQ]!, r[ep + E.SEQ_WRAPS]!);
+  updateHistory(store, slot, ep, isOrig, SYN, ACK, FIN, RST, relSeq, len);
 
-    if (doClose) this.connectionClosed(endpoint, peer);
+  // update_window: only the zero-window letter is tracked. A scaled window is zero
+  // exactly when the raw one is.
+  if (
+    pkt.window === 0 &&
+    !RST &&
+    r[peer + E.STATE] !== EndpointState.CLOSED &&
+    r[ep + E.STATE] !== EndpointState.RESET &&
+    bumpScaled(r, ep + E.ZERO_WIN_COUNT)
+  ) {
+    addHistoryFor(store, slot, Letter.W, isOrig);
   }
 
-  /** init_endpoint: set up or re-initialize this side's sequence space. */
-  private initEndpoint(ep: ZeekEndpoint, SYN: boolean, firstSeq: number, lastSeq: number, t: number): void {
-    switch (ep.state) {
-      case EndpointState.INACTIVE:
-        if (SYN) {
-          ep.ackSeq = firstSeq;
-          ep.startSeq = firstSeq;
-        } else {
-          const s = (firstSeq - 1) >>> 0;
-          ep.ackSeq = s;
-          ep.startSeq = s;
-          lastSeq = firstSeq;
-        }
-        ep.lastSeq = lastSeq;
-        void t;
-        break;
-      case EndpointState.SYN_SENT:
-      case EndpointState.SYN_ACK_SENT:
-        if (SYN && firstSeq !== ep.startSeq) {
-          ep.startSeq = firstSeq;
-          ep.ackSeq = firstSeq;
-          ep.lastSeq = lastSeq;
-        }
-        break;
-      case EndpointState.ESTABLISHED:
-      case EndpointState.PARTIAL:
-        if (SYN) {
-          ep.startSeq = firstSeq;
-          ep.ackSeq = firstSeq;
-          ep.lastSeq = lastSeq;
-        }
-        break;
-      case EndpointState.RESET:
-        if (SYN && ep.prevState === EndpointState.INACTIVE) {
-          ep.startSeq = firstSeq;
-          ep.ackSeq = firstSeq;
-          ep.lastSeq = lastSeq;
-        }
-        break;
-      default:
-        break;
+  if (r[ep + E.DID_CLOSE] === 0 || r[peer + E.DID_CLOSE] === 0) r[s + S.LAST_TIME] = t;
+
+  if (FIN) r[ep + E.FIN_CNT]++;
+
+  if (ACK) {
+    if (r[peer + E.STATE] === EndpointState.INACTIVE) {
+      // init_peer: number the peer as if its SYN had been seen.
+      const n = (ackSeq - 1) >>> 0;
+      r[peer + E.START_SEQ] = n;
+      r[peer + E.ACK_SEQ] = n;
+      r[peer + E.LAST_SEQ] = n;
+    } else {
+      const peerAck = r[peer + E.ACK_SEQ]!;
+      getRelativeSeq(r, peer, ackSeq, peerAck, r[peer + E.ACK_WRAPS]!);
+      if (!relUnderflow && !RST) {
+        // update_ack_seq
+        const deltaAck = seqDelta(ackSeq, peerAck);
+        if (!(ackSeq === 0 && deltaAck > TOO_LARGE_SEQ_DELTA) && deltaAck > 0) updateAckSeq(r, peer, ackSeq);
+      }
     }
   }
 
-  /** update_history. */
-  private updateHistory(ep: ZeekEndpoint, SYN: boolean, ACK: boolean, FIN: boolean, RST: boolean, relSeq: number, len: number): void {
-    const h = this.history;
-    const o = ep.isOrig;
-    const bits = (SYN ? 1 : 0) + (FIN ? 1 : 0) + (RST ? 1 : 0);
-    if (bits > 1) {
-      if (FIN && RST) h.check(Hist.FIN_RST_PKT, 'I', o);
-      else h.check(Hist.MULTI_FLAG_PKT, 'Q', o);
-    } else if (bits === 1) {
-      if (SYN) {
-        const code = ACK ? 'H' : 'S';
-        if (h.check(Hist.SYN_PKT, code, o) && relSeq !== ep.histLastSyn) h.addFor(code, o);
-        ep.histLastSyn = relSeq;
-      }
+  // update_last_seq
+  const lastSeq = r[ep + E.LAST_SEQ]!;
+  const deltaLast = seqDelta(seqOnePast, lastSeq);
+  if ((SYN || RST) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
+    // untrusted jump
+  } else if (FIN && lastSeq === ((r[ep + E.START_SEQ]! + 1) >>> 0)) {
+    updateLastSeq(r, ep, seqOnePast);
+  } else if (r[ep + E.STATE] === EndpointState.RESET) {
+    // don't trust any subsequent sequence numbers
+  } else if (deltaLast > 0) {
+    updateLastSeq(r, ep, seqOnePast);
+  } else if (len > 0 && bumpScaled(r, ep + E.RXMIT_COUNT)) {
+    addHistoryFor(store, slot, Letter.T, isOrig);
+  }
+
+  let doClose = false;
+  switch (r[ep + E.STATE]) {
+    case EndpointState.INACTIVE:
+      doClose = updateInactive(store, slot, t, ep, peer, baseSeq, len, isOrig, SYN, ACK, FIN, RST, timersOn);
+      break;
+    case EndpointState.SYN_SENT:
+    case EndpointState.SYN_ACK_SENT:
       if (FIN) {
-        if (h.check(Hist.FIN_PKT, 'F', o) && relSeq + len !== ep.histLastFin) h.addFor('F', o);
-        ep.histLastFin = relSeq + len;
+        setState(r, ep, EndpointState.CLOSED);
+        doClose = true;
       }
       if (RST) {
-        if (h.check(Hist.RST_PKT, 'R', o) && relSeq !== ep.histLastRst) h.addFor('R', o);
-        ep.histLastRst = relSeq;
+        setState(r, ep, EndpointState.RESET);
+        r[s + S.ACTIVE] = 0; // ConnectionReset
+        doClose = true;
       }
-    } else if (len) {
-      h.check(Hist.DATA_PKT, 'D', o);
-    } else if (ACK) {
-      h.check(Hist.ACK_PKT, 'A', o);
-    }
+      break;
+    case EndpointState.ESTABLISHED:
+    case EndpointState.PARTIAL:
+      if (SYN && r[ep + E.STATE] === EndpointState.PARTIAL && r[peer + E.STATE] === EndpointState.INACTIVE && !ACK) {
+        setState(r, ep, EndpointState.SYN_SENT); // SYN_after_partial
+      }
+      if (FIN && !RST) {
+        setState(r, ep, EndpointState.CLOSED);
+        if (r[peer + E.STATE] === EndpointState.RESET && r[peer + E.PREV_STATE] === EndpointState.CLOSED) {
+          // The peer sent a FIN and then a RST: a normal termination after all.
+          setState(r, peer, EndpointState.CLOSED);
+        }
+        doClose = true;
+      }
+      if (RST) {
+        setState(r, ep, EndpointState.RESET);
+        doClose = true;
+        if (r[peer + E.STATE] !== EndpointState.RESET || r[peer + E.PREV_STATE] !== EndpointState.ESTABLISHED) {
+          r[s + S.ACTIVE] = 0;
+        }
+      }
+      break;
+    case EndpointState.CLOSED:
+      if (RST && r[peer + E.STATE] !== EndpointState.CLOSED) {
+        setState(r, ep, EndpointState.RESET);
+        if (r[ep + E.DID_CLOSE] === 0) doClose = true;
+        r[s + S.RESET_AT] = t + ZEEK_TCP_RESET_DELAY;
+      }
+      break;
+    default:
+      break;
   }
 
-  /** UpdateInactiveState; returns do_close. */
-  private updateInactive(
-    t: number,
-    endpoint: ZeekEndpoint,
-    peer: ZeekEndpoint,
-    baseSeq: number,
-    len: number,
-    isOrig: boolean,
-    SYN: boolean,
-    ACK: boolean,
-    FIN: boolean,
-    RST: boolean,
-    timersOn: boolean,
-  ): boolean {
-    let doClose = false;
-    if (SYN) {
-      if (isOrig) {
-        endpoint.setState(ACK ? EndpointState.SYN_ACK_SENT : EndpointState.SYN_SENT);
-        if (timersOn) this.attemptAt = t + ZEEK_TCP_ATTEMPT_DELAY;
+  if (doClose) connectionClosed(r, s, ep, peer);
+}
+
+/** init_endpoint: set up or re-initialize the sequence space of the endpoint at `e`. */
+function initEndpoint(r: Float64Array, e: number, SYN: boolean, firstSeq: number, lastSeq: number): void {
+  switch (r[e + E.STATE]) {
+    case EndpointState.INACTIVE:
+      if (SYN) {
+        r[e + E.ACK_SEQ] = firstSeq;
+        r[e + E.START_SEQ] = firstSeq;
       } else {
-        if (ACK) {
-          // bad_SYN_ack weird only
-        } else if (peer.state === EndpointState.SYN_ACK_SENT && baseSeq === endpoint.startSeq) {
-          // SYN/SYN-ACK reversal (captured out of order): flip and establish.
-          this.flipRoles();
-          peer.setState(EndpointState.ESTABLISHED);
-        }
-        if (peer.state === EndpointState.SYN_SENT) peer.setState(EndpointState.ESTABLISHED);
-        endpoint.setState(EndpointState.ESTABLISHED);
+        const n = (firstSeq - 1) >>> 0;
+        r[e + E.ACK_SEQ] = n;
+        r[e + E.START_SEQ] = n;
+        lastSeq = firstSeq;
       }
+      r[e + E.LAST_SEQ] = lastSeq;
+      break;
+    case EndpointState.SYN_SENT:
+    case EndpointState.SYN_ACK_SENT:
+      if (SYN && firstSeq !== r[e + E.START_SEQ]) {
+        r[e + E.START_SEQ] = firstSeq;
+        r[e + E.ACK_SEQ] = firstSeq;
+        r[e + E.LAST_SEQ] = lastSeq;
+      }
+      break;
+    case EndpointState.ESTABLISHED:
+    case EndpointState.PARTIAL:
+      if (SYN) {
+        r[e + E.START_SEQ] = firstSeq;
+        r[e + E.ACK_SEQ] = firstSeq;
+        r[e + E.LAST_SEQ] = lastSeq;
+      }
+      break;
+    case EndpointState.RESET:
+      if (SYN && r[e + E.PREV_STATE] === EndpointState.INACTIVE) {
+        r[e + E.START_SEQ] = firstSeq;
+        r[e + E.ACK_SEQ] = firstSeq;
+        r[e + E.LAST_SEQ] = lastSeq;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+/** update_history for a segment from the endpoint at `e`. */
+function updateHistory(
+  store: FlowStore,
+  slot: number,
+  e: number,
+  o: boolean,
+  SYN: boolean,
+  ACK: boolean,
+  FIN: boolean,
+  RST: boolean,
+  relSeq: number,
+  len: number,
+): void {
+  const r = store.rec;
+  const bits = (SYN ? 1 : 0) + (FIN ? 1 : 0) + (RST ? 1 : 0);
+  if (bits > 1) {
+    if (FIN && RST) checkHistory(store, slot, Hist.FIN_RST_PKT, Letter.I, o);
+    else checkHistory(store, slot, Hist.MULTI_FLAG_PKT, Letter.Q, o);
+  } else if (bits === 1) {
+    if (SYN) {
+      const code = ACK ? Letter.H : Letter.S;
+      if (checkHistory(store, slot, Hist.SYN_PKT, code, o) && relSeq !== r[e + E.HIST_LAST_SYN]) addHistoryFor(store, slot, code, o);
+      r[e + E.HIST_LAST_SYN] = relSeq;
     }
     if (FIN) {
-      endpoint.setState(EndpointState.CLOSED);
-      doClose = true;
+      if (checkHistory(store, slot, Hist.FIN_PKT, Letter.F, o) && relSeq + len !== r[e + E.HIST_LAST_FIN]) addHistoryFor(store, slot, Letter.F, o);
+      r[e + E.HIST_LAST_FIN] = relSeq + len;
     }
     if (RST) {
-      endpoint.setState(EndpointState.RESET);
-      doClose = true;
+      if (checkHistory(store, slot, Hist.RST_PKT, Letter.R, o) && relSeq !== r[e + E.HIST_LAST_RST]) addHistoryFor(store, slot, Letter.R, o);
+      r[e + E.HIST_LAST_RST] = relSeq;
     }
-    if (endpoint.state === EndpointState.INACTIVE) {
-      if (!isOrig && len === 0 && this.orig.state === EndpointState.SYN_SENT) {
-        // An ACK of the initial SYN before the SYN-ACK: not a partial connection.
-      } else if (ACK && peer.state === EndpointState.ESTABLISHED) {
-        // SYN-ACK seen, SYN missed, now a pure ACK: establish.
-        endpoint.setState(EndpointState.ESTABLISHED);
-      } else {
-        endpoint.setState(EndpointState.PARTIAL);
+  } else if (len) {
+    checkHistory(store, slot, Hist.DATA_PKT, Letter.D, o);
+  } else if (ACK) {
+    checkHistory(store, slot, Hist.ACK_PKT, Letter.A, o);
+  }
+}
+
+/** UpdateInactiveState; returns do_close. */
+function updateInactive(
+  store: FlowStore,
+  slot: number,
+  t: number,
+  ep: number,
+  peer: number,
+  baseSeq: number,
+  len: number,
+  isOrig: boolean,
+  SYN: boolean,
+  ACK: boolean,
+  FIN: boolean,
+  RST: boolean,
+  timersOn: boolean,
+): boolean {
+  const r = store.rec;
+  const s = slot * Layout.RECORD_SIZE;
+  let doClose = false;
+  if (SYN) {
+    if (isOrig) {
+      setState(r, ep, ACK ? EndpointState.SYN_ACK_SENT : EndpointState.SYN_SENT);
+      if (timersOn) r[s + S.ATTEMPT_AT] = t + ZEEK_TCP_ATTEMPT_DELAY;
+    } else {
+      if (ACK) {
+        // bad_SYN_ack weird only
+      } else if (r[peer + E.STATE] === EndpointState.SYN_ACK_SENT && baseSeq === r[ep + E.START_SEQ]) {
+        // SYN/SYN-ACK reversal (captured out of order): flip and establish.
+        flipRoles(store, slot);
+        setState(r, peer, EndpointState.ESTABLISHED);
       }
+      if (r[peer + E.STATE] === EndpointState.SYN_SENT) setState(r, peer, EndpointState.ESTABLISHED);
+      setState(r, ep, EndpointState.ESTABLISHED);
     }
-    return doClose;
+  }
+  if (FIN) {
+    setState(r, ep, EndpointState.CLOSED);
+    doClose = true;
+  }
+  if (RST) {
+    setState(r, ep, EndpointState.RESET);
+    doClose = true;
+  }
+  if (r[ep + E.STATE] === EndpointState.INACTIVE) {
+    const orig = endpointBase(slot, r[s + S.ORIG_SIDE]!);
+    if (!isOrig && len === 0 && r[orig + E.STATE] === EndpointState.SYN_SENT) {
+      // An ACK of the initial SYN before the SYN-ACK: not a partial connection.
+    } else if (ACK && r[peer + E.STATE] === EndpointState.ESTABLISHED) {
+      // SYN-ACK seen, SYN missed, now a pure ACK: establish.
+      setState(r, ep, EndpointState.ESTABLISHED);
+    } else {
+      setState(r, ep, EndpointState.PARTIAL);
+    }
+  }
+  return doClose;
+}
+
+/** ConnectionClosed without reassembly (nothing is ever pending). `s`: the record's offset. */
+function connectionClosed(r: Float64Array, s: number, ep: number, peer: number): void {
+  if (r[ep + E.DID_CLOSE] === 1) return;
+  r[ep + E.DID_CLOSE] = 1;
+  const closeComplete =
+    r[ep + E.STATE] === EndpointState.RESET || r[peer + E.DID_CLOSE] === 1 || r[peer + E.STATE] === EndpointState.INACTIVE;
+  if (closeComplete) {
+    if (r[ep + E.PREV_STATE] !== EndpointState.INACTIVE || r[peer + E.STATE] !== EndpointState.INACTIVE) {
+      r[s + S.ACTIVE] = 0; // ConnectionFinished
+    }
+    // CancelTimers, then the delete timer.
+    r[s + S.ATTEMPT_AT] = -1;
+    r[s + S.RESET_AT] = -1;
+    r[s + S.DELETE_AT] = r[s + S.LAST_TIME]! + ZEEK_TCP_CLOSE_DELAY;
+  }
+}
+
+/** synscope's own per-side counters and handshake facts, for a segment from `side`. */
+function recordFacts(
+  store: FlowStore,
+  slot: number,
+  side: number,
+  pkt: DecodedPacket,
+  buf: Buffer,
+  t: number,
+  iface: number,
+  SYN: boolean,
+  ACK: boolean,
+  RST: boolean,
+): void {
+  const r = store.rec;
+  const s = slot * Layout.RECORD_SIZE;
+  const ep = endpointBase(slot, side);
+  const peer = endpointBase(slot, 1 - side);
+  r[ep + E.PACKETS]++;
+  if (t > r[s + S.LAST_SEEN]!) r[s + S.LAST_SEEN] = t;
+  if (t < r[s + S.FIRST_SEEN]!) r[s + S.FIRST_SEEN] = t;
+  const iface0 = r[s + S.IFACE0];
+  if (iface0 !== iface) {
+    if (iface0 === -1) r[s + S.IFACE0] = iface;
+    else addInterface(store, slot, iface0!, iface);
   }
 
-  /** ConnectionClosed without reassembly (nothing is ever pending). */
-  private connectionClosed(endpoint: ZeekEndpoint, peer: ZeekEndpoint): void {
-    if (endpoint.didClose) return;
-    endpoint.didClose = true;
-    const closeComplete =
-      endpoint.state === EndpointState.RESET || peer.didClose || peer.state === EndpointState.INACTIVE;
-    if (closeComplete) {
-      if (endpoint.prevState !== EndpointState.INACTIVE || peer.state !== EndpointState.INACTIVE) {
-        this.isActive = false; // ConnectionFinished
-      }
-      // CancelTimers, then the delete timer.
-      this.attemptAt = -1;
-      this.resetAt = -1;
-      this.deleteAt = this.lastTime + ZEEK_TCP_CLOSE_DELAY;
+  if (SYN && !ACK) {
+    r[ep + E.SYNS]++;
+    if (r[s + S.SYN_FROM] === 0) {
+      const o = parseTcpOptions(buf, pkt.tcpOptionsOffset, pkt.tcpOptionsLength);
+      r[s + S.SYN_FROM] = side + 1;
+      r[s + S.SYN_AT] = t;
+      r[s + S.SYN_ISN] = pkt.seq >>> 0;
+      r[s + S.SYN_MSS] = o.mss ?? -1;
+      r[s + S.SYN_WSCALE] = o.windowScale ?? -1;
+      r[s + S.SYN_SACK] = o.sackPermitted ? 1 : 0;
+      r[s + S.SYN_TSVAL] = o.tsVal ?? -1;
+      r[s + S.SYN_TSECR] = o.tsEcr ?? -1;
+      r[s + S.SYN_IP_ID] = pkt.ipId >= 0 ? pkt.ipId : -1;
+      r[s + S.SYN_TTL] = pkt.ttl;
     }
-  }
-
-  /** synscope's own per-side counters and handshake facts. */
-  private recordFacts(
-    pkt: DecodedPacket,
-    buf: Buffer,
-    t: number,
-    iface: number,
-    ep: ZeekEndpoint,
-    peer: ZeekEndpoint,
-    SYN: boolean,
-    ACK: boolean,
-    RST: boolean,
-  ): void {
-    this.packets++;
-    ep.packets++;
-    if (t > this.lastSeen) this.lastSeen = t;
-    if (t < this.firstSeen) this.firstSeen = t;
-    const ifs = this.interfaces;
-    if (ifs.length === 0 || (ifs[0] !== iface && !ifs.includes(iface))) ifs.push(iface);
-
-    if (SYN && !ACK) {
-      ep.syns++;
-      if (this.synFacts === null) {
-        const o = parseTcpOptions(buf, pkt.tcpOptionsOffset, pkt.tcpOptionsLength);
-        this.synFacts = {
-          at: t,
-          isn: pkt.seq >>> 0,
-          options: { mss: o.mss, windowScale: o.windowScale, sackPermitted: o.sackPermitted, tsVal: o.tsVal, tsEcr: o.tsEcr },
-          ipId: pkt.ipId >= 0 ? pkt.ipId : null,
-          ttl: pkt.ttl,
-        };
-        this.synFactsFrom = ep;
-      }
-      ep.lastSynSeq = pkt.seq >>> 0;
-    } else if (SYN && ACK && !RST) {
-      ep.synAcks++;
-      ep.synAckSeq = pkt.seq >>> 0;
-      if (this.firstSynAckAt < 0) {
-        this.firstSynAckAt = t;
-        this.firstSynAckFrom = ep;
-      }
-    } else if (ACK && !RST && !ep.ackedPeerSynAck && ep.syns > 0) {
-      // The third step of the handshake: an ACK after our SYN, for the peer's SYN-ACK
-      // (or for a SYN-ACK the capture missed).
-      if (peer.synAcks === 0 || seqDelta(pkt.ack >>> 0, peer.synAckSeq) >= 1) ep.ackedPeerSynAck = true;
+    r[ep + E.LAST_SYN_SEQ] = pkt.seq >>> 0;
+  } else if (SYN && ACK && !RST) {
+    r[ep + E.SYN_ACKS]++;
+    r[ep + E.SYN_ACK_SEQ] = pkt.seq >>> 0;
+    if (r[s + S.SYN_ACK_FROM] === 0) {
+      r[s + S.SYN_ACK_FROM] = side + 1;
+      r[s + S.SYN_ACK_AT] = t;
     }
-    if (RST && !peer.ackedPeerSynAck) ep.rstBeforeHandshake = true;
-    if (ep.firstKind === 0) ep.firstKind = SYN ? (ACK ? 2 : 1) : 3;
+  } else if (ACK && !RST && r[ep + E.ACKED_PEER_SYN_ACK] === 0 && r[ep + E.SYNS]! > 0) {
+    // The third step of the handshake: an ACK after our SYN, for the peer's SYN-ACK
+    // (or for a SYN-ACK the capture missed).
+    if (r[peer + E.SYN_ACKS] === 0 || seqDelta(pkt.ack >>> 0, r[peer + E.SYN_ACK_SEQ]!) >= 1) r[ep + E.ACKED_PEER_SYN_ACK] = 1;
   }
+  if (RST && r[peer + E.ACKED_PEER_SYN_ACK] === 0) r[ep + E.RST_BEFORE_HANDSHAKE] = 1;
+  if (r[ep + E.FIRST_KIND] === 0) r[ep + E.FIRST_KIND] = SYN ? (ACK ? 2 : 1) : 3;
+}
+
+/** A packet of the flow on an interface other than its first one (rare: multi-interface captures). */
+function addInterface(store: FlowStore, slot: number, iface0: number, iface: number): void {
+  let list = store.interfaces.get(slot);
+  if (list === undefined) {
+    list = [iface0];
+    store.interfaces.set(slot, list);
+  }
+  if (!list.includes(iface)) list.push(iface);
 }

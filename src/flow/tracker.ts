@@ -1,15 +1,18 @@
-import { formatAddress } from '../decode/address';
-import { Transport, TcpFlag, type DecodedPacket } from '../decode/packet';
-import { attemptResult } from './attempt';
-import { connState } from './conn-state';
-import { DeadlineHeap } from './deadline-heap';
+import { TcpFlag, Transport, type DecodedPacket } from '../decode/packet';
 import type { Flow } from './flow';
+import { DeadlineHeap } from './deadline-heap';
+import { E, Layout, S, endpointBase } from './flow-record';
+import { FlowStore } from './flow-store';
 import { FlowTable, tupleHash } from './flow-table';
+import { FlowView } from './flow-view';
 import {
-  TcpSession,
   ZEEK_TCP_CLOSE_DELAY,
   ZEEK_TCP_INACTIVITY_TIMEOUT,
   ZEEK_TCP_RESET_DELAY,
+  flipAfterSynAck,
+  flipRoles,
+  isReuse,
+  processSegment,
 } from './tcp-session';
 import { EndpointState } from './zeek-endpoint';
 
@@ -25,8 +28,17 @@ export const DEFAULT_LIKELY_SERVER_PORTS: readonly number[] = [
 ];
 
 export interface FlowTrackerOptions {
-  /** Called once per flow when it leaves the table (closed, idle, attempt timer, or finish()). */
-  onFlow(flow: Flow): void;
+  /**
+   * Called once per flow when it leaves the table (closed, idle, attempt timer, or finish()),
+   * with the full record. Give this or onFlowView.
+   */
+  onFlow?(flow: Flow): void;
+  /**
+   * Like onFlow, but hands out a reused lightweight view: counts and outcome without
+   * building a Flow (view.toFlow() builds it). Cheaper when most flows are only counted.
+   * Takes precedence over onFlow.
+   */
+  onFlowView?(view: FlowView): void;
   /**
    * Emulate Zeek's timers that split conns (tcp_attempt_delay 5 s, close/reset delay 5 s,
    * inactivity 5 min) for oracle comparison. Default false: an attempt keeps all its SYN
@@ -53,27 +65,33 @@ export interface FlowTrackerOptions {
 
 /**
  * Tracks TCP connections through Zeek's endpoint state machine and hands each one to
- * `onFlow` when it leaves the table. Feed packets in capture order.
+ * `onFlow` / `onFlowView` when it leaves the table. Feed packets in capture order.
  *
- * Expiry is amortized: a flow sits in a deadline heap under the deadline it had when queued;
- * when that deadline passes, its current deadline is recomputed and the flow is either
- * emitted or queued again. Timers fire before the packet whose timestamp passes them, as in
- * Zeek.
+ * Flows live as records in a FlowStore (no objects per flow); the table and the deadline
+ * heap hold store slots. Expiry is amortized: a flow sits in the deadline heap under the
+ * earliest deadline it has had since it was last queued; when that deadline passes, its
+ * current deadline is recomputed and the flow is either emitted or queued again. Timers
+ * fire before the packet whose timestamp passes them, as in Zeek.
  */
 export class FlowTracker {
-  private readonly onFlow: (flow: Flow) => void;
+  private readonly sink: (view: FlowView) => void;
   private readonly zeekTimers: boolean;
   private readonly likely: Set<number>;
   private readonly closeDelay: number;
   private readonly attemptIdle: number;
   private readonly idle: number;
-  private readonly table = new FlowTable<TcpSession>();
-  private readonly heap = new DeadlineHeap<TcpSession>();
+  private readonly store = new FlowStore();
+  private readonly table = new FlowTable(this.store);
+  private readonly heap = new DeadlineHeap();
+  private readonly view = new FlowView(this.store);
   private now = -Infinity;
   private created = 0;
 
   constructor(options: FlowTrackerOptions) {
-    this.onFlow = options.onFlow;
+    const { onFlow, onFlowView } = options;
+    if (onFlowView !== undefined) this.sink = onFlowView;
+    else if (onFlow !== undefined) this.sink = (view) => onFlow(view.toFlow());
+    else throw new TypeError('FlowTracker needs onFlow or onFlowView');
     this.zeekTimers = options.zeekTimers ?? false;
     this.likely = new Set(options.likelyServerPorts ?? DEFAULT_LIKELY_SERVER_PORTS);
     this.closeDelay = options.closeDelay ?? 5;
@@ -99,41 +117,52 @@ export class FlowTracker {
 
   /** Flush every remaining flow to onFlow, in creation order. */
   finish(): void {
-    const rest = [...this.table.values()].sort((x, y) => x.seqNo - y.seqNo);
-    for (const s of rest) this.emit(s);
+    const r = this.store.rec;
+    const live: number[] = [];
+    for (let slot = 0; slot < this.store.highWater; slot++) if (this.store.isLive(slot)) live.push(slot);
+    live.sort((x, y) => r[x * Layout.RECORD_SIZE + S.SEQ_NO]! - r[y * Layout.RECORD_SIZE + S.SEQ_NO]!);
+    for (const slot of live) this.emit(slot);
   }
 
   private addTcp(pkt: DecodedPacket, buf: Buffer, t: number, iface: number): void {
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return;
+    const store = this.store;
     const hash = tupleHash(pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort);
-    let s = this.table.find(hash, pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort);
-    if (s !== null && s.isReuse(pkt)) {
-      this.emit(s);
-      s = null;
+    let slot = this.table.find(hash, pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort);
+    if (slot >= 0 && isReuse(store, slot, pkt)) {
+      this.emit(slot);
+      slot = -1;
     }
-    if (s === null) {
-      s = new TcpSession(++this.created, pkt, t);
-      s.hash = hash;
-      const flags = pkt.tcpFlags;
+    const flags = pkt.tcpFlags;
+    if (slot < 0) {
+      slot = store.allocate(++this.created, pkt.ipVersion, pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, t);
+      store.rec[slot * Layout.RECORD_SIZE + S.HASH] = hash;
       const bareSyn = (flags & TcpFlag.SYN) !== 0 && (flags & TcpFlag.ACK) === 0;
-      if (!bareSyn && this.wantFlip(pkt.srcPort, pkt.dstPort, flags)) s.flipRoles();
-      else if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) s.beganWithSynAck = true;
-      this.table.insert(s);
+      if (!bareSyn && this.wantFlip(pkt.srcPort, pkt.dstPort, flags)) flipRoles(store, slot);
+      else if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) store.rec[slot * Layout.RECORD_SIZE + S.BEGAN_WITH_SYN_ACK] = 1;
+      this.table.insert(slot, hash);
     } else if (
-      s.beganWithSynAck &&
-      s.orig.state === EndpointState.SYN_ACK_SENT &&
-      s.resp.state === EndpointState.INACTIVE &&
-      (pkt.tcpFlags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
-      ((pkt.tcpFlags & TcpFlag.ACK) !== 0 || pkt.payloadLength > 0)
+      store.rec[slot * Layout.RECORD_SIZE + S.BEGAN_WITH_SYN_ACK] === 1 &&
+      (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
+      ((flags & TcpFlag.ACK) !== 0 || pkt.payloadLength > 0) &&
+      this.stillSynAckOnly(slot)
     ) {
-      s.flipAfterSynAck();
+      flipAfterSynAck(store, slot);
     }
-    s.process(pkt, buf, t, iface, s.senderOf(pkt), this.zeekTimers);
-    const d = this.deadline(s);
-    if (s.queuedAt < 0 || d < s.queuedAt) {
-      s.queuedAt = d;
-      this.heap.push(d, s);
-    }
+    // A connection from a host to itself on the same port matches both sides; take A.
+    const side = store.endpointIs(endpointBase(slot, 0), pkt.src, pkt.srcPort) ? 0 : 1;
+    processSegment(store, slot, side, pkt, buf, t, iface, this.zeekTimers);
+    this.heap.schedule(slot, this.deadline(slot), store.rec[slot * Layout.RECORD_SIZE + S.SEQ_NO]!);
+  }
+
+  /** The originator sent a SYN-ACK and the responder nothing yet (the PR #2191 flip's precondition). */
+  private stillSynAckOnly(slot: number): boolean {
+    const r = this.store.rec;
+    const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    return (
+      r[endpointBase(slot, origSide) + E.STATE] === EndpointState.SYN_ACK_SENT &&
+      r[endpointBase(slot, 1 - origSide) + E.STATE] === EndpointState.INACTIVE
+    );
   }
 
   /** TCPAnalyzer::WantConnection's orientation guess for a first packet that is not a bare SYN. */
@@ -146,37 +175,47 @@ export class FlowTracker {
   private addIcmp(pkt: DecodedPacket): void {
     const v = pkt.quotedIpVersion;
     if (v !== 4 && v !== 6) return;
+    const store = this.store;
     const hash = tupleHash(pkt.quotedSrc, pkt.quotedSrcPort, pkt.quotedDst, pkt.quotedDstPort);
-    const s = this.table.find(hash, pkt.quotedSrc, pkt.quotedSrcPort, pkt.quotedDst, pkt.quotedDstPort);
-    if (s === null) return;
-    const q = s.a.is(pkt.quotedSrc, pkt.quotedSrcPort) ? s.a : s.b;
+    const slot = this.table.find(hash, pkt.quotedSrc, pkt.quotedSrcPort, pkt.quotedDst, pkt.quotedDstPort);
+    if (slot < 0) return;
+    const side = store.endpointIs(endpointBase(slot, 0), pkt.quotedSrc, pkt.quotedSrcPort) ? 0 : 1;
+    const q = endpointBase(slot, side);
+    const r = store.rec;
     const seq = pkt.quotedSeq >>> 0;
-    if (q.syns === 0 || (seq !== q.lastSynSeq && seq !== q.startSeq)) return;
-    if (s.icmp !== null) return;
+    if (r[q + E.SYNS] === 0 || (seq !== r[q + E.LAST_SYN_SEQ] && seq !== r[q + E.START_SEQ])) return;
+    if (store.icmp.has(slot)) return;
     const from = new Uint32Array(4);
     from.set(pkt.src);
-    s.icmp = { quoted: q, from, fromVersion: pkt.ipVersion === 6 ? 6 : 4, type: pkt.icmpType, code: pkt.icmpCode };
+    store.icmp.set(slot, { quotedSide: side, from, fromVersion: pkt.ipVersion === 6 ? 6 : 4, type: pkt.icmpType, code: pkt.icmpCode });
   }
 
   /** When this flow should leave the table, given what has happened so far. */
-  private deadline(s: TcpSession): number {
+  private deadline(slot: number): number {
+    const r = this.store.rec;
+    const s = slot * Layout.RECORD_SIZE;
     let d: number;
     if (this.zeekTimers) {
-      d = s.lastTime + ZEEK_TCP_INACTIVITY_TIMEOUT;
-      if (s.attemptAt >= 0 && s.attemptAt < d) d = s.attemptAt;
+      d = r[s + S.LAST_TIME]! + ZEEK_TCP_INACTIVITY_TIMEOUT;
+      const attemptAt = r[s + S.ATTEMPT_AT]!;
+      if (attemptAt >= 0 && attemptAt < d) d = attemptAt;
     } else {
+      const origSide = r[s + S.ORIG_SIDE]!;
+      const os = r[endpointBase(slot, origSide) + E.STATE];
       const attempt =
-        (s.orig.state === EndpointState.SYN_SENT || s.orig.state === EndpointState.SYN_ACK_SENT) &&
-        s.resp.state === EndpointState.INACTIVE;
-      d = s.lastSeen + (attempt ? this.attemptIdle : this.idle);
+        (os === EndpointState.SYN_SENT || os === EndpointState.SYN_ACK_SENT) &&
+        r[endpointBase(slot, 1 - origSide) + E.STATE] === EndpointState.INACTIVE;
+      d = r[s + S.LAST_SEEN]! + (attempt ? this.attemptIdle : this.idle);
     }
-    if (s.deleteAt >= 0) {
-      const del = this.zeekTimers ? s.deleteAt : s.deleteAt - ZEEK_TCP_CLOSE_DELAY + this.closeDelay;
+    const deleteAt = r[s + S.DELETE_AT]!;
+    if (deleteAt >= 0) {
+      const del = this.zeekTimers ? deleteAt : deleteAt - ZEEK_TCP_CLOSE_DELAY + this.closeDelay;
       if (del < d) d = del;
     }
-    if (s.resetAt >= 0 && s.isActive) {
-      const r = this.zeekTimers ? s.resetAt : s.resetAt - ZEEK_TCP_RESET_DELAY + this.closeDelay;
-      if (r < d) d = r;
+    const resetAt = r[s + S.RESET_AT]!;
+    if (resetAt >= 0 && r[s + S.ACTIVE] === 1) {
+      const rs = this.zeekTimers ? resetAt : resetAt - ZEEK_TCP_RESET_DELAY + this.closeDelay;
+      if (rs < d) d = rs;
     }
     return d;
   }
@@ -184,69 +223,41 @@ export class FlowTracker {
   private expire(now: number): void {
     const heap = this.heap;
     while (heap.peekTime() <= now) {
-      const queued = heap.peekTime();
-      const s = heap.pop();
-      if (s.removed || s.queuedAt !== queued) continue;
-      if (this.zeekTimers && s.attemptAt >= 0 && s.attemptAt <= now) {
+      const slot = heap.pop();
+      const r = this.store.rec;
+      const s = slot * Layout.RECORD_SIZE;
+      const attemptAt = r[s + S.ATTEMPT_AT]!;
+      if (this.zeekTimers && attemptAt >= 0 && attemptAt <= now) {
         // TCPSessionAdapter::AttemptTimer
-        s.attemptAt = -1;
-        if (
-          s.isActive &&
-          (s.orig.state === EndpointState.SYN_SENT || s.orig.state === EndpointState.SYN_ACK_SENT) &&
-          s.resp.state === EndpointState.INACTIVE
-        ) {
-          this.emit(s);
+        r[s + S.ATTEMPT_AT] = -1;
+        if (r[s + S.ACTIVE] === 1 && this.stillAttempt(slot)) {
+          this.emit(slot);
           continue;
         }
       }
-      const d = this.deadline(s);
-      if (d <= now) {
-        this.emit(s);
-      } else {
-        s.queuedAt = d;
-        heap.push(d, s);
-      }
+      const d = this.deadline(slot);
+      if (d <= now) this.emit(slot);
+      else heap.schedule(slot, d, r[s + S.SEQ_NO]!);
     }
   }
 
-  private emit(s: TcpSession): void {
-    if (s.removed) return;
-    s.removed = true;
-    this.table.remove(s);
-    this.onFlow(toFlow(s));
+  /** The originator sent a SYN or SYN-ACK and the responder nothing (Zeek's attempt-timer test). */
+  private stillAttempt(slot: number): boolean {
+    const r = this.store.rec;
+    const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    const os = r[endpointBase(slot, origSide) + E.STATE];
+    return (
+      (os === EndpointState.SYN_SENT || os === EndpointState.SYN_ACK_SENT) &&
+      r[endpointBase(slot, 1 - origSide) + E.STATE] === EndpointState.INACTIVE
+    );
   }
-}
 
-/** Builds the output record (the only place addresses become text). */
-export function toFlow(s: TcpSession): Flow {
-  const client = s.orig;
-  const server = s.resp;
-  const history = s.history.text;
-  const { outcome, rejection } = attemptResult(s);
-  const syn = s.synFactsFrom === client ? s.synFacts : null;
-  return {
-    id: 'f' + s.seqNo,
-    ipVersion: s.ipVersion,
-    clientIp: formatAddress(client.words(), s.ipVersion),
-    clientPort: client.port,
-    serverIp: formatAddress(server.words(), s.ipVersion),
-    serverPort: server.port,
-    state: connState(client, server, history),
-    history,
-    syns: client.syns,
-    synAcks: server.synAcks,
-    origPackets: client.packets,
-    respPackets: server.packets,
-    firstSeen: s.firstSeen,
-    lastSeen: s.lastSeen,
-    firstSynAt: syn !== null ? syn.at : null,
-    firstSynAckAt: s.firstSynAckFrom === server ? s.firstSynAckAt : null,
-    isn: syn !== null ? syn.isn : null,
-    synOptions: syn !== null ? syn.options : null,
-    synIpId: syn !== null ? syn.ipId : null,
-    synTtl: syn !== null ? syn.ttl : null,
-    interfaces: s.interfaces.slice(),
-    outcome,
-    rejection,
-  };
+  /** Takes the flow out of the table and the heap, hands it out, and frees its record. */
+  private emit(slot: number): void {
+    this.table.remove(slot, this.store.rec[slot * Layout.RECORD_SIZE + S.HASH]!);
+    this.heap.remove(slot);
+    this.view.bind(slot);
+    this.sink(this.view);
+    this.store.release(slot);
+  }
 }

@@ -1,0 +1,179 @@
+import { formatAddress, formatEndpoint } from '../decode/address';
+import { attemptOutcome, attemptRejection } from './attempt';
+import { connState } from './conn-state';
+import type { AttemptOutcome, Flow, SynOptions } from './flow';
+import { E, Layout, S, endpointBase } from './flow-record';
+import type { FlowStore } from './flow-store';
+import { historyText } from './history';
+
+/**
+ * A flow leaving the tracker, read straight from its record: the counts and the outcome
+ * cost nothing, address text is made when first asked for, and the full `Flow` object only
+ * by toFlow(). The tracker reuses one view: it is valid only during the onFlowView call
+ * (keep toFlow()'s result, never the view).
+ */
+export class FlowView {
+  private slot = -1;
+  private client = 0;
+  private server = 0;
+  private outcomeCache: AttemptOutcome | null | undefined = undefined;
+  private clientText: string | null = null;
+  private serverText: string | null = null;
+  private readonly words = new Uint32Array(4);
+  /** Direct-mapped cache of server endpoint text: (a0, a1, a2, a3, port) keys and their strings. */
+  private readonly serviceKeys = new Float64Array(SERVICE_CACHE * 5).fill(-1);
+  private readonly serviceTexts: string[] = new Array<string>(SERVICE_CACHE).fill('');
+
+  constructor(private readonly store: FlowStore) {}
+
+  /** Points the view at the flow in `slot` (tracker only). */
+  bind(slot: number): void {
+    const origSide = this.store.rec[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    this.slot = slot;
+    this.client = endpointBase(slot, origSide);
+    this.server = endpointBase(slot, 1 - origSide);
+    this.outcomeCache = undefined;
+    this.clientText = null;
+    this.serverText = null;
+  }
+
+  /** Flow id, as in Flow.id. */
+  get id(): string {
+    return 'f' + this.store.rec[this.slot * Layout.RECORD_SIZE + S.SEQ_NO]!;
+  }
+
+  get ipVersion(): 4 | 6 {
+    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.IP_VERSION] === 6 ? 6 : 4;
+  }
+
+  /** As Flow.outcome. */
+  get outcome(): AttemptOutcome | null {
+    if (this.outcomeCache === undefined) this.outcomeCache = attemptOutcome(this.store, this.slot);
+    return this.outcomeCache;
+  }
+
+  get syns(): number {
+    return this.store.rec[this.client + E.SYNS]!;
+  }
+
+  get synAcks(): number {
+    return this.store.rec[this.server + E.SYN_ACKS]!;
+  }
+
+  get origPackets(): number {
+    return this.store.rec[this.client + E.PACKETS]!;
+  }
+
+  get respPackets(): number {
+    return this.store.rec[this.server + E.PACKETS]!;
+  }
+
+  get clientIp(): string {
+    if (this.clientText === null) this.clientText = this.address(this.client);
+    return this.clientText;
+  }
+
+  get clientPort(): number {
+    return this.store.rec[this.client + E.PORT]!;
+  }
+
+  get serverIp(): string {
+    if (this.serverText === null) this.serverText = this.address(this.server);
+    return this.serverText;
+  }
+
+  get serverPort(): number {
+    return this.store.rec[this.server + E.PORT]!;
+  }
+
+  /**
+   * The server as "ip:port" ("[ip]:port" for IPv6), as formatEndpoint(serverIp, serverPort,
+   * ipVersion) gives it. A few services take most connections, so the text is cached and the
+   * same string comes back for them (cheap as a Map key: its hash is computed once).
+   */
+  get serverEndpoint(): string {
+    const r = this.store.rec;
+    const e = this.server;
+    const a0 = r[e + E.A0]!;
+    const a1 = r[e + E.A1]!;
+    const a2 = r[e + E.A2]!;
+    const a3 = r[e + E.A3]!;
+    const port = r[e + E.PORT]!;
+    const i = Math.imul(a3 ^ Math.imul(a2, 0x85ebca6b) ^ Math.imul(port, 0x9e3779b1), 0x9e3779b1) >>> 24;
+    const k = this.serviceKeys;
+    const at = i * 5;
+    if (k[at] === a0 && k[at + 1] === a1 && k[at + 2] === a2 && k[at + 3] === a3 && k[at + 4] === port) {
+      return this.serviceTexts[i]!;
+    }
+    const text = formatEndpoint(this.serverIp, port, this.ipVersion);
+    k[at] = a0;
+    k[at + 1] = a1;
+    k[at + 2] = a2;
+    k[at + 3] = a3;
+    k[at + 4] = port;
+    this.serviceTexts[i] = text;
+    return text;
+  }
+
+  /** The full output record (the only place a flow's history becomes text). */
+  toFlow(): Flow {
+    const store = this.store;
+    const r = store.rec;
+    const slot = this.slot;
+    const s = slot * Layout.RECORD_SIZE;
+    const client = this.client;
+    const server = this.server;
+    const origSide = r[s + S.ORIG_SIDE]!;
+    const history = historyText(store, slot);
+    const outcome = this.outcome;
+    const hasSyn = r[s + S.SYN_FROM] === origSide + 1;
+    const iface0 = r[s + S.IFACE0]!;
+    const more = store.interfaces.size > 0 ? store.interfaces.get(slot) : undefined;
+    return {
+      id: this.id,
+      ipVersion: this.ipVersion,
+      clientIp: this.clientIp,
+      clientPort: r[client + E.PORT]!,
+      serverIp: this.serverIp,
+      serverPort: r[server + E.PORT]!,
+      state: connState(r, client, server, history),
+      history,
+      syns: r[client + E.SYNS]!,
+      synAcks: r[server + E.SYN_ACKS]!,
+      origPackets: r[client + E.PACKETS]!,
+      respPackets: r[server + E.PACKETS]!,
+      firstSeen: r[s + S.FIRST_SEEN]!,
+      lastSeen: r[s + S.LAST_SEEN]!,
+      firstSynAt: hasSyn ? r[s + S.SYN_AT]! : null,
+      firstSynAckAt: r[s + S.SYN_ACK_FROM] === 2 - origSide ? r[s + S.SYN_ACK_AT]! : null,
+      isn: hasSyn ? r[s + S.SYN_ISN]! : null,
+      synOptions: hasSyn ? synOptions(r, s) : null,
+      synIpId: hasSyn ? nullIfAbsent(r[s + S.SYN_IP_ID]!) : null,
+      synTtl: hasSyn ? r[s + S.SYN_TTL]! : null,
+      interfaces: more !== undefined ? more.slice() : iface0 === -1 ? [] : [iface0],
+      outcome,
+      rejection: attemptRejection(store, slot, outcome),
+    };
+  }
+
+  private address(e: number): string {
+    return formatAddress(this.store.endpointWords(e, this.words), this.ipVersion);
+  }
+}
+
+/** Entries in FlowView's server endpoint cache (indexed by the top 8 bits of a hash). */
+const SERVICE_CACHE = 256;
+
+function synOptions(r: Float64Array, s: number): SynOptions {
+  return {
+    mss: nullIfAbsent(r[s + S.SYN_MSS]!),
+    windowScale: nullIfAbsent(r[s + S.SYN_WSCALE]!),
+    sackPermitted: r[s + S.SYN_SACK] === 1,
+    tsVal: nullIfAbsent(r[s + S.SYN_TSVAL]!),
+    tsEcr: nullIfAbsent(r[s + S.SYN_TSECR]!),
+  };
+}
+
+function nullIfAbsent(v: number): number | null {
+  return v === -1 ? null : v;
+}
