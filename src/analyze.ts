@@ -79,7 +79,7 @@ export interface Analysis {
 }
 
 const PROGRESS_MASK = 0x3ffff;
-const MAX_REMEMBERED_ADDRESSES = 65536;
+const MAX_REMEMBERED_NETWORKS = 65536;
 const MAX_ARP_TARGETS = 65536;
 
 /** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
@@ -119,7 +119,8 @@ class AnalysisRun {
   private readonly kept: Flow[] = [];
   private readonly failed: Flow[] = [];
   private readonly completedByService = new Map<string, number>();
-  private readonly seenAddresses = new Set<string>();
+  /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints: what a proposed subnet must avoid. */
+  private readonly seenIpv4Networks = new Set<number>();
   private readonly arp = new Map<number, { requests: number; interfaces: Set<number> }>();
   private readonly interfaceNames: string[] = [];
   private readonly interfaceIds = new Map<string, number>();
@@ -222,10 +223,8 @@ class AnalysisRun {
 
   private onFlow(flow: FlowView): void {
     this.flowCount++;
-    if (this.seenAddresses.size < MAX_REMEMBERED_ADDRESSES) {
-      this.seenAddresses.add(flow.clientIp);
-      this.seenAddresses.add(flow.serverIp);
-    }
+    this.seeIpv4(flow.clientIpv4);
+    this.seeIpv4(flow.serverIpv4);
     const outcome = flow.outcome;
     const keep = this.options.allFlows === true || (outcome !== null && outcome !== 'completed');
     // Only kept flows become Flow objects; the rest are counted from the view.
@@ -248,6 +247,10 @@ class AnalysisRun {
       }
     }
     if (full !== null) this.kept.push(full);
+  }
+
+  private seeIpv4(address: number): void {
+    if (address >= 0 && this.seenIpv4Networks.size < MAX_REMEMBERED_NETWORKS) this.seenIpv4Networks.add(address >>> 8);
   }
 
   private progress(): void {
@@ -282,7 +285,7 @@ class AnalysisRun {
         interfaceNames: this.interfaceNames,
         bridges: this.options.bridges ?? [],
         arpRequests: this.arpSightings(),
-        seenAddresses: this.seenAddresses,
+        seenAddresses: new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0))),
         capture,
         context: this.options.context ?? null,
       },

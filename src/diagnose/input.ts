@@ -19,7 +19,10 @@ export interface DiagnosisInput {
   readonly bridges: readonly BridgeSubnet[];
   /** ARP requests by target address (canonical text). */
   readonly arpRequests: ReadonlyMap<string, ArpSighting>;
-  /** Distinct IPv4/IPv6 addresses seen as TCP endpoints (bounded sample), for remedies that must avoid them. */
+  /**
+   * Addresses a proposed subnet must avoid: one address (the network address) per IPv4 /24
+   * seen as a TCP endpoint, which is exact for subnets of /24 or larger.
+   */
   readonly seenAddresses: ReadonlySet<string>;
   readonly capture: CaptureHealth;
   /** The host-context snapshot (`--context FILE`), or null when analysis runs on the capture alone. */

@@ -73,6 +73,16 @@ export class FlowView {
     return this.clientText;
   }
 
+  /** The client's IPv4 address as uint32, or -1 for IPv6 (no text formatting). */
+  get clientIpv4(): number {
+    return this.ipVersion === 4 ? this.store.rec[this.client + E.A3]! : -1;
+  }
+
+  /** The server's IPv4 address as uint32, or -1 for IPv6. */
+  get serverIpv4(): number {
+    return this.ipVersion === 4 ? this.store.rec[this.server + E.A3]! : -1;
+  }
+
   get clientPort(): number {
     return this.store.rec[this.client + E.PORT]!;
   }
