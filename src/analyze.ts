@@ -349,8 +349,12 @@ class AnalysisRun {
   }
 }
 
+/**
+ * A file that does not name its interface is named after the file: "docker0.pcap" was
+ * most likely taken on docker0, which is what the bridge rules compare against.
+ */
 function defaultInterfaceName(reader: CaptureReader, local: number): string {
-  const base = path.basename(reader.source);
+  const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)$/i, '');
   return reader.format === 'pcap' ? base : `${base}#${local}`;
 }
 
