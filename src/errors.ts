@@ -21,6 +21,12 @@ export const ErrorCode = {
   READ_FAILED: 'ERR_READ_FAILED',
   /** A command-line argument or option value is not usable. */
   BAD_USAGE: 'ERR_BAD_USAGE',
+  /** A host-context snapshot is not JSON, has no or another schema, or a field of the wrong type. */
+  BAD_CONTEXT: 'ERR_BAD_CONTEXT',
+  /** A host tool (`ip -j`, the Docker API) or kernel file gave output that cannot be read. */
+  BAD_HOST_OUTPUT: 'ERR_BAD_HOST_OUTPUT',
+  /** An output file cannot be written. */
+  WRITE_FAILED: 'ERR_WRITE_FAILED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

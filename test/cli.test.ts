@@ -136,3 +136,31 @@ test('the streamed JSON report is exactly JSON.stringify of the report document'
   writeReportJson(empty, (c) => (streamed += c));
   assert.equal(streamed, JSON.stringify(toReportJson(empty), null, 2) + '\n');
 });
+
+test('--context: the bridge subnets of a host snapshot find the overlap without --bridge', async () => {
+  const snapshot = {
+    schema: 'synscope.context/1',
+    capturedAt: '2026-11-22T10:41:00.000Z',
+    hostname: 'lab-host',
+    namespace: 'host',
+    kernelRelease: '6.1.0',
+    interfaces: [
+      { name: 'eth0', index: 2, kind: 'physical', mac: null, mtu: 1500, up: true, addresses: [{ family: 4, address: '192.0.2.1', prefixLength: 24 }], master: null, ports: [] },
+      { name: 'docker0', index: 3, kind: 'bridge', mac: null, mtu: 1500, up: true, addresses: [{ family: 4, address: '172.17.0.1', prefixLength: 16 }], master: null, ports: [] },
+    ],
+  };
+  const p = tmpFile('host.json', Buffer.from(JSON.stringify(snapshot)));
+  const r = await runCli('analyze', OVERLAP, '--json', '--context', p);
+  assert.equal(r.code, 0, r.stderr);
+  const overlap = JSON.parse(r.stdout).findings.filter((f: { code: string }) => f.code === 'bridge-subnet-overlap');
+  assert.equal(overlap.length, 1);
+  assert.equal(overlap[0].evidence.bridge, 'docker0');
+  assert.equal(overlap[0].evidence.bridgeSource, 'context');
+  assert.deepEqual(overlap[0].evidence.clients, ['172.17.0.50']);
+
+  const bad = tmpFile('bad.json', Buffer.from('{"schema": "something/else"}'));
+  const refused = await runCli('analyze', OVERLAP, '--context', bad);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /bad\.json.*ERR_BAD_CONTEXT/);
+  assert.equal(refused.stderr.trim().split('\n').length, 1);
+});

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isSynscopeError } from '../errors';
 import { analyzeCommand } from './commands/analyze';
+import { contextCommand } from './commands/context';
 import { processIo, type CliIo } from './io';
 
 const VERSION = '0.1.0';
@@ -14,6 +15,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(analyzeCommand(io, setExit));
+  program.addCommand(contextCommand(io, setExit));
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

@@ -27,7 +27,7 @@ export interface HostContext {
   /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
   counters: Record<string, number>;
   conntrack: { count: number; max: number } | null;
-  /** NAT rules as text (`iptables-save -t nat`, `nft list ruleset`), null when the tool is missing. */
+  /** NAT rules as text (the *nat table of `iptables-save`, `nft list ruleset`), null when the tool is missing. */
   natRules: { iptables: string | null; nft: string | null };
   /** Sources that could not be read, each with the reason. */
   unavailable: { source: string; reason: string }[];
@@ -72,6 +72,11 @@ export interface Route {
   source: string | null;
   scope: string | null;
   protocol: string | null;
+  /**
+   * For a multipath route, every next hop; `gateway` and `device` then hold the first
+   * one. Absent for single-path routes.
+   */
+  nexthops?: { gateway: string | null; device: string | null; weight: number }[];
 }
 
 export interface PolicyRule {
@@ -90,6 +95,8 @@ export interface PolicyRule {
   table: string | null;
   /** Rule has `not` (inverted selector). */
   invert: boolean;
+  /** For action "goto": the priority where evaluation continues. */
+  target?: number;
 }
 
 export interface DockerNetwork {

@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import { Command } from 'commander';
+import { collectHostContext } from '../../context/collect';
+import { DEFAULT_DOCKER_SOCKET } from '../../context/docker-api';
+import type { HostContext } from '../../context/host-context';
+import { ErrorCode, SynscopeError } from '../../errors';
+import type { CliIo } from '../io';
+
+const EXAMPLES = `
+Examples:
+  $ sudo synscope context --output host.json
+  $ synscope context | jq '.interfaces[] | select(.kind == "bridge") | .name'
+  $ sudo ip netns exec lab synscope context --output lab.json
+  $ synscope context --docker-socket /run/user/1000/docker.sock --output host.json
+  $ synscope analyze eth0.pcap --context host.json
+
+Reads the network namespace it runs in. Every source is optional: what could not be
+read (no Docker socket, no iptables...) is listed under "unavailable" with the reason.
+Run as root for nft rules and the Docker socket.`;
+
+interface ContextFlags {
+  output?: string;
+  dockerSocket: string;
+}
+
+/** `synscope context`: write the host-context snapshot (synscope.context/1) as JSON. */
+export function contextCommand(io: CliIo, setExit: (code: number) => void): Command {
+  return new Command('context')
+    .description("record this host's bridges, routes, policy rules, Docker networks, sysctls and counters as JSON")
+    .option('-o, --output <FILE>', 'write the snapshot to FILE instead of stdout')
+    .option('--docker-socket <PATH>', 'Docker Engine API socket', DEFAULT_DOCKER_SOCKET)
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: ContextFlags) => {
+      const ctx = await collectHostContext({ dockerSocket: flags.dockerSocket });
+      const json = `${JSON.stringify(ctx, null, 2)}\n`;
+      if (flags.output === undefined) {
+        io.stdout(json);
+      } else {
+        try {
+          fs.writeFileSync(flags.output, json);
+        } catch (e) {
+          throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot write host context: ${(e as Error).message}`, { file: flags.output });
+        }
+        io.stderr(`${summary(flags.output, ctx)}\n`);
+      }
+      setExit(0);
+    });
+}
+
+/** "wrote host.json: 12 interfaces, 3 bridges, 40 routes, 2 Docker networks; unavailable: docker (no socket at ...)" */
+export function summary(file: string, ctx: HostContext): string {
+  const counts = [
+    count(ctx.interfaces.length, 'interface'),
+    count(ctx.interfaces.filter((i) => i.kind === 'bridge').length, 'bridge'),
+    count(ctx.routes.length, 'route'),
+    count(ctx.rules.length, 'policy rule'),
+  ];
+  if (ctx.dockerNetworks !== null) counts.push(count(ctx.dockerNetworks.length, 'Docker network'));
+  const missing = ctx.unavailable.map((u) => `${u.source} (${u.reason})`);
+  return `wrote ${file}: ${counts.join(', ')}${missing.length > 0 ? `; unavailable: ${missing.join(', ')}` : ''}`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
