@@ -4,14 +4,14 @@ import { openCaptureFile } from './capture/open';
 import type { CaptureReader, PacketRecord } from './capture/record';
 import type { BridgeSubnet } from './context/bridge';
 import type { HostContext } from './context/host-context';
-import { ipv4ToString } from './decode/address';
+import { formatAddress, ipv4ToString } from './decode/address';
 import { decodeFrame } from './decode/dispatch';
 import { isSupportedLinkType, linkTypeName } from './decode/link-types';
-import { DecodedPacket, Transport } from './decode/packet';
+import { DecodedPacket, TcpFlag, Transport } from './decode/packet';
 import { problemCategory, problemName } from './decode/problems';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
-import type { ArpSighting, CaptureHealth } from './diagnose/input';
+import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting } from './diagnose/input';
 import type { Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
@@ -81,6 +81,9 @@ export interface Analysis {
 const PROGRESS_MASK = 0x3ffff;
 const MAX_REMEMBERED_NETWORKS = 65536;
 const MAX_ARP_TARGETS = 65536;
+const MAX_MAC_KEYS = 65536;
+const MAX_MACS_PER_KEY = 8;
+const MAX_LATE_ANSWERED = 10000;
 
 /** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
 export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions = {}): Analysis {
@@ -122,6 +125,9 @@ class AnalysisRun {
   /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints: what a proposed subnet must avoid. */
   private readonly seenIpv4Networks = new Set<number>();
   private readonly arp = new Map<number, { requests: number; interfaces: Set<number> }>();
+  /** "address|interface id" → source MAC (48-bit number) → packets; fed by SYNs, SYN-ACKs and ARP only. */
+  private readonly macs = new Map<string, Map<number, number>>();
+  private readonly lateAnswered: Flow[] = [];
   private readonly interfaceNames: string[] = [];
   private readonly interfaceIds = new Map<string, number>();
   /** Per reader: local interface index → global interface id. */
@@ -185,10 +191,15 @@ class AnalysisRun {
     if (transport === Transport.TCP) {
       this.tcpPackets++;
       this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
+      // Handshake packets are enough to see one address behind several MACs, and cheap.
+      if ((pkt.tcpFlags & TcpFlag.SYN) !== 0 && pkt.ethOffset >= 0) {
+        this.noteMac(formatAddress(pkt.src, pkt.ipVersion === 6 ? 6 : 4), iface, rec.data, pkt.ethOffset + 6);
+      }
     } else if (transport === Transport.ICMP) {
       if (pkt.icmpQuotesTcp) this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
-    } else if (transport === Transport.ARP && pkt.arpOp === 1) {
-      this.arpRequest(pkt.arpTargetIp, iface);
+    } else if (transport === Transport.ARP) {
+      if (pkt.arpOp === 1) this.arpRequest(pkt.arpTargetIp, iface);
+      if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.noteMac(ipv4ToString(pkt.arpSenderIp), iface, rec.data, pkt.arpSenderMacOffset);
     }
     if ((this.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
   }
@@ -221,6 +232,20 @@ class AnalysisRun {
     s.interfaces.add(iface);
   }
 
+  private noteMac(address: string, iface: number, buf: Buffer, macOffset: number): void {
+    const key = `${address}|${iface}`;
+    let byMac = this.macs.get(key);
+    if (byMac === undefined) {
+      if (this.macs.size >= MAX_MAC_KEYS) return;
+      byMac = new Map();
+      this.macs.set(key, byMac);
+    }
+    const mac = buf.readUIntBE(macOffset, 6);
+    const n = byMac.get(mac);
+    if (n !== undefined) byMac.set(mac, n + 1);
+    else if (byMac.size < MAX_MACS_PER_KEY) byMac.set(mac, 1);
+  }
+
   private onFlow(flow: FlowView): void {
     this.flowCount++;
     this.seeIpv4(flow.clientIpv4);
@@ -235,6 +260,10 @@ class AnalysisRun {
       if (outcome === 'completed') {
         const service = flow.serverEndpoint;
         this.completedByService.set(service, (this.completedByService.get(service) ?? 0) + 1);
+        if (flow.syns > 1 && this.lateAnswered.length < MAX_LATE_ANSWERED) {
+          const f = full ?? flow.toFlow();
+          if (f.firstSynAt !== null && f.firstSynAckAt !== null && f.firstSynAckAt - f.firstSynAt >= LATE_ANSWER_SECONDS) this.lateAnswered.push(f);
+        }
       } else {
         this.failed.push(full!);
       }
@@ -288,6 +317,8 @@ class AnalysisRun {
         seenAddresses: new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0))),
         capture,
         context: this.options.context ?? null,
+        macsByAddress: this.macSightings(),
+        lateAnsweredFlows: this.lateAnswered,
       },
       this.completedByService,
     );
@@ -332,6 +363,19 @@ class AnalysisRun {
     return out;
   }
 
+  private macSightings(): Map<string, MacSighting[]> {
+    const out = new Map<string, MacSighting[]>();
+    for (const [key, byMac] of this.macs) {
+      const bar = key.lastIndexOf('|');
+      const address = key.slice(0, bar);
+      const iface = this.interfaceNames[Number(key.slice(bar + 1))]!;
+      const list = out.get(address) ?? [];
+      for (const [mac, packets] of byMac) list.push({ mac: formatMac(mac), interface: iface, packets });
+      out.set(address, list);
+    }
+    return out;
+  }
+
   private warnings(inputs: InputSummary[]): string[] {
     const out: string[] = [];
     for (const [i, input] of inputs.entries()) {
@@ -356,6 +400,10 @@ class AnalysisRun {
 function defaultInterfaceName(reader: CaptureReader, local: number): string {
   const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)$/i, '');
   return reader.format === 'pcap' ? base : `${base}#${local}`;
+}
+
+function formatMac(mac: number): string {
+  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }
 
 function flowOrdinal(f: Flow): number {

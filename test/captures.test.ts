@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compareWithExpectation, type Expectation } from '../src/regress/expectation';
+import { compareWithExpectation, resolveScenarioArgs, type Expectation } from '../src/regress/expectation';
 import { REPO, runCli } from './cli-harness';
 
 const CAPTURES = path.join(REPO, 'captures');
@@ -30,7 +30,7 @@ for (const name of scenarios()) {
   test(`scenario ${name} still gets its expected verdicts`, async () => {
     const dir = path.join(CAPTURES, name);
     const expect = JSON.parse(fs.readFileSync(path.join(dir, 'expect.json'), 'utf8')) as Expectation;
-    const r = await runCli('analyze', ...captureFiles(dir), '--json', '--all-flows', ...(expect.args ?? []));
+    const r = await runCli('analyze', ...captureFiles(dir), '--json', '--all-flows', ...resolveScenarioArgs(expect.args ?? [], dir, fs.existsSync));
     assert.equal(r.code, 0, r.stderr);
     const diffs = compareWithExpectation(JSON.parse(r.stdout), expect);
     assert.deepEqual(diffs, [], diffs.join('\n'));

@@ -2,8 +2,12 @@ import { byImpact, type Confidence, type Finding } from './finding';
 import type { DiagnosisInput } from './input';
 import { bridgeSubnetOverlapRule } from './rules/bridge-subnet-overlap';
 import { captureIncompleteRule } from './rules/capture-incomplete';
+import { addressCollisionRule } from './rules/address-collision';
 import { filteredRule } from './rules/filtered';
+import { listenOverflowRule } from './rules/listen-overflow';
 import { rejectedRule } from './rules/rejected';
+import { routeConflictRule } from './rules/route-conflict';
+import { rpFilterRule } from './rules/rp-filter';
 import { synAckLostRule } from './rules/syn-ack-lost';
 
 const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', low: 'low' };
@@ -14,7 +18,13 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
  * `capture-incomplete` finding lowers everyone else's confidence.
  */
 export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
-  const specific = [...bridgeSubnetOverlapRule(input)];
+  const specific = [
+    ...bridgeSubnetOverlapRule(input),
+    ...routeConflictRule(input),
+    ...rpFilterRule(input),
+    ...addressCollisionRule(input),
+    ...listenOverflowRule(input, completedByService),
+  ];
   const explained = new Set(specific.flatMap((f) => f.flows));
   const findings = [
     ...specific,

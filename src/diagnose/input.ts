@@ -10,6 +10,15 @@ export interface ArpSighting {
   interfaces: string[];
 }
 
+/** A source MAC seen for one IP source address on one interface. */
+export interface MacSighting {
+  /** "aa:bb:cc:dd:ee:ff", lower case. */
+  mac: string;
+  /** Interface name, as in interfaceNames. */
+  interface: string;
+  packets: number;
+}
+
 /** Everything the rules look at. Rules are pure functions of it. */
 export interface DiagnosisInput {
   /** Every connection attempt that did not complete (rejected, synAckLost, unanswered). */
@@ -27,6 +36,13 @@ export interface DiagnosisInput {
   readonly capture: CaptureHealth;
   /** The host-context snapshot (`--context FILE`), or null when analysis runs on the capture alone. */
   readonly context: HostContext | null;
+  /** Source MACs of Ethernet frames by IP source address (canonical text); absent when not collected. */
+  readonly macsByAddress?: ReadonlyMap<string, readonly MacSighting[]>;
+  /**
+   * Completed attempts answered late: the client sent more than one SYN and the first
+   * SYN-ACK came at least LATE_ANSWER_SECONDS after the first SYN. Absent when not collected.
+   */
+  readonly lateAnsweredFlows?: readonly Flow[];
 }
 
 /** What the inputs say about the capture's own completeness. */
@@ -45,3 +61,10 @@ export interface CaptureHealth {
   /** Completed handshakes (a two-sided capture shows some unless every attempt failed). */
   completed: number;
 }
+
+/**
+ * A completed handshake whose first SYN-ACK came this long after the first SYN had its
+ * first SYN(s) dropped: Linux retransmits an unanswered SYN after 1 s (TCP_TIMEOUT_INIT),
+ * so the answer went to a retransmission.
+ */
+export const LATE_ANSWER_SECONDS = 0.9;

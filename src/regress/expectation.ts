@@ -56,7 +56,10 @@ function normalize(v: unknown): unknown {
 const KEY_EVIDENCE: Record<string, string[]> = {
   'bridge-subnet-overlap': ['bridge', 'subnet', 'clients'],
   rejected: ['service', 'how', 'refusedBy'],
-  filtered: ['service', 'clients'],
+  filtered: ['service', 'clients', 'interface'],
+  'route-conflict': ['prefix', 'winner', 'synInterface', 'replyDevice', 'clients'],
+  'address-collision': ['subnet', 'owner', 'arrivedOn', 'address', 'interface', 'clients'],
+  'listen-overflow': ['service'],
   'syn-ack-lost': ['service', 'clients'],
   'capture-incomplete': ['droppedByCapture', 'synAckWithoutSyn'],
 };
@@ -73,4 +76,9 @@ export function expectationFrom(report: ReportJson, args: string[] = []): Expect
       evidence: Object.fromEntries((KEY_EVIDENCE[f.code] ?? []).filter((k) => k in f.evidence).map((k) => [k, f.evidence[k]])),
     })),
   };
+}
+
+/** Scenario arguments name files beside the capture (e.g. "--context context.json"): resolve them there. */
+export function resolveScenarioArgs(args: readonly string[], dir: string, exists: (p: string) => boolean): string[] {
+  return args.map((a) => (!a.startsWith('-') && !a.includes('=') && exists(`${dir}/${a}`) ? `${dir}/${a}` : a));
 }

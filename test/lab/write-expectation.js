@@ -5,10 +5,10 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { expectationFrom } = require('../../dist/src/regress/expectation.js');
+const { expectationFrom, resolveScenarioArgs } = require('../../dist/src/regress/expectation.js');
 const [dir, ...args] = process.argv.slice(2);
 const captures = fs.readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort().map((f) => path.join(dir, f));
 const bin = path.join(__dirname, '..', '..', 'bin', 'synscope.js');
-const report = JSON.parse(execFileSync(process.execPath, [bin, 'analyze', ...captures, '--json', '--all-flows', ...args], { encoding: 'utf8' }));
+const report = JSON.parse(execFileSync(process.execPath, [bin, 'analyze', ...captures, '--json', '--all-flows', ...resolveScenarioArgs(args, dir, fs.existsSync)], { encoding: 'utf8' }));
 fs.writeFileSync(path.join(dir, 'expect.json'), JSON.stringify(expectationFrom(report, args), null, 2) + '\n');
 console.log(`wrote ${path.join(dir, 'expect.json')}`);

@@ -2,6 +2,7 @@ import type { BridgeSubnet } from '../../context/bridge';
 import { subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
+import { usedSubnets } from '../context-facts';
 import { findFreeSubnets } from '../free-subnet';
 import { distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -30,7 +31,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     const [free, pool] = findFreeSubnets(
       Math.max(Number(bridge.subnet.range.getPrefix().getValue()), 16),
       2,
-      input.bridges.map((b) => b.subnet),
+      usedSubnets(input),
       [...input.seenAddresses, ...clients],
     );
     findings.push({
@@ -87,7 +88,7 @@ function remedyFor(bridge: BridgeSubnet, free: string | null, pool: string | nul
   if (bridge.name === 'docker0') {
     return [
       `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker (running containers restart).`,
-      free ? `${free}${pool ? ` and ${pool} were` : ' was'} checked against the bridges given and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
+      free ? `${free}${pool ? ` and ${pool} were` : ' was'} checked against the host's bridges, routes, addresses and Docker networks (when a context is given) and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
     ];
   }
   if (bridge.name === 'docker_gwbridge') {

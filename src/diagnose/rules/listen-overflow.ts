@@ -1,0 +1,88 @@
+import type { Flow } from '../../flow/flow';
+import { counter } from '../context-facts';
+import type { Finding } from '../finding';
+import { distinct, groupBy, plural, serviceOf } from '../group';
+import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
+
+/**
+ * `listen-overflow`: a service that completes handshakes with some clients and ignores
+ * others' SYNs, while SYN retransmissions get answered late. This is a full accept queue:
+ * tcp_conn_request (net/ipv4/tcp_input.c, Linux 4.x-6.x) drops a SYN silently while
+ * sk_acceptq_is_full() and counts TcpExt.ListenOverflows and ListenDrops; the client
+ * retransmits after 1 s, 3 s, 7 s..., and a retransmission that arrives once the
+ * application has accept()ed enough connections is answered. The counters, when the
+ * snapshot has them, confirm it.
+ */
+export function listenOverflowRule(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
+  const late = groupBy((input.lateAnsweredFlows ?? []).filter(isLateAnswer), serviceOf);
+  const overflows = counter(input.context, 'TcpExt.ListenOverflows');
+  const drops = counter(input.context, 'TcpExt.ListenDrops');
+  const countersKnown = overflows !== null || drops !== null;
+  const countersRose = (overflows ?? 0) > 0 || (drops ?? 0) > 0;
+  const unanswered = input.failedFlows.filter((f) => f.outcome === 'unanswered');
+  const findings: Finding[] = [];
+  for (const [service, flows] of groupBy(unanswered, serviceOf)) {
+    const answered = completedByService.get(service) ?? 0;
+    const lateFlows = late.get(service) ?? [];
+    if (answered === 0 || (lateFlows.length === 0 && !countersRose)) continue;
+    const delays = lateFlows.map((f) => f.firstSynAckAt! - f.firstSynAt!).sort((a, b) => a - b);
+    findings.push({
+      code: 'listen-overflow',
+      severity: 'error',
+      confidence: lateFlows.length > 0 && countersRose ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
+      title: `${service} drops SYNs while it answers others: its accept queue overflows`,
+      explanation:
+        `${service} completed ${plural(answered, 'handshake')} but left ${plural(flows.length, 'attempt')} unanswered` +
+        (lateFlows.length > 0
+          ? `, and answered ${plural(lateFlows.length, 'other attempt')} only after the client retransmitted its SYN (${formatDelay(delays[0]!)} to ${formatDelay(delays[delays.length - 1]!)} late). `
+          : '. ') +
+        'A listening socket whose accept queue is full drops new SYNs without a word until the application accept()s, so some clients get through on a retransmission and others give up. ' +
+        (countersRose
+          ? `The kernel counted it: TcpExt.ListenOverflows ${overflows ?? 'unknown'}, TcpExt.ListenDrops ${drops ?? 'unknown'}.`
+          : countersKnown
+            ? 'But TcpExt.ListenOverflows and ListenDrops are 0 in the snapshot: if the snapshot was taken on the server while this happened, the drops come from somewhere else.'
+            : 'Confirm with the server\'s counters (nstat -az TcpExtListenOverflows TcpExtListenDrops).'),
+      evidence: {
+        service,
+        unanswered: flows.length,
+        answered,
+        lateAnswered: lateFlows.length,
+        lateAnswerDelaysSeconds: delays.slice(0, 10).map((d) => Math.round(d * 1000) / 1000),
+        lateAnsweredExamples: lateFlows.slice(0, 5).map((f) => f.id),
+        clients: distinct(flows.map((f) => f.clientIp), 20),
+        peakAttemptsPerSecond: peakPerSecond([...flows, ...lateFlows]),
+        listenOverflows: overflows,
+        listenDrops: drops,
+        reqQFullDrop: counter(input.context, 'TcpExt.TCPReqQFullDrop'),
+        somaxconn: input.context?.sysctls['net.core.somaxconn'] ?? null,
+        tcpMaxSynBacklog: input.context?.sysctls['net.ipv4.tcp_max_syn_backlog'] ?? null,
+      },
+      flows: flows.map((f) => f.id),
+      remedy: [
+        `See the queue on the server: ss -ltn 'sport = :${flows[0]!.serverPort}' (Recv-Q = connections waiting for accept(), Send-Q = the backlog); nstat -az TcpExtListenOverflows TcpExtListenDrops rising while clients retry confirms it.`,
+        'Make the application accept() faster (more acceptor threads or workers, no blocking work before accept) and give it a larger backlog: the listen() backlog argument or the server\'s setting (nginx "listen ... backlog=4096", Redis tcp-backlog, Java ServerSocket backlog / server.tomcat.accept-count).',
+        'Raise the kernel caps the backlog is clipped to: sysctl -w net.core.somaxconn=4096 and sysctl -w net.ipv4.tcp_max_syn_backlog=8192 (persist in /etc/sysctl.d/); in a container they are per network namespace: docker run --sysctl net.core.somaxconn=4096. The application must listen() again (restart) to get the larger queue.',
+      ],
+    });
+  }
+  return findings;
+}
+
+function isLateAnswer(f: Flow): boolean {
+  return f.syns > 1 && f.firstSynAt !== null && f.firstSynAckAt !== null && f.firstSynAckAt - f.firstSynAt >= LATE_ANSWER_SECONDS;
+}
+
+function formatDelay(s: number): string {
+  return `${s.toFixed(1)} s`;
+}
+
+/** The most first SYNs within any one-second window. */
+function peakPerSecond(flows: readonly Flow[]): number {
+  const t = flows.map((f) => f.firstSynAt ?? f.firstSeen).sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < t.length; i++) {
+    while (t[i]! - t[j]! >= 1) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
