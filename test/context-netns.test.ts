@@ -7,7 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostContext } from '../src/context/host-context';
 import { loadHostContext } from '../src/context/load';
-import { BIN, REPO } from './cli-harness';
+import { MemorySink } from '../src/capture/byte-sink';
+import { PcapngWriter } from '../src/capture/pcapng-writer';
+import { parseSubnet, subnetsOverlap } from '../src/net/cidr';
+import { buildTcpFrame } from '../src/synth/frames';
+import { BIN, REPO, runCli } from './cli-harness';
 
 /**
  * `synscope context` for real, inside a network namespace built like a Docker host of
@@ -186,4 +190,53 @@ test('synscope context --output into a missing directory: one line, exit 2', asy
 
 test("the test's own network namespace is unchanged", () => {
   assert.equal(hostLinks(), hostLinksBefore);
+});
+
+test('analyze with the namespace snapshot names docker_gwbridge and only the client inside its subnet', async () => {
+  const out = path.join(TMP, 'host-for-analyze.json');
+  const r = await synscopeInNamespace(['context', '--output', out, '--docker-socket', DOCKER_SOCKET]);
+  assert.equal(r.code, 0, r.stderr);
+  // A capture on the namespace's eth0: a client inside docker_gwbridge's 172.18.0.0/16
+  // retries its SYN three times unanswered; a client from elsewhere completes.
+  const sink = new MemorySink();
+  const writer = new PcapngWriter(sink);
+  const eth0 = writer.addInterface({ linkType: 1, name: 'eth0' });
+  const t0 = 1_700_000_000;
+  const server = { dst: '192.168.0.10', dstPort: 443 };
+  for (let i = 0; i < 3; i++) {
+    writer.writePacket(eth0, buildTcpFrame({ src: '172.18.0.77', srcPort: 40000, ...server, seq: 1000, ack: 0, flags: 0x02 }), t0 + i, 0);
+  }
+  writer.writePacket(eth0, buildTcpFrame({ src: '203.0.113.5', srcPort: 50000, ...server, seq: 5000, ack: 0, flags: 0x02 }), t0 + 4, 0);
+  writer.writePacket(eth0, buildTcpFrame({ src: '192.168.0.10', srcPort: 443, dst: '203.0.113.5', dstPort: 50000, seq: 9000, ack: 5001, flags: 0x12 }), t0 + 4, 1000);
+  writer.writePacket(eth0, buildTcpFrame({ src: '203.0.113.5', srcPort: 50000, ...server, seq: 5001, ack: 9001, flags: 0x10 }), t0 + 4, 2000);
+  writer.close();
+  const capture = path.join(TMP, 'eth0.pcapng');
+  fs.writeFileSync(capture, sink.toBuffer());
+
+  const a = await runCli('analyze', capture, '--context', out, '--json');
+  assert.equal(a.code, 0, a.stderr);
+  const report = JSON.parse(a.stdout);
+  assert.deepEqual(report.summary.handshakes, { attempted: 2, completed: 1, unanswered: 1, rejected: 0, synAckLost: 0 });
+  const overlap = report.findings.filter((f: { code: string }) => f.code === 'bridge-subnet-overlap');
+  assert.equal(overlap.length, 1, JSON.stringify(report.findings.map((f: { code: string }) => f.code)));
+  assert.equal(overlap[0].evidence.bridge, 'docker_gwbridge');
+  assert.equal(overlap[0].evidence.subnet, '172.18.0.0/16');
+  assert.deepEqual(overlap[0].evidence.clients, ['172.18.0.77']);
+  assert.ok(overlap[0].remedy.some((line: string) => line.includes('docker swarm leave')), 'docker_gwbridge is recreated out of the swarm');
+  const proposed = parseSubnet(overlap[0].evidence.proposedSubnet as string);
+  assert.ok(proposed, 'a concrete subnet is proposed');
+  const snapshot = loadHostContext(out);
+  for (const used of [...snapshot.interfaces.flatMap((i) => i.addresses.map((x) => `${x.address}/${x.prefixLength}`)), ...snapshot.routes.map((x) => x.destination)]) {
+    const s = parseSubnet(used);
+    if (s !== null && s.version === 4 && !used.startsWith('0.0.0.0/')) assert.ok(!subnetsOverlap(s, proposed), `${proposed.text} overlaps ${used}`);
+  }
+  const conflicts = report.findings.filter((f: { code: string }) => f.code === 'route-conflict');
+  const double = conflicts.filter((f: { evidence: { prefix?: string } }) => f.evidence.prefix === '192.168.0.0/24');
+  assert.equal(double.length, 1, 'the double route of 192.168.0.0/24 is reported from the snapshot');
+  assert.equal(double[0].severity, 'warning', 'no failed flow goes through it');
+  const reply = conflicts.filter((f: { evidence: { replyDevice?: string } }) => f.evidence.replyDevice !== undefined);
+  assert.equal(reply.length, 1, 'the reply route of the overlapping client is simulated');
+  assert.equal(reply[0].severity, 'error');
+  assert.deepEqual([reply[0].evidence.synInterface, reply[0].evidence.replyDevice, reply[0].evidence.clients], ['eth0', 'docker_gwbridge', ['172.18.0.77']]);
+  assert.equal(report.findings.filter((f: { code: string }) => f.code === 'filtered').length, 0, 'the overlap explains the silence');
 });
