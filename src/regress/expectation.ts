@@ -33,13 +33,45 @@ export function compareWithExpectation(report: ReportJson, expect: Expectation):
     if ((states[s] ?? 0) !== (expect.states[s] ?? 0)) diffs.push(`flows in state ${s}: expected ${expect.states[s] ?? 0}, got ${states[s] ?? 0}`);
   }
   const unmatched = [...report.findings];
+  const missing: Expectation['findings'] = [];
   for (const want of expect.findings) {
-    const i = unmatched.findIndex((f) => f.code === want.code && f.severity === want.severity && evidenceMatches(f.evidence, want.evidence ?? {}));
-    if (i < 0) diffs.push(`missing finding: ${JSON.stringify(want)}`);
+    const i = unmatched.findIndex((f) => findingDifferences(f, want).length === 0);
+    if (i < 0) missing.push(want);
     else unmatched.splice(i, 1);
   }
-  for (const f of unmatched) diffs.push(`unexpected finding: ${f.code} (${f.severity}): ${f.title}`);
+  // A finding that is there but differs in a field is reported field by field, paired
+  // with the same-code finding that differs least.
+  for (const want of missing) {
+    const candidates = unmatched.filter((f) => f.code === want.code);
+    const closest = candidates.sort((a, b) => findingDifferences(a, want).length - findingDifferences(b, want).length)[0];
+    if (closest === undefined) {
+      diffs.push(`missing finding: ${JSON.stringify(want)}`);
+      continue;
+    }
+    unmatched.splice(unmatched.indexOf(closest), 1);
+    for (const d of findingDifferences(closest, want)) diffs.push(`finding ${findingLabel(closest, want)}: ${d}`);
+  }
+  for (const f of unmatched) diffs.push(`unexpected finding: ${JSON.stringify(expectedFinding(f))}`);
   return diffs;
+}
+
+type ReportFinding = ReportJson['findings'][number];
+
+/** "severity: expected error, got warning" lines for one finding against its expectation. */
+function findingDifferences(got: ReportFinding, want: Expectation['findings'][number]): string[] {
+  const out: string[] = [];
+  if (got.code !== want.code) out.push(`code: expected ${want.code}, got ${got.code}`);
+  if (got.severity !== want.severity) out.push(`severity: expected ${want.severity}, got ${got.severity}`);
+  for (const [k, v] of Object.entries(want.evidence ?? {})) {
+    if (!evidenceMatches(got.evidence, { [k]: v })) out.push(`evidence.${k}: expected ${JSON.stringify(v)}, got ${JSON.stringify(got.evidence[k])}`);
+  }
+  return out;
+}
+
+/** "rejected (service 192.0.2.1:8081)": the code and the first evidence value both sides agree on. */
+function findingLabel(got: ReportFinding, want: Expectation['findings'][number]): string {
+  const shared = Object.entries(want.evidence ?? {}).find(([k, v]) => typeof v === 'string' && evidenceMatches(got.evidence, { [k]: v }));
+  return shared === undefined ? got.code : `${got.code} (${shared[0]} ${String(shared[1])})`;
 }
 
 function evidenceMatches(got: Record<string, unknown>, want: Record<string, unknown>): boolean {
@@ -70,11 +102,16 @@ export function expectationFrom(report: ReportJson, args: string[] = []): Expect
     ...(args.length > 0 ? { args } : {}),
     handshakes: report.summary.handshakes,
     states: statesOf(report),
-    findings: report.findings.map((f) => ({
-      code: f.code,
-      severity: f.severity,
-      evidence: Object.fromEntries((KEY_EVIDENCE[f.code] ?? []).filter((k) => k in f.evidence).map((k) => [k, f.evidence[k]])),
-    })),
+    findings: report.findings.map(expectedFinding),
+  };
+}
+
+/** A finding as an expectation records it: code, severity and its key evidence. */
+function expectedFinding(f: ReportFinding): Expectation['findings'][number] {
+  return {
+    code: f.code,
+    severity: f.severity,
+    evidence: Object.fromEntries((KEY_EVIDENCE[f.code] ?? []).filter((k) => k in f.evidence).map((k) => [k, f.evidence[k]])),
   };
 }
 
