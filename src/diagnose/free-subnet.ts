@@ -1,4 +1,4 @@
-import { IPv4CidrRange } from 'ip-num';
+import { IPv4, IPv4CidrRange } from 'ip-num';
 import { parseAddress } from '../decode/address';
 import { subnetsOverlap, type Subnet } from '../net/cidr';
 
@@ -36,11 +36,15 @@ export function findFreeSubnets(prefix: number, count: number, avoid: readonly S
     .filter((b) => Number(b.range.getPrefix().getValue()) <= prefix)
     .sort((a, b) => Number(countInside(a.range, used) > 0) - Number(countInside(b.range, used) > 0));
   for (const { range, startAt } of blocks) {
-    const candidates = range.splitInto(IPv4CidrRange.fromCidr(`0.0.0.0/${prefix}`).getPrefix());
-    const start = Math.max(0, candidates.findIndex((c) => c.getFirst().toString() === startAt));
-    for (let k = 0; k < candidates.length && found.length < count; k++) {
-      const candidate = candidates[(start + k) % candidates.length]!;
-      if (countInside(candidate, used) > 0) continue;
+    // Walk the candidates as numbers: a /8 holds 65,536 /24s, too many ip-num objects to build.
+    const blockFirst = Number(range.getFirst().getValue());
+    const size = 2 ** (32 - prefix);
+    const candidates = Number(range.getSize()) / size;
+    const start = Math.max(0, Math.floor((Number(IPv4.fromDecimalDottedString(startAt).getValue()) - blockFirst) / size));
+    for (let k = 0; k < candidates && found.length < count; k++) {
+      const first = blockFirst + ((start + k) % candidates) * size;
+      if (used.some((a) => a >= first && a < first + size)) continue;
+      const candidate = IPv4CidrRange.fromCidr(`${IPv4.fromNumber(first).toString()}/${prefix}`);
       const asSubnet: Subnet = { text: candidate.toCidrString(), version: 4, range: candidate };
       if (taken.some((s) => subnetsOverlap(s, asSubnet))) continue;
       taken.push(asSubnet);
