@@ -91,7 +91,7 @@ export class FlowStore {
     r[s + S.SYN_ACK_FROM] = 0;
     r[s + S.SYN_ACK_AT] = -1;
     const a = s + Layout.ENDPOINT_A;
-    const b = a + Layout.ENDPOINT_SIZE;
+    const b = a + Layout.ENDPOINT_HOT;
     initEndpoint(r, a, src, sport);
     initEndpoint(r, b, dst, dport);
     return slot;

