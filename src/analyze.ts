@@ -15,6 +15,7 @@ import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSigh
 import type { Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
+import { MacSightings } from './evidence/mac-sightings';
 
 export interface AnalyzeOptions {
   /** Local bridge subnets given by hand (--bridge). */
@@ -125,8 +126,10 @@ class AnalysisRun {
   /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints: what a proposed subnet must avoid. */
   private readonly seenIpv4Networks = new Set<number>();
   private readonly arp = new Map<number, { requests: number; interfaces: Set<number> }>();
-  /** "address|interface id" → source MAC (48-bit number) → packets; fed by SYNs, SYN-ACKs and ARP only. */
-  private readonly macs = new Map<string, Map<number, number>>();
+  /** Source MACs per (IPv4 address * 2^16 + interface id), fed by SYNs, SYN-ACKs and ARP only. */
+  private readonly macsV4 = new MacSightings();
+  /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
+  private readonly macsV6 = new Map<string, Map<number, number>>();
   private readonly lateAnswered: Flow[] = [];
   private readonly interfaceNames: string[] = [];
   private readonly interfaceIds = new Map<string, number>();
@@ -193,13 +196,14 @@ class AnalysisRun {
       this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
       // Handshake packets are enough to see one address behind several MACs, and cheap.
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0 && pkt.ethOffset >= 0) {
-        this.noteMac(formatAddress(pkt.src, pkt.ipVersion === 6 ? 6 : 4), iface, rec.data, pkt.ethOffset + 6);
+        if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, rec.data.readUIntBE(pkt.ethOffset + 6, 6));
+        else this.noteMacV6(`${formatAddress(pkt.src, 6)}|${iface}`, rec.data.readUIntBE(pkt.ethOffset + 6, 6));
       }
     } else if (transport === Transport.ICMP) {
       if (pkt.icmpQuotesTcp) this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
     } else if (transport === Transport.ARP) {
       if (pkt.arpOp === 1) this.arpRequest(pkt.arpTargetIp, iface);
-      if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.noteMac(ipv4ToString(pkt.arpSenderIp), iface, rec.data, pkt.arpSenderMacOffset);
+      if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.macsV4.note(pkt.arpSenderIp * 65536 + iface, rec.data.readUIntBE(pkt.arpSenderMacOffset, 6));
     }
     if ((this.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
   }
@@ -232,15 +236,13 @@ class AnalysisRun {
     s.interfaces.add(iface);
   }
 
-  private noteMac(address: string, iface: number, buf: Buffer, macOffset: number): void {
-    const key = `${address}|${iface}`;
-    let byMac = this.macs.get(key);
+  private noteMacV6(key: string, mac: number): void {
+    let byMac = this.macsV6.get(key);
     if (byMac === undefined) {
-      if (this.macs.size >= MAX_MAC_KEYS) return;
+      if (this.macsV6.size >= MAX_MAC_KEYS) return;
       byMac = new Map();
-      this.macs.set(key, byMac);
+      this.macsV6.set(key, byMac);
     }
-    const mac = buf.readUIntBE(macOffset, 6);
     const n = byMac.get(mac);
     if (n !== undefined) byMac.set(mac, n + 1);
     else if (byMac.size < MAX_MACS_PER_KEY) byMac.set(mac, 1);
@@ -365,13 +367,15 @@ class AnalysisRun {
 
   private macSightings(): Map<string, MacSighting[]> {
     const out = new Map<string, MacSighting[]>();
-    for (const [key, byMac] of this.macs) {
-      const bar = key.lastIndexOf('|');
-      const address = key.slice(0, bar);
-      const iface = this.interfaceNames[Number(key.slice(bar + 1))]!;
+    const add = (address: string, iface: number, byMac: Map<number, number>) => {
       const list = out.get(address) ?? [];
-      for (const [mac, packets] of byMac) list.push({ mac: formatMac(mac), interface: iface, packets });
+      for (const [mac, packets] of byMac) list.push({ mac: formatMac(mac), interface: this.interfaceNames[iface]!, packets });
       out.set(address, list);
+    };
+    for (const [key, macs] of this.macsV4.entries()) add(ipv4ToString(Math.floor(key / 65536)), key % 65536, new Map(macs.slice(0, MAX_MACS_PER_KEY)));
+    for (const [key, byMac] of this.macsV6) {
+      const bar = key.lastIndexOf('|');
+      add(key.slice(0, bar), Number(key.slice(bar + 1)), byMac);
     }
     return out;
   }

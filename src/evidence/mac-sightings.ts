@@ -1,0 +1,62 @@
+/**
+ * Which source MACs each (address, interface) pair showed, for the address-collision
+ * rule. Almost every address shows one MAC, so the common case is one probe into typed
+ * arrays keyed by number (no strings, no Map per address); only a pair that shows a second
+ * MAC gets a small map of its own. Bounded: once the table is 3/4 full, new pairs are ignored.
+ */
+export class MacSightings {
+  private readonly keys: Float64Array;
+  private readonly firstMac: Float64Array;
+  private readonly firstCount: Float64Array;
+  private readonly mask: number;
+  private size = 0;
+  /** Pairs that showed more than one MAC: key → (MAC → packets), the first MAC included. */
+  private readonly multi = new Map<number, Map<number, number>>();
+
+  constructor(capacityLog2 = 17) {
+    const capacity = 1 << capacityLog2;
+    this.keys = new Float64Array(capacity).fill(-1);
+    this.firstMac = new Float64Array(capacity);
+    this.firstCount = new Float64Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** Record one packet from `key` (any non-negative integer below 2^53) with source MAC `mac` (48-bit). */
+  note(key: number, mac: number): void {
+    const keys = this.keys;
+    let i = (Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1) >>> 0) & this.mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) break;
+      if (k === -1) {
+        if (this.size >= ((this.mask + 1) * 3) / 4) return;
+        keys[i] = key;
+        this.firstMac[i] = mac;
+        this.size++;
+        break;
+      }
+      i = (i + 1) & this.mask;
+    }
+    if (this.firstMac[i] === mac) {
+      this.firstCount[i]!++;
+      return;
+    }
+    let byMac = this.multi.get(key);
+    if (byMac === undefined) {
+      byMac = new Map();
+      this.multi.set(key, byMac);
+    }
+    byMac.set(mac, (byMac.get(mac) ?? 0) + 1);
+  }
+
+  /** Every pair with its MACs and packet counts. */
+  *entries(): IterableIterator<[key: number, macs: [mac: number, packets: number][]]> {
+    for (let i = 0; i <= this.mask; i++) {
+      const key = this.keys[i]!;
+      if (key === -1) continue;
+      const macs: [number, number][] = [[this.firstMac[i]!, this.firstCount[i]!]];
+      for (const [mac, n] of this.multi.get(key) ?? []) macs.push([mac, n]);
+      yield [key, macs];
+    }
+  }
+}
