@@ -61,6 +61,10 @@ function icmpRemedy(f: Flow, admin: boolean): string[] {
       `Allow the clients to ${f.serverIp} port ${f.serverPort} there, or remove the rule if it is stale.`,
     ];
   }
+  const timeExceeded = f.ipVersion === 4 ? f.rejection!.icmpType === 11 : f.rejection!.icmpType === 3;
+  if (timeExceeded) {
+    return [`The SYNs' TTL ran out at ${from}: look for a routing loop on the path to ${f.serverIp} (traceroute -T -p ${f.serverPort} ${f.serverIp}; ip route get ${f.serverIp} on each hop).`];
+  }
   return [
     `${from} has no route to ${f.serverIp}: check its routes (ip route get ${f.serverIp}) and whether the destination host is up.`,
   ];
