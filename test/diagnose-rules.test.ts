@@ -12,6 +12,7 @@ import type { DiagnosisInput, MacSighting } from '../src/diagnose/input';
 import { addressCollisionRule } from '../src/diagnose/rules/address-collision';
 import { listenOverflowRule } from '../src/diagnose/rules/listen-overflow';
 import { routeConflictRule } from '../src/diagnose/rules/route-conflict';
+import { rejectedRule } from '../src/diagnose/rules/rejected';
 import { rpFilterRule } from '../src/diagnose/rules/rp-filter';
 import type { AttemptOutcome, Flow } from '../src/flow/flow';
 import { parseSubnet, subnetsOverlap } from '../src/net/cidr';
@@ -383,4 +384,23 @@ test('diagnose: filtered does not also claim flows the specific rules explain', 
   assert.deepEqual(generic[0]!.flows, ['f20'], 'only the flow nothing else explains');
   assert.deepEqual(findings.find((f) => f.code === 'listen-overflow')!.flows, ['f10']);
   assert.deepEqual(findings.find((f) => f.code === 'route-conflict')!.flows, ['f1']);
+});
+
+test('rejected: who refused and how, per kind of ICMP answer', () => {
+  const refused = (icmpType: number, icmpCode: number, from: string) => {
+    const input = makeInput({ failed: [{ id: 'f1', client: '192.0.2.20', server: '10.1.0.5', outcome: 'rejected' }] });
+    (input.failedFlows[0] as { rejection: Flow['rejection'] }).rejection = { by: 'icmp', from, icmpType, icmpCode };
+    const found = rejectedRule(input);
+    assert.equal(found.length, 1);
+    return found[0]!;
+  };
+  const admin = refused(3, 13, '10.1.0.5');
+  assert.match(admin.explanation, /firewall rule rejects/);
+  assert.ok(admin.remedy.some((r) => r.includes('REJECT')));
+  const loop = refused(11, 0, '198.51.100.1');
+  assert.match(loop.evidence['how'] as string, /time exceeded/);
+  assert.ok(loop.remedy.some((r) => r.includes('routing loop')), loop.remedy.join('\n'));
+  const noRoute = refused(3, 1, '198.51.100.1');
+  assert.match(noRoute.explanation, /a router \(198\.51\.100\.1\)/);
+  assert.ok(noRoute.remedy.some((r) => r.includes('no route')));
 });
