@@ -11,17 +11,27 @@ import { REPO, runCli } from './cli-harness';
  * Record the real-kernel scenarios again from scratch in fresh network namespaces and
  * check that the new capture gets the stored expectations. Needs root (CI runs as root).
  */
-const SCENARIOS: [name: string, script: string, writesContext: boolean][] = [
+const SCENARIOS: [name: string, script: string, writesContext: boolean, capture?: string][] = [
   ['docker0-overlap', 'record-docker0-overlap.sh', false],
   ['refusals', 'record-refusals.sh', false],
   ['route-conflict', 'record-route-conflict.sh', true],
+  ['healthy', 'record-healthy.sh', false],
+  ['rp-filter-strict', 'record-rp-filter-strict.sh', true],
+  ['accept-queue-overflow', 'record-accept-queue-overflow.sh', true],
+  ['syn-ack-lost', 'record-syn-ack-lost.sh', false],
+  // File-format variants of refusals: same verdicts from other containers and link types.
+  ['refusals-nanosecond', 'record-refusals-nanosecond.sh', false, 'capture.pcap'],
+  ['refusals-big-endian', 'record-refusals-big-endian.sh', false, 'capture.pcap'],
+  ['refusals-sll2', 'record-refusals-sll2.sh', false, 'capture.pcap'],
+  ['refusals-vlan', 'record-refusals-vlan.sh', false],
+  ['docker-gwbridge-ingress', 'record-docker-gwbridge-ingress.sh', true],
 ];
 
-for (const [name, script, writesContext] of SCENARIOS) {
+for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIOS) {
   test(`re-recording ${name} in network namespaces gives the stored verdicts`, async () => {
     assert.equal(process.getuid?.(), 0, 'the namespace lab needs root (ip netns add); run the tests as root');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-lab-${name}-`));
-    const out = path.join(dir, 'capture.pcapng');
+    const out = path.join(dir, capture);
     const outputs = writesContext ? [out, path.join(dir, 'context.json')] : [out];
     execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { stdio: 'pipe', timeout: 60_000 });
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;

@@ -18,10 +18,11 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
  * `capture-incomplete` finding lowers everyone else's confidence.
  */
 export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
+  const reversePath = rpFilterRule(input);
   const specific = [
     ...bridgeSubnetOverlapRule(input),
-    ...routeConflictRule(input),
-    ...rpFilterRule(input),
+    ...routeConflictRule(input, new Set(reversePath.flatMap((f) => f.flows))),
+    ...reversePath,
     ...addressCollisionRule(input),
     ...listenOverflowRule(input, completedByService),
   ];

@@ -65,3 +65,12 @@ lab_capture() {
   LAB_CAPTURE_PID=$!
   sleep 1.5
 }
+
+# lab_tcpdump NS OUT SECONDS TCPDUMP-ARGS...: tcpdump writing classic pcap (for the link types
+# and timestamp resolutions dumpcap's pcapng does not give), stopped after SECONDS.
+lab_tcpdump() {
+  local ns="$1" out="$2" secs="$3"; shift 3
+  lab_in "$ns" timeout "$secs" tcpdump -q -s 256 "$@" -w "$out" 2>/dev/null &
+  LAB_CAPTURE_PID=$!
+  sleep 1.5
+}

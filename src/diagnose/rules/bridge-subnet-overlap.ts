@@ -16,9 +16,12 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const findings: Finding[] = [];
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' || f.outcome === 'synAckLost');
   for (const bridge of input.bridges) {
-    const flows = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp) && !onlySeenOn(f, bridge.name, input));
-    if (flows.length === 0) continue;
-    const clients = distinct(flows.map((f) => f.clientIp));
+    const inside = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp));
+    // Clients are the ones seen arriving from outside the bridge; their DNATed leg, seen
+    // only on the bridge (e.g. toward ingress_sbox), is the same failure and is covered too.
+    const clients = distinct(inside.filter((f) => !onlySeenOn(f, bridge.name, input)).map((f) => f.clientIp));
+    if (clients.length === 0) continue;
+    const flows = inside.filter((f) => clients.includes(f.clientIp));
     const arpOnBridge = clients
       .map((c) => input.arpRequests.get(c))
       .filter((a) => a !== undefined && a.interfaces.includes(bridge.name))

@@ -33,9 +33,9 @@ interface DoubleRoute {
  * snapshot; (b) one prefix routed through two devices in one table (incident 001:
  * 192.168.0.0/24 on eth0 and on docker0), or a bridge route inside a wider route of the
  * uplink. (b) is reported from the context alone as a warning, as an error once a failed
- * flow is affected.
+ * flow is affected. Flows in `droppedBeforeReply` (rp_filter dropped their SYN) are left out of (a).
  */
-export function routeConflictRule(input: DiagnosisInput): Finding[] {
+export function routeConflictRule(input: DiagnosisInput, droppedBeforeReply: ReadonlySet<string> = new Set()): Finding[] {
   const ctx = input.context;
   if (ctx === null) return [];
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' || f.outcome === 'synAckLost');
@@ -51,7 +51,8 @@ export function routeConflictRule(input: DiagnosisInput): Finding[] {
     for (const f of flows) claimed.add(f.id);
     findings.push(doubleRouteFinding(ctx, input, d, flows, paths));
   }
-  const rest = [...paths.values()].filter((p) => !claimed.has(p.flow.id) && mismatched(ctx, p));
+  // A SYN that reverse-path filtering dropped never got a reply to misroute.
+  const rest = [...paths.values()].filter((p) => !claimed.has(p.flow.id) && !droppedBeforeReply.has(p.flow.id) && mismatched(ctx, p));
   for (const group of groupBy(rest, (p) => `${p.synInterface}|${p.replyDevice}`).values()) {
     findings.push(asymmetricFinding(ctx, group));
   }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Scenario healthy: the baseline. Three clients on one LAN (a bridge in its own namespace)
+# connect to a service on the host, two or three times each, and every handshake completes.
+# Captured on the host's eth0 with dumpcap.
+# Usage: record-healthy.sh OUT.pcapng   (root; takes about 8 s)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/netns-lab.sh"
+out=$(realpath -m "$1")
+trap lab_cleanup EXIT
+
+lab_ns host; lab_ns lan; lab_ns c1; lab_ns c2; lab_ns c3
+lab_in lan ip link add lan type bridge
+lab_in lan ip link set lan up
+lab_link host eth0 lan p-host
+for c in c1 c2 c3; do
+  lab_link "$c" eth0 lan "p-$c"
+  lab_in lan ip link set "p-$c" master lan
+done
+lab_in lan ip link set p-host master lan
+
+lab_in host ip addr add 192.0.2.1/24 dev eth0
+lab_in c1 ip addr add 192.0.2.11/24 dev eth0
+lab_in c2 ip addr add 192.0.2.12/24 dev eth0
+lab_in c3 ip addr add 192.0.2.13/24 dev eth0
+
+lab_serve host 8080 10
+lab_capture host "$out" 6 eth0
+for round in 1 2; do
+  for c in c1 c2 c3; do lab_connect "$c" 192.0.2.1 8080 2; done
+done
+lab_connect c1 192.0.2.1 8080 2
+wait "$LAB_CAPTURE_PID" || true
+echo "wrote $out"

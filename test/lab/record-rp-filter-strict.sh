@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Scenario rp-filter-strict: the host has two uplinks. Clients of the 10.20.0.0/24 branch
+# network reach it through router A on eth0 (192.0.2.0/24), but the host routes
+# 10.20.0.0/24 back via router B on eth1 (198.51.100.0/24): an asymmetric path. With
+# strict reverse-path filtering (rp_filter=1) on eth0, the kernel drops those SYNs before
+# any socket sees them (TcpExt.IPReversePathFilter rises) and sends nothing back. A client
+# on eth0's own LAN (192.0.2.10) connects fine.
+# Writes OUT.pcapng (dumpcap on eth0 and eth1 in the host namespace) and CONTEXT.json
+# (`synscope context` in the host namespace, after the traffic).
+# Usage: record-rp-filter-strict.sh OUT.pcapng CONTEXT.json   (root; about 9 s)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+source "$here/netns-lab.sh"
+out=$(realpath -m "$1")
+ctx=$(realpath -m "$2")
+trap lab_cleanup EXIT
+
+lab_ns host; lab_ns lan; lab_ns local; lab_ns ra; lab_ns rb; lab_ns branch
+lab_in lan ip link add lan type bridge
+lab_in lan ip link set lan up
+lab_link host eth0 lan p-host
+lab_link local eth0 lan p-local
+lab_link ra eth0 lan p-ra
+for p in p-host p-local p-ra; do lab_in lan ip link set "$p" master lan; done
+lab_link ra eth1 branch eth0
+lab_link host eth1 rb eth0
+
+lab_in host ip addr add 192.0.2.1/24 dev eth0
+lab_in host ip addr add 198.51.100.1/24 dev eth1
+# The asymmetric route: the branch network is routed back via the second uplink.
+lab_in host ip route add 10.20.0.0/24 via 198.51.100.254 dev eth1
+# Strict reverse-path filtering (the effective mode is max(all, eth0)).
+lab_in host sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1 net.ipv4.conf.eth1.rp_filter=1
+
+lab_in local ip addr add 192.0.2.10/24 dev eth0
+lab_in ra ip addr add 192.0.2.254/24 dev eth0
+lab_in ra ip addr add 10.20.0.1/24 dev eth1
+lab_in ra sysctl -qw net.ipv4.ip_forward=1
+lab_in rb ip addr add 198.51.100.254/24 dev eth0
+lab_in branch ip addr add 10.20.0.20/24 dev eth0
+lab_in branch ip route add default via 10.20.0.1
+
+lab_serve host 8080 12
+lab_capture host "$out" 7 eth0 eth1
+lab_connect local 192.0.2.1 8080 2
+lab_connect branch 192.0.2.1 8080 4 &
+lab_connect local 192.0.2.1 8080 2
+wait "$LAB_CAPTURE_PID" || true
+lab_in host node "$repo/bin/synscope.js" context --output "$ctx" --docker-socket /nonexistent/docker.sock 2>/dev/null
+echo "wrote $out and $ctx"
