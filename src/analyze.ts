@@ -11,7 +11,7 @@ import { DecodedPacket, TcpFlag, Transport } from './decode/packet';
 import { problemCategory, problemName } from './decode/problems';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
-import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting } from './diagnose/input';
+import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
 import type { Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
@@ -85,6 +85,30 @@ const MAX_ARP_TARGETS = 65536;
 const MAX_MAC_KEYS = 65536;
 const MAX_MACS_PER_KEY = 8;
 const MAX_LATE_ANSWERED = 10000;
+/**
+ * Bounds of the attempt records kept for the tcp_tw_recycle replay: SynRecord.SIZE numbers
+ * per attempt (about 19 MB at the total cap; attempts past it are not recorded), and per
+ * address pair handed to the rule.
+ */
+const MAX_SYNS_TOTAL = 262144;
+const MAX_SYNS_PER_PEER = 4096;
+const TWO_32 = 4294967296;
+
+/** Fields of one attempt record in AnalysisRun.synRecords (see PeerSyns for their meaning). */
+const enum SynRecord {
+  /** IPv4: the client address as uint32; IPv6: -1 - (id of the address pair in v6SynPairs). */
+  CLIENT = 0,
+  /** Index of the IPv4 server address in synServers (unused for IPv6). */
+  SERVER = 1,
+  FLOW = 2,
+  FIRST_SYN_AT = 3,
+  TS_VAL = 4,
+  SYNS = 5,
+  ANSWERED_AT = 6,
+  LAST_SEEN = 7,
+  SERVER_CLOSED = 8,
+  SIZE = 9,
+}
 
 /** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
 export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions = {}): Analysis {
@@ -131,6 +155,20 @@ class AnalysisRun {
   /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
   private readonly macsV6 = new Map<string, Map<number, number>>();
   private readonly lateAnswered: Flow[] = [];
+  /**
+   * Attempt records for the PAWS replay, SynRecord.SIZE numbers each, in one typed array:
+   * per flow nothing for the collector to trace and no address text. Allocated at its bound
+   * once: the zero pages cost no memory until records reach them, and nothing is copied to
+   * grow it. Only the pairs with an unanswered attempt (a small set) are grouped, at the end.
+   */
+  private readonly synRecords = new Float64Array(SynRecord.SIZE * MAX_SYNS_TOTAL);
+  private synRecordCount = 0;
+  /** IPv4 server addresses (uint32) → index, in first-seen order. */
+  private readonly synServers = new Map<number, number>();
+  /** IPv6 pairs: "client server" text → id. */
+  private readonly v6SynPairs = new Map<string, number>();
+  /** Pair keys (see synPairKey) with at least one unanswered attempt. */
+  private readonly unansweredPairs = new Set<number>();
   private readonly interfaceNames: string[] = [];
   private readonly interfaceIds = new Map<string, number>();
   /** Per reader: local interface index → global interface id. */
@@ -254,8 +292,10 @@ class AnalysisRun {
     this.seeIpv4(flow.serverIpv4);
     const outcome = flow.outcome;
     const keep = this.options.allFlows === true || (outcome !== null && outcome !== 'completed');
-    // Only kept flows become Flow objects; the rest are counted from the view.
+    // Kept flows and connection attempts that reached a listener become Flow objects;
+    // the rest are counted from the view.
     const full = keep ? flow.toFlow() : null;
+    if (outcome !== null && outcome !== 'rejected') this.notePeerSyns(flow);
     if (outcome !== null) {
       this.handshakes.attempted++;
       this.handshakes[outcome]++;
@@ -263,8 +303,9 @@ class AnalysisRun {
         const service = flow.serverEndpoint;
         this.completedByService.set(service, (this.completedByService.get(service) ?? 0) + 1);
         if (flow.syns > 1 && this.lateAnswered.length < MAX_LATE_ANSWERED) {
-          const f = full ?? flow.toFlow();
-          if (f.firstSynAt !== null && f.firstSynAckAt !== null && f.firstSynAckAt - f.firstSynAt >= LATE_ANSWER_SECONDS) this.lateAnswered.push(f);
+          const synAt = flow.firstSynAt;
+          const synAckAt = flow.firstSynAckAt;
+          if (synAt !== null && synAckAt !== null && synAckAt - synAt >= LATE_ANSWER_SECONDS) this.lateAnswered.push(full ?? flow.toFlow());
         }
       } else {
         this.failed.push(full!);
@@ -278,6 +319,77 @@ class AnalysisRun {
       }
     }
     if (full !== null) this.kept.push(full);
+  }
+
+  /**
+   * Records an attempt's SYN timing and TSval, whether the server answered, and whether
+   * the server closed first (at most MAX_SYNS_TOTAL attempts).
+   */
+  /** Attempts that reached a listener, as numbers for the tcp_tw_recycle replay (no Flow object). */
+  private notePeerSyns(f: FlowView): void {
+    const firstSynAt = f.firstSynAt;
+    if (firstSynAt === null || this.synRecordCount >= MAX_SYNS_TOTAL) return;
+    let client = f.clientIpv4;
+    let server = 0;
+    if (f.ipVersion === 4) {
+      const serverV4 = f.serverIpv4;
+      const known = this.synServers.get(serverV4);
+      server = known ?? this.synServers.size;
+      if (known === undefined) this.synServers.set(serverV4, server);
+    } else {
+      const text = `${f.clientIp} ${f.serverIp}`;
+      const id = this.v6SynPairs.get(text) ?? this.v6SynPairs.size;
+      if (id === this.v6SynPairs.size) this.v6SynPairs.set(text, id);
+      client = -1 - id;
+    }
+    const firstSynAckAt = f.firstSynAckAt;
+    const r = this.synRecords;
+    const at = this.synRecordCount++ * SynRecord.SIZE;
+    r[at + SynRecord.CLIENT] = client;
+    r[at + SynRecord.SERVER] = server;
+    r[at + SynRecord.FLOW] = flowOrdinal(f);
+    r[at + SynRecord.FIRST_SYN_AT] = firstSynAt;
+    r[at + SynRecord.TS_VAL] = f.synTsVal ?? -1;
+    r[at + SynRecord.SYNS] = f.syns;
+    r[at + SynRecord.ANSWERED_AT] = firstSynAckAt ?? -1;
+    r[at + SynRecord.LAST_SEEN] = f.lastSeen;
+    r[at + SynRecord.SERVER_CLOSED] = serverFinFirst(f.history) ? 1 : 0;
+    if (firstSynAckAt === null) this.unansweredPairs.add(synPairKey(client, server));
+  }
+
+  /**
+   * The attempt records of the pairs the replay can say something about: an unanswered
+   * attempt to explain and a connection the server closed (the only thing it remembers);
+   * at most MAX_SYNS_PER_PEER attempts each, the rest counted in notRecorded.
+   */
+  private peerSyns(): PeerSyns[] {
+    const byPair = new Map<number, PeerSyns>();
+    const servers = [...this.synServers.keys()];
+    const v6 = [...this.v6SynPairs.keys()].map((k) => k.split(' '));
+    const r = this.synRecords;
+    for (let at = 0; at < this.synRecordCount * SynRecord.SIZE; at += SynRecord.SIZE) {
+      const client = r[at + SynRecord.CLIENT]!;
+      const key = synPairKey(client, r[at + SynRecord.SERVER]!);
+      if (!this.unansweredPairs.has(key)) continue;
+      let p = byPair.get(key);
+      if (p === undefined) {
+        const [clientIp, serverIp] = client >= 0 ? [ipv4ToString(client), ipv4ToString(servers[r[at + SynRecord.SERVER]!]!)] : v6[-1 - client]!;
+        p = { ipVersion: client >= 0 ? 4 : 6, client: clientIp!, server: serverIp!, flow: [], firstSynAt: [], tsVal: [], syns: [], answeredAt: [], lastSeen: [], serverClosed: [], notRecorded: 0 };
+        byPair.set(key, p);
+      }
+      if (p.flow.length >= MAX_SYNS_PER_PEER) {
+        p.notRecorded++;
+        continue;
+      }
+      p.flow.push(r[at + SynRecord.FLOW]!);
+      p.firstSynAt.push(r[at + SynRecord.FIRST_SYN_AT]!);
+      p.tsVal.push(r[at + SynRecord.TS_VAL]!);
+      p.syns.push(r[at + SynRecord.SYNS]!);
+      p.answeredAt.push(r[at + SynRecord.ANSWERED_AT]!);
+      p.lastSeen.push(r[at + SynRecord.LAST_SEEN]!);
+      p.serverClosed.push(r[at + SynRecord.SERVER_CLOSED]!);
+    }
+    return [...byPair.values()].filter((p) => p.serverClosed.includes(1));
   }
 
   private seeIpv4(address: number): void {
@@ -321,6 +433,7 @@ class AnalysisRun {
         context: this.options.context ?? null,
         macsByAddress: this.macSightings(),
         lateAnsweredFlows: this.lateAnswered,
+        peerSyns: this.peerSyns(),
       },
       this.completedByService,
     );
@@ -410,7 +523,19 @@ function formatMac(mac: number): string {
   return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
 }
 
-function flowOrdinal(f: Flow): number {
+/** One number per address pair: IPv4 server index * 2^32 + client address; IPv6 the negative pair id. */
+function synPairKey(client: number, server: number): number {
+  return client < 0 ? client : server * TWO_32 + client;
+}
+
+/** The server (responder, lower case in Zeek's history) sent a FIN before the client did. */
+function serverFinFirst(history: string): boolean {
+  const server = history.indexOf('f');
+  const client = history.indexOf('F');
+  return server >= 0 && (client < 0 || server < client);
+}
+
+function flowOrdinal(f: { id: string }): number {
   return Number(f.id.slice(1));
 }
 

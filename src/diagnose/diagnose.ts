@@ -5,6 +5,7 @@ import { captureIncompleteRule } from './rules/capture-incomplete';
 import { addressCollisionRule } from './rules/address-collision';
 import { filteredRule } from './rules/filtered';
 import { listenOverflowRule } from './rules/listen-overflow';
+import { pawsTimestampRejectRule } from './rules/paws-timestamp-reject';
 import { rejectedRule } from './rules/rejected';
 import { routeConflictRule } from './rules/route-conflict';
 import { rpFilterRule } from './rules/rp-filter';
@@ -19,14 +20,21 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
  */
 export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
   const reversePath = rpFilterRule(input);
+  const paws = pawsTimestampRejectRule(input);
+  // A PAWS drop also counts as TcpExt.ListenDrops (tcp_conn_request's drop path calls
+  // tcp_listendrop), so listen-overflow must not read those drops as a full queue. A PAWS
+  // finding whose mechanism the snapshot rules out (kernel >= 4.12) claims nothing.
+  const pawsExplained = new Set(paws.filter((f) => f.evidence['ruleApplies'] !== false).flatMap((f) => f.flows));
   const specific = [
     ...bridgeSubnetOverlapRule(input),
     ...routeConflictRule(input, new Set(reversePath.flatMap((f) => f.flows))),
     ...reversePath,
     ...addressCollisionRule(input),
-    ...listenOverflowRule(input, completedByService),
+    ...paws,
+    ...listenOverflowRule(pawsExplained.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !pawsExplained.has(f.id)) } : input, completedByService),
   ];
-  const explained = new Set(specific.flatMap((f) => f.flows));
+  const explained = new Set(specific.filter((f) => f.code !== 'paws-timestamp-reject').flatMap((f) => f.flows));
+  for (const id of pawsExplained) explained.add(id);
   const findings = [
     ...specific,
     ...rejectedRule(input),

@@ -43,6 +43,41 @@ export interface DiagnosisInput {
    * SYN-ACK came at least LATE_ANSWER_SECONDS after the first SYN. Absent when not collected.
    */
   readonly lateAnsweredFlows?: readonly Flow[];
+  /**
+   * Connection attempts (answered or not) per client address and server address, as the
+   * tcp_tw_recycle replay needs them; absent when not collected.
+   */
+  readonly peerSyns?: readonly PeerSyns[];
+}
+
+/**
+ * The connection attempts from one client address to one server address, in the order
+ * their flows left the tracker: numbers only, one entry per attempt at the same index in
+ * every array. Linux keeps its per-peer timestamp (tcp_metrics) per (local address, peer
+ * address) pair, so that is the key. Attempts refused by RST or ICMP are left out: they
+ * never reached a listening socket's SYN handling.
+ */
+export interface PeerSyns {
+  readonly ipVersion: 4 | 6;
+  /** Client (peer) and server addresses, canonical text. */
+  readonly client: string;
+  readonly server: string;
+  /** Flow number n of flow id "f<n>". */
+  readonly flow: number[];
+  /** Time of the first SYN (epoch seconds). */
+  readonly firstSynAt: number[];
+  /** TSval of the first SYN, or -1 when it carried no timestamp option. */
+  readonly tsVal: number[];
+  /** SYNs sent, retransmissions included. */
+  readonly syns: number[];
+  /** Time of the first SYN-ACK, or -1 when the server never answered. */
+  readonly answeredAt: number[];
+  /** Time of the flow's last packet. */
+  readonly lastSeen: number[];
+  /** 1 when the server sent the first FIN (its socket ends in TIME-WAIT), else 0. */
+  readonly serverClosed: number[];
+  /** Attempts not recorded because a cap was reached. */
+  notRecorded: number;
 }
 
 /** What the inputs say about the capture's own completeness. */

@@ -125,6 +125,34 @@ export class FlowView {
     return text;
   }
 
+  /** As Flow.firstSynAt: the client's first SYN, or null when the flow did not start with one. */
+  get firstSynAt(): number | null {
+    const r = this.store.rec;
+    const s = this.slot * Layout.RECORD_SIZE;
+    return r[s + S.SYN_FROM] === r[s + S.ORIG_SIDE]! + 1 ? r[s + S.SYN_AT]! : null;
+  }
+
+  /** As Flow.firstSynAckAt. */
+  get firstSynAckAt(): number | null {
+    const r = this.store.rec;
+    const s = this.slot * Layout.RECORD_SIZE;
+    return r[s + S.SYN_ACK_FROM] === 2 - r[s + S.ORIG_SIDE]! ? r[s + S.SYN_ACK_AT]! : null;
+  }
+
+  get lastSeen(): number {
+    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.LAST_SEEN]!;
+  }
+
+  /** TSval of the client's first SYN (Flow.synOptions.tsVal), or null. */
+  get synTsVal(): number | null {
+    return this.firstSynAt === null ? null : nullIfAbsent(this.store.rec[this.slot * Layout.RECORD_SIZE + S.SYN_TSVAL]!);
+  }
+
+  /** As Flow.history (built as text on each call). */
+  get history(): string {
+    return historyText(this.store, this.slot);
+  }
+
   /** The full output record (the only place a flow's history becomes text). */
   toFlow(): Flow {
     const store = this.store;

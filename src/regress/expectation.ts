@@ -92,6 +92,7 @@ const KEY_EVIDENCE: Record<string, string[]> = {
   'route-conflict': ['prefix', 'winner', 'synInterface', 'replyDevice', 'clients'],
   'address-collision': ['subnet', 'owner', 'arrivedOn', 'address', 'interface', 'clients'],
   'listen-overflow': ['service'],
+  'paws-timestamp-reject': ['natAddress', 'server', 'hostsBehind'],
   'syn-ack-lost': ['service', 'clients'],
   'capture-incomplete': ['droppedByCapture', 'synAckWithoutSyn'],
 };

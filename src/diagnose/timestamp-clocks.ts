@@ -1,0 +1,139 @@
+/**
+ * How many TCP timestamp clocks the SYNs of one source address show: an estimate of
+ * how many hosts sit behind that address (a NAT, swarm ingress, a load balancer's SNAT).
+ *
+ * A host's TSval is its own counter: offset + rate × time (RFC 7323 section 5.4). The rate
+ * is fixed per host: 1000 Hz on Linux since 4.13 (tcp_time_stamp in ms), HZ on older
+ * kernels (usually 250, 100 or 1000), 1000 Hz on macOS. The offset is the host's uptime
+ * (Linux before 4.10) or a value hashed from the address pair (Linux 4.11 and later:
+ * secure_tcp_ts_off), so different hosts show offsets far apart while one host's SYNs to
+ * one server all share one. Subtracting rate × time from every TSval therefore leaves one
+ * value per clock: for each usual rate we cluster those offsets and keep the rate that
+ * needs the fewest clusters.
+ *
+ * Linux 4.10 clients randomized the offset per connection (commit 95a22caee396, "tcp:
+ * randomize tcp timestamp offsets for each connection"); then every connection shows a
+ * clock of its own and the count says nothing about hosts. {@link ClockEstimate.randomized}
+ * flags that pattern.
+ */
+
+/** One SYN: when it was seen (epoch seconds) and its TSval (uint32). */
+export interface TimestampSample {
+  readonly at: number;
+  readonly tsVal: number;
+}
+
+export interface ClockEstimate {
+  /** Samples looked at (SYNs that carried a timestamp). */
+  readonly samples: number;
+  /** Distinct clocks at the chosen rate (0 without samples). */
+  readonly clocks: number;
+  /** The tick rate that explains the samples with the fewest clocks, or null without samples. */
+  readonly rateHz: number | null;
+  /** Per sample (same order as given): index of its clock, 0..clocks-1 in order of first appearance. */
+  readonly clockOf: readonly number[];
+  /**
+   * Every connection shows its own clock (at least {@link MIN_SAMPLES_FOR_RANDOMIZED}
+   * samples, more than half of them in clusters of one): per-connection random offsets
+   * (Linux 4.10 clients), or as many hosts as connections. The count is then not meaningful.
+   */
+  readonly randomized: boolean;
+}
+
+/** The rates tried, most common first (ties go to the earlier one). */
+export const CLOCK_RATES_HZ = [1000, 250, 100] as const;
+
+/** Fewer samples than this never count as "randomized": a few hosts making one connection each look the same. */
+export const MIN_SAMPLES_FOR_RANDOMIZED = 6;
+
+const TWO_32 = 4294967296;
+
+/**
+ * Estimate the clocks behind one source address from its SYNs. Samples without order
+ * are fine; the TSval wraps at 2^32 and offsets are compared on that circle.
+ */
+export function estimateClocks(samples: readonly TimestampSample[]): ClockEstimate {
+  if (samples.length === 0) return { samples: 0, clocks: 0, rateHz: null, clockOf: [], randomized: false };
+  let best: Clustering | null = null;
+  for (const rate of CLOCK_RATES_HZ) {
+    const c = cluster(samples, rate);
+    if (best === null || c.clocks < best.clocks || (c.clocks === best.clocks && c.spreadSeconds < best.spreadSeconds)) best = c;
+  }
+  const b = best!;
+  const sizes = new Array<number>(b.clocks).fill(0);
+  for (const k of b.clockOf) sizes[k]!++;
+  const alone = sizes.filter((n) => n === 1).length;
+  const randomized = samples.length >= MIN_SAMPLES_FOR_RANDOMIZED && alone * 2 > samples.length;
+  return { samples: samples.length, clocks: b.clocks, rateHz: b.rate, clockOf: b.clockOf, randomized };
+}
+
+interface Clustering {
+  rate: number;
+  clocks: number;
+  clockOf: number[];
+  /** Sum of the clusters' widths in seconds of that clock: the tie-breaker between rates. */
+  spreadSeconds: number;
+}
+
+/**
+ * Offsets TSval − rate × (t − t0) on the 2^32 circle, sorted, cut wherever two neighbours
+ * are further apart than the tolerance.
+ */
+function cluster(samples: readonly TimestampSample[], rate: number): Clustering {
+  const t0 = Math.min(...samples.map((s) => s.at));
+  const t1 = Math.max(...samples.map((s) => s.at));
+  const tolerance = toleranceTicks(rate, t1 - t0);
+  const order = samples
+    .map((s, i) => ({ i, offset: mod32(s.tsVal - Math.round(rate * (s.at - t0))) }))
+    .sort((a, b) => a.offset - b.offset);
+  // Start the walk after the widest gap, so a clock near the wrap point stays whole.
+  let start = 0;
+  let widest = -1;
+  for (let k = 0; k < order.length; k++) {
+    const prev = order[(k + order.length - 1) % order.length]!.offset;
+    const gap = mod32(order[k]!.offset - prev);
+    if (gap > widest) {
+      widest = gap;
+      start = k;
+    }
+  }
+  const clusterIdOf = new Array<number>(samples.length).fill(0);
+  let clusters = 0;
+  let spread = 0;
+  let first = order[start]!.offset;
+  let last = first;
+  for (let n = 0; n < order.length; n++) {
+    const e = order[(start + n) % order.length]!;
+    if (n === 0 || mod32(e.offset - last) > tolerance) {
+      if (n > 0) spread += mod32(last - first);
+      clusters++;
+      first = e.offset;
+    }
+    last = e.offset;
+    clusterIdOf[e.i] = clusters - 1;
+  }
+  spread += mod32(last - first);
+  return { rate, clocks: clusters, clockOf: renumberByFirstAppearance(clusterIdOf), spreadSeconds: spread / rate };
+}
+
+/**
+ * How far one clock's offsets may scatter: 50 ms of jitter between the host stamping the
+ * SYN and the capture stamping it (a NAT or a busy host in between), two ticks of rounding,
+ * and a skew of 1000 ppm over the samples' time span (real clocks stay well under 100 ppm).
+ */
+function toleranceTicks(rate: number, spanSeconds: number): number {
+  return 2 + rate * 0.05 + rate * spanSeconds * 1e-3;
+}
+
+function renumberByFirstAppearance(ids: number[]): number[] {
+  const seen = new Map<number, number>();
+  return ids.map((id) => {
+    let k = seen.get(id);
+    if (k === undefined) seen.set(id, (k = seen.size));
+    return k;
+  });
+}
+
+function mod32(v: number): number {
+  return ((v % TWO_32) + TWO_32) % TWO_32;
+}
