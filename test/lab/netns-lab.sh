@@ -31,6 +31,17 @@ lab_link() { # lab_link NS1 IF1 NS2 IF2: a veth pair between two namespaces
   ip -n "$LAB-$3" link set "$4" up
 }
 
+lab_lan() { # lab_lan NS...: a switch namespace "lan" with a bridge, each NS's eth0 plugged into it
+  lab_ns lan
+  lab_in lan ip link add lan type bridge
+  lab_in lan ip link set lan up
+  local ns
+  for ns in "$@"; do
+    lab_link "$ns" eth0 lan "p-$ns"
+    lab_in lan ip link set "p-$ns" master lan
+  done
+}
+
 lab_cleanup() {
   local ns
   for ns in "${LAB_NAMESPACES[@]}"; do

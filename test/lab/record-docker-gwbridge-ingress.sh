@@ -21,13 +21,8 @@ out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 trap lab_cleanup EXIT
 
-lab_ns host; lab_ns lan; lab_ns good; lab_ns office; lab_ns sbox
-lab_in lan ip link add lan type bridge
-lab_in lan ip link set lan up
-lab_link host eth0 lan p-host
-lab_link good eth0 lan p-good
-lab_link office eth0 lan p-office
-for p in p-host p-good p-office; do lab_in lan ip link set "$p" master lan; done
+lab_ns host; lab_ns good; lab_ns office; lab_ns sbox
+lab_lan host good office
 
 # The node: uplink eth0, docker_gwbridge with Docker's default subnet.
 lab_in host ip addr add 192.0.2.1/24 dev eth0

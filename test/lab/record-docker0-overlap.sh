@@ -10,13 +10,8 @@ source "$here/netns-lab.sh"
 out=$(realpath -m "$1")
 trap lab_cleanup EXIT
 
-lab_ns host; lab_ns lan; lab_ns good; lab_ns bad; lab_ns ctr
-lab_in lan ip link add lan type bridge
-lab_in lan ip link set lan up
-lab_link host eth0 lan p-host
-lab_link good eth0 lan p-good
-lab_link bad eth0 lan p-bad
-for p in p-host p-good p-bad; do lab_in lan ip link set "$p" master lan; done
+lab_ns host; lab_ns good; lab_ns bad; lab_ns ctr
+lab_lan host good bad
 
 # The host: uplink eth0 and a docker0 bridge with one container behind it.
 lab_in host ip addr add 192.0.2.1/24 dev eth0

@@ -9,15 +9,8 @@ source "$here/netns-lab.sh"
 out=$(realpath -m "$1")
 trap lab_cleanup EXIT
 
-lab_ns host; lab_ns lan; lab_ns c1; lab_ns c2; lab_ns c3
-lab_in lan ip link add lan type bridge
-lab_in lan ip link set lan up
-lab_link host eth0 lan p-host
-for c in c1 c2 c3; do
-  lab_link "$c" eth0 lan "p-$c"
-  lab_in lan ip link set "p-$c" master lan
-done
-lab_in lan ip link set p-host master lan
+lab_ns host; lab_ns c1; lab_ns c2; lab_ns c3
+lab_lan host c1 c2 c3
 
 lab_in host ip addr add 192.0.2.1/24 dev eth0
 lab_in c1 ip addr add 192.0.2.11/24 dev eth0

@@ -15,13 +15,8 @@ out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 trap lab_cleanup EXIT
 
-lab_ns host; lab_ns lan; lab_ns client; lab_ns router; lab_ns far; lab_ns ctr
-lab_in lan ip link add lan type bridge
-lab_in lan ip link set lan up
-lab_link host eth0 lan p-host
-lab_link client eth0 lan p-client
-lab_link router eth0 lan p-router
-for p in p-host p-client p-router; do lab_in lan ip link set "$p" master lan; done
+lab_ns host; lab_ns client; lab_ns router; lab_ns far; lab_ns ctr
+lab_lan host client router
 lab_link router eth1 far eth0
 
 # docker0 first, with a container behind it so the bridge has carrier.

@@ -16,13 +16,8 @@ out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 trap lab_cleanup EXIT
 
-lab_ns host; lab_ns lan; lab_ns local; lab_ns ra; lab_ns rb; lab_ns branch
-lab_in lan ip link add lan type bridge
-lab_in lan ip link set lan up
-lab_link host eth0 lan p-host
-lab_link local eth0 lan p-local
-lab_link ra eth0 lan p-ra
-for p in p-host p-local p-ra; do lab_in lan ip link set "$p" master lan; done
+lab_ns host; lab_ns local; lab_ns ra; lab_ns rb; lab_ns branch
+lab_lan host local ra
 lab_link ra eth1 branch eth0
 lab_link host eth1 rb eth0
 
