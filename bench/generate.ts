@@ -15,6 +15,7 @@
  * records what was generated, so the benchmark can check a tool saw it all.
  */
 import * as fs from 'node:fs';
+import { parseArgs as parseCommandLine } from 'node:util';
 import * as path from 'node:path';
 import { FileSink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
@@ -456,26 +457,17 @@ export function generateWithMeta(options: GenerateOptions): GenerateResult {
 }
 
 function parseArgs(argv: readonly string[]): GenerateOptions {
-  let packets = 2_000_000;
-  let out: string | null = null;
-  let seed = 1;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--packets') packets = Number(value().replace(/_/g, ''));
-    else if (a === '--out') out = value();
-    else if (a === '--seed') seed = Number(value());
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: node dist/bench/generate.js [--packets N] [--out FILE] [--seed S]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
+  const { values } = parseCommandLine({
+    args: [...argv],
+    options: { packets: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help === true) {
+    process.stdout.write('usage: node dist/bench/generate.js [--packets N] [--out FILE] [--seed S]\n');
+    process.exit(0);
   }
+  const packets = Number((values.packets ?? '2000000').replace(/_/g, ''));
   if (!Number.isInteger(packets) || packets < 1) throw new Error('--packets must be a positive integer');
-  return { packets, out: out ?? defaultCapturePath(packets), seed };
+  return { packets, out: values.out ?? defaultCapturePath(packets), seed: Number(values.seed ?? '1') };
 }
 
 if (require.main === module) {

@@ -13,6 +13,7 @@
  * itself worked.
  */
 import { spawnSync } from 'node:child_process';
+import { parseArgs as parseCommandLine } from 'node:util';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -95,24 +96,28 @@ interface ToolResult {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { packets: 2_000_000, runs: 5, tools: TOOLS.map((t) => t.name), scaling: true, check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--packets') o.packets = Number(value().replace(/_/g, ''));
-    else if (a === '--runs') o.runs = Number(value());
-    else if (a === '--tools') o.tools = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
-    else if (a === '--no-scaling') o.scaling = false;
-    else if (a === '--check') o.check = true;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: node dist/bench/run.js [--packets N] [--runs R] [--tools synscope,tcptrace,tshark] [--no-scaling] [--check]\n');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${a}`);
+  const { values } = parseCommandLine({
+    args: [...argv],
+    options: {
+      packets: { type: 'string' },
+      runs: { type: 'string' },
+      tools: { type: 'string' },
+      'no-scaling': { type: 'boolean' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    process.stdout.write('usage: node dist/bench/run.js [--packets N] [--runs R] [--tools synscope,tcptrace,tshark] [--no-scaling] [--check]\n');
+    process.exit(0);
   }
+  const o: Options = {
+    packets: Number((values.packets ?? '2000000').replace(/_/g, '')),
+    runs: Number(values.runs ?? '5'),
+    tools: values.tools === undefined ? TOOLS.map((t) => t.name) : values.tools.split(',').map((t) => t.trim()).filter((t) => t !== ''),
+    scaling: values['no-scaling'] !== true,
+    check: values.check === true,
+  };
   if (!Number.isInteger(o.packets) || o.packets < 2) throw new Error('--packets must be an integer >= 2');
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs must be a positive integer');
   for (const t of o.tools) if (!TOOLS.some((x) => x.name === t)) throw new Error(`unknown tool ${t}`);
