@@ -15,6 +15,8 @@ import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSigh
 import type { Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
+import { attemptPath, type AttemptPath } from './flow/attempt-path';
+import { AttemptStitcher } from './flow/stitch';
 import { MacSightings } from './evidence/mac-sightings';
 
 export interface AnalyzeOptions {
@@ -72,6 +74,11 @@ export interface Analysis {
   summary: AnalysisSummary;
   /** Reported flows: the failed attempts, or every flow with allFlows. Ordered by first packet. */
   flows: Flow[];
+  /**
+   * Failed connection attempts seen at several hops (NAT stitching), each counted once in
+   * summary.handshakes; ordered by their outermost flow.
+   */
+  attempts: AttemptPath[];
   /** Interface id → name, for Flow.interfaces. */
   interfaceNames: string[];
   findings: Finding[];
@@ -155,6 +162,8 @@ class AnalysisRun {
   /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
   private readonly macsV6 = new Map<string, Map<number, number>>();
   private readonly lateAnswered: Flow[] = [];
+  /** Every attempt as numbers, to recognise one attempt at several hops (NAT stitching). */
+  private readonly stitcher = new AttemptStitcher();
   /**
    * Attempt records for the PAWS replay, SynRecord.SIZE numbers each, in one typed array:
    * per flow nothing for the collector to trace and no address text. Allocated at its bound
@@ -297,6 +306,7 @@ class AnalysisRun {
     const full = keep ? flow.toFlow() : null;
     if (outcome !== null && outcome !== 'rejected') this.notePeerSyns(flow);
     if (outcome !== null) {
+      this.stitcher.addView(flow);
       this.handshakes.attempted++;
       this.handshakes[outcome]++;
       if (outcome === 'completed') {
@@ -402,7 +412,34 @@ class AnalysisRun {
     this.options.onProgress!({ packets: this.packets, bytesRead, totalBytes: this.totalBytes });
   }
 
+  /**
+   * Stitches the attempts seen at several hops: each counts once in the handshake summary,
+   * with the outermost hop's (the client's) outcome; returns the paths of the failed ones.
+   */
+  private stitchAttempts(): AttemptPath[] {
+    const byNumber = new Map<number, Flow>();
+    for (const f of this.failed) byNumber.set(flowOrdinal(f), f);
+    for (const f of this.kept) byNumber.set(flowOrdinal(f), f);
+    const paths: AttemptPath[] = [];
+    for (const g of this.stitcher.groups()) {
+      for (const o of g.outcomes) {
+        this.handshakes.attempted--;
+        this.handshakes[o]--;
+      }
+      this.handshakes.attempted++;
+      this.handshakes[g.outcomes[0]!]++;
+      if (g.outcomes.every((o) => o === 'completed')) continue;
+      // A hop that completed has no Flow object unless --all-flows kept it; such a rare
+      // path (the client failed, an inner hop completed) is counted but not drawn.
+      const flows = g.flows.map((n) => byNumber.get(n));
+      if (flows.some((f) => f === undefined)) continue;
+      paths.push(attemptPath(flows as Flow[], g.interfaces.map((i) => this.interfaceNames[i] ?? `#${i}`)));
+    }
+    return paths.sort((a, b) => flowOrdinal(a) - flowOrdinal(b));
+  }
+
   result(): Analysis {
+    const attempts = this.stitchAttempts();
     const inputs = this.readers.map((r, i) => this.inputSummary(r, i));
     const decodeProblems: Record<string, number> = {};
     let undecodable = 0;
@@ -434,6 +471,7 @@ class AnalysisRun {
         macsByAddress: this.macSightings(),
         lateAnsweredFlows: this.lateAnswered,
         peerSyns: this.peerSyns(),
+        attempts,
       },
       this.completedByService,
     );
@@ -448,6 +486,7 @@ class AnalysisRun {
         decodeProblems,
       },
       flows,
+      attempts,
       interfaceNames: this.interfaceNames,
       findings,
       warnings: this.warnings(inputs),

@@ -4,6 +4,7 @@ import { bridgeSubnetOverlapRule } from './rules/bridge-subnet-overlap';
 import { captureIncompleteRule } from './rules/capture-incomplete';
 import { addressCollisionRule } from './rules/address-collision';
 import { filteredRule } from './rules/filtered';
+import { natPathBreakRule } from './rules/nat-path-break';
 import { listenOverflowRule } from './rules/listen-overflow';
 import { pawsTimestampRejectRule } from './rules/paws-timestamp-reject';
 import { rejectedRule } from './rules/rejected';
@@ -15,8 +16,9 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
 
 /**
  * Run every rule and order the findings by impact. Rules are independent, except
- * that `filtered` only takes the silence no specific rule explained, and a
- * `capture-incomplete` finding lowers everyone else's confidence.
+ * that `nat-path-break` only takes the stitched attempts no specific rule explained (the
+ * cause it names is where, not why), `filtered` only the silence no rule explained, and
+ * a `capture-incomplete` finding lowers everyone else's confidence.
  */
 export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
   const reversePath = rpFilterRule(input);
@@ -35,10 +37,19 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
   ];
   const explained = new Set(specific.filter((f) => f.code !== 'paws-timestamp-reject').flatMap((f) => f.flows));
   for (const id of pawsExplained) explained.add(id);
+  const natBreaks = natPathBreakRule(input, explained);
+  // An inner hop's SYN-ACK that never left the host is the path break, not a lost reply on the client's link.
+  const natExplained = new Set(natBreaks.flatMap((f) => f.flows));
+  for (const id of natExplained) explained.add(id);
+  // One attempt seen at several hops: what explains one hop explains them all.
+  for (const attempt of input.attempts ?? []) {
+    if (attempt.flows.some((id) => explained.has(id))) for (const id of attempt.flows) explained.add(id);
+  }
   const findings = [
     ...specific,
+    ...natBreaks,
     ...rejectedRule(input),
-    ...synAckLostRule(input),
+    ...synAckLostRule(natExplained.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !natExplained.has(f.id)) } : input),
     ...filteredRule(input, explained, completedByService),
   ];
   const incomplete = captureIncompleteRule(input);

@@ -1,5 +1,6 @@
 import type { BridgeSubnet } from '../context/bridge';
 import type { HostContext } from '../context/host-context';
+import type { AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
 
 /** ARP requests seen for one target address: evidence that a host is looking for it on that link. */
@@ -48,6 +49,8 @@ export interface DiagnosisInput {
    * tcp_tw_recycle replay needs them; absent when not collected.
    */
   readonly peerSyns?: readonly PeerSyns[];
+  /** Failed attempts seen at several hops (NAT stitching), with their hop lists; absent when not collected. */
+  readonly attempts?: readonly AttemptPath[];
 }
 
 /**

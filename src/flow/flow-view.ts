@@ -42,6 +42,11 @@ export class FlowView {
     return 'f' + this.store.rec[this.slot * Layout.RECORD_SIZE + S.SEQ_NO]!;
   }
 
+  /** The number n of the flow id "f<n>" (no text made). */
+  get ordinal(): number {
+    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.SEQ_NO]!;
+  }
+
   get ipVersion(): 4 | 6 {
     return this.store.rec[this.slot * Layout.RECORD_SIZE + S.IP_VERSION] === 6 ? 6 : 4;
   }
@@ -146,6 +151,41 @@ export class FlowView {
   /** TSval of the client's first SYN (Flow.synOptions.tsVal), or null. */
   get synTsVal(): number | null {
     return this.firstSynAt === null ? null : nullIfAbsent(this.store.rec[this.slot * Layout.RECORD_SIZE + S.SYN_TSVAL]!);
+  }
+
+  /** Initial sequence number of the client's first SYN (Flow.isn), or null. */
+  get synIsn(): number | null {
+    return this.firstSynAt === null ? null : this.store.rec[this.slot * Layout.RECORD_SIZE + S.SYN_ISN]!;
+  }
+
+  /** A field of the client's first SYN by its slot (S.SYN_MSS, ...): -1 when absent or when there was no SYN. */
+  private synField(field: number): number {
+    return this.firstSynAt === null ? -1 : this.store.rec[this.slot * Layout.RECORD_SIZE + field]!;
+  }
+
+  /** MSS option of the client's first SYN, or -1 when absent. */
+  get synMssRaw(): number {
+    return this.synField(S.SYN_MSS);
+  }
+
+  /** Window scale option of the client's first SYN, or -1 when absent. */
+  get synWindowScaleRaw(): number {
+    return this.synField(S.SYN_WSCALE);
+  }
+
+  /** 1 when the client's first SYN offered SACK, else 0. */
+  get synSackRaw(): number {
+    return this.synField(S.SYN_SACK) === 1 ? 1 : 0;
+  }
+
+  /** IPv4 ID of the client's first SYN, or -1 when absent (IPv6, no SYN). */
+  get synIpIdRaw(): number {
+    return this.synField(S.SYN_IP_ID);
+  }
+
+  /** Id of the first interface that saw the flow, or -1. */
+  get firstInterface(): number {
+    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.IFACE0]!;
   }
 
   /** As Flow.history (built as text on each call). */

@@ -1,6 +1,7 @@
 import type { Analysis, AnalysisSummary, InputSummary } from '../analyze';
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
+import type { AttemptPath, Hop } from '../flow/attempt-path';
 import type { AttemptOutcome, ConnState, Flow, Rejection, SynOptions } from '../flow/flow';
 
 export const REPORT_SCHEMA = 'synscope.report/1';
@@ -23,6 +24,12 @@ export interface FlowJson {
   synIpId: number | null;
   synTtl: number | null;
   rejection: Rejection | null;
+  /** Only on a flow of an attempt seen at several hops (NAT stitching): the attempt's id (its outermost flow's id). */
+  attempt?: string;
+  /** With `attempt`: the attempt's hops, outermost first. */
+  hops?: Hop[];
+  /** With `attempt`: the interface of the last hop each direction reached (SYN inward, SYN-ACK outward; null: none). */
+  reached?: AttemptPath['reached'];
 }
 
 /** The `synscope.report/1` document. */
@@ -36,18 +43,27 @@ export interface ReportJson {
 }
 
 export function toReportJson(a: Analysis): ReportJson {
+  const paths = pathsByFlow(a);
   return {
     schema: REPORT_SCHEMA,
     inputs: a.inputs,
     summary: a.summary,
-    flows: a.flows.map((f) => flowJson(f, a.interfaceNames)),
+    flows: a.flows.map((f) => flowJson(f, a.interfaceNames, paths.get(f.id))),
     findings: a.findings,
     warnings: a.warnings,
   };
 }
 
-export function flowJson(f: Flow, interfaceNames: readonly string[]): FlowJson {
-  return {
+/** The stitched attempt each flow belongs to, by flow id. */
+function pathsByFlow(a: Analysis): Map<string, AttemptPath> {
+  const out = new Map<string, AttemptPath>();
+  for (const p of a.attempts) for (const id of p.flows) out.set(id, p);
+  return out;
+}
+
+/** One flow as the report shows it; `path` is the stitched attempt it belongs to, if any. */
+export function flowJson(f: Flow, interfaceNames: readonly string[], path?: AttemptPath): FlowJson {
+  const json: FlowJson = {
     id: f.id,
     client: formatEndpoint(f.clientIp, f.clientPort, f.ipVersion),
     server: formatEndpoint(f.serverIp, f.serverPort, f.ipVersion),
@@ -65,6 +81,12 @@ export function flowJson(f: Flow, interfaceNames: readonly string[]): FlowJson {
     synTtl: f.synTtl,
     rejection: f.rejection,
   };
+  if (path !== undefined) {
+    json.attempt = path.id;
+    json.hops = path.hops;
+    json.reached = path.reached;
+  }
+  return json;
 }
 
 /** ISO-8601 with microseconds (capture clocks are finer than Date's milliseconds). */
@@ -83,6 +105,7 @@ export function isoTime(epochSeconds: number): string {
  * The text is identical to JSON.stringify(toReportJson(a), null, 2).
  */
 export function writeReportJson(a: Analysis, write: (chunk: string) => void): void {
+  const paths = pathsByFlow(a);
   const indent = (json: string) => json.replace(/\n/g, '\n  ');
   write(`{\n  "schema": ${JSON.stringify(REPORT_SCHEMA)},\n`);
   write(`  "inputs": ${indent(JSON.stringify(a.inputs, null, 2))},\n`);
@@ -93,7 +116,7 @@ export function writeReportJson(a: Analysis, write: (chunk: string) => void): vo
     write('  "flows": [\n');
     let batch = '';
     for (let i = 0; i < a.flows.length; i++) {
-      batch += `    ${JSON.stringify(flowJson(a.flows[i]!, a.interfaceNames), null, 2).replace(/\n/g, '\n    ')}${i + 1 < a.flows.length ? ',' : ''}\n`;
+      batch += `    ${JSON.stringify(flowJson(a.flows[i]!, a.interfaceNames, paths.get(a.flows[i]!.id)), null, 2).replace(/\n/g, '\n    ')}${i + 1 < a.flows.length ? ',' : ''}\n`;
       if (batch.length > 1 << 16) {
         write(batch);
         batch = '';
