@@ -16,6 +16,7 @@ import { attemptPath } from '../src/flow/attempt-path';
 import type { AttemptOutcome, Flow } from '../src/flow/flow';
 import { AttemptStitcher } from '../src/flow/stitch';
 import { toReportJson } from '../src/report/json';
+import { renderText } from '../src/report/text';
 import { REPO } from './cli-harness';
 
 const SCENARIO = path.join(REPO, 'captures', 'docker-gwbridge-ingress');
@@ -235,4 +236,17 @@ test('stitching across several files of one host (one pcap per interface) counts
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a stitched attempt counts once in the evidence and in the report tables, not once per hop', () => {
+  const context = loadHostContext(path.join(SCENARIO, 'context.json'));
+  const a = analyzeFiles([path.join(SCENARIO, 'capture.pcapng')], { context, bridges: bridgesFromContext(context) });
+  const overlap = a.findings.find((f) => f.code === 'bridge-subnet-overlap');
+  assert.ok(overlap);
+  assert.equal(overlap.flows.length, 2, 'both hops are named');
+  assert.equal(overlap.evidence['attempts'], 1, 'one attempt');
+  const text = renderText(a);
+  const byService = text.slice(text.indexOf('Failed attempts by service'), text.indexOf('Findings'));
+  assert.match(byService, /│ 192\.0\.2\.1:8080 │ 1 +│ 1 +│ 0 +│ 0 +│/);
+  assert.doesNotMatch(byService, /172\.18\.0\.2:8080/, 'the DNATed hop is not a service of its own');
 });

@@ -1,4 +1,5 @@
 import type { Flow } from '../flow/flow';
+import type { DiagnosisInput } from './input';
 import { formatEndpoint } from '../decode/address';
 
 /** Group flows by a key, keeping first-seen order. */
@@ -33,4 +34,11 @@ export function distinct(values: Iterable<string>, limit = Infinity): string[] {
 
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
+}
+
+/** How many connection attempts the flows are: the hops of one stitched attempt (NAT) count once. */
+export function attemptCount(flows: readonly Flow[], input: Pick<DiagnosisInput, 'attempts'>): number {
+  const attemptOf = new Map<string, string>();
+  for (const a of input.attempts ?? []) for (const id of a.flows) attemptOf.set(id, a.id);
+  return new Set(flows.map((f) => attemptOf.get(f.id) ?? f.id)).size;
 }

@@ -25,13 +25,16 @@ export function renderText(a: Analysis): string {
   out.push(table(['attempted', 'completed', 'unanswered', 'rejected', 'syn-ack lost'], [[h.attempted, h.completed, h.unanswered, h.rejected, h.synAckLost].map(n)]));
 
   const failed = a.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed');
-  if (failed.length > 0) {
+  // An attempt stitched across NAT hops counts once, as its outermost (client-side) flow.
+  const innerHops = new Set(a.attempts.flatMap((t) => t.flows.slice(1)));
+  const failedAttempts = failed.filter((f) => !innerHops.has(f.id));
+  if (failedAttempts.length > 0) {
     out.push('');
     out.push('Failed attempts by client subnet');
-    out.push(groupTable('client subnet', groupBy(failed, clientSubnet)));
+    out.push(groupTable('client subnet', groupBy(failedAttempts, clientSubnet)));
     out.push('');
     out.push('Failed attempts by service');
-    out.push(groupTable('service', groupBy(failed, serviceOf)));
+    out.push(groupTable('service', groupBy(failedAttempts, serviceOf)));
   }
 
   out.push('');

@@ -4,7 +4,7 @@ import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { usedSubnets } from '../context-facts';
 import { findFreeSubnets } from '../free-subnet';
-import { distinct, plural } from '../group';
+import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 
 /**
@@ -53,7 +53,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
         subnet: bridge.subnet.text,
         bridgeSource: bridge.source,
         clients,
-        attempts: flows.length,
+        attempts: attemptCount(flows, input),
         arpRequestsOnBridge: arpOnBridge,
         synAcksOnBridge,
         proposedSubnet: free?.subnet ?? null,

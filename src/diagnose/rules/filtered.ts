@@ -1,5 +1,5 @@
 import type { Finding } from '../finding';
-import { distinct, groupBy, plural, serviceOf } from '../group';
+import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 
 /**
@@ -27,7 +27,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
         'Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering), or the replies leave by another path this capture does not see.',
       evidence: {
         service,
-        attempts: flows.length,
+        attempts: attemptCount(flows, input),
         clients,
         syns: flows.reduce((n, f) => n + f.syns, 0),
         answeredOtherClients: answeredOthers,

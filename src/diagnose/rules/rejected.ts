@@ -1,6 +1,6 @@
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
-import { clientOf, distinct, groupBy, plural, serviceOf } from '../group';
+import { attemptCount, clientOf, distinct, groupBy, plural, serviceOf } from '../group';
 import { icmpErrorName, isAdministrativeReject } from '../icmp-names';
 import type { DiagnosisInput } from '../input';
 
@@ -29,7 +29,7 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
         service,
         refusedBy: rej.from,
         how,
-        attempts: flows.length,
+        attempts: attemptCount(flows, input),
         clients,
         examples: flows.slice(0, 5).map(clientOf),
       },

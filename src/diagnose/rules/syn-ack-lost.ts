@@ -1,5 +1,5 @@
 import type { Finding } from '../finding';
-import { distinct, groupBy, plural, serviceOf } from '../group';
+import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 
 /** `syn-ack-lost`: the server answered but the client never got it and kept retransmitting its SYN. */
@@ -21,7 +21,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
         'Typical causes: the reply is routed out of another interface (a bridge subnet or route that contains the clients), reverse-path filtering, or a stateful firewall on the return path.',
       evidence: {
         service,
-        attempts: flows.length,
+        attempts: attemptCount(flows, input),
         clients,
         synAcksSent: flows.reduce((n, f) => n + f.synAcks, 0),
         clientSynRetransmissions: flows.reduce((n, f) => n + Math.max(0, f.syns - 1), 0),
