@@ -12,7 +12,7 @@ import { problemCategory, problemName } from './decode/problems';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
 import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
-import type { Flow } from './flow/flow';
+import { flowOrdinal, type Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
 import { attemptPath, type AttemptPath } from './flow/attempt-path';
@@ -357,7 +357,7 @@ class AnalysisRun {
     const at = this.synRecordCount++ * SynRecord.SIZE;
     r[at + SynRecord.CLIENT] = client;
     r[at + SynRecord.SERVER] = server;
-    r[at + SynRecord.FLOW] = flowOrdinal(f);
+    r[at + SynRecord.FLOW] = f.ordinal;
     r[at + SynRecord.FIRST_SYN_AT] = firstSynAt;
     r[at + SynRecord.TS_VAL] = f.synTsVal ?? -1;
     r[at + SynRecord.SYNS] = f.syns;
@@ -418,8 +418,8 @@ class AnalysisRun {
    */
   private stitchAttempts(): AttemptPath[] {
     const byNumber = new Map<number, Flow>();
-    for (const f of this.failed) byNumber.set(flowOrdinal(f), f);
-    for (const f of this.kept) byNumber.set(flowOrdinal(f), f);
+    for (const f of this.failed) byNumber.set(flowOrdinal(f.id), f);
+    for (const f of this.kept) byNumber.set(flowOrdinal(f.id), f);
     const paths: AttemptPath[] = [];
     for (const g of this.stitcher.groups()) {
       for (const o of g.outcomes) {
@@ -435,7 +435,7 @@ class AnalysisRun {
       if (flows.some((f) => f === undefined)) continue;
       paths.push(attemptPath(flows as Flow[], g.interfaces.map((i) => this.interfaceNames[i] ?? `#${i}`)));
     }
-    return paths.sort((a, b) => flowOrdinal(a) - flowOrdinal(b));
+    return paths.sort((a, b) => flowOrdinal(a.id) - flowOrdinal(b.id));
   }
 
   result(): Analysis {
@@ -475,7 +475,7 @@ class AnalysisRun {
       },
       this.completedByService,
     );
-    const flows = this.kept.sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a) - flowOrdinal(b));
+    const flows = this.kept.sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
       inputs,
       summary: {
@@ -574,9 +574,6 @@ function serverFinFirst(history: string): boolean {
   return server >= 0 && (client < 0 || server < client);
 }
 
-function flowOrdinal(f: { id: string }): number {
-  return Number(f.id.slice(1));
-}
 
 function sumOrNull(values: (number | null)[]): number | null {
   let sum: number | null = null;

@@ -1,7 +1,7 @@
 import { formatAddress, formatEndpoint } from '../decode/address';
 import { attemptOutcome, attemptRejection } from './attempt';
 import { connState } from './conn-state';
-import type { AttemptOutcome, Flow, SynOptions } from './flow';
+import { flowId, type AttemptOutcome, type Flow, type SynOptions } from './flow';
 import { E, Layout, S, endpointBase } from './flow-record';
 import type { FlowStore } from './flow-store';
 import { historyText } from './history';
@@ -39,7 +39,7 @@ export class FlowView {
 
   /** Flow id, as in Flow.id. */
   get id(): string {
-    return 'f' + this.store.rec[this.slot * Layout.RECORD_SIZE + S.SEQ_NO]!;
+    return flowId(this.ordinal);
   }
 
   /** The number n of the flow id "f<n>" (no text made). */

@@ -71,3 +71,13 @@ export interface Flow {
   outcome: AttemptOutcome | null;
   rejection: Rejection | null;
 }
+
+/** The id of the flow created n-th in an analysis ("f" + n). */
+export function flowId(ordinal: number): string {
+  return `f${ordinal}`;
+}
+
+/** The creation order n of a flow id "f<n>". */
+export function flowOrdinal(id: string): number {
+  return Number(id.slice(1));
+}

@@ -1,4 +1,4 @@
-import type { AttemptOutcome, Flow } from './flow';
+import { flowOrdinal, type AttemptOutcome, type Flow } from './flow';
 import type { FlowView } from './flow-view';
 
 /**
@@ -70,7 +70,7 @@ export class AttemptStitcher {
   addFlow(f: Flow): void {
     if (f.outcome === null || f.isn === null || f.firstSynAt === null) return;
     const o = f.synOptions;
-    this.write(flowNumber(f.id), f.interfaces[0] ?? -1, f.firstSynAt, f.isn, o?.tsVal ?? -1, o?.mss ?? -1, o?.windowScale ?? -1, o?.sackPermitted === true ? 1 : 0, f.synIpId ?? -1, f.outcome);
+    this.write(flowOrdinal(f.id), f.interfaces[0] ?? -1, f.firstSynAt, f.isn, o?.tsVal ?? -1, o?.mss ?? -1, o?.windowScale ?? -1, o?.sackPermitted === true ? 1 : 0, f.synIpId ?? -1, f.outcome);
   }
 
   private write(flow: number, iface: number, at: number, isn: number, tsVal: number, mss: number, wscale: number, sack: number, ipId: number, outcome: AttemptOutcome): void {
@@ -146,8 +146,4 @@ export class AttemptStitcher {
     const iface = r[b + F.IFACE]!;
     return group.every((i) => r[i * F.SIZE + F.IFACE] !== iface);
   }
-}
-
-function flowNumber(id: string): number {
-  return Number(id.slice(1));
 }

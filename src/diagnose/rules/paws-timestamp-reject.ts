@@ -1,3 +1,4 @@
+import { flowId } from '../../flow/flow';
 import { counter } from '../context-facts';
 import type { Confidence, Finding, Severity } from '../finding';
 import { plural } from '../group';
@@ -136,7 +137,7 @@ export function replayPeer(peer: PeerSyns): PawsReplay {
 
   const replay: PawsReplay = { explained: [], unexplained: [], contradicting: [], consistent: 0, serverClosed, clocks };
   for (let i = 0; i < n; i++) {
-    const id = `f${peer.flow[i]}`;
+    const id = flowId(peer.flow[i]!);
     const verdicts = dropped.get(i)!;
     if (peer.answeredAt[i]! < 0) (verdicts.every((d) => d) ? replay.explained : replay.unexplained).push(id);
     else if (verdicts[0]) replay.contradicting.push(id);
