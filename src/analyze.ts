@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openCaptureFile } from './capture/open';
-import type { CaptureReader, PacketRecord } from './capture/record';
+import type { CaptureReader, CaptureSource, PacketRecord } from './capture/record';
 import type { BridgeSubnet } from './context/bridge';
 import type { HostContext } from './context/host-context';
 import { formatAddress, ipv4ToString } from './decode/address';
@@ -17,6 +17,7 @@ import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
 import { attemptPath, type AttemptPath } from './flow/attempt-path';
 import { AttemptStitcher } from './flow/stitch';
+import type { KernelEvidence } from './evidence/kernel-evidence';
 import { MacSightings } from './evidence/mac-sightings';
 
 export interface AnalyzeOptions {
@@ -28,6 +29,8 @@ export interface AnalyzeOptions {
   allFlows?: boolean;
   /** Emulate Zeek's timers that split flows (for comparison with conn.log). */
   zeekTimers?: boolean;
+  /** Kernel counters and trace events of a live capture's window (live, or a written context's kernelEvidence). */
+  kernel?: KernelEvidence | null;
   /** Called every few hundred thousand packets while reading. */
   onProgress?: (progress: AnalyzeProgress) => void;
 }
@@ -41,7 +44,7 @@ export interface AnalyzeProgress {
 
 export interface InputSummary {
   source: string;
-  format: 'pcap' | 'pcapng';
+  format: 'pcap' | 'pcapng' | 'live';
   linkTypes: string[];
   interfaces: string[];
   packets: number;
@@ -84,6 +87,8 @@ export interface Analysis {
   findings: Finding[];
   /** One-line notes for the operator (cut-off files, unsupported link types). */
   warnings: string[];
+  /** Kernel counters and trace events of a live capture's window, or null for files without them. */
+  kernel: KernelEvidence | null;
 }
 
 const PROGRESS_MASK = 0x3ffff;
@@ -139,8 +144,51 @@ export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions =
 /** Analyze already-open readers; packets of several readers are merged in time order. */
 export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
   const run = new AnalysisRun(readers, options, totalBytes);
-  run.readAll();
+  run.readAll(readers);
   return run.result();
+}
+
+/**
+ * An analysis fed one packet at a time (live capture): push each record with the index
+ * of its source, then finish() once the capture has stopped.
+ */
+export class StreamingAnalysis {
+  private readonly run: AnalysisRun;
+
+  constructor(sources: readonly CaptureSource[], options: AnalyzeOptions = {}) {
+    this.run = new AnalysisRun(sources, options, null);
+  }
+
+  push(rec: PacketRecord, sourceIndex: number): void {
+    this.run.packet(rec, sourceIndex);
+  }
+
+  /** Counts so far, for progress lines. */
+  get counts(): LiveCounts {
+    return this.run.liveCounts();
+  }
+
+  /**
+   * End the analysis. Host facts known only once the capture has stopped (the context
+   * snapshot, bridges from it, the kernel evidence of the window) are given here.
+   */
+  finish(late: Pick<AnalyzeOptions, 'bridges' | 'context' | 'kernel'> = {}): Analysis {
+    this.run.finish();
+    this.run.addHostFacts(late);
+    return this.run.result();
+  }
+}
+
+export interface LiveCounts {
+  packets: number;
+  /** Packets per source, in source order. */
+  packetsPerSource: readonly number[];
+  /** SYNs (without ACK) and SYN-ACKs seen so far. */
+  syns: number;
+  synAcks: number;
+  /** Attempts already ended (answered, refused or timed out) and, of them, those that failed. */
+  attemptsEnded: number;
+  failed: number;
 }
 
 class AnalysisRun {
@@ -187,10 +235,12 @@ class AnalysisRun {
   private synAckWithoutSyn = 0;
   private readonly synAckWithoutSynExamples: string[] = [];
   private oneSidedFlows = 0;
+  private synsSeen = 0;
+  private synAcksSeen = 0;
 
   constructor(
-    private readonly readers: readonly CaptureReader[],
-    private readonly options: AnalyzeOptions,
+    private readonly readers: readonly CaptureSource[],
+    private options: AnalyzeOptions,
     private readonly totalBytes: number | null,
   ) {
     this.tracker = new FlowTracker({ onFlowView: (v) => this.onFlow(v), zeekTimers: options.zeekTimers ?? false });
@@ -199,19 +249,38 @@ class AnalysisRun {
     this.packetsPerReader = readers.map(() => 0);
   }
 
-  readAll(): void {
-    if (this.readers.length === 1) {
-      const reader = this.readers[0]!;
+  readAll(readers: readonly CaptureReader[]): void {
+    if (readers.length === 1) {
+      const reader = readers[0]!;
       for (let rec = reader.next(); rec !== null; rec = reader.next()) this.packet(rec, 0);
     } else {
-      this.readMerged();
+      this.readMerged(readers);
     }
+    this.finish();
+  }
+
+  finish(): void {
     this.tracker.finish();
   }
 
+  addHostFacts(late: Pick<AnalyzeOptions, 'bridges' | 'context' | 'kernel'>): void {
+    this.options = { ...this.options, ...late };
+  }
+
+  liveCounts(): LiveCounts {
+    return {
+      packets: this.packets,
+      packetsPerSource: this.packetsPerReader,
+      syns: this.synsSeen,
+      synAcks: this.synAcksSeen,
+      attemptsEnded: this.handshakes.attempted,
+      failed: this.failed.length,
+    };
+  }
+
   /** Several inputs of one incident: hand packets to the tracker in capture-time order. */
-  private readMerged(): void {
-    const heads = this.readers.map((r) => r.next());
+  private readMerged(readers: readonly CaptureReader[]): void {
+    const heads = readers.map((r) => r.next());
     for (;;) {
       let best = -1;
       let bestTime = Infinity;
@@ -226,11 +295,11 @@ class AnalysisRun {
       }
       if (best < 0) return;
       this.packet(heads[best]!, best);
-      heads[best] = this.readers[best]!.next();
+      heads[best] = readers[best]!.next();
     }
   }
 
-  private packet(rec: PacketRecord, readerIndex: number): void {
+  packet(rec: PacketRecord, readerIndex: number): void {
     const pkt = this.pkt;
     this.packets++;
     this.packetsPerReader[readerIndex]!++;
@@ -241,6 +310,10 @@ class AnalysisRun {
     if (transport === Transport.TCP) {
       this.tcpPackets++;
       this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
+      if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
+        if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
+        else this.synAcksSeen++;
+      }
       // Handshake packets are enough to see one address behind several MACs, and cheap.
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0 && pkt.ethOffset >= 0) {
         if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, rec.data.readUIntBE(pkt.ethOffset + 6, 6));
@@ -490,10 +563,11 @@ class AnalysisRun {
       interfaceNames: this.interfaceNames,
       findings,
       warnings: this.warnings(inputs),
+      kernel: this.options.kernel ?? null,
     };
   }
 
-  private inputSummary(reader: CaptureReader, index: number): InputSummary {
+  private inputSummary(reader: CaptureSource, index: number): InputSummary {
     const linkTypes = new Set(this.linkTypesSeen[index]);
     for (const i of reader.interfaces) linkTypes.add(i.linkType);
     return {
@@ -553,7 +627,7 @@ class AnalysisRun {
  * A file that does not name its interface is named after the file: "docker0.pcap" was
  * most likely taken on docker0, which is what the bridge rules compare against.
  */
-function defaultInterfaceName(reader: CaptureReader, local: number): string {
+function defaultInterfaceName(reader: CaptureSource, local: number): string {
   const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)$/i, '');
   return reader.format === 'pcap' ? base : `${base}#${local}`;
 }

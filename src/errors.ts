@@ -27,6 +27,14 @@ export const ErrorCode = {
   BAD_HOST_OUTPUT: 'ERR_BAD_HOST_OUTPUT',
   /** An output file cannot be written. */
   WRITE_FAILED: 'ERR_WRITE_FAILED',
+  /** Live capture cannot start here: libpcap, the cap binding or the native addon is missing. */
+  CAPTURE_UNAVAILABLE: 'ERR_CAPTURE_UNAVAILABLE',
+  /** The process lacks a capability the operation needs (CAP_NET_RAW to capture, CAP_SYS_ADMIN for setns). */
+  PERMISSION: 'ERR_PERMISSION',
+  /** No network interface of that name exists (in the namespace given). */
+  UNKNOWN_DEVICE: 'ERR_UNKNOWN_DEVICE',
+  /** A network namespace given by name, path or pid does not exist. */
+  NETNS_NOT_FOUND: 'ERR_NETNS_NOT_FOUND',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

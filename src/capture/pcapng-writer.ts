@@ -13,6 +13,8 @@ export interface PcapngInterfaceOptions {
   linkType: number;
   /** if_name, such as "eth0". */
   name?: string;
+  /** if_description, free text such as the network namespace it was captured in. */
+  description?: string;
   /** Largest caplen; 0 means no limit. Default 262144. */
   snaplen?: number;
   /** Timestamp unit of this interface's packets (if_tsresol 6 or 9). Default 'us'. */
@@ -34,6 +36,7 @@ const BLOCK_EPB = 6;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const OPT_ENDOFOPT = 0;
 const IF_NAME = 2;
+const IF_DESCRIPTION = 3;
 const IF_TSRESOL = 9;
 const ISB_IFRECV = 4;
 const ISB_IFDROP = 5;
@@ -96,6 +99,7 @@ export class PcapngWriter {
     const nanosecond = options.tsResolution === 'ns';
     const opts: Array<[number, Uint8Array]> = [];
     if (options.name !== undefined) opts.push([IF_NAME, Buffer.from(options.name, 'utf8')]);
+    if (options.description !== undefined) opts.push([IF_DESCRIPTION, Buffer.from(options.description, 'utf8')]);
     if (nanosecond) opts.push([IF_TSRESOL, Uint8Array.of(9)]);
     const block = this.newBlock(BLOCK_IDB, 8, opts);
     block.view.setUint16(8, options.linkType, this.little);

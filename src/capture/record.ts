@@ -68,22 +68,27 @@ export interface ReaderStats {
   snapped: number;
 }
 
-/**
- * A streaming capture reader: `for (const rec of reader)` or `reader.next()` until null.
- * Throws SynscopeError on a malformed file; an incomplete last record ends the
- * iteration and sets `stats.truncatedAt`.
- */
-export interface CaptureReader extends Iterable<PacketRecord> {
-  readonly format: CaptureFormat;
+/** Where packets come from, as the analysis reports it: a file being read, or a live capture. */
+export interface CaptureSource {
+  readonly format: CaptureFormat | 'live';
   /** Path or label of the input, used in errors. */
   readonly source: string;
   /** Interfaces seen so far (pcapng IDBs accumulate across sections). */
   readonly interfaces: readonly CaptureInterface[];
   readonly stats: ReaderStats;
+  /** Total drops reported by ISBs/if_drop (or the live capture) across interfaces, or null when none were reported. */
+  droppedByCapture(): number | null;
+}
+
+/**
+ * A streaming capture reader: `for (const rec of reader)` or `reader.next()` until null.
+ * Throws SynscopeError on a malformed file; an incomplete last record ends the
+ * iteration and sets `stats.truncatedAt`.
+ */
+export interface CaptureReader extends CaptureSource, Iterable<PacketRecord> {
+  readonly format: CaptureFormat;
   /** Next packet record, or null at the end. The record object is reused. */
   next(): PacketRecord | null;
-  /** Total drops reported by ISBs/if_drop across interfaces, or null when the file reports none. */
-  droppedByCapture(): number | null;
   /** Release the underlying file. Safe to call twice. */
   close(): void;
 }

@@ -22,13 +22,19 @@ export interface AnalyzeFlags {
  * same arguments the same way.
  */
 export function addAnalyzeFlags(command: Command): Command {
+  return addReportFlags(command.option('--context <FILE>', 'host facts written by `synscope context` on the host the capture comes from')).option(
+    '--zeek-timers',
+    "split flows with Zeek's 5 s attempt timer, to compare with Zeek's conn.log",
+  );
+}
+
+/** The report flags `synscope analyze` and `synscope live` share. */
+export function addReportFlags(command: Command): Command {
   return command
     .option('--json', 'print the synscope.report/1 JSON document instead of tables')
     .option('--all-flows', 'list every TCP flow, not only the attempts that failed')
-    .option('--context <FILE>', 'host facts written by `synscope context` on the host the capture comes from')
-    .option('--bridge <NAME=CIDR>', 'a local bridge and its subnet, e.g. docker0=172.17.0.0/16 (repeatable; adds to --context)', collectBridge, [])
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(SEVERITIES))
-    .option('--zeek-timers', "split flows with Zeek's 5 s attempt timer, to compare with Zeek's conn.log");
+    .option('--bridge <NAME=CIDR>', 'a local bridge and its subnet, e.g. docker0=172.17.0.0/16 (repeatable; adds to the host context)', collectBridge, [])
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(SEVERITIES));
 }
 
 /**
@@ -40,6 +46,7 @@ export function analyzeOptionsFromFlags(flags: AnalyzeFlags): AnalyzeOptions {
   return {
     bridges: context === undefined ? flags.bridge : bridgesFromContext(context, flags.bridge),
     context,
+    kernel: context?.kernelEvidence ?? null,
     allFlows: flags.allFlows === true,
     zeekTimers: flags.zeekTimers === true,
   };

@@ -4,6 +4,8 @@
  * writes it as JSON (schema synscope.context/1); `analyze --context FILE` reads it.
  * Every source is optional: a missing one is listed in `unavailable` with the reason.
  */
+import type { KernelEvidence } from '../evidence/kernel-evidence';
+
 export const CONTEXT_SCHEMA = 'synscope.context/1';
 
 export interface HostContext {
@@ -31,6 +33,11 @@ export interface HostContext {
   natRules: { iptables: string | null; nft: string | null };
   /** Sources that could not be read, each with the reason. */
   unavailable: { source: string; reason: string }[];
+  /**
+   * Written by `synscope live --write` only: the kernel counters and trace events of the
+   * capture's window, so that analyzing the written files reaches the live run's findings.
+   */
+  kernelEvidence?: KernelEvidence;
 }
 
 export type InterfaceKind = 'bridge' | 'veth' | 'vxlan' | 'dummy' | 'physical' | 'loopback' | 'vlan' | 'bond' | 'tun' | 'other';

@@ -3,6 +3,7 @@ import { parseAddress } from '../decode/address';
 import { ErrorCode, SynscopeError } from '../errors';
 import { parseSubnet } from '../net/cidr';
 import { CONTEXT_SCHEMA, type HostContext } from './host-context';
+import type { KernelEvidence } from '../evidence/kernel-evidence';
 import { isObject, type JsonObject } from './json-fields';
 
 /**
@@ -90,6 +91,8 @@ export function parseHostContext(text: string, file: string): HostContext {
     natRules: check.natRules(doc),
     unavailable: check.list(doc, 'unavailable', (u, at) => check.strings(u, at, ['source', 'reason'])),
   };
+  const kernel = check.kernelEvidence(doc);
+  if (kernel !== undefined) ctx.kernelEvidence = kernel;
   return ctx;
 }
 
@@ -179,6 +182,24 @@ class Checker {
     if (v === undefined || v === null) return null;
     if (!isObject(v) || typeof v['count'] !== 'number' || typeof v['max'] !== 'number') throw this.bad('conntrack: expected { count, max } or null');
     return { count: v['count'], max: v['max'] };
+  }
+
+  /** Checked to the depth the rules read it: counter deltas per namespace, events with a kind and a time. */
+  kernelEvidence(o: JsonObject): KernelEvidence | undefined {
+    const v = o['kernelEvidence'];
+    if (v === undefined || v === null) return undefined;
+    if (!isObject(v)) throw this.bad('kernelEvidence: expected an object');
+    this.list(v, 'counters', (c, at) => {
+      this.strings(c, `kernelEvidence.${at}`, ['namespace']);
+      this.numbers(c, `kernelEvidence.${at}`, ['seconds']);
+      this.record(c, 'deltas', 'number');
+    });
+    this.list(v, 'events', (e, at) => {
+      if (e['kind'] !== 'drop' && e['kind'] !== 'synack-retransmit') throw this.bad(`kernelEvidence.${at}.kind: expected "drop" or "synack-retransmit"`);
+      this.numbers(e, `kernelEvidence.${at}`, ['at']);
+    });
+    this.list(v, 'unavailable', (u, at) => this.strings(u, `kernelEvidence.${at}`, ['source', 'reason']));
+    return { counters: [], events: [], unavailable: [], ...v } as unknown as KernelEvidence;
   }
 
   natRules(o: JsonObject): HostContext['natRules'] {

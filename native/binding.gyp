@@ -1,0 +1,16 @@
+{
+  "targets": [
+    {
+      "target_name": "synscope_native",
+      "sources": [
+        "src/addon.c",
+        "src/errors.c",
+        "src/netns.c",
+        "src/capture.c"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-lpcap"]
+    }
+  ]
+}
