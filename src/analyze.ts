@@ -545,6 +545,7 @@ class AnalysisRun {
         lateAnsweredFlows: this.lateAnswered,
         peerSyns: this.peerSyns(),
         attempts,
+        kernel: this.options.kernel ?? null,
       },
       this.completedByService,
     );

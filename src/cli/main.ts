@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSynscopeError } from '../errors';
 import { analyzeCommand } from './commands/analyze';
 import { contextCommand } from './commands/context';
+import { liveCommand } from './commands/live';
 import { testCommand } from './commands/test';
 import { processIo, type CliIo } from './io';
 
@@ -16,6 +17,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   program.addCommand(analyzeCommand(io, setExit));
+  program.addCommand(liveCommand(io, setExit));
   program.addCommand(contextCommand(io, setExit));
   program.addCommand(testCommand(io, setExit));
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

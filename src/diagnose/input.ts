@@ -1,5 +1,6 @@
 import type { BridgeSubnet } from '../context/bridge';
 import type { HostContext } from '../context/host-context';
+import type { KernelEvidence } from '../evidence/kernel-evidence';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
 
@@ -51,6 +52,11 @@ export interface DiagnosisInput {
   readonly peerSyns?: readonly PeerSyns[];
   /** Failed attempts seen at several hops (NAT stitching), with their hop lists; absent when not collected. */
   readonly attempts?: readonly AttemptPath[];
+  /**
+   * Kernel counters and trace events of the capture's window (live mode, or a context
+   * file written by it); absent or null otherwise, and then no finding depends on it.
+   */
+  readonly kernel?: KernelEvidence | null;
 }
 
 /**

@@ -1,10 +1,13 @@
 import type { Analysis, AnalysisSummary, InputSummary } from '../analyze';
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
+import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
 import type { AttemptPath, Hop } from '../flow/attempt-path';
 import type { AttemptOutcome, ConnState, Flow, Rejection, SynOptions } from '../flow/flow';
 
 export const REPORT_SCHEMA = 'synscope.report/1';
+/** Kernel events the report lists in full; the rest are only counted. */
+export const KERNEL_EVENTS_SHOWN = 100;
 
 /** One flow as the JSON report shows it (DESIGN.md "Report JSON"). */
 export interface FlowJson {
@@ -39,8 +42,27 @@ export interface ReportJson {
   summary: AnalysisSummary;
   flows: FlowJson[];
   findings: Finding[];
+  /** Only when kernel evidence was collected (live mode, or a context written by it). */
+  kernel?: KernelJson;
   warnings: string[];
 }
+
+/** Kernel evidence of the capture's window as the report shows it. */
+export interface KernelJson {
+  /** Per namespace: every counter that changed, after - before. */
+  counters: CounterDeltas[];
+  events: {
+    total: number;
+    byKind: Record<string, number>;
+    /** kfree_skb drops by reason, most frequent first. */
+    dropsByReason: Record<string, number>;
+    /** The first KERNEL_EVENTS_SHOWN events in time order, `at` as ISO-8601. */
+    first: KernelEventJson[];
+  };
+  unavailable: KernelEvidence['unavailable'];
+}
+
+export type KernelEventJson = (Omit<DropEvent, 'at'> | Omit<SynAckRetransmitEvent, 'at'>) & { at: string };
 
 export function toReportJson(a: Analysis): ReportJson {
   const paths = pathsByFlow(a);
@@ -50,8 +72,29 @@ export function toReportJson(a: Analysis): ReportJson {
     summary: a.summary,
     flows: a.flows.map((f) => flowJson(f, a.interfaceNames, paths.get(f.id))),
     findings: a.findings,
+    ...(a.kernel != null && { kernel: kernelJson(a.kernel) }),
     warnings: a.warnings,
   };
+}
+
+export function kernelJson(k: KernelEvidence): KernelJson {
+  return {
+    counters: k.counters,
+    events: {
+      total: k.events.length,
+      byKind: countBy(k.events.map((e) => e.kind)),
+      dropsByReason: countBy(k.events.flatMap((e) => (e.kind === 'drop' ? [e.reason] : []))),
+      first: k.events.slice(0, KERNEL_EVENTS_SHOWN).map((e) => ({ ...e, at: isoTime(e.at) })),
+    },
+    unavailable: k.unavailable,
+  };
+}
+
+/** Occurrences of each value, most frequent first. */
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort((x, y) => y[1] - x[1]));
 }
 
 /** The stitched attempt each flow belongs to, by flow id. */
@@ -125,5 +168,6 @@ export function writeReportJson(a: Analysis, write: (chunk: string) => void): vo
     write(`${batch}  ],\n`);
   }
   write(`  "findings": ${indent(JSON.stringify(a.findings, null, 2))},\n`);
+  if (a.kernel != null) write(`  "kernel": ${indent(JSON.stringify(kernelJson(a.kernel), null, 2))},\n`);
   write(`  "warnings": ${indent(JSON.stringify(a.warnings, null, 2))}\n}\n`);
 }

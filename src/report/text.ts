@@ -3,12 +3,16 @@ import type { Analysis } from '../analyze';
 import { formatAddress, parseAddress } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import { groupBy, serviceOf } from '../diagnose/group';
+import { DROP_REASON_MEANINGS } from '../evidence/drop-reasons';
+import { DIAGNOSTIC_COUNTERS } from '../evidence/kernel-counters';
+import type { KernelEvidence } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { flowJson } from './json';
 
 const FLOW_ROWS = 20;
 const GROUP_ROWS = 15;
 const EVIDENCE_ITEMS = 8;
+const DROP_REASON_ROWS = 10;
 
 /** The human report: summary, failed attempts grouped, findings with evidence and remedy, failed flows. */
 export function renderText(a: Analysis): string {
@@ -44,6 +48,7 @@ export function renderText(a: Analysis): string {
     out.push(`Findings (${a.findings.length})`);
     for (const f of a.findings) out.push(...renderFinding(f));
   }
+  if (a.kernel != null) out.push('', ...renderKernel(a.kernel));
 
   if (failed.length > 0) {
     out.push('');
@@ -77,6 +82,38 @@ function renderFinding(f: Finding): string[] {
     for (const r of f.remedy) lines.push(`    ${r}`);
   }
   return lines;
+}
+
+/** The window's kernel evidence: diagnostic counter rises, drops by reason, what was not collected. */
+function renderKernel(k: KernelEvidence): string[] {
+  const lines = ['Kernel evidence (during the capture)'];
+  for (const c of k.counters) {
+    const changed = DIAGNOSTIC_COUNTERS.filter((name) => c.deltas[name] !== undefined).map((name) => `${name} ${signed(c.deltas[name]!)}`);
+    lines.push(`  counters in ${c.namespace} over ${c.seconds.toFixed(1)} s: ${changed.length > 0 ? changed.join(', ') : 'no diagnostic counter changed'}`);
+  }
+  const reasons = new Map<string, number>();
+  let synAcks = 0;
+  for (const e of k.events) {
+    if (e.kind === 'drop') reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
+    else synAcks++;
+  }
+  if (reasons.size > 0) {
+    const rows = [...reasons].sort((x, y) => y[1] - x[1]);
+    lines.push('  drops by reason (skb:kfree_skb):');
+    for (const [reason, count] of rows.slice(0, DROP_REASON_ROWS)) {
+      const meaning = DROP_REASON_MEANINGS[reason];
+      lines.push(`    ${reason} ${n(count)}${meaning === undefined ? '' : `: ${meaning}`}`);
+    }
+    if (rows.length > DROP_REASON_ROWS) lines.push(`    (${rows.length - DROP_REASON_ROWS} more reasons; --json lists them)`);
+  }
+  if (synAcks > 0) lines.push(`  SYN-ACK retransmissions (tcp:tcp_retransmit_synack): ${n(synAcks)}`);
+  if (reasons.size === 0 && synAcks === 0 && k.unavailable.length === 0) lines.push('  no drops with a reason and no SYN-ACK retransmissions were traced');
+  for (const u of k.unavailable) lines.push(`  not collected: ${u.source}: ${u.reason}`);
+  return lines;
+}
+
+function signed(v: number): string {
+  return v > 0 ? `+${n(v)}` : n(v);
 }
 
 function evidenceValue(v: unknown): string {

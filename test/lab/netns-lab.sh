@@ -5,6 +5,7 @@
 set -euo pipefail
 
 LAB="ss$$"
+LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_NAMESPACES=()
 
 lab_ns() { # lab_ns NAME: create namespace $LAB-NAME with loopback up
@@ -67,14 +68,22 @@ while True:
 " &
 }
 
-# lab_capture NS OUT SECONDS IF...: dumpcap on several interfaces into one pcapng (names kept in the IDBs).
+# lab_capture NS OUT SECONDS IF...: `synscope live --write` on several interfaces into one
+# pcapng (interface names kept in the IDBs; OUT's host context is written beside it).
+# Returns once synscope says its handles are open.
 lab_capture() {
   local ns="$1" out="$2" secs="$3"; shift 3
-  local args=()
+  local args=() log
   for i in "$@"; do args+=(-i "$i"); done
-  lab_in "$ns" dumpcap -q -s 256 "${args[@]}" -a "duration:$secs" -w "$out" 2>/dev/null &
+  log=$(mktemp)
+  lab_in "$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "${secs}s" --write "$out" --no-trace --json >/dev/null 2>"$log" &
   LAB_CAPTURE_PID=$!
-  sleep 1.5
+  for _ in $(seq 100); do
+    grep -q 'capturing on' "$log" && break
+    kill -0 "$LAB_CAPTURE_PID" 2>/dev/null || { cat "$log" >&2; return 1; }
+    sleep 0.05
+  done
+  rm -f "$log"
 }
 
 # lab_tcpdump NS OUT SECONDS TCPDUMP-ARGS...: tcpdump writing classic pcap (for the link types

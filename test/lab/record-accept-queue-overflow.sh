@@ -6,7 +6,7 @@
 # (TcpExt.ListenOverflows / ListenDrops). Two of them give up after 2.5 s (SYN at 0 s and
 # its retransmission at 1 s, both dropped): unanswered. Two wait longer: their third SYN
 # (3 s) arrives after the server has drained the queue (2 s) and is answered, 3 s late.
-# Writes OUT.pcapng (dumpcap on eth0 in the server namespace) and CONTEXT.json
+# Writes OUT.pcapng (synscope live --write on eth0 in the server namespace) and CONTEXT.json
 # (`synscope context` in the server namespace AFTER the burst, so the counters show it).
 # Usage: record-accept-queue-overflow.sh OUT.pcapng CONTEXT.json   (root; about 10 s)
 set -euo pipefail

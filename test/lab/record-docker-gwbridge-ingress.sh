@@ -7,7 +7,7 @@
 # 172.18.50.20 reaches the node over eth0, the SYN is DNATed into ingress_sbox, but
 # ingress_sbox finds 172.18.50.20 on its own connected 172.18.0.0/16 and ARPs for it on
 # docker_gwbridge: the SYN-ACK never leaves. A client from 192.0.2.0/24 connects fine.
-# Writes OUT.pcapng (dumpcap on eth0 and docker_gwbridge in the host namespace) and
+# Writes OUT.pcapng (synscope live --write on eth0 and docker_gwbridge in the host namespace) and
 # CONTEXT.json (`synscope context` in the host namespace, after the traffic).
 # Usage: record-docker-gwbridge-ingress.sh OUT.pcapng CONTEXT.json   (root; about 10 s)
 #

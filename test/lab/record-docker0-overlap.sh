@@ -2,7 +2,7 @@
 # Scenario docker0-overlap (first incident report): a client whose address lies in
 # docker0's 172.17.0.0/16 reaches the host over eth0; the host answers, but the
 # SYN-ACK is routed into docker0 (connected route), where nobody owns the address.
-# A normal client on 192.0.2.0/24 connects fine. Captured on eth0 and docker0 with dumpcap.
+# A normal client on 192.0.2.0/24 connects fine. Captured on eth0 and docker0 with synscope live --write.
 # Usage: record-docker0-overlap.sh OUT.pcapng   (root; takes about 10 s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scenario healthy: the baseline. Three clients on one LAN (a bridge in its own namespace)
 # connect to a service on the host, two or three times each, and every handshake completes.
-# Captured on the host's eth0 with dumpcap.
+# Captured on the host's eth0 with synscope live --write.
 # Usage: record-healthy.sh OUT.pcapng   (root; takes about 8 s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

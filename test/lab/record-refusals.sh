@@ -6,8 +6,8 @@
 # Usage: record-refusals.sh OUT.pcapng   (root; takes about 8 s)
 # REFUSALS_VARIANT selects a file-format variant of the same scenario (the wrappers
 # record-refusals-*.sh set it): nanosecond (tcpdump --time-stamp-precision=nano, pcap),
-# big-endian (dumpcap, then rewritten as big-endian pcap by convert-pcap.js),
-# sll2 (tcpdump -i any -y LINUX_SLL2, pcap), vlan (dumpcap, then every frame given an
+# big-endian (synscope live, then rewritten as big-endian pcap by convert-pcap.js),
+# sll2 (tcpdump -i any -y LINUX_SLL2, pcap), vlan (synscope live, then every frame given an
 # 802.1Q tag for VLAN 100 by tag-vlan.js, pcapng: the lab kernel has no CONFIG_VLAN_8021Q,
 # so a VLAN sub-interface cannot be made to record on).
 set -euo pipefail

@@ -4,7 +4,7 @@
 # 192.168.0.0/24 is routed via docker0 AND via eth0, and the docker0 route wins: SYNs
 # from LAN clients arrive on eth0, the SYN-ACKs go into docker0. A client from another
 # network (10.1.0.0/24 via a router) still connects.
-# Writes OUT.pcapng (dumpcap on eth0 and docker0) and OUT-DIR/context.json
+# Writes OUT.pcapng (synscope live --write on eth0 and docker0) and OUT-DIR/context.json
 # (`synscope context` run inside the host namespace).
 # Usage: record-route-conflict.sh OUT.pcapng CONTEXT.json   (root; about 10 s)
 set -euo pipefail

@@ -5,7 +5,7 @@
 # strict reverse-path filtering (rp_filter=1) on eth0, the kernel drops those SYNs before
 # any socket sees them (TcpExt.IPReversePathFilter rises) and sends nothing back. A client
 # on eth0's own LAN (192.0.2.10) connects fine.
-# Writes OUT.pcapng (dumpcap on eth0 and eth1 in the host namespace) and CONTEXT.json
+# Writes OUT.pcapng (synscope live --write on eth0 and eth1 in the host namespace) and CONTEXT.json
 # (`synscope context` in the host namespace, after the traffic).
 # Usage: record-rp-filter-strict.sh OUT.pcapng CONTEXT.json   (root; about 9 s)
 set -euo pipefail

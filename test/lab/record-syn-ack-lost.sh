@@ -4,7 +4,7 @@
 # that drops TCP packets with SYN+ACK set: the server answers, but the branch client
 # 10.40.0.20 never gets the SYN-ACK and keeps retransmitting the same SYN (the server
 # answers each one). The client 10.30.0.10 on the other network connects normally.
-# Captured at the server (dumpcap on the server namespace's eth0).
+# Captured at the server (synscope live --write on the server namespace's eth0).
 # Usage: record-syn-ack-lost.sh OUT.pcapng   (root; about 9 s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -6,6 +6,7 @@ import { usedSubnets } from '../context-facts';
 import { findFreeSubnets } from '../free-subnet';
 import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
+import { synAckRetransmitsOf } from '../kernel-facts';
 
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
@@ -29,6 +30,8 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     const synAcksOnBridge = flows
       .filter((f) => f.synAcks > 0 && f.interfaces.some((i) => input.interfaceNames[i] === bridge.name))
       .map((f) => f.id);
+    // The kernel retransmitting SYN-ACKs means the server answered and its replies went astray.
+    const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
     const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
     // One subnet for the bridge itself, a second one as the pool future networks come from.
     const [free, pool] = findFreeSubnets(
@@ -40,14 +43,17 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     findings.push({
       code: 'bridge-subnet-overlap',
       severity: 'error',
-      confidence: bridgeEvidence ? 'high' : 'medium',
+      confidence: bridgeEvidence || retransmits !== null ? 'high' : 'medium',
       title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
       explanation:
         `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ` +
         `The kernel sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them. ` +
         (bridgeEvidence
           ? `The capture of ${bridge.name} shows it: ${describeBridgeEvidence(arpOnBridge.length, synAcksOnBridge.length)}.`
-          : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`),
+          : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`) +
+        (retransmits === null
+          ? ''
+          : ` The kernel retransmitted ${plural(retransmits.retransmits, 'SYN-ACK')} for ${retransmits.attempts} of these attempts (tcp_retransmit_synack, matched by addresses and ports): the server answered, and the answers never got the clients' ACK.`),
       evidence: {
         bridge: bridge.name,
         subnet: bridge.subnet.text,
@@ -59,6 +65,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
         proposedSubnet: free?.subnet ?? null,
         proposedAddressPool: pool?.subnet ?? null,
         proposedSubnetCheckedAgainst: free?.checkedAgainst ?? null,
+        ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
       },
       flows: flows.map((f) => f.id),
       remedy: remedyFor(bridge, free?.subnet ?? null, pool?.subnet ?? null),

@@ -1,10 +1,15 @@
+import { DROP_REASON_MEANINGS } from '../../evidence/drop-reasons';
+import type { KernelEvidence } from '../../evidence/kernel-evidence';
+import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
+import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
 /**
  * `filtered`: SYNs reached the capture point and nothing came back (no SYN-ACK, no RST,
- * no ICMP), and no more specific rule explains it. The verdict is by elimination.
+ * no ICMP), and no more specific rule explains it. The verdict is by elimination, unless
+ * the kernel's trace shows NETFILTER_DROP drops at the SYNs' times.
  */
 export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<string>, completedByService: ReadonlyMap<string, number>): Finding[] {
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' && !explained.has(f.id));
@@ -14,17 +19,19 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const service = serviceOf(first);
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
+    const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
     findings.push({
       code: 'filtered',
       severity: 'error',
-      confidence: 'medium',
+      confidence: live?.firewall === true ? 'high' : 'medium',
       title: `${plural(flows.length, 'attempt')} to ${service} got no answer at all`,
       explanation:
         `${plural(clients.length, 'client')} sent SYNs to ${service} (${plural(flows.reduce((n, f) => n + f.syns, 0), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
         (answeredOthers > 0
           ? `The same service completed ${plural(answeredOthers, 'handshake')} with others in this capture, so it is up: the drop is specific to these clients or their path. `
           : '') +
-        'Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering), or the replies leave by another path this capture does not see.',
+        'Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering), or the replies leave by another path this capture does not see.' +
+        (live?.sentences ?? ''),
       evidence: {
         service,
         attempts: attemptCount(flows, input),
@@ -33,6 +40,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
         answeredOtherClients: answeredOthers,
         firstSeen: new Date(Math.min(...flows.map((f) => f.firstSeen)) * 1000).toISOString(),
         lastSeen: new Date(Math.max(...flows.map((f) => f.lastSeen)) * 1000).toISOString(),
+        ...(live !== null && { kernelDrops: live.drops, kernelSynAckRetransmits: live.synAcks }),
       },
       flows: flows.map((f) => f.id),
       remedy: [
@@ -44,4 +52,25 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     });
   }
   return findings;
+}
+
+/** What the kernel traced at these flows' SYNs: drops by time, SYN-ACK retransmissions by addresses and ports. */
+function liveFacts(kernel: KernelEvidence, flows: readonly Flow[]) {
+  const drops = dropsNearSyns(kernel, flows, null);
+  const netfilter = drops === null ? null : dropsNearSyns(kernel, flows, ['NETFILTER_DROP']);
+  const firewall = dropsFollowSyns(netfilter);
+  const synAcks = synAckRetransmitsOf(kernel, flows);
+  let sentences = '';
+  if (firewall) {
+    const where = netfilter!.locations.length > 0 ? ` (freed in ${netfilter!.locations.join(', ')})` : '';
+    sentences += ` During the capture netfilter dropped ${describeDrops(netfilter!)}${where}, ${BY_TIME_ONLY}: a firewall rule drops these SYNs.`;
+  } else if (drops !== null) {
+    const top = Object.keys(drops.reasons)[0]!;
+    const meaning = DROP_REASON_MEANINGS[top];
+    sentences += ` During the capture the kernel dropped ${describeDrops(drops)} (${describeReasons(drops)}), ${BY_TIME_ONLY}${meaning === undefined ? '' : `; ${top} means ${meaning}`}.`;
+  }
+  if (synAcks !== null) {
+    sentences += ` The kernel retransmitted ${plural(synAcks.retransmits, 'SYN-ACK')} for ${synAcks.attempts} of these attempts (matched by addresses and ports): the server on this host answered, so its replies leave by a path this capture does not see, or are dropped after it.`;
+  }
+  return { drops, firewall, synAcks, sentences };
 }

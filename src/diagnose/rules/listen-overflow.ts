@@ -1,5 +1,7 @@
+import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import type { Flow } from '../../flow/flow';
 import { counter } from '../context-facts';
+import { counterRises, countersRead, describeRises, dropsOf, namespacesRead, type CounterRise } from '../kernel-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
@@ -11,14 +13,18 @@ import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
  * sk_acceptq_is_full() and counts TcpExt.ListenOverflows and ListenDrops; the client
  * retransmits after 1 s, 3 s, 7 s..., and a retransmission that arrives once the
  * application has accept()ed enough connections is answered. The counters, when the
- * snapshot has them, confirm it.
+ * snapshot has them, confirm it; their rise during a live capture confirms it best.
+ * Such a SYN leaves no kfree_skb: tcp_rcv_state_process consumes it once conn_request
+ * has returned (seen on Linux 6.18). A TCP_LISTEN_OVERFLOW drop is the other half: the
+ * handshake's last ACK finding the queue full (tcp_check_req).
  */
 export function listenOverflowRule(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
   const late = groupBy((input.lateAnsweredFlows ?? []).filter(isLateAnswer), serviceOf);
   const overflows = counter(input.context, 'TcpExt.ListenOverflows');
   const drops = counter(input.context, 'TcpExt.ListenDrops');
-  const countersKnown = overflows !== null || drops !== null;
-  const countersRose = (overflows ?? 0) > 0 || (drops ?? 0) > 0;
+  const live = liveQueueFacts(input.kernel);
+  const countersKnown = live !== null || overflows !== null || drops !== null;
+  const countersRose = live !== null ? live.rose : (overflows ?? 0) > 0 || (drops ?? 0) > 0;
   const unanswered = input.failedFlows.filter((f) => f.outcome === 'unanswered');
   const findings: Finding[] = [];
   for (const [service, flows] of groupBy(unanswered, serviceOf)) {
@@ -29,7 +35,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
     findings.push({
       code: 'listen-overflow',
       severity: 'error',
-      confidence: lateFlows.length > 0 && countersRose ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
+      confidence: live?.rose === true || (lateFlows.length > 0 && countersRose) ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
       title: `${service} drops SYNs while it answers others: its accept queue overflows`,
       explanation:
         `${service} completed ${plural(answered, 'handshake')} but left ${plural(flows.length, 'attempt')} unanswered` +
@@ -37,11 +43,13 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
           ? `, and answered ${plural(lateFlows.length, 'other attempt')} only after the client retransmitted its SYN (${formatDelay(delays[0]!)} to ${formatDelay(delays[delays.length - 1]!)} late). `
           : '. ') +
         'A listening socket whose accept queue is full drops new SYNs without a word until the application accept()s, so some clients get through on a retransmission and others give up. ' +
-        (countersRose
-          ? `The kernel counted it: TcpExt.ListenOverflows ${overflows ?? 'unknown'}, TcpExt.ListenDrops ${drops ?? 'unknown'}.`
-          : countersKnown
-            ? 'But TcpExt.ListenOverflows and ListenDrops are 0 in the snapshot: if the snapshot was taken on the server while this happened, the drops come from somewhere else.'
-            : 'Confirm with the server\'s counters (nstat -az TcpExtListenOverflows TcpExtListenDrops).'),
+        (live !== null
+          ? describeLive(live)
+          : countersRose
+            ? `The kernel counted it: TcpExt.ListenOverflows ${overflows ?? 'unknown'}, TcpExt.ListenDrops ${drops ?? 'unknown'}.`
+            : countersKnown
+              ? 'But TcpExt.ListenOverflows and ListenDrops are 0 in the snapshot: if the snapshot was taken on the server while this happened, the drops come from somewhere else.'
+              : 'Confirm with the server\'s counters (nstat -az TcpExtListenOverflows TcpExtListenDrops).'),
       evidence: {
         service,
         unanswered: flows.length,
@@ -56,6 +64,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
         reqQFullDrop: counter(input.context, 'TcpExt.TCPReqQFullDrop'),
         somaxconn: input.context?.sysctls['net.core.somaxconn'] ?? null,
         tcpMaxSynBacklog: input.context?.sysctls['net.ipv4.tcp_max_syn_backlog'] ?? null,
+        ...(input.kernel != null && { kernelCounters: live?.rises ?? [], kernelListenOverflowDrops: live?.overflowDrops ?? 0 }),
       },
       flows: flows.map((f) => f.id),
       remedy: [
@@ -66,6 +75,35 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
     });
   }
   return findings;
+}
+
+/** Counters that rise when a listener's queues overflow. */
+const QUEUE_COUNTERS = ['TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'TcpExt.TCPReqQFullDrop'];
+
+/** What the capture's window says about the listen queues; null when the kernel evidence says nothing (no counters, no drops). */
+interface LiveQueueFacts {
+  kernel: KernelEvidence;
+  rises: CounterRise[];
+  overflowDrops: number;
+  rose: boolean;
+}
+
+function liveQueueFacts(kernel: KernelEvidence | null | undefined): LiveQueueFacts | null {
+  if (kernel == null) return null;
+  const rises = counterRises(kernel, QUEUE_COUNTERS);
+  const overflowDrops = dropsOf(kernel, ['TCP_LISTEN_OVERFLOW']).length;
+  if (!countersRead(kernel) && overflowDrops === 0) return null;
+  return { kernel, rises, overflowDrops, rose: rises.length > 0 || overflowDrops > 0 };
+}
+
+function describeLive(live: LiveQueueFacts): string {
+  if (!live.rose) {
+    return `But during the capture TcpExt.ListenOverflows, ListenDrops and TCPReqQFullDrop did not rise in ${namespacesRead(live.kernel)}: if the server runs there, the drops come from somewhere else.`;
+  }
+  const parts: string[] = [];
+  if (live.rises.length > 0) parts.push(describeRises(live.rises));
+  if (live.overflowDrops > 0) parts.push(`${plural(live.overflowDrops, 'handshake ACK')} dropped as TCP_LISTEN_OVERFLOW`);
+  return `During the capture the kernel counted it: ${parts.join('; ')}.`;
 }
 
 function isLateAnswer(f: Flow): boolean {

@@ -1,5 +1,7 @@
+import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import { flowId } from '../../flow/flow';
 import { counter } from '../context-facts';
+import { BY_TIME_ONLY, counterRises, describeDrops, describeReasons, describeRises, dropsFollowSyns, dropsNearTimes, namespacesRead, type CounterRise, type DropsNearSyns } from '../kernel-facts';
 import type { Confidence, Finding, Severity } from '../finding';
 import { plural } from '../group';
 import type { DiagnosisInput, PeerSyns } from '../input';
@@ -38,7 +40,7 @@ export function pawsTimestampRejectRule(input: DiagnosisInput): Finding[] {
   const facts = kernelFacts(input);
   for (const peer of input.peerSyns ?? []) {
     const replay = replayPeer(peer);
-    if (fits(replay, facts)) findings.push(pawsFinding(peer, replay, facts));
+    if (fits(replay, facts)) findings.push(pawsFinding(peer, replay, facts, livePaws(input, peer, replay)));
   }
   return findings;
 }
@@ -179,12 +181,46 @@ export function parseRelease(release: string | null): [number, number] | null {
   return m === null ? null : [Number(m[1]), Number(m[2])];
 }
 
-function pawsFinding(peer: PeerSyns, r: PawsReplay, k: KernelFacts): Finding {
+/** What the capture's window says: PAWSPassive's rise, and PAWS drops at the explained SYNs' times. */
+interface LivePaws {
+  kernel: KernelEvidence;
+  rises: CounterRise[];
+  drops: DropsNearSyns | null;
+}
+
+function livePaws(input: DiagnosisInput, peer: PeerSyns, r: PawsReplay): LivePaws | null {
+  if (input.kernel == null) return null;
+  const explained = new Set(r.explained);
+  const times: number[] = [];
+  for (let i = 0; i < peer.flow.length; i++) {
+    if (!explained.has(flowId(peer.flow[i]!))) continue;
+    times.push(peer.firstSynAt[i]!);
+    if (peer.syns[i]! > 1 && peer.lastSeen[i]! > peer.firstSynAt[i]!) times.push(peer.lastSeen[i]!);
+  }
+  return {
+    kernel: input.kernel,
+    rises: counterRises(input.kernel, ['TcpExt.PAWSPassive']),
+    drops: dropsNearTimes(input.kernel, times, ['TCP_RFC7323_PAWS', 'TCP_RFC7323_TW_PAWS']),
+  };
+}
+
+function describeLivePaws(live: LivePaws): string {
+  const parts: string[] = [];
+  if (live.rises.length > 0) parts.push(`During the capture the kernel counted ${describeRises(live.rises)}. `);
+  if (live.drops !== null) parts.push(`The kernel dropped ${describeDrops(live.drops, `as PAWS rejects (${describeReasons(live.drops)})`)}, ${BY_TIME_ONLY}. `);
+  if (parts.length === 0 && live.kernel.counters.length > 0) {
+    parts.push(`During the capture TcpExt.PAWSPassive did not rise in ${namespacesRead(live.kernel)} (the counter exists only before Linux 4.12), and no PAWS drop was traced at these SYNs. `);
+  }
+  return parts.join('');
+}
+
+function pawsFinding(peer: PeerSyns, r: PawsReplay, k: KernelFacts, live: LivePaws | null): Finding {
   const clocks = r.clocks;
   const hosts = clocks.randomized ? null : clocks.clocks;
   const unanswered = r.explained.length + r.unexplained.length;
   const severity: Severity = k.applies === false ? 'warning' : 'error';
-  const confidence: Confidence = k.applies === false ? 'low' : k.applies === true && k.pawsPassive !== 0 ? 'high' : 'medium';
+  const liveConfirms = live !== null && (live.rises.length > 0 || dropsFollowSyns(live.drops));
+  const confidence: Confidence = k.applies === false ? 'low' : liveConfirms || (k.applies === true && k.pawsPassive !== 0) ? 'high' : 'medium';
   const who =
     hosts === null
       ? `every connection from ${peer.client} shows a timestamp clock of its own (${plural(clocks.clocks, 'clock')} in ${plural(clocks.samples, 'SYN')}): per-connection random offsets (Linux 4.10 clients) or as many hosts as connections, so the number of hosts behind the address cannot be told. `
@@ -212,7 +248,8 @@ function pawsFinding(peer: PeerSyns, r: PawsReplay, k: KernelFacts): Finding {
       `with net.ipv4.tcp_tw_recycle=1 (kernels before 4.12) the server remembers the last TCP timestamp of each peer address whose connection it closed (${plural(r.serverClosed, 'such connection')} here) and, for 60 s, silently drops a SYN from that address whose timestamp is lower. ` +
       `None of the ${plural(r.consistent, 'answered attempt')} contradicts the replay${r.unexplained.length > 0 ? `; ${plural(r.unexplained.length, 'unanswered attempt')} it does not explain` : ''}. ` +
       who +
-      context,
+      context +
+      (live === null ? '' : describeLivePaws(live)),
     evidence: {
       natAddress: peer.client,
       server: peer.server,
@@ -232,6 +269,7 @@ function pawsFinding(peer: PeerSyns, r: PawsReplay, k: KernelFacts): Finding {
       pawsPassive: k.pawsPassive,
       kernelRelease: k.kernelRelease,
       ruleApplies: k.applies,
+      ...(live !== null && { kernelCounters: live.rises, kernelDrops: live.drops }),
     },
     flows: r.explained,
     remedy: [

@@ -1,6 +1,8 @@
 import type { HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
+import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import { counter, deviceOf, sameLink, synInterface } from '../context-facts';
+import { BY_TIME_ONLY, counterRises, countersRead, describeDrops, describeRises, dropsFollowSyns, dropsNearSyns, namespacesRead } from '../kernel-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -23,8 +25,9 @@ interface RpfDrop {
  * the source (as a locally generated packet, from the address the SYN was sent to):
  * strict mode (1) drops the packet unless that route leaves by the interface it came in
  * on; loose mode (2) only drops it when there is no route back at all. The drop is
- * counted as TcpExt.IPReversePathFilter and nothing answers. Reported as `filtered` with
- * the cause named (the design has no code of its own for it).
+ * counted as TcpExt.IPReversePathFilter and nothing answers (kfree_skb reason IP_RPFILTER,
+ * Linux 5.17+). Reported as `filtered` with the cause named (the design has no code of its
+ * own for it).
  */
 export function rpFilterRule(input: DiagnosisInput): Finding[] {
   const ctx = input.context;
@@ -37,7 +40,7 @@ export function rpFilterRule(input: DiagnosisInput): Finding[] {
     if (drop !== null) drops.push(drop);
   }
   const filtered = counter(ctx, 'TcpExt.IPReversePathFilter');
-  return [...groupBy(drops, (d) => `${d.iface}|${d.reverseDevice}`).values()].map((group) => finding(ctx, group, filtered));
+  return [...groupBy(drops, (d) => `${d.iface}|${d.reverseDevice}`).values()].map((group) => finding(ctx, group, filtered, input.kernel));
 }
 
 function check(ctx: HostContext, f: Flow, input: DiagnosisInput): RpfDrop | null {
@@ -61,7 +64,28 @@ function sysctl(ctx: HostContext, iface: string): number | null {
   return v === undefined || !/^\d+$/.test(v.trim()) ? null : Number(v);
 }
 
-function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null): Finding {
+/** What the capture's window says about these SYNs; null without kernel evidence. */
+function liveFacts(kernel: KernelEvidence | null | undefined, group: RpfDrop[]) {
+  if (kernel == null) return null;
+  const rises = counterRises(kernel, ['TcpExt.IPReversePathFilter']);
+  const drops = dropsNearSyns(kernel, group.map((d) => d.flow), ['IP_RPFILTER']);
+  const confirmed = rises.length > 0 || dropsFollowSyns(drops);
+  // Counters read and not risen, and no drop traced at these SYNs: the filter did not act.
+  const refuted = !confirmed && drops === null && countersRead(kernel);
+  const sentence = confirmed
+    ? 'During the capture the kernel ' +
+      [rises.length > 0 ? `counted ${describeRises(rises)}` : '', drops !== null ? `dropped ${describeDrops(drops, 'as IP_RPFILTER')}, ${BY_TIME_ONLY}` : '']
+        .filter((p) => p !== '')
+        .join(', and ') +
+      '.'
+    : refuted
+      ? `But during the capture TcpExt.IPReversePathFilter did not rise in ${namespacesRead(kernel)} and no IP_RPFILTER drop was traced at these SYNs, so this may not be what happened.`
+      : null;
+  return { rises, drops, confirmed, refuted, sentence };
+}
+
+function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null, kernel: KernelEvidence | null | undefined): Finding {
+  const live = liveFacts(kernel, group);
   const { iface, mode, reverseDevice } = group[0]!;
   const clients = distinct(group.map((d) => d.flow.clientIp));
   const all = ctx.sysctls['net.ipv4.conf.all.rp_filter'] ?? null;
@@ -73,14 +97,15 @@ function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null): F
     // No code of its own in the closed set: the SYN is filtered, and this names the filter.
     code: 'filtered',
     severity: 'error',
-    confidence: filtered === null ? 'medium' : filtered > 0 ? 'high' : 'low',
+    confidence: live?.confirmed ? 'high' : live?.refuted ? 'low' : filtered === null ? 'medium' : filtered > 0 ? 'high' : 'low',
     title: `Reverse-path filter on ${iface} drops SYNs from ${plural(clients.length, 'client')}`,
     explanation:
       `rp_filter is ${mode === 1 ? 'strict (1)' : 'loose (2)'} on ${iface} (the kernel uses the larger of net.ipv4.conf.all.rp_filter and net.ipv4.conf.${iface}.rp_filter), and ${why}. ` +
       'The kernel drops such a SYN before any socket sees it, without an ICMP error, so the service looks silent. ' +
-      (filtered === null ? 'The snapshot has no TcpExt.IPReversePathFilter counter to confirm it.'
-        : filtered > 0 ? `TcpExt.IPReversePathFilter is ${filtered}: the kernel has dropped packets for this reason.`
-        : 'But TcpExt.IPReversePathFilter is 0 in the snapshot, so this may not be what happened when the capture was taken.'),
+      (live?.sentence ??
+        (filtered === null ? 'The snapshot has no TcpExt.IPReversePathFilter counter to confirm it.'
+          : filtered > 0 ? `TcpExt.IPReversePathFilter is ${filtered}: the kernel has dropped packets for this reason.`
+          : 'But TcpExt.IPReversePathFilter is 0 in the snapshot, so this may not be what happened when the capture was taken.')),
     evidence: {
       interface: iface,
       rpFilter: { all, [iface]: own, default: ctx.sysctls['net.ipv4.conf.default.rp_filter'] ?? null, effective: mode },
@@ -88,6 +113,7 @@ function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null): F
       reverseDevice,
       ipReversePathFilter: filtered,
       clients,
+      ...(live !== null && { kernelCounters: live.rises, kernelDrops: live.drops }),
     },
     flows: group.map((d) => d.flow.id),
     remedy: mode === 1 && reverseDevice !== null

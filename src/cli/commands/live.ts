@@ -1,0 +1,136 @@
+import { Command, Option } from 'commander';
+import { atLeast, type Severity } from '../../diagnose/finding';
+import type { BridgeSubnet } from '../../context/bridge';
+import { ErrorCode, SynscopeError } from '../../errors';
+import { DEFAULT_BUFFER_BYTES, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
+import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
+import { parseDuration } from '../../live/duration';
+import { runLiveCapture, type LiveTarget } from '../../live/live-capture';
+import { checkLivePrivileges } from '../../live/privileges';
+import { resolveNamespaceSpec } from '../../netns/namespace-spec';
+import { writeReportJson } from '../../report/json';
+import { renderText } from '../../report/text';
+import { addReportFlags } from '../analyze-options';
+import type { CliIo } from '../io';
+import { LiveProgressLine } from '../live-progress';
+
+const EXAMPLES = `
+Examples:
+  $ sudo synscope live -i docker_gwbridge -i eth0 --duration 30s
+  $ sudo synscope live -i eth0 --netns ingress_sbox:eth0 --duration 1m --json
+  $ sudo synscope live -i docker_gwbridge --write incident.pcapng   # Ctrl-C stops and reports
+  $ synscope analyze incident.pcapng --context incident.context.json   # the same findings, later
+  $ sudo synscope live --netns /var/run/docker/netns/ingress_sbox:eth1 --netns 4242:eth0 --duration 20s
+
+A namespace is a name under /run/netns, a path (/var/run/docker/netns/ingress_sbox) or a
+container's PID. By default synscope keeps TCP, ICMP, ICMPv6, ARP and VXLAN (UDP 4789)
+packets, ${DEFAULT_SNAPLEN} bytes of each (headers, no payload). Without --duration it runs until
+Ctrl-C or SIGTERM, then prints the report. Kernel counters are read before and after in
+every namespace involved; as root, kernel drop reasons are traced during the capture.
+
+Exit codes: 0 capture and analysis ran, 1 a finding at or above --fail-on, 2 bad usage, an
+unknown interface or namespace, or capture not possible here.`;
+
+interface LiveFlags {
+  json?: boolean;
+  allFlows?: boolean;
+  bridge: BridgeSubnet[];
+  failOn?: Severity;
+  duration?: string;
+  write?: string;
+  filter: string;
+  snaplen: number;
+  backend: BackendChoice;
+  trace: boolean;
+}
+
+/** A target as typed: `-i eth0` or `--netns ns:eth0`, in command-line order. */
+interface TargetArg {
+  device: string;
+  namespace: string | null;
+}
+
+export function liveCommand(io: CliIo, setExit: (code: number) => void): Command {
+  let targetArgs: TargetArg[] = [];
+  const command = addReportFlags(
+    new Command('live')
+      .description('capture on live interfaces (also inside other network namespaces) and explain the handshakes that fail')
+      .option('-i, --interface <IFACE>', 'interface to capture on (repeatable)', (v: string) => void targetArgs.push({ device: v, namespace: null }))
+      .option('--netns <NS:IFACE>', 'an interface inside another network namespace (repeatable)', (v: string) => void targetArgs.push(parseNetnsArg(v)))
+      .option('--duration <TIME>', 'stop after this long (30s, 2m, 500ms); default: until Ctrl-C or SIGTERM')
+      .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng, and the host context beside it as FILE.context.json')
+      .option('--filter <BPF>', 'libpcap filter of what to keep', DEFAULT_FILTER)
+      .option('--snaplen <N>', 'bytes kept of each packet', parseSnaplen, DEFAULT_SNAPLEN)
+      .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
+      .option('--no-trace', 'do not trace kernel drop reasons through tracefs'),
+  )
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: LiveFlags) => {
+      const args = targetArgs;
+      targetArgs = [];
+      if (args.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'live needs at least one -i IFACE or --netns NS:IFACE');
+      const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration);
+      const targets: LiveTarget[] = args.map((a) => ({ device: a.device, namespace: a.namespace === null ? null : resolveNamespaceSpec(a.namespace) }));
+      checkLivePrivileges(targets.some((t) => t.namespace !== null));
+      const backend = chooseBackend(flags.backend);
+
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const progress = new LiveProgressLine(io);
+      try {
+        const names = targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`));
+        const result = await runLiveCapture(
+          {
+            targets,
+            backend,
+            filter: flags.filter,
+            snaplen: flags.snaplen,
+            bufferBytes: DEFAULT_BUFFER_BYTES,
+            durationMs,
+            write: flags.write ?? null,
+            analyze: { bridges: flags.bridge, allFlows: flags.allFlows === true },
+            trace: flags.trace,
+            onProgress: (p) => progress.update(p),
+            onCapturing: () =>
+              io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name})${durationMs === null ? '; Ctrl-C stops and reports' : ` for ${flags.duration}`}\n`),
+          },
+          stop.signal,
+        );
+        progress.clear();
+        const analysis = result.analysis;
+        if (flags.json === true) writeReportJson(analysis, io.stdout);
+        else io.stdout(renderText(analysis));
+        for (const i of result.interfaces) {
+          if (i.dropped !== null && i.dropped > 0) io.stderr(`synscope: warning: ${i.name}: libpcap dropped ${i.dropped} packets (the ring buffer was full); findings may miss them\n`);
+        }
+        for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
+        if (flags.write !== undefined) io.stderr(`synscope: wrote ${flags.write} (${analysis.summary.packets} packets) and ${result.contextPath}\n`);
+        const failOn = flags.failOn;
+        setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);
+      } finally {
+        progress.clear();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+  return command;
+}
+
+function parseNetnsArg(value: string): TargetArg {
+  const colon = value.lastIndexOf(':');
+  if (colon <= 0 || colon === value.length - 1) {
+    throw new SynscopeError(ErrorCode.BAD_USAGE, `--netns ${JSON.stringify(value)}: expected NS:IFACE, e.g. ingress_sbox:eth0 or 4242:eth0`);
+  }
+  return { namespace: value.slice(0, colon), device: value.slice(colon + 1) };
+}
+
+function parseSnaplen(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 64 || n > 262144) throw new SynscopeError(ErrorCode.BAD_USAGE, `--snaplen ${value}: expected a whole number of bytes from 64 to 262144`);
+  return n;
+}

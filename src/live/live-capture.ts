@@ -1,0 +1,251 @@
+import * as fs from 'node:fs';
+import { StreamingAnalysis, type Analysis, type AnalyzeOptions, type LiveCounts } from '../analyze';
+import { FileSink } from '../capture/byte-sink';
+import { PcapngWriter } from '../capture/pcapng-writer';
+import { newPacketRecord } from '../capture/record';
+import { bridgesFromContext } from '../context/context-bridges';
+import type { HostContext } from '../context/host-context';
+import { ErrorCode, SynscopeError } from '../errors';
+import { inNetns } from '../netns/in-netns';
+import type { ResolvedNamespace } from '../netns/namespace-spec';
+import type { CaptureBackend, LiveHandle } from './capture-backend';
+import { KernelWindow } from './kernel-window';
+import { LiveSource } from './live-source';
+import { collectNamespaceContext } from './namespace-context';
+import { namespaceInterfaces } from './namespace-interfaces';
+
+/** One interface to capture on, in the namespace synscope runs in (namespace null) or another one. */
+export interface LiveTarget {
+  device: string;
+  namespace: ResolvedNamespace | null;
+}
+
+export interface LiveCaptureOptions {
+  targets: readonly LiveTarget[];
+  backend: CaptureBackend;
+  filter: string;
+  snaplen: number;
+  bufferBytes: number;
+  /** Stop after this long; null runs until `stop` aborts. */
+  durationMs: number | null;
+  /** pcapng file to write every captured packet to (and FILE.context.json beside it), or null. */
+  write: string | null;
+  /** Report options (bridges given by hand, all flows...). */
+  analyze: AnalyzeOptions;
+  /** Record kernel drop reasons through tracefs when possible. */
+  trace: boolean;
+  onProgress?: (progress: LiveProgress) => void;
+  /** Called once every handle is open, before the first packet is read. */
+  onCapturing?: () => void;
+}
+
+export interface LiveProgress {
+  seconds: number;
+  interfaces: { name: string; packets: number }[];
+  counts: LiveCounts;
+}
+
+export interface LiveResult {
+  analysis: Analysis;
+  /** The host context of the first target's namespace, with the kernel evidence of the window. */
+  context: HostContext;
+  /** Where the context was written (beside --write), or null. */
+  contextPath: string | null;
+  /** Packets seen per interface, with libpcap's drops when the backend reports them. */
+  interfaces: { name: string; packets: number; dropped: number | null }[];
+}
+
+const POLL_INTERVAL_MS = 2;
+const PROGRESS_INTERVAL_MS = 200;
+
+/**
+ * Capture on every target at once until the duration ends or `stop` aborts, feeding one
+ * streaming analysis (and the --write file), then read the kernel's side of the window
+ * and diagnose. A handle opened inside another namespace keeps delivering that
+ * namespace's packets after the thread has returned to its own.
+ */
+export async function runLiveCapture(options: LiveCaptureOptions, stop: AbortSignal): Promise<LiveResult> {
+  const run = new LiveRun(options);
+  try {
+    run.open();
+    options.onCapturing?.();
+    await run.capture(stop);
+    return await run.finish();
+  } finally {
+    run.release();
+  }
+}
+
+class LiveRun {
+  private readonly primary: ResolvedNamespace | null;
+  private readonly names: string[];
+  private readonly handles: LiveHandle[] = [];
+  private readonly sources: LiveSource[] = [];
+  private readonly kernel: KernelWindow;
+  private analysis: StreamingAnalysis | null = null;
+  private writer: PcapngWriter | null = null;
+  private contextPromise: Promise<HostContext> | null = null;
+  private readonly started = Date.now();
+
+  constructor(private readonly options: LiveCaptureOptions) {
+    this.primary = options.targets[0]?.namespace ?? null;
+    this.names = options.targets.map((t) => interfaceName(t, this.primary));
+    this.kernel = new KernelWindow(distinctNamespaces(options.targets), options.trace);
+  }
+
+  /** Check every interface, open every handle, read the counters; all before any packet is taken. */
+  open(): void {
+    const { targets, backend } = this.options;
+    for (const target of targets) inNetns(target.namespace, () => checkDevice(target));
+    const records = targets.map(() => newPacketRecord());
+    for (const [i, target] of targets.entries()) {
+      const request = { device: target.device, filter: this.options.filter, snaplen: this.options.snaplen, bufferBytes: this.options.bufferBytes };
+      const rec = records[i]!;
+      const handle = inNetns(target.namespace, () =>
+        backend.open(request, (data, offset, caplen, origLen, tsSec, tsNsec) => {
+          const source = this.sources[i]!;
+          source.count(caplen, origLen);
+          this.writer?.writePacket(i, data.subarray(offset, offset + caplen), tsSec, tsNsec, origLen);
+          rec.data = data;
+          rec.offset = offset;
+          rec.caplen = caplen;
+          rec.origLen = origLen;
+          rec.tsSec = tsSec;
+          rec.tsNsec = tsNsec;
+          this.analysis!.push(rec, i);
+        }),
+      );
+      rec.linkType = handle.linkType;
+      this.handles.push(handle);
+      this.sources.push(new LiveSource(`live:${this.names[i]}`, this.names[i]!, handle.linkType, this.options.snaplen));
+    }
+    // Packets wait in the kernel rings until the first poll, after the counters are read.
+    this.kernel.begin();
+    this.analysis = new StreamingAnalysis(this.sources, this.options.analyze);
+    if (this.options.write !== null) this.writer = this.openWriter(this.options.write);
+    this.contextPromise = collectNamespaceContext(this.primary);
+  }
+
+  /** Poll the handles until the duration has passed or `stop` aborts. */
+  async capture(stop: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => this.poll(), POLL_INTERVAL_MS);
+      const progress = setInterval(() => this.progress(), PROGRESS_INTERVAL_MS);
+      const done = () => {
+        clearInterval(poll);
+        clearInterval(progress);
+        if (timer !== null) clearTimeout(timer);
+        stop.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.options.durationMs === null ? null : setTimeout(done, this.options.durationMs);
+      if (stop.aborted) done();
+      else stop.addEventListener('abort', done);
+    });
+    this.poll();
+  }
+
+  async finish(): Promise<LiveResult> {
+    for (const [i, handle] of this.handles.entries()) {
+      const stats = handle.stats();
+      this.sources[i]!.setDropped(stats === null ? null : stats.dropped + stats.ifDropped);
+      if (this.writer !== null) {
+        const { sec, nsec } = nowParts();
+        this.writer.writeStatistics(i, stats === null ? { received: this.sources[i]!.stats.packets } : { received: stats.received, dropped: stats.dropped + stats.ifDropped }, sec, nsec);
+      }
+      handle.close();
+    }
+    this.handles.length = 0;
+    this.writer?.close();
+    const evidence = this.kernel.end();
+    const context: HostContext = { ...(await this.contextPromise!), kernelEvidence: evidence };
+    const analysis = this.analysis!.finish({
+      context,
+      bridges: bridgesFromContext(context, this.options.analyze.bridges ?? []),
+      kernel: evidence,
+    });
+    const contextPath = this.options.write === null ? null : contextPathFor(this.options.write);
+    if (contextPath !== null) writeContext(contextPath, context);
+    return {
+      analysis,
+      context,
+      contextPath,
+      interfaces: this.sources.map((s) => ({ name: s.interfaces[0]!.name!, packets: s.stats.packets, dropped: s.droppedByCapture() })),
+    };
+  }
+
+  /** Close whatever is still open (also after an error). */
+  release(): void {
+    for (const h of this.handles) h.close();
+    this.writer?.close();
+    this.kernel.abort();
+  }
+
+  private poll(): void {
+    for (const h of this.handles) h.poll();
+  }
+
+  private progress(): void {
+    if (this.options.onProgress === undefined || this.analysis === null) return;
+    this.options.onProgress({
+      seconds: (Date.now() - this.started) / 1000,
+      interfaces: this.sources.map((s) => ({ name: s.interfaces[0]!.name!, packets: s.stats.packets })),
+      counts: this.analysis.counts,
+    });
+  }
+
+  private openWriter(path: string): PcapngWriter {
+    const writer = new PcapngWriter(new FileSink(path));
+    for (const [i, target] of this.options.targets.entries()) {
+      writer.addInterface({
+        linkType: this.handles[i]!.linkType,
+        name: this.names[i]!,
+        description: `${target.device} in network namespace ${target.namespace?.label ?? 'of synscope'}, captured by synscope live`,
+        snaplen: this.options.snaplen,
+        tsResolution: 'ns',
+      });
+    }
+    return writer;
+  }
+}
+
+/**
+ * Interfaces of the first target's namespace keep their names, which the rules compare
+ * with bridges and routes of that namespace's context; the others are qualified with
+ * their namespace ("eth0@ingress_sbox") so two eth0 never merge into one.
+ */
+function interfaceName(target: LiveTarget, primary: ResolvedNamespace | null): string {
+  if (target.namespace === null || target.namespace.path === primary?.path) return target.device;
+  return `${target.device}@${target.namespace.label}`;
+}
+
+function distinctNamespaces(targets: readonly LiveTarget[]): (ResolvedNamespace | null)[] {
+  const seen = new Map<string, ResolvedNamespace | null>();
+  for (const t of targets) seen.set(t.namespace?.path ?? '', t.namespace);
+  return [...seen.values()];
+}
+
+function checkDevice(target: LiveTarget): void {
+  const existing = namespaceInterfaces();
+  if (existing.length === 0 || existing.includes(target.device)) return;
+  const where = target.namespace === null ? '' : ` in network namespace ${target.namespace.label}`;
+  throw new SynscopeError(ErrorCode.UNKNOWN_DEVICE, `no interface named ${target.device}${where}; interfaces there: ${existing.join(', ')}`);
+}
+
+/** "cap.pcapng" → "cap.context.json"; any other name gets ".context.json" appended. */
+export function contextPathFor(pcapng: string): string {
+  return pcapng.replace(/\.pcapng$/i, '') + '.context.json';
+}
+
+function writeContext(path: string, context: HostContext): void {
+  try {
+    fs.writeFileSync(path, `${JSON.stringify(context, null, 2)}\n`);
+  } catch (e) {
+    throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot write host context: ${(e as Error).message}`, { file: path });
+  }
+}
+
+function nowParts(): { sec: number; nsec: number } {
+  const ms = Date.now();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+}

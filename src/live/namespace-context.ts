@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { collectHostContext } from '../context/collect';
+import { CONTEXT_SCHEMA, type HostContext } from '../context/host-context';
+import { parseHostContext } from '../context/load';
+import type { ResolvedNamespace } from '../netns/namespace-spec';
+
+/** bin/synscope.js, from dist/src/live/. */
+const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'synscope.js');
+const CHILD_TIMEOUT_MS = 30000;
+
+/**
+ * The host context of a network namespace. synscope's own namespace is read in-process;
+ * another one by a child `synscope context --netns`, which enters it for good before it
+ * starts: collecting is asynchronous, and an await would resume in the wrong namespace.
+ */
+export async function collectNamespaceContext(namespace: ResolvedNamespace | null): Promise<HostContext> {
+  if (namespace === null) return collectHostContext();
+  try {
+    return await collectInChild(namespace);
+  } catch (e) {
+    return contextWithout(namespace.label, (e as Error).message);
+  }
+}
+
+async function collectInChild(namespace: ResolvedNamespace): Promise<HostContext> {
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [CLI, 'context', '--netns', namespace.path], { timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, out, stderr) => {
+      if (err !== null) reject(new Error(`synscope context --netns ${namespace.label}: ${stderr.trim() || err.message}`));
+      else resolve(out);
+    });
+  });
+  const context = parseHostContext(stdout, `context of ${namespace.label}`);
+  return { ...context, namespace: namespace.label };
+}
+
+/** A snapshot that says only why there is nothing in it. */
+function contextWithout(label: string, reason: string): HostContext {
+  return {
+    schema: CONTEXT_SCHEMA,
+    capturedAt: new Date().toISOString(),
+    hostname: os.hostname(),
+    namespace: label,
+    kernelRelease: os.release(),
+    interfaces: [],
+    routes: [],
+    rules: [],
+    dockerNetworks: null,
+    sysctls: {},
+    counters: {},
+    conntrack: null,
+    natRules: { iptables: null, nft: null },
+    unavailable: [{ source: 'context', reason }],
+  };
+}

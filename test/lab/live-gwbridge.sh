@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `synscope live` against the docker_gwbridge ingress lab (gwbridge-topology.sh), while
+# the lab's bounded traffic runs. MODE picks where synscope captures:
+#   bridge     the node's uplink and docker_gwbridge (--netns host:eth0, host:docker_gwbridge),
+#              also writing OUTDIR/capture.pcapng and its context
+#   container  inside ingress_sbox, by namespace name (--netns sbox:eth1)
+#   pid        inside ingress_sbox, by the PID of the service running there (--netns PID:eth1)
+# Writes OUTDIR/report.json (stdout, --json), OUTDIR/stderr.txt and OUTDIR/exit-code.
+# Usage: live-gwbridge.sh OUTDIR MODE [BACKEND]   (root; about 12 s)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+source "$here/netns-lab.sh"
+source "$here/gwbridge-topology.sh"
+outdir=$(realpath -m "$1")
+mode=$2
+backend=${3:-auto}
+trap lab_cleanup EXIT
+
+gwbridge_topology
+lab_serve sbox 8080 14
+sleep 1 # the service listens and the new links settle before the first SYN
+
+case "$mode" in
+  bridge) targets=(--netns "$LAB-host:eth0" --netns "$LAB-host:docker_gwbridge" --write "$outdir/capture.pcapng") ;;
+  container) targets=(--netns "$LAB-sbox:eth1") ;;
+  pid)
+    pid=$(ip netns pids "$LAB-sbox" | head -n1)
+    targets=(--netns "$pid:eth1") ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+
+node "$repo/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 9s --json \
+  >"$outdir/report.json" 2>"$outdir/stderr.txt" &
+live=$!
+# Traffic starts once synscope says it is capturing (at most 5 s).
+for _ in $(seq 50); do
+  grep -q 'capturing on' "$outdir/stderr.txt" 2>/dev/null && break
+  kill -0 "$live" 2>/dev/null || break
+  sleep 0.1
+done
+gwbridge_traffic
+code=0
+wait "$live" || code=$?
+echo "$code" >"$outdir/exit-code"
