@@ -96,9 +96,13 @@ test('live --netns NAME:IFACE captures inside the container namespace (ingress_s
   assert.equal(report.summary.handshakes.attempted, 3);
   assert.equal(report.summary.handshakes.completed, 2);
   assert.equal(report.summary.handshakes.unanswered, 1);
-  const failed = report.findings.filter((f) => f.code !== 'capture-incomplete');
-  assert.ok(failed.length > 0);
-  assert.ok(JSON.stringify(failed).includes('172.18.50.20'), JSON.stringify(failed));
+  // From inside, the cause shows as eth1's own connected subnet holding the client: ARP
+  // for it on eth1 and no SYN-ACK. Nothing else (no full accept queue, no firewall).
+  assert.deepEqual(findingCodes(report), ['bridge-subnet-overlap']);
+  const overlap = report.findings[0]!;
+  assert.equal(overlap.evidence['bridge'], 'eth1');
+  assert.equal(overlap.evidence['subnet'], '172.18.0.0/16');
+  assert.deepEqual(overlap.evidence['clients'], ['172.18.50.20']);
 });
 
 test('live --netns PID:IFACE enters the namespace of a process (the service in ingress_sbox)', () => {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { analyzeFiles } from '../src/analyze';
 import { FileSink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
-import { MacSightings } from '../src/evidence/mac-sightings';
+import { homeSlot, MacSightings } from '../src/evidence/mac-sightings';
 import { buildTcpFrame } from '../src/synth/frames';
 
 test('MacSightings: one MAC per pair is counted; a second MAC on the same pair is kept with both counts', () => {
@@ -48,4 +48,13 @@ test('analyze: one Docker-range address answering from two MACs on one link is a
     (shared[0]!.evidence['macs'] as { mac: string; packets: number }[]).map((x) => `${x.mac} ${x.packets}`).sort(),
     ['02:42:0a:0b:0c:0d 1', '02:42:ac:11:00:05 2'],
   );
+});
+
+test('MacSightings: clients of one /16 on one interface spread over the table (no probe clusters)', () => {
+  // Keys as the analysis builds them: IPv4 address * 2^16 + interface id, here 10.98.0.0/16 on interface 0.
+  const shift = 32 - 17;
+  const slots = new Set<number>();
+  for (let host = 0; host < 4096; host++) slots.add(homeSlot((0x0a620000 + host) * 65536, shift));
+  // A uniform hash puts 4096 keys into about 4032 distinct slots of 131072; the old low-bit hash used 2.
+  assert.ok(slots.size > 3900, `${slots.size} distinct home slots for 4096 keys`);
 });

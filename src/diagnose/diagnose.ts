@@ -27,13 +27,18 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
   // tcp_listendrop), so listen-overflow must not read those drops as a full queue. A PAWS
   // finding whose mechanism the snapshot rules out (kernel >= 4.12) claims nothing.
   const pawsExplained = new Set(paws.filter((f) => f.evidence['ruleApplies'] !== false).flatMap((f) => f.flows));
-  const specific = [
+  const misrouted = [
     ...bridgeSubnetOverlapRule(input),
     ...routeConflictRule(input, new Set(reversePath.flatMap((f) => f.flows))),
     ...reversePath,
     ...addressCollisionRule(input),
+  ];
+  // A SYN whose reply has nowhere to go is not one a full queue dropped.
+  const notQueued = new Set([...pawsExplained, ...misrouted.flatMap((f) => f.flows)]);
+  const specific = [
+    ...misrouted,
     ...paws,
-    ...listenOverflowRule(pawsExplained.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !pawsExplained.has(f.id)) } : input, completedByService),
+    ...listenOverflowRule(notQueued.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !notQueued.has(f.id)) } : input, completedByService),
   ];
   const explained = new Set(specific.filter((f) => f.code !== 'paws-timestamp-reject').flatMap((f) => f.flows));
   for (const id of pawsExplained) explained.add(id);

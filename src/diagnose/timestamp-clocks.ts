@@ -80,8 +80,8 @@ interface Clustering {
  * are further apart than the tolerance.
  */
 function cluster(samples: readonly TimestampSample[], rate: number): Clustering {
-  const t0 = Math.min(...samples.map((s) => s.at));
-  const t1 = Math.max(...samples.map((s) => s.at));
+  const t0 = samples.reduce((m, s) => Math.min(m, s.at), Infinity);
+  const t1 = samples.reduce((m, s) => Math.max(m, s.at), -Infinity);
   const tolerance = toleranceTicks(rate, t1 - t0);
   const order = samples
     .map((s, i) => ({ i, offset: mod32(s.tsVal - Math.round(rate * (s.at - t0))) }))

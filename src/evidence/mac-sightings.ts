@@ -9,6 +9,7 @@ export class MacSightings {
   private readonly firstMac: Float64Array;
   private readonly firstCount: Float64Array;
   private readonly mask: number;
+  private readonly shift: number;
   private size = 0;
   /** Pairs that showed more than one MAC: key → (MAC → packets), the first MAC included. */
   private readonly multi = new Map<number, Map<number, number>>();
@@ -19,12 +20,13 @@ export class MacSightings {
     this.firstMac = new Float64Array(capacity);
     this.firstCount = new Float64Array(capacity);
     this.mask = capacity - 1;
+    this.shift = 32 - capacityLog2;
   }
 
   /** Record one packet from `key` (any non-negative integer below 2^53) with source MAC `mac` (48-bit). */
   note(key: number, mac: number): void {
     const keys = this.keys;
-    let i = (Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1) >>> 0) & this.mask;
+    let i = homeSlot(key, this.shift);
     for (;;) {
       const k = keys[i]!;
       if (k === key) break;
@@ -59,4 +61,13 @@ export class MacSightings {
       yield [key, macs];
     }
   }
+}
+
+/**
+ * Fibonacci hashing: the TOP bits of the product. Its low bits depend only on the key's
+ * low bits, and keys are address * 2^16 + interface, so clients of one /16 would share
+ * a handful of slots and every new one would scan the whole cluster.
+ */
+export function homeSlot(key: number, shift: number): number {
+  return Math.imul((key % 4294967296) ^ Math.floor(key / 4294967296), 0x9e3779b1) >>> shift;
 }

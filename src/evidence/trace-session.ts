@@ -240,7 +240,9 @@ function findTracefsMount(): string | null {
     .filter((f) => f[2] === 'tracefs' && f[1] !== undefined)
     .map((f) => f[1]!.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))))
     .filter((p) => fs.existsSync(path.join(p, 'instances')));
-  return USUAL_MOUNTS.find((p) => points.includes(p)) ?? points[0] ?? null;
+  // Only the system's own mount points: a temporary one belongs to another session, which
+  // may unmount it in the middle of this one.
+  return USUAL_MOUNTS.find((p) => points.includes(p)) ?? null;
 }
 
 /** Mounts tracefs on a fresh temporary directory; the mount point, or why not. */

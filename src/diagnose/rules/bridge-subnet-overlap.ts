@@ -1,5 +1,5 @@
 import type { BridgeSubnet } from '../../context/bridge';
-import { subnetContains } from '../../net/cidr';
+import { parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { usedSubnets } from '../context-facts';
@@ -16,6 +16,7 @@ import { synAckRetransmitsOf } from '../kernel-facts';
 export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const findings: Finding[] = [];
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' || f.outcome === 'synAckLost');
+  const covered = new Set<string>();
   for (const bridge of input.bridges) {
     const inside = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp));
     // Clients are the ones seen arriving from outside the bridge; their DNATed leg, seen
@@ -23,55 +24,91 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     const clients = distinct(inside.filter((f) => !onlySeenOn(f, bridge.name, input)).map((f) => f.clientIp));
     if (clients.length === 0) continue;
     const flows = inside.filter((f) => clients.includes(f.clientIp));
-    const arpOnBridge = clients
-      .map((c) => input.arpRequests.get(c))
-      .filter((a) => a !== undefined && a.interfaces.includes(bridge.name))
-      .map((a) => ({ target: a!.target, requests: a!.requests }));
-    const synAcksOnBridge = flows
-      .filter((f) => f.synAcks > 0 && f.interfaces.some((i) => input.interfaceNames[i] === bridge.name))
-      .map((f) => f.id);
-    // The kernel retransmitting SYN-ACKs means the server answered and its replies went astray.
-    const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
-    const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
-    // One subnet for the bridge itself, a second one as the pool future networks come from.
-    const [free, pool] = findFreeSubnets(
-      Math.max(Number(bridge.subnet.range.getPrefix().getValue()), 16),
-      2,
-      usedSubnets(input),
-      [...input.seenAddresses, ...clients],
-    );
-    findings.push({
-      code: 'bridge-subnet-overlap',
-      severity: 'error',
-      confidence: bridgeEvidence || retransmits !== null ? 'high' : 'medium',
-      title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
-      explanation:
-        `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ` +
-        `The kernel sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them. ` +
-        (bridgeEvidence
-          ? `The capture of ${bridge.name} shows it: ${describeBridgeEvidence(arpOnBridge.length, synAcksOnBridge.length)}.`
-          : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`) +
-        (retransmits === null
-          ? ''
-          : ` The kernel retransmitted ${plural(retransmits.retransmits, 'SYN-ACK')} for ${retransmits.attempts} of these attempts (tcp_retransmit_synack, matched by addresses and ports): the server answered, and the answers never got the clients' ACK.`),
-      evidence: {
-        bridge: bridge.name,
-        subnet: bridge.subnet.text,
-        bridgeSource: bridge.source,
-        clients,
-        attempts: attemptCount(flows, input),
-        arpRequestsOnBridge: arpOnBridge,
-        synAcksOnBridge,
-        proposedSubnet: free?.subnet ?? null,
-        proposedAddressPool: pool?.subnet ?? null,
-        proposedSubnetCheckedAgainst: free?.checkedAgainst ?? null,
-        ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
-      },
-      flows: flows.map((f) => f.id),
-      remedy: remedyFor(bridge, free?.subnet ?? null, pool?.subnet ?? null),
-    });
+    for (const f of flows) covered.add(f.id);
+    findings.push(overlapFinding(input, bridge, clients, flows, 'bridge'));
+  }
+  for (const { link, clients, flows } of connectedLinkOverlaps(input, silent.filter((f) => !covered.has(f.id)))) {
+    findings.push(overlapFinding(input, link, clients, flows, 'container-link'));
   }
   return findings;
+}
+
+/**
+ * The same failure seen from inside a container's namespace (`live --netns`, or a capture
+ * taken there with its context): the SYN arrives on a link whose connected subnet holds
+ * the client, the namespace ARPs for the client on that link instead of routing the reply
+ * through its gateway, and nobody answers. The ARP requests on the SYN's own link are required.
+ */
+function connectedLinkOverlaps(input: DiagnosisInput, silent: readonly Flow[]): { link: BridgeSubnet; clients: string[]; flows: Flow[] }[] {
+  const out: { link: BridgeSubnet; clients: string[]; flows: Flow[] }[] = [];
+  for (const iface of input.context?.interfaces ?? []) {
+    if (iface.kind === 'bridge' || iface.kind === 'loopback') continue;
+    for (const a of iface.addresses) {
+      const subnet = parseSubnet(`${a.address}/${a.prefixLength}`);
+      if (subnet === null || a.address.toLowerCase().startsWith('fe80:')) continue;
+      const flows = silent.filter(
+        (f) =>
+          subnetContains(subnet, f.clientIp) &&
+          f.interfaces.some((i) => input.interfaceNames[i] === iface.name) &&
+          (input.arpRequests.get(f.clientIp)?.interfaces.includes(iface.name) ?? false),
+      );
+      if (flows.length > 0) out.push({ link: { name: iface.name, subnet, source: 'context' }, clients: distinct(flows.map((f) => f.clientIp)), flows });
+    }
+  }
+  return out;
+}
+
+function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: string[], flows: Flow[], view: 'bridge' | 'container-link'): Finding {
+  const arpOnBridge = clients
+    .map((c) => input.arpRequests.get(c))
+    .filter((a) => a !== undefined && a.interfaces.includes(bridge.name))
+    .map((a) => ({ target: a!.target, requests: a!.requests }));
+  const synAcksOnBridge = flows
+    .filter((f) => f.synAcks > 0 && f.interfaces.some((i) => input.interfaceNames[i] === bridge.name))
+    .map((f) => f.id);
+  // The kernel retransmitting SYN-ACKs means the server answered and its replies went astray.
+  const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
+  const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
+  // One subnet for the bridge itself, a second one as the pool future networks come from.
+  const [free, pool] = findFreeSubnets(
+    Math.max(Number(bridge.subnet.range.getPrefix().getValue()), 16),
+    2,
+    usedSubnets(input),
+    [...input.seenAddresses, ...clients],
+  );
+  return {
+    code: 'bridge-subnet-overlap',
+    severity: 'error',
+    confidence: bridgeEvidence || retransmits !== null ? 'high' : 'medium',
+    title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
+    explanation:
+      (view === 'bridge'
+        ? `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ` +
+          `The kernel sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them. `
+        : `The clients' addresses fall inside ${bridge.subnet.text}, the connected subnet of ${bridge.name} in this network namespace (a container's leg on a Docker network; for ingress_sbox, docker_gwbridge). ` +
+          `The namespace takes the clients for neighbours on ${bridge.name} and ARPs for them instead of routing the replies through its gateway; nobody answers, so the SYN-ACKs are never sent. `) +
+      (bridgeEvidence
+        ? `The capture of ${bridge.name} shows it: ${describeBridgeEvidence(arpOnBridge.length, synAcksOnBridge.length)}.`
+        : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`) +
+      (retransmits === null
+        ? ''
+        : ` The kernel retransmitted ${plural(retransmits.retransmits, 'SYN-ACK')} for ${retransmits.attempts} of these attempts (tcp_retransmit_synack, matched by addresses and ports): the server answered, and the answers never got the clients' ACK.`),
+    evidence: {
+      bridge: bridge.name,
+      subnet: bridge.subnet.text,
+      bridgeSource: bridge.source,
+      clients,
+      attempts: attemptCount(flows, input),
+      arpRequestsOnBridge: arpOnBridge,
+      synAcksOnBridge,
+      proposedSubnet: free?.subnet ?? null,
+      proposedAddressPool: pool?.subnet ?? null,
+      proposedSubnetCheckedAgainst: free?.checkedAgainst ?? null,
+      ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
+    },
+    flows: flows.map((f) => f.id),
+    remedy: remedyFor(bridge, free?.subnet ?? null, pool?.subnet ?? null),
+  };
 }
 
 /** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */

@@ -88,12 +88,20 @@ interface LiveQueueFacts {
   rose: boolean;
 }
 
+/**
+ * ListenDrops alone is not a full queue: tcp_conn_request's drop path counts it for any
+ * SYN it gives up on (a SYN-ACK that cannot be routed or sent, a PAWS reject), so only
+ * ListenOverflows, TCPReqQFullDrop or TCP_LISTEN_OVERFLOW drops say "queue full".
+ */
+const QUEUE_FULL_COUNTERS = ['TcpExt.ListenOverflows', 'TcpExt.TCPReqQFullDrop'];
+
 function liveQueueFacts(kernel: KernelEvidence | null | undefined): LiveQueueFacts | null {
   if (kernel == null) return null;
   const rises = counterRises(kernel, QUEUE_COUNTERS);
   const overflowDrops = dropsOf(kernel, ['TCP_LISTEN_OVERFLOW']).length;
   if (!countersRead(kernel) && overflowDrops === 0) return null;
-  return { kernel, rises, overflowDrops, rose: rises.length > 0 || overflowDrops > 0 };
+  const queueFull = rises.some((r) => QUEUE_FULL_COUNTERS.includes(r.counter));
+  return { kernel, rises, overflowDrops, rose: queueFull || overflowDrops > 0 };
 }
 
 function describeLive(live: LiveQueueFacts): string {
