@@ -34,6 +34,8 @@ export interface LiveCaptureOptions {
   analyze: AnalyzeOptions;
   /** Record kernel drop reasons through tracefs when possible. */
   trace: boolean;
+  /** The Docker Engine API socket the host context asks for networks (default /var/run/docker.sock). */
+  dockerSocket?: string;
   onProgress?: (progress: LiveProgress) => void;
   /** Called once every handle is open, before the first packet is read. */
   onCapturing?: () => void;
@@ -123,7 +125,7 @@ class LiveRun {
     this.kernel.begin();
     this.analysis = new StreamingAnalysis(this.sources, this.options.analyze);
     if (this.options.write !== null) this.writer = this.openWriter(this.options.write);
-    this.contextPromise = collectNamespaceContext(this.primary);
+    this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
   }
 
   /** Poll the handles until the duration has passed or `stop` aborts. */

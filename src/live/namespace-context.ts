@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { collectHostContext } from '../context/collect';
+import { DEFAULT_DOCKER_SOCKET } from '../context/docker-api';
 import { CONTEXT_SCHEMA, type HostContext } from '../context/host-context';
 import { parseHostContext } from '../context/load';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
@@ -15,18 +16,18 @@ const CHILD_TIMEOUT_MS = 30000;
  * another one by a child `synscope context --netns`, which enters it for good before it
  * starts: collecting is asynchronous, and an await would resume in the wrong namespace.
  */
-export async function collectNamespaceContext(namespace: ResolvedNamespace | null): Promise<HostContext> {
-  if (namespace === null) return collectHostContext();
+export async function collectNamespaceContext(namespace: ResolvedNamespace | null, dockerSocket: string = DEFAULT_DOCKER_SOCKET): Promise<HostContext> {
+  if (namespace === null) return collectHostContext({ dockerSocket });
   try {
-    return await collectInChild(namespace);
+    return await collectInChild(namespace, dockerSocket);
   } catch (e) {
     return contextWithout(namespace.label, (e as Error).message);
   }
 }
 
-async function collectInChild(namespace: ResolvedNamespace): Promise<HostContext> {
+async function collectInChild(namespace: ResolvedNamespace, dockerSocket: string): Promise<HostContext> {
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'context', '--netns', namespace.path], { timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, out, stderr) => {
+    execFile(process.execPath, [CLI, 'context', '--netns', namespace.path, '--docker-socket', dockerSocket], { timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, out, stderr) => {
       if (err !== null) reject(new Error(`synscope context --netns ${namespace.label}: ${stderr.trim() || err.message}`));
       else resolve(out);
     });

@@ -8,6 +8,7 @@ import { DIAGNOSTIC_COUNTERS } from '../evidence/kernel-counters';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { flowJson } from './json';
+import { renderAttemptLadders } from './ladder';
 
 const FLOW_ROWS = 20;
 const GROUP_ROWS = 15;
@@ -49,6 +50,8 @@ export function renderText(a: Analysis): string {
     for (const f of a.findings) out.push(...renderFinding(f));
   }
   if (a.kernel != null) out.push('', ...renderKernel(a.kernel));
+  const ladders = renderAttemptLadders(a.attempts, a.flows);
+  if (ladders.length > 0) out.push('', ...ladders);
 
   if (failed.length > 0) {
     out.push('');

@@ -76,7 +76,8 @@ lab_capture() {
   local args=() log
   for i in "$@"; do args+=(-i "$i"); done
   log=$(mktemp)
-  lab_in "$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "${secs}s" --write "$out" --no-trace --json >/dev/null 2>"$log" &
+  lab_in "$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "${secs}s" --write "$out" --no-trace --json \
+    --docker-socket /nonexistent/docker.sock >/dev/null 2>"$log" &
   LAB_CAPTURE_PID=$!
   for _ in $(seq 100); do
     grep -q 'capturing on' "$log" && break
@@ -84,6 +85,12 @@ lab_capture() {
     sleep 0.05
   done
   rm -f "$log"
+}
+
+# lab_context OUT CONTEXT: keep the host context `synscope live --write OUT` wrote beside the
+# capture (the capturing namespace's snapshot plus the window's kernel counters) as CONTEXT.
+lab_context() {
+  mv "${1%.pcapng}.context.json" "$2"
 }
 
 # lab_tcpdump NS OUT SECONDS TCPDUMP-ARGS...: tcpdump writing classic pcap (for the link types

@@ -8,14 +8,24 @@
 # ingress_sbox finds 172.18.50.20 on its own connected 172.18.0.0/16 and ARPs for it on
 # docker_gwbridge: the SYN-ACK never leaves. A client from 192.0.2.0/24 connects fine.
 # Writes OUT.pcapng (synscope live --write on eth0 and docker_gwbridge in the host namespace) and
-# CONTEXT.json (`synscope context` in the host namespace, after the traffic).
+# CONTEXT.json (the host context synscope live --write took in the host namespace, with
+# the kernel counters of the capture window).
 # Usage: record-docker-gwbridge-ingress.sh OUT.pcapng CONTEXT.json   (root; about 10 s)
 #
-# Until NAT stitching exists, each attempt counts once per hop (192.0.2.1:8080 on eth0 and
-# 172.18.0.2:8080 on docker_gwbridge after the DNAT): 6 attempts for 3.
+# Verdict: one `bridge-subnet-overlap` error naming docker_gwbridge, 172.18.0.0/16 and
+# only 172.18.50.20 (covering both legs of its attempt: on eth0 and, after the DNAT, on
+# docker_gwbridge; the ARP requests on docker_gwbridge are the evidence; the remedy is the
+# leave / recreate / join order), and a `route-conflict` error for the same client (its
+# SYN came in on eth0, the reply route leaves by docker_gwbridge). No `filtered`.
+# NAT stitching: each attempt shows up as two flows, one per hop (eth0 with the public
+# tuple, docker_gwbridge after the DNAT), matched by the client's ISN, TSval, SYN options
+# and IP ID within 2 s. The summary counts each attempt once, with the client's (eth0)
+# outcome; `flows` (and the `states` counts) still list every hop's flow. The failed
+# attempt's flows carry `attempt`, its `hops` (eth0 `none` → docker_gwbridge `dnat`) and
+# `reached` (SYN: docker_gwbridge, SYN-ACK: none). No `nat-path-break`: the bridge overlap
+# already explains where and why the reply never leaves, and the specific rule wins.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 source "$here/netns-lab.sh"
 source "$here/gwbridge-topology.sh"
 out=$(realpath -m "$1")
@@ -28,5 +38,5 @@ lab_serve sbox 8080 12
 lab_capture host "$out" 8 eth0 docker_gwbridge
 gwbridge_traffic
 wait "$LAB_CAPTURE_PID" || true
-lab_in host node "$repo/bin/synscope.js" context --output "$ctx" --docker-socket /nonexistent/docker.sock 2>/dev/null
+lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -4,6 +4,10 @@
 # SYN-ACK is routed into docker0 (connected route), where nobody owns the address.
 # A normal client on 192.0.2.0/24 connects fine. Captured on eth0 and docker0 with synscope live --write.
 # Usage: record-docker0-overlap.sh OUT.pcapng   (root; takes about 10 s)
+#
+# Verdict: one `bridge-subnet-overlap` error naming docker0, 172.17.0.0/16 and only the
+# client 172.17.0.50; the evidence includes the ARP requests for it seen on docker0.
+# Without `--bridge`, the same silence is reported as `filtered`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/netns-lab.sh"

@@ -3,6 +3,9 @@
 # connect to a service on the host, two or three times each, and every handshake completes.
 # Captured on the host's eth0 with synscope live --write.
 # Usage: record-healthy.sh OUT.pcapng   (root; takes about 8 s)
+#
+# Verdict: every handshake completes, every flow is `SF`, and there are no findings at
+# all. Any finding here is a false alarm.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/netns-lab.sh"

@@ -10,6 +10,11 @@
 # sll2 (tcpdump -i any -y LINUX_SLL2, pcap), vlan (synscope live, then every frame given an
 # 802.1Q tag for VLAN 100 by tag-vlan.js, pcapng: the lab kernel has no CONFIG_VLAN_8021Q,
 # so a VLAN sub-interface cannot be made to record on).
+#
+# Verdict: `filtered` for 8082 (the only silent failure, with its SYN retransmissions
+# counted in one attempt), `rejected` for 8081 (RST) and for 8083 (ICMP communication
+# administratively prohibited), nothing for 8080. Zeek's conn_state for the ICMP-refused
+# attempt is S0 (Zeek ignores ICMP for TCP state); synscope's bucket for it is `rejected`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/netns-lab.sh"

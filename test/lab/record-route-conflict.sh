@@ -4,12 +4,16 @@
 # 192.168.0.0/24 is routed via docker0 AND via eth0, and the docker0 route wins: SYNs
 # from LAN clients arrive on eth0, the SYN-ACKs go into docker0. A client from another
 # network (10.1.0.0/24 via a router) still connects.
-# Writes OUT.pcapng (synscope live --write on eth0 and docker0) and OUT-DIR/context.json
-# (`synscope context` run inside the host namespace).
+# Writes OUT.pcapng (synscope live --write on eth0 and docker0) and CONTEXT.json
+# (the host context synscope live --write took in the host namespace).
 # Usage: record-route-conflict.sh OUT.pcapng CONTEXT.json   (root; about 10 s)
+#
+# Verdict: a `route-conflict` error (192.168.0.0/24 via docker0 and eth0, docker0
+# wins, client 192.168.0.50) and a `bridge-subnet-overlap` error (the client lies in
+# docker0's subnet, taken from the snapshot); both propose the same free subnet for
+# docker0's `bip`, checked against every route, address and bridge in the snapshot.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 source "$here/netns-lab.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
@@ -38,11 +42,11 @@ lab_in router sysctl -qw net.ipv4.ip_forward=1
 lab_in far ip addr add 10.1.0.20/24 dev eth0
 lab_in far ip route add default via 10.1.0.1
 
-lab_in host node "$repo/bin/synscope.js" context --output "$ctx" --docker-socket /nonexistent/docker.sock 2>/dev/null
 lab_serve host 8080 12
 lab_capture host "$out" 8 eth0 docker0
 lab_connect far 192.168.0.10 8080 2
 lab_connect client 192.168.0.10 8080 4 &
 lab_connect far 192.168.0.10 8080 2
 wait "$LAB_CAPTURE_PID" || true
+lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

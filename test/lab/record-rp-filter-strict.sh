@@ -6,11 +6,19 @@
 # any socket sees them (TcpExt.IPReversePathFilter rises) and sends nothing back. A client
 # on eth0's own LAN (192.0.2.10) connects fine.
 # Writes OUT.pcapng (synscope live --write on eth0 and eth1 in the host namespace) and CONTEXT.json
-# (`synscope context` in the host namespace, after the traffic).
+# (the host context synscope live --write took in the host namespace, with the kernel
+# counters of the capture window).
 # Usage: record-rp-filter-strict.sh OUT.pcapng CONTEXT.json   (root; about 9 s)
+#
+# Verdict: the rp_filter rule's finding, reported under code `filtered` (the design's
+# closed set has no code of its own for it) with the cause in the title ("Reverse-path
+# filter on eth0 drops SYNs from 1 client"), evidence interface eth0, effective mode 1,
+# reverse route 10.20.0.0/24 dev eth1; confidence high because IPReversePathFilter rose
+# during the capture. Nothing else: the asymmetric reply route is the same fact seen from
+# the routing table, and `route-conflict` leaves out flows whose SYN reverse-path
+# filtering dropped (no reply was ever routed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 source "$here/netns-lab.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
@@ -42,5 +50,5 @@ lab_connect local 192.0.2.1 8080 2
 lab_connect branch 192.0.2.1 8080 4 &
 lab_connect local 192.0.2.1 8080 2
 wait "$LAB_CAPTURE_PID" || true
-lab_in host node "$repo/bin/synscope.js" context --output "$ctx" --docker-socket /nonexistent/docker.sock 2>/dev/null
+lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

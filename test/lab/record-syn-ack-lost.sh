@@ -6,6 +6,9 @@
 # answers each one). The client 10.30.0.10 on the other network connects normally.
 # Captured at the server (synscope live --write on the server namespace's eth0).
 # Usage: record-syn-ack-lost.sh OUT.pcapng   (root; about 9 s)
+#
+# Verdict: one `syn-ack-lost` error for 192.0.2.1:8080 naming the client 10.40.0.20.
+# Zeek's conn_state for the lost attempt is S1 (history `Sh`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/netns-lab.sh"

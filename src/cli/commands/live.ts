@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { atLeast, type Severity } from '../../diagnose/finding';
 import type { BridgeSubnet } from '../../context/bridge';
+import { DEFAULT_DOCKER_SOCKET } from '../../context/docker-api';
 import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_BUFFER_BYTES, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
@@ -42,6 +43,7 @@ interface LiveFlags {
   snaplen: number;
   backend: BackendChoice;
   trace: boolean;
+  dockerSocket: string;
 }
 
 /** A target as typed: `-i eth0` or `--netns ns:eth0`, in command-line order. */
@@ -62,7 +64,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('--filter <BPF>', 'libpcap filter of what to keep', DEFAULT_FILTER)
       .option('--snaplen <N>', 'bytes kept of each packet', parseSnaplen, DEFAULT_SNAPLEN)
       .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
-      .option('--no-trace', 'do not trace kernel drop reasons through tracefs'),
+      .option('--no-trace', 'do not trace kernel drop reasons through tracefs')
+      .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context', DEFAULT_DOCKER_SOCKET),
   )
     .addHelpText('after', EXAMPLES)
     .action(async (flags: LiveFlags) => {
@@ -95,6 +98,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             write: flags.write ?? null,
             analyze: { bridges: flags.bridge, allFlows: flags.allFlows === true },
             trace: flags.trace,
+            dockerSocket: flags.dockerSocket,
             onProgress: (p) => progress.update(p),
             onCapturing: () =>
               io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name})${durationMs === null ? '; Ctrl-C stops and reports' : ` for ${flags.duration}`}\n`),
