@@ -89,6 +89,22 @@ export interface Analysis {
   warnings: string[];
   /** Kernel counters and trace events of a live capture's window, or null for files without them. */
   kernel: KernelEvidence | null;
+  /** Source MACs by IP address and interface (not in the JSON report; the cross-host rule compares them). */
+  addressMacs?: ReadonlyMap<string, readonly MacSighting[]>;
+  /** Several hosts analyzed together (--host): each host's name, clock offset and inputs. */
+  hosts?: HostSummary[];
+}
+
+export interface HostSummary {
+  name: string;
+  /** Sources of this host's packets, as in inputs. */
+  sources: string[];
+  /** The host context's namespace and capture time, or null without one. */
+  context: { namespace: string; capturedAt: string } | null;
+  /** This host's capture clock minus the first host's, from handshakes both saw; null when none matched (and for the first host). */
+  clockOffsetSeconds: number | null;
+  /** Handshakes the offset was estimated from. */
+  clockMatches: number;
 }
 
 const PROGRESS_MASK = 0x3ffff;
@@ -532,6 +548,7 @@ class AnalysisRun {
       undecodablePackets: undecodable,
       completed: this.handshakes.completed,
     };
+    const addressMacs = this.macSightings();
     const findings = diagnose(
       {
         failedFlows: this.failed,
@@ -541,7 +558,7 @@ class AnalysisRun {
         seenAddresses: new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0))),
         capture,
         context: this.options.context ?? null,
-        macsByAddress: this.macSightings(),
+        macsByAddress: addressMacs,
         lateAnsweredFlows: this.lateAnswered,
         peerSyns: this.peerSyns(),
         attempts,
@@ -565,6 +582,7 @@ class AnalysisRun {
       findings,
       warnings: this.warnings(inputs),
       kernel: this.options.kernel ?? null,
+      addressMacs,
     };
   }
 

@@ -11,7 +11,8 @@ import { REPO, runCli } from './cli-harness';
  * Record the real-kernel scenarios again from scratch in fresh network namespaces and
  * check that the new capture gets the stored expectations. Needs root (CI runs as root).
  */
-const SCENARIOS: [name: string, script: string, writesContext: boolean, capture?: string][] = [
+/** writesContext: the recorder takes OUT CONTEXT.json; 'dir': it takes OUT-DIR and writes several hosts' files there. */
+const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', capture?: string][] = [
   ['docker0-overlap', 'record-docker0-overlap.sh', false],
   ['refusals', 'record-refusals.sh', false],
   ['route-conflict', 'record-route-conflict.sh', true],
@@ -25,6 +26,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean, capture?
   ['refusals-sll2', 'record-refusals-sll2.sh', false, 'capture.pcap'],
   ['refusals-vlan', 'record-refusals-vlan.sh', false],
   ['docker-gwbridge-ingress', 'record-docker-gwbridge-ingress.sh', true],
+  ['redis-address-collision', 'record-redis-address-collision.sh', 'dir'],
 ];
 
 for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIOS) {
@@ -32,10 +34,12 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     assert.equal(process.getuid?.(), 0, 'the namespace lab needs root (ip netns add); run the tests as root');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-lab-${name}-`));
     const out = path.join(dir, capture);
-    const outputs = writesContext ? [out, path.join(dir, 'context.json')] : [out];
+    const outputs = writesContext === 'dir' ? [dir] : writesContext ? [out, path.join(dir, 'context.json')] : [out];
     execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { stdio: 'pipe', timeout: 60_000 });
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;
-    const r = await runCli('analyze', out, '--json', '--all-flows', ...resolveScenarioArgs(expect.args ?? [], dir, fs.existsSync));
+    // A several-host recorder's files are named by the --host arguments of its expect.json.
+    const files = writesContext === 'dir' ? [] : [out];
+    const r = await runCli('analyze', ...files, '--json', '--all-flows', ...resolveScenarioArgs(expect.args ?? [], dir, fs.existsSync));
     assert.equal(r.code, 0, r.stderr);
     const diffs = compareWithExpectation(JSON.parse(r.stdout), expect);
     assert.deepEqual(diffs, [], diffs.join('\n'));

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import type { AnalyzeOptions } from '../analyze';
+import { parseHostFlag, splitHostContext, type HostFiles } from '../hosts/host-spec';
+import type { CaptureAnalysisOptions } from '../hosts/analyze-captures';
 import { parseBridgeFlag, type BridgeSubnet } from '../context/bridge';
 import { bridgesFromContext } from '../context/context-bridges';
 import { loadHostContext } from '../context/load';
@@ -11,7 +12,8 @@ export interface AnalyzeFlags {
   json?: boolean;
   allFlows?: boolean;
   bridge: BridgeSubnet[];
-  context?: string;
+  context: string[];
+  host: HostFiles[];
   failOn?: Severity;
   zeekTimers?: boolean;
 }
@@ -22,10 +24,11 @@ export interface AnalyzeFlags {
  * same arguments the same way.
  */
 export function addAnalyzeFlags(command: Command): Command {
-  return addReportFlags(command.option('--context <FILE>', 'host facts written by `synscope context` on the host the capture comes from')).option(
-    '--zeek-timers',
-    "split flows with Zeek's 5 s attempt timer, to compare with Zeek's conn.log",
-  );
+  return addReportFlags(
+    command
+      .option('--context <[HOST=]FILE>', 'host facts written by `synscope context` on the host the capture comes from (with --host: HOST=FILE, repeatable)', collect, [])
+      .option('--host <NAME=FILE[,FILE...]>', 'captures of several hosts: which files were taken on host NAME (repeatable)', collectHost, []),
+  ).option('--zeek-timers', "split flows with Zeek's 5 s attempt timer, to compare with Zeek's conn.log");
 }
 
 /** The report flags `synscope analyze` and `synscope live` share. */
@@ -41,14 +44,30 @@ export function addReportFlags(command: Command): Command {
  * Turn analyze flags into analysis options: load the --context snapshot (throws
  * SynscopeError naming the file) and add its bridges after the --bridge ones.
  */
-export function analyzeOptionsFromFlags(flags: AnalyzeFlags): AnalyzeOptions {
-  const context = flags.context === undefined ? undefined : loadHostContext(flags.context);
+export function analyzeOptionsFromFlags(flags: AnalyzeFlags): CaptureAnalysisOptions {
+  const common = { allFlows: flags.allFlows === true, zeekTimers: flags.zeekTimers === true };
+  const hostNames = flags.host.map((h) => h.name);
+  if (new Set(hostNames).size !== hostNames.length) throw new SynscopeError(ErrorCode.BAD_USAGE, `--host names must differ: ${hostNames.join(', ')}`);
+  const contexts = flags.context.map((c) => splitHostContext(c, hostNames));
+  if (flags.host.length > 0) {
+    const plain = contexts.find((c) => c.host === null);
+    if (plain !== undefined) throw new SynscopeError(ErrorCode.BAD_USAGE, `with --host, give each snapshot as --context HOST=FILE (HOST one of ${hostNames.join(', ')}), not "${plain.file}"`);
+    return {
+      ...common,
+      bridges: flags.bridge,
+      hosts: flags.host.map((h) => {
+        const file = contexts.find((c) => c.host === h.name)?.file;
+        return { name: h.name, files: h.files, context: file === undefined ? null : loadHostContext(file) };
+      }),
+    };
+  }
+  if (contexts.length > 1) throw new SynscopeError(ErrorCode.BAD_USAGE, 'one --context per analysis; for captures of several hosts, name them with --host NAME=FILE and give --context NAME=FILE');
+  const context = contexts.length === 0 ? undefined : loadHostContext(contexts[0]!.file);
   return {
+    ...common,
     bridges: context === undefined ? flags.bridge : bridgesFromContext(context, flags.bridge),
     context,
     kernel: context?.kernelEvidence ?? null,
-    allFlows: flags.allFlows === true,
-    zeekTimers: flags.zeekTimers === true,
   };
 }
 
@@ -74,6 +93,14 @@ export function parseAnalyzeArgs(args: readonly string[]): AnalyzeFlags {
     throw new SynscopeError(ErrorCode.BAD_USAGE, `analyze arguments ${JSON.stringify(args)}: only flags are allowed, not ${JSON.stringify(parser.args)}`);
   }
   return parser.opts<AnalyzeFlags>();
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectHost(value: string, previous: HostFiles[]): HostFiles[] {
+  return [...previous, parseHostFlag(value)];
 }
 
 function collectBridge(value: string, previous: BridgeSubnet[]): BridgeSubnet[] {

@@ -118,5 +118,12 @@ function expectedFinding(f: ReportFinding): Expectation['findings'][number] {
 
 /** Scenario arguments name files beside the capture (e.g. "--context context.json"): resolve them there. */
 export function resolveScenarioArgs(args: readonly string[], dir: string, exists: (p: string) => boolean): string[] {
-  return args.map((a) => (!a.startsWith('-') && !a.includes('=') && exists(`${dir}/${a}`) ? `${dir}/${a}` : a));
+  const resolve = (name: string) => (exists(`${dir}/${name}`) ? `${dir}/${name}` : name);
+  return args.map((a) => {
+    if (a.startsWith('-')) return a;
+    const eq = a.indexOf('=');
+    // "node-a=node-a.pcapng,eth0.pcap" (--host, --context HOST=FILE): the files after "=".
+    if (eq > 0) return `${a.slice(0, eq)}=${a.slice(eq + 1).split(',').map(resolve).join(',')}`;
+    return resolve(a);
+  });
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { analyzeFiles, type AnalyzeOptions } from '../analyze';
+import { analyzeCaptures, type CaptureAnalysisOptions } from '../hosts/analyze-captures';
 import { isSynscopeError } from '../errors';
 import { toReportJson, type ReportJson } from '../report/json';
 import { EXPECT_FILE, readExpectation, writeExpectation } from './expect-file';
@@ -21,7 +21,7 @@ export interface RunScenariosOptions {
    * resolved beside the capture) into analysis options, exactly as `synscope analyze`
    * would; throws SynscopeError on arguments it cannot use.
    */
-  analyzeOptions: (args: readonly string[]) => AnalyzeOptions;
+  analyzeOptions: (args: readonly string[]) => CaptureAnalysisOptions;
 }
 
 /** passed: output matches expect.json; failed: it does not, or the scenario cannot run; updated: expect.json was (re)written. */
@@ -87,7 +87,7 @@ export function runScenario(scenario: Scenario, options: RunScenariosOptions): S
   let report: ReportJson;
   try {
     const analysisOptions = options.analyzeOptions(resolveScenarioArgs(args, scenario.dir, fs.existsSync));
-    report = toReportJson(analyzeFiles(scenario.captures, { ...analysisOptions, allFlows: true }));
+    report = toReportJson(analyzeCaptures(scenario.captures, { ...analysisOptions, allFlows: true }));
   } catch (e) {
     if (!isSynscopeError(e)) throw e;
     return result('failed', [e.oneLine()]);

@@ -1,4 +1,4 @@
-import type { Analysis, AnalysisSummary, InputSummary } from '../analyze';
+import type { Analysis, HostSummary, AnalysisSummary, InputSummary } from '../analyze';
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
@@ -44,6 +44,8 @@ export interface ReportJson {
   findings: Finding[];
   /** Only when kernel evidence was collected (live mode, or a context written by it). */
   kernel?: KernelJson;
+  /** Only for captures of several hosts (--host): each host, its sources and its clock offset. */
+  hosts?: HostSummary[];
   warnings: string[];
 }
 
@@ -73,6 +75,7 @@ export function toReportJson(a: Analysis): ReportJson {
     flows: a.flows.map((f) => flowJson(f, a.interfaceNames, paths.get(f.id))),
     findings: a.findings,
     ...(a.kernel != null && { kernel: kernelJson(a.kernel) }),
+    ...(a.hosts !== undefined && { hosts: a.hosts }),
     warnings: a.warnings,
   };
 }
@@ -169,5 +172,6 @@ export function writeReportJson(a: Analysis, write: (chunk: string) => void): vo
   }
   write(`  "findings": ${indent(JSON.stringify(a.findings, null, 2))},\n`);
   if (a.kernel != null) write(`  "kernel": ${indent(JSON.stringify(kernelJson(a.kernel), null, 2))},\n`);
+  if (a.hosts !== undefined) write(`  "hosts": ${indent(JSON.stringify(a.hosts, null, 2))},\n`);
   write(`  "warnings": ${indent(JSON.stringify(a.warnings, null, 2))}\n}\n`);
 }

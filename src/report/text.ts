@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Analysis } from '../analyze';
+import type { Analysis, HostSummary } from '../analyze';
 import { formatAddress, parseAddress } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import { groupBy, serviceOf } from '../diagnose/group';
@@ -15,6 +15,22 @@ const GROUP_ROWS = 15;
 const EVIDENCE_ITEMS = 8;
 const DROP_REASON_ROWS = 10;
 
+/** Several hosts: whose files are whose, and how far each capture clock is from the first host's. */
+function hostLines(hosts: readonly HostSummary[]): string[] {
+  const first = hosts[0]?.name ?? '';
+  return hosts.map((h, i) => {
+    const context = h.context === null ? 'no host context' : `context of ${h.context.namespace}`;
+    let clock = '';
+    if (i > 0) {
+      clock =
+        h.clockOffsetSeconds === null
+          ? `; clock vs ${first}: unknown (no handshake seen at both)`
+          : `; clock ${Math.abs(h.clockOffsetSeconds).toFixed(3)} s ${h.clockOffsetSeconds >= 0 ? 'ahead of' : 'behind'} ${first} (${h.clockMatches} handshake${h.clockMatches === 1 ? '' : 's'} seen at both)`;
+    }
+    return `  host ${h.name}: ${h.sources.join(', ')}; ${context}${clock}`;
+  });
+}
+
 /** The human report: summary, failed attempts grouped, findings with evidence and remedy, failed flows. */
 export function renderText(a: Analysis): string {
   const out: string[] = [];
@@ -24,6 +40,7 @@ export function renderText(a: Analysis): string {
     const dropped = i.droppedByCapture === null ? '' : `, ${n(i.droppedByCapture)} dropped by capture`;
     out.push(`  ${i.source}: ${i.format}, ${i.linkTypes.join('/') || 'no interfaces'}, interfaces ${i.interfaces.join(', ') || '-'}, ${n(i.packets)} packets${dropped}`);
   }
+  if (a.hosts !== undefined) out.push(...hostLines(a.hosts));
   out.push('');
   out.push('Handshakes');
   const h = s.handshakes;

@@ -90,7 +90,8 @@ lab_capture() {
 # lab_context OUT CONTEXT: keep the host context `synscope live --write OUT` wrote beside the
 # capture (the capturing namespace's snapshot plus the window's kernel counters) as CONTEXT.
 lab_context() {
-  mv "${1%.pcapng}.context.json" "$2"
+  local written="${1%.pcapng}.context.json"
+  [ "$written" -ef "$2" ] || mv "$written" "$2"
 }
 
 # lab_tcpdump NS OUT SECONDS TCPDUMP-ARGS...: tcpdump writing classic pcap (for the link types

@@ -21,24 +21,35 @@ function record(name) {
   const header = parseHeader(fs.readFileSync(recorder, 'utf8'));
   const dir = path.join(REPO, 'captures', name);
   fs.mkdirSync(dir, { recursive: true });
-  const capture = path.join(dir, header.usage.includes('OUT.pcapng') ? 'capture.pcapng' : 'capture.pcap');
+  // "Usage: record-x.sh OUT.pcapng [CONTEXT.json]", or "OUT-DIR" for a recorder that writes several hosts' files.
+  const intoDir = header.usage.includes('OUT-DIR');
+  const capture = intoDir ? null : path.join(dir, header.usage.includes('OUT.pcapng') ? 'capture.pcapng' : 'capture.pcap');
   const context = header.usage.includes('CONTEXT.json') ? path.join(dir, 'context.json') : null;
   for (const f of fs.readdirSync(dir)) if (/\.(pcap|pcapng)$/.test(f)) fs.rmSync(path.join(dir, f));
-  execFileSync('bash', [recorder, capture, ...(context ? [context] : [])], { stdio: 'inherit', timeout: 120_000 });
-  fs.rmSync(capture.replace(/\.pcapng$/, '') + '.context.json', { force: true });
+  execFileSync('bash', [recorder, ...(intoDir ? [dir] : [capture]), ...(context ? [context] : [])], { stdio: 'inherit', timeout: 120_000 });
+  if (capture !== null) fs.rmSync(capture.replace(/\.pcapng$/, '') + '.context.json', { force: true });
 
   const expectFile = path.join(dir, 'expect.json');
-  const args = fs.existsSync(expectFile) ? JSON.parse(fs.readFileSync(expectFile, 'utf8')).args ?? [] : context ? ['--context', 'context.json'] : [];
+  const args = fs.existsSync(expectFile)
+    ? JSON.parse(fs.readFileSync(expectFile, 'utf8')).args ?? []
+    : header.args.length > 0
+      ? header.args
+      : context
+        ? ['--context', 'context.json']
+        : [];
   const report = JSON.parse(
-    execFileSync(process.execPath, [BIN, 'analyze', capture, '--json', '--all-flows', ...resolveScenarioArgs(args, dir, fs.existsSync)], { encoding: 'utf8', maxBuffer: 1 << 28 }),
+    execFileSync(process.execPath, [BIN, 'analyze', ...(capture ? [capture] : []), '--json', '--all-flows', ...resolveScenarioArgs(args, dir, fs.existsSync)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    }),
   );
   const expectation = expectationFrom(report, args);
   fs.writeFileSync(expectFile, JSON.stringify(expectation, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'README.md'), readme(name, header, expectation));
-  console.log(`recorded captures/${name}: ${path.basename(capture)}${context ? ', context.json' : ''}, expect.json, README.md`);
+  console.log(`recorded captures/${name}: ${fs.readdirSync(dir).sort().join(', ')}`);
 }
 
-/** The recorder's leading comment: the text before "Usage:", the Usage line, and the "Verdict:" paragraph. */
+/** The recorder's leading comment: the text before "Usage:", the Usage line, its "Args:" line and the "Verdict:" paragraph. */
 function parseHeader(script) {
   const lines = [];
   for (const line of script.split('\n').slice(1)) {
@@ -49,8 +60,9 @@ function parseHeader(script) {
   const verdictAt = lines.findIndex((l) => l.startsWith('Verdict:'));
   const verdictEnd = verdictAt < 0 ? -1 : lines.findIndex((l, i) => i > verdictAt && l.trim() === '');
   return {
-    what: upperFirst(lines.slice(0, usageAt).join('\n').replace(/^Scenario [\w-]+ \(([^)]*)\): /, '$1: ').replace(/^Scenario [\w-]+: /, '')),
+    what: upperFirst(lines.slice(0, usageAt).filter((l) => !l.startsWith('Args:')).join('\n').replace(/^Scenario [\w-]+ \(([^)]*)\): /, '$1: ').replace(/^Scenario [\w-]+: /, '')),
     usage: lines[usageAt] ?? '',
+    args: (lines.find((l) => l.startsWith('Args:')) ?? 'Args:').slice('Args:'.length).trim().split(/\s+/).filter((a) => a !== ''),
     verdict: verdictAt < 0 ? '' : lines.slice(verdictAt, verdictEnd < 0 ? undefined : verdictEnd).join('\n').replace(/^Verdict: */, ''),
   };
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { analyzeFiles } from '../../analyze';
+import { ErrorCode, SynscopeError } from '../../errors';
+import { analyzeCaptures } from '../../hosts/analyze-captures';
 import { atLeast } from '../../diagnose/finding';
 import { writeReportJson } from '../../report/json';
 import { renderText } from '../../report/text';
@@ -15,6 +16,8 @@ Examples:
   $ synscope analyze capture.pcapng --context host.json
   $ synscope analyze capture.pcapng --json | jq '.findings[].code'
   $ synscope analyze capture.pcap --fail-on error   # exit 1 when an error-level finding exists
+  $ synscope analyze --host node-a=a-eth0.pcap,a-docker0.pcap --host node-b=b.pcapng \
+      --context node-a=node-a.json --context node-b=node-b.json      # several hosts together
 
 Exit codes: 0 analysis ran, 1 a finding at or above --fail-on, 2 bad usage or unreadable input.`;
 
@@ -22,13 +25,16 @@ export function analyzeCommand(io: CliIo, setExit: (code: number) => void): Comm
   return addAnalyzeFlags(
     new Command('analyze')
       .description('explain the TCP handshakes in capture files: which SYNs got no answer, and why')
-      .argument('<files...>', 'pcap or pcapng files (several files of one incident are merged by time)'),
+      .argument('[files...]', 'pcap or pcapng files (several files of one incident are merged by time; files named in --host lists may be left out here)'),
   )
     .addHelpText('after', EXAMPLES)
     .action((files: string[], flags: AnalyzeFlags) => {
       const progress = io.stderrIsTTY ? new ProgressLine(io) : null;
-      const analysis = analyzeFiles(files, {
-        ...analyzeOptionsFromFlags(flags),
+      const options = analyzeOptionsFromFlags(flags);
+      const all = [...files, ...(options.hosts ?? []).flatMap((h) => h.files).filter((f) => !files.includes(f))];
+      if (all.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'analyze needs at least one capture file');
+      const analysis = analyzeCaptures(all, {
+        ...options,
         onProgress: progress ? (p) => progress.update(p) : undefined,
       });
       progress?.clear();

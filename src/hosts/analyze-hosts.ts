@@ -1,0 +1,113 @@
+import { analyzeFiles, type Analysis, type AnalyzeOptions, type HostSummary } from '../analyze';
+import { bridgesFromContext } from '../context/context-bridges';
+import type { HostContext } from '../context/host-context';
+import { byImpact, type Finding } from '../diagnose/finding';
+import { crossHostCollisionRule } from '../diagnose/rules/cross-host-collision';
+import type { AttemptPath } from '../flow/attempt-path';
+import type { Flow } from '../flow/flow';
+import { clockOffset } from './clock-offset';
+
+/** One host of a multi-host analysis: its capture files and its host context. */
+export interface HostInput {
+  name: string;
+  files: readonly string[];
+  context: HostContext | null;
+}
+
+/**
+ * Analyze the captures of several hosts together. Each host is analyzed on its own, with
+ * its own context (interface names, bridges and routes are per host), then the reports
+ * are joined: flow ids become "host/f3", interface names "eth0@host", per-host findings
+ * carry the host in their title and evidence, and the rules that need several hosts
+ * (a bridge-private address that is two machines) run over all of them. Each host's
+ * clock is compared with the first host's on handshakes both captured.
+ */
+export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOptions = {}): Analysis {
+  const runs = hosts.map((h) => ({
+    host: h,
+    analysis: analyzeFiles(h.files, {
+      ...options,
+      context: h.context ?? undefined,
+      bridges: h.context === null ? (options.bridges ?? []) : bridgesFromContext(h.context, options.bridges ?? []),
+      kernel: h.context?.kernelEvidence ?? null,
+      allFlows: true,
+      onProgress: undefined,
+    }),
+  }));
+  const interfaceNames: string[] = [];
+  const flows: Flow[] = [];
+  const attempts: AttemptPath[] = [];
+  const findings: Finding[] = [];
+  const summaries: HostSummary[] = [];
+  for (const { host, analysis } of runs) {
+    const offset = interfaceNames.length;
+    const at = (iface: string) => `${iface}@${host.name}`;
+    const id = (flow: string) => `${host.name}/${flow}`;
+    interfaceNames.push(...analysis.interfaceNames.map(at));
+    const reported = options.allFlows === true ? analysis.flows : analysis.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed');
+    flows.push(...reported.map((f) => ({ ...f, id: id(f.id), interfaces: f.interfaces.map((i) => i + offset) })));
+    attempts.push(
+      ...analysis.attempts.map((p) => ({
+        ...p,
+        id: id(p.id),
+        flows: p.flows.map(id),
+        hops: p.hops.map((h) => ({ ...h, flow: id(h.flow), interface: at(h.interface) })),
+        reached: { syn: at(p.reached.syn), synAck: p.reached.synAck === null ? null : at(p.reached.synAck) },
+      })),
+    );
+    findings.push(...analysis.findings.map((f) => ({ ...f, title: `${host.name}: ${f.title}`, evidence: { host: host.name, ...f.evidence }, flows: f.flows.map(id) })));
+    const clock = summaries.length === 0 ? null : clockOffset(host.name, runs[0]!.analysis.flows, analysis.flows);
+    summaries.push({
+      name: host.name,
+      sources: analysis.inputs.map((i) => i.source),
+      context: host.context === null ? null : { namespace: host.context.namespace, capturedAt: host.context.capturedAt },
+      clockOffsetSeconds: clock?.offsetSeconds ?? null,
+      clockMatches: clock?.matched ?? 0,
+    });
+  }
+  findings.push(
+    ...crossHostCollisionRule(
+      runs.map(({ host, analysis }) => ({
+        host: host.name,
+        bridges: host.context === null ? (options.bridges ?? []) : bridgesFromContext(host.context, options.bridges ?? []),
+        macsByAddress: analysis.addressMacs ?? new Map(),
+        flows: analysis.flows,
+        ownAddresses: new Set(host.context?.interfaces.flatMap((i) => i.addresses.map((a) => a.address)) ?? []),
+      })),
+    ),
+  );
+  const first = runs[0]!.analysis;
+  return {
+    inputs: runs.flatMap((r) => r.analysis.inputs),
+    summary: {
+      packets: sum(runs.map((r) => r.analysis.summary.packets)),
+      tcpPackets: sum(runs.map((r) => r.analysis.summary.tcpPackets)),
+      flows: sum(runs.map((r) => r.analysis.summary.flows)),
+      handshakes: {
+        attempted: sum(runs.map((r) => r.analysis.summary.handshakes.attempted)),
+        completed: sum(runs.map((r) => r.analysis.summary.handshakes.completed)),
+        unanswered: sum(runs.map((r) => r.analysis.summary.handshakes.unanswered)),
+        rejected: sum(runs.map((r) => r.analysis.summary.handshakes.rejected)),
+        synAckLost: sum(runs.map((r) => r.analysis.summary.handshakes.synAckLost)),
+      },
+      decodeProblems: addCounts(runs.map((r) => r.analysis.summary.decodeProblems)),
+    },
+    flows: flows.sort((a, b) => a.firstSeen - b.firstSeen),
+    attempts,
+    interfaceNames,
+    findings: findings.sort(byImpact),
+    warnings: runs.flatMap(({ host, analysis }) => analysis.warnings.map((w) => `${host.name}: ${w}`)),
+    kernel: runs.length === 1 ? first.kernel : null,
+    hosts: summaries,
+  };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function addCounts(counts: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of counts) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
