@@ -16,6 +16,7 @@ import { flowOrdinal, type Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
 import { attemptPath, type AttemptPath } from './flow/attempt-path';
+import { ServicePaths } from './flow/service-path';
 import { AttemptStitcher } from './flow/stitch';
 import type { KernelEvidence } from './evidence/kernel-evidence';
 import { MacSightings } from './evidence/mac-sightings';
@@ -228,6 +229,8 @@ class AnalysisRun {
   private readonly lateAnswered: Flow[] = [];
   /** Every attempt as numbers, to recognise one attempt at several hops (NAT stitching). */
   private readonly stitcher = new AttemptStitcher();
+  /** The hops stitched attempts took per service: where an attempt seen at one hop only should have gone. */
+  private readonly servicePaths = new ServicePaths();
   /**
    * Attempt records for the PAWS replay, SynRecord.SIZE numbers each, in one typed array:
    * per flow nothing for the collector to trace and no address text. Allocated at its bound
@@ -517,6 +520,7 @@ class AnalysisRun {
       }
       this.handshakes.attempted++;
       this.handshakes[g.outcomes[0]!]++;
+      this.servicePaths.addStitched(g.interfaces.map((i) => this.interfaceNames[i] ?? `#${i}`), g.servers, g.clients);
       if (g.outcomes.every((o) => o === 'completed')) continue;
       // A hop that completed has no Flow object unless --all-flows kept it; such a rare
       // path (the client failed, an inner hop completed) is counted but not drawn.
@@ -562,6 +566,7 @@ class AnalysisRun {
         lateAnsweredFlows: this.lateAnswered,
         peerSyns: this.peerSyns(),
         attempts,
+        servicePaths: this.servicePaths.list(),
         kernel: this.options.kernel ?? null,
       },
       this.completedByService,

@@ -26,6 +26,8 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['refusals-sll2', 'record-refusals-sll2.sh', false, 'capture.pcap'],
   ['refusals-vlan', 'record-refusals-vlan.sh', false],
   ['docker-gwbridge-ingress', 'record-docker-gwbridge-ingress.sh', true],
+  ['published-port-docker-user-drop', 'record-published-port-docker-user-drop.sh', true],
+  ['masquerade-outbound', 'record-masquerade-outbound.sh', true],
   ['redis-address-collision', 'record-redis-address-collision.sh', 'dir'],
 ];
 

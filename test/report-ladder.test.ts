@@ -8,6 +8,7 @@ import type { AttemptOutcome, Flow } from '../src/flow/flow';
 import { renderAttemptLadders, renderLadder } from '../src/report/ladder';
 import { renderText } from '../src/report/text';
 import { REPO, runBin } from './cli-harness';
+import { handMadeFlow } from './flow-fixtures';
 
 const SCENARIO = path.join(REPO, 'captures', 'docker-gwbridge-ingress');
 
@@ -24,31 +25,24 @@ interface HopSpec {
 function flow(s: HopSpec): Flow {
   const [clientIp, clientPort] = s.client ?? ['198.51.100.7', 40000];
   const [serverIp, serverPort] = s.server ?? ['192.0.2.1', 8080];
-  return {
+  return handMadeFlow({
     id: s.id,
-    ipVersion: 4,
     clientIp,
     clientPort,
     serverIp,
     serverPort,
     state: 'S0',
-    history: 'S',
     syns: s.syns ?? 3,
     synAcks: s.synAcks ?? 0,
     origPackets: s.syns ?? 3,
     respPackets: s.synAcks ?? 0,
-    firstSeen: 1000,
     lastSeen: 1003,
-    firstSynAt: 1000,
     firstSynAckAt: s.synAcks ? 1000.001 : null,
     isn: 1,
     synOptions: null,
     synIpId: null,
-    synTtl: 64,
-    interfaces: [0],
     outcome: s.outcome ?? 'unanswered',
-    rejection: null,
-  };
+  });
 }
 
 function ladderOf(flows: Flow[], interfaces: string[]): { path: AttemptPath; lines: string[] } {

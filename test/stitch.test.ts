@@ -18,6 +18,7 @@ import { AttemptStitcher } from '../src/flow/stitch';
 import { toReportJson } from '../src/report/json';
 import { renderText } from '../src/report/text';
 import { REPO } from './cli-harness';
+import { handMadeFlow } from './flow-fixtures';
 
 const SCENARIO = path.join(REPO, 'captures', 'docker-gwbridge-ingress');
 const CAPTURE = path.join(SCENARIO, 'capture.pcapng');
@@ -44,31 +45,22 @@ function hop(s: HopSpec): Flow {
   const [serverIp, serverPort] = s.server ?? ['192.0.2.1', 8080];
   const at = s.at ?? 1000;
   const outcome = s.outcome ?? 'unanswered';
-  return {
+  return handMadeFlow({
     id: s.id,
-    ipVersion: 4,
     clientIp,
     clientPort,
     serverIp,
     serverPort,
-    state: outcome === 'completed' ? 'SF' : 'S0',
-    history: 'S',
-    syns: 1,
+    outcome,
     synAcks: s.synAcks ?? (outcome === 'completed' ? 1 : 0),
-    origPackets: 1,
-    respPackets: 0,
     firstSeen: at,
     lastSeen: at,
     firstSynAt: at,
-    firstSynAckAt: null,
     isn: s.isn ?? 123456789,
     synOptions: { mss: s.mss ?? 1460, windowScale: 7, sackPermitted: true, tsVal: s.tsVal === undefined ? 55555 : s.tsVal, tsEcr: 0 },
     synIpId: s.ipId === undefined ? 4242 : s.ipId,
-    synTtl: 64,
     interfaces: [s.iface],
-    outcome,
-    rejection: null,
-  };
+  });
 }
 
 function stitch(...flows: Flow[]): string[][] {
@@ -252,4 +244,13 @@ test('a stitched attempt counts once in the evidence and in the report tables, n
   const byService = text.slice(text.indexOf('Failed attempts by service'), text.indexOf('Findings'));
   assert.match(byService, /│ 192\.0\.2\.1:8080 │ 1 +│ 1 +│ 0 +│ 0 +│/);
   assert.doesNotMatch(byService, /172\.18\.0\.2:8080/, 'the DNATed hop is not a service of its own');
+});
+
+test('stitch: groups carry each hop\'s server and client, so completed paths can be kept', () => {
+  const st = new AttemptStitcher(8);
+  st.addFlow(hop({ id: 'f1', iface: ETH0, outcome: 'completed' }));
+  st.addFlow(hop({ id: 'f2', iface: GWBRIDGE, server: ['172.18.0.2', 8080], client: ['172.18.0.1', 40000], outcome: 'completed' }));
+  const [g] = st.groups();
+  assert.deepEqual(g!.servers, ['192.0.2.1:8080', '172.18.0.2:8080']);
+  assert.deepEqual(g!.clients, [0xc6336407 * 65536 + 40000, 0xac120001 * 65536 + 40000]);
 });

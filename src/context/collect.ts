@@ -174,9 +174,17 @@ function listDirectory(path: string): string[] | null {
   }
 }
 
-/** The `*nat` table of iptables-save output (empty when the nat table is not loaded). */
+/**
+ * The `*nat` and `*filter` tables of iptables-save output: the NAT rules, and the FORWARD /
+ * DOCKER-USER / DOCKER rules that decide whether a translated packet goes on (empty when
+ * neither table is loaded; raw and mangle are left out).
+ */
 export function natSection(saved: string): string {
-  const start = saved.search(/^\*nat$/m);
+  return ['nat', 'filter'].map((table) => tableSection(saved, table)).join('');
+}
+
+function tableSection(saved: string, table: string): string {
+  const start = saved.search(new RegExp(`^\\*${table}$`, 'm'));
   if (start < 0) return '';
   const end = saved.indexOf('\nCOMMIT', start);
   return saved.slice(start, end < 0 ? undefined : end + '\nCOMMIT'.length) + '\n';

@@ -42,7 +42,7 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
   ];
   const explained = new Set(specific.filter((f) => f.code !== 'paws-timestamp-reject').flatMap((f) => f.flows));
   for (const id of pawsExplained) explained.add(id);
-  const natBreaks = natPathBreakRule(input, explained);
+  const natBreaks = natPathBreakRule(input, explained, input.servicePaths);
   // An inner hop's SYN-ACK that never left the host is the path break, not a lost reply on the client's link.
   const natExplained = new Set(natBreaks.flatMap((f) => f.flows));
   for (const id of natExplained) explained.add(id);

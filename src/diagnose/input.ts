@@ -2,6 +2,7 @@ import type { BridgeSubnet } from '../context/bridge';
 import type { HostContext } from '../context/host-context';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
 import type { AttemptPath } from '../flow/attempt-path';
+import type { ServicePath } from '../flow/service-path';
 import type { Flow } from '../flow/flow';
 
 /** ARP requests seen for one target address: evidence that a host is looking for it on that link. */
@@ -52,6 +53,8 @@ export interface DiagnosisInput {
   readonly peerSyns?: readonly PeerSyns[];
   /** Failed attempts seen at several hops (NAT stitching), with their hop lists; absent when not collected. */
   readonly attempts?: readonly AttemptPath[];
+  /** The hops stitched attempts (any outcome) took, per service and hop list; absent when not collected. */
+  readonly servicePaths?: readonly ServicePath[];
   /**
    * Kernel counters and trace events of the capture's window (live mode, or a context
    * file written by it); absent or null otherwise, and then no finding depends on it.

@@ -1,3 +1,4 @@
+import { formatEndpoint } from '../decode/address';
 import { flowOrdinal, type AttemptOutcome, type Flow } from './flow';
 import type { FlowView } from './flow-view';
 
@@ -30,8 +31,15 @@ const enum F {
   SACK = 7,
   IP_ID = 8,
   OUTCOME = 9,
-  SIZE = 10,
+  /** Index of the server endpoint in AttemptStitcher's server texts, or -1. */
+  SERVER = 10,
+  /** IPv4 client address * 65536 + port, or -1 (IPv6): tells SNAT apart. */
+  CLIENT = 11,
+  SIZE = 12,
 }
+
+/** Distinct server endpoints remembered for stitched paths; attempts to others have none (-1). */
+const MAX_SERVER_TEXTS = 65536;
 
 /** One attempt seen at several hops: its flows ordered by first SYN time (hop 0 = outermost, the client's view). */
 export interface StitchGroup {
@@ -41,6 +49,10 @@ export interface StitchGroup {
   interfaces: number[];
   /** Outcome of each hop's flow. */
   outcomes: AttemptOutcome[];
+  /** The server ("ip:port") each hop saw, or null when not remembered. */
+  servers: (string | null)[];
+  /** The client of each hop as a number (IPv4 address * 65536 + port), or -1 when unknown (IPv6). */
+  clients: number[];
 }
 
 /**
@@ -50,6 +62,9 @@ export interface StitchGroup {
 export class AttemptStitcher {
   private readonly records: Float64Array;
   private count = 0;
+  /** Server endpoints by first sighting, and their index: a few services take most attempts. */
+  private readonly serverIds = new Map<string, number>();
+  private readonly serverTexts: string[] = [];
   /** Attempts not recorded because the bound was reached. */
   notRecorded = 0;
 
@@ -63,17 +78,29 @@ export class AttemptStitcher {
     const isn = v.synIsn;
     const at = v.firstSynAt;
     if (outcome === null || isn === null || at === null) return;
-    this.write(v.ordinal, v.firstInterface, at, isn, v.synTsVal ?? -1, v.synMssRaw, v.synWindowScaleRaw, v.synSackRaw, v.synIpIdRaw, outcome);
+    const client = v.ipVersion === 4 ? v.clientIpv4 * 65536 + v.clientPort : -1;
+    this.write(v.ordinal, v.firstInterface, at, isn, v.synTsVal ?? -1, v.synMssRaw, v.synWindowScaleRaw, v.synSackRaw, v.synIpIdRaw, outcome, this.serverId(v.serverEndpoint), client);
   }
 
   /** Records an attempt from a full Flow (tests, library callers). */
   addFlow(f: Flow): void {
     if (f.outcome === null || f.isn === null || f.firstSynAt === null) return;
     const o = f.synOptions;
-    this.write(flowOrdinal(f.id), f.interfaces[0] ?? -1, f.firstSynAt, f.isn, o?.tsVal ?? -1, o?.mss ?? -1, o?.windowScale ?? -1, o?.sackPermitted === true ? 1 : 0, f.synIpId ?? -1, f.outcome);
+    const v4 = f.ipVersion === 4 ? f.clientIp.split('.').reduce((n, o) => n * 256 + Number(o), 0) : -1;
+    const server = this.serverId(formatEndpoint(f.serverIp, f.serverPort, f.ipVersion));
+    this.write(flowOrdinal(f.id), f.interfaces[0] ?? -1, f.firstSynAt, f.isn, o?.tsVal ?? -1, o?.mss ?? -1, o?.windowScale ?? -1, o?.sackPermitted === true ? 1 : 0, f.synIpId ?? -1, f.outcome, server, v4 < 0 ? -1 : v4 * 65536 + f.clientPort);
   }
 
-  private write(flow: number, iface: number, at: number, isn: number, tsVal: number, mss: number, wscale: number, sack: number, ipId: number, outcome: AttemptOutcome): void {
+  private serverId(endpoint: string): number {
+    const known = this.serverIds.get(endpoint);
+    if (known !== undefined) return known;
+    if (this.serverTexts.length >= MAX_SERVER_TEXTS) return -1;
+    this.serverIds.set(endpoint, this.serverTexts.length);
+    this.serverTexts.push(endpoint);
+    return this.serverTexts.length - 1;
+  }
+
+  private write(flow: number, iface: number, at: number, isn: number, tsVal: number, mss: number, wscale: number, sack: number, ipId: number, outcome: AttemptOutcome, server: number, client: number): void {
     if (this.count >= this.capacity) {
       this.notRecorded++;
       return;
@@ -90,6 +117,8 @@ export class AttemptStitcher {
     r[b + F.SACK] = sack;
     r[b + F.IP_ID] = ipId;
     r[b + F.OUTCOME] = OUTCOMES.indexOf(outcome);
+    r[b + F.SERVER] = server;
+    r[b + F.CLIENT] = client;
   }
 
   /**
@@ -130,6 +159,8 @@ export class AttemptStitcher {
         flows: g.map((i) => r[i * F.SIZE + F.FLOW]!),
         interfaces: g.map((i) => r[i * F.SIZE + F.IFACE]!),
         outcomes: g.map((i) => OUTCOMES[r[i * F.SIZE + F.OUTCOME]!]!),
+        servers: g.map((i) => this.serverTexts[r[i * F.SIZE + F.SERVER]!] ?? null),
+        clients: g.map((i) => r[i * F.SIZE + F.CLIENT]!),
       });
     }
   }

@@ -95,6 +95,7 @@ const KEY_EVIDENCE: Record<string, string[]> = {
   'paws-timestamp-reject': ['natAddress', 'server', 'hostsBehind'],
   'syn-ack-lost': ['service', 'clients'],
   'capture-incomplete': ['droppedByCapture', 'synAckWithoutSyn'],
+  'nat-path-break': ['service', 'seenAt', 'missingAt', 'clients'],
 };
 
 /** Build an expectation from a report made with --all-flows (for review in a diff before it is stored). */

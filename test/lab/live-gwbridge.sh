@@ -7,15 +7,11 @@
 #   pid        inside ingress_sbox, by the PID of the service running there (--netns PID:eth1)
 # Writes OUTDIR/report.json (stdout, --json), OUTDIR/stderr.txt and OUTDIR/exit-code.
 # Usage: live-gwbridge.sh OUTDIR MODE [BACKEND]   (root; about 12 s)
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-source "$here/netns-lab.sh"
-source "$here/gwbridge-topology.sh"
+source "$(dirname "$0")/netns-lab.sh"
+source "$LAB_DIR/gwbridge-topology.sh"
 outdir=$(realpath -m "$1")
 mode=$2
 backend=${3:-auto}
-trap lab_cleanup EXIT
 
 gwbridge_topology
 lab_serve sbox 8080 14
@@ -30,7 +26,7 @@ case "$mode" in
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 
-node "$repo/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 9s --json \
+node "$LAB_REPO/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 9s --json \
   >"$outdir/report.json" 2>"$outdir/stderr.txt" &
 live=$!
 # Traffic starts once synscope says it is capturing (at most 5 s).

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Small helpers to build throw-away network namespaces for recorded scenarios.
-# Every namespace name starts with $LAB (unique per run) and is removed by lab_cleanup.
+# Every namespace name starts with $LAB (unique per run) and is removed by lab_cleanup,
+# which sourcing this file installs as the EXIT trap (strict mode is on too).
 # Nothing here touches the namespace the script runs in, except creating the namespaces.
 set -euo pipefail
 
 LAB="ss$$"
-LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
 LAB_NAMESPACES=()
 
 lab_ns() { # lab_ns NAME: create namespace $LAB-NAME with loopback up
@@ -102,3 +104,5 @@ lab_tcpdump() {
   LAB_CAPTURE_PID=$!
   sleep 1.5
 }
+
+trap lab_cleanup EXIT

@@ -15,12 +15,9 @@
 # attempts unanswered, 2 answered about 3 s late; TcpExt.ListenOverflows rose during the
 # capture, so confidence high). The exact counter values depend on how many SYNs the
 # kernel dropped and are not part of the expectation.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
-trap lab_cleanup EXIT
 
 lab_ns host; lab_ns client
 lab_link host eth0 client eth0

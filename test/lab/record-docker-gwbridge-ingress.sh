@@ -24,13 +24,10 @@
 # attempt's flows carry `attempt`, its `hops` (eth0 `none` → docker_gwbridge `dnat`) and
 # `reached` (SYN: docker_gwbridge, SYN-ACK: none). No `nat-path-break`: the bridge overlap
 # already explains where and why the reply never leaves, and the specific rule wins.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
-source "$here/gwbridge-topology.sh"
+source "$(dirname "$0")/netns-lab.sh"
+source "$LAB_DIR/gwbridge-topology.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
-trap lab_cleanup EXIT
 
 gwbridge_topology
 

@@ -8,11 +8,8 @@
 # Verdict: one `bridge-subnet-overlap` error naming docker0, 172.17.0.0/16 and only the
 # client 172.17.0.50; the evidence includes the ARP requests for it seen on docker0.
 # Without `--bridge`, the same silence is reported as `filtered`.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
-trap lab_cleanup EXIT
 
 lab_ns host; lab_ns good; lab_ns bad; lab_ns ctr
 lab_lan host good bad

@@ -6,11 +6,8 @@
 #
 # Verdict: every handshake completes, every flow is `SF`, and there are no findings at
 # all. Any finding here is a false alarm.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
-trap lab_cleanup EXIT
 
 lab_ns host; lab_ns c1; lab_ns c2; lab_ns c3
 lab_lan host c1 c2 c3

@@ -22,12 +22,9 @@
 # routable address (Redis `cluster-announce-ip`) or keep bridge subnets apart per host.
 # The clocks of the two captures are compared on the cluster-bus handshake seen at both
 # hosts (in the lab both run on one kernel clock, so the offset is about 0 s).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 outdir=$(realpath -m "$1")
 mkdir -p "$outdir"
-trap lab_cleanup EXIT
 
 lab_ns nodea; lab_ns nodeb; lab_ns ctra; lab_ns ctrb
 lab_lan nodea nodeb

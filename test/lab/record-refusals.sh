@@ -15,12 +15,9 @@
 # counted in one attempt), `rejected` for 8081 (RST) and for 8083 (ICMP communication
 # administratively prohibited), nothing for 8080. Zeek's conn_state for the ICMP-refused
 # attempt is S0 (Zeek ignores ICMP for TCP state); synscope's bucket for it is `rejected`.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
 variant=${REFUSALS_VARIANT:-pcapng}
-trap lab_cleanup EXIT
 
 lab_ns host; lab_ns client
 lab_link host eth0 client eth0
@@ -43,7 +40,7 @@ lab_connect client 192.0.2.1 8083 2
 lab_connect client 192.0.2.1 8082 3.5
 wait "$LAB_CAPTURE_PID" || true
 case "$variant" in
-  big-endian) node "$here/convert-pcap.js" "$tmp" "$out" --big-endian >/dev/null; rm -f "$tmp" ;;
-  vlan) node "$here/tag-vlan.js" "$tmp" "$out" --vid 100 >/dev/null; rm -f "$tmp" ;;
+  big-endian) node "$LAB_DIR/convert-pcap.js" "$tmp" "$out" --big-endian >/dev/null; rm -f "$tmp" ;;
+  vlan) node "$LAB_DIR/tag-vlan.js" "$tmp" "$out" --vid 100 >/dev/null; rm -f "$tmp" ;;
 esac
 echo "wrote $out"

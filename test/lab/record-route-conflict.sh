@@ -12,12 +12,9 @@
 # wins, client 192.168.0.50) and a `bridge-subnet-overlap` error (the client lies in
 # docker0's subnet, taken from the snapshot); both propose the same free subnet for
 # docker0's `bip`, checked against every route, address and bridge in the snapshot.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
-trap lab_cleanup EXIT
 
 lab_ns host; lab_ns client; lab_ns router; lab_ns far; lab_ns ctr
 lab_lan host client router

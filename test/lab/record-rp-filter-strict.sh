@@ -17,12 +17,9 @@
 # during the capture. Nothing else: the asymmetric reply route is the same fact seen from
 # the routing table, and `route-conflict` leaves out flows whose SYN reverse-path
 # filtering dropped (no reply was ever routed).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
-trap lab_cleanup EXIT
 
 lab_ns host; lab_ns local; lab_ns ra; lab_ns rb; lab_ns branch
 lab_lan host local ra

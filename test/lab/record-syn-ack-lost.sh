@@ -9,11 +9,8 @@
 #
 # Verdict: one `syn-ack-lost` error for 192.0.2.1:8080 naming the client 10.40.0.20.
 # Zeek's conn_state for the lost attempt is S1 (history `Sh`).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/netns-lab.sh"
+source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
-trap lab_cleanup EXIT
 
 lab_ns server; lab_ns router; lab_ns ca; lab_ns cb
 lab_link server eth0 router eth0

@@ -2,7 +2,7 @@ import type { BridgeSubnet } from '../../context/bridge';
 import { parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
-import { usedSubnets } from '../context-facts';
+import { isLocalAddress, usedSubnets } from '../context-facts';
 import { findFreeSubnets } from '../free-subnet';
 import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -46,9 +46,12 @@ function connectedLinkOverlaps(input: DiagnosisInput, silent: readonly Flow[]): 
     for (const a of iface.addresses) {
       const subnet = parseSubnet(`${a.address}/${a.prefixLength}`);
       if (subnet === null || a.address.toLowerCase().startsWith('fe80:')) continue;
+      // A client that is one of the namespace's own addresses (its masquerade address, the
+      // SYN leaving) is no neighbour it ARPs for: an ARP request for it comes from a peer.
       const flows = silent.filter(
         (f) =>
           subnetContains(subnet, f.clientIp) &&
+          !isLocalAddress(input.context!, f.clientIp) &&
           f.interfaces.some((i) => input.interfaceNames[i] === iface.name) &&
           (input.arpRequests.get(f.clientIp)?.interfaces.includes(iface.name) ?? false),
       );

@@ -1,0 +1,268 @@
+import type { HostContext } from '../context/host-context';
+import type { AttemptPath } from '../flow/attempt-path';
+import type { ServiceHop, ServicePath } from '../flow/service-path';
+import { contextInterface, deviceOf, isLocalAddress, sameLink } from './context-facts';
+import { plural } from './group';
+import { ruleText, rulesetOf, traverse, type Traversal } from './netfilter-walk';
+import { lookupRoute, type RouteLookup } from './route-sim';
+
+/**
+ * What NAT stitching and the host context say about the hops of one service: where its
+ * SYNs go after the first hop (known from other attempts, or predicted from the
+ * snapshot's nat rules and routes), and what the snapshot says about the hop where an
+ * attempt vanished (the NAT rule, the filter verdict between the hops, the reply route,
+ * the bridge).
+ */
+
+/** The path SYNs to one service take from its first hop. */
+export interface KnownPath {
+  /** 'capture': other attempts to the service were stitched along it; 'context': the snapshot's nat rules and routes predict it. */
+  source: 'capture' | 'context';
+  hops: ServiceHop[];
+  /** Attempts seen along it (0 for a prediction). */
+  attempts: number;
+  /** The NAT rule of a prediction, as printed. */
+  rule?: string;
+}
+
+/** "ip:port" or "[v6]:port" → address and port. */
+export function splitEndpoint(endpoint: string): { ip: string; port: number } {
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(endpoint);
+  return m === null ? { ip: endpoint, port: 0 } : { ip: m[1]!, port: Number(m[2]) };
+}
+
+/**
+ * Paths other attempts took, by their first hop ("eth0|192.0.2.1:8080"): the stitched
+ * attempts of the analysis (failed ones, any outcome) and the paths of completed ones.
+ * When several paths start at one hop, the one most attempts took wins.
+ */
+export function knownPaths(attempts: readonly AttemptPath[], servicePaths: readonly ServicePath[]): Map<string, KnownPath> {
+  const counted = new Map<string, KnownPath>();
+  const add = (hops: readonly ServiceHop[], n: number) => {
+    const key = hops.map((h) => `${h.interface}|${h.server}|${h.translation}`).join(' ');
+    const known = counted.get(key);
+    if (known !== undefined) known.attempts += n;
+    else counted.set(key, { source: 'capture', hops: hops.map((h) => ({ interface: h.interface, server: h.server, translation: h.translation })), attempts: n });
+  };
+  for (const a of attempts) if (a.hops.length > 1) add(a.hops, 1);
+  for (const p of servicePaths) if (p.hops.length > 1) add(p.hops, p.attempts);
+  const byEntry = new Map<string, KnownPath>();
+  for (const path of counted.values()) {
+    const key = `${path.hops[0]!.interface}|${path.hops[0]!.server}`;
+    const best = byEntry.get(key);
+    if (best === undefined || path.attempts > best.attempts) byEntry.set(key, path);
+  }
+  return byEntry;
+}
+
+/**
+ * The next hop the snapshot predicts for a SYN from `client` to `server` arriving on
+ * `iface`, when a NAT rule rewrites it on the way to another captured interface: a local
+ * destination DNATed by nat PREROUTING and routed out of a bridge (a published port), or
+ * a forwarded one masqueraded or SNATed by nat POSTROUTING (a container going out).
+ * Null when no NAT rule applies surely or the next device was not captured.
+ */
+export function predictPath(ctx: HostContext, client: string, server: string, iface: string, captured: readonly string[]): KnownPath | null {
+  const ruleset = rulesetOf(ctx);
+  const { ip, port } = splitEndpoint(server);
+  const inDev = linkOf(ctx, iface);
+  const local = isLocalAddress(ctx, ip);
+  if (local) {
+    const t = traverse(ruleset, 'nat', 'PREROUTING', { src: client, dst: ip, dstPort: port, inInterface: inDev, dstLocal: true, srcLocal: isLocalAddress(ctx, client) });
+    const to = t?.verdict === 'DNAT' ? natTarget(t.rule?.toDestination, port) : null;
+    if (to === null) return null;
+    const next = capturedOn(ctx, deviceOf(lookupRoute(ctx, to.ip, { iif: inDev, src: client })), iface, captured);
+    if (next === null) return null;
+    return {
+      source: 'context',
+      attempts: 0,
+      rule: ruleText(t!.rule!),
+      hops: [
+        { interface: iface, server, translation: 'none' },
+        { interface: next, server: `${to.ip}:${to.port}`, translation: 'dnat' },
+      ],
+    };
+  }
+  const dev = deviceOf(lookupRoute(ctx, ip, { iif: inDev, src: client }));
+  const next = capturedOn(ctx, dev, iface, captured);
+  if (next === null) return null;
+  const t = traverse(ruleset, 'nat', 'POSTROUTING', { src: client, dst: ip, dstPort: port, inInterface: inDev, outInterface: dev!, dstLocal: false, srcLocal: false });
+  if (t === null || (t.verdict !== 'MASQUERADE' && t.verdict !== 'SNAT') || t.rule === null) return null;
+  return {
+    source: 'context',
+    attempts: 0,
+    rule: ruleText(t.rule),
+    hops: [
+      { interface: iface, server, translation: 'none' },
+      { interface: next, server, translation: 'snat' },
+    ],
+  };
+}
+
+/** DNAT's "172.17.0.2:80", "172.17.0.2" (port kept), "172.17.0.2-172.17.0.9:80-90" (the first of each range), "[fd00::2]:80". */
+export function natTarget(text: string | undefined, port: number): { ip: string; port: number } | null {
+  if (text === undefined) return null;
+  const m = /^(\d+\.\d+\.\d+\.\d+)(?:-[\d.]+)?(?::(\d+)(?:-\d+)?)?$/.exec(text) ?? /^\[([0-9a-fA-F:.]+)\](?::(\d+)(?:-\d+)?)?$/.exec(text);
+  return m === null ? null : { ip: m[1]!, port: m[2] === undefined ? port : Number(m[2]) };
+}
+
+/** The captured interface on the same link as `dev` (the device itself or one of its bridge ports), other than `from`. */
+function capturedOn(ctx: HostContext, dev: string | null, from: string, captured: readonly string[]): string | null {
+  if (dev === null || sameLink(ctx, dev, from)) return null;
+  return captured.find((c) => c !== from && sameLink(ctx, c, dev)) ?? null;
+}
+
+/** The device routing and netfilter see for a captured interface: its bridge when it is a bridge port. */
+export function linkOf(ctx: HostContext, iface: string): string {
+  const i = contextInterface(ctx, iface);
+  return i !== undefined && i.master !== null && contextInterface(ctx, i.master)?.kind === 'bridge' ? i.master : iface;
+}
+
+/** What the snapshot says about one hop of a broken path (evidence fields, and the sentences that explain them). */
+export interface HopFacts {
+  evidence: Record<string, unknown>;
+  sentences: string[];
+  /** A filter rule (or policy) that surely drops the packet between the hops, as printed; null when none. */
+  dropRule: string | null;
+  /** Commands that watch (and undo) that rule. */
+  dropRemedy: string[];
+}
+
+/** The packet that vanished, where, and what to look up about it. */
+export interface HopQuery {
+  /** The packet as the next hop would see it (after DNAT, before SNAT), in its direction of travel. */
+  packet: { src: string; dst: string; dstPort: number };
+  /** The interface it was last seen on, and the one it never reached (null: past the captured hops). */
+  from: string;
+  to: string | null;
+  /** Its destination before DNAT and where it came in: find the DNAT rule (nat PREROUTING). */
+  dnatOf?: { dst: string; dstPort: number; iif: string };
+  /** Its source before SNAT and where it came in: find the MASQUERADE/SNAT rule (nat POSTROUTING) and the route to the server. */
+  snatOf?: { src: string; iif: string };
+  /** The client, the address that replies to it, the interface the reply starts from and the one it should leave by (where the SYN came in): the reply route. */
+  reply?: { client: string; from: string; iif: string; back: string };
+}
+
+/**
+ * Facts from the snapshot about a packet that vanished between `from` and `to`: the NAT
+ * rule that translated it, the filter FORWARD verdict for it between the two devices
+ * (iptables-save's filter table, or nft's on an iptables-nft host), the reply route, the
+ * route to the server, and the bridge of the next hop (or of the last one when the
+ * packet went into a bridge and no further).
+ */
+export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
+  const ruleset = rulesetOf(ctx);
+  const evidence: Record<string, unknown> = {};
+  const sentences: string[] = [];
+  const { src, dst, dstPort } = q.packet;
+  const inDev = linkOf(ctx, q.from);
+  const outDev = q.to === null ? null : linkOf(ctx, q.to);
+
+  if (q.dnatOf !== undefined) {
+    const o = q.dnatOf;
+    const t = traverse(ruleset, 'nat', 'PREROUTING', { src, dst: o.dst, dstPort: o.dstPort, inInterface: linkOf(ctx, o.iif), dstLocal: isLocalAddress(ctx, o.dst) });
+    const rules = natRules(t, 'DNAT');
+    if (t !== null) evidence['dnatRules'] = rules;
+    if (rules.length > 0) sentences.push(`The snapshot's nat rule ${quote(rules[0]!)} translates ${o.dst}:${o.dstPort}${rules.length > 1 ? ` (${plural(rules.length - 1, 'other rule')} may apply)` : ''}.`);
+  }
+  if (q.snatOf !== undefined) {
+    // POSTROUTING sees the packet leaving by `to`, or by `from` when that is where it left.
+    const t = traverse(ruleset, 'nat', 'POSTROUTING', { src: q.snatOf.src, dst, dstPort, outInterface: outDev ?? inDev, srcLocal: false, dstLocal: false });
+    const rules = natRules(t, 'MASQUERADE', 'SNAT');
+    if (t !== null) evidence['snatRules'] = rules;
+    if (rules.length > 0) sentences.push(`The snapshot's nat rule ${quote(rules[0]!)} rewrites the source ${q.snatOf.src}.`);
+    const toServer = lookupRoute(ctx, dst, { iif: linkOf(ctx, q.snatOf.iif), src: q.snatOf.src });
+    evidence['routeToServer'] = routeText(dst, toServer);
+  }
+
+  let dropRule: string | null = null;
+  const dropRemedy: string[] = [];
+  if (outDev !== null) {
+    const fwd = forwardTraversal(ctx, q);
+    if (fwd === null) {
+      evidence['forwardVerdict'] = null;
+      sentences.push('The snapshot has no filter FORWARD chain to check (iptables-save listed no *filter table, nft no `table ip filter`).');
+    } else {
+      const maybeDrops = fwd.maybe.filter((r) => r.target === 'DROP' || r.target === 'REJECT').map(ruleText);
+      const by = fwd.rule === null ? `the FORWARD policy ${fwd.verdict}` : ruleText(fwd.rule);
+      const dropped = fwd.verdict === 'DROP' || fwd.verdict === 'REJECT';
+      evidence['forwardVerdict'] = fwd.verdict;
+      evidence['forwardVerdictBy'] = by;
+      evidence['forwardDrops'] = [...(dropped ? [by] : []), ...maybeDrops];
+      const packet = `${src} → ${dst}:${dstPort} from ${inDev} to ${outDev}`;
+      const byText = fwd.rule === null ? by : quote(by);
+      if (dropped) {
+        dropRule = by;
+        const chain = fwd.rule !== null && fwd.rule.chain !== 'FORWARD' ? ` (chain ${fwd.rule.chain}, reached from FORWARD)` : '';
+        sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
+        dropRemedy.push(...undoRule(fwd.rule));
+      } else {
+        const unless = maybeDrops.length > 0 ? `, unless one of these applies (a match synscope does not model): ${maybeDrops.map(quote).join('; ')}` : '';
+        sentences.push(`The snapshot's filter rules let ${packet} through (${byText})${unless}.`);
+      }
+    }
+  }
+
+  if (q.reply !== undefined) {
+    const r = q.reply;
+    const route = lookupRoute(ctx, r.client, { src: r.from, iif: linkOf(ctx, r.iif) });
+    evidence['replyRoute'] = routeText(r.client, route);
+    const device = deviceOf(route);
+    if (device !== null && !sameLink(ctx, device, r.back)) {
+      sentences.push(`The reply would not go back the way the SYN came (${r.back}): ${routeText(r.client, route)}.`);
+    }
+  }
+  const bridgeName = outDev ?? (q.snatOf === undefined ? inDev : null);
+  const bridge = bridgeName === null ? undefined : contextInterface(ctx, bridgeName);
+  if (bridge !== undefined && bridge.kind === 'bridge') {
+    evidence['bridge'] = { name: bridge.name, addresses: bridge.addresses.map((a) => `${a.address}/${a.prefixLength}`), ports: bridge.ports, up: bridge.up };
+    if (!bridge.up) sentences.push(`The bridge ${bridge.name} is down.`);
+  }
+  return { evidence, sentences, dropRule, dropRemedy };
+}
+
+/** The filter FORWARD walk of the packet between the hops; null when it went no further than `from` or the snapshot has no FORWARD chain. */
+function forwardTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
+  if (q.to === null) return null;
+  const { src, dst, dstPort } = q.packet;
+  return traverse(rulesetOf(ctx), 'filter', 'FORWARD', { src, dst, dstPort, inInterface: linkOf(ctx, q.from), outInterface: linkOf(ctx, q.to), srcLocal: false, dstLocal: false });
+}
+
+/** The filter rule (or "the FORWARD policy DROP") that surely drops the packet between the hops, as printed; null when none does. */
+export function forwardDrop(ctx: HostContext, q: HopQuery): string | null {
+  const fwd = forwardTraversal(ctx, q);
+  if (fwd === null || (fwd.verdict !== 'DROP' && fwd.verdict !== 'REJECT')) return null;
+  return fwd.rule === null ? `the FORWARD policy ${fwd.verdict}` : ruleText(fwd.rule);
+}
+
+/** The translating rule a nat walk ended on, then the ones that may apply, as printed. */
+function natRules(t: Traversal | null, ...targets: string[]): string[] {
+  if (t === null) return [];
+  const sure = t.rule !== null && targets.includes(t.verdict) ? [ruleText(t.rule)] : [];
+  return [...sure, ...t.maybe.filter((r) => r.target !== null && targets.includes(r.target)).map(ruleText)];
+}
+
+/** How to watch (and, when it should not be there, remove) the rule that drops the packet. */
+function undoRule(rule: Traversal['rule']): string[] {
+  if (rule === null) return [];
+  if (rule.origin === 'nft') {
+    return [
+      `Watch its counter while a client retries: nft list chain ip ${rule.table} ${rule.chain}. If these clients should reach the service, delete or narrow it (nft -a list chain ip ${rule.table} ${rule.chain} shows its handle; iptables-nft users can use iptables -L ${rule.chain} --line-numbers and iptables -D ${rule.chain} N).`,
+    ];
+  }
+  return [
+    `Watch its counter while a client retries: iptables${rule.table === 'filter' ? '' : ` -t ${rule.table}`} -L ${rule.chain} -v -n --line-numbers.`,
+    `If these clients should reach the service, delete or narrow the rule: iptables${rule.table === 'filter' ? '' : ` -t ${rule.table}`} ${rule.text.replace(/^-A /, '-D ')}.`,
+  ];
+}
+
+export function routeText(dst: string, r: RouteLookup): string {
+  if (!('route' in r)) return `${dst}: ${r.unreachable}`;
+  const via = r.route.gateway === null ? '' : ` via ${r.route.gateway}`;
+  return `${dst}${via} dev ${r.route.device ?? '?'} (route ${r.route.destination}, table ${r.table})`;
+}
+
+function quote(rule: string): string {
+  return `\`${rule}\``;
+}
+
