@@ -3,7 +3,8 @@
  * Routes are written the way `ip route` prints them: "192.168.0.0/24 dev eth0 metric 100",
  * "default via 10.0.0.1 dev eth0", "blackhole 10.9.0.0/16 table 100".
  */
-import { CONTEXT_SCHEMA, type HostContext, type InterfaceKind, type NetInterface, type PolicyRule, type Route } from '../src/context/host-context';
+import { type HostContext, type InterfaceKind, type NetInterface, type PolicyRule, type Route } from '../src/context/host-context';
+import { emptyHostContext } from '../src/context/empty-context';
 
 /** Parse one `ip route` / `ip -6 route` line into a Route. */
 export function route(line: string): Route {
@@ -81,21 +82,5 @@ export function iface(name: string, kind: InterfaceKind, addresses: string[] = [
 
 /** A snapshot with only what a test sets; everything else empty. */
 export function makeContext(parts: Partial<HostContext> = {}): HostContext {
-  return {
-    schema: CONTEXT_SCHEMA,
-    capturedAt: '2024-01-01T00:00:00.000Z',
-    hostname: 'test',
-    namespace: 'host',
-    kernelRelease: '6.1.0',
-    interfaces: [],
-    routes: [],
-    rules: [],
-    dockerNetworks: null,
-    sysctls: {},
-    counters: {},
-    conntrack: null,
-    natRules: { iptables: null, nft: null },
-    unavailable: [],
-    ...parts,
-  };
+  return emptyHostContext({ capturedAt: '2024-01-01T00:00:00.000Z', hostname: 'test', namespace: 'host', kernelRelease: '6.1.0', ...parts });
 }

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { collectHostContext } from '../context/collect';
 import { DEFAULT_DOCKER_SOCKET } from '../context/docker-api';
-import { CONTEXT_SCHEMA, type HostContext } from '../context/host-context';
+import { emptyHostContext } from '../context/empty-context';
+import type { HostContext } from '../context/host-context';
 import { parseHostContext } from '../context/load';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
 
@@ -38,20 +39,11 @@ async function collectInChild(namespace: ResolvedNamespace, dockerSocket: string
 
 /** A snapshot that says only why there is nothing in it. */
 function contextWithout(label: string, reason: string): HostContext {
-  return {
-    schema: CONTEXT_SCHEMA,
+  return emptyHostContext({
     capturedAt: new Date().toISOString(),
     hostname: os.hostname(),
     namespace: label,
     kernelRelease: os.release(),
-    interfaces: [],
-    routes: [],
-    rules: [],
-    dockerNetworks: null,
-    sysctls: {},
-    counters: {},
-    conntrack: null,
-    natRules: { iptables: null, nft: null },
     unavailable: [{ source: 'context', reason }],
-  };
+  });
 }

@@ -45,6 +45,18 @@ lab_lan() { # lab_lan NS...: a switch namespace "lan" with a bridge, each NS's e
   done
 }
 
+lab_docker0() { # lab_docker0 HOST CTR VETH ADDR: docker0 172.17.0.1/16 in HOST, forwarding on, and
+  # a container namespace CTR plugged in by VETH with ADDR/16 and its default route via the bridge
+  lab_in "$1" ip link add docker0 type bridge
+  lab_in "$1" ip addr add 172.17.0.1/16 dev docker0
+  lab_in "$1" ip link set docker0 up
+  lab_in "$1" sysctl -qw net.ipv4.ip_forward=1
+  lab_link "$1" "$3" "$2" eth0
+  lab_in "$1" ip link set "$3" master docker0
+  lab_in "$2" ip addr add "$4/16" dev eth0
+  lab_in "$2" ip route add default via 172.17.0.1
+}
+
 lab_cleanup() {
   local ns
   for ns in "${LAB_NAMESPACES[@]}"; do

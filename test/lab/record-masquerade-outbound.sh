@@ -28,14 +28,7 @@ lab_lan host server
 
 lab_in host ip addr add 192.0.2.1/24 dev eth0
 lab_in host ip route add 203.0.113.0/24 dev eth0
-lab_in host ip link add docker0 type bridge
-lab_in host ip addr add 172.17.0.1/16 dev docker0
-lab_in host ip link set docker0 up
-lab_in host sysctl -qw net.ipv4.ip_forward=1
-lab_link host veth-app app eth0
-lab_in host ip link set veth-app master docker0
-lab_in app ip addr add 172.17.0.2/16 dev eth0
-lab_in app ip route add default via 172.17.0.1
+lab_docker0 host app veth-app 172.17.0.2
 
 # Docker's nat and filter rules for the default bridge with no published port.
 lab_in host iptables-restore <<'EOF'

@@ -35,14 +35,7 @@ lab_lan host good remote
 lab_in host ip addr add 192.0.2.1/24 dev eth0
 # The remote network is reached on-link over the same LAN (as the gwbridge lab's office).
 lab_in host ip route add 198.51.100.0/24 dev eth0
-lab_in host ip link add docker0 type bridge
-lab_in host ip addr add 172.17.0.1/16 dev docker0
-lab_in host ip link set docker0 up
-lab_in host sysctl -qw net.ipv4.ip_forward=1
-lab_link host veth-web web eth0
-lab_in host ip link set veth-web master docker0
-lab_in web ip addr add 172.17.0.2/16 dev eth0
-lab_in web ip route add default via 172.17.0.1
+lab_docker0 host web veth-web 172.17.0.2
 
 # Docker's rules for `docker run -p 8080:80` on the default bridge (Docker 24+, as
 # iptables-save prints them).

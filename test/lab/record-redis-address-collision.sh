@@ -31,15 +31,8 @@ lab_lan nodea nodeb
 lab_in nodea ip addr add 10.100.1.100/24 dev eth0
 lab_in nodeb ip addr add 10.100.1.101/24 dev eth0
 for n in a b; do
-  lab_in "node$n" ip link add docker0 type bridge
-  lab_in "node$n" ip addr add 172.17.0.1/16 dev docker0
-  lab_in "node$n" ip link set docker0 up
-  lab_in "node$n" sysctl -qw net.ipv4.ip_forward=1
+  lab_docker0 "node$n" "ctr$n" veth-ctr 172.17.0.55
   lab_in "node$n" iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
-  lab_link "node$n" veth-ctr "ctr$n" eth0
-  lab_in "node$n" ip link set veth-ctr master docker0
-  lab_in "ctr$n" ip addr add 172.17.0.55/16 dev eth0
-  lab_in "ctr$n" ip route add default via 172.17.0.1
 done
 
 lab_serve nodea 6379 14   # redis #a, host networking on node-a
