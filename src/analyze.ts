@@ -9,6 +9,7 @@ import { decodeFrame } from './decode/dispatch';
 import { isSupportedLinkType, linkTypeName } from './decode/link-types';
 import { DecodedPacket, TcpFlag, Transport } from './decode/packet';
 import { problemCategory, problemName } from './decode/problems';
+import { clientClocks, type ClientClocks } from './diagnose/client-clocks';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
 import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
@@ -94,6 +95,8 @@ export interface Analysis {
   addressMacs?: ReadonlyMap<string, readonly MacSighting[]>;
   /** Several hosts analyzed together (--host): each host's name, clock offset and inputs. */
   hosts?: HostSummary[];
+  /** Client addresses whose SYNs show several TCP timestamp clocks (hosts behind one address). */
+  clientClocks?: ClientClocks[];
 }
 
 export interface HostSummary {
@@ -255,6 +258,8 @@ class AnalysisRun {
   private readonly synAckWithoutSynExamples: string[] = [];
   private oneSidedFlows = 0;
   private synsSeen = 0;
+  /** Flow numbers of the inner hops of stitched attempts: the same attempt again, after NAT. */
+  private readonly innerHops = new Set<number>();
   private synAcksSeen = 0;
 
   constructor(
@@ -520,6 +525,7 @@ class AnalysisRun {
       }
       this.handshakes.attempted++;
       this.handshakes[g.outcomes[0]!]++;
+      for (const inner of g.flows.slice(1)) this.innerHops.add(inner);
       this.servicePaths.addStitched(g.interfaces.map((i) => this.interfaceNames[i] ?? `#${i}`), g.servers, g.clients);
       if (g.outcomes.every((o) => o === 'completed')) continue;
       // A hop that completed has no Flow object unless --all-flows kept it; such a rare
@@ -588,8 +594,33 @@ class AnalysisRun {
       warnings: this.warnings(inputs),
       kernel: this.options.kernel ?? null,
       addressMacs,
+      clientClocks: this.clientClocks(),
     };
   }
+
+  /**
+   * Timestamp clocks per IPv4 client address, from every recorded attempt that carried a
+   * TSval (each NAT-stitched attempt once). Per client only record numbers are kept; its
+   * samples are built when it has enough of them.
+   */
+  private clientClocks(): ClientClocks[] {
+    const recordsOf = new Map<number, number[]>();
+    const r = this.synRecords;
+    for (let i = 0; i < this.synRecordCount; i++) {
+      const at = i * SynRecord.SIZE;
+      const client = r[at + SynRecord.CLIENT]!;
+      if (client < 0 || r[at + SynRecord.TS_VAL]! < 0 || this.innerHops.has(r[at + SynRecord.FLOW]!)) continue;
+      const list = recordsOf.get(client);
+      if (list === undefined) recordsOf.set(client, [i]);
+      else list.push(i);
+    }
+    const read = (records: number[]) => ({
+      samples: records.map((i) => ({ at: r[i * SynRecord.SIZE + SynRecord.FIRST_SYN_AT]!, tsVal: r[i * SynRecord.SIZE + SynRecord.TS_VAL]! })),
+      servers: new Set(records.map((i) => r[i * SynRecord.SIZE + SynRecord.SERVER]!)).size,
+    });
+    return clientClocks([...recordsOf].map(([client, records]) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
+  }
+
 
   private inputSummary(reader: CaptureSource, index: number): InputSummary {
     const linkTypes = new Set(this.linkTypesSeen[index]);

@@ -1,3 +1,4 @@
+import type { ClientClocks } from '../diagnose/client-clocks';
 import type { Analysis, HostSummary, AnalysisSummary, InputSummary } from '../analyze';
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
@@ -46,6 +47,8 @@ export interface ReportJson {
   kernel?: KernelJson;
   /** Only for captures of several hosts (--host): each host, its sources and its clock offset. */
   hosts?: HostSummary[];
+  /** Only when some client address shows several TCP timestamp clocks (hosts behind one address). */
+  clientClocks?: ClientClocks[];
   warnings: string[];
 }
 
@@ -76,6 +79,7 @@ export function toReportJson(a: Analysis): ReportJson {
     findings: a.findings,
     ...(a.kernel != null && { kernel: kernelJson(a.kernel) }),
     ...(a.hosts !== undefined && { hosts: a.hosts }),
+    ...(a.clientClocks !== undefined && a.clientClocks.length > 0 && { clientClocks: a.clientClocks }),
     warnings: a.warnings,
   };
 }
@@ -173,5 +177,6 @@ export function writeReportJson(a: Analysis, write: (chunk: string) => void): vo
   write(`  "findings": ${indent(JSON.stringify(a.findings, null, 2))},\n`);
   if (a.kernel != null) write(`  "kernel": ${indent(JSON.stringify(kernelJson(a.kernel), null, 2))},\n`);
   if (a.hosts !== undefined) write(`  "hosts": ${indent(JSON.stringify(a.hosts, null, 2))},\n`);
+  if (a.clientClocks !== undefined && a.clientClocks.length > 0) write(`  "clientClocks": ${indent(JSON.stringify(a.clientClocks, null, 2))},\n`);
   write(`  "warnings": ${indent(JSON.stringify(a.warnings, null, 2))}\n}\n`);
 }

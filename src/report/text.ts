@@ -46,6 +46,12 @@ export function renderText(a: Analysis): string {
   const h = s.handshakes;
   out.push(table(['attempted', 'completed', 'unanswered', 'rejected', 'syn-ack lost'], [[h.attempted, h.completed, h.unanswered, h.rejected, h.synAckLost].map(n)]));
 
+  if (a.clientClocks !== undefined && a.clientClocks.length > 0) {
+    out.push('');
+    out.push('Hosts behind one address (distinct TCP timestamp clocks in their SYNs)');
+    out.push(table(['client address', 'hosts (clocks)', 'SYNs with a timestamp', 'clock rate', 'servers'], a.clientClocks.slice(0, GROUP_ROWS).map((c) => [c.address, n(c.clocks), n(c.syns), `${c.rateHz} Hz`, n(c.servers)])));
+  }
+
   const failed = a.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed');
   // An attempt stitched across NAT hops counts once, as its outermost (client-side) flow.
   const innerHops = new Set(a.attempts.flatMap((t) => t.flows.slice(1)));
