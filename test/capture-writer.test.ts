@@ -78,8 +78,8 @@ test('FileSink writes exactly the bytes MemorySink collects (small and over-1-Mi
   }
 });
 
-test('FileSink reports an uncreatable path as ERR_READ_FAILED', () => {
-  assert.throws(() => new FileSink('/nonexistent-dir/x.pcap'), (e: unknown) => e instanceof SynscopeError && e.code === ErrorCode.READ_FAILED);
+test('FileSink reports an uncreatable path as ERR_WRITE_FAILED, saying why', () => {
+  assert.throws(() => new FileSink('/nonexistent-dir/x.pcap'), (e: unknown) => e instanceof SynscopeError && e.code === ErrorCode.WRITE_FAILED && /ENOENT \(the directory does not exist\)/.test(e.message));
 });
 
 test('PcapngWriter round-trips interfaces, packets, statistics and sections through the reader', () => {

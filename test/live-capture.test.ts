@@ -161,6 +161,31 @@ test('SIGINT stops a live capture cleanly: the report is printed and --write is 
   }
 });
 
+test('an interface removed during a live capture stops it with one line naming the interface', async () => {
+  assert.equal(process.getuid?.(), 0);
+  const ns = `ssgone${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['-n', ns, 'link', 'add', 'gone0', 'type', 'veth', 'peer', 'name', 'gone1']);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'gone0', 'up']);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'gone1', 'up']);
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'synscope.js'), 'live', '--netns', `${ns}:gone0`, '--duration', '20s', '--no-trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => stderr.includes('capturing on'), 10_000);
+    execFileSync('ip', ['-n', ns, 'link', 'del', 'gone0']);
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    assert.equal(code, 2, stderr);
+    const lines = stderr.trim().split('\n');
+    assert.match(lines[lines.length - 1]!, /gone0.*capture stopped/);
+    assert.doesNotMatch(stderr, STACK_LINE);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+});
+
 test('live errors are one line with exit 2: unknown interface (listing those that exist), namespace, usage', async () => {
   const cases: [string[], RegExp][] = [
     [['live', '-i', 'nosuchdev0', '--duration', '1s'], /no interface named nosuchdev0; interfaces there: .*\blo\b/],

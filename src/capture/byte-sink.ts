@@ -21,12 +21,12 @@ export class FileSink implements ByteSink {
     try {
       this.fd = fs.openSync(path, 'w');
     } catch (e) {
-      throw new SynscopeError(ErrorCode.READ_FAILED, `cannot create: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+      throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot create the file: ${describeWriteError(e)}`, { file: path });
     }
   }
 
   write(chunk: Uint8Array): void {
-    if (this.fd === null) throw new SynscopeError(ErrorCode.READ_FAILED, 'write after close', { file: this.path });
+    if (this.fd === null) throw new SynscopeError(ErrorCode.WRITE_FAILED, 'write after close', { file: this.path });
     if (this.used + chunk.length > this.buf.length) {
       this.flush();
       if (chunk.length > this.buf.length) {
@@ -58,7 +58,7 @@ export class FileSink implements ByteSink {
     try {
       while (done < bytes.length) done += fs.writeSync(this.fd as number, bytes, done, bytes.length - done);
     } catch (e) {
-      throw new SynscopeError(ErrorCode.READ_FAILED, `write failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.path });
+      throw new SynscopeError(ErrorCode.WRITE_FAILED, `write failed: ${describeWriteError(e)}`, { file: this.path });
     }
   }
 }
@@ -86,4 +86,17 @@ export class MemorySink implements ByteSink {
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.used));
   }
+}
+
+/** "EACCES (no permission to write there)"; the errno code with what to check. */
+function describeWriteError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    EACCES: 'no permission to write there',
+    ENOENT: 'the directory does not exist',
+    ENOSPC: 'the disk is full',
+    EROFS: 'the file system is read-only',
+    EISDIR: 'that is a directory',
+  };
+  return code === undefined ? String(e) : `${code}${why[code] ? ` (${why[code]})` : ''}`;
 }

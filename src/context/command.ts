@@ -21,7 +21,11 @@ export const COMMAND_TIMEOUT_MS = 5000;
  */
 export function runCommand(file: string, args: readonly string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<CommandOutcome> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+    // Detached (a spawn option execFile passes on): a Ctrl-C meant for synscope live reaches
+    // the terminal's whole process group and must not kill the snapshot's tools half-way;
+    // the time limit still bounds them.
+    const options = { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' as const, detached: true };
+    execFile(file, [...args], options, (err, stdout, stderr) => {
       if (err === null) return resolve({ ok: true, stdout });
       const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
       if (e.code === 'ENOENT') return resolve({ ok: false, reason: `${file}: command not found`, missing: true });

@@ -68,7 +68,7 @@ class CapBackend implements CaptureBackend {
     return {
       linkType,
       kernelTimestamps: false,
-      poll: () => {},
+      poll: () => 0,
       stats: () => null,
       close: () => handle.close(),
     };

@@ -30,8 +30,8 @@ export interface LiveHandle {
   readonly linkType: number;
   /** Whether packets carry libpcap's capture time (else the time they reached JavaScript). */
   readonly kernelTimestamps: boolean;
-  /** Hand every waiting packet to the sink. Backends that deliver by themselves do nothing. */
-  poll(): void;
+  /** Hand the waiting packets (up to one batch) to the sink; returns how many. Backends that deliver by themselves return 0. */
+  poll(): number;
   /** libpcap's counters, or null when the backend cannot read them. */
   stats(): HandleStats | null;
   close(): void;

@@ -58,6 +58,8 @@ export interface LiveResult {
 }
 
 const POLL_INTERVAL_MS = 2;
+/** One poll moves one batch per handle; a full 32 MiB ring of 256-byte snaps empties in a few rounds. */
+const MAX_DRAIN_ROUNDS = 64;
 const PROGRESS_INTERVAL_MS = 200;
 
 /**
@@ -128,10 +130,22 @@ class LiveRun {
     this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
   }
 
-  /** Poll the handles until the duration has passed or `stop` aborts. */
+  /**
+   * Poll the handles until the duration has passed or `stop` aborts, then drain what is
+   * still waiting in the kernel rings. A capture that fails on the way (an interface
+   * removed, a disk full) stops the capture and is thrown once the timers are gone.
+   */
   async capture(stop: AbortSignal): Promise<void> {
+    let failure: unknown = null;
     await new Promise<void>((resolve) => {
-      const poll = setInterval(() => this.poll(), POLL_INTERVAL_MS);
+      const poll = setInterval(() => {
+        try {
+          this.poll();
+        } catch (e) {
+          failure = e;
+          done();
+        }
+      }, POLL_INTERVAL_MS);
       const progress = setInterval(() => this.progress(), PROGRESS_INTERVAL_MS);
       const done = () => {
         clearInterval(poll);
@@ -144,7 +158,8 @@ class LiveRun {
       if (stop.aborted) done();
       else stop.addEventListener('abort', done);
     });
-    this.poll();
+    if (failure !== null) throw failure;
+    for (let round = 0; round < MAX_DRAIN_ROUNDS && this.poll() > 0; round++);
   }
 
   async finish(): Promise<LiveResult> {
@@ -176,15 +191,24 @@ class LiveRun {
     };
   }
 
-  /** Close whatever is still open (also after an error). */
+  /** Close whatever is still open (also after an error); the trace instance first, whatever else fails. */
   release(): void {
+    this.kernel.abort();
     for (const h of this.handles) h.close();
     this.writer?.close();
-    this.kernel.abort();
   }
 
-  private poll(): void {
-    for (const h of this.handles) h.poll();
+  /** Packets handed over by this round of polls. */
+  private poll(): number {
+    let packets = 0;
+    for (const [i, h] of this.handles.entries()) {
+      try {
+        packets += h.poll();
+      } catch (e) {
+        throw captureFailure(this.names[i]!, e);
+      }
+    }
+    return packets;
   }
 
   private progress(): void {
@@ -216,9 +240,17 @@ class LiveRun {
  * with bridges and routes of that namespace's context; the others are qualified with
  * their namespace ("eth0@ingress_sbox") so two eth0 never merge into one.
  */
-function interfaceName(target: LiveTarget, primary: ResolvedNamespace | null): string {
-  if (target.namespace === null || target.namespace.path === primary?.path) return target.device;
-  return `${target.device}@${target.namespace.label}`;
+export function interfaceName(target: LiveTarget, primary: ResolvedNamespace | null): string {
+  if ((target.namespace?.path ?? null) === (primary?.path ?? null)) return target.device;
+  return `${target.device}@${target.namespace?.label ?? 'host'}`;
+}
+
+/** A capture that broke while running, as one line that names the interface. */
+function captureFailure(name: string, e: unknown): SynscopeError {
+  if (e instanceof SynscopeError) return e;
+  const err = e as Error & { code?: string };
+  const why = /disappeared|no such device|ENODEV|ENXIO/i.test(`${err.code ?? ''} ${err.message}`) ? 'the interface was removed during the capture' : err.message.split('\n')[0];
+  return new SynscopeError(ErrorCode.CAPTURE_UNAVAILABLE, `${name}: capture stopped: ${why}`);
 }
 
 function distinctNamespaces(targets: readonly LiveTarget[]): (ResolvedNamespace | null)[] {

@@ -10,7 +10,8 @@ import type { ResolvedNamespace } from '../netns/namespace-spec';
 
 /** bin/synscope.js, from dist/src/live/. */
 const CLI = path.join(__dirname, '..', '..', '..', 'bin', 'synscope.js');
-const CHILD_TIMEOUT_MS = 30000;
+/** Detached, so a Ctrl-C at the terminal stops synscope live (which then waits for this) and not its snapshot. */
+const CHILD_OPTIONS = { timeout: 30000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' as const, detached: true };
 
 /**
  * The host context of a network namespace. synscope's own namespace is read in-process;
@@ -28,8 +29,8 @@ export async function collectNamespaceContext(namespace: ResolvedNamespace | nul
 
 async function collectInChild(namespace: ResolvedNamespace, dockerSocket: string): Promise<HostContext> {
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [CLI, 'context', '--netns', namespace.path, '--docker-socket', dockerSocket], { timeout: CHILD_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, out, stderr) => {
-      if (err !== null) reject(new Error(`synscope context --netns ${namespace.label}: ${stderr.trim() || err.message}`));
+    execFile(process.execPath, [CLI, 'context', '--netns', namespace.path, '--docker-socket', dockerSocket], CHILD_OPTIONS, (err, out, stderr) => {
+      if (err !== null) reject(new Error(`synscope context --netns ${namespace.label}: ${(stderr.trim() || err.message).split('\n')[0]}`));
       else resolve(out);
     });
   });

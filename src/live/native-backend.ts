@@ -32,7 +32,7 @@ class NativeBackend implements CaptureBackend {
     return {
       linkType: capture.linkType,
       kernelTimestamps: true,
-      poll: () => void capture.poll(sink),
+      poll: () => capture.poll(sink),
       stats: () => capture.stats(),
       close: () => capture.close(),
     };

@@ -41,7 +41,7 @@ function namespaceError(namespace: ResolvedNamespace, e: Error & { code?: string
       return new SynscopeError(ErrorCode.NETNS_NOT_FOUND, `network namespace ${where} no longer exists`);
     case 'EPERM':
     case 'EACCES':
-      return new SynscopeError(ErrorCode.PERMISSION, `entering network namespace ${where} needs CAP_SYS_ADMIN: run as root (${e.message})`);
+      return new SynscopeError(ErrorCode.PERMISSION, `entering network namespace ${where} needs CAP_SYS_ADMIN: run as root (${e.code})`);
     default:
       return new SynscopeError(ErrorCode.BAD_USAGE, e.message);
   }

@@ -32,6 +32,8 @@ every namespace involved; as root, kernel drop reasons are traced during the cap
 Exit codes: 0 capture and analysis ran, 1 a finding at or above --fail-on, 2 bad usage, an
 unknown interface or namespace, or capture not possible here.`;
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 interface LiveFlags {
   json?: boolean;
   allFlows?: boolean;
@@ -82,8 +84,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         if (stop.signal.aborted) process.exit(130);
         stop.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      // SIGHUP too: a dropped SSH session must still remove the trace instance and flush --write.
+      for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       const progress = new LiveProgressLine(io);
       try {
         const names = targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`));
@@ -118,8 +120,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);
       } finally {
         progress.clear();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       }
     });
   return command;
