@@ -13,7 +13,7 @@ import { clientClocks, type ClientClocks } from './diagnose/client-clocks';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
 import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
-import { flowOrdinal, type Flow } from './flow/flow';
+import { flowId, flowOrdinal, type Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
 import { attemptPath, type AttemptPath } from './flow/attempt-path';
@@ -97,6 +97,8 @@ export interface Analysis {
   hosts?: HostSummary[];
   /** Client addresses whose SYNs show several TCP timestamp clocks (hosts behind one address). */
   clientClocks?: ClientClocks[];
+  /** Ids of the flows that are hops of a NAT-stitched attempt (not in the JSON report). */
+  stitchedFlows?: ReadonlySet<string>;
 }
 
 export interface HostSummary {
@@ -260,6 +262,8 @@ class AnalysisRun {
   private synsSeen = 0;
   /** Flow numbers of the inner hops of stitched attempts: the same attempt again, after NAT. */
   private readonly innerHops = new Set<number>();
+  /** Ids of every flow that is one hop of a stitched (NAT-translated) attempt, answered or not. */
+  private readonly stitchedFlows = new Set<string>();
   private synAcksSeen = 0;
 
   constructor(
@@ -526,6 +530,7 @@ class AnalysisRun {
       this.handshakes.attempted++;
       this.handshakes[g.outcomes[0]!]++;
       for (const inner of g.flows.slice(1)) this.innerHops.add(inner);
+      for (const n of g.flows) this.stitchedFlows.add(flowId(n));
       this.servicePaths.addStitched(g.interfaces.map((i) => this.interfaceNames[i] ?? `#${i}`), g.servers, g.clients);
       if (g.outcomes.every((o) => o === 'completed')) continue;
       // A hop that completed has no Flow object unless --all-flows kept it; such a rare
@@ -594,6 +599,7 @@ class AnalysisRun {
       warnings: this.warnings(inputs),
       kernel: this.options.kernel ?? null,
       addressMacs,
+      stitchedFlows: this.stitchedFlows,
       clientClocks: this.clientClocks(),
     };
   }

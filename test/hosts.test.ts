@@ -10,7 +10,9 @@ import { parseSubnet } from '../src/net/cidr';
 import { loadHostContext } from '../src/context/load';
 import { crossHostCollisionRule, type HostFacts } from '../src/diagnose/rules/cross-host-collision';
 import { analyzeHosts } from '../src/hosts/analyze-hosts';
+import type { Flow } from '../src/flow/flow';
 import { REPO, runCli } from './cli-harness';
+import { handMadeFlow } from './flow-fixtures';
 
 const SCENARIO = path.join(REPO, 'captures', 'redis-address-collision');
 const NODE_A = path.join(SCENARIO, 'node-a.pcapng');
@@ -34,7 +36,8 @@ test('several hosts: the container address both hosts use is one cross-host coll
   // Flow ids and interface names say which host they belong to.
   assert.ok(a.flows.every((f) => /^node-[ab]\/f\d+$/.test(f.id)), a.flows.map((f) => f.id).join(' '));
   assert.deepEqual([...new Set(a.interfaceNames)].sort(), ['docker0@node-a', 'docker0@node-b', 'eth0@node-a', 'eth0@node-b']);
-  assert.deepEqual(a.summary.handshakes, { attempted: 4, completed: 4, unanswered: 0, rejected: 0, synAckLost: 0 });
+  // The cluster-bus handshake was captured at both hosts: it counts once.
+  assert.deepEqual(a.summary.handshakes, { attempted: 3, completed: 3, unanswered: 0, rejected: 0, synAckLost: 0 });
   assert.deepEqual(a.hosts?.map((h) => h.name), ['node-a', 'node-b']);
 });
 
@@ -49,18 +52,40 @@ test('several hosts: the capture clock offset comes from the handshake both host
   assert.ok(Math.abs(late.clockOffsetSeconds! - 2.5) < 0.01, `offset ${late.clockOffsetSeconds}`);
 });
 
-test('cross-host rule: the same address with the same MAC on two hosts is one machine, not a collision', () => {
+test('cross-host rule: needs the address to leave one host untranslated and be dialled directly on another, by a different machine', () => {
   const subnet = parseSubnet('172.17.0.0/16')!;
-  const facts = (host: string, mac: string): HostFacts => ({
+  const leak = handMadeFlow({ id: 'f1', clientIp: '172.17.0.9', serverIp: '10.0.0.1', serverPort: 6379, outcome: 'completed' });
+  const dial = handMadeFlow({ id: 'f2', clientIp: '172.17.0.1', serverIp: '172.17.0.9', serverPort: 6379, outcome: 'completed' });
+  const facts = (host: string, mac: string, flows: Flow[], stitched: string[] = []): HostFacts => ({
     host,
     bridges: [{ name: 'docker0', subnet, source: 'context' }],
     macsByAddress: new Map([['172.17.0.9', [{ mac, interface: 'docker0', packets: 2 }]]]),
-    flows: [],
-    ownAddresses: new Set(['172.17.0.1']),
+    flows,
+    stitchedFlows: new Set(stitched),
+    ownAddresses: new Set(host === 'a' ? ['172.17.0.1', '10.0.0.1'] : ['172.17.0.1', '10.0.0.2']),
   });
-  assert.deepEqual(crossHostCollisionRule([facts('a', '02:00:00:00:00:01'), facts('b', '02:00:00:00:00:01')]), []);
-  const differ = crossHostCollisionRule([facts('a', '02:00:00:00:00:01'), facts('b', '02:00:00:00:00:02')]);
-  assert.deepEqual(differ.map((f) => [f.code, f.confidence]), [['address-collision', 'medium']]);
+  const codes = (fs: ReturnType<typeof crossHostCollisionRule>) => fs.map((f) => [f.code, f.confidence]);
+  assert.deepEqual(codes(crossHostCollisionRule([facts('a', '02:00:00:00:00:01', [leak]), facts('b', '02:00:00:00:00:02', [dial])])), [['address-collision', 'high']]);
+  // The same MAC on both sides: one machine.
+  assert.deepEqual(crossHostCollisionRule([facts('a', '02:00:00:00:00:01', [leak]), facts('b', '02:00:00:00:00:01', [dial])]), []);
+  // Docker < 27 derived the MAC from the address: equal MACs say nothing, the connections still do.
+  assert.deepEqual(codes(crossHostCollisionRule([facts('a', '02:42:ac:11:00:09', [leak]), facts('b', '02:42:ac:11:00:09', [dial])])), [['address-collision', 'medium']]);
+  // Two ordinary hosts: the same address on both, but it never left its host untranslated.
+  assert.deepEqual(crossHostCollisionRule([facts('a', '02:00:00:00:00:01', [leak], ['f1']), facts('b', '02:00:00:00:00:02', [dial])]), []);
+  assert.deepEqual(crossHostCollisionRule([facts('a', '02:00:00:00:00:01', [leak]), facts('b', '02:00:00:00:00:02', [dial], ['f2'])]), [], 'a DNATed published port is no direct dial');
+  assert.deepEqual(crossHostCollisionRule([facts('a', '02:00:00:00:00:01', []), facts('b', '02:00:00:00:00:02', [dial])]), []);
+});
+
+test('several hosts: two ordinary Docker hosts with a container at the same address are no collision', () => {
+  const scenario = (name: string) => path.join(REPO, 'captures', name);
+  const a = analyzeHosts(
+    [
+      { name: 'web1', files: [path.join(scenario('published-port-docker-user-drop'), 'capture.pcapng')], context: loadHostContext(path.join(scenario('published-port-docker-user-drop'), 'context.json')) },
+      { name: 'web2', files: [path.join(scenario('masquerade-outbound'), 'capture.pcapng')], context: loadHostContext(path.join(scenario('masquerade-outbound'), 'context.json')) },
+    ],
+    {},
+  );
+  assert.deepEqual(a.findings.filter((f) => f.code === 'address-collision'), []);
 });
 
 test('analyze --host: every capture must belong to one host; snapshots are named by host', async () => {
@@ -69,7 +94,9 @@ test('analyze --host: every capture must belong to one host; snapshots are named
   assert.deepEqual((JSON.parse(ok.stdout) as { hosts: { name: string }[] }).hosts.map((h) => h.name), ['node-a', 'node-b']);
   const cases: [string[], RegExp][] = [
     [[NODE_A, NODE_B, '--host', `node-a=${NODE_A}`], /not assigned: .*node-b\.pcapng/],
-    [['--host', `node-a=${NODE_A}`, '--context', path.join(SCENARIO, 'node-a.context.json')], /--context HOST=FILE/],
+    [['--host', `node-a=${NODE_A}`, '--context', path.join(SCENARIO, 'node-a.context.json')], /names no host.*--context HOST=FILE/],
+    [['--host', `node-a=${NODE_A}`, '--context', `nodea=${path.join(SCENARIO, 'node-a.context.json')}`], /unknown host "nodea"/],
+    [['--host', `node-a=${NODE_A}`, '--context', `node-a=${path.join(SCENARIO, 'node-a.context.json')}`, '--context', `node-a=${path.join(SCENARIO, 'node-b.context.json')}`], /more than once/],
     [['--host', `node-a=${NODE_A}`, '--host', `node-a=${NODE_B}`], /names must differ/],
     [['--host', 'node-a'], /--host expects NAME=FILE/],
   ];

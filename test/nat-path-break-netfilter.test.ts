@@ -5,6 +5,7 @@ import { parseNftRuleset } from '../src/context/parse-nft-ruleset';
 import { ruleFits, rulesetOf, ruleText, traverse, type PacketView } from '../src/diagnose/netfilter-walk';
 import { makeContext } from './context-fixtures';
 import { DOCKER_IPTABLES_SAVE, DOCKER_NFT_RULESET } from './nat-path-break-fixtures';
+import { forwardDrop } from '../src/diagnose/nat-hop';
 
 test('iptables-save: tables, chain policies and rules in order', () => {
   const rs = parseIptablesSave(DOCKER_IPTABLES_SAVE);
@@ -135,3 +136,26 @@ test('rulesetOf: iptables-save tables first, nft only for the tables iptables-sa
   assert.equal(rs.get('filter')!.get('DOCKER-USER')!.rules[0]!.origin, 'nft');
   assert.equal(rulesetOf(makeContext()).size, 0);
 });
+
+test('forwardDrop: a policy DROP after an ACCEPT that may apply is no sure drop; IPv6 gets no verdict from IPv4 rules', () => {
+  const saved = `*filter
+:FORWARD DROP [0:0]
+-A FORWARD -i eth0 -o docker0 -p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -j ACCEPT
+-A FORWARD -i eth0 ! -s 192.168.1.0/24 -j DROP
+COMMIT
+`;
+  const ctx = makeContext({
+    interfaces: [iface('eth0'), iface('docker0')],
+    natRules: { iptables: saved, nft: null },
+  });
+  const v4 = { packet: { src: '198.51.100.20', dst: '172.17.0.2', dstPort: 80 }, from: 'eth0', to: 'docker0' };
+  assert.equal(forwardDrop(ctx, v4), null, 'the conntrack ACCEPT is not modelled: it may accept first');
+  const other = { packet: { src: '198.51.100.20', dst: '172.17.0.2', dstPort: 81 }, from: 'eth0', to: 'docker0' };
+  assert.equal(forwardDrop(ctx, other), '-A FORWARD -i eth0 ! -s 192.168.1.0/24 -j DROP', 'port 81: the ACCEPT does not apply');
+  const v6 = { packet: { src: '2001:db8::7', dst: 'fd00::2', dstPort: 81 }, from: 'eth0', to: 'docker0' };
+  assert.equal(forwardDrop(ctx, v6), null);
+});
+
+function iface(name: string) {
+  return { name, index: 1, kind: 'physical' as const, mac: null, mtu: 1500, up: true, addresses: [], master: null, ports: [] };
+}

@@ -51,7 +51,13 @@ export function analyzeOptionsFromFlags(flags: AnalyzeFlags): CaptureAnalysisOpt
   const contexts = flags.context.map((c) => splitHostContext(c, hostNames));
   if (flags.host.length > 0) {
     const plain = contexts.find((c) => c.host === null);
-    if (plain !== undefined) throw new SynscopeError(ErrorCode.BAD_USAGE, `with --host, give each snapshot as --context HOST=FILE (HOST one of ${hostNames.join(', ')}), not "${plain.file}"`);
+    if (plain !== undefined) {
+      const eq = plain.file.indexOf('=');
+      const unknown = eq > 0 ? `unknown host "${plain.file.slice(0, eq)}" in --context ${plain.file}` : `--context ${plain.file} names no host`;
+      throw new SynscopeError(ErrorCode.BAD_USAGE, `${unknown}: with --host, give each snapshot as --context HOST=FILE, HOST one of ${hostNames.join(', ')}`);
+    }
+    const twice = hostNames.find((h) => contexts.filter((c) => c.host === h).length > 1);
+    if (twice !== undefined) throw new SynscopeError(ErrorCode.BAD_USAGE, `--context ${twice}=... is given more than once`);
     return {
       ...common,
       bridges: flags.bridge,

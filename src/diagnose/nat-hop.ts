@@ -184,8 +184,9 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
       sentences.push('The snapshot has no filter FORWARD chain to check (iptables-save listed no *filter table, nft no `table ip filter`).');
     } else {
       const maybeDrops = fwd.maybe.filter((r) => r.target === 'DROP' || r.target === 'REJECT').map(ruleText);
+      const maybeAccepts = fwd.maybe.filter((r) => r.target === 'ACCEPT').map(ruleText);
       const by = fwd.rule === null ? `the FORWARD policy ${fwd.verdict}` : ruleText(fwd.rule);
-      const dropped = fwd.verdict === 'DROP' || fwd.verdict === 'REJECT';
+      const dropped = isDrop(fwd);
       evidence['forwardVerdict'] = fwd.verdict;
       evidence['forwardVerdictBy'] = by;
       evidence['forwardDrops'] = [...(dropped ? [by] : []), ...maybeDrops];
@@ -196,6 +197,10 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
         const chain = fwd.rule !== null && fwd.rule.chain !== 'FORWARD' ? ` (chain ${fwd.rule.chain}, reached from FORWARD)` : '';
         sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
         dropRemedy.push(...undoRule(fwd.rule));
+      } else if (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') {
+        sentences.push(
+          `The snapshot's filter rules may ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} ${packet} (${byText}), unless an earlier rule accepts it first (a match synscope does not model): ${maybeAccepts.map(quote).join('; ')}.`,
+        );
       } else {
         const unless = maybeDrops.length > 0 ? `, unless one of these applies (a match synscope does not model): ${maybeDrops.map(quote).join('; ')}` : '';
         sentences.push(`The snapshot's filter rules let ${packet} through (${byText})${unless}.`);
@@ -223,7 +228,8 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
 
 /** The filter FORWARD walk of the packet between the hops; null when it went no further than `from` or the snapshot has no FORWARD chain. */
 function forwardTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
-  if (q.to === null) return null;
+  // iptables-save and nft's `table ip` hold IPv4 rules only: an IPv6 packet gets no verdict from them.
+  if (q.to === null || q.packet.dst.includes(':')) return null;
   const { src, dst, dstPort } = q.packet;
   return traverse(rulesetOf(ctx), 'filter', 'FORWARD', { src, dst, dstPort, inInterface: linkOf(ctx, q.from), outInterface: linkOf(ctx, q.to), srcLocal: false, dstLocal: false });
 }
@@ -231,8 +237,13 @@ function forwardTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
 /** The filter rule (or "the FORWARD policy DROP") that surely drops the packet between the hops, as printed; null when none does. */
 export function forwardDrop(ctx: HostContext, q: HopQuery): string | null {
   const fwd = forwardTraversal(ctx, q);
-  if (fwd === null || (fwd.verdict !== 'DROP' && fwd.verdict !== 'REJECT')) return null;
+  if (fwd === null || !isDrop(fwd)) return null;
   return fwd.rule === null ? `the FORWARD policy ${fwd.verdict}` : ruleText(fwd.rule);
+}
+
+/** A sure drop: the walk ended in DROP or REJECT and no rule passed over on the way may have accepted the packet first. */
+function isDrop(fwd: Traversal): boolean {
+  return (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') && !fwd.maybe.some((r) => r.target === 'ACCEPT');
 }
 
 /** The translating rule a nat walk ended on, then the ones that may apply, as printed. */

@@ -1,4 +1,4 @@
-import { analyzeFiles, type Analysis, type AnalyzeOptions, type HostSummary } from '../analyze';
+import { analyzeFiles, type Analysis, type AnalyzeOptions, type HandshakeSummary, type HostSummary } from '../analyze';
 import { bridgesFromContext } from '../context/context-bridges';
 import type { HostContext } from '../context/host-context';
 import { byImpact, type Finding } from '../diagnose/finding';
@@ -67,15 +67,20 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
   }
   findings.push(
     ...crossHostCollisionRule(
-      runs.map(({ host, analysis }) => ({
-        host: host.name,
-        bridges: host.context === null ? (options.bridges ?? []) : bridgesFromContext(host.context, options.bridges ?? []),
-        macsByAddress: analysis.addressMacs ?? new Map(),
-        flows: analysis.flows,
-        ownAddresses: new Set(host.context?.interfaces.flatMap((i) => i.addresses.map((a) => a.address)) ?? []),
-      })),
+      runs.map(({ host, analysis }) => {
+        const bridges = host.context === null ? (options.bridges ?? []) : bridgesFromContext(host.context, options.bridges ?? []);
+        return {
+          host: host.name,
+          bridges,
+          macsByAddress: analysis.addressMacs ?? new Map(),
+          flows: analysis.flows,
+          stitchedFlows: analysis.stitchedFlows ?? new Set(),
+          ownAddresses: ownAddresses(host.context, bridges),
+        };
+      }),
     ),
   );
+  const handshakes = countOnce(runs.map((r) => r.analysis));
   const first = runs[0]!.analysis;
   return {
     inputs: runs.flatMap((r) => r.analysis.inputs),
@@ -83,13 +88,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
       packets: sum(runs.map((r) => r.analysis.summary.packets)),
       tcpPackets: sum(runs.map((r) => r.analysis.summary.tcpPackets)),
       flows: sum(runs.map((r) => r.analysis.summary.flows)),
-      handshakes: {
-        attempted: sum(runs.map((r) => r.analysis.summary.handshakes.attempted)),
-        completed: sum(runs.map((r) => r.analysis.summary.handshakes.completed)),
-        unanswered: sum(runs.map((r) => r.analysis.summary.handshakes.unanswered)),
-        rejected: sum(runs.map((r) => r.analysis.summary.handshakes.rejected)),
-        synAckLost: sum(runs.map((r) => r.analysis.summary.handshakes.synAckLost)),
-      },
+      handshakes,
       decodeProblems: addCounts(runs.map((r) => r.analysis.summary.decodeProblems)),
     },
     flows: flows.sort((a, b) => a.firstSeen - b.firstSeen),
@@ -99,7 +98,44 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
     warnings: runs.flatMap(({ host, analysis }) => analysis.warnings.map((w) => `${host.name}: ${w}`)),
     kernel: runs.length === 1 ? first.kernel : null,
     hosts: summaries,
+    clientClocks: runs.flatMap(({ host, analysis }) => (analysis.clientClocks ?? []).map((c) => ({ ...c, address: `${c.address}@${host.name}` }))),
   };
+}
+
+/**
+ * The handshake summary over all hosts, counting once a handshake two hosts both captured
+ * (same addresses, ports and ISN, no NAT between them), with the first host's outcome.
+ */
+function countOnce(analyses: readonly Analysis[]): HandshakeSummary {
+  const total: HandshakeSummary = { attempted: 0, completed: 0, unanswered: 0, rejected: 0, synAckLost: 0 };
+  const seen = new Set<string>();
+  for (const a of analyses) {
+    for (const key of Object.keys(total) as (keyof HandshakeSummary)[]) total[key] += a.summary.handshakes[key];
+    const here = new Set<string>();
+    for (const f of a.flows) {
+      if (f.outcome === null || f.isn === null || a.stitchedFlows?.has(f.id) === true) continue;
+      const key = `${f.clientIp}|${f.clientPort}|${f.serverIp}|${f.serverPort}|${f.isn}`;
+      if (seen.has(key)) {
+        total.attempted--;
+        total[f.outcome]--;
+      }
+      here.add(key);
+    }
+    for (const key of here) seen.add(key);
+  }
+  return total;
+}
+
+/** A host's own addresses: its context's, or without one, each bridge's gateway (the subnet's first address, as Docker assigns it). */
+function ownAddresses(context: HostContext | null, bridges: readonly { subnet: { text: string } }[]): Set<string> {
+  if (context !== null) return new Set(context.interfaces.flatMap((i) => i.addresses.map((a) => a.address)));
+  return new Set(bridges.flatMap((b) => firstAddress(b.subnet.text) ?? []));
+}
+
+function firstAddress(cidr: string): string | null {
+  const [net] = cidr.split('/');
+  const o = (net ?? '').split('.').map(Number);
+  return o.length === 4 ? `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}` : null;
 }
 
 function sum(values: readonly number[]): number {

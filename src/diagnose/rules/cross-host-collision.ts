@@ -13,7 +13,9 @@ export interface HostFacts {
   macsByAddress: ReadonlyMap<string, readonly MacSighting[]>;
   /** Every flow of the host, with host-local ids. */
   flows: readonly Flow[];
-  /** The host's own interface addresses (from its context): a bridge's gateway address is the same on every host, and that is fine. */
+  /** Ids of the flows that are hops of a NAT-stitched attempt: their peer saw another address. */
+  stitchedFlows: ReadonlySet<string>;
+  /** The host's own addresses (from its context, or its bridges' gateway addresses without one). */
   ownAddresses: ReadonlySet<string>;
 }
 
@@ -23,79 +25,104 @@ interface Owner {
   macs: string[];
 }
 
+interface Connection {
+  host: string;
+  flow: Flow;
+  role: 'client' | 'server';
+}
+
 /**
- * `address-collision` across hosts (incident 004): bridge-private addresses are unique
- * only per host. When the same address sends from behind a bridge on two hosts with
- * different MACs, it is two machines; a peer that learned the address on one host (a
- * Redis Cluster node announcing what it saw) and dials it from the other reaches the
- * wrong one, and the handshake completes, so nothing looks broken.
+ * `address-collision` across hosts (incident 004). Two hosts running containers at the
+ * same bridge-private address is normal; it breaks when the address leaves its host: a
+ * container connects, without NAT, to a service that takes its source address for a name
+ * (Redis Cluster gossip), and a peer on another host dials that address and reaches that
+ * host's own container instead. The finding needs both halves: on one host the address
+ * connected, untranslated, to a host address (which then knows it), and on another host
+ * it was dialled directly (not DNATed from a published port); and the two must be
+ * different machines (their MACs differ, or Docker derived both MACs from the address,
+ * so MACs cannot tell).
  */
 export function crossHostCollisionRule(hosts: readonly HostFacts[]): Finding[] {
-  const owners = new Map<string, Owner[]>();
-  for (const h of hosts) {
-    for (const [address, sightings] of h.macsByAddress) {
-      for (const bridge of h.bridges) {
-        if (!subnetContains(bridge.subnet, address) || h.ownAddresses.has(address)) continue;
-        const macs = [...new Set(sightings.filter((s) => s.interface === bridge.name).map((s) => s.mac))];
-        if (macs.length === 0) continue;
-        const list = owners.get(address) ?? [];
-        list.push({ host: h.host, interface: bridge.name, macs });
-        owners.set(address, list);
-      }
-    }
-  }
   const findings: Finding[] = [];
-  for (const [address, list] of owners) {
-    const perHost = [...new Map(list.map((o) => [o.host, o])).values()];
-    if (perHost.length < 2 || sharesAMac(perHost)) continue;
-    const connections = hosts.flatMap((h) =>
-      h.flows
-        .filter((f) => f.clientIp === address || f.serverIp === address)
-        .map((f) => ({ host: h.host, flow: f, role: f.clientIp === address ? ('client' as const) : ('server' as const) })),
+  for (const [address, owners] of ownersByAddress(hosts)) {
+    if (owners.length < 2) continue;
+    const untranslated = (h: HostFacts, f: Flow) => !h.stitchedFlows.has(f.id);
+    const leaks = hosts.flatMap((h) =>
+      h.flows.filter((f) => f.clientIp === address && untranslated(h, f) && h.ownAddresses.has(f.serverIp)).map((f) => ({ host: h.host, flow: f, role: 'client' as const })),
     );
-    findings.push({
-      code: 'address-collision',
-      severity: 'error',
-      confidence: new Set(connections.map((c) => c.host)).size >= 2 ? 'high' : 'medium',
-      title: `${address} is a different machine on ${perHost.map((o) => o.host).join(' and ')}`,
-      explanation:
-        `Bridge-private addresses are only unique per host: ${perHost.map((o) => `on ${o.host}, ${address} is behind ${o.interface} with MAC ${o.macs.join(', ')}`).join('; ')}. ` +
-        `A peer that learns ${address} on one host (a cluster node announcing the address it saw a member connect from, as Redis Cluster gossip does) and dials it from another reaches that host's own container instead, and the handshake completes, so nothing looks broken. ` +
-        describeConnections(connections),
-      evidence: {
-        address,
-        owners: perHost,
-        connections: connections.map((c) => ({
-          host: c.host,
-          flow: `${c.host}/${c.flow.id}`,
-          role: c.role,
-          client: formatEndpoint(c.flow.clientIp, c.flow.clientPort, c.flow.ipVersion),
-          server: formatEndpoint(c.flow.serverIp, c.flow.serverPort, c.flow.ipVersion),
-          outcome: c.flow.outcome,
-        })),
-      },
-      flows: connections.map((c) => `${c.host}/${c.flow.id}`),
-      remedy: [
-        `Make the service announce a routable address instead of ${address}: for Redis Cluster, cluster-announce-ip <the host's or the container's routable address> (and cluster-announce-port / cluster-announce-bus-port); other clustered services have the same setting (advertise address).`,
-        `Or let the container reach its peers from a routable address: host networking, or a route inside the container so that traffic to the peers' network leaves by its routable interface (e.g. ip route add 10.100.0.0/16 dev <vlan interface>), so peers see that address and never the bridge one.`,
-        `Or keep bridge subnets apart per host (daemon.json "bip" and "default-address-pools" different on each host), so a bridge-private address can never name two machines.`,
-      ],
-    });
+    const dials = hosts.flatMap((h) => h.flows.filter((f) => f.serverIp === address && untranslated(h, f)).map((f) => ({ host: h.host, flow: f, role: 'server' as const })));
+    const pair = leaks.flatMap((l) => dials.filter((d) => d.host !== l.host).map((d) => [l, d] as const))[0];
+    if (pair === undefined) continue;
+    const [leak, dial] = pair;
+    const at = (host: string) => owners.find((o) => o.host === host);
+    const leakOwner = at(leak.host);
+    const dialOwner = at(dial.host);
+    if (leakOwner === undefined || dialOwner === undefined) continue;
+    const macsTell = !derivedFromAddress(leakOwner.macs, address) || !derivedFromAddress(dialOwner.macs, address);
+    if (macsTell && leakOwner.macs.some((m) => dialOwner.macs.includes(m))) continue;
+    findings.push(collisionFinding(address, [leakOwner, dialOwner], [leak, dial], macsTell));
   }
   return findings;
 }
 
-function sharesAMac(owners: readonly Owner[]): boolean {
-  const first = new Set(owners[0]!.macs);
-  return owners.slice(1).some((o) => o.macs.some((m) => first.has(m)));
+/** Per address: the hosts behind whose bridge it sent (SYNs, SYN-ACKs, ARP), with its MACs there. */
+function ownersByAddress(hosts: readonly HostFacts[]): Map<string, Owner[]> {
+  const owners = new Map<string, Owner[]>();
+  for (const h of hosts) {
+    for (const [address, sightings] of h.macsByAddress) {
+      if (h.ownAddresses.has(address)) continue;
+      const bridge = h.bridges.find((b) => subnetContains(b.subnet, address));
+      if (bridge === undefined) continue;
+      const macs = [...new Set(sightings.filter((s) => s.interface === bridge.name).map((s) => s.mac))];
+      if (macs.length === 0) continue;
+      const list = owners.get(address) ?? [];
+      if (!list.some((o) => o.host === h.host)) list.push({ host: h.host, interface: bridge.name, macs });
+      owners.set(address, list);
+    }
+  }
+  return owners;
 }
 
-function describeConnections(connections: readonly { host: string; flow: Flow; role: 'client' | 'server' }[]): string {
-  if (connections.length === 0) return 'No connection to or from it is in these captures.';
-  const parts = connections.map((c) => {
-    const f = c.flow;
-    const peer = c.role === 'client' ? formatEndpoint(f.serverIp, f.serverPort, f.ipVersion) : formatEndpoint(f.clientIp, f.clientPort, f.ipVersion);
-    return c.role === 'client' ? `on ${c.host} it connected to ${peer}` : `on ${c.host}, ${peer} connected to it (${f.outcome ?? 'no handshake'})`;
-  });
-  return `In these captures: ${parts.join('; ')}.`;
+/** Docker before 27 (moby #48808) made a container's MAC from its IPv4 address: 02:42 and the four bytes. */
+function derivedFromAddress(macs: readonly string[], address: string): boolean {
+  const bytes = address.split('.').map(Number);
+  if (bytes.length !== 4) return false;
+  const derived = ['02', '42', ...bytes.map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  return macs.length > 0 && macs.every((m) => m.toLowerCase() === derived);
+}
+
+function collisionFinding(address: string, owners: Owner[], connections: readonly Connection[], macsTell: boolean): Finding {
+  const [leak, dial] = connections as [Connection, Connection];
+  const endpoint = (f: Flow, side: 'client' | 'server') =>
+    side === 'client' ? formatEndpoint(f.clientIp, f.clientPort, f.ipVersion) : formatEndpoint(f.serverIp, f.serverPort, f.ipVersion);
+  return {
+    code: 'address-collision',
+    severity: 'error',
+    confidence: macsTell ? 'high' : 'medium',
+    title: `${address} is a different machine on ${leak.host} and ${dial.host}`,
+    explanation:
+      `Bridge-private addresses are only unique per host. On ${leak.host}, ${address} (behind ${owners[0]!.interface}) connected to ${endpoint(leak.flow, 'server')}, one of ${leak.host}'s own addresses, without NAT, so that service knows it as ${address} and may hand the address to peers (Redis Cluster gossip does). ` +
+      `On ${dial.host}, ${endpoint(dial.flow, 'client')} dialled ${endpoint(dial.flow, 'server')} directly and reached ${dial.host}'s own container at that address (${dial.flow.outcome ?? 'no handshake'}), not the one on ${leak.host}. ` +
+      (macsTell
+        ? `Their MACs differ (${owners.map((o) => `${o.host}: ${o.macs.join(', ')}`).join('; ')}): two machines.`
+        : `Docker derived both MACs from the address, so they cannot tell the machines apart; the connections above do.`),
+    evidence: {
+      address,
+      owners,
+      connections: connections.map((c) => ({
+        host: c.host,
+        flow: `${c.host}/${c.flow.id}`,
+        role: c.role,
+        client: endpoint(c.flow, 'client'),
+        server: endpoint(c.flow, 'server'),
+        outcome: c.flow.outcome,
+      })),
+    },
+    flows: connections.map((c) => `${c.host}/${c.flow.id}`),
+    remedy: [
+      `Make the service announce a routable address instead of ${address}: for Redis Cluster, cluster-announce-ip <the host's or the container's routable address> (and cluster-announce-port / cluster-announce-bus-port); other clustered services have the same setting (advertise address).`,
+      `Or let the container reach its peers from a routable address: host networking, or a route inside the container so that traffic to the peers' network leaves by its routable interface (e.g. ip route add 10.100.0.0/16 dev <vlan interface>), so peers see that address and never the bridge one.`,
+      `Or keep bridge subnets apart per host (daemon.json "bip" and "default-address-pools" different on each host), so a bridge-private address can never name two machines.`,
+    ],
+  };
 }
