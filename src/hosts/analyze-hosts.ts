@@ -23,17 +23,11 @@ export interface HostInput {
  * clock is compared with the first host's on handshakes both captured.
  */
 export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOptions = {}): Analysis {
-  const runs = hosts.map((h) => ({
-    host: h,
-    analysis: analyzeFiles(h.files, {
-      ...options,
-      context: h.context ?? undefined,
-      bridges: h.context === null ? (options.bridges ?? []) : bridgesFromContext(h.context, options.bridges ?? []),
-      kernel: h.context?.kernelEvidence ?? null,
-      allFlows: true,
-      onProgress: undefined,
-    }),
-  }));
+  const runs = hosts.map((h) => {
+    const bridges = h.context === null ? (options.bridges ?? []) : bridgesFromContext(h.context, options.bridges ?? []);
+    const analysis = analyzeFiles(h.files, { ...options, context: h.context ?? undefined, bridges, kernel: h.context?.kernelEvidence ?? null, allFlows: true, onProgress: undefined });
+    return { host: h, bridges, analysis };
+  });
   const interfaceNames: string[] = [];
   const flows: Flow[] = [];
   const attempts: AttemptPath[] = [];
@@ -67,17 +61,14 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
   }
   findings.push(
     ...crossHostCollisionRule(
-      runs.map(({ host, analysis }) => {
-        const bridges = host.context === null ? (options.bridges ?? []) : bridgesFromContext(host.context, options.bridges ?? []);
-        return {
-          host: host.name,
-          bridges,
-          macsByAddress: analysis.addressMacs ?? new Map(),
-          flows: analysis.flows,
-          stitchedFlows: analysis.stitchedFlows ?? new Set(),
-          ownAddresses: ownAddresses(host.context, bridges),
-        };
-      }),
+      runs.map(({ host, bridges, analysis }) => ({
+        host: host.name,
+        bridges,
+        macsByAddress: analysis.addressMacs ?? new Map(),
+        flows: analysis.flows,
+        stitchedFlows: analysis.stitchedFlows ?? new Set(),
+        ownAddresses: ownAddresses(host.context, bridges),
+      })),
     ),
   );
   const handshakes = countOnce(runs.map((r) => r.analysis));
