@@ -1,8 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-/** Where `ip netns add` pins named namespaces. */
-const NETNS_DIRS = ['/run/netns', '/var/run/netns'];
+import { NETNS_DIRS } from '../netns/namespace-spec';
 
 /**
  * A label for the network namespace this process runs in: the `ip netns` name when one

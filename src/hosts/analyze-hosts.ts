@@ -5,7 +5,8 @@ import { byImpact, type Finding } from '../diagnose/finding';
 import { crossHostCollisionRule } from '../diagnose/rules/cross-host-collision';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
-import { clockOffset } from './clock-offset';
+import { firstHostAddress } from '../net/cidr';
+import { clockOffset, handshakeKey } from './clock-offset';
 
 /** One host of a multi-host analysis: its capture files and its host context. */
 export interface HostInput {
@@ -105,7 +106,7 @@ function countOnce(analyses: readonly Analysis[]): HandshakeSummary {
     const here = new Set<string>();
     for (const f of a.flows) {
       if (f.outcome === null || f.isn === null || a.stitchedFlows?.has(f.id) === true) continue;
-      const key = `${f.clientIp}|${f.clientPort}|${f.serverIp}|${f.serverPort}|${f.isn}`;
+      const key = handshakeKey(f);
       if (seen.has(key)) {
         total.attempted--;
         total[f.outcome]--;
@@ -120,13 +121,7 @@ function countOnce(analyses: readonly Analysis[]): HandshakeSummary {
 /** A host's own addresses: its context's, or without one, each bridge's gateway (the subnet's first address, as Docker assigns it). */
 function ownAddresses(context: HostContext | null, bridges: readonly { subnet: { text: string } }[]): Set<string> {
   if (context !== null) return new Set(context.interfaces.flatMap((i) => i.addresses.map((a) => a.address)));
-  return new Set(bridges.flatMap((b) => firstAddress(b.subnet.text) ?? []));
-}
-
-function firstAddress(cidr: string): string | null {
-  const [net] = cidr.split('/');
-  const o = (net ?? '').split('.').map(Number);
-  return o.length === 4 ? `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}` : null;
+  return new Set(bridges.flatMap((b) => firstHostAddress(b.subnet.text) ?? []));
 }
 
 function sum(values: readonly number[]): number {

@@ -30,6 +30,7 @@ export function clockOffset(host: string, reference: readonly Flow[], other: rea
   return { host, offsetSeconds: median, matched: deltas.length };
 }
 
-function handshakeKey(f: Flow): string {
+/** One handshake, wherever it was captured without NAT: its addresses, ports and ISN. */
+export function handshakeKey(f: Flow): string {
   return `${f.clientIp}|${f.clientPort}|${f.serverIp}|${f.serverPort}|${f.isn}`;
 }

@@ -67,7 +67,6 @@ class CapBackend implements CaptureBackend {
     });
     return {
       linkType,
-      kernelTimestamps: false,
       poll: () => 0,
       stats: () => null,
       close: () => handle.close(),

@@ -28,8 +28,6 @@ export interface HandleStats {
 export interface LiveHandle {
   /** LINKTYPE_* of the interface. */
   readonly linkType: number;
-  /** Whether packets carry libpcap's capture time (else the time they reached JavaScript). */
-  readonly kernelTimestamps: boolean;
   /** Hand the waiting packets (up to one batch) to the sink; returns how many. Backends that deliver by themselves return 0. */
   poll(): number;
   /** libpcap's counters, or null when the backend cannot read them. */

@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
 import { StreamingAnalysis, type Analysis, type AnalyzeOptions, type LiveCounts } from '../analyze';
 import { FileSink } from '../capture/byte-sink';
 import { PcapngWriter } from '../capture/pcapng-writer';
 import { newPacketRecord } from '../capture/record';
 import { bridgesFromContext } from '../context/context-bridges';
 import type { HostContext } from '../context/host-context';
+import { writeHostContext } from '../context/write-context';
 import { ErrorCode, SynscopeError } from '../errors';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
@@ -182,7 +182,7 @@ class LiveRun {
       kernel: evidence,
     });
     const contextPath = this.options.write === null ? null : contextPathFor(this.options.write);
-    if (contextPath !== null) writeContext(contextPath, context);
+    if (contextPath !== null) writeHostContext(contextPath, context);
     return {
       analysis,
       context,
@@ -269,14 +269,6 @@ function checkDevice(target: LiveTarget): void {
 /** "cap.pcapng" → "cap.context.json"; any other name gets ".context.json" appended. */
 export function contextPathFor(pcapng: string): string {
   return pcapng.replace(/\.pcapng$/i, '') + '.context.json';
-}
-
-function writeContext(path: string, context: HostContext): void {
-  try {
-    fs.writeFileSync(path, `${JSON.stringify(context, null, 2)}\n`);
-  } catch (e) {
-    throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot write host context: ${(e as Error).message}`, { file: path });
-  }
 }
 
 function nowParts(): { sec: number; nsec: number } {

@@ -31,7 +31,6 @@ class NativeBackend implements CaptureBackend {
     }
     return {
       linkType: capture.linkType,
-      kernelTimestamps: true,
       poll: () => capture.poll(sink),
       stats: () => capture.stats(),
       close: () => capture.close(),

@@ -44,3 +44,12 @@ export function subnetsOverlap(a: Subnet, b: Subnet): boolean {
   if (a.version === 4) return (a.range as IPv4CidrRange).isOverlapping(b.range as IPv4CidrRange);
   return (a.range as IPv6CidrRange).isOverlapping(b.range as IPv6CidrRange);
 }
+
+/**
+ * The first host address of an IPv4 subnet given as "a.b.c.0/n" (its network address
+ * plus one): where Docker puts a bridge's gateway (docker0 172.17.0.1). Null for IPv6.
+ */
+export function firstHostAddress(subnet: string): string | null {
+  const o = (subnet.split('/')[0] ?? '').split('.').map(Number);
+  return o.length === 4 ? `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}` : null;
+}

@@ -11,7 +11,7 @@ export interface ResolvedNamespace {
 }
 
 /** Where `ip netns add` pins named namespaces (usually one directory through a symlink). */
-const NETNS_DIRS = ['/run/netns', '/var/run/netns'];
+export const NETNS_DIRS = ['/run/netns', '/var/run/netns'];
 
 /**
  * Resolve what a user typed for a namespace: an absolute path to an nsfs file (Docker

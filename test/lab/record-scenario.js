@@ -9,10 +9,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { expectationFrom, resolveScenarioArgs } = require('../../dist/src/regress/expectation.js');
+const { writeExpectation } = require('./write-expectation.js');
 
 const REPO = path.join(__dirname, '..', '..');
-const BIN = path.join(REPO, 'bin', 'synscope.js');
 
 for (const name of process.argv.slice(2)) record(name);
 
@@ -37,14 +36,7 @@ function record(name) {
       : context
         ? ['--context', 'context.json']
         : [];
-  const report = JSON.parse(
-    execFileSync(process.execPath, [BIN, 'analyze', ...(capture ? [capture] : []), '--json', '--all-flows', ...resolveScenarioArgs(args, dir, fs.existsSync)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 28,
-    }),
-  );
-  const expectation = expectationFrom(report, args);
-  fs.writeFileSync(expectFile, JSON.stringify(expectation, null, 2) + '\n');
+  const expectation = writeExpectation(dir, args);
   fs.writeFileSync(path.join(dir, 'README.md'), readme(name, header, expectation));
   console.log(`recorded captures/${name}: ${fs.readdirSync(dir).sort().join(', ')}`);
 }

@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { collectHostContext } from '../../context/collect';
 import { DEFAULT_DOCKER_SOCKET } from '../../context/docker-api';
 import type { HostContext } from '../../context/host-context';
+import { hostContextJson, writeHostContext } from '../../context/write-context';
 import { ErrorCode, SynscopeError } from '../../errors';
 import { loadNativeAddon } from '../../native/addon';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
@@ -38,15 +38,10 @@ export function contextCommand(io: CliIo, setExit: (code: number) => void): Comm
     .action(async (flags: ContextFlags) => {
       const namespaceLabel = flags.netns === undefined ? undefined : enterNamespaceForGood(flags.netns);
       const ctx = await collectHostContext({ dockerSocket: flags.dockerSocket, namespaceLabel });
-      const json = `${JSON.stringify(ctx, null, 2)}\n`;
       if (flags.output === undefined) {
-        io.stdout(json);
+        io.stdout(hostContextJson(ctx));
       } else {
-        try {
-          fs.writeFileSync(flags.output, json);
-        } catch (e) {
-          throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot write host context: ${(e as Error).message}`, { file: flags.output });
-        }
+        writeHostContext(flags.output, ctx);
         io.stderr(`${summary(flags.output, ctx)}\n`);
       }
       setExit(0);

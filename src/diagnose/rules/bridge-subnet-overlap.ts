@@ -1,5 +1,5 @@
 import type { BridgeSubnet } from '../../context/bridge';
-import { parseSubnet, subnetContains } from '../../net/cidr';
+import { firstHostAddress, parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { isLocalAddress, usedSubnets } from '../context-facts';
@@ -126,10 +126,9 @@ function describeBridgeEvidence(arps: number, synAcks: number): string {
   return parts.join(' and ');
 }
 
+/** docker0's `bip`: the gateway address with the subnet's prefix, "10.200.0.1/16". */
 function gatewayOf(subnet: string): string {
-  const [net, prefix] = subnet.split('/');
-  const o = net!.split('.').map(Number);
-  return `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}/${prefix}`;
+  return `${firstHostAddress(subnet)}/${subnet.split('/')[1]}`;
 }
 
 function remedyFor(bridge: BridgeSubnet, free: string | null, pool: string | null): string[] {
