@@ -122,10 +122,10 @@ test('namespace specs resolve by name, by absolute path and by pid', async () =>
   assert.deepEqual(byPath, { path: `/var/run/netns/${NS}`, label: `/var/run/netns/${NS}` });
 
   // `ip netns exec` enters the namespace and then execs sleep, so the pid is sleep's.
-  const sleeper = spawn('ip', ['netns', 'exec', NS, 'sleep', '5'], { stdio: 'ignore' });
+  const sleeper = spawn('ip', ['netns', 'exec', NS, 'sleep', '30'], { stdio: 'ignore' });
   try {
     const pid = sleeper.pid!;
-    await waitFor(() => inodeOrNull(`/proc/${pid}/ns/net`) === nsInode, 3000);
+    await waitFor(() => inodeOrNull(`/proc/${pid}/ns/net`) === nsInode, 15_000);
     for (const spec of [String(pid), `pid:${pid}`]) {
       const byPid = resolveNamespaceSpec(spec);
       assert.deepEqual(byPid, { path: `/proc/${pid}/ns/net`, label: `pid:${pid}` });

@@ -14,8 +14,7 @@ mode=$2
 backend=${3:-auto}
 
 gwbridge_topology
-lab_serve sbox 8080 14
-sleep 1 # the service listens and the new links settle before the first SYN
+lab_serve sbox 8080
 
 case "$mode" in
   bridge) targets=(--netns "$LAB-host:eth0" --netns "$LAB-host:docker_gwbridge" --write "$outdir/capture.pcapng") ;;
@@ -26,16 +25,15 @@ case "$mode" in
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 
-node "$LAB_REPO/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 9s --json \
+# --duration only bounds the run; it is stopped with SIGTERM once the traffic has settled.
+node "$LAB_REPO/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 60s --json \
   >"$outdir/report.json" 2>"$outdir/stderr.txt" &
 live=$!
-# Traffic starts once synscope says it is capturing (at most 5 s).
-for _ in $(seq 50); do
-  grep -q 'capturing on' "$outdir/stderr.txt" 2>/dev/null && break
-  kill -0 "$live" 2>/dev/null || break
-  sleep 0.1
-done
+capturing() { grep -q 'capturing on' "$outdir/stderr.txt" || ! kill -0 "$live" 2>/dev/null; }
+lab_wait "synscope live to open its handles" 30 capturing
 gwbridge_traffic
+lab_wait "the lab's connections to settle" 15 lab_settled || true
+kill -TERM "$live" 2>/dev/null || true
 code=0
 wait "$live" || code=$?
 echo "$code" >"$outdir/exit-code"

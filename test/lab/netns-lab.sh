@@ -58,6 +58,7 @@ lab_docker0() { # lab_docker0 HOST CTR VETH ADDR: docker0 172.17.0.1/16 in HOST,
 }
 
 lab_cleanup() {
+  disown -a 2>/dev/null || true # the lab's servers end here; no "Terminated" job notices
   local ns
   for ns in "${LAB_NAMESPACES[@]}"; do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
@@ -71,34 +72,90 @@ lab_connect() {
   lab_in "$1" timeout "$4" bash -c "exec 3<>/dev/tcp/$2/$3 && head -c 64 <&3 >/dev/null" 2>/dev/null || true
 }
 
-# lab_serve NS PORT SECONDS: a TCP server answering "hello" to every connection, for SECONDS.
+# lab_wait WHAT SECONDS CMD...: run CMD until it succeeds, at most SECONDS; on time-out say
+# what was awaited and fail. Every lab step that starts something waits here for it to be
+# ready (a listener, an open capture handle), never on a fixed sleep.
+lab_wait() {
+  local what="$1" secs="$2"; shift 2
+  local until=$(( $(date +%s%N) + ${secs%.*} * 1000000000 ))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$(date +%s%N)" -gt "$until" ]; then
+      echo "lab: timed out after ${secs} s waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.02
+  done
+}
+
+# lab_listening NS PORT: true once a TCP socket listens on PORT inside $LAB-NS (no traffic sent).
+lab_listening() {
+  [ -n "$(ip netns exec "$LAB-$1" ss -Hltn "sport = :$2")" ]
+}
+
+# lab_serve NS PORT [SECONDS]: a TCP server answering "hello" to every connection, for at
+# most SECONDS (default 60; cleanup ends it sooner). Returns once it accepts connections.
 lab_serve() {
-  lab_in "$1" timeout "$3" python3 -c "
+  lab_in "$1" timeout "${3:-60}" python3 -c "
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('0.0.0.0', $2)); s.listen(16)
 while True:
-    c, _ = s.accept(); c.sendall(b'hello\n'); c.close()
+    c, _ = s.accept(); c.sendall(b'hello\\n'); c.close()
 " &
+  lab_wait "a listener on port $2 in $LAB-$1" 30 lab_listening "$1" "$2"
 }
 
 # lab_capture NS OUT SECONDS IF...: `synscope live --write` on several interfaces into one
 # pcapng (interface names kept in the IDBs; OUT's host context is written beside it).
-# Returns once synscope says its handles are open.
+# Returns once synscope says its handles are open; lab_capture_stop ends it. SECONDS only
+# bounds the capture should the recorder never stop it.
 lab_capture() {
   local ns="$1" out="$2" secs="$3"; shift 3
   local args=() log
   for i in "$@"; do args+=(-i "$i"); done
   log=$(mktemp)
-  lab_in "$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "${secs}s" --write "$out" --no-trace --json \
+  # Not through lab_in: a function run in the background is a subshell, and $! must be the
+  # capture itself for lab_capture_stop's SIGTERM to reach it.
+  ip netns exec "$LAB-$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "$(( ${secs%.*} + 60 ))s" --write "$out" --no-trace --json \
     --docker-socket /nonexistent/docker.sock >/dev/null 2>"$log" &
   LAB_CAPTURE_PID=$!
-  for _ in $(seq 100); do
-    grep -q 'capturing on' "$log" && break
-    kill -0 "$LAB_CAPTURE_PID" 2>/dev/null || { cat "$log" >&2; return 1; }
-    sleep 0.05
+  lab_wait_log "$log" 'capturing on' "$LAB_CAPTURE_PID" "synscope live in $LAB-$ns"
+}
+
+# lab_wait_log LOG TEXT PID WHAT: wait until LOG holds TEXT; fail (showing LOG) if PID exits first.
+lab_wait_log() {
+  local log="$1" text="$2" pid="$3" what="$4"
+  local until=$(( $(date +%s) + 30 ))
+  until grep -q "$text" "$log"; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(date +%s)" -gt "$until" ]; then
+      echo "lab: $what did not start:" >&2; cat "$log" >&2; rm -f "$log"
+      return 1
+    fi
+    sleep 0.02
   done
   rm -f "$log"
+}
+
+# lab_capture_stop [PID...]: once the recorder's traffic is over and the lab's connections
+# have settled (no socket left mid-handshake or mid-close), stop the captures (default: the
+# last one started) with SIGTERM, which flushes and closes the file, and wait for them.
+lab_capture_stop() {
+  local pids=("$@")
+  [ ${#pids[@]} -gt 0 ] || pids=("$LAB_CAPTURE_PID")
+  lab_wait "the lab's connections to settle" 15 lab_settled || true
+  local pid
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+}
+
+# lab_settled: true when no lab namespace holds a TCP socket that is connecting,
+# established or closing (SYN-RECV is left out: a server whose SYN-ACKs are lost keeps
+# retransmitting them for a minute, and TIME-WAIT lasts a minute after every close).
+lab_settled() {
+  local ns
+  for ns in "${LAB_NAMESPACES[@]}"; do
+    [ -z "$(ip netns exec "$ns" ss -Htn state syn-sent state established state fin-wait-1 state fin-wait-2 state closing state last-ack state close-wait 2>/dev/null)" ] || return 1
+  done
 }
 
 # lab_context OUT CONTEXT: keep the host context `synscope live --write OUT` wrote beside the
@@ -109,12 +166,15 @@ lab_context() {
 }
 
 # lab_tcpdump NS OUT SECONDS TCPDUMP-ARGS...: tcpdump writing classic pcap (for the link types
-# and timestamp resolutions dumpcap's pcapng does not give), stopped after SECONDS.
+# and timestamp resolutions dumpcap's pcapng does not give). Returns once tcpdump listens;
+# lab_capture_stop ends it (SECONDS + 60 bounds it otherwise).
 lab_tcpdump() {
   local ns="$1" out="$2" secs="$3"; shift 3
-  lab_in "$ns" timeout "$secs" tcpdump -q -s 256 "$@" -w "$out" 2>/dev/null &
+  local log
+  log=$(mktemp)
+  ip netns exec "$LAB-$ns" timeout "$(( ${secs%.*} + 60 ))" tcpdump -q -s 256 "$@" -w "$out" 2>"$log" &
   LAB_CAPTURE_PID=$!
-  sleep 1.5
+  lab_wait_log "$log" 'listening on' "$LAB_CAPTURE_PID" "tcpdump in $LAB-$ns"
 }
 
 trap lab_cleanup EXIT

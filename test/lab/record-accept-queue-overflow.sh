@@ -42,13 +42,15 @@ time.sleep(2)
 while True:
     c, _ = s.accept(); c.sendall(b'hello\\n'); c.close()
 " &
-# Bounded wait until the socket listens (a SYN before that would be refused with RST).
-for _ in $(seq 50); do [ -e "$go/listening" ] && break; sleep 0.1; done
+# The accept queue's length is the listener's Recv-Q in `ss -lnt`.
+queued() { [ "$(ip netns exec "$LAB-host" ss -Hltn 'sport = :8080' | awk '{print $2}')" = "$1" ]; }
+# A SYN before the socket listens would be refused with RST.
+lab_wait "the listener" 30 test -e "$go/listening"
 # Two connections fill the accept queue (it is full when sk_ack_backlog > backlog).
 lab_connect client 192.0.2.1 8080 4 &
-sleep 0.3
+lab_wait "the first queued connection" 30 queued 1
 lab_connect client 192.0.2.1 8080 4 &
-sleep 0.5
+lab_wait "the second queued connection" 30 queued 2
 # The burst: SYNs at 0 s and 1 s are dropped; the server drains the queue at 2 s; the
 # SYNs of those still trying at 3 s are answered.
 touch "$go/burst"
@@ -56,6 +58,6 @@ lab_connect client 192.0.2.1 8080 2.5 &
 lab_connect client 192.0.2.1 8080 2.5 &
 lab_connect client 192.0.2.1 8080 5 &
 lab_connect client 192.0.2.1 8080 5 &
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -31,9 +31,9 @@ ctx=$(realpath -m "$2")
 
 gwbridge_topology
 
-lab_serve sbox 8080 12
+lab_serve sbox 8080
 lab_capture host "$out" 8 eth0 docker_gwbridge
 gwbridge_traffic
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

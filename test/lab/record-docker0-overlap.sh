@@ -30,12 +30,13 @@ lab_in good ip addr add 192.0.2.10/24 dev eth0
 lab_in bad ip addr add 172.17.0.50/24 dev eth0
 lab_in bad ip route add 192.0.2.0/24 dev eth0
 
-lab_serve host 8080 12
+lab_serve host 8080
 lab_capture host "$out" 8 eth0 docker0
 lab_connect good 192.0.2.1 8080 2
 lab_connect bad 192.0.2.1 8080 4 &
+bad=$!
 lab_connect good 192.0.2.1 8080 2
-wait_for=$LAB_CAPTURE_PID
 lab_connect good 192.0.2.1 8080 2
-wait "$wait_for" || true
+wait "$bad" || true
+lab_capture_stop
 echo "wrote $out"

@@ -17,11 +17,11 @@ lab_in c1 ip addr add 192.0.2.11/24 dev eth0
 lab_in c2 ip addr add 192.0.2.12/24 dev eth0
 lab_in c3 ip addr add 192.0.2.13/24 dev eth0
 
-lab_serve host 8080 10
+lab_serve host 8080
 lab_capture host "$out" 6 eth0
 for round in 1 2; do
   for c in c1 c2 c3; do lab_connect "$c" 192.0.2.1 8080 2; done
 done
 lab_connect c1 192.0.2.1 8080 2
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 echo "wrote $out"

@@ -69,12 +69,12 @@ lab_in server ip addr add 203.0.113.10/24 dev eth0
 lab_in server ip route add 192.0.2.0/24 dev eth0
 lab_in server iptables -A INPUT -p tcp --dport 81 -j DROP
 
-lab_serve server 80 12
+lab_serve server 80
 lab_capture host "$out" 8 docker0 eth0
 lab_connect app 203.0.113.10 80 2
 lab_connect app 203.0.113.10 81 4 &
 lab_connect app 203.0.113.10 80 2
 wait $! || true
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

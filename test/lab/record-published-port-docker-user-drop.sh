@@ -81,12 +81,12 @@ lab_in good ip addr add 192.0.2.10/24 dev eth0
 lab_in remote ip addr add 198.51.100.20/24 dev eth0
 lab_in remote ip route add 192.0.2.0/24 dev eth0
 
-lab_serve web 80 12
+lab_serve web 80
 lab_capture host "$out" 8 eth0 docker0
 lab_connect good 192.0.2.1 8080 2
 lab_connect remote 192.0.2.1 8080 4 &
 lab_connect good 192.0.2.1 8080 2
 wait $! || true
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -35,9 +35,8 @@ for n in a b; do
   lab_in "node$n" iptables -t nat -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
 done
 
-lab_serve nodea 6379 14   # redis #a, host networking on node-a
-lab_serve ctrb 6379 14    # redis #d, the container on node-b
-sleep 1
+lab_serve nodea 6379   # redis #a, host networking on node-a
+lab_serve ctrb 6379    # redis #d, the container on node-b
 lab_capture nodea "$outdir/node-a.pcapng" 7 eth0 docker0
 capture_a=$LAB_CAPTURE_PID
 lab_capture nodeb "$outdir/node-b.pcapng" 7 eth0 docker0
@@ -45,5 +44,5 @@ capture_b=$LAB_CAPTURE_PID
 lab_connect ctra 10.100.1.100 6379 2     # #c meets #a: #a sees 172.17.0.55
 lab_connect nodeb 10.100.1.100 6379 2    # #b <-> #a cluster bus, seen at both hosts
 lab_connect nodeb 172.17.0.55 6379 2     # #b dials the announced address and reaches #d
-wait "$capture_a" "$capture_b" || true
+lab_capture_stop "$capture_a" "$capture_b"
 echo "wrote $outdir/node-a.pcapng, node-b.pcapng and their contexts"

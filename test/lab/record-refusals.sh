@@ -26,7 +26,7 @@ lab_in client ip addr add 192.0.2.20/24 dev eth0
 lab_in host iptables -A INPUT -p tcp --dport 8082 -j DROP
 lab_in host iptables -A INPUT -p tcp --dport 8083 -j REJECT --reject-with icmp-admin-prohibited
 
-lab_serve host 8080 10
+lab_serve host 8080
 case "$variant" in
   pcapng) lab_capture host "$out" 6 eth0 ;;
   big-endian|vlan) tmp=$(mktemp --suffix=.pcapng); lab_capture host "$tmp" 6 eth0 ;;
@@ -38,7 +38,7 @@ lab_connect client 192.0.2.1 8080 2
 lab_connect client 192.0.2.1 8081 2
 lab_connect client 192.0.2.1 8083 2
 lab_connect client 192.0.2.1 8082 3.5
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 case "$variant" in
   big-endian) node "$LAB_DIR/convert-pcap.js" "$tmp" "$out" --big-endian >/dev/null; rm -f "$tmp" ;;
   vlan) node "$LAB_DIR/tag-vlan.js" "$tmp" "$out" --vid 100 >/dev/null; rm -f "$tmp" ;;

@@ -39,11 +39,11 @@ lab_in router sysctl -qw net.ipv4.ip_forward=1
 lab_in far ip addr add 10.1.0.20/24 dev eth0
 lab_in far ip route add default via 10.1.0.1
 
-lab_serve host 8080 12
+lab_serve host 8080
 lab_capture host "$out" 8 eth0 docker0
 lab_connect far 192.168.0.10 8080 2
 lab_connect client 192.168.0.10 8080 4 &
 lab_connect far 192.168.0.10 8080 2
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

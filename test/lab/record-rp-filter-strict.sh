@@ -41,11 +41,11 @@ lab_in rb ip addr add 198.51.100.254/24 dev eth0
 lab_in branch ip addr add 10.20.0.20/24 dev eth0
 lab_in branch ip route add default via 10.20.0.1
 
-lab_serve host 8080 12
+lab_serve host 8080
 lab_capture host "$out" 7 eth0 eth1
 lab_connect local 192.0.2.1 8080 2
 lab_connect branch 192.0.2.1 8080 4 &
 lab_connect local 192.0.2.1 8080 2
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -29,10 +29,10 @@ lab_in ca ip route add default via 10.30.0.1
 lab_in cb ip addr add 10.40.0.20/24 dev eth0
 lab_in cb ip route add default via 10.40.0.1
 
-lab_serve server 8080 12
+lab_serve server 8080
 lab_capture server "$out" 7 eth0
 lab_connect ca 192.0.2.1 8080 2
 lab_connect cb 192.0.2.1 8080 4 &
 lab_connect ca 192.0.2.1 8080 2
-wait "$LAB_CAPTURE_PID" || true
+lab_capture_stop
 echo "wrote $out"
