@@ -354,3 +354,26 @@ test('memory stays bounded over a long stream of short connections, and eviction
   assert.equal(evicting.flows.filter((f) => f.state === 'SF').length, 20000);
   assert.equal(evicting.flows.filter((f) => f.outcome === 'unanswered' && f.syns === 7).length, 50);
 });
+
+test('one frame seen on a bridge and on the veth behind its port counts once; a retransmission still counts', () => {
+  // Seven SYNs, each captured on docker_gwbridge (1) and 20 µs later on ingress_sbox's eth1 (2),
+  // the server never answering: 7 SYNs, not 14; the flow lists both interfaces.
+  const h = new Harness();
+  for (const at of [0, 1, 3, 7, 15, 31, 63]) {
+    h.seg({ t: at, src: C, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1, iface: 1 })
+      .seg({ t: at + 0.00002, src: C, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1, iface: 2 });
+  }
+  const [f] = h.done();
+  assert.equal(f!.syns, 7);
+  assert.deepEqual(f!.interfaces, [1, 2]);
+  assert.equal(f!.history, 'S');
+
+  // The same segment again on the same interface within the window is a duplicate the
+  // network made, and a segment on another interface after the window is a retransmission.
+  const g = new Harness()
+    .seg({ t: 0, src: C, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1, iface: 1 })
+    .seg({ t: 0.001, src: C, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1, iface: 1 })
+    .seg({ t: 1, src: C, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1, iface: 2 })
+    .done();
+  assert.equal(g[0]!.syns, 3);
+});

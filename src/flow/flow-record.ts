@@ -39,7 +39,7 @@ export const enum Layout {
   /** Session fields written once (the SYN facts) or read at emission, after the endpoints. */
   SESSION_COLD = 76,
   /** Float64 words per flow record (a multiple of 8: whole cache lines). */
-  RECORD_SIZE = 96,
+  RECORD_SIZE = 104,
   /** HIST_LEN value of a flow whose history outgrew the inline buffer and lives as a string. */
   HIST_SPILLED = 255,
   /** History letters kept inline per flow (typical histories, e.g. "ShADadFf", are 2 to 10). */
@@ -89,6 +89,17 @@ export const enum S {
   SYN_TSECR = 87,
   SYN_IP_ID = 88,
   SYN_TTL = 89,
+  /**
+   * The last segment from each side (A at LAST_A_*, B at LAST_B_* = LAST_A_* + 4), to tell
+   * one frame seen on two interfaces (a bridge and the veth behind its port, or `-i any`)
+   * from a new segment: time (-1: none), interface, sequence number, and a key of flags,
+   * payload length and IP ID.
+   */
+  LAST_A_AT = 90,
+  LAST_A_IFACE = 91,
+  LAST_A_SEQ = 92,
+  LAST_A_KEY = 93,
+  LAST_B_AT = 94,
 }
 
 /** Endpoint fields (Zeek's TCP_Endpoint plus synscope's per-side counters): offsets from an endpoint's base. */

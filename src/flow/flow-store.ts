@@ -90,6 +90,8 @@ export class FlowStore {
     r[s + S.SYN_TTL] = -1;
     r[s + S.SYN_ACK_FROM] = 0;
     r[s + S.SYN_ACK_AT] = -1;
+    r[s + S.LAST_A_AT] = -1;
+    r[s + S.LAST_B_AT] = -1;
     const a = s + Layout.ENDPOINT_A;
     const b = a + Layout.ENDPOINT_HOT;
     initEndpoint(r, a, src, sport);

@@ -418,11 +418,7 @@ function recordFacts(
   r[ep + E.PACKETS]++;
   if (t > r[s + S.LAST_SEEN]!) r[s + S.LAST_SEEN] = t;
   if (t < r[s + S.FIRST_SEEN]!) r[s + S.FIRST_SEEN] = t;
-  const iface0 = r[s + S.IFACE0];
-  if (iface0 !== iface) {
-    if (iface0 === -1) r[s + S.IFACE0] = iface;
-    else addInterface(store, slot, iface0!, iface);
-  }
+  noteInterface(store, slot, iface);
 
   if (SYN && !ACK) {
     r[ep + E.SYNS]++;
@@ -454,6 +450,15 @@ function recordFacts(
   }
   if (RST && r[peer + E.ACKED_PEER_SYN_ACK] === 0) r[ep + E.RST_BEFORE_HANDSHAKE] = 1;
   if (r[ep + E.FIRST_KIND] === 0) r[ep + E.FIRST_KIND] = SYN ? (ACK ? 2 : 1) : 3;
+}
+
+/** The flow was seen on `iface`: its first interface, or one more in the store's side map. */
+export function noteInterface(store: FlowStore, slot: number, iface: number): void {
+  const s = slot * Layout.RECORD_SIZE;
+  const iface0 = store.rec[s + S.IFACE0];
+  if (iface0 === iface) return;
+  if (iface0 === -1) store.rec[s + S.IFACE0] = iface;
+  else addInterface(store, slot, iface0!, iface);
 }
 
 /** A packet of the flow on an interface other than its first one (rare: multi-interface captures). */

@@ -5,6 +5,7 @@ import { E, Layout, S, endpointBase } from './flow-record';
 import { FlowStore } from './flow-store';
 import { FlowTable, tupleHash } from './flow-table';
 import { FlowView } from './flow-view';
+import { isInterfaceCopy } from './interface-copy';
 import {
   ZEEK_TCP_CLOSE_DELAY,
   ZEEK_TCP_INACTIVITY_TIMEOUT,
@@ -12,6 +13,7 @@ import {
   flipAfterSynAck,
   flipRoles,
   isReuse,
+  noteInterface,
   processSegment,
 } from './tcp-session';
 import { EndpointState } from './zeek-endpoint';
@@ -151,6 +153,10 @@ export class FlowTracker {
     }
     // A connection from a host to itself on the same port matches both sides; take A.
     const side = store.endpointIs(endpointBase(slot, 0), pkt.src, pkt.srcPort) ? 0 : 1;
+    if (isInterfaceCopy(store.rec, slot * Layout.RECORD_SIZE, side, pkt, t, iface)) {
+      noteInterface(store, slot, iface);
+      return;
+    }
     processSegment(store, slot, side, pkt, buf, t, iface, this.zeekTimers);
     this.heap.schedule(slot, this.deadline(slot), store.rec[slot * Layout.RECORD_SIZE + S.SEQ_NO]!);
   }
