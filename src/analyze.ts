@@ -12,7 +12,7 @@ import { problemCategory, problemName } from './decode/problems';
 import { clientClocks, type ClientClocks } from './diagnose/client-clocks';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
-import { LATE_ANSWER_SECONDS, type ArpSighting, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
+import { LATE_ANSWER_SECONDS, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
 import { flowId, flowOrdinal, type Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
 import { FlowTracker } from './flow/tracker';
@@ -21,6 +21,7 @@ import { ServicePaths } from './flow/service-path';
 import { AttemptStitcher } from './flow/stitch';
 import type { KernelEvidence } from './evidence/kernel-evidence';
 import { MacSightings } from './evidence/mac-sightings';
+import { ArpLog } from './evidence/arp-log';
 
 export interface AnalyzeOptions {
   /** Local bridge subnets given by hand (--bridge). */
@@ -115,7 +116,6 @@ export interface HostSummary {
 
 const PROGRESS_MASK = 0x3ffff;
 const MAX_REMEMBERED_NETWORKS = 65536;
-const MAX_ARP_TARGETS = 65536;
 const MAX_MAC_KEYS = 65536;
 const MAX_MACS_PER_KEY = 8;
 const MAX_LATE_ANSWERED = 10000;
@@ -226,7 +226,7 @@ class AnalysisRun {
   private readonly completedByService = new Map<string, number>();
   /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints: what a proposed subnet must avoid. */
   private readonly seenIpv4Networks = new Set<number>();
-  private readonly arp = new Map<number, { requests: number; interfaces: Set<number> }>();
+  private readonly arp = new ArpLog();
   /** Source MACs per (IPv4 address * 2^16 + interface id), fed by SYNs, SYN-ACKs and ARP only. */
   private readonly macsV4 = new MacSightings();
   /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
@@ -350,7 +350,7 @@ class AnalysisRun {
     } else if (transport === Transport.ICMP) {
       if (pkt.icmpQuotesTcp) this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
     } else if (transport === Transport.ARP) {
-      if (pkt.arpOp === 1) this.arpRequest(pkt.arpTargetIp, iface);
+      this.arp.note(pkt.arpOp, pkt.arpSenderIp, pkt.arpTargetIp, rec.tsSec + rec.tsNsec * 1e-9, iface);
       if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.macsV4.note(pkt.arpSenderIp * 65536 + iface, rec.data.readUIntBE(pkt.arpSenderMacOffset, 6));
     }
     if ((this.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
@@ -371,17 +371,6 @@ class AnalysisRun {
     }
     map[local] = id;
     return id;
-  }
-
-  private arpRequest(target: number, iface: number): void {
-    let s = this.arp.get(target);
-    if (s === undefined) {
-      if (this.arp.size >= MAX_ARP_TARGETS) return;
-      s = { requests: 0, interfaces: new Set() };
-      this.arp.set(target, s);
-    }
-    s.requests++;
-    s.interfaces.add(iface);
   }
 
   private noteMacV6(key: string, mac: number): void {
@@ -569,7 +558,7 @@ class AnalysisRun {
         failedFlows: this.failed,
         interfaceNames: this.interfaceNames,
         bridges: this.options.bridges ?? [],
-        arpRequests: this.arpSightings(),
+        arpRequests: this.arp.sightings(this.interfaceNames),
         seenAddresses: new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0))),
         capture,
         context: this.options.context ?? null,
@@ -641,15 +630,6 @@ class AnalysisRun {
       truncatedAt: reader.stats.truncatedAt,
       snapped: reader.stats.snapped,
     };
-  }
-
-  private arpSightings(): Map<string, ArpSighting> {
-    const out = new Map<string, ArpSighting>();
-    for (const [target, s] of this.arp) {
-      const text = ipv4ToString(target);
-      out.set(text, { target: text, requests: s.requests, interfaces: [...s.interfaces].map((i) => this.interfaceNames[i]!) });
-    }
-    return out;
   }
 
   private macSightings(): Map<string, MacSighting[]> {

@@ -405,3 +405,88 @@ test('rejected: who refused and how, per kind of ICMP answer', () => {
   assert.match(noRoute.explanation, /a router \(198\.51\.100\.1\)/);
   assert.ok(noRoute.remedy.some((r) => r.includes('no route')));
 });
+
+// One failure, one ERROR (issue 10): the overlap owns its clients; the other rules stand down.
+
+/** docker0 on 172.17.0.0/16 beside eth0, and the host's own addresses. */
+function publishingHost(natRules: string | null = null): HostContext {
+  return makeContext({
+    interfaces: [iface('lo', 'loopback', ['127.0.0.1/8']), iface('eth0', 'physical', ['192.0.2.1/24']), iface('docker0', 'bridge', ['172.17.0.1/16'])],
+    routes: [route('default via 192.0.2.254 dev eth0'), route('192.0.2.0/24 dev eth0'), route('172.17.0.0/16 dev docker0'), route('local 192.0.2.1 dev eth0 table local'), route('local 172.17.0.1 dev docker0 table local')],
+    dockerNetworks: [
+      {
+        id: 'a', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['172.17.0.0/16'], gateways: ['172.17.0.1'], bridge: 'docker0', ingress: false, internal: false,
+        endpoints: [{ name: 'web-1', addresses: ['172.17.0.2'] }],
+      },
+    ],
+    natRules: { iptables: natRules, nft: null },
+  });
+}
+
+const PUBLISHED_8080 = ['*nat', ':PREROUTING ACCEPT [0:0]', ':DOCKER - [0:0]', '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+  '-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80', 'COMMIT', ''].join('\n');
+
+function withBridges(input: DiagnosisInput): DiagnosisInput {
+  return { ...input, bridges: [{ name: 'docker0', subnet: parseSubnet('172.17.0.0/16')!, source: 'context' }] };
+}
+
+test('a client inside docker0 hitting a -p port gets one ERROR: the overlap, naming the container that answers, and no route-conflict', () => {
+  const input = withBridges(makeInput({ failed: [{ id: 'f1', client: '172.17.0.50', server: '192.0.2.1', port: 8080, on: ['eth0'] }], context: publishingHost(PUBLISHED_8080) }));
+  const findings = diagnose(input, new Map([['192.0.2.1:8080', 2]]));
+  assert.deepEqual(codes(findings.filter((f) => f.severity === 'error')), ['bridge-subnet-overlap']);
+  const overlap = findings[0]!;
+  assert.equal(overlap.evidence['repliesFrom'], '172.17.0.2');
+  assert.equal(overlap.evidence['repliesFromName'], 'web-1');
+  assert.match(overlap.explanation, /DNATed to web-1 \(172\.17\.0\.2\)/);
+  // Without the bridge overlap rule's help the host's reply route is still not blamed: the container answers.
+  assert.deepEqual(routeConflictRule(input), []);
+});
+
+test('a DROP on one port is no overlap when the same client is answered or refused by that server', () => {
+  const dropped = { id: 'f1', client: '172.17.0.3', server: '192.0.2.1', port: 9000 };
+  const base = withBridges(makeInput({ failed: [dropped], context: publishingHost() }));
+  assert.deepEqual(codes(diagnose(base, new Map())).filter((c) => c === 'bridge-subnet-overlap'), ['bridge-subnet-overlap'], 'alone, the client looks misrouted');
+  const answered: DiagnosisInput = {
+    ...base,
+    peerSyns: [{ ipVersion: 4, client: '172.17.0.3', server: '192.0.2.1', flow: [2], firstSynAt: [1], tsVal: [-1], syns: [1], answeredAt: [1.001], lastSeen: [2], serverClosed: [0], notRecorded: 0 }],
+  };
+  assert.ok(!codes(diagnose(answered, new Map())).includes('bridge-subnet-overlap'), 'the server did answer this client');
+  const arpAnswered: DiagnosisInput = { ...base, arpRequests: new Map([['172.17.0.3', { target: '172.17.0.3', requests: 1, replies: 1, interfaces: ['docker0'], askers: ['172.17.0.1'] }]]) };
+  assert.ok(!codes(diagnose(arpAnswered, new Map())).includes('bridge-subnet-overlap'), 'the client answers ARP on docker0: it is there');
+});
+
+test('a DNATed reply forwarded out of the wrong uplink is a route-conflict that names the container and its bridge', () => {
+  const ctx = publishingHost(PUBLISHED_8080);
+  ctx.interfaces.push(iface('eth1', 'physical', ['10.9.0.5/24']));
+  ctx.routes.push(route('198.51.100.0/24 via 10.9.0.1 dev eth1'));
+  const input = withBridges(makeInput({ failed: [{ id: 'f1', client: '198.51.100.7', server: '192.0.2.1', port: 8080, on: ['eth0'] }], context: ctx }));
+  const [f] = routeConflictRule(input);
+  assert.ok(f);
+  assert.equal(f.evidence['replyDevice'], 'eth1');
+  assert.equal(f.evidence['answeredFrom'], '172.17.0.2 (web-1)');
+  assert.match(f.remedy[0]!, /ip route get 198\.51\.100\.7 from 172\.17\.0\.2 iif docker0/);
+});
+
+test('an inner hop of an attempt the overlap explains gets no syn-ack-lost of its own (ingress_sbox\'s SNATed leg)', () => {
+  const input = withBridges(makeInput({
+    failed: [
+      { id: 'f1', client: '172.17.0.50', server: '192.0.2.1', port: 8080, on: ['eth0'] },
+      { id: 'f2', client: '10.0.0.2', server: '10.0.0.7', port: 80, on: ['eth0@ingress_sbox'], outcome: 'synAckLost' },
+    ],
+    context: publishingHost(PUBLISHED_8080),
+  }));
+  const stitched: DiagnosisInput = {
+    ...input,
+    attempts: [{
+      id: 'f1', outcome: 'unanswered', flows: ['f1', 'f2'], reached: { syn: 'eth0@ingress_sbox', synAck: 'eth0@ingress_sbox' },
+      hops: [
+        { flow: 'f1', interface: 'eth0', client: '172.17.0.50:40001', server: '192.0.2.1:8080', translation: 'none', synAcks: 0 },
+        { flow: 'f2', interface: 'eth0@ingress_sbox', client: '10.0.0.2:40002', server: '10.0.0.7:80', translation: 'dnat+snat', synAcks: 1 },
+      ],
+    }],
+  };
+  assert.ok(codes(diagnose(input, new Map())).includes('syn-ack-lost'), 'unstitched, the inner hop looks like a lost reply');
+  const found = diagnose(stitched, new Map());
+  assert.ok(!codes(found).includes('syn-ack-lost'), codes(found).join());
+  assert.deepEqual(codes(found.filter((f) => f.severity === 'error')), ['bridge-subnet-overlap']);
+});

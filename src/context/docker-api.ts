@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import { parseSubnet } from '../net/cidr';
 import { canonicalAddress } from './canonical';
 import type { CommandOutcome } from './command';
-import type { DockerNetwork } from './host-context';
+import type { DockerEndpoint, DockerNetwork } from './host-context';
 import { isObject, parseJsonArray, str, type JsonObject } from './json-fields';
 
 /** Where the Docker Engine listens unless told otherwise. */
@@ -11,12 +11,45 @@ export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 /** A local daemon answers /networks in milliseconds; a hung one must not hang `synscope context`. */
 export const DOCKER_TIMEOUT_MS = 2000;
 
+/** Networks inspected one by one for their endpoints (the list answer leaves them out); more are listed without. */
+const MAX_INSPECTED_NETWORKS = 64;
+
 /**
- * GET /networks from the Docker Engine API over its unix socket (plain HTTP, no docker
- * CLI). The unversioned path gets the daemon's own API version. Resolves to the body,
- * or to the reason there is none (no socket, refused, timeout, HTTP error); never rejects.
+ * The networks from the Docker Engine API over its unix socket (plain HTTP, no docker
+ * CLI): GET /networks, then GET /networks/ID for each (the list leaves out the endpoints:
+ * which container, or ingress_sbox, holds which address). The unversioned path gets the
+ * daemon's own API version. Resolves to a JSON array, or to the reason there is none (no
+ * socket, refused, timeout, HTTP error); never rejects.
  */
-export function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
+export async function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
+  const list = await dockerGet(socketPath, '/networks', timeoutMs);
+  if (!list.ok) return list;
+  let networks: unknown;
+  try {
+    networks = JSON.parse(list.stdout);
+  } catch {
+    return list; // parseDockerNetworks says what is wrong with it
+  }
+  if (!Array.isArray(networks)) return list;
+  const inspected = await Promise.all(
+    networks.map(async (n, i) => {
+      const id = isObject(n) ? str(n, 'Id') : null;
+      if (id === null || i >= MAX_INSPECTED_NETWORKS || !/^[0-9a-zA-Z_.-]+$/.test(id)) return n;
+      const one = await dockerGet(socketPath, `/networks/${id}`, timeoutMs);
+      if (!one.ok) return n;
+      try {
+        const full: unknown = JSON.parse(one.stdout);
+        return isObject(full) ? full : n;
+      } catch {
+        return n;
+      }
+    }),
+  );
+  return { ok: true, stdout: JSON.stringify(inspected) };
+}
+
+/** One GET on the Engine API socket: the body of a 200 answer, or why there is none. */
+function dockerGet(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: CommandOutcome) => {
@@ -25,14 +58,14 @@ export function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER_TIMEO
       clearTimeout(timer);
       resolve(outcome);
     };
-    const req = http.get({ socketPath, path: '/networks', headers: { Host: 'docker' } }, (res) => {
+    const req = http.get({ socketPath, path, headers: { Host: 'docker' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => finish({ ok: false, reason: `reading from ${socketPath}: ${e.message}` }));
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode === 200) finish({ ok: true, stdout: body });
-        else finish({ ok: false, reason: `HTTP ${res.statusCode ?? '?'} from ${socketPath} GET /networks` });
+        else finish({ ok: false, reason: `HTTP ${res.statusCode ?? '?'} from ${socketPath} GET ${path}` });
       });
     });
     const timer = setTimeout(() => {
@@ -93,7 +126,29 @@ export function parseDockerNetworks(text: string): DockerNetwork[] {
       bridge: bridgeDevice(n, name, id, driver),
       ingress: n['Ingress'] === true,
       internal: n['Internal'] === true,
+      endpoints: endpointsOf(n),
     });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * The network's endpoints from an inspect answer's Containers: a container's name, or
+ * Docker's own sandboxes ("ingress-sbox", "gateway_ingress-sbox" for ingress_sbox's leg on
+ * docker_gwbridge, "gateway_<id>" for a task's), with the addresses they hold.
+ */
+function endpointsOf(n: JsonObject): DockerEndpoint[] {
+  const containers = n['Containers'];
+  if (!isObject(containers)) return [];
+  const out: DockerEndpoint[] = [];
+  for (const c of Object.values(containers)) {
+    if (!isObject(c)) continue;
+    const name = str(c, 'Name');
+    const addresses = [str(c, 'IPv4Address'), str(c, 'IPv6Address')]
+      .map((a) => (a === null || a === '' ? null : canonicalAddress(a.split('/')[0]!)))
+      .filter((a) => a !== null)
+      .map((a) => a!.text);
+    if (name !== null && addresses.length > 0) out.push({ name, addresses });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -117,4 +117,14 @@ export interface DockerNetwork {
   bridge: string | null;
   ingress: boolean;
   internal: boolean;
+  /** Who holds which address on the network (from GET /networks/ID); absent in older snapshots. */
+  endpoints?: DockerEndpoint[];
+}
+
+/** A container or Docker sandbox attached to a network. */
+export interface DockerEndpoint {
+  /** "web-1", "ingress-sbox", "gateway_ingress-sbox". */
+  name: string;
+  /** Canonical text addresses, without prefix length. */
+  addresses: string[];
 }

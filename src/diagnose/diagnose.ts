@@ -27,9 +27,11 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
   // tcp_listendrop), so listen-overflow must not read those drops as a full queue. A PAWS
   // finding whose mechanism the snapshot rules out (kernel >= 4.12) claims nothing.
   const pawsExplained = new Set(paws.filter((f) => f.evidence['ruleApplies'] !== false).flatMap((f) => f.flows));
+  // One failure, one ERROR: a client a bridge overlap explains gets no route-conflict of its own.
+  const overlaps = bridgeSubnetOverlapRule(input);
   const misrouted = [
-    ...bridgeSubnetOverlapRule(input),
-    ...routeConflictRule(input, new Set(reversePath.flatMap((f) => f.flows))),
+    ...overlaps,
+    ...routeConflictRule(input, withAttempts(input, [...reversePath, ...overlaps].flatMap((f) => f.flows))),
     ...reversePath,
     ...addressCollisionRule(input),
   ];
@@ -47,14 +49,13 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
   const natExplained = new Set(natBreaks.flatMap((f) => f.flows));
   for (const id of natExplained) explained.add(id);
   // One attempt seen at several hops: what explains one hop explains them all.
-  for (const attempt of input.attempts ?? []) {
-    if (attempt.flows.some((id) => explained.has(id))) for (const id of attempt.flows) explained.add(id);
-  }
+  for (const id of withAttempts(input, [...explained])) explained.add(id);
   const findings = [
     ...specific,
     ...natBreaks,
     ...rejectedRule(input),
-    ...synAckLostRule(natExplained.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !natExplained.has(f.id)) } : input),
+    // An inner hop of an explained attempt (ingress_sbox's SNATed leg got the SYN-ACKs the client never did) is no lost reply of its own.
+    ...synAckLostRule(explained.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !explained.has(f.id)) } : input),
     ...filteredRule(input, explained, completedByService),
   ];
   const incomplete = captureIncompleteRule(input);
@@ -65,4 +66,13 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
     }
   }
   return [...findings, ...incomplete].sort(byImpact);
+}
+
+/** The flow ids given plus every hop of the stitched attempts they belong to: what explains one hop explains them all. */
+function withAttempts(input: DiagnosisInput, ids: readonly string[]): Set<string> {
+  const out = new Set(ids);
+  for (const attempt of input.attempts ?? []) {
+    if (attempt.flows.some((id) => out.has(id))) for (const id of attempt.flows) out.add(id);
+  }
+  return out;
 }

@@ -8,9 +8,14 @@ import type { Flow } from '../flow/flow';
 /** ARP requests seen for one target address: evidence that a host is looking for it on that link. */
 export interface ArpSighting {
   target: string;
+  /** Requests for the target (a request seen on a bridge and on its port counts once). */
   requests: number;
+  /** Replies the target sent: it is on the link after all. */
+  replies: number;
   /** Interface names the requests were seen on. */
   interfaces: string[];
+  /** Addresses that asked, most requests first (at most a few): the namespace that would send the reply. */
+  askers: string[];
 }
 
 /** A source MAC seen for one IP source address on one interface. */

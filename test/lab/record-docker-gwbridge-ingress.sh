@@ -15,8 +15,9 @@
 # Verdict: one `bridge-subnet-overlap` error naming docker_gwbridge, 172.18.0.0/16 and
 # only 172.18.50.20 (covering both legs of its attempt: on eth0 and, after the DNAT, on
 # docker_gwbridge; the ARP requests on docker_gwbridge are the evidence; the remedy is the
-# leave / recreate / join order), and a `route-conflict` error for the same client (its
-# SYN came in on eth0, the reply route leaves by docker_gwbridge). No `filtered`.
+# leave / recreate / join order). The SYN is DNATed to ingress_sbox (172.18.0.2), which
+# answers and asks for the client by ARP: the finding names it (`repliesFrom`). No
+# `route-conflict`: the host's own reply route is never used. No `filtered`.
 # NAT stitching: each attempt shows up as two flows, one per hop (eth0 with the public
 # tuple, docker_gwbridge after the DNAT), matched by the client's ISN, TSval, SYN options
 # and IP ID within 2 s. The summary counts each attempt once, with the client's (eth0)

@@ -8,10 +8,11 @@
 # (the host context synscope live --write took in the host namespace).
 # Usage: record-route-conflict.sh OUT.pcapng CONTEXT.json   (root; about 10 s)
 #
-# Verdict: a `route-conflict` error (192.168.0.0/24 via docker0 and eth0, docker0
-# wins, client 192.168.0.50) and a `bridge-subnet-overlap` error (the client lies in
-# docker0's subnet, taken from the snapshot); both propose the same free subnet for
-# docker0's `bip`, checked against every route, address and bridge in the snapshot.
+# Verdict: one `bridge-subnet-overlap` error (the client 192.168.0.50 lies in docker0's
+# subnet, taken from the snapshot) carrying the double route as evidence (192.168.0.0/24
+# via docker0 and eth0, docker0 wins); no separate `route-conflict`: one failure, one
+# ERROR, and moving docker0 (the free subnet proposed for its `bip`, checked against
+# every route, address and bridge in the snapshot) ends both.
 source "$(dirname "$0")/netns-lab.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")

@@ -7,6 +7,8 @@ import { findFreeSubnets } from '../free-subnet';
 import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
+import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-routes';
+import { replyOrigin } from '../reply-origin';
 
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
@@ -17,8 +19,11 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const findings: Finding[] = [];
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' || f.outcome === 'synAckLost');
   const covered = new Set<string>();
+  const reachable = reachableClients(input);
   for (const bridge of input.bridges) {
-    const inside = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp));
+    // A client the host's replies do reach, or that answers ARP, is really on a link: its
+    // silence has another cause (a firewall drop), not the bridge.
+    const inside = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp) && !reachable.has(`${f.clientIp}|${f.serverIp}`) && !answersArp(input, f.clientIp));
     // Clients are the ones seen arriving from outside the bridge; their DNATed leg, seen
     // only on the bridge (e.g. toward ingress_sbox), is the same failure and is covered too.
     const clients = distinct(inside.filter((f) => !onlySeenOn(f, bridge.name, input)).map((f) => f.clientIp));
@@ -61,11 +66,58 @@ function connectedLinkOverlaps(input: DiagnosisInput, silent: readonly Flow[]): 
   return out;
 }
 
+/**
+ * "client|server" pairs where the server's side did answer the client (a SYN-ACK, or a
+ * RST from the server itself): replies from there find their way back to the client.
+ */
+function reachableClients(input: DiagnosisInput): Set<string> {
+  const out = new Set<string>();
+  for (const p of input.peerSyns ?? []) if (p.answeredAt.some((t) => t >= 0)) out.add(`${p.client}|${p.server}`);
+  for (const f of input.failedFlows) {
+    if (f.outcome === 'rejected' && f.rejection?.by === 'rst' && f.rejection.from === f.serverIp) out.add(`${f.clientIp}|${f.serverIp}`);
+  }
+  return out;
+}
+
+function answersArp(input: DiagnosisInput, client: string): boolean {
+  return (input.arpRequests.get(client)?.replies ?? 0) > 0;
+}
+
+/** Who sends the replies into the bridge: this host's kernel, or the namespace a DNAT sent the SYNs to. */
+function misrouter(input: DiagnosisInput, bridge: BridgeSubnet, flows: Flow[], askers: string[]): { sentence: string; evidence: Record<string, unknown> } {
+  const origin = flows.map((f) => replyOrigin(f, input)).find((o) => o.kind === 'dnat');
+  const askedBy = askers.length === 0 ? '' : ` The ARP requests for the clients on ${bridge.name} come from ${askers.join(', ')}.`;
+  if (origin === undefined || origin.kind !== 'dnat') {
+    return {
+      sentence: `The kernel of this host sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them.${askedBy}`,
+      evidence: { repliesFrom: 'host', arpAskers: askers },
+    };
+  }
+  const who = origin.holder === null ? origin.target : `${origin.holder} (${origin.target})`;
+  return {
+    sentence:
+      `The SYNs are DNATed to ${who} behind ${bridge.name}` + (origin.rule === null ? '' : ` (${origin.rule})`) + `; that namespace answers, ` +
+      `and for it ${bridge.subnet.text} is its own connected link: it takes the clients for neighbours on ${bridge.name} and ARPs for them instead of sending the SYN-ACKs to its gateway, so they never leave.${askedBy}`,
+    evidence: { repliesFrom: origin.target, repliesFromName: origin.holder, dnatKnownFrom: origin.from, arpAskers: askers },
+  };
+}
+
+/** The double route (incident 001) the bridge's subnet is part of, as evidence; null when none. */
+function doubleRouteOf(input: DiagnosisInput, bridge: BridgeSubnet): { prefix: string; routes: string[]; winner: string } | null {
+  const ctx = input.context;
+  if (ctx === null) return null;
+  const d = doubleRoutes(ctx, input).find((r) => bridgeOf(ctx, input, r) === bridge.name);
+  return d === undefined ? null : { prefix: d.prefix, routes: d.routes.map(describeRoute), winner: describeRoute(winnerOf(d)) };
+}
+
 function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: string[], flows: Flow[], view: 'bridge' | 'container-link'): Finding {
   const arpOnBridge = clients
     .map((c) => input.arpRequests.get(c))
     .filter((a) => a !== undefined && a.interfaces.includes(bridge.name))
-    .map((a) => ({ target: a!.target, requests: a!.requests }));
+    .map((a) => ({ target: a!.target, requests: a!.requests, askers: a!.askers }));
+  const askers = distinct(arpOnBridge.flatMap((a) => a.askers));
+  const who = misrouter(input, bridge, flows, askers);
+  const doubleRoute = doubleRouteOf(input, bridge);
   const synAcksOnBridge = flows
     .filter((f) => f.synAcks > 0 && f.interfaces.some((i) => input.interfaceNames[i] === bridge.name))
     .map((f) => f.id);
@@ -86,8 +138,8 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
     title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
     explanation:
       (view === 'bridge'
-        ? `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ` +
-          `The kernel sends the replies to them into ${bridge.name} (its connected route) instead of out of the uplink, so the SYN-ACKs never reach them. `
+        ? `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ${who.sentence} ` +
+          (doubleRoute === null ? '' : `The host routes ${doubleRoute.prefix} twice (${doubleRoute.routes.join('; ')}); the table uses ${doubleRoute.winner}, but moving ${bridge.name} ends both problems. `)
         : `The clients' addresses fall inside ${bridge.subnet.text}, the connected subnet of ${bridge.name} in this network namespace (a container's leg on a Docker network; for ingress_sbox, docker_gwbridge). ` +
           `The namespace takes the clients for neighbours on ${bridge.name} and ARPs for them instead of routing the replies through its gateway; nobody answers, so the SYN-ACKs are never sent. `) +
       (bridgeEvidence
@@ -101,6 +153,8 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
       subnet: bridge.subnet.text,
       bridgeSource: bridge.source,
       clients,
+      ...(view === 'bridge' ? who.evidence : { arpAskers: askers }),
+      ...(doubleRoute !== null && { doubleRoute }),
       attempts: attemptCount(flows, input),
       arpRequestsOnBridge: arpOnBridge,
       synAcksOnBridge,

@@ -2,14 +2,16 @@ import type { HostContext, Route } from '../../context/host-context';
 import { formatAddress, ipv4ToString } from '../../decode/address';
 import type { Flow } from '../../flow/flow';
 import { contextInterface, deviceOf, sameLink, synInterface, usedSubnets } from '../context-facts';
+import { bridgeOf, describeRoute, doubleRoutes, winnerOf, type DoubleRoute } from '../double-routes';
 import type { Finding } from '../finding';
 import { findFreeSubnets } from '../free-subnet';
 import { distinct, groupBy, plural } from '../group';
 import type { DiagnosisInput } from '../input';
-import { addressValue, cidrContains, isMoreSpecific, prefixLength } from '../prefix';
+import { addressValue, cidrContains, prefixLength } from '../prefix';
+import { replyOrigin } from '../reply-origin';
 import { lookupRoute } from '../route-sim';
 
-/** Where the host would send the reply to a failed client, against where its SYN came in. */
+/** Where the reply to a failed client would go, against where its SYN came in. */
 interface ReplyPath {
   flow: Flow;
   synInterface: string;
@@ -17,25 +19,27 @@ interface ReplyPath {
   replyDevice: string | null;
   /** The route as `ip route` would print it, or why there is none. */
   replyRoute: string;
-}
-
-/** One prefix reachable through two devices in one table. */
-interface DoubleRoute {
-  table: string;
-  /** The prefix both routes cover (the more specific one's). */
-  prefix: string;
-  routes: Route[];
+  /** The namespace behind a DNAT that makes the reply ("172.17.0.2 (web-1)"), or null: this host's own stack. */
+  answeredFrom: string | null;
+  /** The bridge the DNAT target's replies come in from, or null. */
+  answeredVia: string | null;
 }
 
 /**
  * `route-conflict`: (a) the reply to a failed client would leave by another interface
  * than the one its SYN came in on, per a simulation of the kernel's route lookup over the
- * snapshot; (b) one prefix routed through two devices in one table (incident 001:
- * 192.168.0.0/24 on eth0 and on docker0), or a bridge route inside a wider route of the
- * uplink. (b) is reported from the context alone as a warning, as an error once a failed
- * flow is affected. Flows in `droppedBeforeReply` (rp_filter dropped their SYN) are left out of (a).
+ * snapshot, done where the reply is made: this host's stack for a local service; for a
+ * DNATed SYN, the target namespace, whose reply comes back through the host only when the
+ * client is not on the target's own link (if it is, the target ARPs for the client on its
+ * bridge: that is `bridge-subnet-overlap`'s to say); (b) one prefix routed through two
+ * devices in one table (incident 001: 192.168.0.0/24 on eth0 and on docker0), or a bridge
+ * route inside a wider route of the uplink. (b) is reported from the context alone as a
+ * warning, as an error once a failed flow is affected; when a bridge owns the prefix and
+ * its failed clients are `claimed` by the overlap, that finding carries the double route
+ * and none is made here. Flows in `claimed` (rp_filter dropped their SYN, or a bridge
+ * overlap explains them) are left out of (a).
  */
-export function routeConflictRule(input: DiagnosisInput, droppedBeforeReply: ReadonlySet<string> = new Set()): Finding[] {
+export function routeConflictRule(input: DiagnosisInput, claimedElsewhere: ReadonlySet<string> = new Set()): Finding[] {
   const ctx = input.context;
   if (ctx === null) return [];
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' || f.outcome === 'synAckLost');
@@ -47,13 +51,14 @@ export function routeConflictRule(input: DiagnosisInput, droppedBeforeReply: Rea
   const findings: Finding[] = [];
   const claimed = new Set<string>();
   for (const d of doubleRoutes(ctx, input)) {
-    const flows = silent.filter((f) => contains(d.prefix, f.clientIp) && (paths.get(f.id) === undefined || mismatched(ctx, paths.get(f.id)!)));
+    const inPrefix = silent.filter((f) => contains(d.prefix, f.clientIp));
+    if (bridgeOf(ctx, input, d) !== null && inPrefix.some((f) => claimedElsewhere.has(f.id))) continue;
+    const flows = inPrefix.filter((f) => !claimedElsewhere.has(f.id) && (paths.get(f.id) === undefined || mismatched(ctx, paths.get(f.id)!)));
     for (const f of flows) claimed.add(f.id);
     findings.push(doubleRouteFinding(ctx, input, d, flows, paths));
   }
-  // A SYN that reverse-path filtering dropped never got a reply to misroute.
-  const rest = [...paths.values()].filter((p) => !claimed.has(p.flow.id) && !droppedBeforeReply.has(p.flow.id) && mismatched(ctx, p));
-  for (const group of groupBy(rest, (p) => `${p.synInterface}|${p.replyDevice}`).values()) {
+  const rest = [...paths.values()].filter((p) => !claimed.has(p.flow.id) && !claimedElsewhere.has(p.flow.id) && mismatched(ctx, p));
+  for (const group of groupBy(rest, (p) => `${p.synInterface}|${p.replyDevice}|${p.answeredFrom}`).values()) {
     findings.push(asymmetricFinding(ctx, group));
   }
   return findings;
@@ -62,48 +67,23 @@ export function routeConflictRule(input: DiagnosisInput, droppedBeforeReply: Rea
 function replyPath(ctx: HostContext, f: Flow, input: DiagnosisInput): ReplyPath | null {
   const syn = synInterface(f, input);
   if (syn === null) return null;
+  const origin = replyOrigin(f, input);
+  if (origin.kind === 'dnat') {
+    // The target answers on-link when the client is inside its bridge's subnet: no route of the host is involved.
+    const bridge = origin.device === null ? undefined : contextInterface(ctx, origin.device);
+    if (bridge === undefined || bridge.addresses.some((a) => contains(`${a.address}/${a.prefixLength}`, f.clientIp))) return null;
+    const r = lookupRoute(ctx, f.clientIp, { iif: bridge.name, src: origin.target });
+    const from = origin.holder === null ? origin.target : `${origin.target} (${origin.holder})`;
+    return { flow: f, synInterface: syn, replyDevice: deviceOf(r), replyRoute: 'route' in r ? describeRoute(r.route) : r.unreachable, answeredFrom: from, answeredVia: bridge.name };
+  }
   // The reply is generated locally (src = the server address), so iif is lo.
   const r = lookupRoute(ctx, f.clientIp, { src: f.serverIp });
   if ('route' in r && (r.route.type === 'local' || r.route.device === null)) return null;
-  return { flow: f, synInterface: syn, replyDevice: deviceOf(r), replyRoute: 'route' in r ? describe(r.route) : r.unreachable };
+  return { flow: f, synInterface: syn, replyDevice: deviceOf(r), replyRoute: 'route' in r ? describeRoute(r.route) : r.unreachable, answeredFrom: null, answeredVia: null };
 }
 
 function mismatched(ctx: HostContext, p: ReplyPath): boolean {
   return p.replyDevice === null || !sameLink(ctx, p.synInterface, p.replyDevice);
-}
-
-function isBridge(ctx: HostContext, input: DiagnosisInput, name: string): boolean {
-  return contextInterface(ctx, name)?.kind === 'bridge' || input.bridges.some((b) => b.name === name) || (ctx.dockerNetworks ?? []).some((n) => n.bridge === name);
-}
-
-function routable(r: Route): boolean {
-  if (r.type !== 'unicast' || r.device === null) return false;
-  const len = prefixLength(r.destination);
-  if (len === null || len === 0 || r.destination === 'default') return false;
-  // Link-local and multicast prefixes exist on every interface by design.
-  return !/^(fe[89ab][0-9a-f]|ff[0-9a-f]{2}):/i.test(r.destination) && !r.destination.startsWith('169.254.');
-}
-
-/** Prefixes routed via two devices in one table: same destination, or a bridge route inside a wider uplink route. */
-function doubleRoutes(ctx: HostContext, input: DiagnosisInput): DoubleRoute[] {
-  const out: DoubleRoute[] = [];
-  const candidates = ctx.routes.filter((r) => r.table !== 'local' && r.table !== '255' && routable(r));
-  for (const [key, routes] of groupBy(candidates, (r) => `${r.table}|${r.destination}`)) {
-    const devices = distinct(routes.map((r) => r.device!));
-    if (devices.length < 2) continue;
-    // Equal-cost gateways over plain uplinks are multipath, not a conflict.
-    const ecmp = routes.every((r) => r.gateway !== null && r.metric === routes[0]!.metric) && !devices.some((d) => isBridge(ctx, input, d));
-    if (!ecmp) out.push({ table: key.slice(0, key.indexOf('|')), prefix: routes[0]!.destination, routes });
-  }
-  for (const inner of candidates) {
-    if (!isBridge(ctx, input, inner.device!)) continue;
-    for (const outer of candidates) {
-      if (outer.table !== inner.table || isBridge(ctx, input, outer.device!) || !isMoreSpecific(inner.destination, outer.destination)) continue;
-      if (out.some((d) => d.table === inner.table && d.prefix === inner.destination)) continue;
-      out.push({ table: inner.table, prefix: inner.destination, routes: [outer, inner] });
-    }
-  }
-  return out;
 }
 
 function doubleRouteFinding(ctx: HostContext, input: DiagnosisInput, d: DoubleRoute, flows: Flow[], paths: Map<string, ReplyPath>): Finding {
@@ -112,7 +92,7 @@ function doubleRouteFinding(ctx: HostContext, input: DiagnosisInput, d: DoubleRo
   const winnerDevice = winner.device!;
   const clients = distinct(flows.map((f) => f.clientIp));
   const confirmed = flows.filter((f) => paths.has(f.id)).length;
-  const bridge = d.routes.map((r) => r.device!).find((dev) => isBridge(ctx, input, dev)) ?? null;
+  const bridge = bridgeOf(ctx, input, d);
   const sameDestination = d.routes.every((r) => r.destination === d.routes[0]!.destination);
   return {
     code: 'route-conflict',
@@ -132,8 +112,8 @@ function doubleRouteFinding(ctx: HostContext, input: DiagnosisInput, d: DoubleRo
     evidence: {
       prefix: d.prefix,
       table: d.table,
-      routes: d.routes.map(describe),
-      winner: describe(winner),
+      routes: d.routes.map(describeRoute),
+      winner: describeRoute(winner),
       clients,
       replyPaths: flows.map((f) => paths.get(f.id)).filter((p) => p !== undefined).slice(0, 10)
         .map((p) => ({ flow: p!.flow.id, client: p!.flow.clientIp, synInterface: p!.synInterface, reply: p!.replyRoute })),
@@ -180,17 +160,15 @@ function moveBridge(ctx: HostContext, input: DiagnosisInput, bridge: string, des
   return `Recreate the Docker network ${network} on a free subnet: docker network create --subnet ${subnet} <new-name>, move its containers (docker network connect), then docker network rm ${network}.`;
 }
 
-/** The route the table uses for the prefix: the more specific one, else the lowest metric, then the first listed. */
-function winnerOf(d: DoubleRoute): Route {
-  const specific = d.routes.filter((r) => r.destination === d.prefix);
-  return specific.reduce((best, r) => (r.metric < best.metric ? r : best));
-}
-
 function asymmetricFinding(ctx: HostContext, group: ReplyPath[]): Finding {
   const first = group[0]!;
   const gatewayOnSyn = ctx.routes.find((r) => r.device === first.synInterface && r.gateway !== null)?.gateway ?? `<gateway on ${first.synInterface}>`;
   const clients = distinct(group.map((p) => p.flow.clientIp));
   const out = first.replyDevice;
+  // A DNATed SYN's reply comes from the target and is forwarded: routed with the target's address as source.
+  const forwarded = first.answeredFrom !== null;
+  const source = forwarded ? first.answeredFrom!.split(' ')[0]! : first.flow.serverIp;
+  const lookup = forwarded ? `the host's route lookup for the replies ${first.answeredFrom} sends them (forwarded, from ${source})` : `the host's route lookup for the clients (from ${source})`;
   return {
     code: 'route-conflict',
     severity: 'error',
@@ -200,25 +178,21 @@ function asymmetricFinding(ctx: HostContext, group: ReplyPath[]): Finding {
       : `Replies to ${plural(clients.length, 'client')} leave by ${out}, their SYNs came in on ${first.synInterface}`,
     explanation: out === null
       ? `The SYNs came in on ${first.synInterface}, but the host's routing has no usable route back to the clients (${first.replyRoute}), so no SYN-ACK can leave.`
-      : `The SYNs came in on ${first.synInterface}, but the host's route lookup for the clients (from ${first.flow.serverIp}) picks ${first.replyRoute}. The SYN-ACKs leave by ${out}, where the clients are not, or are dropped by the next hop's reverse-path or stateful checks.`,
+      : `The SYNs came in on ${first.synInterface}, but ${lookup} picks ${first.replyRoute}. The SYN-ACKs leave by ${out}, where the clients are not, or are dropped by the next hop's reverse-path or stateful checks.`,
     evidence: {
       synInterface: first.synInterface,
       replyDevice: out,
       replyRoute: first.replyRoute,
       clients,
       server: first.flow.serverIp,
+      answeredFrom: first.answeredFrom,
     },
     flows: group.map((p) => p.flow.id),
     remedy: [
-      `Confirm: ip route get ${first.flow.clientIp} from ${first.flow.serverIp} (it names ${out ?? 'no device'}, not ${first.synInterface}).`,
-      `Send replies back the way the SYNs came with policy routing: ip route add default via ${gatewayOnSyn} dev ${first.synInterface} table 100; ip rule add from ${first.flow.serverIp} lookup 100 — or delete the route that captures the clients if it is stale.`,
+      `Confirm: ip route get ${first.flow.clientIp} from ${source}${forwarded ? ` iif ${first.answeredVia}` : ''} (it names ${out ?? 'no device'}, not ${first.synInterface}).`,
+      `Send replies back the way the SYNs came with policy routing: ip route add default via ${gatewayOnSyn} dev ${first.synInterface} table 100; ip rule add from ${source} lookup 100 — or delete the route that captures the clients if it is stale.`,
     ],
   };
-}
-
-function describe(r: Route): string {
-  return [r.type !== 'unicast' ? r.type : '', r.destination, r.gateway ? `via ${r.gateway}` : '', r.device ? `dev ${r.device}` : '',
-    r.metric ? `metric ${r.metric}` : '', r.table !== 'main' ? `table ${r.table}` : ''].filter((s) => s !== '').join(' ');
 }
 
 function contains(prefix: string, ip: string): boolean {
