@@ -4,6 +4,7 @@ import { headerEnd } from '../src/decode/header-end';
 import { LinkType } from '../src/decode/link-types';
 import { buildArpRequest, buildIcmpUnreachable, buildTcpFrame } from '../src/synth/frames';
 import { decode } from './decode-helpers';
+import { VXLAN_SYN } from './decode-fixtures';
 
 const MARKER = Buffer.from('Authorization: secret-XYZ');
 const ETH = LinkType.ETHERNET;
@@ -49,4 +50,19 @@ test('ARP is all header; a rejected frame keeps the fewest bytes that decode the
   assert.equal(end, 14 + 20 + 20);
   assert.equal(decode(ETH, bad.subarray(0, end)).problem, decode(ETH, bad).problem);
   assert.ok(!bad.subarray(0, end).includes(MARKER));
+});
+
+test('VXLAN keeps the inner frame\'s headers; UDP to 4789 without the I flag keeps the 8 bytes read to tell', () => {
+  // VXLAN_SYN's outer Ethernet, IPv4, UDP and VXLAN headers (50 bytes) around a segment with the marker.
+  const inner = tcp();
+  const frame = Buffer.concat([VXLAN_SYN.subarray(0, 50), inner]);
+  frame.writeUInt16BE(frame.length - 14, 16);
+  frame.writeUInt16BE(frame.length - 34, 38);
+  assert.equal(decode(ETH, frame).vxlanVni, 4096);
+  const end = headerEnd(ETH, frame, 0, frame.length);
+  assert.equal(end, 50 + 66);
+  assert.ok(!frame.subarray(0, end).includes(MARKER));
+  const plainUdp = Buffer.from(frame);
+  plainUdp[42] = 0;
+  assert.equal(headerEnd(ETH, plainUdp, 0, plainUdp.length), 50);
 });
