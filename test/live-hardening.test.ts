@@ -139,7 +139,7 @@ test('kill -9 of live --write leaves a readable capture up to the last second an
     const written = readWritten(out);
     assert.equal(written.truncatedAt, null, 'the file ends on a whole block');
     const syns = written.packets.filter((p) => p.syn).length;
-    assert.ok(sentBefore >= 50, `traffic flowed (${sentBefore} connections before the last second)`);
+    assert.ok(sentBefore >= 20, `traffic flowed (${sentBefore} connections before the last second)`);
     assert.ok(syns >= sentBefore, `the file holds the ${sentBefore} connections made at least 1 s before the kill (it has ${syns} SYNs)`);
     assert.equal(dump.stdout.trim().split('\n').length, written.packets.length);
     const analyzed = spawnSync(process.execPath, [CLI, 'analyze', out, '--json'], { encoding: 'utf8' });
