@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openCaptureFile } from '../src/capture/open';
 import { parseHostContext } from '../src/context/load';
+import { removeTraceLeftovers } from '../src/evidence/trace-leftovers';
 import { REPO } from './cli-harness';
 
 /**
@@ -31,12 +32,13 @@ interface Lab {
   ns: string;
   dir: string;
   children: ChildProcess[];
+  afterwards: (() => void)[];
 }
 
 async function withLab(name: string, body: (lab: Lab) => Promise<void>): Promise<void> {
   assert.equal(process.getuid?.(), 0, 'the namespace lab needs root');
   const ns = `ss${name}${process.pid}`;
-  const lab: Lab = { ns, dir: fs.mkdtempSync(path.join(os.tmpdir(), `synscope-${name}-`)), children: [] };
+  const lab: Lab = { ns, dir: fs.mkdtempSync(path.join(os.tmpdir(), `synscope-${name}-`)), children: [], afterwards: [] };
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -45,6 +47,7 @@ async function withLab(name: string, body: (lab: Lab) => Promise<void>): Promise
     await body(lab);
   } finally {
     for (const c of lab.children) c.kill('SIGKILL');
+    for (const f of lab.afterwards) f();
     execFileSync('ip', ['netns', 'del', ns]);
     fs.rmSync(lab.dir, { recursive: true, force: true });
   }
@@ -79,16 +82,21 @@ function tracefsMounts(): string[] {
     .map((f) => f[1]!);
 }
 
-/** The synscope trace instances that exist now, read through a private tracefs mount. */
-function traceInstances(): string[] {
+/** Calls `fn` with a private tracefs mount. */
+function withTracefs<T>(fn: (root: string) => T): T {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-test-tracefs-'));
   execFileSync('mount', ['-t', 'tracefs', 'nodev', dir]);
   try {
-    return fs.readdirSync(path.join(dir, 'instances')).filter((n) => n.startsWith('synscope-'));
+    return fn(dir);
   } finally {
     execFileSync('umount', [dir]);
     fs.rmdirSync(dir);
   }
+}
+
+/** The synscope trace instances that exist now. */
+function traceInstances(): string[] {
+  return withTracefs((root) => fs.readdirSync(path.join(root, 'instances')).filter((n) => n.startsWith('synscope-')));
 }
 
 interface WrittenPacket {
@@ -126,6 +134,8 @@ test('kill -9 of live --write leaves a readable capture up to the last second an
     }, 20_000);
     const killedPid = live.child.pid!;
     live.child.kill('SIGKILL');
+    // Should an assertion fail before the next run sweeps, the machine is not left with the killed run's instance.
+    lab.afterwards.push(() => withTracefs((root) => removeTraceLeftovers(root, root)));
     const killedAt = Date.now();
     await live.exited;
     const sentBefore = client.sent().filter((t) => t <= killedAt - 1000).length;
