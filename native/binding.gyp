@@ -6,7 +6,8 @@
         "src/addon.c",
         "src/errors.c",
         "src/netns.c",
-        "src/capture.c"
+        "src/capture.c",
+        "src/signals.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -1,14 +1,17 @@
-/* synscope_native: setns(2) and batched libpcap capture, on plain Node-API. */
+/* synscope_native: setns(2), batched libpcap capture and a second-signal exit, on plain Node-API. */
 #include <node_api.h>
 
 #include "capture.h"
 #include "netns.h"
+#include "signals.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"runInNetns", NULL, run_in_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"enterNetns", NULL, enter_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openCapture", NULL, open_capture, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"exitOnSecondSignal", NULL, exit_on_second_signal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"restoreSignals", NULL, restore_signals, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;

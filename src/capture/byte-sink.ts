@@ -5,13 +5,19 @@ import { ErrorCode, SynscopeError } from '../errors';
 export interface ByteSink {
   /** Append `chunk`; the sink copies it, so the caller may reuse the array. */
   write(chunk: Uint8Array): void;
+  /** Put what was written so far where it goes (a file sink's buffer on disk). */
+  flush?(): void;
   /** Flush and release. Safe to call twice. */
   close(): void;
 }
 
 const FILE_BUFFER_SIZE = 1 << 20;
 
-/** Writes to a file through a 1 MiB buffer, so small writes cost a memcpy, not a syscall. */
+/**
+ * Writes to a file through a 1 MiB buffer, so small writes cost a memcpy, not a syscall.
+ * A chunk is never split between two writes to the file: a writer that hands over whole
+ * records leaves only whole records on disk whenever the buffer goes out.
+ */
 export class FileSink implements ByteSink {
   private fd: number | null;
   private readonly buf = Buffer.allocUnsafe(FILE_BUFFER_SIZE);
@@ -48,7 +54,8 @@ export class FileSink implements ByteSink {
     }
   }
 
-  private flush(): void {
+  flush(): void {
+    if (this.fd === null) return;
     if (this.used > 0) this.writeAll(this.buf.subarray(0, this.used));
     this.used = 0;
   }

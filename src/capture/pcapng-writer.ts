@@ -67,14 +67,13 @@ function optionsLength(options: Array<[number, Uint8Array]>): number {
 /**
  * Writes pcapng: a Section Header Block first, then IDBs, EPBs and ISBs.
  * Interface indices are per section, as in the file: `newSection()` starts
- * again at 0. `writePacket` reuses its header buffers and allocates nothing.
+ * again at 0. `writePacket` reuses one block buffer and allocates nothing.
  */
 export class PcapngWriter {
   private readonly little: boolean;
-  private readonly epbHeader = Buffer.alloc(28);
-  private readonly epbView = new DataView(this.epbHeader.buffer, this.epbHeader.byteOffset, 28);
-  private readonly trailer = Buffer.alloc(8);
-  private readonly trailerView = new DataView(this.trailer.buffer, this.trailer.byteOffset, 8);
+  /** One Enhanced Packet Block is assembled here, grown to the largest block written so far. */
+  private epb = Buffer.alloc(32 + 512);
+  private epbView = new DataView(this.epb.buffer, this.epb.byteOffset, this.epb.length);
   /** Units per second of each interface of the current section. */
   private units: number[] = [];
   /** The last converted timestamp, kept in a field so writePacket allocates nothing. */
@@ -109,12 +108,17 @@ export class PcapngWriter {
     return this.units.length - 1;
   }
 
-  /** Write an Enhanced Packet Block. `origLen` defaults to `bytes.length`. */
+  /**
+   * Write an Enhanced Packet Block, handed to the sink as one chunk so a sink that
+   * flushes between chunks only ever puts whole blocks on disk. `origLen` defaults to
+   * `bytes.length`.
+   */
   writePacket(ifIndex: number, bytes: Uint8Array, tsSec: number, tsNsec: number, origLen: number = bytes.length): void {
     const units = this.unitsOf(ifIndex);
     this.timestamp(units, tsSec, tsNsec);
     const padded = (bytes.length + 3) & ~3;
     const total = 32 + padded;
+    if (this.epb.length < total) this.growEpb(total);
     const v = this.epbView;
     const little = this.little;
     v.setUint32(0, BLOCK_EPB, little);
@@ -124,12 +128,10 @@ export class PcapngWriter {
     v.setUint32(16, this.ts.lo, little);
     v.setUint32(20, bytes.length, little);
     v.setUint32(24, origLen > bytes.length ? origLen : bytes.length, little);
-    this.out.write(this.epbHeader);
-    this.out.write(bytes);
-    const pad = padded - bytes.length;
-    this.trailer.fill(0, 0, pad);
-    this.trailerView.setUint32(pad, total, little);
-    this.out.write(this.trailer.subarray(0, pad + 4));
+    this.epb.set(bytes, 28);
+    this.epb.fill(0, 28 + bytes.length, 28 + padded);
+    v.setUint32(28 + padded, total, little);
+    this.out.write(this.epb.subarray(0, total));
   }
 
   /** Write an Interface Statistics Block with isb_ifrecv / isb_ifdrop. */
@@ -144,6 +146,11 @@ export class PcapngWriter {
     block.view.setUint32(12, this.ts.hi, this.little);
     block.view.setUint32(16, this.ts.lo, this.little);
     this.out.write(block.bytes);
+  }
+
+  /** Put every block written so far on disk (whole blocks only). */
+  flush(): void {
+    if (!this.closed) this.out.flush?.();
   }
 
   /** Close the sink. Safe to call twice. */
@@ -183,6 +190,11 @@ export class PcapngWriter {
     }
     view.setUint32(total - 4, total, this.little);
     return { bytes, view };
+  }
+
+  private growEpb(total: number): void {
+    this.epb = Buffer.alloc(Math.max(total, this.epb.length * 2));
+    this.epbView = new DataView(this.epb.buffer, this.epb.byteOffset, this.epb.length);
   }
 
   private u64(value: number): Uint8Array {

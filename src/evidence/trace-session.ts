@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { KernelEvent, KernelEvidence } from './kernel-evidence';
+import { newInstanceName, newMountPrefix, removeTraceLeftovers } from './trace-leftovers';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, TraceEventCollector } from './trace-lines';
 
 type Unavailable = KernelEvidence['unavailable'][number];
@@ -22,11 +23,13 @@ export interface TraceSessionResult {
   events: KernelEvent[];
   /** Events that could not be recorded or kept, and why. */
   unavailable: Unavailable[];
+  /** Events the trace ring buffer had no room for. */
+  lost: number;
 }
 
 /** A recording in progress. Call stop() once, or abort() to clean up without reading. */
 export interface TraceSession {
-  /** The session's private trace instance (instances/synscope-<pid>-<n>). */
+  /** The session's private trace instance (instances/synscope-<pid>-<8 random hex digits>). */
   readonly instanceDir: string;
   /** The temporary tracefs mount point the session made, or null when it uses an existing mount. */
   readonly mountPoint: string | null;
@@ -57,8 +60,6 @@ const TOTAL_BUFFER_KB = 64 * 1024;
 /** Where distributions mount tracefs, preferred over any other tracefs mount. */
 const USUAL_MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
 
-let instancesMade = 0;
-
 /**
  * Starts recording skb:kfree_skb drop reasons and tcp:tcp_retransmit_synack in a private
  * tracefs instance: the top-level buffer and every other instance stay untouched. Needs
@@ -76,6 +77,7 @@ export function startTraceSession(options: TraceSessionOptions = {}): TraceStart
     if (typeof mounted !== 'string') return { ok: false, unavailable: [mounted] };
     root = mountPoint = mounted;
   }
+  removeTraceLeftovers(root, mountPoint);
   const session = new Session(root, mountPoint, options.maxEvents ?? DEFAULT_MAX_EVENTS);
   try {
     const problem = session.setUp(options.bufferKbPerCpu ?? defaultBufferKb(), notes);
@@ -96,6 +98,8 @@ class Session implements TraceSession {
   private readonly enabled: string[] = [];
   private clockOffset = 0;
   private instanceMade = false;
+  /** A file of the instance held open while it runs: the kernel refuses to remove it, or its mount, meanwhile (trace-leftovers.ts). */
+  private hold: number | null = null;
   private mounted: boolean;
   private result: TraceSessionResult | null = null;
   private bufferKb = 0;
@@ -107,7 +111,7 @@ class Session implements TraceSession {
     private readonly maxEvents: number,
   ) {
     this.mounted = mountPoint !== null;
-    this.instanceDir = path.join(root, 'instances', `synscope-${process.pid}-${++instancesMade}`);
+    this.instanceDir = path.join(root, 'instances', newInstanceName());
     process.once('exit', this.onExit);
   }
 
@@ -115,6 +119,7 @@ class Session implements TraceSession {
   setUp(bufferKb: number, notes: Unavailable[]): Unavailable | null {
     fs.mkdirSync(this.instanceDir);
     this.instanceMade = true;
+    this.hold = fs.openSync(this.file('tracing_on'), 'r');
     const clocks = read(this.file('trace_clock')) ?? '';
     if (!/(^|\s)\[?mono\]?(\s|$)/.test(clocks)) {
       return { source: 'tracefs', reason: 'no "mono" trace clock: event times could not be matched to the capture' };
@@ -176,7 +181,7 @@ class Session implements TraceSession {
     if (lost > 0) notes.push({ source: 'tracefs', reason: `${lost} trace events lost: the trace buffer (${this.bufferKb} KB per CPU) filled, and the events kept are the first ones` });
     if (collector.notKept > 0) notes.push({ source: 'tracefs', reason: `${collector.notKept} trace events not kept: only the first ${this.maxEvents} are` });
     const events = collector.events.sort((a, b) => a.at - b.at);
-    return { events, unavailable: notes };
+    return { events, unavailable: notes, lost };
   }
 
   private enable(event: TracedEvent): void {
@@ -212,6 +217,10 @@ class Session implements TraceSession {
    */
   private cleanUp(notes: Unavailable[]): void {
     this.disableEvents();
+    if (this.hold !== null) {
+      fs.closeSync(this.hold);
+      this.hold = null;
+    }
     if (this.instanceMade) {
       try {
         fs.rmdirSync(this.instanceDir);
@@ -249,7 +258,7 @@ function findTracefsMount(): string | null {
 function mountPrivateTracefs(): string | Unavailable {
   let dir: string;
   try {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-tracefs-'));
+    dir = fs.mkdtempSync(newMountPrefix());
   } catch (e) {
     return { source: 'tracefs', reason: `no tracefs mounted, and no directory to mount one on: ${message(e)}` };
   }

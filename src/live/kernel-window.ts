@@ -14,6 +14,8 @@ export class KernelWindow {
   private startedAt = 0;
   private trace: TraceSession | null = null;
   private readonly unavailable: KernelEvidence['unavailable'] = [];
+  /** Trace events the trace ring buffer had no room for (known after end()). */
+  lostTraceEvents = 0;
 
   constructor(
     private readonly namespaces: readonly (ResolvedNamespace | null)[],
@@ -43,7 +45,8 @@ export class KernelWindow {
     }
     const session = this.trace;
     this.trace = null;
-    const trace = session === null ? { events: [], unavailable: [] } : session.stop();
+    const trace = session === null ? { events: [], unavailable: [], lost: 0 } : session.stop();
+    this.lostTraceEvents = trace.lost;
     return { counters, events: trace.events, unavailable: [...this.unavailable, ...trace.unavailable] };
   }
 

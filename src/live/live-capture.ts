@@ -1,14 +1,20 @@
+import * as os from 'node:os';
 import { StreamingAnalysis, type Analysis, type AnalyzeOptions, type LiveCounts } from '../analyze';
 import { FileSink } from '../capture/byte-sink';
 import { PcapngWriter } from '../capture/pcapng-writer';
 import { newPacketRecord } from '../capture/record';
 import { bridgesFromContext } from '../context/context-bridges';
+import { emptyHostContext } from '../context/empty-context';
 import type { HostContext } from '../context/host-context';
+import { currentNamespaceLabel } from '../context/netns-label';
 import { writeHostContext } from '../context/write-context';
+import { headerEnd } from '../decode/header-end';
+import { DecodedPacket } from '../decode/packet';
 import { ErrorCode, SynscopeError } from '../errors';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
 import type { CaptureBackend, LiveHandle } from './capture-backend';
+import { captureDropWarnings, type InterfaceDrops } from './capture-drops';
 import { KernelWindow } from './kernel-window';
 import { LiveSource } from './live-source';
 import { collectNamespaceContext } from './namespace-context';
@@ -30,6 +36,8 @@ export interface LiveCaptureOptions {
   durationMs: number | null;
   /** pcapng file to write every captured packet to (and FILE.context.json beside it), or null. */
   write: string | null;
+  /** Write packets as captured; by default each is cut after its last decoded header (original length kept). */
+  keepPayload?: boolean;
   /** Report options (bridges given by hand, all flows...). */
   analyze: AnalyzeOptions;
   /** Record kernel drop reasons through tracefs when possible. */
@@ -61,6 +69,12 @@ const POLL_INTERVAL_MS = 2;
 /** One poll moves one batch per handle; a full 32 MiB ring of 256-byte snaps empties in a few rounds. */
 const MAX_DRAIN_ROUNDS = 64;
 const PROGRESS_INTERVAL_MS = 200;
+/** --write reaches the disk at least this often, so a killed run leaves all but the last moments. */
+const FLUSH_INTERVAL_MS = 250;
+const UNFINISHED: HostContext['unavailable'][number] = {
+  source: 'kernel evidence',
+  reason: 'written as the capture started: synscope live did not finish, so the counters and trace events of the window are missing',
+};
 
 /**
  * Capture on every target at once until the duration ends or `stop` aborts, feeding one
@@ -90,6 +104,16 @@ class LiveRun {
   private writer: PcapngWriter | null = null;
   private contextPromise: Promise<HostContext> | null = null;
   private readonly started = Date.now();
+  private flushedAt = 0;
+  private contextFinal = false;
+  private readonly cutScratch = new DecodedPacket();
+  private readonly closeOnExit = () => {
+    try {
+      this.writer?.close();
+    } catch {
+      // Exiting anyway: what was flushed stays.
+    }
+  };
 
   constructor(private readonly options: LiveCaptureOptions) {
     this.primary = options.targets[0]?.namespace ?? null;
@@ -109,7 +133,10 @@ class LiveRun {
         backend.open(request, (data, offset, caplen, origLen, tsSec, tsNsec) => {
           const source = this.sources[i]!;
           source.count(caplen, origLen);
-          this.writer?.writePacket(i, data.subarray(offset, offset + caplen), tsSec, tsNsec, origLen);
+          if (this.writer !== null) {
+            const end = this.options.keepPayload === true ? offset + caplen : headerEnd(rec.linkType, data, offset, offset + caplen, this.cutScratch);
+            this.writer.writePacket(i, data.subarray(offset, end), tsSec, tsNsec, origLen);
+          }
           rec.data = data;
           rec.offset = offset;
           rec.caplen = caplen;
@@ -126,8 +153,11 @@ class LiveRun {
     // Packets wait in the kernel rings until the first poll, after the counters are read.
     this.kernel.begin();
     this.analysis = new StreamingAnalysis(this.sources, this.options.analyze);
-    if (this.options.write !== null) this.writer = this.openWriter(this.options.write);
     this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
+    if (this.options.write !== null) {
+      this.writer = this.openWriter(this.options.write);
+      this.writeStartContext(this.options.write);
+    }
   }
 
   /**
@@ -163,8 +193,10 @@ class LiveRun {
   }
 
   async finish(): Promise<LiveResult> {
+    const drops: InterfaceDrops[] = [];
     for (const [i, handle] of this.handles.entries()) {
       const stats = handle.stats();
+      drops.push({ name: this.names[i]!, stats });
       this.sources[i]!.setDropped(stats === null ? null : stats.dropped + stats.ifDropped);
       if (this.writer !== null) {
         const { sec, nsec } = nowParts();
@@ -173,15 +205,19 @@ class LiveRun {
       handle.close();
     }
     this.handles.length = 0;
-    this.writer?.close();
+    this.closeWriter();
+    await yieldToEventLoop();
     const evidence = this.kernel.end();
     const context: HostContext = { ...(await this.contextPromise!), kernelEvidence: evidence };
+    await yieldToEventLoop();
     const analysis = this.analysis!.finish({
       context,
       bridges: bridgesFromContext(context, this.options.analyze.bridges ?? []),
       kernel: evidence,
     });
+    analysis.warnings.unshift(...captureDropWarnings(drops, this.kernel.lostTraceEvents));
     const contextPath = this.options.write === null ? null : contextPathFor(this.options.write);
+    this.contextFinal = true;
     if (contextPath !== null) writeHostContext(contextPath, context);
     return {
       analysis,
@@ -195,7 +231,7 @@ class LiveRun {
   release(): void {
     this.kernel.abort();
     for (const h of this.handles) h.close();
-    this.writer?.close();
+    this.closeWriter();
   }
 
   /** Packets handed over by this round of polls. */
@@ -207,6 +243,11 @@ class LiveRun {
       } catch (e) {
         throw captureFailure(this.names[i]!, e);
       }
+    }
+    const now = Date.now();
+    if (this.writer !== null && now - this.flushedAt >= FLUSH_INTERVAL_MS) {
+      this.writer.flush();
+      this.flushedAt = now;
     }
     return packets;
   }
@@ -220,6 +261,38 @@ class LiveRun {
     });
   }
 
+  /**
+   * FILE.context.json exists from the start, so a killed run still leaves one: first a
+   * stub, then the collected context, and at the end the context with the window's
+   * kernel evidence, each replacing the last whole.
+   */
+  private writeStartContext(pcapng: string): void {
+    const file = contextPathFor(pcapng);
+    const stub = emptyHostContext({
+      capturedAt: new Date().toISOString(),
+      hostname: os.hostname(),
+      namespace: this.primary?.label ?? currentNamespaceLabel(),
+      kernelRelease: os.release(),
+      unavailable: [{ source: 'context', reason: 'written as the capture started, before the host context was collected' }, UNFINISHED],
+    });
+    writeHostContext(file, stub);
+    this.contextPromise!.then(
+      (context) => {
+        try {
+          if (!this.contextFinal) writeHostContext(file, { ...context, unavailable: [...context.unavailable, UNFINISHED] });
+        } catch {
+          // The final write reports a file that cannot be written.
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  private closeWriter(): void {
+    this.writer?.close();
+    process.removeListener('exit', this.closeOnExit);
+  }
+
   private openWriter(path: string): PcapngWriter {
     const writer = new PcapngWriter(new FileSink(path));
     for (const [i, target] of this.options.targets.entries()) {
@@ -231,6 +304,9 @@ class LiveRun {
         tsResolution: 'ns',
       });
     }
+    writer.flush();
+    this.flushedAt = Date.now();
+    process.once('exit', this.closeOnExit);
     return writer;
   }
 }
@@ -269,6 +345,11 @@ function checkDevice(target: LiveTarget): void {
 /** "cap.pcapng" → "cap.context.json"; any other name gets ".context.json" appended. */
 export function contextPathFor(pcapng: string): string {
   return pcapng.replace(/\.pcapng$/i, '') + '.context.json';
+}
+
+/** Lets a signal listener run between long synchronous steps (the native addon does not need it). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function nowParts(): { sec: number; nsec: number } {

@@ -64,6 +64,15 @@ export interface NativeAddon {
    * with libpcap's message).
    */
   openCapture(options: NativeCaptureOptions): NativeCaptureHandle;
+  /**
+   * Put a handler in front of the current ones (libuv's, once JavaScript listens) for
+   * these signal numbers: each signal is passed on, and from the second one on the
+   * process ends with exit status 130 within 0.3 s even while JavaScript is busy (a
+   * third ends it at once). Calling it again starts the count over.
+   */
+  exitOnSecondSignal(signals: number[]): void;
+  /** Put back the handlers exitOnSecondSignal found. */
+  restoreSignals(): void;
 }
 
 export type NativeAddonLoad = { addon: NativeAddon } | { reason: string };

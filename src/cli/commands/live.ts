@@ -8,6 +8,7 @@ import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
 import { runLiveCapture, type LiveTarget } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
+import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
 import { writeReportJson } from '../../report/json';
 import { renderText } from '../../report/text';
@@ -25,7 +26,8 @@ Examples:
 
 A namespace is a name under /run/netns, a path (/var/run/docker/netns/ingress_sbox) or a
 container's PID. By default synscope keeps TCP, ICMP, ICMPv6, ARP and VXLAN (UDP 4789)
-packets, ${DEFAULT_SNAPLEN} bytes of each (headers, no payload). Without --duration it runs until
+packets, ${DEFAULT_SNAPLEN} bytes of each; --write cuts each packet after its last header
+(--keep-payload keeps what was captured). Without --duration it runs until
 Ctrl-C or SIGTERM, then prints the report. Kernel counters are read before and after in
 every namespace involved; as root, kernel drop reasons are traced during the capture.
 
@@ -41,6 +43,7 @@ interface LiveFlags {
   failOn?: Severity;
   duration?: string;
   write?: string;
+  keepPayload?: boolean;
   filter: string;
   snaplen: number;
   backend: BackendChoice;
@@ -62,7 +65,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('-i, --interface <IFACE>', 'interface to capture on (repeatable)', (v: string) => void targetArgs.push({ device: v, namespace: null }))
       .option('--netns <NS:IFACE>', 'an interface inside another network namespace (repeatable)', (v: string) => void targetArgs.push(parseNetnsArg(v)))
       .option('--duration <TIME>', 'stop after this long (30s, 2m, 500ms); default: until Ctrl-C or SIGTERM')
-      .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng, and the host context beside it as FILE.context.json')
+      .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng (headers only, original lengths kept), and the host context beside it as FILE.context.json')
+      .option('--keep-payload', 'write packets to --write as captured, payload included (up to --snaplen)')
       .option('--filter <BPF>', 'libpcap filter of what to keep', DEFAULT_FILTER)
       .option('--snaplen <N>', 'bytes kept of each packet', parseSnaplen, DEFAULT_SNAPLEN)
       .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
@@ -86,6 +90,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       };
       // SIGHUP too: a dropped SSH session must still remove the trace instance and flush --write.
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+      const restoreSignals = exitOnSecondSignal(STOP_SIGNALS);
       const progress = new LiveProgressLine(io);
       try {
         const names = targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`));
@@ -98,6 +103,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             bufferBytes: DEFAULT_BUFFER_BYTES,
             durationMs,
             write: flags.write ?? null,
+            keepPayload: flags.keepPayload === true,
             analyze: { bridges: flags.bridge, allFlows: flags.allFlows === true },
             trace: flags.trace,
             dockerSocket: flags.dockerSocket,
@@ -111,15 +117,13 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         const analysis = result.analysis;
         if (flags.json === true) writeReportJson(analysis, io.stdout);
         else io.stdout(renderText(analysis));
-        for (const i of result.interfaces) {
-          if (i.dropped !== null && i.dropped > 0) io.stderr(`synscope: warning: ${i.name}: libpcap dropped ${i.dropped} packets (the ring buffer was full); findings may miss them\n`);
-        }
         for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
         if (flags.write !== undefined) io.stderr(`synscope: wrote ${flags.write} (${analysis.summary.packets} packets) and ${result.contextPath}\n`);
         const failOn = flags.failOn;
         setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);
       } finally {
         progress.clear();
+        restoreSignals();
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       }
     });
