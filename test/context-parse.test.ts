@@ -378,7 +378,11 @@ test('collect: joins every source; recorded ip outputs plus a Docker API on a un
     assert.equal(ctx.rules.length, 14);
     assert.equal(ctx.dockerNetworks?.find((n) => n.name === 'bridge')?.bridge, 'docker0');
     assert.deepEqual(ctx.conntrack, { count: 12, max: 262144 });
-    assert.equal(ctx.natRules.iptables, '*nat\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', 'the nat and filter tables');
+    assert.equal(
+      ctx.natRules.iptables,
+      '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n*nat\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n*raw\nCOMMIT\n',
+      'every table iptables-save printed, raw too, in its order',
+    );
     assert.equal(ctx.natRules.nft, null);
     assert.equal(ctx.counters['TcpExt.ListenOverflows'], 0);
     assert.equal(ctx.counters['Ip.Forwarding'], 2);

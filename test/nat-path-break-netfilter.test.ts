@@ -51,9 +51,10 @@ test('iptables-save -c: counters before the rule are skipped', () => {
   assert.equal(rs.get('filter')!.get('FORWARD')!.rules[0]!.text, '-A FORWARD -s 10.0.0.0/8 -j DROP');
 });
 
-test('nft: ip tables by name with policies, statements as matches, counters out of the text, other families skipped', () => {
+test('nft: ip tables by name, inet ones by family and name, with policies, statements as matches, counters out of the text', () => {
   const rs = parseNftRuleset(DOCKER_NFT_RULESET);
-  assert.deepEqual([...rs.keys()], ['nat', 'filter']);
+  assert.deepEqual([...rs.keys()], ['nat', 'filter', 'inet firewalld']);
+  assert.deepEqual(rs.get('inet firewalld')!.get('filter_FORWARD')!.hook, { hook: 'forward', type: 'filter', priority: 10 });
   const filter = rs.get('filter')!;
   assert.equal(filter.get('FORWARD')!.policy, 'DROP');
   assert.equal(rs.get('nat')!.get('PREROUTING')!.policy, 'ACCEPT');

@@ -175,17 +175,20 @@ function listDirectory(path: string): string[] | null {
 }
 
 /**
- * The `*nat` and `*filter` tables of iptables-save output: the NAT rules, and the FORWARD /
- * DOCKER-USER / DOCKER rules that decide whether a translated packet goes on (empty when
- * neither table is loaded; raw and mangle are left out).
+ * The tables of iptables-save output that decide a SYN's path, in the order printed: raw
+ * (Docker 28+ drops direct access to container addresses in raw PREROUTING), mangle, nat
+ * (DNAT, masquerade), filter (FORWARD, DOCKER-USER, DOCKER-FORWARD...) and security.
+ * Plain `iptables-save` lists only tables already in use, so nothing is loaded to read them.
  */
 export function natSection(saved: string): string {
-  return ['nat', 'filter'].map((table) => tableSection(saved, table)).join('');
+  const out: string[] = [];
+  const re = /^\*(\w+)$/gm;
+  for (let m = re.exec(saved); m !== null; m = re.exec(saved)) {
+    if (!SAVED_TABLES.has(m[1]!)) continue;
+    const end = saved.indexOf('\nCOMMIT', m.index);
+    out.push(saved.slice(m.index, end < 0 ? undefined : end + '\nCOMMIT'.length) + '\n');
+  }
+  return out.join('');
 }
 
-function tableSection(saved: string, table: string): string {
-  const start = saved.search(new RegExp(`^\\*${table}$`, 'm'));
-  if (start < 0) return '';
-  const end = saved.indexOf('\nCOMMIT', start);
-  return saved.slice(start, end < 0 ? undefined : end + '\nCOMMIT'.length) + '\n';
-}
+const SAVED_TABLES = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);

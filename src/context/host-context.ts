@@ -29,7 +29,7 @@ export interface HostContext {
   /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
   counters: Record<string, number>;
   conntrack: { count: number; max: number } | null;
-  /** NAT and filter rules as text (the *nat and *filter tables of `iptables-save`, `nft list ruleset`), null when the tool is missing. */
+  /** Netfilter rules as text (the raw, mangle, nat, filter and security tables of `iptables-save`; `nft list ruleset`), null when the tool is missing. */
   natRules: { iptables: string | null; nft: string | null };
   /** Sources that could not be read, each with the reason. */
   unavailable: { source: string; reason: string }[];
