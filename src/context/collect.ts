@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { runCommand, type CommandOutcome, type CommandRunner, type FileReader } from './command';
-import { DEFAULT_DOCKER_SOCKET, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
+import { DEFAULT_DOCKER_SOCKET, fetchDockerInfo, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
+import { parseDockerSwarm } from './docker-swarm';
 import { CONTEXT_SCHEMA, type HostContext, type InterfaceAddress, type NetInterface } from './host-context';
 import { currentNamespaceLabel } from './netns-label';
 import { parseIpAddr, withAddresses } from './parse-ip-addr';
@@ -61,13 +62,14 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     }
   };
 
-  const [ip, nat, nft, docker] = await Promise.all([
+  const [ip, nat, nft, docker, dockerInfo] = await Promise.all([
     readIp(run),
     // Plain iptables-save lists only tables already loaded; `-t nat` could make the kernel
     // load iptable_nat, and the tool must not change the host it inspects.
     run('iptables-save', []),
     run('nft', ['list', 'ruleset']),
     fetchDockerNetworks(dockerSocket),
+    fetchDockerInfo(dockerSocket),
   ]);
 
   let interfaces: NetInterface[] = [];
@@ -90,6 +92,8 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
   }
 
   const dockerNetworks = parsed('docker', docker, parseDockerNetworks);
+  // No socket is one entry ("docker"), not two.
+  const dockerSwarm = dockerNetworks === null ? null : parsed('docker info', dockerInfo, parseDockerSwarm);
   const natRules = { iptables: parsed('iptables-save', nat, natSection), nft: parsed('nft', nft, (t) => t) };
 
   const confDirs = listDir('/proc/sys/net/ipv4/conf') ?? interfaces.map((i) => i.name);
@@ -121,6 +125,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     routes,
     rules,
     dockerNetworks,
+    ...(dockerNetworks !== null && { dockerSwarm }),
     sysctls: sysctlReading.sysctls,
     counters,
     conntrack,

@@ -17,6 +17,15 @@ export const DOCKER_TIMEOUT_MS = 2000;
  * or to the reason there is none (no socket, refused, timeout, HTTP error); never rejects.
  */
 export function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
+  return fetchDocker(socketPath, '/networks', timeoutMs);
+}
+
+/** GET /info (the swarm role among the rest), as fetchDockerNetworks. */
+export function fetchDockerInfo(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
+  return fetchDocker(socketPath, '/info', timeoutMs);
+}
+
+function fetchDocker(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: CommandOutcome) => {
@@ -25,14 +34,14 @@ export function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER_TIMEO
       clearTimeout(timer);
       resolve(outcome);
     };
-    const req = http.get({ socketPath, path: '/networks', headers: { Host: 'docker' } }, (res) => {
+    const req = http.get({ socketPath, path, headers: { Host: 'docker' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => finish({ ok: false, reason: `reading from ${socketPath}: ${e.message}` }));
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode === 200) finish({ ok: true, stdout: body });
-        else finish({ ok: false, reason: `HTTP ${res.statusCode ?? '?'} from ${socketPath} GET /networks` });
+        else finish({ ok: false, reason: `HTTP ${res.statusCode ?? '?'} from ${socketPath} GET ${path}` });
       });
     });
     const timer = setTimeout(() => {
