@@ -68,10 +68,11 @@ export function knownPaths(attempts: readonly AttemptPath[], servicePaths: reado
 
 /**
  * The next hop the snapshot predicts for a SYN from `client` to `server` arriving on
- * `iface`, when a NAT rule rewrites it on the way to another captured interface: a local
- * destination DNATed by nat PREROUTING and routed out of a bridge (a published port), or
- * a forwarded one masqueraded or SNATed by nat POSTROUTING (a container going out).
- * Null when no NAT rule applies surely or the next device was not captured.
+ * `iface`, on the way to another captured interface: a local destination DNATed by nat
+ * PREROUTING and routed out of a bridge (a published port); a forwarded one masqueraded
+ * or SNATed by nat POSTROUTING (a container going out); or, untranslated, a container's
+ * own address routed into its bridge. Null when the next device was not captured, or a
+ * local destination meets no sure DNAT.
  */
 export function predictPath(ctx: HostContext, client: string, server: string, iface: string, captured: readonly string[]): KnownPath | null {
   const ruleset = rulesetOf(ctx);
@@ -98,7 +99,18 @@ export function predictPath(ctx: HostContext, client: string, server: string, if
   const next = capturedOn(ctx, dev, iface, captured);
   if (next === null) return null;
   const t = traverseHook(ruleset, SNAT_HOOK, { src: client, dst: ip, dstPort: port, inInterface: inDev, outInterface: dev!, dstLocal: false, srcLocal: false });
-  if (t === null || (t.verdict !== 'MASQUERADE' && t.verdict !== 'SNAT') || t.rule === null) return null;
+  if (t === null || (t.verdict !== 'MASQUERADE' && t.verdict !== 'SNAT') || t.rule === null) {
+    // A container's own address dialled from outside (incident 004's path): routed into its bridge untranslated.
+    if (contextInterface(ctx, dev!)?.kind !== 'bridge' || t?.maybe.some((r) => r.target === 'MASQUERADE' || r.target === 'SNAT')) return null;
+    return {
+      source: 'context',
+      attempts: 0,
+      hops: [
+        { interface: iface, server, translation: 'none' },
+        { interface: next, server, translation: 'none' },
+      ],
+    };
+  }
   return {
     source: 'context',
     attempts: 0,
