@@ -78,6 +78,7 @@ test('Docker 28: a DOCKER-USER drop comes before DOCKER-FORWARD and is sure', ()
   const ctx = host({ iptables: DOCKER28, nft: null });
   assert.equal(forwardDrop(ctx, published('198.51.100.20')), DOCKER_USER_DROP);
   assert.equal(forwardDrop(ctx, published('203.0.113.20')), null);
+  assert.equal(forwardDrop(ctx, published('203.0.113.20', 81)), '-A DOCKER ! -i bridge1 -o bridge1 -j DROP', "an unpublished port: DOCKER-CT's conntrack ACCEPT does not take a SYN");
   const facts = hopFacts(ctx, published('198.51.100.20'));
   assert.equal(facts.evidence['forwardVerdictBy'], DOCKER_USER_DROP);
   assert.match(facts.sentences.join(' '), /chain DOCKER-USER, reached from FORWARD/);
@@ -134,10 +135,13 @@ test('Docker 29 nft: a published port is accepted in filter-forward-in__bridge1,
   assert.equal(t.rule!.text, 'ip daddr 192.0.2.2 tcp dport 80 counter accept');
   const unpublished = traverseHook(rs, FORWARD, { ...AFTER_DNAT, dstPort: 81 })!;
   assert.deepEqual([unpublished.verdict, unpublished.rule!.text], ['DROP', 'counter drop comment "UNPUBLISHED PORT DROP"']);
+  assert.deepEqual(unpublished.maybe.map((r) => r.text), ['ct state established,related counter accept'], 'the conntrack state of a SYN unknown: it may be accepted first');
+  assert.equal(traverseHook(rs, FORWARD, { ...AFTER_DNAT, dstPort: 81, ctState: 'NEW' })!.maybe.length, 0);
   const ctx = host({ iptables: null, nft: DOCKER29 });
   const facts = hopFacts(ctx, published('203.0.113.20'));
   assert.deepEqual(facts.evidence['dnatRules'], ['nft table ip docker-bridges chain nat-prerouting-and-output: iifname != "bridge1" tcp dport 8080 counter dnat to 192.0.2.2:80 comment "DNAT"']);
   assert.equal(facts.evidence['forwardVerdict'], 'ACCEPT');
+  assert.equal(forwardDrop(ctx, published('203.0.113.20', 81)), 'nft table ip docker-bridges chain filter-forward-in__bridge1: counter drop comment "UNPUBLISHED PORT DROP"');
 });
 
 test("Docker 29 nft: a drop in the user's own forward chain wins over Docker's accept, before or after it", () => {

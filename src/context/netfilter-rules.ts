@@ -38,9 +38,11 @@ export interface NetfilterRule {
   /** addrtype / fib address types, upper case ("LOCAL"). */
   readonly sourceType?: RuleMatch;
   readonly destinationType?: RuleMatch;
+  /** Conntrack states, upper case (`-m conntrack --ctstate RELATED,ESTABLISHED`, `-m state --state`, nft's `ct state`). */
+  readonly ctState?: RuleMatch<readonly string[]>;
   /** Set when the rule only matches one IP version (nft's `ip saddr` / `ip6 daddr` in an inet table). */
   readonly ipVersion?: 4 | 6;
-  /** Matches this reader does not model (conntrack state, sets, marks...): the rule may or may not apply. */
+  /** Matches this reader does not model (sets, marks, connection counts...): the rule may or may not apply. */
   readonly unknown: readonly string[];
   /** ACCEPT, DROP, REJECT, RETURN, DNAT, SNAT, MASQUERADE, a user chain, another target; null: none (counts only). */
   readonly target: string | null;

@@ -3,7 +3,7 @@ import { chainOf, HOOK_PRIORITY, parsePortRange, type ChainHook, type NetfilterR
 /**
  * `iptables-save` text (any tables it lists) as rules per table and chain. Minimal on
  * purpose: `-s`, `-d`, `-i`, `-o`, `-p`, `--sport`, `--dport`, `--src-type`/`--dst-type`
- * (addrtype), each possibly inverted with `!`, then `-j`/`-g` and DNAT/SNAT's
+ * (addrtype), `--ctstate`/`--state`, each possibly inverted with `!`, then `-j`/`-g` and DNAT/SNAT's
  * `--to-destination`/`--to-source`. Any other match option is kept as text under
  * `unknown` (the rule may or may not apply); comments are dropped; options after the
  * target are the target's. A line it cannot read is skipped, never fatal. The built-in
@@ -101,6 +101,7 @@ export function parseRule(table: string, line: string): NetfilterRule | null {
       case '--dport': case '--destination-port': rule.destinationPort = ports(); break;
       case '--src-type': rule.sourceType = { value: take().toUpperCase(), negated }; break;
       case '--dst-type': rule.destinationType = { value: take().toUpperCase(), negated }; break;
+      case '--ctstate': case '--state': rule.ctState = { value: take().toUpperCase().split(','), negated }; break;
       case '-j': case '--jump': case '-g': case '--goto':
         rule.target = take();
         rule.goto = opt === '-g' || opt === '--goto';

@@ -6,11 +6,11 @@ import { chainOf, HOOK_PRIORITY, parsePortRange, tableKey, type ChainHook, type 
  * under iptables' own names) and native ones such as Docker 29's `ip docker-bridges`
  * (filter-FORWARD, raw-PREROUTING, nat-PREROUTING...). Base chains give their hook,
  * type, priority and policy. Statements read: `iifname`/`oifname`, `ip|ip6 saddr|daddr`,
- * `ip protocol`/`meta l4proto`, `tcp|udp dport|sport`, `fib daddr|saddr type`, each with
- * `!=`; verdicts accept, drop, reject, return, jump, goto, dnat to, snat to, masquerade.
+ * `ip protocol`/`meta l4proto`, `tcp|udp dport|sport`, `fib daddr|saddr type`, `ct state`,
+ * each with `!=`; verdicts accept, drop, reject, return, jump, goto, dnat to, snat to, masquerade.
  * A verdict map on one key (`oifname vmap @filter-forward-in-jumps`, Docker 29's way to
  * reach a bridge's chains) becomes one rule per element, in order: a packet meets at most
- * one element, so the walk is the same. Any other statement (ct state, sets, marks) goes
+ * one element, so the walk is the same. Any other statement (sets, marks, ct status) goes
  * to `unknown`; counters are left out of the text. Other families (bridge, arp, netdev)
  * are not modelled.
  */
@@ -232,6 +232,18 @@ export function parseNftRule(table: string, chain: string, line: string): Netfil
       const range = m === null ? null : parsePortRange(m.value);
       if (m !== null && range === null) unknown.push(`${t} ${sub} ${m.negated ? '!= ' : ''}${m.value}`);
       if (m !== null && range !== null) rule[sub === 'dport' ? 'destinationPort' : 'sourcePort'] = { value: range, negated: m.negated };
+    } else if (t === 'ct' && sub === 'state') {
+      i++;
+      const negated = tokens[i] === '!=';
+      if (negated || tokens[i] === '==') i++;
+      const states: string[] = [];
+      if (tokens[i] === '{') {
+        for (i++; i < tokens.length && tokens[i] !== '}'; i++) states.push(...tokens[i]!.split(','));
+        i++;
+      } else if (tokens[i] !== undefined) {
+        states.push(...tokens[i++]!.split(','));
+      }
+      rule.ctState = { value: states.filter((x) => x !== '').map((x) => x.toUpperCase()), negated };
     } else if (t === 'fib' && (sub === 'daddr' || sub === 'saddr') && tokens[i + 1] === 'type') {
       i += 2;
       const m = value(`fib ${sub} type`);

@@ -155,6 +155,8 @@ export interface HopFacts {
 export interface HopQuery {
   /** The packet as the next hop would see it (after DNAT, before SNAT), in its direction of travel. */
   packet: { src: string; dst: string; dstPort: number };
+  /** True when the packet is the reply (the SYN-ACK: conntrack ESTABLISHED); otherwise it is the SYN (NEW). */
+  established?: boolean;
   /** The interface it was last seen on, and the one it never reached (null: past the captured hops). */
   from: string;
   to: string | null;
@@ -280,7 +282,8 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
 function forwardTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
   if (q.to === null) return null;
   const { src, dst, dstPort } = q.packet;
-  return traverseHook(rulesetOf(ctx), FORWARD_HOOK, { src, dst, dstPort, inInterface: linkOf(ctx, q.from), outInterface: linkOf(ctx, q.to), srcLocal: false, dstLocal: false });
+  const ctState = q.established === true ? 'ESTABLISHED' : 'NEW';
+  return traverseHook(rulesetOf(ctx), FORWARD_HOOK, { src, dst, dstPort, inInterface: linkOf(ctx, q.from), outInterface: linkOf(ctx, q.to), srcLocal: false, dstLocal: false, ctState });
 }
 
 /** The packet as it arrived on the host: before DNAT (its original destination) and SNAT, on the interface it came in by. */

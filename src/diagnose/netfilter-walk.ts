@@ -16,6 +16,12 @@ export interface PacketView {
   /** Whether the destination / source is one of the host's addresses (addrtype LOCAL); undefined when unknown. */
   dstLocal?: boolean;
   srcLocal?: boolean;
+  /**
+   * The packet's conntrack state where the filter chains see it: a SYN, retransmitted or
+   * not, is NEW until a reply passes (IPS_SEEN_REPLY); the SYN-ACK is ESTABLISHED.
+   * Undefined when unknown (a `--ctstate` match then may or may not apply).
+   */
+  ctState?: 'NEW' | 'ESTABLISHED';
 }
 
 /** Does a rule apply to the packet: surely, surely not, or it depends on a match this reader does not model. */
@@ -163,6 +169,7 @@ export function ruleFits(rule: NetfilterRule, pkt: PacketView): Fit {
     matchFit(rule.destinationPort, (r) => pkt.dstPort >= r.from && pkt.dstPort <= r.to),
     matchFit(rule.destinationType, (t) => (t === 'LOCAL' ? pkt.dstLocal : undefined)),
     matchFit(rule.sourceType, (t) => (t === 'LOCAL' ? pkt.srcLocal : undefined)),
+    matchFit(rule.ctState, (states) => (pkt.ctState === undefined ? undefined : states.includes(pkt.ctState))),
   ];
   return fits.includes('no') ? 'no' : fits.includes('maybe') ? 'maybe' : 'yes';
 }

@@ -88,6 +88,7 @@ function pathBreak(attempt: AttemptPath): PathBreak | null {
     const server = splitEndpoint(seenAt.server);
     const query: HopQuery = {
       packet: { src: server.ip, dst: client.ip, dstPort: client.port },
+      established: true,
       from: seenAt.interface,
       to: missingAt.interface,
       reply: { client: client.ip, from: server.ip, iif: seenAt.interface, back: missingAt.interface },
