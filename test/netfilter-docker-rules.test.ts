@@ -142,6 +142,9 @@ test('Docker 29 nft: a published port is accepted in filter-forward-in__bridge1,
   assert.deepEqual(facts.evidence['dnatRules'], ['nft table ip docker-bridges chain nat-prerouting-and-output: iifname != "bridge1" tcp dport 8080 counter dnat to 192.0.2.2:80 comment "DNAT"']);
   assert.equal(facts.evidence['forwardVerdict'], 'ACCEPT');
   assert.equal(forwardDrop(ctx, published('203.0.113.20', 81)), 'nft table ip docker-bridges chain filter-forward-in__bridge1: counter drop comment "UNPUBLISHED PORT DROP"');
+  const remedy = hopFacts(ctx, published('203.0.113.20', 81)).dropRemedy;
+  assert.match(remedy.join(' '), /is Docker's own rule/);
+  assert.ok(!remedy.some((l) => l.includes('delete')), 'no advice to delete a rule Docker writes again');
 });
 
 test("Docker 29 nft: a drop in the user's own forward chain wins over Docker's accept, before or after it", () => {

@@ -244,7 +244,7 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
         const baseName = fwd.base?.chain.name ?? 'FORWARD';
         const chain = fwd.rule !== null && fwd.rule.chain !== baseName ? ` (chain ${fwd.rule.chain}, reached from ${baseName})` : '';
         sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
-        dropRemedy.push(...undoRule(fwd.rule));
+        dropRemedy.push(...(isDockerOwned(fwd.rule) ? dockerDropRemedy(fwd.rule!, dstPort) : undoRule(fwd.rule)));
       } else if (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') {
         sentences.push(
           `The snapshot's filter rules may ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} ${packet} (${byText}), unless an earlier rule accepts it first (a match synscope does not model): ${maybeAccepts.map(quote).join('; ')}.`,
@@ -346,6 +346,22 @@ function natRules(t: Traversal | null, ...targets: string[]): string[] {
   if (t === null) return [];
   const sure = t.rule !== null && targets.includes(t.verdict) ? [ruleText(t.rule)] : [];
   return [...sure, ...t.maybe.filter((r) => r.target !== null && targets.includes(r.target)).map(ruleText)];
+}
+
+/**
+ * Docker's own chains (all but DOCKER-USER, and Docker 29's docker-bridges tables): Docker
+ * writes them again on every change, so deleting a rule there is no fix.
+ */
+function isDockerOwned(rule: Traversal['rule']): boolean {
+  if (rule === null) return false;
+  if (rule.origin === 'nft' && /(^| )docker-bridges$/.test(rule.table)) return true;
+  return rule.table === 'filter' && rule.chain.startsWith('DOCKER') && rule.chain !== 'DOCKER-USER';
+}
+
+function dockerDropRemedy(rule: NonNullable<Traversal['rule']>, port: number): string[] {
+  return [
+    `${ruleText(rule)} is Docker's own rule: it drops what reaches a container on a port that is not published (or a network that isolates it). Deleting it does not last; publish the port instead (docker run -p HOST_PORT:${port}, or ports: in compose), or, for direct routing to containers, create the network with -o com.docker.network.bridge.gateway_mode_ipv4=routed (or nat-unprotected).`,
+  ];
 }
 
 /** How to watch (and, when it should not be there, remove) the rule that drops the packet. */
