@@ -459,6 +459,8 @@ test('load: schema and field checks name the file and the field; hand-written mi
   );
   badContext(JSON.stringify({ schema: 'synscope.context/1', dockerNetworks: [{ id: 'x', name: 'n', driver: 'bridge', scope: 'local', subnets: ['172.20.0.0'], gateways: [], bridge: 'br-x', ingress: false, internal: false }] }), /subnets\[0\]/);
 
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: 'yes' } }), /^dockerSwarm\.controlAvailable: expected a boolean/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: true, nodeAddress: null, managers: '3', nodes: 3, remoteManagers: [] } }), /^dockerSwarm\.managers: expected a number/);
   const minimal = parseHostContext(JSON.stringify({ schema: 'synscope.context/1', routes: [route] }), 'hand.json');
   assert.deepEqual(minimal.routes, [route]);
   assert.deepEqual([minimal.interfaces, minimal.rules, minimal.dockerNetworks, minimal.unavailable, minimal.conntrack], [[], [], null, [], null]);
