@@ -287,7 +287,7 @@ function forwardTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
 }
 
 /** The packet as it arrived on the host: before DNAT (its original destination) and SNAT, on the interface it came in by. */
-function arrival(ctx: HostContext, q: HopQuery): Required<Pick<PacketView, 'src' | 'dst' | 'dstPort' | 'inInterface'>> & PacketView {
+function arrival(ctx: HostContext, q: HopQuery): PacketView & { inInterface: string } {
   const dst = q.dnatOf?.dst ?? q.packet.dst;
   return {
     src: q.snatOf?.src ?? q.packet.src,
