@@ -4,11 +4,12 @@ import type { DockerSwarm } from '../context/host-context';
  * How docker_gwbridge is recreated on a new subnet. Docker creates it when a node joins
  * or inits a swarm, and a running swarm node keeps it in use, so the node leaves the
  * swarm, the bridge is recreated by hand, and the node comes back. How it leaves and comes
- * back depends on its role (checked on Docker 20.10 in the lab, DOCKER-LAB.md): a worker
- * leaves and joins again with a worker token; a manager must not take the swarm's state
- * with it, so it is demoted first while other managers remain (a manager that leaves needs
- * --force, and the last manager leaving ends the swarm); a single-node swarm can only be
- * left with --force, losing its services, and is created again with `swarm init`, not join.
+ * back depends on its role: a worker leaves and joins again with a worker token; a manager
+ * must not take the swarm's state with it, so it is demoted first while other managers
+ * remain (a manager that leaves needs --force, and the last manager leaving ends the
+ * swarm); a single-node swarm can only be left with --force, losing its services, and is
+ * created again with `swarm init`, not join. The lab saw the last two on Docker 20.10
+ * (DOCKER-LAB.md); the demote and join-token steps follow Docker's swarm documentation.
  */
 
 /** A swarm node's role, as far as recreating docker_gwbridge is concerned. */
