@@ -125,6 +125,8 @@ test('Docker 29 nft: the docker-bridges table, its base chains and verdict maps'
   ]);
   assert.equal(fwd[1]!.text, 'oifname vmap @filter-forward-in-jumps ("bridge1" : jump filter-forward-in__bridge1)');
   assert.equal(parseNftRuleset(userTable('filter - 1')).get('my-filter')!.get('forward')!.hook!.priority, -1);
+  const masq = traverseHook(rs, { hook: 'postrouting', type: 'nat' }, { src: '192.0.2.2', dst: '203.0.113.20', dstPort: 443, inInterface: 'bridge1', outInterface: 'eth0' })!;
+  assert.deepEqual([masq.verdict, masq.rule!.chain], ['MASQUERADE', 'nat-postrouting-out__bridge1'], 'through iifname vmap @nat-postrouting-out-jumps');
 });
 
 test('Docker 29 nft: a published port is accepted in filter-forward-in__bridge1, DNAT found in nat-prerouting-and-output', () => {
