@@ -353,7 +353,8 @@ const PROC: Record<string, string> = {
 };
 
 test('collect: joins every source; recorded ip outputs plus a Docker API on a unix socket', async () => {
-  const docker = await unixServer((_req, res) => res.writeHead(200).end(fixture('docker-networks.json')));
+  const info = '{"Swarm":{"NodeAddr":"192.168.0.10","LocalNodeState":"active","ControlAvailable":true,"RemoteManagers":[{"Addr":"192.168.0.10:2377"}],"Nodes":1,"Managers":1}}';
+  const docker = await unixServer((req, res) => res.writeHead(200).end(req.url === '/info' ? info : fixture('docker-networks.json')));
   try {
     const ctx = await collectHostContext({
       dockerSocket: docker.socket,
@@ -378,7 +379,13 @@ test('collect: joins every source; recorded ip outputs plus a Docker API on a un
     assert.equal(ctx.rules.length, 14);
     assert.equal(ctx.dockerNetworks?.find((n) => n.name === 'bridge')?.bridge, 'docker0');
     assert.deepEqual(ctx.conntrack, { count: 12, max: 262144 });
-    assert.equal(ctx.natRules.iptables, '*nat\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', 'the nat and filter tables');
+    assert.deepEqual(ctx.dockerSwarm, { localNodeState: 'active', controlAvailable: true, nodeAddress: '192.168.0.10', managers: 1, nodes: 1, remoteManagers: ['192.168.0.10:2377'] });
+    assert.deepEqual(docker.requests.sort(), ['GET /info', 'GET /networks']);
+    assert.equal(
+      ctx.natRules.iptables,
+      '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n*nat\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n*raw\nCOMMIT\n',
+      'every table iptables-save printed, raw too, in its order',
+    );
     assert.equal(ctx.natRules.nft, null);
     assert.equal(ctx.counters['TcpExt.ListenOverflows'], 0);
     assert.equal(ctx.counters['Ip.Forwarding'], 2);
@@ -452,6 +459,8 @@ test('load: schema and field checks name the file and the field; hand-written mi
   );
   badContext(JSON.stringify({ schema: 'synscope.context/1', dockerNetworks: [{ id: 'x', name: 'n', driver: 'bridge', scope: 'local', subnets: ['172.20.0.0'], gateways: [], bridge: 'br-x', ingress: false, internal: false }] }), /subnets\[0\]/);
 
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: 'yes' } }), /^dockerSwarm\.controlAvailable: expected a boolean/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: true, nodeAddress: null, managers: '3', nodes: 3, remoteManagers: [] } }), /^dockerSwarm\.managers: expected a number/);
   const minimal = parseHostContext(JSON.stringify({ schema: 'synscope.context/1', routes: [route] }), 'hand.json');
   assert.deepEqual(minimal.routes, [route]);
   assert.deepEqual([minimal.interfaces, minimal.rules, minimal.dockerNetworks, minimal.unavailable, minimal.conntrack], [[], [], null, [], null]);

@@ -34,7 +34,12 @@ test('iptables-save: negations, protocol, ports, addrtype, DNAT target and unmod
   assert.deepEqual(local.destination, { value: '127.0.0.0/8', negated: true });
   assert.deepEqual(local.destinationType, { value: 'LOCAL', negated: false });
   const state = parseRule('filter', '-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "docker: keep state" -j ACCEPT')!;
-  assert.deepEqual(state.unknown, ['--ctstate RELATED,ESTABLISHED']);
+  assert.deepEqual(state.ctState, { value: ['RELATED', 'ESTABLISHED'], negated: false });
+  assert.deepEqual(state.unknown, []);
+  assert.equal(ruleFits(state, { src: '10.0.0.1', dst: '172.17.0.2', dstPort: 80, outInterface: 'docker0', ctState: 'NEW' }), 'no', 'a SYN is NEW');
+  assert.equal(ruleFits(state, { src: '10.0.0.1', dst: '172.17.0.2', dstPort: 80, outInterface: 'docker0', ctState: 'ESTABLISHED' }), 'yes');
+  assert.equal(ruleFits(state, { src: '10.0.0.1', dst: '172.17.0.2', dstPort: 80, outInterface: 'docker0' }), 'maybe', 'state unknown');
+  assert.deepEqual(parseRule('filter', '-A INPUT -m state ! --state INVALID -j ACCEPT')!.ctState, { value: ['INVALID'], negated: true });
   assert.deepEqual(state.outInterface, { value: 'docker0', negated: false });
   const range = parseRule('filter', '-A INPUT -p udp -m udp --sport 1024: ! --dport 60000:61000 -j REJECT --reject-with icmp-port-unreachable')!;
   assert.deepEqual(range.sourcePort, { value: { from: 1024, to: 65535 }, negated: false });
@@ -51,9 +56,10 @@ test('iptables-save -c: counters before the rule are skipped', () => {
   assert.equal(rs.get('filter')!.get('FORWARD')!.rules[0]!.text, '-A FORWARD -s 10.0.0.0/8 -j DROP');
 });
 
-test('nft: ip tables by name with policies, statements as matches, counters out of the text, other families skipped', () => {
+test('nft: ip tables by name, inet ones by family and name, with policies, statements as matches, counters out of the text', () => {
   const rs = parseNftRuleset(DOCKER_NFT_RULESET);
-  assert.deepEqual([...rs.keys()], ['nat', 'filter']);
+  assert.deepEqual([...rs.keys()], ['nat', 'filter', 'inet firewalld']);
+  assert.deepEqual(rs.get('inet firewalld')!.get('filter_FORWARD')!.hook, { hook: 'forward', type: 'filter', priority: 10 });
   const filter = rs.get('filter')!;
   assert.equal(filter.get('FORWARD')!.policy, 'DROP');
   assert.equal(rs.get('nat')!.get('PREROUTING')!.policy, 'ACCEPT');
@@ -70,7 +76,9 @@ test('nft: ip tables by name with policies, statements as matches, counters out 
     { value: 'tcp', negated: false },
     { value: { from: 80, to: 80 }, negated: false },
   ]);
-  assert.deepEqual(filter.get('FORWARD')!.rules[1]!.unknown, ['ct state related,established']);
+  assert.deepEqual([filter.get('FORWARD')!.rules[1]!.ctState, filter.get('FORWARD')!.rules[1]!.unknown], [{ value: ['RELATED', 'ESTABLISHED'], negated: false }, []]);
+  const set = parseNftRuleset('table ip t {\n\tchain c {\n\t\tct state != { established, related } tcp dport 22 drop\n\t}\n}\n').get('t')!.get('c')!.rules[0]!;
+  assert.deepEqual([set.ctState, set.destinationPort?.value, set.target], [{ value: ['ESTABLISHED', 'RELATED'], negated: true }, { from: 22, to: 22 }, 'DROP']);
   const dnat = rs.get('nat')!.get('DOCKER')!.rules[1]!;
   assert.equal(dnat.target, 'DNAT');
   assert.equal(dnat.toDestination, '172.17.0.2:80');
@@ -140,7 +148,7 @@ test('rulesetOf: iptables-save tables first, nft only for the tables iptables-sa
 test('forwardDrop: a policy DROP after an ACCEPT that may apply is no sure drop; IPv6 gets no verdict from IPv4 rules', () => {
   const saved = `*filter
 :FORWARD DROP [0:0]
--A FORWARD -i eth0 -o docker0 -p tcp -m tcp --dport 80 -m conntrack --ctstate NEW -j ACCEPT
+-A FORWARD -i eth0 -o docker0 -p tcp -m tcp --dport 80 -m set --match-set trusted src -j ACCEPT
 -A FORWARD -i eth0 ! -s 192.168.1.0/24 -j DROP
 COMMIT
 `;
@@ -149,7 +157,7 @@ COMMIT
     natRules: { iptables: saved, nft: null },
   });
   const v4 = { packet: { src: '198.51.100.20', dst: '172.17.0.2', dstPort: 80 }, from: 'eth0', to: 'docker0' };
-  assert.equal(forwardDrop(ctx, v4), null, 'the conntrack ACCEPT is not modelled: it may accept first');
+  assert.equal(forwardDrop(ctx, v4), null, 'the set match is not modelled: it may accept first');
   const other = { packet: { src: '198.51.100.20', dst: '172.17.0.2', dstPort: 81 }, from: 'eth0', to: 'docker0' };
   assert.equal(forwardDrop(ctx, other), '-A FORWARD -i eth0 ! -s 192.168.1.0/24 -j DROP', 'port 81: the ACCEPT does not apply');
   const v6 = { packet: { src: '2001:db8::7', dst: 'fd00::2', dstPort: 81 }, from: 'eth0', to: 'docker0' };

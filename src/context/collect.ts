@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { runCommand, type CommandOutcome, type CommandRunner, type FileReader } from './command';
-import { DEFAULT_DOCKER_SOCKET, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
+import { DEFAULT_DOCKER_SOCKET, fetchDockerInfo, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
+import { parseDockerSwarm } from './docker-swarm';
 import { CONTEXT_SCHEMA, type HostContext, type InterfaceAddress, type NetInterface } from './host-context';
 import { currentNamespaceLabel } from './netns-label';
 import { parseIpAddr, withAddresses } from './parse-ip-addr';
@@ -61,13 +62,14 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     }
   };
 
-  const [ip, nat, nft, docker] = await Promise.all([
+  const [ip, nat, nft, docker, dockerInfo] = await Promise.all([
     readIp(run),
     // Plain iptables-save lists only tables already loaded; `-t nat` could make the kernel
     // load iptable_nat, and the tool must not change the host it inspects.
     run('iptables-save', []),
     run('nft', ['list', 'ruleset']),
     fetchDockerNetworks(dockerSocket),
+    fetchDockerInfo(dockerSocket),
   ]);
 
   let interfaces: NetInterface[] = [];
@@ -90,6 +92,8 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
   }
 
   const dockerNetworks = parsed('docker', docker, parseDockerNetworks);
+  // No socket is one entry ("docker"), not two.
+  const dockerSwarm = dockerNetworks === null ? null : parsed('docker info', dockerInfo, parseDockerSwarm);
   const natRules = { iptables: parsed('iptables-save', nat, natSection), nft: parsed('nft', nft, (t) => t) };
 
   const confDirs = listDir('/proc/sys/net/ipv4/conf') ?? interfaces.map((i) => i.name);
@@ -121,6 +125,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     routes,
     rules,
     dockerNetworks,
+    ...(dockerNetworks !== null && { dockerSwarm }),
     sysctls: sysctlReading.sysctls,
     counters,
     conntrack,
@@ -175,17 +180,20 @@ function listDirectory(path: string): string[] | null {
 }
 
 /**
- * The `*nat` and `*filter` tables of iptables-save output: the NAT rules, and the FORWARD /
- * DOCKER-USER / DOCKER rules that decide whether a translated packet goes on (empty when
- * neither table is loaded; raw and mangle are left out).
+ * The tables of iptables-save output that decide a SYN's path, in the order printed: raw
+ * (Docker 28+ drops direct access to container addresses in raw PREROUTING), mangle, nat
+ * (DNAT, masquerade), filter (FORWARD, DOCKER-USER, DOCKER-FORWARD...) and security.
+ * Plain `iptables-save` lists only tables already in use, so nothing is loaded to read them.
  */
 export function natSection(saved: string): string {
-  return ['nat', 'filter'].map((table) => tableSection(saved, table)).join('');
+  const out: string[] = [];
+  const re = /^\*(\w+)$/gm;
+  for (let m = re.exec(saved); m !== null; m = re.exec(saved)) {
+    if (!SAVED_TABLES.has(m[1]!)) continue;
+    const end = saved.indexOf('\nCOMMIT', m.index);
+    out.push(saved.slice(m.index, end < 0 ? undefined : end + '\nCOMMIT'.length) + '\n');
+  }
+  return out.join('');
 }
 
-function tableSection(saved: string, table: string): string {
-  const start = saved.search(new RegExp(`^\\*${table}$`, 'm'));
-  if (start < 0) return '';
-  const end = saved.indexOf('\nCOMMIT', start);
-  return saved.slice(start, end < 0 ? undefined : end + '\nCOMMIT'.length) + '\n';
-}
+const SAVED_TABLES = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);

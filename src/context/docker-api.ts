@@ -22,7 +22,7 @@ const MAX_INSPECTED_NETWORKS = 64;
  * socket, refused, timeout, HTTP error); never rejects.
  */
 export async function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
-  const list = await dockerGet(socketPath, '/networks', timeoutMs);
+  const list = await fetchDocker(socketPath, '/networks', timeoutMs);
   if (!list.ok) return list;
   let networks: unknown;
   try {
@@ -35,7 +35,7 @@ export async function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER
     networks.map(async (n, i) => {
       const id = isObject(n) ? str(n, 'Id') : null;
       if (id === null || i >= MAX_INSPECTED_NETWORKS || !/^[0-9a-zA-Z_.-]+$/.test(id)) return n;
-      const one = await dockerGet(socketPath, `/networks/${id}`, timeoutMs);
+      const one = await fetchDocker(socketPath, `/networks/${id}`, timeoutMs);
       if (!one.ok) return n;
       try {
         const full: unknown = JSON.parse(one.stdout);
@@ -48,8 +48,13 @@ export async function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER
   return { ok: true, stdout: JSON.stringify(inspected) };
 }
 
+/** GET /info (the swarm role among the rest), as fetchDockerNetworks. */
+export function fetchDockerInfo(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
+  return fetchDocker(socketPath, '/info', timeoutMs);
+}
+
 /** One GET on the Engine API socket: the body of a 200 answer, or why there is none. */
-function dockerGet(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
+function fetchDocker(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: CommandOutcome) => {

@@ -24,12 +24,14 @@ export interface HostContext {
   rules: PolicyRule[];
   /** Docker networks from the Engine API, or null when the socket was not there. */
   dockerNetworks: DockerNetwork[] | null;
+  /** The node's swarm role from the Engine API's /info; absent or null when unknown (no Docker, an older snapshot). */
+  dockerSwarm?: DockerSwarm | null;
   /** Relevant sysctls by full name, e.g. "net.ipv4.conf.eth0.rp_filter": "1". */
   sysctls: Record<string, string>;
   /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
   counters: Record<string, number>;
   conntrack: { count: number; max: number } | null;
-  /** NAT and filter rules as text (the *nat and *filter tables of `iptables-save`, `nft list ruleset`), null when the tool is missing. */
+  /** Netfilter rules as text (the raw, mangle, nat, filter and security tables of `iptables-save`; `nft list ruleset`), null when the tool is missing. */
   natRules: { iptables: string | null; nft: string | null };
   /** Sources that could not be read, each with the reason. */
   unavailable: { source: string; reason: string }[];
@@ -127,4 +129,19 @@ export interface DockerEndpoint {
   name: string;
   /** Canonical text addresses, without prefix length. */
   addresses: string[];
+}
+
+/** Docker's GET /info `Swarm` fields that decide how a swarm node is taken out and back in. */
+export interface DockerSwarm {
+  /** "inactive", "pending", "active", "error", "locked". */
+  localNodeState: string;
+  /** True on a manager. */
+  controlAvailable: boolean;
+  /** The address the node advertises, or null. */
+  nodeAddress: string | null;
+  /** Managers and nodes in the swarm: a manager knows, a worker reports null. */
+  managers: number | null;
+  nodes: number | null;
+  /** "10.0.0.5:2377" per manager the node knows. */
+  remoteManagers: string[];
 }

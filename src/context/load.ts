@@ -93,6 +93,8 @@ export function parseHostContext(text: string, file: string): HostContext {
   };
   const kernel = check.kernelEvidence(doc);
   if (kernel !== undefined) ctx.kernelEvidence = kernel;
+  const swarm = check.dockerSwarm(doc);
+  if (swarm !== undefined) ctx.dockerSwarm = swarm;
   return ctx;
 }
 
@@ -200,6 +202,18 @@ class Checker {
     });
     this.list(v, 'unavailable', (u, at) => this.strings(u, `kernelEvidence.${at}`, ['source', 'reason']));
     return { counters: [], events: [], unavailable: [], ...v } as unknown as KernelEvidence;
+  }
+
+  dockerSwarm(o: JsonObject): HostContext['dockerSwarm'] {
+    const v = o['dockerSwarm'];
+    if (v === undefined || v === null) return v;
+    if (!isObject(v)) throw this.bad('dockerSwarm: expected an object or null');
+    this.strings(v, 'dockerSwarm', ['localNodeState']);
+    this.type(v, 'dockerSwarm', 'controlAvailable', 'boolean');
+    this.nullableStrings(v, 'dockerSwarm', ['nodeAddress']);
+    for (const k of ['managers', 'nodes']) if (v[k] !== null) this.type(v, 'dockerSwarm', k, 'number');
+    this.stringArray(v, 'dockerSwarm', 'remoteManagers');
+    return v as unknown as NonNullable<HostContext['dockerSwarm']>;
   }
 
   natRules(o: JsonObject): HostContext['natRules'] {

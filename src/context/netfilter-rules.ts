@@ -2,9 +2,10 @@
  * Netfilter rules as the diagnosis reads them: per table, per chain, in order, each with
  * the few matches a TCP handshake's path depends on (addresses, interfaces, protocol,
  * ports, address type) and its target. Two sources give them: `iptables-save` text
- * (parse-iptables-save.ts) and `nft list ruleset` text (parse-nft-ruleset.ts), for
- * hosts where iptables-nft keeps the filter table and the snapshot's iptables text
- * holds only the nat table.
+ * (parse-iptables-save.ts) and `nft list ruleset` text (parse-nft-ruleset.ts): the
+ * tables iptables-nft keeps there, and native nftables tables such as Docker 29's
+ * `ip docker-bridges`. Base chains carry their hook and priority, because every base
+ * chain on a hook sees the packet (netfilter-walk.ts's traverseHook).
  */
 
 /** One match of a rule, possibly inverted (`! -s 10.0.0.0/8`, `iifname != "docker0"`). */
@@ -37,7 +38,11 @@ export interface NetfilterRule {
   /** addrtype / fib address types, upper case ("LOCAL"). */
   readonly sourceType?: RuleMatch;
   readonly destinationType?: RuleMatch;
-  /** Matches this reader does not model (conntrack state, sets, marks...): the rule may or may not apply. */
+  /** Conntrack states, upper case (`-m conntrack --ctstate RELATED,ESTABLISHED`, `-m state --state`, nft's `ct state`). */
+  readonly ctState?: RuleMatch<readonly string[]>;
+  /** Set when the rule only matches one IP version (nft's `ip saddr` / `ip6 daddr` in an inet table). */
+  readonly ipVersion?: 4 | 6;
+  /** Matches this reader does not model (sets, marks, connection counts...): the rule may or may not apply. */
   readonly unknown: readonly string[];
   /** ACCEPT, DROP, REJECT, RETURN, DNAT, SNAT, MASQUERADE, a user chain, another target; null: none (counts only). */
   readonly target: string | null;
@@ -48,15 +53,42 @@ export interface NetfilterRule {
   readonly toSource?: string;
 }
 
+/** The address family of a table: iptables-save's tables are `ip`. */
+export type TableFamily = 'ip' | 'ip6' | 'inet';
+
+/** Where a base chain hooks into the stack: hook, chain type and priority (nft's numbers; iptables' tables have fixed ones). */
+export interface ChainHook {
+  readonly hook: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+  readonly type: 'filter' | 'nat' | 'route';
+  readonly priority: number;
+}
+
 export interface NetfilterChain {
   readonly name: string;
   /** Built-in chains: ACCEPT or DROP; user chains: null. */
   policy: string | null;
   readonly rules: NetfilterRule[];
+  family?: TableFamily;
+  /** Base chains only. */
+  hook?: ChainHook;
 }
 
-/** Chains by name, per table name ("filter", "nat", ...). */
+/**
+ * Chains by name, per table. `ip` tables are keyed by their name ("filter", "nat",
+ * "docker-bridges"), others by family and name ("ip6 docker-bridges", "inet fw").
+ */
 export type NetfilterRuleset = Map<string, Map<string, NetfilterChain>>;
+
+/** The ruleset key of a table. */
+export function tableKey(family: TableFamily, name: string): string {
+  return family === 'ip' ? name : `${family} ${name}`;
+}
+
+/**
+ * Priorities of the standard hooks (include/uapi/linux/netfilter_ipv4.h NF_IP_PRI_*),
+ * by nft's names; iptables' tables register at the same values.
+ */
+export const HOOK_PRIORITY: Readonly<Record<string, number>> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
 
 /** The chain of that table, created empty on first use (rules may name a chain before its header). */
 export function chainOf(ruleset: NetfilterRuleset, table: string, name: string): NetfilterChain {

@@ -1,12 +1,14 @@
-import { chainOf, parsePortRange, type NetfilterRule, type NetfilterRuleset, type PortRange, type RuleMatch } from './netfilter-rules';
+import { chainOf, HOOK_PRIORITY, parsePortRange, type ChainHook, type NetfilterRule, type NetfilterRuleset, type PortRange, type RuleMatch } from './netfilter-rules';
 
 /**
  * `iptables-save` text (any tables it lists) as rules per table and chain. Minimal on
  * purpose: `-s`, `-d`, `-i`, `-o`, `-p`, `--sport`, `--dport`, `--src-type`/`--dst-type`
- * (addrtype), each possibly inverted with `!`, then `-j`/`-g` and DNAT/SNAT's
+ * (addrtype), `--ctstate`/`--state`, each possibly inverted with `!`, then `-j`/`-g` and DNAT/SNAT's
  * `--to-destination`/`--to-source`. Any other match option is kept as text under
  * `unknown` (the rule may or may not apply); comments are dropped; options after the
- * target are the target's. A line it cannot read is skipped, never fatal.
+ * target are the target's. A line it cannot read is skipped, never fatal. The built-in
+ * chains of raw, mangle, nat, filter and security get the hook and priority their table
+ * registers (raw PREROUTING runs before nat's DNAT, filter FORWARD after it).
  */
 export function parseIptablesSave(text: string): NetfilterRuleset {
   const ruleset: NetfilterRuleset = new Map();
@@ -28,7 +30,34 @@ export function parseIptablesSave(text: string): NetfilterRuleset {
       if (rule !== null) chainOf(ruleset, table, rule.chain).rules.push(rule);
     }
   }
+  for (const [table, chains] of ruleset) {
+    for (const chain of chains.values()) {
+      chain.family = 'ip';
+      const hook = builtinHook(table, chain.name);
+      if (hook !== undefined) chain.hook = hook;
+    }
+  }
   return ruleset;
+}
+
+/** The hook of a built-in chain of iptables' tables (net/ipv4/netfilter/iptable_*.c), or undefined. */
+function builtinHook(table: string, chain: string): ChainHook | undefined {
+  const hook = chain.toLowerCase();
+  if (hook !== 'prerouting' && hook !== 'input' && hook !== 'forward' && hook !== 'output' && hook !== 'postrouting') return undefined;
+  switch (table) {
+    case 'raw':
+      return hook === 'prerouting' || hook === 'output' ? { hook, type: 'filter', priority: HOOK_PRIORITY['raw']! } : undefined;
+    case 'mangle':
+      return { hook, type: 'filter', priority: HOOK_PRIORITY['mangle']! };
+    case 'nat':
+      if (hook === 'forward') return undefined;
+      return { hook, type: 'nat', priority: hook === 'prerouting' || hook === 'output' ? HOOK_PRIORITY['dstnat']! : HOOK_PRIORITY['srcnat']! };
+    case 'filter':
+    case 'security':
+      return hook === 'input' || hook === 'forward' || hook === 'output' ? { hook, type: 'filter', priority: HOOK_PRIORITY[table]! } : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Options that take one value and mean nothing for the path (kept out of `unknown`). */
@@ -72,6 +101,7 @@ export function parseRule(table: string, line: string): NetfilterRule | null {
       case '--dport': case '--destination-port': rule.destinationPort = ports(); break;
       case '--src-type': rule.sourceType = { value: take().toUpperCase(), negated }; break;
       case '--dst-type': rule.destinationType = { value: take().toUpperCase(), negated }; break;
+      case '--ctstate': case '--state': rule.ctState = { value: take().toUpperCase().split(','), negated }; break;
       case '-j': case '--jump': case '-g': case '--goto':
         rule.target = take();
         rule.goto = opt === '-g' || opt === '--goto';

@@ -1,17 +1,21 @@
-import { IPv4, IPv4CidrRange } from 'ip-num';
 import { parseAddress } from '../decode/address';
-import { subnetsOverlap, type Subnet } from '../net/cidr';
+import { parseSubnet, subnetsOverlap, type Subnet } from '../net/cidr';
 
 /**
- * The RFC 1918 blocks a replacement subnet is taken from, each with the place the
- * search starts: far from the ranges networks (10.0.x, 192.168.0.x) and Docker
- * (172.17-31.x) use first. The search wraps around to the block's start.
+ * Where a replacement subnet is looked for, in order within each RFC 1918 block: the
+ * high end of 10/8 (10.200-10.255, then down from 10.199) and of 172.16/12 (down from
+ * 172.31). Office and home networks, VPNs and cloud VPC defaults crowd the low ends
+ * (10.0.x, 10.1.x, 172.16.x) and 192.168.0-1.x; Docker itself starts at 172.17 (docker0)
+ * and 172.18 (docker_gwbridge). 192.168/16 is never proposed: it is the home LAN range,
+ * and a client behind any home router may be in it.
  */
-const PRIVATE_BLOCKS: readonly { block: string; startAt: string }[] = [
-  { block: '10.0.0.0/8', startAt: '10.200.0.0' },
-  { block: '172.16.0.0/12', startAt: '172.28.0.0' },
-  { block: '192.168.0.0/16', startAt: '192.168.200.0' },
+const REGIONS: readonly { block: string; walks: readonly { from: string; to: string; down?: boolean }[] }[] = [
+  { block: '10.0.0.0/8', walks: [{ from: '10.200.0.0', to: '10.255.255.255' }, { from: '10.2.0.0', to: '10.199.255.255', down: true }] },
+  { block: '172.16.0.0/12', walks: [{ from: '172.19.0.0', to: '172.31.255.255', down: true }] },
 ];
+
+/** The largest subnet proposed: Docker's docker0 default, a /16. Anything larger is most of a private block. */
+export const LARGEST_PREFIX = 16;
 
 export interface FreeSubnet {
   subnet: string;
@@ -20,11 +24,28 @@ export interface FreeSubnet {
 }
 
 /**
- * Find up to `count` distinct private IPv4 subnets with `prefix` bits that overlap none
- * of `avoid`, each other, or any of `addresses`. Blocks that hold none of the addresses
- * are preferred (clients in 172.17/16 suggest their network uses more of 172.16/12).
+ * The size proposed for a bridge that moves: its current size, never larger than a /16,
+ * and a /20 (4,094 addresses) in place of anything larger than that unless the bridge's
+ * ports (containers attached, when a snapshot tells) would fill more than half of it.
+ * Why not keep docker0's /16: it is the size that swallowed a whole 172.x LAN to begin
+ * with, and a bridge holds one address per container on this host, hundreds at most,
+ * where a /20 still leaves room; a smaller subnet also finds a free gap more easily.
+ */
+export function replacementPrefix(currentPrefix: number, ports: number | null = null): number {
+  const largest = Math.max(currentPrefix, LARGEST_PREFIX);
+  let prefix = Math.max(currentPrefix, 20);
+  while (prefix > largest && ports !== null && ports * 2 > 2 ** (32 - prefix) - 2) prefix--;
+  return prefix;
+}
+
+/**
+ * Find up to `count` distinct private IPv4 subnets of `prefix` bits (at most a /16) that
+ * overlap none of `avoid`, each other, or any of `addresses`, walking the regions above.
+ * A block that holds none of the addresses is tried first (clients in 172.17/16 suggest
+ * their network uses more of 172.16/12).
  */
 export function findFreeSubnets(prefix: number, count: number, avoid: readonly Subnet[], addresses: Iterable<string>): FreeSubnet[] {
+  prefix = Math.max(prefix, LARGEST_PREFIX);
   const used: number[] = [];
   for (const a of addresses) {
     const p = parseAddress(a);
@@ -32,33 +53,38 @@ export function findFreeSubnets(prefix: number, count: number, avoid: readonly S
   }
   const taken = [...avoid];
   const found: FreeSubnet[] = [];
-  const blocks = PRIVATE_BLOCKS.map((b) => ({ ...b, range: IPv4CidrRange.fromCidr(b.block) }))
-    .filter((b) => Number(b.range.getPrefix().getValue()) <= prefix)
-    .sort((a, b) => Number(countInside(a.range, used) > 0) - Number(countInside(b.range, used) > 0));
-  for (const { range, startAt } of blocks) {
-    // Walk the candidates as numbers: a /8 holds 65,536 /24s, too many ip-num objects to build.
-    const blockFirst = Number(range.getFirst().getValue());
-    const size = 2 ** (32 - prefix);
-    const candidates = Number(range.getSize()) / size;
-    const start = Math.max(0, Math.floor((Number(IPv4.fromDecimalDottedString(startAt).getValue()) - blockFirst) / size));
-    for (let k = 0; k < candidates && found.length < count; k++) {
-      const first = blockFirst + ((start + k) % candidates) * size;
-      if (used.some((a) => a >= first && a < first + size)) continue;
-      const candidate = IPv4CidrRange.fromCidr(`${IPv4.fromNumber(first).toString()}/${prefix}`);
-      const asSubnet: Subnet = { text: candidate.toCidrString(), version: 4, range: candidate };
-      if (taken.some((s) => subnetsOverlap(s, asSubnet))) continue;
-      taken.push(asSubnet);
-      found.push({ subnet: asSubnet.text, checkedAgainst: { subnets: avoid.length, addresses: used.length } });
+  const size = 2 ** (32 - prefix);
+  const regions = [...REGIONS].sort((a, b) => Number(holdsAny(a.block, used)) - Number(holdsAny(b.block, used)));
+  for (const region of regions) {
+    for (const walk of region.walks) {
+      // Walk the candidates as numbers: 10.200/16 to 10.255/16 holds 14,336 /24s, too many ip-num objects to build.
+      const lo = Math.ceil(toNumber(walk.from) / size) * size;
+      const hi = Math.floor((toNumber(walk.to) + 1) / size) * size - size;
+      for (let k = 0; lo + k * size <= hi && found.length < count; k++) {
+        const first = walk.down === true ? hi - k * size : lo + k * size;
+        if (used.some((a) => a >= first && a < first + size)) continue;
+        const candidate = parseSubnet(`${fromNumber(first)}/${prefix}`)!;
+        if (taken.some((s) => subnetsOverlap(s, candidate))) continue;
+        taken.push(candidate);
+        found.push({ subnet: candidate.text, checkedAgainst: { subnets: avoid.length, addresses: used.length } });
+      }
+      if (found.length >= count) return found;
     }
-    if (found.length >= count) break;
   }
   return found;
 }
 
-function countInside(range: IPv4CidrRange, addresses: readonly number[]): number {
-  const first = Number(range.getFirst().getValue());
-  const last = Number(range.getLast().getValue());
-  let n = 0;
-  for (const a of addresses) if (a >= first && a <= last) n++;
-  return n;
+function holdsAny(block: string, addresses: readonly number[]): boolean {
+  const [base, len] = block.split('/');
+  const first = toNumber(base!);
+  const last = first + 2 ** (32 - Number(len)) - 1;
+  return addresses.some((a) => a >= first && a <= last);
+}
+
+function toNumber(dotted: string): number {
+  return dotted.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+function fromNumber(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }

@@ -3,7 +3,7 @@ import type { AttemptPath } from '../flow/attempt-path';
 import type { ServiceHop, ServicePath } from '../flow/service-path';
 import { contextInterface, deviceOf, isLocalAddress, sameLink } from './context-facts';
 import { plural } from './group';
-import { ruleText, rulesetOf, traverse, type Traversal } from './netfilter-walk';
+import { nftTable, ruleText, rulesetOf, traverseHook, type PacketView, type Traversal } from './netfilter-walk';
 import { lookupRoute, type RouteLookup } from './route-sim';
 
 /**
@@ -13,6 +13,17 @@ import { lookupRoute, type RouteLookup } from './route-sim';
  * attempt vanished (the NAT rule, the filter verdict between the hops, the reply route,
  * the bridge).
  */
+
+/** nat PREROUTING (iptables) and nat-PREROUTING (Docker 29's nft table): where DNAT happens. */
+const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
+const SNAT_HOOK = { hook: 'postrouting', type: 'nat' } as const;
+/** filter FORWARD, DOCKER-USER and Docker 29's filter-FORWARD: the verdict between two interfaces. */
+const FORWARD_HOOK = { hook: 'forward', type: 'filter' } as const;
+/** raw (and mangle) PREROUTING: before DNAT (priority -100), where Docker 28+ drops direct access to containers. */
+const RAW_HOOK = { hook: 'prerouting', type: 'filter', below: -100 } as const;
+
+/** The verdict of the raw table for a packet Docker 28+ drops there: addressed to a container, arriving from outside its bridge. */
+export const DIRECT_ACCESS_VERDICT = 'dropped in raw PREROUTING: direct access to a container address from outside its bridge';
 
 /** The path SYNs to one service take from its first hop. */
 export interface KnownPath {
@@ -57,10 +68,11 @@ export function knownPaths(attempts: readonly AttemptPath[], servicePaths: reado
 
 /**
  * The next hop the snapshot predicts for a SYN from `client` to `server` arriving on
- * `iface`, when a NAT rule rewrites it on the way to another captured interface: a local
- * destination DNATed by nat PREROUTING and routed out of a bridge (a published port), or
- * a forwarded one masqueraded or SNATed by nat POSTROUTING (a container going out).
- * Null when no NAT rule applies surely or the next device was not captured.
+ * `iface`, on the way to another captured interface: a local destination DNATed by nat
+ * PREROUTING and routed out of a bridge (a published port); a forwarded one masqueraded
+ * or SNATed by nat POSTROUTING (a container going out); or, untranslated, a container's
+ * own address routed into its bridge. Null when the next device was not captured, or a
+ * local destination meets no sure DNAT.
  */
 export function predictPath(ctx: HostContext, client: string, server: string, iface: string, captured: readonly string[]): KnownPath | null {
   const ruleset = rulesetOf(ctx);
@@ -68,7 +80,7 @@ export function predictPath(ctx: HostContext, client: string, server: string, if
   const inDev = linkOf(ctx, iface);
   const local = isLocalAddress(ctx, ip);
   if (local) {
-    const t = traverse(ruleset, 'nat', 'PREROUTING', { src: client, dst: ip, dstPort: port, inInterface: inDev, dstLocal: true, srcLocal: isLocalAddress(ctx, client) });
+    const t = traverseHook(ruleset, DNAT_HOOK, { src: client, dst: ip, dstPort: port, inInterface: inDev, dstLocal: true, srcLocal: isLocalAddress(ctx, client) });
     const to = t?.verdict === 'DNAT' ? natTarget(t.rule?.toDestination, port) : null;
     if (to === null) return null;
     const next = capturedOn(ctx, deviceOf(lookupRoute(ctx, to.ip, { iif: inDev, src: client })), iface, captured);
@@ -86,8 +98,19 @@ export function predictPath(ctx: HostContext, client: string, server: string, if
   const dev = deviceOf(lookupRoute(ctx, ip, { iif: inDev, src: client }));
   const next = capturedOn(ctx, dev, iface, captured);
   if (next === null) return null;
-  const t = traverse(ruleset, 'nat', 'POSTROUTING', { src: client, dst: ip, dstPort: port, inInterface: inDev, outInterface: dev!, dstLocal: false, srcLocal: false });
-  if (t === null || (t.verdict !== 'MASQUERADE' && t.verdict !== 'SNAT') || t.rule === null) return null;
+  const t = traverseHook(ruleset, SNAT_HOOK, { src: client, dst: ip, dstPort: port, inInterface: inDev, outInterface: dev!, dstLocal: false, srcLocal: false });
+  if (t === null || (t.verdict !== 'MASQUERADE' && t.verdict !== 'SNAT') || t.rule === null) {
+    // A container's own address dialled from outside (incident 004's path): routed into its bridge untranslated.
+    if (contextInterface(ctx, dev!)?.kind !== 'bridge' || t?.maybe.some((r) => r.target === 'MASQUERADE' || r.target === 'SNAT')) return null;
+    return {
+      source: 'context',
+      attempts: 0,
+      hops: [
+        { interface: iface, server, translation: 'none' },
+        { interface: next, server, translation: 'none' },
+      ],
+    };
+  }
   return {
     source: 'context',
     attempts: 0,
@@ -132,6 +155,8 @@ export interface HopFacts {
 export interface HopQuery {
   /** The packet as the next hop would see it (after DNAT, before SNAT), in its direction of travel. */
   packet: { src: string; dst: string; dstPort: number };
+  /** True when the packet is the reply (the SYN-ACK: conntrack ESTABLISHED); otherwise it is the SYN (NEW). */
+  established?: boolean;
   /** The interface it was last seen on, and the one it never reached (null: past the captured hops). */
   from: string;
   to: string | null;
@@ -160,14 +185,14 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
 
   if (q.dnatOf !== undefined) {
     const o = q.dnatOf;
-    const t = traverse(ruleset, 'nat', 'PREROUTING', { src, dst: o.dst, dstPort: o.dstPort, inInterface: linkOf(ctx, o.iif), dstLocal: isLocalAddress(ctx, o.dst) });
+    const t = traverseHook(ruleset, DNAT_HOOK, { src, dst: o.dst, dstPort: o.dstPort, inInterface: linkOf(ctx, o.iif), dstLocal: isLocalAddress(ctx, o.dst) });
     const rules = natRules(t, 'DNAT');
     if (t !== null) evidence['dnatRules'] = rules;
     if (rules.length > 0) sentences.push(`The snapshot's nat rule ${quote(rules[0]!)} translates ${o.dst}:${o.dstPort}${rules.length > 1 ? ` (${plural(rules.length - 1, 'other rule')} may apply)` : ''}.`);
   }
   if (q.snatOf !== undefined) {
     // POSTROUTING sees the packet leaving by `to`, or by `from` when that is where it left.
-    const t = traverse(ruleset, 'nat', 'POSTROUTING', { src: q.snatOf.src, dst, dstPort, outInterface: outDev ?? inDev, srcLocal: false, dstLocal: false });
+    const t = traverseHook(ruleset, SNAT_HOOK, { src: q.snatOf.src, dst, dstPort, outInterface: outDev ?? inDev, srcLocal: false, dstLocal: false });
     const rules = natRules(t, 'MASQUERADE', 'SNAT');
     if (t !== null) evidence['snatRules'] = rules;
     if (rules.length > 0) sentences.push(`The snapshot's nat rule ${quote(rules[0]!)} rewrites the source ${q.snatOf.src}.`);
@@ -177,15 +202,37 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
 
   let dropRule: string | null = null;
   const dropRemedy: string[] = [];
-  if (outDev !== null) {
+  const raw = outDev === null ? null : rawTraversal(ctx, q);
+  if (raw !== null && isDrop(raw)) {
+    const by = verdictBy(raw);
+    const p = arrival(ctx, q);
+    const direct = isDirectAccessDrop(raw);
+    dropRule = by;
+    evidence['rawVerdict'] = direct ? DIRECT_ACCESS_VERDICT : `${raw.verdict === 'DROP' ? 'dropped' : 'rejected'} in raw PREROUTING`;
+    evidence['rawVerdictBy'] = by;
+    const packet = `${p.src} → ${p.dst}:${p.dstPort} arriving on ${p.inInterface}`;
+    if (direct) {
+      sentences.push(
+        `Dropped in raw PREROUTING: direct access to a container address from outside its bridge. The snapshot's rule ${quote(by)} applies to ${packet}, before any DNAT: ` +
+          'Docker 28 and later drop every packet addressed to a container itself unless it comes from the container\'s own bridge (gateway mode "nat"); only the published port on the host\'s address is reachable from outside.',
+      );
+      dropRemedy.push(
+        `Dial the published port on the host's address instead of the container's address (docker run -p HOST_PORT:${p.dstPort}); a peer that learned the container's bridge address (a cluster announcing it) must be told a routable one.`,
+        'If direct routing to the container is intended, create its network with -o com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected (or routed, without masquerade); Docker then leaves out this rule.',
+      );
+    } else {
+      sentences.push(`The snapshot's raw PREROUTING rules ${raw.verdict === 'DROP' ? 'drop' : 'reject'} it before any DNAT: ${quote(by)} applies to ${packet}.`);
+      dropRemedy.push(...undoRule(raw.rule));
+    }
+  } else if (outDev !== null) {
     const fwd = forwardTraversal(ctx, q);
     if (fwd === null) {
       evidence['forwardVerdict'] = null;
-      sentences.push('The snapshot has no filter FORWARD chain to check (iptables-save listed no *filter table, nft no `table ip filter`).');
+      sentences.push('The snapshot has no base chain on the forward hook to check (iptables-save listed no *filter table, nft no filter chain hooked to forward).');
     } else {
       const maybeDrops = fwd.maybe.filter((r) => r.target === 'DROP' || r.target === 'REJECT').map(ruleText);
       const maybeAccepts = fwd.maybe.filter((r) => r.target === 'ACCEPT').map(ruleText);
-      const by = fwd.rule === null ? `the FORWARD policy ${fwd.verdict}` : ruleText(fwd.rule);
+      const by = verdictBy(fwd);
       const dropped = isDrop(fwd);
       evidence['forwardVerdict'] = fwd.verdict;
       evidence['forwardVerdictBy'] = by;
@@ -194,9 +241,10 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
       const byText = fwd.rule === null ? by : quote(by);
       if (dropped) {
         dropRule = by;
-        const chain = fwd.rule !== null && fwd.rule.chain !== 'FORWARD' ? ` (chain ${fwd.rule.chain}, reached from FORWARD)` : '';
+        const baseName = fwd.base?.chain.name ?? 'FORWARD';
+        const chain = fwd.rule !== null && fwd.rule.chain !== baseName ? ` (chain ${fwd.rule.chain}, reached from ${baseName})` : '';
         sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
-        dropRemedy.push(...undoRule(fwd.rule));
+        dropRemedy.push(...(isDockerOwned(fwd.rule) ? dockerDropRemedy(fwd.rule!, dstPort) : undoRule(fwd.rule)));
       } else if (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') {
         sentences.push(
           `The snapshot's filter rules may ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} ${packet} (${byText}), unless an earlier rule accepts it first (a match synscope does not model): ${maybeAccepts.map(quote).join('; ')}.`,
@@ -226,19 +274,66 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
   return { evidence, sentences, dropRule, dropRemedy };
 }
 
-/** The filter FORWARD walk of the packet between the hops; null when it went no further than `from` or the snapshot has no FORWARD chain. */
+/**
+ * The walk of the forward hook's filter chains for the packet between the hops; null when
+ * it went no further than `from` or the snapshot has no such chain (an IPv6 packet meets
+ * only ip6 and inet tables: iptables-save's text is IPv4).
+ */
 function forwardTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
-  // iptables-save and nft's `table ip` hold IPv4 rules only: an IPv6 packet gets no verdict from them.
-  if (q.to === null || q.packet.dst.includes(':')) return null;
+  if (q.to === null) return null;
   const { src, dst, dstPort } = q.packet;
-  return traverse(rulesetOf(ctx), 'filter', 'FORWARD', { src, dst, dstPort, inInterface: linkOf(ctx, q.from), outInterface: linkOf(ctx, q.to), srcLocal: false, dstLocal: false });
+  const ctState = q.established === true ? 'ESTABLISHED' : 'NEW';
+  return traverseHook(rulesetOf(ctx), FORWARD_HOOK, { src, dst, dstPort, inInterface: linkOf(ctx, q.from), outInterface: linkOf(ctx, q.to), srcLocal: false, dstLocal: false, ctState });
 }
 
-/** The filter rule (or "the FORWARD policy DROP") that surely drops the packet between the hops, as printed; null when none does. */
+/** The packet as it arrived on the host: before DNAT (its original destination) and SNAT, on the interface it came in by. */
+function arrival(ctx: HostContext, q: HopQuery): PacketView & { inInterface: string } {
+  const dst = q.dnatOf?.dst ?? q.packet.dst;
+  return {
+    src: q.snatOf?.src ?? q.packet.src,
+    dst,
+    dstPort: q.dnatOf?.dstPort ?? q.packet.dstPort,
+    inInterface: linkOf(ctx, q.dnatOf?.iif ?? q.snatOf?.iif ?? q.from),
+    dstLocal: isLocalAddress(ctx, dst),
+  };
+}
+
+/** The walk of the prerouting chains before DNAT (raw, mangle) for the packet as it arrived; null when it went no further than `from`. */
+function rawTraversal(ctx: HostContext, q: HopQuery): Traversal | null {
+  if (q.to === null) return null;
+  return traverseHook(rulesetOf(ctx), RAW_HOOK, arrival(ctx, q));
+}
+
+/**
+ * Docker's own direct-access rule (iptabler's filterDirectAccess: `-A PREROUTING -d
+ * 172.17.0.2/32 ! -i docker0 -j DROP`; nftabler's `ip daddr 172.17.0.2 iifname !=
+ * "docker0" drop`): a destination address, any interface but one.
+ */
+function isDirectAccessDrop(t: Traversal): boolean {
+  const r = t.rule;
+  return r !== null && r.destination !== undefined && !r.destination.negated && r.inInterface?.negated === true && r.source === undefined;
+}
+
+/**
+ * The rule (or base chain policy) that surely drops the packet between the hops, as
+ * printed: raw PREROUTING's first (it comes before DNAT and routing), then the forward
+ * hook's filter chains. Null when none does.
+ */
 export function forwardDrop(ctx: HostContext, q: HopQuery): string | null {
+  const raw = rawTraversal(ctx, q);
+  if (raw !== null && isDrop(raw)) return verdictBy(raw);
   const fwd = forwardTraversal(ctx, q);
   if (fwd === null || !isDrop(fwd)) return null;
-  return fwd.rule === null ? `the FORWARD policy ${fwd.verdict}` : ruleText(fwd.rule);
+  return verdictBy(fwd);
+}
+
+/** The rule that gave a walk's verdict as printed, or the policy of its base chain ("the FORWARD policy DROP", "the policy DROP of nft chain ip fw forward"). */
+function verdictBy(t: Traversal): string {
+  if (t.rule !== null) return ruleText(t.rule);
+  const base = t.base;
+  if (base === undefined || (base.table === 'filter' && base.chain.name === 'FORWARD')) return `the FORWARD policy ${t.verdict}`;
+  if (base.table === 'raw' && base.chain.name === 'PREROUTING') return `the raw PREROUTING policy ${t.verdict}`;
+  return `the policy ${t.verdict} of nft chain ${nftTable(base.table)} ${base.chain.name}`;
 }
 
 /** A sure drop: the walk ended in DROP or REJECT and no rule passed over on the way may have accepted the packet first. */
@@ -253,12 +348,29 @@ function natRules(t: Traversal | null, ...targets: string[]): string[] {
   return [...sure, ...t.maybe.filter((r) => r.target !== null && targets.includes(r.target)).map(ruleText)];
 }
 
+/**
+ * Docker's own chains (all but DOCKER-USER, and Docker 29's docker-bridges tables): Docker
+ * writes them again on every change, so deleting a rule there is no fix.
+ */
+function isDockerOwned(rule: Traversal['rule']): boolean {
+  if (rule === null) return false;
+  if (rule.origin === 'nft' && /(^| )docker-bridges$/.test(rule.table)) return true;
+  return rule.table === 'filter' && rule.chain.startsWith('DOCKER') && rule.chain !== 'DOCKER-USER';
+}
+
+function dockerDropRemedy(rule: NonNullable<Traversal['rule']>, port: number): string[] {
+  return [
+    `${ruleText(rule)} is Docker's own rule: it drops what reaches a container on a port that is not published (or a network that isolates it). Deleting it does not last; publish the port instead (docker run -p HOST_PORT:${port}, or ports: in compose), or, for direct routing to containers, create the network with -o com.docker.network.bridge.gateway_mode_ipv4=routed (or nat-unprotected).`,
+  ];
+}
+
 /** How to watch (and, when it should not be there, remove) the rule that drops the packet. */
 function undoRule(rule: Traversal['rule']): string[] {
   if (rule === null) return [];
   if (rule.origin === 'nft') {
+    const chain = `${nftTable(rule.table)} ${rule.chain}`;
     return [
-      `Watch its counter while a client retries: nft list chain ip ${rule.table} ${rule.chain}. If these clients should reach the service, delete or narrow it (nft -a list chain ip ${rule.table} ${rule.chain} shows its handle; iptables-nft users can use iptables -L ${rule.chain} --line-numbers and iptables -D ${rule.chain} N).`,
+      `Watch its counter while a client retries: nft list chain ${chain}. If these clients should reach the service, delete or narrow it (nft -a list chain ${chain} shows its handle; iptables-nft users can use iptables -L ${rule.chain} --line-numbers and iptables -D ${rule.chain} N).`,
     ];
   }
   return [

@@ -1,5 +1,5 @@
 import type { HostContext } from '../context/host-context';
-import type { NetfilterChain, NetfilterRule, NetfilterRuleset, RuleMatch } from '../context/netfilter-rules';
+import type { ChainHook, NetfilterChain, NetfilterRule, NetfilterRuleset, RuleMatch } from '../context/netfilter-rules';
 import { parseIptablesSave } from '../context/parse-iptables-save';
 import { parseNftRuleset } from '../context/parse-nft-ruleset';
 import { addressValue, parsePrefix, prefixContains, type Prefix } from './prefix';
@@ -16,6 +16,12 @@ export interface PacketView {
   /** Whether the destination / source is one of the host's addresses (addrtype LOCAL); undefined when unknown. */
   dstLocal?: boolean;
   srcLocal?: boolean;
+  /**
+   * The packet's conntrack state where the filter chains see it: a SYN, retransmitted or
+   * not, is NEW until a reply passes (IPS_SEEN_REPLY); the SYN-ACK is ESTABLISHED.
+   * Undefined when unknown (a `--ctstate` match then may or may not apply).
+   */
+  ctState?: 'NEW' | 'ESTABLISHED';
 }
 
 /** Does a rule apply to the packet: surely, surely not, or it depends on a match this reader does not model. */
@@ -29,6 +35,16 @@ export interface Traversal {
   rule: NetfilterRule | null;
   /** Rules with a terminal target passed on the way that may apply (unmodelled matches), in order. */
   maybe: NetfilterRule[];
+  /** traverseHook only: the base chain that gave the verdict (for ACCEPT, the last one walked), as its table key and name. */
+  base?: { table: string; chain: NetfilterChain };
+}
+
+/** Which base chains traverseHook walks: those of one hook and chain type, optionally within a priority range. */
+export interface HookQuery {
+  hook: ChainHook['hook'];
+  type: ChainHook['type'];
+  /** Only base chains with a priority below this one (raw PREROUTING: below DNAT's -100, so it sees the destination as sent). */
+  below?: number;
 }
 
 /** Targets that end a packet's walk through a table (RETURN ends a chain, not the walk). */
@@ -53,6 +69,46 @@ export function rulesetOf(ctx: HostContext): NetfilterRuleset {
     rulesets.set(ctx, ruleset);
   }
   return ruleset;
+}
+
+/**
+ * Walk a packet through every base chain of one hook and type, in priority order, as
+ * nf_hook_slow does: each chain's ACCEPT (by a rule or its policy) only hands the packet
+ * to the next base chain, while DROP, REJECT or a NAT verdict ends it there. So a drop in
+ * a user's own nft table (Docker 29's advice in place of DOCKER-USER) wins over Docker's
+ * accept in `ip docker-bridges`, and iptables' filter FORWARD and Docker 29's
+ * filter-FORWARD both apply. IPv4 packets meet `ip` and `inet` tables, IPv6 ones `ip6` and
+ * `inet`. Rules that may apply: for a chain that accepted, only those that could have
+ * ended the walk otherwise (an ACCEPT there changes nothing); for the chain that ended it,
+ * all. Null when no base chain of that hook is in the ruleset.
+ */
+export function traverseHook(ruleset: NetfilterRuleset, q: HookQuery, pkt: PacketView): Traversal | null {
+  const v6 = pkt.dst.includes(':');
+  const bases: { table: string; chain: NetfilterChain; order: number }[] = [];
+  for (const [table, chains] of ruleset) {
+    for (const chain of chains.values()) {
+      const h = chain.hook;
+      if (h === undefined || h.hook !== q.hook || h.type !== q.type || (q.below !== undefined && h.priority >= q.below)) continue;
+      const family = chain.family ?? 'ip';
+      if (family !== 'inet' && (family === 'ip6') !== v6) continue;
+      bases.push({ table, chain, order: bases.length });
+    }
+  }
+  if (bases.length === 0) return null;
+  bases.sort((a, b) => a.chain.hook!.priority - b.chain.hook!.priority || a.order - b.order);
+  const maybe: NetfilterRule[] = [];
+  let accepted: Traversal | null = null;
+  for (const { table, chain } of bases) {
+    const inner: NetfilterRule[] = [];
+    const end = walk(ruleset.get(table)!, chain, pkt, inner, 0);
+    const verdict = end?.verdict ?? chain.policy ?? 'ACCEPT';
+    const base = { table, chain };
+    if (verdict !== 'ACCEPT') return { verdict, rule: end?.rule ?? null, maybe: [...maybe, ...inner], base };
+    maybe.push(...inner.filter((r) => r.target !== 'ACCEPT'));
+    // The accept to show is the last one a rule gave; a later chain's policy says less.
+    if (accepted === null || end !== null || accepted.rule === null) accepted = { verdict, rule: end?.rule ?? null, maybe, base };
+  }
+  return accepted;
 }
 
 /**
@@ -101,6 +157,7 @@ function walk(chains: Map<string, NetfilterChain>, chain: NetfilterChain, pkt: P
 
 /** Whether the rule applies to the packet. */
 export function ruleFits(rule: NetfilterRule, pkt: PacketView): Fit {
+  if (rule.ipVersion !== undefined && (rule.ipVersion === 6) !== pkt.dst.includes(':')) return 'no';
   const fits: Fit[] = [
     rule.unknown.length > 0 ? 'maybe' : 'yes',
     matchFit(rule.source, (v) => addressIn(v, pkt.src)),
@@ -112,6 +169,7 @@ export function ruleFits(rule: NetfilterRule, pkt: PacketView): Fit {
     matchFit(rule.destinationPort, (r) => pkt.dstPort >= r.from && pkt.dstPort <= r.to),
     matchFit(rule.destinationType, (t) => (t === 'LOCAL' ? pkt.dstLocal : undefined)),
     matchFit(rule.sourceType, (t) => (t === 'LOCAL' ? pkt.srcLocal : undefined)),
+    matchFit(rule.ctState, (states) => (pkt.ctState === undefined ? undefined : states.includes(pkt.ctState))),
   ];
   return fits.includes('no') ? 'no' : fits.includes('maybe') ? 'maybe' : 'yes';
 }
@@ -148,35 +206,42 @@ function interfaceIs(pattern: string, name: string | undefined): boolean | undef
 const sourceFree = new WeakMap<HostContext, Map<string, boolean>>();
 
 /**
- * True when no rule a packet can meet from the nat table's `chain` (the chain and the
- * chains it jumps to) looks at the source address (-s, --src-type, an unmodelled match),
- * and no policy routing rule does (`ip rule from`): then the translation and route
- * of a SYN to a service there does not depend on its client.
+ * True when no rule a packet can meet from the nat base chains of `hook` ("PREROUTING":
+ * iptables' nat PREROUTING, Docker 29's nat-PREROUTING, and the chains they jump to)
+ * looks at the source address (-s, --src-type, an unmodelled match), and no policy
+ * routing rule does (`ip rule from`): then the translation and route of a SYN to a
+ * service there does not depend on its client.
  */
-export function natIgnoresSource(ctx: HostContext, chain: string): boolean {
-  let byChain = sourceFree.get(ctx);
-  if (byChain === undefined) sourceFree.set(ctx, (byChain = new Map()));
-  let free = byChain.get(chain);
+export function natIgnoresSource(ctx: HostContext, hook: string): boolean {
+  let byHook = sourceFree.get(ctx);
+  if (byHook === undefined) sourceFree.set(ctx, (byHook = new Map()));
+  let free = byHook.get(hook);
   if (free === undefined) {
-    const nat = rulesetOf(ctx).get('nat') ?? new Map<string, NetfilterChain>();
-    const seen = new Set<string>();
-    const todo = [chain];
     free = !ctx.rules.some((r) => r.from !== null);
-    while (free && todo.length > 0) {
-      const name = todo.pop()!;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      for (const r of nat.get(name)?.rules ?? []) {
-        if (r.source !== undefined || r.sourceType !== undefined || r.unknown.length > 0) free = false;
-        if (r.target !== null && nat.has(r.target)) todo.push(r.target);
+    for (const [, chains] of rulesetOf(ctx)) {
+      const seen = new Set<string>();
+      const todo = [...chains.values()].filter((c) => c.hook?.type === 'nat' && c.hook.hook === hook.toLowerCase()).map((c) => c.name);
+      while (free && todo.length > 0) {
+        const name = todo.pop()!;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        for (const r of chains.get(name)?.rules ?? []) {
+          if (r.source !== undefined || r.sourceType !== undefined || r.unknown.length > 0) free = false;
+          if (r.target !== null && chains.has(r.target)) todo.push(r.target);
+        }
       }
     }
-    byChain.set(chain, free);
+    byHook.set(hook, free);
   }
   return free;
 }
 
 /** A rule as the report prints it: iptables-save's line, or nft's statement with its table and chain. */
 export function ruleText(rule: NetfilterRule): string {
-  return rule.origin === 'iptables-save' ? rule.text : `nft table ip ${rule.table} chain ${rule.chain}: ${rule.text}`;
+  return rule.origin === 'iptables-save' ? rule.text : `nft table ${nftTable(rule.table)} chain ${rule.chain}: ${rule.text}`;
+}
+
+/** A ruleset table key as nft names the table: "ip filter", "ip6 docker-bridges". */
+export function nftTable(key: string): string {
+  return /^(ip6|inet) /.test(key) ? key : `ip ${key}`;
 }

@@ -1,9 +1,9 @@
 import type { BridgeSubnet } from '../../context/bridge';
-import { firstHostAddress, parseSubnet, subnetContains } from '../../net/cidr';
+import { parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
-import { isLocalAddress, usedSubnets } from '../context-facts';
-import { findFreeSubnets } from '../free-subnet';
+import { bridgeRemedy } from '../bridge-remedy';
+import { isLocalAddress } from '../context-facts';
 import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
@@ -124,13 +124,7 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
   // The kernel retransmitting SYN-ACKs means the server answered and its replies went astray.
   const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
   const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
-  // One subnet for the bridge itself, a second one as the pool future networks come from.
-  const [free, pool] = findFreeSubnets(
-    Math.max(Number(bridge.subnet.range.getPrefix().getValue()), 16),
-    2,
-    usedSubnets(input),
-    [...input.seenAddresses, ...clients],
-  );
+  const { free, pool, remedy } = bridgeRemedy(input, bridge, clients);
   return {
     code: 'bridge-subnet-overlap',
     severity: 'error',
@@ -164,7 +158,7 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
       ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
     },
     flows: flows.map((f) => f.id),
-    remedy: remedyFor(bridge, free?.subnet ?? null, pool?.subnet ?? null),
+    remedy,
   };
 }
 
@@ -178,35 +172,4 @@ function describeBridgeEvidence(arps: number, synAcks: number): string {
   if (arps > 0) parts.push(`ARP requests for ${plural(arps, 'client')} on the bridge`);
   if (synAcks > 0) parts.push(`${plural(synAcks, 'SYN-ACK flow')} seen on the bridge`);
   return parts.join(' and ');
-}
-
-/** docker0's `bip`: the gateway address with the subnet's prefix, "10.200.0.1/16". */
-function gatewayOf(subnet: string): string {
-  return `${firstHostAddress(subnet)}/${subnet.split('/')[1]}`;
-}
-
-function remedyFor(bridge: BridgeSubnet, free: string | null, pool: string | null): string[] {
-  const subnet = free ?? '<a free private subnet>';
-  const pools = `"default-address-pools": [{ "base": "${pool ?? '<another free private subnet>'}", "size": 24 }]`;
-  if (bridge.name === 'docker0') {
-    return [
-      `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker (running containers restart).`,
-      free ? `${free}${pool ? ` and ${pool} were` : ' was'} checked against the host's bridges, routes, addresses and Docker networks (when a context is given) and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
-    ];
-  }
-  if (bridge.name === 'docker_gwbridge') {
-    return [
-      'docker_gwbridge must be recreated while the node is out of the swarm, in this order:',
-      '  docker node update --availability drain <node>   (on a manager)',
-      '  docker swarm leave',
-      '  docker network rm docker_gwbridge',
-      `  docker network create --subnet ${subnet} --opt com.docker.network.bridge.name=docker_gwbridge --opt com.docker.network.bridge.enable_icc=false --opt com.docker.network.bridge.enable_ip_masquerade=true docker_gwbridge`,
-      '  docker swarm join --token <worker-token> <manager>:2377',
-      `To keep new networks off the clients' range, also set in /etc/docker/daemon.json: { ${pools} }.`,
-    ];
-  }
-  return [
-    `Recreate the network on a free subnet: docker network create --subnet ${subnet} <name>, move the containers to it (docker network connect / compose "ipam: config: - subnet: ${subnet}"), then docker network rm the old one (${bridge.name}).`,
-    `To keep new networks off the clients' range, set in /etc/docker/daemon.json: { ${pools} } and restart docker.`,
-  ];
 }

@@ -88,6 +88,7 @@ function pathBreak(attempt: AttemptPath): PathBreak | null {
     const server = splitEndpoint(seenAt.server);
     const query: HopQuery = {
       packet: { src: server.ip, dst: client.ip, dstPort: client.port },
+      established: true,
       from: seenAt.interface,
       to: missingAt.interface,
       reply: { client: client.ip, from: server.ip, iif: seenAt.interface, back: missingAt.interface },
@@ -249,10 +250,16 @@ function stopped({ b, path, n, clients, facts }: TextInput): Text {
   const where =
     known.source === 'capture'
       ? `${plural(known.attempts, 'other attempt')} to ${service} ${known.attempts === 1 ? 'was' : 'were'} seen on both, ${known.hops.map((h) => `${h.interface} ${h.server}${h.translation === 'none' ? '' : ` (${h.translation})`}`).join(' → ')}, so that is where these SYNs should have appeared`
-      : `the host context says that is where they should have appeared: its nat rules ${hasDnat(next.translation) ? `send them to ${next.server}, which it routes out of ${next.interface}` : `rewrite their source as they leave by ${next.interface}`}`;
+      : `the host context says that is where they should have appeared: ${
+          next.translation === 'none'
+            ? `its routes send ${next.server} into the bridge ${next.interface}`
+            : `its nat rules ${hasDnat(next.translation) ? `send them to ${next.server}, which it routes out of ${next.interface}` : `rewrite their source as they leave by ${next.interface}`}`
+        }`;
   const lost = hasDnat(next.translation)
     ? 'after the DNAT: something in the forward path dropped it (a FORWARD, DOCKER-USER or DOCKER rule, reverse-path filtering, or routing)'
-    : 'before the source translation: something in the forward path dropped it (a FORWARD or DOCKER-USER rule, reverse-path filtering, or routing)';
+    : next.translation === 'none'
+      ? "on its way into the bridge: something dropped it (Docker's raw PREROUTING drop of direct access to a container, a FORWARD, DOCKER-USER or DOCKER rule, reverse-path filtering, or routing)"
+      : 'before the source translation: something in the forward path dropped it (a FORWARD or DOCKER-USER rule, reverse-path filtering, or routing)';
   const remedy = [...facts.dropRemedy];
   if (facts.dropRule === null) {
     remedy.push(
@@ -262,7 +269,7 @@ function stopped({ b, path, n, clients, facts }: TextInput): Text {
   }
   remedy.push(`Compare with an attempt that works: conntrack -L -p tcp --orig-port-dst ${port} shows the translation the host made for it.`);
   return {
-    title: `${plural(n, 'attempt')} to ${service} reached ${seenAt} but never ${next.interface}, where ${known.source === 'capture' ? `other attempts went (${how})` : `the host's NAT rules send ${n === 1 ? 'it' : 'them'} (${how})`}`,
+    title: `${plural(n, 'attempt')} to ${service} reached ${seenAt} but never ${next.interface}, where ${known.source === 'capture' ? `other attempts went (${how})` : `the host's ${next.translation === 'none' ? 'routes' : 'NAT rules'} send ${n === 1 ? 'it' : 'them'} (${how})`}`,
     explanation:
       `The SYNs from ${clients.join(', ')} to ${service} were seen on ${seenAt} and never on ${next.interface}, although ${where}. ` +
       `Each SYN vanished inside this host between ${seenAt} (the last hop it reached) and ${next.interface} (where it never arrived), ${lost}, and nothing came back (no SYN-ACK, RST or ICMP).`,

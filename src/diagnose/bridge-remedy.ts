@@ -1,0 +1,59 @@
+import type { BridgeSubnet } from '../context/bridge';
+import { firstHostAddress, parseSubnet } from '../net/cidr';
+import { contextInterface, usedSubnets } from './context-facts';
+import { findFreeSubnets, replacementPrefix, type FreeSubnet } from './free-subnet';
+import type { DiagnosisInput } from './input';
+import { gwbridgeProcedure } from './swarm-procedure';
+
+/** The base of the proposed `default-address-pools`: a /18, 64 networks of the pool's size /24. */
+const POOL_PREFIX = 18;
+
+export interface BridgeRemedy {
+  /** The subnet proposed for the bridge, and the pool future networks come from; null when none was found (or for IPv6). */
+  free: FreeSubnet | null;
+  pool: FreeSubnet | null;
+  remedy: string[];
+}
+
+/**
+ * How to move a bridge whose subnet holds clients: docker0 through daemon.json's `bip`,
+ * docker_gwbridge recreated out of the swarm (swarm-procedure.ts), any other network
+ * recreated on a free subnet; with a `default-address-pools` so that new networks stay off
+ * the clients' range. Both subnets are checked free against the snapshot (addresses,
+ * routes, Docker networks, bridges) and every address of the capture.
+ */
+export function bridgeRemedy(input: DiagnosisInput, bridge: BridgeSubnet, clients: readonly string[]): BridgeRemedy {
+  let free: FreeSubnet | null = null;
+  let pool: FreeSubnet | null = null;
+  if (bridge.subnet.version === 4) {
+    const avoid = usedSubnets(input);
+    const addresses = [...input.seenAddresses, ...clients];
+    const ports = input.context === null ? null : (contextInterface(input.context, bridge.name)?.ports.length ?? null);
+    free = findFreeSubnets(replacementPrefix(Number(bridge.subnet.range.getPrefix().getValue()), ports), 1, avoid, addresses)[0] ?? null;
+    pool = findFreeSubnets(POOL_PREFIX, 1, free === null ? avoid : [...avoid, parseSubnet(free.subnet)!], addresses)[0] ?? null;
+  }
+  return { free, pool, remedy: remedyFor(input, bridge, free?.subnet ?? null, pool?.subnet ?? null) };
+}
+
+/** docker0's `bip`: the gateway address with the subnet's prefix, "10.200.0.1/20". */
+function gatewayOf(subnet: string): string {
+  return `${firstHostAddress(subnet)}/${subnet.split('/')[1]}`;
+}
+
+function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | null, pool: string | null): string[] {
+  const subnet = free ?? '<a free private subnet>';
+  const pools = `"default-address-pools": [{ "base": "${pool ?? '<another free private subnet>'}", "size": 24 }]`;
+  if (bridge.name === 'docker0') {
+    return [
+      `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker (running containers restart).`,
+      free ? `${free}${pool ? ` and ${pool} were` : ' was'} checked against the host's bridges, routes, addresses and Docker networks (when a context is given) and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
+    ];
+  }
+  if (bridge.name === 'docker_gwbridge') {
+    return [...gwbridgeProcedure(subnet, input.context?.dockerSwarm), `To keep new networks off the clients' range, also set in /etc/docker/daemon.json: { ${pools} }.`];
+  }
+  return [
+    `Recreate the network on a free subnet: docker network create --subnet ${subnet} <name>, move the containers to it (docker network connect / compose "ipam: config: - subnet: ${subnet}"), then docker network rm the old one (${bridge.name}).`,
+    `To keep new networks off the clients' range, set in /etc/docker/daemon.json: { ${pools} } and restart docker.`,
+  ];
+}

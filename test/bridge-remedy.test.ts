@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BridgeSubnet } from '../src/context/bridge';
+import type { HostContext } from '../src/context/host-context';
+import { bridgeRemedy } from '../src/diagnose/bridge-remedy';
+import type { DiagnosisInput } from '../src/diagnose/input';
+import { parseSubnet } from '../src/net/cidr';
+import { iface, makeContext } from './context-fixtures';
+
+/** bridgeRemedy reads the bridges given, the snapshot and the capture's addresses. */
+function input(context: HostContext | null, seen: string[] = []): DiagnosisInput {
+  return { bridges: [], context, seenAddresses: new Set(seen) } as unknown as DiagnosisInput;
+}
+const bridge = (name: string, subnet: string): BridgeSubnet => ({ name, subnet: parseSubnet(subnet)!, source: 'context' });
+
+test('docker0 on 172.17.0.0/16: a /20 bip and a /18 pool, both off every subnet of the snapshot', () => {
+  const ctx = makeContext({ interfaces: [iface('eth0', 'physical', ['10.200.0.9/24']), iface('docker0', 'bridge', ['172.17.0.1/16'])] });
+  const r = bridgeRemedy(input(ctx, ['10.200.64.3']), bridge('docker0', '172.17.0.0/16'), ['172.17.0.50']);
+  assert.deepEqual([r.free?.subnet, r.pool?.subnet], ['10.200.16.0/20', '10.200.128.0/18']);
+  assert.match(r.remedy[0]!, /"bip": "10\.200\.16\.1\/20", "default-address-pools": \[\{ "base": "10\.200\.128\.0\/18", "size": 24 \}\]/);
+});
+
+test('docker_gwbridge: the procedure for the role the snapshot knows, else all three', () => {
+  const single = makeContext({ dockerSwarm: { localNodeState: 'active', controlAvailable: true, nodeAddress: '192.0.2.1', managers: 1, nodes: 1, remoteManagers: ['192.0.2.1:2377'] } });
+  const known = bridgeRemedy(input(single), bridge('docker_gwbridge', '172.18.0.0/16'), ['172.18.0.77']).remedy;
+  assert.ok(known.some((l) => l.trim().startsWith('docker swarm init --advertise-addr 192.0.2.1')));
+  assert.ok(!known.some((l) => l.includes('swarm join') || l.startsWith('If ')));
+  assert.match(known[known.length - 1]!, /default-address-pools/);
+  const unknown = bridgeRemedy(input(makeContext()), bridge('docker_gwbridge', '172.18.0.0/16'), ['172.18.0.77']).remedy;
+  assert.equal(unknown.filter((l) => l.startsWith('If ')).length, 3);
+});
