@@ -195,7 +195,7 @@ docker_node() { # docker_node NAME [DAEMON_JSON]
     fi
     sleep 0.1
   done
-  readlink "/proc/$pid/ns/mnt" >"$dir/mntns"
+  stat -L -c %i "/proc/$pid/ns/mnt" >"$dir/mntns"
 }
 
 # The offline image's root: static busybox and the applets the labs use, plus a page for httpd.
@@ -292,24 +292,21 @@ docker_lab_cgroups() {
 
 # Every PID in the node's cgroups, at any depth.
 docker_lab_cgroup_pids() {
-  local cg
-  docker_lab_cgroups "$1" | while read -r cg; do
-    find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
-  done | sort -u
+  local cgs
+  mapfile -t cgs < <(docker_lab_cgroups "$1")
+  [ "${#cgs[@]}" -eq 0 ] || find "${cgs[@]}" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u
 }
 
 # Every PID in the node's private mount namespace (dockerd, containerd, shims, docker-proxy).
 docker_lab_mntns_pids() {
-  local mntns p
+  local mntns
   mntns=$(cat "$(docker_lab_dir "$1")/mntns" 2>/dev/null) || return 0
-  for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$mntns" ] && echo "${p#/proc/}"
-  done
+  stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null | awk -v want="$mntns" '$1 == want { split($2, p, "/"); print p[3] }'
   return 0
 }
 
 docker_teardown_node() {
-  local name=$1 reaper pid dir deadline pids cg
+  local name=$1 reaper pid dir deadline pids cgs
   local -; set +e +o pipefail
   dir=$(docker_lab_dir "$name")
   reaper=${DOCKER_LAB_PIDS[$name]:-}
@@ -347,10 +344,11 @@ docker_teardown_node() {
   # The cgroup dirs, deepest first (a cgroup can go once its last process is reaped).
   deadline=$((SECONDS + 10))
   while :; do
-    docker_lab_cgroups "$name" | while read -r cg; do
-      find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
-    [ -z "$(docker_lab_cgroups "$name")" ] && break
+    mapfile -t cgs < <(docker_lab_cgroups "$name")
+    [ "${#cgs[@]}" -eq 0 ] && break
+    find "${cgs[@]}" -depth -type d -exec rmdir {} + 2>/dev/null
+    mapfile -t cgs < <(docker_lab_cgroups "$name")
+    [ "${#cgs[@]}" -eq 0 ] && break
     if [ "$SECONDS" -ge "$deadline" ]; then
       echo "docker-lab: cgroups of $name left behind:" >&2
       docker_lab_cgroups "$name" >&2
