@@ -52,6 +52,10 @@
 #                                    (nsenter -t <dockerd> -m -n): its view of the exec-root
 #   docker_swarm_init NAME [ARGS...] `swarm init --advertise-addr <uplink address> ARGS...`, then wait
 #                                    for EXEC_ROOT/netns/ingress_sbox and docker_gwbridge
+#   docker_capture NAME OUT SECONDS IF...
+#                                    lab_capture in the node's namespace (synscope live --write on
+#                                    IF... for SECONDS into OUT), its host context read with
+#                                    --docker-socket at the node's socket: the real Docker networks
 #   docker_teardown                  tear every node down: leave swarm (--force), remove containers,
 #                                    stop dockerd by PID (TERM, then KILL after 15 s), kill whatever is
 #                                    left in its mount namespace and cgroups, remove its cgroup dirs
@@ -156,6 +160,15 @@ while True:
 '
 DOCKER_LAB_PYTHON=${DOCKER_LAB_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
+docker_lab_log_tail() { # docker_lab_log_tail NAME WHAT: say WHAT, then the end of dockerd's log
+  local log
+  log="$(docker_lab_dir "$1")/dockerd.log"
+  {
+    echo "docker-lab: $2; the end of $log:"
+    tail -n 15 "$log" | cut -c1-400
+  } >&2
+}
+
 docker_node() { # docker_node NAME [DAEMON_JSON]
   local name=$1 fragment=${2:-'{}'} dir ns="$LAB-$1" pid deadline
   [ -e "/run/netns/$ns" ] || { echo "docker-lab: create the node's namespace first (lab_ns $name)" >&2; return 1; }
@@ -184,13 +197,11 @@ docker_node() { # docker_node NAME [DAEMON_JSON]
   deadline=$((SECONDS + ${DOCKER_LAB_START_TIMEOUT:-60}))
   until docker_ping "$name"; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      echo "docker-lab: dockerd for $name exited before answering; the end of its log:" >&2
-      tail -n 25 "$dir/dockerd.log" >&2
+      docker_lab_log_tail "$name" "dockerd for $name exited before answering GET /_ping"
       return 1
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "docker-lab: dockerd for $name did not answer GET /_ping on $(docker_sock "$name") within ${DOCKER_LAB_START_TIMEOUT:-60} s; the end of its log:" >&2
-      tail -n 25 "$dir/dockerd.log" >&2
+      docker_lab_log_tail "$name" "dockerd for $name did not answer GET /_ping on $(docker_sock "$name") within ${DOCKER_LAB_START_TIMEOUT:-60} s"
       return 1
     fi
     sleep 0.1
@@ -290,6 +301,11 @@ docker_lab_cgroups() {
   find /sys/fs/cgroup -depth -type d \( -name "synscope-$LAB-$1" -o -name "synscope-$LAB-$1-daemon" \) 2>/dev/null
 }
 
+docker_capture() { # docker_capture NAME OUT SECONDS IF...
+  local name=$1; shift
+  LAB_DOCKER_SOCKET=$(docker_sock "$name") lab_capture "$name" "$@"
+}
+
 # Every PID in the node's cgroups, at any depth.
 docker_lab_cgroup_pids() {
   local cgs
@@ -373,3 +389,8 @@ docker_teardown() {
 }
 
 trap 'docker_teardown || true; lab_cleanup' EXIT
+# A non-interactive bash dies of TERM and HUP without running its EXIT trap, which would leave
+# dockerd running (record-scenario.js's timeout sends TERM): turn them into an exit.
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 130' INT

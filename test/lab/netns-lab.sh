@@ -84,14 +84,15 @@ while True:
 
 # lab_capture NS OUT SECONDS IF...: `synscope live --write` on several interfaces into one
 # pcapng (interface names kept in the IDBs; OUT's host context is written beside it).
-# Returns once synscope says its handles are open.
+# Returns once synscope says its handles are open. LAB_DOCKER_SOCKET, when set, is the
+# Docker socket the context is read from (docker-lab.sh's docker_capture sets it to a node's).
 lab_capture() {
   local ns="$1" out="$2" secs="$3"; shift 3
   local args=() log
   for i in "$@"; do args+=(-i "$i"); done
   log=$(mktemp)
   lab_in "$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "${secs}s" --write "$out" --no-trace --json \
-    --docker-socket /nonexistent/docker.sock >/dev/null 2>"$log" &
+    --docker-socket "${LAB_DOCKER_SOCKET:-/nonexistent/docker.sock}" >/dev/null 2>"$log" &
   LAB_CAPTURE_PID=$!
   for _ in $(seq 100); do
     grep -q 'capturing on' "$log" && break
