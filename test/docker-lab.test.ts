@@ -10,7 +10,8 @@ import { REPO } from './cli-harness';
  * The real-Docker lab (test/lab/docker-lab.sh): a real dockerd contained in a lab network
  * namespace publishes a container's port, a client on the node's uplink fetches the page,
  * `synscope context` reads the real Engine API, swarm init brings docker_gwbridge and
- * ingress_sbox, and the teardown leaves nothing behind, twice in a row. Needs root and
+ * ingress_sbox, a swarm service's published port answers through the routing mesh's
+ * stand-in, and the teardown leaves nothing behind, twice in a row. Needs root and
  * Debian's docker.io, containerd, runc and busybox-static (CI installs them).
  */
 
@@ -86,6 +87,7 @@ function leftovers(lab: string, tmp: string): string[] {
 
 function checkRun(attempt: string): Record<string, number> {
   const before = rootNetwork();
+  const hostname = os.hostname();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-docker-lab-${attempt}-`));
   try {
     execFileSync('bash', [CHECK, out], { stdio: 'pipe', timeout: 150_000 });
@@ -96,6 +98,10 @@ function checkRun(attempt: string): Record<string, number> {
   const { LAB: lab, DOCKER_LAB_TMP: tmp } = readEnv(path.join(out, 'lab.env'));
   assert.match(lab ?? '', /^ss\d+$/);
   assert.match(tmp ?? '', /^\/tmp\/synscope-docker-/);
+
+  // The node has a UTS namespace of its own: its Engine is named after it, the root's hostname stays.
+  assert.equal(fs.readFileSync(path.join(out, 'engine-name.txt'), 'utf8').trim(), 'node1');
+  assert.equal(os.hostname(), hostname, `${attempt}: the root namespace's hostname changed`);
 
   // The published port, through Docker's own DNAT on the node, from a client on its uplink.
   const page = fs.readFileSync(path.join(out, 'page.txt'), 'utf8');
@@ -123,6 +129,9 @@ function checkRun(attempt: string): Record<string, number> {
   const sbox = fs.readFileSync(path.join(out, 'ingress-sbox.txt'), 'utf8');
   assert.match(sbox, /inet 10\.0\.0\.\d+\/24/, `${attempt}: ingress_sbox has no ingress-network address:\n${sbox}`);
   assert.match(sbox, /inet 172\.18\.0\.\d+\/16/, `${attempt}: ingress_sbox has no docker_gwbridge address:\n${sbox}`);
+  // A swarm service's published port through the node, ingress_sbox (IPVS stand-in) and the overlay.
+  const meshPage = fs.readFileSync(path.join(out, 'ingress-page.txt'), 'utf8');
+  assert.match(meshPage, /^HTTP\/1\.[01] 200 OK/, `${attempt}: no page through the ingress stand-in on 192.0.2.1:8081:\n${meshPage}`);
 
   // Nothing left, and the root namespace's network untouched.
   assert.deepEqual(leftovers(lab!, tmp!), [], `${attempt}: the teardown left things behind`);
@@ -137,7 +146,7 @@ function checkRun(attempt: string): Record<string, number> {
   return timings;
 }
 
-test('a real dockerd in a lab namespace publishes a port, feeds synscope context, runs swarm init and leaves nothing, twice in a row', { timeout: 320_000 }, (t) => {
+test('a real dockerd in a lab namespace publishes a port, feeds synscope context, runs swarm init with a published service and leaves nothing, twice in a row', { timeout: 320_000 }, (t) => {
   assert.equal(process.getuid?.(), 0, 'the Docker lab needs root (ip netns add, dockerd); run the tests as root');
   for (const attempt of ['first run', 'second run']) {
     const timings = checkRun(attempt);

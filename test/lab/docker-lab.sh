@@ -51,7 +51,22 @@
 #   docker_in_mnt NAME CMD...        run a command in dockerd's mount and network namespaces
 #                                    (nsenter -t <dockerd> -m -n): its view of the exec-root
 #   docker_swarm_init NAME [ARGS...] `swarm init --advertise-addr <uplink address> ARGS...`, then wait
-#                                    for EXEC_ROOT/netns/ingress_sbox and docker_gwbridge
+#                                    until EXEC_ROOT/netns/ingress_sbox exists and is plugged into
+#                                    docker_gwbridge (its default route via the bridge's address)
+#   docker_service_ctr NAME SERVICE [SECONDS]
+#                                    wait (default 30 s) for a running task of SERVICE on the node and
+#                                    print its container ID (use with docker_wait_listen)
+#   docker_ingress_standin NAME SERVICE
+#                                    the routing mesh's missing step for SERVICE's ingress-mode
+#                                    published TCP ports (no IP_VS in this kernel, so Docker programs
+#                                    neither DOCKER-INGRESS nor the IPVS service): on the node, the
+#                                    nat and filter DOCKER-INGRESS chains Docker 20.10 writes (DNAT to
+#                                    ingress_sbox's docker_gwbridge address, route_localnet and the
+#                                    MASQUERADE for local sources); inside ingress_sbox, what IPVS in
+#                                    NAT mode does: DNAT to the first task's ingress address (same
+#                                    port) and Docker's SNAT to ingress_sbox's ingress address (its
+#                                    `-m ipvs --ipvs` rule without the match), with ip_forward on.
+#                                    A scenario that uses it must say so in its README.
 #   docker_capture NAME OUT SECONDS IF...
 #                                    lab_capture in the node's namespace (synscope live --write on
 #                                    IF... for SECONDS into OUT), its host context read with
@@ -285,13 +300,19 @@ docker_in_mnt() { # docker_in_mnt NAME CMD...
 }
 
 docker_swarm_init() { # docker_swarm_init NAME [ARGS...]
-  local name=$1 deadline; shift
+  local name=$1 deadline gw=""; shift
   dk "$name" swarm init --advertise-addr "$(docker_addr "$name")" "$@" >/dev/null
   docker_wait_sandbox "$name" ingress_sbox 30
+  # Ready once ingress_sbox is plugged into docker_gwbridge: its default route goes via the
+  # bridge's address (the sandbox file and the bridge appear a little before that).
   deadline=$((SECONDS + 30))
-  until ip -n "$LAB-$name" link show docker_gwbridge >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || { echo "docker-lab: no docker_gwbridge on $name after swarm init" >&2; return 1; }
+  until [ -n "$gw" ] && docker_in_sandbox "$name" ingress_sbox ip -4 route show default | grep -q "via $gw "; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "docker-lab: ingress_sbox on $name not on docker_gwbridge ${gw:-(no address yet)} 30 s after swarm init" >&2
+      return 1
+    fi
     sleep 0.1
+    gw=$(ip -n "$LAB-$name" -4 -o addr show dev docker_gwbridge 2>/dev/null | awk '{ split($4, a, "/"); print a[1]; exit }') || true
   done
 }
 
@@ -299,6 +320,54 @@ docker_swarm_init() { # docker_swarm_init NAME [ARGS...]
 # deepest first.
 docker_lab_cgroups() {
   find /sys/fs/cgroup -depth -type d \( -name "synscope-$LAB-$1" -o -name "synscope-$LAB-$1-daemon" \) 2>/dev/null
+}
+
+docker_service_ctr() { # docker_service_ctr NAME SERVICE [SECONDS]
+  local ctr deadline=$((SECONDS + ${3:-30}))
+  until ctr=$(dk "$1" ps -q --filter "label=com.docker.swarm.service.name=$2" --filter status=running | head -n1) && [ -n "$ctr" ]; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "docker-lab: no running task of service $2 on $1 after ${3:-30} s:" >&2
+      dk "$1" service ps --no-trunc "$2" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+  printf '%s' "$ctr"
+}
+
+docker_ingress_standin() { # docker_ingress_standin NAME SERVICE
+  local name=$1 svc=$2 ctr task sbox_ingress sbox_gw subnet proto port mode
+  ctr=$(docker_service_ctr "$name" "$svc")
+  task=$(dk "$name" inspect -f '{{(index .NetworkSettings.Networks "ingress").IPAddress}}' "$ctr")
+  sbox_ingress=$(dk "$name" network inspect ingress -f '{{(index .Containers "ingress-sbox").IPv4Address}}')
+  sbox_gw=$(dk "$name" network inspect docker_gwbridge -f '{{(index .Containers "ingress-sbox").IPv4Address}}')
+  subnet=$(dk "$name" network inspect ingress -f '{{(index .IPAM.Config 0).Subnet}}')
+  [ -n "$task" ] && [ -n "$sbox_ingress" ] && [ -n "$sbox_gw" ] && [ -n "$subnet" ] ||
+    { echo "docker-lab: service $svc on $name: no ingress addresses (task '$task', ingress_sbox '$sbox_ingress' / '$sbox_gw')" >&2; return 1; }
+  sbox_ingress=${sbox_ingress%/*} sbox_gw=${sbox_gw%/*}
+  # The node: Docker's DOCKER-INGRESS chains (libnetwork programIngress), once per node.
+  if lab_in "$name" iptables -t nat -N DOCKER-INGRESS 2>/dev/null; then
+    lab_in "$name" iptables -t nat -A DOCKER-INGRESS -j RETURN
+    lab_in "$name" iptables -t nat -I PREROUTING -m addrtype --dst-type LOCAL -j DOCKER-INGRESS
+    lab_in "$name" iptables -t nat -I OUTPUT -m addrtype --dst-type LOCAL -j DOCKER-INGRESS
+    lab_in "$name" iptables -t nat -I POSTROUTING -m addrtype --src-type LOCAL -o docker_gwbridge -j MASQUERADE
+    lab_in "$name" sysctl -qw net.ipv4.conf.docker_gwbridge.route_localnet=1
+    lab_in "$name" iptables -t filter -N DOCKER-INGRESS
+    lab_in "$name" iptables -t filter -A DOCKER-INGRESS -j RETURN
+    lab_in "$name" iptables -t filter -I FORWARD -j DOCKER-INGRESS
+    # Docker keeps the DOCKER-USER jump first in FORWARD.
+    lab_in "$name" iptables -t filter -D FORWARD -j DOCKER-USER
+    lab_in "$name" iptables -t filter -I FORWARD -j DOCKER-USER
+    docker_in_sandbox "$name" ingress_sbox sysctl -qw net.ipv4.ip_forward=1
+  fi
+  while read -r proto port mode; do
+    [ "$proto" = tcp ] && [ "$mode" = ingress ] || continue
+    lab_in "$name" iptables -t nat -I DOCKER-INGRESS -p tcp --dport "$port" -j DNAT --to-destination "$sbox_gw:$port"
+    lab_in "$name" iptables -t filter -I DOCKER-INGRESS -m state -p tcp --sport "$port" --state ESTABLISHED,RELATED -j ACCEPT
+    lab_in "$name" iptables -t filter -I DOCKER-INGRESS -p tcp --dport "$port" -j ACCEPT
+    docker_in_sandbox "$name" ingress_sbox iptables -t nat -A PREROUTING -p tcp --dport "$port" -j DNAT --to-destination "$task:$port"
+    docker_in_sandbox "$name" ingress_sbox iptables -t nat -A POSTROUTING -d "$subnet" -p tcp --dport "$port" -j SNAT --to-source "$sbox_ingress"
+  done < <(dk "$name" service inspect -f '{{range .Endpoint.Ports}}{{.Protocol}} {{.PublishedPort}} {{.PublishMode}}{{"\n"}}{{end}}' "$svc")
 }
 
 docker_capture() { # docker_capture NAME OUT SECONDS IF...
