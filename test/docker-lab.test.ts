@@ -88,7 +88,7 @@ function leftovers(lab: string, tmp: string): string[] {
 function checkRun(attempt: string): Record<string, number> {
   const before = rootNetwork();
   const hostname = os.hostname();
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-docker-lab-${attempt}-`));
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-docker-lab-${attempt.replace(' ', '-')}-`));
   try {
     execFileSync('bash', [CHECK, out], { stdio: 'pipe', timeout: 150_000 });
   } catch (e) {

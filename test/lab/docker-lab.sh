@@ -53,6 +53,8 @@
 #   docker_swarm_init NAME [ARGS...] `swarm init --advertise-addr <uplink address> ARGS...`, then wait
 #                                    until EXEC_ROOT/netns/ingress_sbox exists and is plugged into
 #                                    docker_gwbridge (its default route via the bridge's address)
+#   docker_swarm_join NAME MANAGER   join node NAME to MANAGER's swarm as a worker (advertising NAME's
+#                                    uplink address), then wait for its ingress_sbox the same way
 #   docker_service_ctr NAME SERVICE [SECONDS]
 #                                    wait (default 30 s) for a running task of SERVICE on the node and
 #                                    print its container ID (use with docker_wait_listen)
@@ -300,15 +302,20 @@ docker_in_mnt() { # docker_in_mnt NAME CMD...
 }
 
 docker_swarm_init() { # docker_swarm_init NAME [ARGS...]
-  local name=$1 deadline gw=""; shift
+  local name=$1; shift
   dk "$name" swarm init --advertise-addr "$(docker_addr "$name")" "$@" >/dev/null
+  docker_wait_swarm_sandbox "$name"
+}
+
+# Ready once ingress_sbox exists and is plugged into docker_gwbridge: its default route goes
+# via the bridge's address (the sandbox file and the bridge appear a little before that).
+docker_wait_swarm_sandbox() {
+  local name=$1 deadline gw=""
   docker_wait_sandbox "$name" ingress_sbox 30
-  # Ready once ingress_sbox is plugged into docker_gwbridge: its default route goes via the
-  # bridge's address (the sandbox file and the bridge appear a little before that).
   deadline=$((SECONDS + 30))
   until [ -n "$gw" ] && docker_in_sandbox "$name" ingress_sbox ip -4 route show default | grep -q "via $gw "; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "docker-lab: ingress_sbox on $name not on docker_gwbridge ${gw:-(no address yet)} 30 s after swarm init" >&2
+      echo "docker-lab: ingress_sbox on $name not on docker_gwbridge ${gw:-(no address yet)} after 30 s" >&2
       return 1
     fi
     sleep 0.1
@@ -320,6 +327,13 @@ docker_swarm_init() { # docker_swarm_init NAME [ARGS...]
 # deepest first.
 docker_lab_cgroups() {
   find /sys/fs/cgroup -depth -type d \( -name "synscope-$LAB-$1" -o -name "synscope-$LAB-$1-daemon" \) 2>/dev/null
+}
+
+docker_swarm_join() { # docker_swarm_join NAME MANAGER
+  local name=$1 manager=$2 token
+  token=$(dk "$manager" swarm join-token -q worker)
+  dk "$name" swarm join --token "$token" --advertise-addr "$(docker_addr "$name")" "$(docker_addr "$manager"):2377" >/dev/null
+  docker_wait_swarm_sandbox "$name"
 }
 
 docker_service_ctr() { # docker_service_ctr NAME SERVICE [SECONDS]
