@@ -86,10 +86,12 @@
 # relative parent synscope-$LAB-NAME. test/docker-lab.test.ts checks ip link, ip route and
 # iptables-save of the root namespace before and after, and that nothing is left.
 #
-# Timings on the project's machine kind (2 shared cores, kernel 6.18, docker.io 20.10):
-# see test/lab/DOCKER-LAB-NOTES.md.
+# Timings on the project's machine kind (2 shared cores, kernel 6.18, docker.io 20.10), quiet
+# machine / loaded by others: node start 1.1-1.9 / 2.6-4.9 s, swarm init 2.9 / 3.2-4.7 s,
+# teardown of a node in a swarm 3.3-4.0 / 4.5-5.6 s. More, and the pitfalls behind the design
+# (the subreaper, the private /run, the cgroup sweep): test/lab/DOCKER-LAB-NOTES.md.
 
-DOCKER_LAB_CLI=${DOCKER_LAB_CLI:-/usr/bin/docker}
+DOCKER_LAB_CLI=${DOCKER_LAB_CLI:-$(command -v /usr/bin/docker || command -v docker || echo docker)}
 DOCKER_LAB_IMAGE=synscope-lab/busybox:lab
 DOCKER_LAB_TMP=""
 DOCKER_LAB_NODES=()
@@ -186,8 +188,20 @@ docker_lab_log_tail() { # docker_lab_log_tail NAME WHAT: say WHAT, then the end 
   } >&2
 }
 
+# What the lab needs on the machine (Debian: docker.io containerd runc busybox-static curl python3).
+docker_lab_require() {
+  local tool missing=()
+  for tool in dockerd containerd runc curl nsenter unshare "$DOCKER_LAB_CLI" "$DOCKER_LAB_PYTHON"; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+  done
+  [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || missing+=("a static /bin/busybox (busybox-static)")
+  [ -d /etc/docker ] || missing+=("/etc/docker (docker.io)")
+  [ "${#missing[@]}" -eq 0 ] || { echo "docker-lab: missing ${missing[*]}; apt-get install docker.io containerd runc busybox-static curl python3" >&2; return 1; }
+}
+
 docker_node() { # docker_node NAME [DAEMON_JSON]
   local name=$1 fragment=${2:-'{}'} dir ns="$LAB-$1" pid deadline
+  docker_lab_require
   [ -e "/run/netns/$ns" ] || { echo "docker-lab: create the node's namespace first (lab_ns $name)" >&2; return 1; }
   if [ -z "$DOCKER_LAB_TMP" ]; then
     DOCKER_LAB_TMP=$(mktemp -d "/tmp/synscope-docker-$LAB.XXXXXX")
