@@ -35,10 +35,10 @@ function run(cmd: string, args: string[]): string {
 }
 
 /**
- * The root namespace's network as the lab must leave it: links, routes and rules. Other
- * engineers' namespace labs briefly create veths named ss<pid>-tmp1/2 in the root namespace
- * before moving them away (netns-lab.sh lab_link), so those are left out; so are iptables
- * counters, which count traffic rather than configuration.
+ * The root namespace's network as the lab must leave it: links, routes, rules, iptables and
+ * the sysctls dockerd writes. Other engineers' namespace labs briefly create veths named
+ * ss<pid>-tmp1/2 in the root namespace before moving them away (netns-lab.sh lab_link), so
+ * those are left out; so are iptables counters, which count traffic, not configuration.
  */
 function rootNetwork(): string {
   const links = run('ip', ['-o', 'link', 'show'])
@@ -51,7 +51,12 @@ function rootNetwork(): string {
     .filter((l) => !l.startsWith('#'))
     .map((l) => l.replace(/\[\d+:\d+\]/, '[-]'))
     .join('\n');
-  return ['# links', ...links, '# routes', routes, '# rules', rules, '# iptables', iptables].join('\n');
+  // What dockerd sets in its own namespace; both are per network namespace on Linux 6.x.
+  const sysctls = ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables'].map((k) => {
+    const file = `/proc/sys/${k}`;
+    return `${k} = ${fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '(absent)'}`;
+  });
+  return ['# links', ...links, '# routes', routes, '# rules', rules, '# iptables', iptables, '# sysctls', ...sysctls].join('\n');
 }
 
 function readEnv(file: string): Record<string, string> {

@@ -42,8 +42,8 @@
 #                                    TCP PORT (`ss -ltn` in its netns, no traffic sent)
 #   docker_sandbox_path NAME SANDBOX print a path to EXEC_ROOT/netns/SANDBOX (ingress_sbox, 1-<id>...)
 #                                    that works from the root mount namespace: /proc/<dockerd>/root/...
-#                                    (usable with nsenter --net=, ip netns exec does not take paths,
-#                                    synscope --netns PATH)
+#                                    (for nsenter --net=PATH and synscope --netns PATH; `ip netns
+#                                    exec` takes names only)
 #   docker_in_sandbox NAME SANDBOX CMD...
 #                                    run a host command (ip, ss, iptables, node...) in that namespace
 #   docker_wait_sandbox NAME SANDBOX [SECONDS]
@@ -111,7 +111,7 @@ docker_pid() { # docker_pid NAME: dockerd's PID (from its pidfile)
   printf '%s' "$pid"
 }
 
-docker_addr() {
+docker_addr() { # docker_addr NAME: the node's eth0 IPv4 address
   ip -n "$LAB-$1" -4 -o addr show dev eth0 | awk '{ split($4, a, "/"); print a[1]; exit }'
 }
 
@@ -337,12 +337,6 @@ docker_wait_swarm_sandbox() {
   done
 }
 
-# The node's cgroup dirs (the daemon's own and the containers' parent) in every hierarchy,
-# deepest first.
-docker_lab_cgroups() {
-  find /sys/fs/cgroup -depth -type d \( -name "synscope-$LAB-$1" -o -name "synscope-$LAB-$1-daemon" \) 2>/dev/null
-}
-
 docker_swarm_join() { # docker_swarm_join NAME MANAGER
   local name=$1 manager=$2 token
   token=$(dk "$manager" swarm join-token -q worker)
@@ -401,6 +395,12 @@ docker_ingress_standin() { # docker_ingress_standin NAME SERVICE
 docker_capture() { # docker_capture NAME OUT SECONDS IF...
   local name=$1; shift
   LAB_DOCKER_SOCKET=$(docker_sock "$name") lab_capture "$name" "$@"
+}
+
+# The node's cgroup dirs (the daemon's own and the containers' parent) in every hierarchy,
+# deepest first.
+docker_lab_cgroups() {
+  find /sys/fs/cgroup -depth -type d \( -name "synscope-$LAB-$1" -o -name "synscope-$LAB-$1-daemon" \) 2>/dev/null
 }
 
 # Every PID in the node's cgroups, at any depth.
