@@ -58,15 +58,16 @@
 #   docker_service_ctr NAME SERVICE [SECONDS]
 #                                    wait (default 30 s) for a running task of SERVICE on the node and
 #                                    print its container ID (use with docker_wait_listen)
-#   docker_ingress_standin NAME SERVICE
+#   docker_ingress_standin NAME SERVICE [TASK_NODE]
 #                                    the routing mesh's missing step for SERVICE's ingress-mode
 #                                    published TCP ports (no IP_VS in this kernel, so Docker programs
 #                                    neither DOCKER-INGRESS nor the IPVS service): on the node, the
 #                                    nat and filter DOCKER-INGRESS chains Docker 20.10 writes (DNAT to
 #                                    ingress_sbox's docker_gwbridge address, route_localnet and the
 #                                    MASQUERADE for local sources); inside ingress_sbox, what IPVS in
-#                                    NAT mode does: DNAT to the first task's ingress address (same
-#                                    port) and Docker's SNAT to ingress_sbox's ingress address (its
+#                                    NAT mode does: DNAT to the ingress address of the first task
+#                                    running on TASK_NODE (default NAME; another node's task is
+#                                    reached over the ingress overlay), same port, and Docker's SNAT to ingress_sbox's ingress address (its
 #                                    `-m ipvs --ipvs` rule without the match), with ip_forward on.
 #                                    A scenario that uses it must say so in its README.
 #   docker_capture NAME OUT SECONDS IF...
@@ -357,10 +358,10 @@ docker_service_ctr() { # docker_service_ctr NAME SERVICE [SECONDS]
   printf '%s' "$ctr"
 }
 
-docker_ingress_standin() { # docker_ingress_standin NAME SERVICE
-  local name=$1 svc=$2 ctr task sbox_ingress sbox_gw subnet proto port mode
-  ctr=$(docker_service_ctr "$name" "$svc")
-  task=$(dk "$name" inspect -f '{{(index .NetworkSettings.Networks "ingress").IPAddress}}' "$ctr")
+docker_ingress_standin() { # docker_ingress_standin NAME SERVICE [TASK_NODE]
+  local name=$1 svc=$2 task_node=${3:-$1} ctr task sbox_ingress sbox_gw subnet proto port mode
+  ctr=$(docker_service_ctr "$task_node" "$svc")
+  task=$(dk "$task_node" inspect -f '{{(index .NetworkSettings.Networks "ingress").IPAddress}}' "$ctr")
   sbox_ingress=$(dk "$name" network inspect ingress -f '{{(index .Containers "ingress-sbox").IPv4Address}}')
   sbox_gw=$(dk "$name" network inspect docker_gwbridge -f '{{(index .Containers "ingress-sbox").IPv4Address}}')
   subnet=$(dk "$name" network inspect ingress -f '{{(index .IPAM.Config 0).Subnet}}')
