@@ -87,9 +87,12 @@
 # relative parent synscope-$LAB-NAME. test/docker-lab.test.ts checks ip link, ip route and
 # iptables-save of the root namespace before and after, and that nothing is left.
 #
-# Timings on the project's machine kind (2 shared cores, kernel 6.18, docker.io 20.10), quiet
-# machine / loaded by others: node start 1.1-1.9 / 2.6-4.9 s, swarm init 2.9 / 3.2-4.7 s,
-# teardown of a node in a swarm 3.3-4.0 / 4.5-5.6 s. More, and the pitfalls behind the design
+# A lab whose shell was SIGKILLed (no EXIT trap) leaves its nodes running:
+# test/lab/docker-lab-sweep.sh lists such labs and, with --clean, tears them down.
+#
+# Timings on the project's machine kind (2 shared cores, kernel 6.18, docker.io 20.10),
+# lighter load / load average 7-12: node start 1.1-1.9 / 2.3-4.9 s, swarm init 2.9 / 3.2-4.7 s,
+# teardown of a node in a swarm 3.3-4.0 / 3.7-5.6 s. More, and the pitfalls behind the design
 # (the subreaper, the private /run, the cgroup sweep): test/lab/DOCKER-LAB-NOTES.md.
 
 DOCKER_LAB_CLI=${DOCKER_LAB_CLI:-$(command -v /usr/bin/docker || command -v docker || echo docker)}
@@ -226,6 +229,7 @@ docker_node() { # docker_node NAME [DAEMON_JSON]
     >"$dir/dockerd.log" 2>&1 </dev/null &
   pid=$!  # the reaper (after the wrapper's exec); dockerd is its child
   DOCKER_LAB_PIDS[$name]=$pid
+  echo "$pid" >"$dir/reaper.pid"  # for docker-lab-sweep.sh, should this shell be SIGKILLed
   deadline=$((SECONDS + ${DOCKER_LAB_START_TIMEOUT:-60}))
   until docker_ping "$name"; do
     if ! kill -0 "$pid" 2>/dev/null; then
