@@ -39,7 +39,7 @@ test('what the context writer writes validates, kernel evidence of both event ki
   const ctx = makeContext({
     interfaces: [iface('docker0', 'bridge', ['172.17.0.1/16', 'fd00::1/64']), iface('eth0', 'physical', ['192.0.2.10/24'])],
     routes: [route('172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1'), route('default via 192.0.2.1 dev eth0')],
-    counters: { 'TcpExt.ListenOverflows': 3, 'Tcp.MaxConn': -1 },
+    counters: { 'TcpExt.ListenOverflows': 3, 'Tcp.MaxConn': -1, 'IpExt.InOctets': 2 ** 64 - 1 },
     conntrack: { count: 1, max: 262144 },
     kernelEvidence: {
       counters: [{ namespace: 'host', seconds: 2.5, deltas: { 'TcpExt.ListenOverflows': 2 } }],
@@ -70,7 +70,8 @@ const HOSTILE: Array<[string, string, RegExp]> = [
   ['a Docker gateway that is not an address', edited((c) => (c.dockerNetworks = [{ id: 'x', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['192.168.0.0/24'], gateways: ['not-an-address'], bridge: 'docker0', ingress: false, internal: false }])), /^\/dockerNetworks\/0\/gateways\/0: must be an IPv4 or IPv6 address$/],
   ['an IPv4 route to an IPv6 destination', edited((c) => (c.routes[0].destination = 'fd00::/64')), /^\/routes\/0\/destination: must be an IPv4 CIDR/],
   ['a route metric of 2^32', edited((c) => (c.routes[0].metric = 2 ** 32)), /^\/routes\/0\/metric: must be <= 4294967295$/],
-  ['a counter that is not a safe integer', edited((c) => (c.counters['TcpExt.ListenOverflows'] = 1e300)), /^\/counters\/TcpExt\.ListenOverflows: must be <= 9007199254740991$/],
+  ['a counter beyond 64 bits', edited((c) => (c.counters['TcpExt.ListenOverflows'] = 1e300)), /^\/counters\/TcpExt\.ListenOverflows: must be an integer counter within the 64-bit range$/],
+  ['a fractional counter delta', edited((c) => (c.kernelEvidence = { counters: [{ namespace: 'host', seconds: 1, deltas: { 'TcpExt.ListenOverflows': 0.5 } }], events: [], unavailable: [] })), /^\/kernelEvidence\/counters\/0\/deltas\/TcpExt\.ListenOverflows: must be an integer counter/],
   ['an interface kind outside the list', edited((c) => (c.interfaces[0].kind = 'wormhole')), /^\/interfaces\/0\/kind: must be one of "bridge", /],
   ['capturedAt past year 9999', edited((c) => (c.capturedAt = '+148108-07-06T14:17:00.000Z')), /^\/capturedAt: must be an RFC 3339 time/],
   ['a kernel event at a time no output can print', edited((c) => (c.kernelEvidence = { counters: [], events: [{ kind: 'drop', at: 1e300, reason: 'X', protocol: 2048, location: null }], unavailable: [] })), /^\/kernelEvidence\/events\/0\/at: must be Unix seconds within years 1970\.\.9999$/],
