@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, REPO, runBin, runCli, STACK_LINE, type CliResult } from './cli-harness';
+import { ETHERNET_SYN } from './decode-fixtures';
 import { hostilePcapng, micros, type HostileInterface } from './hostile-pcapng';
 
 /**
@@ -180,4 +181,27 @@ test('a reader that goes away (| head -1) ends synscope quietly with exit 0', as
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(stderr, '');
   assert.equal(code, 0);
+});
+
+test('| head -1 after megabytes of JSON: exit 0, nothing on stderr', () => {
+  // 3000 SYNs from different ports: 3000 unanswered flows, far more JSON than a pipe holds.
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(262144, 16);
+  header.writeUInt32LE(1, 20);
+  const records = Array.from({ length: 3000 }, (_, i) => {
+    const frame = Buffer.from(ETHERNET_SYN);
+    frame.writeUInt16BE(10000 + i, 34);
+    const r = Buffer.alloc(16);
+    r.writeUInt32LE(1_700_000_000 + i, 0);
+    r.writeUInt32LE(frame.length, 8);
+    r.writeUInt32LE(frame.length, 12);
+    return Buffer.concat([r, frame]);
+  });
+  const p = file('many.pcap', Buffer.concat([header, ...records]));
+  const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" analyze "${p}" --json | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout.trim(), '0');
 });
