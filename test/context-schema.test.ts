@@ -71,7 +71,7 @@ const HOSTILE: Array<[string, string, RegExp]> = [
   ['an IPv4 route to an IPv6 destination', edited((c) => (c.routes[0].destination = 'fd00::/64')), /^\/routes\/0\/destination: must be an IPv4 CIDR/],
   ['a route metric of 2^32', edited((c) => (c.routes[0].metric = 2 ** 32)), /^\/routes\/0\/metric: must be <= 4294967295$/],
   ['a counter beyond 64 bits', edited((c) => (c.counters['TcpExt.ListenOverflows'] = 1e300)), /^\/counters\/TcpExt\.ListenOverflows: must be an integer counter within the 64-bit range$/],
-  ['a fractional counter delta', edited((c) => (c.kernelEvidence = { counters: [{ namespace: 'host', seconds: 1, deltas: { 'TcpExt.ListenOverflows': 0.5 } }], events: [], unavailable: [] })), /^\/kernelEvidence\/counters\/0\/deltas\/TcpExt\.ListenOverflows: must be an integer counter/],
+  ['a fractional counter delta', edited((c) => (c.kernelEvidence = { counters: [{ namespace: 'host', seconds: 1, deltas: { 'TcpExt.ListenOverflows': 0.5 } }], events: [], unavailable: [] })), /^\/kernelEvidence\/counters\/0\/deltas\/TcpExt\.ListenOverflows: must be integer$/],
   ['an interface kind outside the list', edited((c) => (c.interfaces[0].kind = 'wormhole')), /^\/interfaces\/0\/kind: must be one of "bridge", /],
   ['capturedAt past year 9999', edited((c) => (c.capturedAt = '+148108-07-06T14:17:00.000Z')), /^\/capturedAt: must be an RFC 3339 time/],
   ['a kernel event at a time no output can print', edited((c) => (c.kernelEvidence = { counters: [], events: [{ kind: 'drop', at: 1e300, reason: 'X', protocol: 2048, location: null }], unavailable: [] })), /^\/kernelEvidence\/events\/0\/at: must be Unix seconds within years 1970\.\.9999$/],

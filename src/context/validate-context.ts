@@ -36,7 +36,8 @@ function schemaProblem(errors: readonly ErrorObject[]): string {
   const e = errors.find((x) => x.keyword !== 'if') ?? errors[0]!;
   const where = e.instancePath === '' ? '/' : e.instancePath;
   const own = (e.parentSchema as { message?: unknown } | undefined)?.message;
-  if (typeof own === 'string' && e.keyword !== 'required' && e.keyword !== 'additionalProperties') return `${where}: ${own}`;
+  // A field's own wording says what its value must look like; a value of the wrong type keeps ajv's "must be string".
+  if (typeof own === 'string' && e.keyword !== 'type' && e.keyword !== 'required') return `${where}: ${own}`;
   if (e.keyword === 'enum') return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   if (e.keyword === 'required') return `${where}: missing "${(e.params as { missingProperty: string }).missingProperty}"`;
   return `${where}: ${e.message ?? 'is not valid'}`;
