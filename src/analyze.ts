@@ -106,8 +106,8 @@ export interface HostSummary {
   name: string;
   /** Sources of this host's packets, as in inputs. */
   sources: string[];
-  /** The host context's namespace and capture time, or null without one. */
-  context: { namespace: string; capturedAt: string } | null;
+  /** The host context's namespace and capture time (RFC 3339 UTC, null when the context has none), or null without a context. */
+  context: { namespace: string; capturedAt: string | null } | null;
   /** This host's capture clock minus the first host's, from handshakes both saw; null when none matched (and for the first host). */
   clockOffsetSeconds: number | null;
   /** Handshakes the offset was estimated from. */

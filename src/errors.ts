@@ -15,6 +15,8 @@ export const ErrorCode = {
   BLOCK_LENGTH_MISMATCH: 'ERR_BLOCK_LENGTH_MISMATCH',
   /** A pcapng packet block refers to an interface no IDB defined. */
   UNKNOWN_INTERFACE: 'ERR_UNKNOWN_INTERFACE',
+  /** A pcapng interface's if_tsresol or if_tsoffset describes no capture clock (finer than 10^-19 or 2^-63 s, an offset beyond years 0001..9999). */
+  BAD_TIME_OPTION: 'ERR_BAD_TIME_OPTION',
   /** The first pcapng block is not a Section Header Block. */
   MISSING_SECTION_HEADER: 'ERR_MISSING_SECTION_HEADER',
   /** The file cannot be opened or read. */

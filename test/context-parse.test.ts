@@ -449,15 +449,15 @@ test('load: schema and field checks name the file and the field; hand-written mi
   badContext('[]', /JSON object/);
   badContext('{"interfaces": []}', /no "schema"/);
   badContext('{"schema": "synscope.context/2"}', /"synscope.context\/2" is not "synscope.context\/1"/);
-  badContext('{"schema": "synscope.context/1", "routes": {}}', /^routes: expected an array/);
+  badContext('{"schema": "synscope.context/1", "routes": {}}', /^\/routes: must be array$/);
   const route = { table: 'main', family: 4, type: 'unicast', destination: '192.168.0.0/24', gateway: null, device: 'eth0', metric: 0, source: null, scope: 'link', protocol: 'kernel' };
-  badContext(JSON.stringify({ schema: 'synscope.context/1', routes: [route, { ...route, destination: '192.168.0.0' }] }), /^routes\[1\]\.destination: expected a CIDR/);
-  badContext(JSON.stringify({ schema: 'synscope.context/1', routes: [{ ...route, gateway: 'eth0' }] }), /^routes\[0\]\.gateway: expected an IP address/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', routes: [route, { ...route, destination: '192.168.0.0' }] }), /^\/routes\/1\/destination: must be an IPv4 CIDR/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', routes: [{ ...route, gateway: 'eth0' }] }), /^\/routes\/0\/gateway: must be an IPv4 or IPv6 address, or null/);
   badContext(
     JSON.stringify({ schema: 'synscope.context/1', interfaces: [{ name: 'docker0', index: 3, kind: 'bridge', mac: null, mtu: 1500, up: true, master: null, ports: [], addresses: [{ family: 4, address: '172.17.0.1/16', prefixLength: 16 }] }] }),
-    /^interfaces\[0\]\.addresses\[0\]\.address: expected an IP address/,
+    /^\/interfaces\/0\/addresses\/0\/address: must be an IPv4 address/,
   );
-  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerNetworks: [{ id: 'x', name: 'n', driver: 'bridge', scope: 'local', subnets: ['172.20.0.0'], gateways: [], bridge: 'br-x', ingress: false, internal: false }] }), /subnets\[0\]/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerNetworks: [{ id: 'x', name: 'n', driver: 'bridge', scope: 'local', subnets: ['172.20.0.0'], gateways: [], bridge: 'br-x', ingress: false, internal: false }] }), /^\/dockerNetworks\/0\/subnets\/0: must be a CIDR/);
 
   badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: 'yes' } }), /^dockerSwarm\.controlAvailable: expected a boolean/);
   badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: true, nodeAddress: null, managers: '3', nodes: 3, remoteManagers: [] } }), /^dockerSwarm\.managers: expected a number/);

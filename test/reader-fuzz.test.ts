@@ -5,7 +5,10 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { openCaptureFile } from '../src/capture/open';
 import { SynscopeError } from '../src/errors';
+import { analyzeReaders } from '../src/analyze';
+import { toReportJson } from '../src/report/json';
 import { CORPUS, findCaptures, openBytes, readAll } from './capture-helpers';
+import { hostilePcapng } from './hostile-pcapng';
 
 /** Read to the end; returns the record count, or the SynscopeError thrown. Anything else propagates. */
 function drain(bytes: Uint8Array, step?: number): number | SynscopeError {
@@ -71,7 +74,8 @@ type Mutation =
   | { kind: 'flip'; at: number; mask: number }
   | { kind: 'truncate'; at: number }
   | { kind: 'insert'; at: number; bytes: Uint8Array }
-  | { kind: 'length'; record: number; field: number; value: number };
+  | { kind: 'length'; record: number; field: number; value: number }
+  | { kind: 'time'; record: number; field: number; value: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }),
@@ -82,6 +86,13 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     record: fc.nat(),
     field: fc.constantFrom(4, 8, 12, 20, 24),
     value: fc.oneof(fc.constantFrom(0, 1, 11, 12, 13, 0xffffffff, 0x7fffffff, 262144, 262145), fc.nat()),
+  }),
+  fc.record({
+    kind: fc.constant('time' as const),
+    record: fc.nat(),
+    // pcap: seconds, fraction; pcapng EPB: timestamp high, low.
+    field: fc.constantFrom(0, 4, 12, 16),
+    value: fc.oneof(fc.constantFrom(0, 0xffffffff, 0x80000000, 0x7fffffff, 999_999_999, 1_000_000_000), fc.nat()),
   }),
 );
 
@@ -94,7 +105,7 @@ function mutate(seed: (typeof SEEDS)[number], mutations: Mutation[]): Buffer {
     else if (m.kind === 'truncate') b = b.subarray(0, at);
     else if (m.kind === 'insert') b = Buffer.concat([b.subarray(0, at), m.bytes, b.subarray(at)]);
     else if (seed.offsets.length > 0) {
-      // Corrupt a length (or neighbouring) field of a real record/block header.
+      // Corrupt a length or time (or neighbouring) field of a real record/block header.
       const where = seed.offsets[m.record % seed.offsets.length] + m.field;
       if (where + 4 <= b.length) b.writeUInt32LE(m.value >>> 0, where);
     }
@@ -113,5 +124,53 @@ test('fuzz: mutated corpus files never throw anything but SynscopeError and alwa
       }
     }),
     { numRuns: 1500 },
+  );
+});
+
+/** Every time a report of these bytes prints is RFC 3339 with a year 0001..9999, or null; or the file is refused with a SynscopeError. */
+function assertPrintableTimes(bytes: Uint8Array): void {
+  let json;
+  try {
+    json = toReportJson(analyzeReaders([openBytes(bytes, undefined, 'fuzz')], { allFlows: true }));
+  } catch (e) {
+    if (e instanceof SynscopeError) return;
+    throw e;
+  }
+  const times = [...json.flows.flatMap((f) => [f.firstSeen, f.lastSeen]), ...json.findings.flatMap((f) => [f.evidence['firstSeen'], f.evidence['lastSeen']].filter((t) => t !== undefined))];
+  for (const t of times) assert.ok(t === null || (typeof t === 'string' && RFC3339.test(t)), `time ${JSON.stringify(t)}`);
+}
+
+const RFC3339 = /^(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3,6}Z$/;
+
+test('fuzz: corpus files with mutated record times analyze to printable times or a SynscopeError', () => {
+  const timeMutation = fc.record({
+    kind: fc.constant('time' as const),
+    record: fc.nat(),
+    field: fc.constantFrom(0, 4, 12, 16),
+    value: fc.oneof(fc.constantFrom(0, 0xffffffff, 0x80000000, 0x7fffffff, 999_999_999, 1_000_000_000), fc.nat()),
+  });
+  fc.assert(
+    fc.property(fc.constantFrom(...SEEDS), fc.array(timeMutation, { minLength: 1, maxLength: 6 }), (seed, mutations) => assertPrintableTimes(mutate(seed, mutations))),
+    { numRuns: 300 },
+  );
+});
+
+test('fuzz: any if_tsresol, if_tsoffset and 64-bit timestamps read exactly or give ERR_BAD_TIME_OPTION, and print as RFC 3339 or null', () => {
+  const u64 = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(0n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n, 1_700_000_000_000_000n));
+  const i64 = fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.bigInt({ min: -100_000_000_000n, max: 100_000_000_000n }), fc.constant(undefined));
+  const tsresol = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 6, 9, 19, 20, 0x7f, 0x80, 0x80 | 63, 0x80 | 64, 0xff), fc.constant(undefined));
+  fc.assert(
+    fc.property(tsresol, i64, fc.array(u64, { minLength: 1, maxLength: 4 }), (resol, offset, stamps) => {
+      const bytes = hostilePcapng({ tsresol: resol, tsoffset: offset }, stamps);
+      const read = drain(bytes);
+      if (read instanceof SynscopeError) {
+        assert.equal(read.code, 'ERR_BAD_TIME_OPTION');
+        return;
+      }
+      assert.equal(read, stamps.length);
+      for (const r of readAll(openBytes(bytes))) assert.ok(Number.isFinite(r.tsSec) && Number.isInteger(r.tsNsec) && r.tsNsec >= 0 && r.tsNsec < 1e9, `${r.tsSec} s ${r.tsNsec} ns`);
+      assertPrintableTimes(bytes);
+    }),
+    { numRuns: 400 },
   );
 });

@@ -36,6 +36,11 @@ const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
 const ISB_IFDROP = 5;
 const TWO_32 = 4294967296;
+/** Finest resolutions libpcap accepts (sf-pcapng.c): 10^-19 and 2^-63 seconds. */
+const MAX_DECIMAL_EXPONENT = 19;
+const MAX_BINARY_EXPONENT = 63;
+/** An if_tsoffset beyond this many seconds (year 9999) puts every packet outside any printable time. */
+const MAX_TSOFFSET_SECONDS = 253402300800;
 
 /**
  * How one interface's 64-bit timestamps become seconds + nanoseconds.
@@ -223,6 +228,7 @@ export class PcapngReader implements CaptureReader {
       }
       o = value + ((length + 3) & ~3);
     }
+    this.checkClock(tsresol, offsetSec);
     this.sectionInterfaces.push(this.interfaces.length);
     this.interfaces.push({
       name,
@@ -232,6 +238,23 @@ export class PcapngReader implements CaptureReader {
       dropped: null,
     });
     this.clocks.push(clockFor(tsresol, offsetSec));
+  }
+
+  /** Refuse what libpcap refuses (tcpdump: "if_tsresol option resolution 10^-127 is too high"), and offsets no clock can mean. */
+  private checkClock(tsresol: number, offsetSec: number): void {
+    const local = this.sectionInterfaces.length;
+    const binary = (tsresol & 0x80) !== 0;
+    const exponent = tsresol & 0x7f;
+    if (exponent > (binary ? MAX_BINARY_EXPONENT : MAX_DECIMAL_EXPONENT)) {
+      const unit = binary ? `2^-${exponent}` : `10^-${exponent}`;
+      throw this.error(
+        ErrorCode.BAD_TIME_OPTION,
+        `interface ${local}: if_tsresol 0x${tsresol.toString(16).padStart(2, '0')} (${unit} s) is finer than any capture clock (at most 10^-19 or 2^-63 s)`,
+      );
+    }
+    if (Math.abs(offsetSec) >= MAX_TSOFFSET_SECONDS) {
+      throw this.error(ErrorCode.BAD_TIME_OPTION, `interface ${local}: if_tsoffset ${offsetSec} s is beyond year 9999`);
+    }
   }
 
   private readStatistics(): void {

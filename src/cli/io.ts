@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+
 /** Where the CLI writes; tests pass their own to drive the program in-process. */
 export interface CliIo {
   stdout(text: string): void;
@@ -11,3 +13,21 @@ export const processIo: CliIo = {
   stderr: (t) => process.stderr.write(t),
   stderrIsTTY: process.stderr.isTTY === true,
 };
+
+/**
+ * Install on the real process only (bin/synscope.js): when whoever reads stdout or stderr
+ * has gone (`synscope analyze ... --json | head -1`), end at once and quietly with exit 0,
+ * as `tcpdump | head` does; any other write error (a full disk) is one line and exit 2.
+ */
+export function endOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      try {
+        fs.writeSync(2, `synscope: cannot write ${stream === process.stdout ? 'stdout' : 'stderr'}: ${e.message} [ERR_WRITE_FAILED]\n`);
+      } finally {
+        process.exit(2);
+      }
+    });
+  }
+}

@@ -14,14 +14,30 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('Explains silent TCP connection failures on Docker hosts: SYNs that got no SYN-ACK, and why.')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)');
+    .configureOutput(outputFor(io, 'synscope'));
   program.addCommand(analyzeCommand(io, setExit));
   program.addCommand(liveCommand(io, setExit));
   program.addCommand(contextCommand(io, setExit));
   program.addCommand(testCommand(io, setExit));
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  for (const c of program.commands) c.exitOverride().configureOutput(outputFor(io, `synscope ${c.name()}`));
   return program;
+}
+
+/** Commander's usage errors as one line, like every other error: "synscope: unknown option '--x' (run synscope --help for usage)". */
+function outputFor(io: CliIo, command: string) {
+  return {
+    writeOut: io.stdout,
+    writeErr: io.stderr,
+    outputError: (text: string, write: (t: string) => void) => write(`synscope: ${oneLine(text.replace(/^error: /, ''))} (run ${command} --help for usage)\n`),
+  };
+}
+
+/** Text fit for one line of a terminal: control characters and line breaks become visible escapes or spaces. */
+function oneLine(text: string): string {
+  return text
+    .trim()
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**
@@ -30,6 +46,10 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
+  if (argv.length <= 2) {
+    io.stderr(`synscope: usage: synscope analyze|live|context|test [options] (run synscope --help for usage)\n`);
+    return 2;
+  }
   const program = createProgram(io, (c) => (exitCode = c));
   try {
     await program.parseAsync([...argv]);
@@ -39,11 +59,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
     }
     if (isSynscopeError(e)) {
-      io.stderr(`synscope: ${e.oneLine()}\n`);
+      io.stderr(`synscope: ${oneLine(e.oneLine())}\n`);
       return 2;
     }
     const detail = process.env['SYNSCOPE_DEBUG'] ? `\n${(e as Error).stack}` : ' (set SYNSCOPE_DEBUG=1 for details)';
-    io.stderr(`synscope: internal error: ${(e as Error).message ?? String(e)}${detail}\n`);
+    io.stderr(`synscope: internal error: ${oneLine((e as Error).message ?? String(e))}${detail}\n`);
     return 3;
   }
 }

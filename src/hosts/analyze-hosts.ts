@@ -6,6 +6,7 @@ import { crossHostCollisionRule } from '../diagnose/rules/cross-host-collision';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
 import { firstHostAddress } from '../net/cidr';
+import { rfc3339 } from '../time/rfc3339';
 import { clockOffset, handshakeKey } from './clock-offset';
 
 /** One host of a multi-host analysis: its capture files and its host context. */
@@ -55,7 +56,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
     summaries.push({
       name: host.name,
       sources: analysis.inputs.map((i) => i.source),
-      context: host.context === null ? null : { namespace: host.context.namespace, capturedAt: host.context.capturedAt },
+      context: host.context === null ? null : { namespace: host.context.namespace, capturedAt: rfc3339(Date.parse(host.context.capturedAt) / 1000, 3) },
       clockOffsetSeconds: clock?.offsetSeconds ?? null,
       clockMatches: clock?.matched ?? 0,
     });

@@ -22,6 +22,8 @@ export function parseHostFlag(value: string): HostFiles {
 /** `--context NAME=FILE` names the host a snapshot belongs to; a plain FILE belongs to the only host. */
 export function splitHostContext(value: string, hostNames: readonly string[]): { host: string | null; file: string } {
   const eq = value.indexOf('=');
-  if (eq > 0 && hostNames.includes(value.slice(0, eq))) return { host: value.slice(0, eq), file: value.slice(eq + 1) };
-  return { host: null, file: value };
+  const named = eq > 0 && hostNames.includes(value.slice(0, eq));
+  const file = named ? value.slice(eq + 1) : value;
+  if (file === '') throw new SynscopeError(ErrorCode.BAD_USAGE, `--context ${value} names no file; expected ${hostNames.length > 0 ? 'HOST=FILE' : 'FILE'}`);
+  return { host: named ? value.slice(0, eq) : null, file };
 }

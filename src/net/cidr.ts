@@ -19,7 +19,8 @@ export function parseSubnet(text: string): Subnet | null {
   if (!/^\d{1,3}$/.test(text.slice(slash + 1))) return null;
   if (addr.includes(':')) {
     if (!Validator.isValidIPv6String(addr)[0] || prefix > 128) return null;
-    const first = IPv6CidrRange.fromCidr(`${addr}/${prefix}`).getFirst();
+    // ip-num's CIDR parser takes no dotted IPv4 tail (::ffff:10.0.0.0); its address parser does.
+    const first = IPv6CidrRange.fromCidr(`${IPv6.fromString(addr).toString()}/${prefix}`).getFirst();
     const range = IPv6CidrRange.fromCidr(`${first.toString()}/${prefix}`);
     return { text: `${collapseIPv6Number(first.toString())}/${prefix}`, version: 6, range };
   }

@@ -4,6 +4,7 @@ import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
 import type { AttemptPath, Hop } from '../flow/attempt-path';
+import { rfc3339 } from '../time/rfc3339';
 import type { AttemptOutcome, ConnState, Flow, Rejection, SynOptions } from '../flow/flow';
 
 export const REPORT_SCHEMA = 'synscope.report/1';
@@ -20,8 +21,9 @@ export interface FlowJson {
   outcome: AttemptOutcome | null;
   syns: number;
   synAcks: number;
-  firstSeen: string;
-  lastSeen: string;
+  /** RFC 3339 UTC, or null when the capture's clock is outside years 0001..9999. */
+  firstSeen: string | null;
+  lastSeen: string | null;
   interfaces: string[];
   isn: number | null;
   synOptions: SynOptions | null;
@@ -61,13 +63,13 @@ export interface KernelJson {
     byKind: Record<string, number>;
     /** kfree_skb drops by reason, most frequent first. */
     dropsByReason: Record<string, number>;
-    /** The first KERNEL_EVENTS_SHOWN events in time order, `at` as ISO-8601. */
+    /** The first KERNEL_EVENTS_SHOWN events in time order, `at` as RFC 3339 (null outside years 0001..9999). */
     first: KernelEventJson[];
   };
   unavailable: KernelEvidence['unavailable'];
 }
 
-export type KernelEventJson = (Omit<DropEvent, 'at'> | Omit<SynAckRetransmitEvent, 'at'>) & { at: string };
+export type KernelEventJson = (Omit<DropEvent, 'at'> | Omit<SynAckRetransmitEvent, 'at'>) & { at: string | null };
 
 export function toReportJson(a: Analysis): ReportJson {
   const paths = pathsByFlow(a);
@@ -91,7 +93,7 @@ export function kernelJson(k: KernelEvidence): KernelJson {
       total: k.events.length,
       byKind: countBy(k.events.map((e) => e.kind)),
       dropsByReason: countBy(k.events.flatMap((e) => (e.kind === 'drop' ? [e.reason] : []))),
-      first: k.events.slice(0, KERNEL_EVENTS_SHOWN).map((e) => ({ ...e, at: isoTime(e.at) })),
+      first: k.events.slice(0, KERNEL_EVENTS_SHOWN).map((e) => ({ ...e, at: rfc3339(e.at) })),
     },
     unavailable: k.unavailable,
   };
@@ -122,8 +124,8 @@ export function flowJson(f: Flow, interfaceNames: readonly string[], path?: Atte
     outcome: f.outcome,
     syns: f.syns,
     synAcks: f.synAcks,
-    firstSeen: isoTime(f.firstSeen),
-    lastSeen: isoTime(f.lastSeen),
+    firstSeen: rfc3339(f.firstSeen),
+    lastSeen: rfc3339(f.lastSeen),
     interfaces: f.interfaces.map((i) => interfaceNames[i] ?? `#${i}`),
     isn: f.isn,
     synOptions: f.synOptions,
@@ -137,16 +139,6 @@ export function flowJson(f: Flow, interfaceNames: readonly string[], path?: Atte
     json.reached = path.reached;
   }
   return json;
-}
-
-/** ISO-8601 with microseconds (capture clocks are finer than Date's milliseconds). */
-export function isoTime(epochSeconds: number): string {
-  const whole = Math.floor(epochSeconds);
-  const micros = Math.round((epochSeconds - whole) * 1e6);
-  const carry = micros === 1_000_000 ? 1 : 0;
-  const date = new Date((whole + carry) * 1000);
-  if (Number.isNaN(date.getTime())) return String(epochSeconds);
-  return `${date.toISOString().slice(0, 19)}.${String(carry ? 0 : micros).padStart(6, '0')}Z`;
 }
 
 /**

@@ -81,7 +81,7 @@ export function renderText(a: Analysis): string {
     out.push(`Failed flows${failed.length > FLOW_ROWS ? ` (first ${FLOW_ROWS} of ${n(failed.length)}; --json lists all)` : ''}`);
     const rows = failed.slice(0, FLOW_ROWS).map((f) => {
       const j = flowJson(f, a.interfaceNames);
-      return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, j.firstSeen.replace('T', ' ').replace('Z', ''), j.interfaces.join(',')];
+      return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, j.firstSeen?.replace('T', ' ').replace('Z', '') ?? '-', j.interfaces.join(',')];
     });
     out.push(table(['id', 'client', 'server', 'outcome', 'state', 'SYNs', 'SYN-ACKs', 'first seen (UTC)', 'seen on'], rows));
   }

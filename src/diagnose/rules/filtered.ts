@@ -1,6 +1,7 @@
 import { DROP_REASON_MEANINGS } from '../../evidence/drop-reasons';
 import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import type { Flow } from '../../flow/flow';
+import { rfc3339 } from '../../time/rfc3339';
 import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -38,8 +39,8 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
         clients,
         syns: flows.reduce((n, f) => n + f.syns, 0),
         answeredOtherClients: answeredOthers,
-        firstSeen: new Date(flows.reduce((m, f) => Math.min(m, f.firstSeen), Infinity) * 1000).toISOString(),
-        lastSeen: new Date(flows.reduce((m, f) => Math.max(m, f.lastSeen), -Infinity) * 1000).toISOString(),
+        firstSeen: rfc3339(flows.reduce((m, f) => Math.min(m, f.firstSeen), Infinity), 3),
+        lastSeen: rfc3339(flows.reduce((m, f) => Math.max(m, f.lastSeen), -Infinity), 3),
         ...(live !== null && { kernelDrops: live.drops, kernelSynAckRetransmits: live.synAcks }),
       },
       flows: flows.map((f) => f.id),
