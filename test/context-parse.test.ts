@@ -288,12 +288,20 @@ async function unixServer(handler: http.RequestListener): Promise<{ socket: stri
 }
 
 test('Docker API client: GET /networks over the unix socket; missing socket, HTTP error and silence are reasons', async () => {
-  const ok = await unixServer((_req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(fixture('docker-networks.json')));
+  // The list leaves endpoints out; each network is inspected for them (GET /networks/ID).
+  const list = JSON.parse(fixture('docker-networks.json')) as { Id: string; Name: string }[];
+  const ok = await unixServer((req, res) => {
+    const one = list.find((n) => req.url === `/networks/${n.Id}`);
+    const body = one === undefined ? JSON.stringify(list) : JSON.stringify({ ...one, Containers: one.Name === 'bridge' ? { abc: { Name: 'web-1', IPv4Address: '172.17.0.2/16', IPv6Address: '' } } : {} });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+  });
   try {
     const got = await fetchDockerNetworks(ok.socket);
     assert.ok(got.ok, JSON.stringify(got));
-    assert.equal(parseDockerNetworks(got.stdout).length, 6);
-    assert.deepEqual(ok.requests, ['GET /networks']);
+    const networks = parseDockerNetworks(got.stdout);
+    assert.equal(networks.length, 6);
+    assert.deepEqual(networks.find((n) => n.name === 'bridge')?.endpoints, [{ name: 'web-1', addresses: ['172.17.0.2'] }]);
+    assert.deepEqual(ok.requests, ['GET /networks', ...list.map((n) => `GET /networks/${n.Id}`)]);
   } finally {
     await ok.close();
   }
@@ -380,7 +388,7 @@ test('collect: joins every source; recorded ip outputs plus a Docker API on a un
     assert.equal(ctx.dockerNetworks?.find((n) => n.name === 'bridge')?.bridge, 'docker0');
     assert.deepEqual(ctx.conntrack, { count: 12, max: 262144 });
     assert.deepEqual(ctx.dockerSwarm, { localNodeState: 'active', controlAvailable: true, nodeAddress: '192.168.0.10', managers: 1, nodes: 1, remoteManagers: ['192.168.0.10:2377'] });
-    assert.deepEqual(docker.requests.sort(), ['GET /info', 'GET /networks']);
+    assert.deepEqual(docker.requests.filter((r) => !r.startsWith('GET /networks/')).sort(), ['GET /info', 'GET /networks']);
     assert.equal(
       ctx.natRules.iptables,
       '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n*nat\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n*raw\nCOMMIT\n',
@@ -459,8 +467,8 @@ test('load: schema and field checks name the file and the field; hand-written mi
   );
   badContext(JSON.stringify({ schema: 'synscope.context/1', dockerNetworks: [{ id: 'x', name: 'n', driver: 'bridge', scope: 'local', subnets: ['172.20.0.0'], gateways: [], bridge: 'br-x', ingress: false, internal: false }] }), /^\/dockerNetworks\/0\/subnets\/0: must be a CIDR/);
 
-  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: 'yes' } }), /^dockerSwarm\.controlAvailable: expected a boolean/);
-  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: true, nodeAddress: null, managers: '3', nodes: 3, remoteManagers: [] } }), /^dockerSwarm\.managers: expected a number/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: 'yes', nodeAddress: null, managers: 3, nodes: 3, remoteManagers: [] } }), /^\/dockerSwarm\/controlAvailable: must be boolean/);
+  badContext(JSON.stringify({ schema: 'synscope.context/1', dockerSwarm: { localNodeState: 'active', controlAvailable: true, nodeAddress: null, managers: '3', nodes: 3, remoteManagers: [] } }), /^\/dockerSwarm\/managers: must be integer/);
   const minimal = parseHostContext(JSON.stringify({ schema: 'synscope.context/1', routes: [route] }), 'hand.json');
   assert.deepEqual(minimal.routes, [route]);
   assert.deepEqual([minimal.interfaces, minimal.rules, minimal.dockerNetworks, minimal.unavailable, minimal.conntrack], [[], [], null, [], null]);

@@ -1,13 +1,13 @@
 import type { HostContext, Route } from '../../context/host-context';
-import { formatAddress, ipv4ToString } from '../../decode/address';
 import type { Flow } from '../../flow/flow';
-import { contextInterface, deviceOf, sameLink, synInterface, usedSubnets } from '../context-facts';
+import { contextInterface, deviceOf, sameLink, synInterface } from '../context-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf, type DoubleRoute } from '../double-routes';
 import type { Finding } from '../finding';
-import { findFreeSubnets } from '../free-subnet';
+import { bridgeRemedy } from '../bridge-remedy';
+import { firstHostAddress, parseSubnet } from '../../net/cidr';
 import { distinct, groupBy, plural } from '../group';
 import type { DiagnosisInput } from '../input';
-import { addressValue, cidrContains, prefixLength } from '../prefix';
+import { cidrContains } from '../prefix';
 import { replyOrigin } from '../reply-origin';
 import { lookupRoute } from '../route-sim';
 
@@ -131,7 +131,7 @@ function doubleRouteRemedy(ctx: HostContext, input: DiagnosisInput, d: DoubleRou
     const workaround = winnerOf(d) === bridgeRoute
       ? `Until then, \`${del(bridgeRoute)}\` gives the clients back their replies but cuts ${bridge}'s containers off (Docker adds the route again when it restarts).`
       : `Until then ${bridge}'s containers in ${d.prefix} cannot be reached from the host; \`${del(uplinkRoute)}\` only swaps which side breaks.`;
-    return [moveBridge(ctx, input, bridge, bridgeRoute.destination, clients), workaround];
+    return [...moveBridge(input, bridge, bridgeRoute.destination, clients), workaround];
   }
   // Keep the route of the interface the clients' SYNs come in on, or the one whose interface owns an address there.
   const keep = flows.map((f) => paths.get(f.id)?.synInterface).find((i) => i !== undefined)
@@ -142,22 +142,15 @@ function doubleRouteRemedy(ctx: HostContext, input: DiagnosisInput, d: DoubleRou
   }
   return [
     `Delete the stale route: ${stale.map((r) => `\`${del(r)}\``).join('; ')} (${d.prefix} belongs on ${keep}), and remove it from the network configuration that adds it.`,
-    `Check: ip route get ${firstHost(d.prefix)} should name dev ${keep}.`,
+    `Check: ip route get ${firstHostAddress(d.prefix) ?? d.prefix.split('/')[0]} should name dev ${keep}.`,
   ];
 }
 
-function moveBridge(ctx: HostContext, input: DiagnosisInput, bridge: string, destination: string, clients: string[]): string {
-  const len = prefixLength(destination) ?? 16;
-  const [free] = destination.includes(':') ? [] : findFreeSubnets(Math.max(len, 16), 1, usedSubnets(input), [...input.seenAddresses, ...clients]);
-  const subnet = free?.subnet ?? '<a free private subnet>';
-  if (bridge === 'docker0') {
-    return `Move docker0 off ${destination}: in /etc/docker/daemon.json set { "bip": "${free ? gateway(free.subnet) : '<gateway>/<prefix>'}" } and run: systemctl restart docker${free ? ` (${free.subnet} overlaps no route, address or Docker network of this host nor any address in the capture)` : ''}.`;
-  }
-  const network = (ctx.dockerNetworks ?? []).find((n) => n.bridge === bridge)?.name ?? bridge;
-  if (network === 'docker_gwbridge') {
-    return `Recreate docker_gwbridge on ${subnet} while the node is out of the swarm: docker swarm leave; docker network rm docker_gwbridge; docker network create --subnet ${subnet} --opt com.docker.network.bridge.name=docker_gwbridge --opt com.docker.network.bridge.enable_icc=false --opt com.docker.network.bridge.enable_ip_masquerade=true docker_gwbridge; docker swarm join ...`;
-  }
-  return `Recreate the Docker network ${network} on a free subnet: docker network create --subnet ${subnet} <new-name>, move its containers (docker network connect), then docker network rm ${network}.`;
+/** The bridge moved to a free subnet, as the bridge overlap's remedy says it (bridge-remedy.ts). */
+function moveBridge(input: DiagnosisInput, bridge: string, destination: string, clients: string[]): string[] {
+  const subnet = parseSubnet(destination);
+  if (subnet === null) return [`Move ${bridge} off ${destination} to a free private subnet.`];
+  return bridgeRemedy(input, { name: bridge, subnet, source: 'context' }, clients).remedy;
 }
 
 function asymmetricFinding(ctx: HostContext, group: ReplyPath[]): Finding {
@@ -197,20 +190,4 @@ function asymmetricFinding(ctx: HostContext, group: ReplyPath[]): Finding {
 
 function contains(prefix: string, ip: string): boolean {
   return cidrContains(prefix, ip);
-}
-
-/** The first host address of a prefix, for `ip route get` and `bip`. */
-function firstHost(prefix: string): string {
-  const v = addressValue(prefix.split('/')[0]!)!;
-  if (typeof v === 'number') return ipv4ToString((v + 1) >>> 0);
-  const next = v + 1n;
-  const words = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) words[i] = Number((next >> BigInt(32 * (3 - i))) & 0xffffffffn);
-  return formatAddress(words, 6);
-}
-
-/** docker0's `bip`: the subnet's first host with the prefix length. */
-function gateway(subnet: string): string {
-  const [, len] = subnet.split('/');
-  return `${firstHost(subnet)}/${len}`;
 }
