@@ -233,7 +233,8 @@ class AnalysisRun {
   private readonly completedByService = new Map<string, number>();
   /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints: what a proposed subnet must avoid. */
   private readonly seenIpv4Networks = new Set<number>();
-  private readonly arp = new Map<number, { requests: number; interfaces: Set<number> }>();
+  /** ARP requests per target address and interface id. */
+  private readonly arp = new Map<number, Map<number, number>>();
   /** Source MACs per (IPv4 address * 2^16 + interface id), fed by SYNs, SYN-ACKs and ARP only. */
   private readonly macsV4 = new MacSightings();
   /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
@@ -396,11 +397,10 @@ class AnalysisRun {
     let s = this.arp.get(target);
     if (s === undefined) {
       if (this.arp.size >= MAX_ARP_TARGETS) return;
-      s = { requests: 0, interfaces: new Set() };
+      s = new Map();
       this.arp.set(target, s);
     }
-    s.requests++;
-    s.interfaces.add(iface);
+    s.set(iface, (s.get(iface) ?? 0) + 1);
   }
 
   private noteMacV6(key: string, mac: number): void {
@@ -681,7 +681,8 @@ class AnalysisRun {
     const out = new Map<string, ArpSighting>();
     for (const [target, s] of this.arp) {
       const text = ipv4ToString(target);
-      out.set(text, { target: text, requests: s.requests, interfaces: [...s.interfaces].map((i) => this.interfaceNames[i]!) });
+      // A bridge floods the host's request to each of its ports: one request, seen on several interfaces.
+      out.set(text, { target: text, requests: Math.max(...s.values()), interfaces: [...s.keys()].map((i) => this.interfaceNames[i]!) });
     }
     return out;
   }
