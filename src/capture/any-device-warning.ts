@@ -13,7 +13,7 @@ export function anyDeviceWarning(
 ): string | null {
   if (unnamed.length === 0) return null;
   const sources = readers.filter((_, i) => interfaces.inputInterfaces(i).some((n) => unnamed.some((x) => n === `if${x}`))).map((r) => r.source);
-  const names = unnamed.map((x) => `if${x}`).join(', ');
+  const names = [...unnamed].sort((a, b) => a - b).map((x) => `if${x}`).join(', ');
   const why =
     context === 'none'
       ? 'no host context was given to name them (take `synscope context --output FILE` on that host and add --context FILE)'
