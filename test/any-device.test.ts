@@ -143,3 +143,20 @@ test('two -i any files of one host share their ifindexes', () => {
   assert.deepEqual(a.interfaceNames, ['eth0', 'docker0']);
   assert.deepEqual(a.inputs.map((i) => i.interfaces), [['eth0', 'docker0'], ['eth0', 'docker0']]);
 });
+
+test('a bridge\'s copy on its port is the same packet: SYNs and SYN-ACKs count once, retransmissions still count', () => {
+  const recs: Rec[] = [];
+  for (const r of records()) {
+    recs.push(r);
+    // docker0 hands every frame to the container's veth (ifindex 7) and takes its answers from it.
+    if (r.ifindex === 3) recs.push({ ...r, at: r.at + 0.00001, ifindex: 7, type: r.type === OUTGOING ? OUTGOING : 3 });
+  }
+  recs.sort((a, b) => a.at - b.at);
+  const a = analyzeReaders([pcap(recs)], { context: host(), allFlows: true });
+  const inner = a.flows.filter((f) => f.serverIp === '172.17.0.2');
+  assert.deepEqual(inner.map((f) => [f.syns, f.synAcks, f.interfaces.map((i) => a.interfaceNames[i])]), [
+    [1, 1, ['docker0', 'if7']],
+    [3, 0, ['docker0', 'if7']],
+  ]);
+  assert.deepEqual(a.summary.handshakes, { attempted: 2, completed: 1, unanswered: 1, rejected: 0, synAckLost: 0 });
+});

@@ -28,6 +28,8 @@ export class FlowStore {
   readonly histSpill = new Map<number, string>();
   /** All interface ids of flows seen on more than one interface, in first-seen order. */
   readonly interfaces = new Map<number, number[]>();
+  /** For flows seen on more than one interface: the interface of the last packet. */
+  readonly lastInterface = new Map<number, number>();
   readonly icmp = new Map<number, IcmpAnswer>();
   private capacity: number;
   private used = 0;
@@ -102,6 +104,7 @@ export class FlowStore {
     this.rec[slot * Layout.RECORD_SIZE + S.SEQ_NO] = 0;
     if (this.histSpill.size > 0) this.histSpill.delete(slot);
     if (this.interfaces.size > 0) this.interfaces.delete(slot);
+    if (this.lastInterface.size > 0) this.lastInterface.delete(slot);
     if (this.icmp.size > 0) this.icmp.delete(slot);
     this.free.push(slot);
   }

@@ -398,6 +398,9 @@ function connectionClosed(r: Float64Array, s: number, ep: number, peer: number):
   }
 }
 
+/** Linux waits at least 200 ms (TCP_RTO_MIN) before retransmitting; a copy follows within microseconds. */
+const COPY_SECONDS = 0.05;
+
 /** synscope's own per-side counters and handshake facts, for a segment from `side`. */
 function recordFacts(
   store: FlowStore,
@@ -416,16 +419,25 @@ function recordFacts(
   const ep = endpointBase(slot, side);
   const peer = endpointBase(slot, 1 - side);
   r[ep + E.PACKETS]++;
-  if (t > r[s + S.LAST_SEEN]!) r[s + S.LAST_SEEN] = t;
+  const previous = r[s + S.LAST_SEEN]!;
+  if (t > previous) r[s + S.LAST_SEEN] = t;
   if (t < r[s + S.FIRST_SEEN]!) r[s + S.FIRST_SEEN] = t;
   const iface0 = r[s + S.IFACE0];
   if (iface0 !== iface) {
     if (iface0 === -1) r[s + S.IFACE0] = iface;
     else addInterface(store, slot, iface0!, iface);
   }
+  // The same segment again on another interface right away is one packet seen at two
+  // points (a bridge and its port, both in a `-i any` capture), not a retransmission.
+  let copy = false;
+  if (iface0 !== -1 && (iface !== iface0 || store.lastInterface.size > 0)) {
+    const last = store.lastInterface.get(slot) ?? iface0!;
+    copy = iface !== last && t - previous < COPY_SECONDS;
+    if (iface !== iface0 || store.lastInterface.has(slot)) store.lastInterface.set(slot, iface);
+  }
 
   if (SYN && !ACK) {
-    r[ep + E.SYNS]++;
+    if (!(copy && r[ep + E.SYNS]! > 0 && r[ep + E.LAST_SYN_SEQ] === pkt.seq >>> 0)) r[ep + E.SYNS]++;
     if (r[s + S.SYN_FROM] === 0) {
       const o = parseTcpOptions(buf, pkt.tcpOptionsOffset, pkt.tcpOptionsLength);
       r[s + S.SYN_FROM] = side + 1;
@@ -441,7 +453,7 @@ function recordFacts(
     }
     r[ep + E.LAST_SYN_SEQ] = pkt.seq >>> 0;
   } else if (SYN && ACK && !RST) {
-    r[ep + E.SYN_ACKS]++;
+    if (!(copy && r[ep + E.SYN_ACKS]! > 0 && r[ep + E.SYN_ACK_SEQ] === pkt.seq >>> 0)) r[ep + E.SYN_ACKS]++;
     r[ep + E.SYN_ACK_SEQ] = pkt.seq >>> 0;
     if (r[s + S.SYN_ACK_FROM] === 0) {
       r[s + S.SYN_ACK_FROM] = side + 1;
