@@ -5,7 +5,7 @@ import type { CaptureReader, CaptureSource, PacketRecord } from './capture/recor
 import type { BridgeSubnet } from './context/bridge';
 import { contextUse } from './context/context-use';
 import type { HostContext } from './context/host-context';
-import { matchContext, type ContextMatch } from './context/match-capture';
+import { matchContext, type ContextMatch, type ContextVerdict } from './context/match-capture';
 import { captureFacts } from './context/capture-facts';
 import { anyDeviceWarning } from './capture/any-device-warning';
 import { formatAddress, formatMac, ipv4ToString } from './decode/address';
@@ -106,6 +106,8 @@ export interface Analysis {
   clientClocks?: ClientClocks[];
   /** Ids of the flows that are hops of a NAT-stitched attempt (not in the JSON report). */
   stitchedFlows?: ReadonlySet<string>;
+  /** How the host context compared with the capture (match-capture.ts); null without one, or for a live run's own. */
+  contextMatch?: ContextVerdict | null;
 }
 
 export interface HostSummary {
@@ -635,6 +637,7 @@ class AnalysisRun {
       addressMacs,
       stitchedFlows: this.stitchedFlows,
       clientClocks: this.clientClocks(),
+      contextMatch: host.match?.verdict ?? null,
     };
   }
 
