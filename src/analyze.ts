@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
+import { anyDeviceWarning } from './capture/any-device-warning';
 import { InterfaceRegistry } from './capture/interface-registry';
 import { openCaptureFile } from './capture/open';
 import type { CaptureReader, CaptureSource, PacketRecord } from './capture/record';
 import type { BridgeSubnet } from './context/bridge';
+import { captureFacts } from './context/capture-facts';
 import { contextUse } from './context/context-use';
 import type { HostContext } from './context/host-context';
 import { matchContext, type ContextMatch, type ContextVerdict } from './context/match-capture';
-import { captureFacts } from './context/capture-facts';
-import { anyDeviceWarning } from './capture/any-device-warning';
 import { formatAddress, formatMac, ipv4ToString } from './decode/address';
 import { decodeFrame } from './decode/dispatch';
 import { isSupportedLinkType, linkTypeName } from './decode/link-types';
