@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
+import { resolveScenarioArgs } from '../src/regress/expectation';
+import { findScenarios } from '../src/regress/find-scenarios';
+import { REPO, runCli } from './cli-harness';
 import type { HostContext, NetInterface } from '../src/context/host-context';
 import { matchContext, type CaptureFacts } from '../src/context/match-capture';
 import type { MacSighting } from '../src/diagnose/input';
@@ -117,4 +122,20 @@ test('an any-device capture: what the host sent on each ifindex carries that int
 test('captured interface names the snapshot lacks entirely are a conflict; one vanished veth is not', () => {
   assert.equal(matchContext(host(), facts({ statedNames: ['ens3'], linkMacs: new Map(), macsByAddress: new Map() })).verdict, 'mismatch');
   assert.equal(matchContext(host(), facts({ statedNames: ['eth0', 'vethdeadbee'] })).verdict, 'match');
+});
+
+test('every stored scenario\'s snapshot matches its capture: no warning about it', async () => {
+  let checked = 0;
+  for (const sc of findScenarios(path.join(REPO, 'captures'))) {
+    const expect = JSON.parse(fs.readFileSync(sc.expectFile!, 'utf8')) as { args?: string[] };
+    const args = resolveScenarioArgs(expect.args ?? [], sc.dir, fs.existsSync);
+    if (!args.includes('--context')) continue;
+    checked++;
+    const files = args.includes('--host') ? [] : sc.captures;
+    const r = await runCli('analyze', ...files, ...args, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const warnings = (JSON.parse(r.stdout) as { warnings: string[] }).warnings;
+    assert.deepEqual(warnings.filter((w) => /host context/.test(w)), [], sc.name);
+  }
+  assert.ok(checked >= 7, `${checked} scenarios with a snapshot`);
 });
