@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { anyDeviceWarning } from './capture/any-device-warning';
+import { InterfaceRegistry } from './capture/interface-registry';
 import { openCaptureFile } from './capture/open';
 import type { CaptureReader, CaptureSource, PacketRecord } from './capture/record';
 import type { BridgeSubnet } from './context/bridge';
+import { captureFacts } from './context/capture-facts';
+import { contextUse } from './context/context-use';
 import type { HostContext } from './context/host-context';
-import { formatAddress, ipv4ToString } from './decode/address';
+import { matchContext, type ContextMatch, type ContextVerdict } from './context/match-capture';
+import { formatAddress, formatMac, ipv4ToString } from './decode/address';
 import { decodeFrame } from './decode/dispatch';
 import { isSupportedLinkType, linkTypeName } from './decode/link-types';
 import { DecodedPacket, TcpFlag, Transport } from './decode/packet';
@@ -20,14 +24,17 @@ import { attemptPath, type AttemptPath } from './flow/attempt-path';
 import { ServicePaths } from './flow/service-path';
 import { AttemptStitcher } from './flow/stitch';
 import type { KernelEvidence } from './evidence/kernel-evidence';
+import { LinkMacs } from './evidence/link-macs';
 import { MacSightings } from './evidence/mac-sightings';
 import { ArpLog } from './evidence/arp-log';
 
 export interface AnalyzeOptions {
   /** Local bridge subnets given by hand (--bridge). */
   bridges?: readonly BridgeSubnet[];
-  /** Host facts from `synscope context` (--context FILE). */
+  /** Host facts from `synscope context` (--context FILE); used only if it matches the capture (match-capture.ts). */
   context?: HostContext;
+  /** How far the context's time may be from the capture's (default DEFAULT_CONTEXT_WINDOW_SECONDS). */
+  contextWindowSeconds?: number;
   /** Keep every flow in `flows`, not only the attempts that failed. */
   allFlows?: boolean;
   /** Emulate Zeek's timers that split flows (for comparison with conn.log). */
@@ -100,6 +107,8 @@ export interface Analysis {
   clientClocks?: ClientClocks[];
   /** Ids of the flows that are hops of a NAT-stitched attempt (not in the JSON report). */
   stitchedFlows?: ReadonlySet<string>;
+  /** How the host context compared with the capture (match-capture.ts); null without one, or for a live run's own. */
+  contextMatch?: ContextVerdict | null;
 }
 
 export interface HostSummary {
@@ -231,6 +240,8 @@ class AnalysisRun {
   private readonly macsV4 = new MacSightings();
   /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
   private readonly macsV6 = new Map<string, Map<number, number>>();
+  /** Unicast MACs per interface (handshakes and ARP), for the context check. */
+  private readonly linkMacs = new LinkMacs();
   private readonly lateAnswered: Flow[] = [];
   /** Every attempt as numbers, to recognise one attempt at several hops (NAT stitching). */
   private readonly stitcher = new AttemptStitcher();
@@ -250,11 +261,15 @@ class AnalysisRun {
   private readonly v6SynPairs = new Map<string, number>();
   /** Pair keys (see synPairKey) with at least one unanswered attempt. */
   private readonly unansweredPairs = new Set<number>();
-  private readonly interfaceNames: string[] = [];
-  private readonly interfaceIds = new Map<string, number>();
-  /** Per reader: local interface index → global interface id. */
-  private readonly localToGlobal: number[][];
+  private readonly interfaces: InterfaceRegistry;
+  private readonly interfaceNames: string[];
+  /** Capture time of the first and last packet, for the context check. */
+  private firstAt = Infinity;
+  private lastAt = -Infinity;
+  /** The context came with a live run (its own snapshot): no check needed. */
+  private contextIsOwn = false;
   private readonly linkTypesSeen: Set<number>[];
+  private readonly lastLinkType: number[];
   private readonly packetsPerReader: number[];
   private synAckWithoutSyn = 0;
   private readonly synAckWithoutSynExamples: string[] = [];
@@ -272,8 +287,10 @@ class AnalysisRun {
     private readonly totalBytes: number | null,
   ) {
     this.tracker = new FlowTracker({ onFlowView: (v) => this.onFlow(v), zeekTimers: options.zeekTimers ?? false });
-    this.localToGlobal = readers.map(() => []);
+    this.interfaces = new InterfaceRegistry(readers);
+    this.interfaceNames = this.interfaces.names;
     this.linkTypesSeen = readers.map(() => new Set<number>());
+    this.lastLinkType = readers.map(() => -1);
     this.packetsPerReader = readers.map(() => 0);
   }
 
@@ -293,6 +310,7 @@ class AnalysisRun {
 
   addHostFacts(late: Pick<AnalyzeOptions, 'bridges' | 'context' | 'kernel'>): void {
     this.options = { ...this.options, ...late };
+    this.contextIsOwn = late.context !== undefined;
   }
 
   liveCounts(): LiveCounts {
@@ -332,45 +350,48 @@ class AnalysisRun {
     this.packets++;
     this.packetsPerReader[readerIndex]!++;
     decodeFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, pkt);
-    const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType);
+    const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, pkt.sllIfIndex);
+    const time = rec.tsSec + rec.tsNsec * 1e-9;
+    if (time < this.firstAt) this.firstAt = time;
+    if (time > this.lastAt) this.lastAt = time;
+    // Linux cooked headers carry the sender's MAC where Ethernet would.
+    const macOffset = pkt.ethOffset >= 0 ? pkt.ethOffset + 6 : pkt.sllMacOffset;
+    if (pkt.sllPacketType === SLL_OUTGOING && pkt.sllIfIndex >= 0 && macOffset >= 0) this.interfaces.noteOutgoing(pkt.sllIfIndex, rec.data.readUIntBE(macOffset, 6));
     if (pkt.problem !== 0) this.problems[pkt.problem]!++;
     const transport = pkt.transport;
     if (transport === Transport.TCP) {
       this.tcpPackets++;
-      this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
+      this.tracker.add(pkt, rec.data, time, iface);
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
         else this.synAcksSeen++;
       }
       // Handshake packets are enough to see one address behind several MACs, and cheap.
-      if ((pkt.tcpFlags & TcpFlag.SYN) !== 0 && pkt.ethOffset >= 0) {
-        if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, rec.data.readUIntBE(pkt.ethOffset + 6, 6));
-        else this.noteMacV6(`${formatAddress(pkt.src, 6)}|${iface}`, rec.data.readUIntBE(pkt.ethOffset + 6, 6));
+      if ((pkt.tcpFlags & TcpFlag.SYN) !== 0 && pkt.ethOffset >= 0) this.noteLink(iface, rec.data, pkt.ethOffset);
+      if ((pkt.tcpFlags & TcpFlag.SYN) !== 0 && macOffset >= 0) {
+        if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, rec.data.readUIntBE(macOffset, 6));
+        else this.noteMacV6(`${formatAddress(pkt.src, 6)}|${iface}`, rec.data.readUIntBE(macOffset, 6));
       }
     } else if (transport === Transport.ICMP) {
-      if (pkt.icmpQuotesTcp) this.tracker.add(pkt, rec.data, rec.tsSec + rec.tsNsec * 1e-9, iface);
+      if (pkt.icmpQuotesTcp) this.tracker.add(pkt, rec.data, time, iface);
     } else if (transport === Transport.ARP) {
       this.arp.note(pkt.arpOp, pkt.arpSenderIp, pkt.arpTargetIp, rec.tsSec + rec.tsNsec * 1e-9, iface);
+      if (pkt.ethOffset >= 0) this.noteLink(iface, rec.data, pkt.ethOffset);
       if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.macsV4.note(pkt.arpSenderIp * 65536 + iface, rec.data.readUIntBE(pkt.arpSenderMacOffset, 6));
     }
     if ((this.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
   }
 
-  private interfaceId(readerIndex: number, local: number, linkType: number): number {
-    const map = this.localToGlobal[readerIndex]!;
-    const known = map[local];
-    if (known !== undefined) return known;
-    this.linkTypesSeen[readerIndex]!.add(linkType);
-    const reader = this.readers[readerIndex]!;
-    const name = reader.interfaces[local]?.name ?? defaultInterfaceName(reader, local);
-    let id = this.interfaceIds.get(name);
-    if (id === undefined) {
-      id = this.interfaceNames.length;
-      this.interfaceNames.push(name);
-      this.interfaceIds.set(name, id);
+  private interfaceId(readerIndex: number, local: number, linkType: number, ifindex: number): number {
+    if (linkType !== this.lastLinkType[readerIndex]) {
+      this.linkTypesSeen[readerIndex]!.add(linkType);
+      this.lastLinkType[readerIndex] = linkType;
     }
-    map[local] = id;
-    return id;
+    return this.interfaces.id(readerIndex, local, ifindex);
+  }
+
+  private noteLink(iface: number, data: Buffer, ethOffset: number): void {
+    this.linkMacs.note(iface, data.readUIntBE(ethOffset + 6, 6), data.readUIntBE(ethOffset, 6));
   }
 
   private noteMacV6(key: string, mac: number): void {
@@ -531,7 +552,22 @@ class AnalysisRun {
     return paths.sort((a, b) => flowOrdinal(a.id) - flowOrdinal(b.id));
   }
 
+  /**
+   * Checks the host context against the capture (unless it is a live run's own), names
+   * the any-device interfaces from it, and says what could not be used.
+   */
+  private hostFacts(): ReturnType<typeof contextUse> & { match: ContextMatch | null } {
+    const context = this.options.context ?? null;
+    const facts = captureFacts(this.readers, this.interfaces, this.macSightings(), this.linkMacs.named(this.interfaceNames), this.firstAt, this.lastAt);
+    const match = context === null || this.contextIsOwn ? null : matchContext(context, facts, this.options.contextWindowSeconds);
+    const use = contextUse({ context, bridges: this.options.bridges ?? [], kernel: this.options.kernel ?? null }, match);
+    const unnamed = this.interfaces.resolveIfindexNames(use.ifindexNames);
+    const warning = anyDeviceWarning(this.readers, this.interfaces, unnamed, context === null ? 'none' : use.ifindexNames === null ? 'unusable' : 'matched');
+    return { ...use, match, warnings: warning === null ? use.warnings : [...use.warnings, warning] };
+  }
+
   result(): Analysis {
+    const host = this.hostFacts();
     const attempts = this.stitchAttempts();
     const inputs = this.readers.map((r, i) => this.inputSummary(r, i));
     const decodeProblems: Record<string, number> = {};
@@ -557,17 +593,17 @@ class AnalysisRun {
       {
         failedFlows: this.failed,
         interfaceNames: this.interfaceNames,
-        bridges: this.options.bridges ?? [],
+        bridges: host.bridges,
         arpRequests: this.arp.sightings(this.interfaceNames),
         seenAddresses: new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0))),
         capture,
-        context: this.options.context ?? null,
+        context: host.context,
         macsByAddress: addressMacs,
         lateAnsweredFlows: this.lateAnswered,
         peerSyns: this.peerSyns(),
         attempts,
         servicePaths: this.servicePaths.list(),
-        kernel: this.options.kernel ?? null,
+        kernel: host.kernel,
       },
       this.completedByService,
     );
@@ -585,11 +621,12 @@ class AnalysisRun {
       attempts,
       interfaceNames: this.interfaceNames,
       findings,
-      warnings: this.warnings(inputs),
-      kernel: this.options.kernel ?? null,
+      warnings: [...this.warnings(inputs), ...host.warnings],
+      kernel: host.kernel,
       addressMacs,
       stitchedFlows: this.stitchedFlows,
       clientClocks: this.clientClocks(),
+      contextMatch: host.match?.verdict ?? null,
     };
   }
 
@@ -624,7 +661,7 @@ class AnalysisRun {
       source: reader.source,
       format: reader.format,
       linkTypes: [...linkTypes].map(linkTypeName),
-      interfaces: reader.interfaces.map((i, local) => i.name ?? defaultInterfaceName(reader, local)),
+      interfaces: this.interfaces.inputInterfaces(index),
       packets: this.packetsPerReader[index]!,
       droppedByCapture: reader.droppedByCapture(),
       truncatedAt: reader.stats.truncatedAt,
@@ -664,18 +701,8 @@ class AnalysisRun {
   }
 }
 
-/**
- * A file that does not name its interface is named after the file: "docker0.pcap" was
- * most likely taken on docker0, which is what the bridge rules compare against.
- */
-function defaultInterfaceName(reader: CaptureSource, local: number): string {
-  const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)$/i, '');
-  return reader.format === 'pcap' ? base : `${base}#${local}`;
-}
-
-function formatMac(mac: number): string {
-  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
-}
+/** SLL packet type of a packet the capturing host sent. */
+const SLL_OUTGOING = 4;
 
 /** One number per address pair: IPv4 server index * 2^32 + client address; IPv6 the negative pair id. */
 function synPairKey(client: number, server: number): number {

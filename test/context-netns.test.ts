@@ -197,17 +197,21 @@ test('analyze with the namespace snapshot names docker_gwbridge and only the cli
   const r = await synscopeInNamespace(['context', '--output', out, '--docker-socket', DOCKER_SOCKET]);
   assert.equal(r.code, 0, r.stderr);
   // A capture on the namespace's eth0: a client inside docker_gwbridge's 172.18.0.0/16
-  // retries its SYN three times unanswered; a client from elsewhere completes.
+  // retries its SYN three times unanswered; a client from elsewhere completes. It is taken
+  // when the snapshot was and carries eth0's MAC, as a real one would (or the snapshot is
+  // not used: match-capture.ts).
+  const taken = loadHostContext(out);
+  const mac = taken.interfaces.find((i) => i.name === 'eth0')!.mac!;
   const sink = new MemorySink();
   const writer = new PcapngWriter(sink);
   const eth0 = writer.addInterface({ linkType: 1, name: 'eth0' });
-  const t0 = 1_700_000_000;
-  const server = { dst: '192.168.0.10', dstPort: 443 };
+  const t0 = Math.floor(Date.parse(taken.capturedAt) / 1000);
+  const server = { dst: '192.168.0.10', dstPort: 443, dstMac: mac };
   for (let i = 0; i < 3; i++) {
     writer.writePacket(eth0, buildTcpFrame({ src: '172.18.0.77', srcPort: 40000, ...server, seq: 1000, ack: 0, flags: 0x02 }), t0 + i, 0);
   }
   writer.writePacket(eth0, buildTcpFrame({ src: '203.0.113.5', srcPort: 50000, ...server, seq: 5000, ack: 0, flags: 0x02 }), t0 + 4, 0);
-  writer.writePacket(eth0, buildTcpFrame({ src: '192.168.0.10', srcPort: 443, dst: '203.0.113.5', dstPort: 50000, seq: 9000, ack: 5001, flags: 0x12 }), t0 + 4, 1000);
+  writer.writePacket(eth0, buildTcpFrame({ src: '192.168.0.10', srcPort: 443, srcMac: mac, dst: '203.0.113.5', dstPort: 50000, seq: 9000, ack: 5001, flags: 0x12 }), t0 + 4, 1000);
   writer.writePacket(eth0, buildTcpFrame({ src: '203.0.113.5', srcPort: 50000, ...server, seq: 5001, ack: 9001, flags: 0x10 }), t0 + 4, 2000);
   writer.close();
   const capture = path.join(TMP, 'eth0.pcapng');
@@ -216,6 +220,7 @@ test('analyze with the namespace snapshot names docker_gwbridge and only the cli
   const a = await runCli('analyze', capture, '--context', out, '--json');
   assert.equal(a.code, 0, a.stderr);
   const report = JSON.parse(a.stdout);
+  assert.deepEqual(report.warnings, []);
   assert.deepEqual(report.summary.handshakes, { attempted: 2, completed: 1, unanswered: 1, rejected: 0, synAckLost: 0 });
   const overlap = report.findings.filter((f: { code: string }) => f.code === 'bridge-subnet-overlap');
   assert.equal(overlap.length, 1, JSON.stringify(report.findings.map((f: { code: string }) => f.code)));

@@ -20,6 +20,7 @@ test('Linux cooked v1: outgoing SYN', () => {
   assert.equal(pkt.problem, 0);
   assert.equal(pkt.sllPacketType, 4, 'outgoing');
   assert.equal(pkt.ethOffset, -1);
+  assert.equal(pkt.sllMacOffset, -1, 'ARPHRD_PPP has no MAC');
   assert.equal(pkt.etherType, 0x0800);
   assert.equal(formatAddress(pkt.src, 4), '131.155.215.69');
   assert.equal(pkt.transport, Transport.TCP);

@@ -20,10 +20,17 @@ test('Linux cooked v2 keeps the interface index', () => {
   assert.equal(pkt.problem, 0);
   assert.equal(pkt.sllIfIndex, 2);
   assert.equal(pkt.sllPacketType, 4);
+  assert.equal(SLL2_SYN.subarray(pkt.sllMacOffset, pkt.sllMacOffset + 6).toString('hex'), 'fa37dc8dafab', 'the sender MAC');
   assert.equal(formatAddress(pkt.dst, 4), '192.0.78.150');
   assert.equal(pkt.transport, Transport.TCP);
   assert.equal(pkt.dstPort, 443);
   assert.equal(pkt.tcpFlags, TcpFlag.SYN);
+});
+
+test('an SLL2 header of a non-Ethernet device (loopback) gives no MAC', () => {
+  const frame = Buffer.from(SLL2_SYN);
+  frame.writeUInt16BE(772, 8);
+  assert.equal(decode(276, frame).sllMacOffset, -1);
 });
 
 test('a cut SLL2 header is truncated-sll2', () => {

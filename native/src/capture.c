@@ -266,6 +266,10 @@ static pcap_t *start_pcap(napi_env env, const char *device, const char *filter, 
   pcap_set_tstamp_precision(pcap, PCAP_TSTAMP_PRECISION_NANO); /* may fail: `nanosecond` reports what we got */
 
   bool ok = activate(env, pcap, device);
+#ifdef DLT_LINUX_SLL2
+  /* On "any", cooked v2 keeps the ifindex each packet crossed (v1, libpcap's default there, does not). */
+  if (ok && strcmp(device, "any") == 0) pcap_set_datalink(pcap, DLT_LINUX_SLL2);
+#endif
   if (ok && pcap_setnonblock(pcap, 1, errbuf) != 0) {
     throw_coded_error(env, "EPCAP", "%s", errbuf);
     ok = false;

@@ -131,3 +131,8 @@ export function parseAddress(text: string): ParsedAddress | null {
   if (v4 === null) return null;
   return { version: 4, words: Uint32Array.of(0, 0, 0xffff, v4) };
 }
+
+/** A 48-bit MAC held as a number, as "aa:bb:cc:dd:ee:ff". */
+export function formatMac(mac: number): string {
+  return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');
+}

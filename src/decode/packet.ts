@@ -48,6 +48,12 @@ export class DecodedPacket {
   sllPacketType = -1;
   /** SLL2 interface index (the capturing host's ifindex), or -1. */
   sllIfIndex = -1;
+  /**
+   * Offset of the 6-byte link-layer source address in a Linux cooked header of an
+   * Ethernet device (ARPHRD_ETHER), or -1. Linux fills it from the frame's source MAC in
+   * both directions, so it is the sender's MAC, as in an Ethernet header.
+   */
+  sllMacOffset = -1;
   /** Number of 802.1Q/802.1ad tags seen; the first four ids are kept in vlanIds. */
   vlanCount = 0;
   readonly vlanIds = new Uint16Array(4);
@@ -139,6 +145,7 @@ export class DecodedPacket {
     this.ethOffset = -1;
     this.sllPacketType = -1;
     this.sllIfIndex = -1;
+    this.sllMacOffset = -1;
     this.vlanCount = 0;
     this.vxlanVni = -1;
     this.etherType = 0;

@@ -5,6 +5,7 @@ import { Problem, fail } from './problems';
 
 /** Linux cooked v1 header (LINKTYPE_LINUX_SLL, 113): packet type, ARPHRD, address length, 8-byte address, protocol. */
 const HEADER = 16;
+const ARPHRD_ETHER = 1;
 
 /**
  * Decodes an SLL header. The protocol field is an ethertype for the link types we
@@ -15,6 +16,7 @@ export function decodeSll(buf: Buffer, off: number, end: number, pkt: DecodedPac
   const view = pkt.view;
   if (end - off < HEADER) return fail(pkt, Problem.TRUNCATED_SLL);
   pkt.sllPacketType = view.getUint16(off);
+  if (view.getUint16(off + 2) === ARPHRD_ETHER && view.getUint16(off + 4) === 6) pkt.sllMacOffset = off + 6;
   pkt.cursor = off + HEADER;
   return nextForEtherType(pkt, view.getUint16(off + 14));
 }

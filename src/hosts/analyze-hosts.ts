@@ -28,6 +28,8 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
   const runs = hosts.map((h) => {
     const bridges = h.context === null ? (options.bridges ?? []) : bridgesFromContext(h.context, options.bridges ?? []);
     const analysis = analyzeFiles(h.files, { ...options, context: h.context ?? undefined, bridges, kernel: h.context?.kernelEvidence ?? null, allFlows: true, onProgress: undefined });
+    // A snapshot that does not belong to the host's capture is not used across hosts either.
+    if (analysis.contextMatch === 'mismatch') return { host: { ...h, context: null }, bridges: bridges.filter((b) => b.source !== 'context'), analysis };
     return { host: h, bridges, analysis };
   });
   const interfaceNames: string[] = [];

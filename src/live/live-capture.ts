@@ -10,6 +10,7 @@ import { currentNamespaceLabel } from '../context/netns-label';
 import { writeHostContext } from '../context/write-context';
 import { headerEnd } from '../decode/header-end';
 import { DecodedPacket } from '../decode/packet';
+import { LinkType, linkTypeName } from '../decode/link-types';
 import { ErrorCode, SynscopeError } from '../errors';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
@@ -124,7 +125,7 @@ class LiveRun {
   /** Check every interface, open every handle, read the counters; all before any packet is taken. */
   open(): void {
     const { targets, backend } = this.options;
-    for (const target of targets) inNetns(target.namespace, () => checkDevice(target));
+    for (const target of targets) inNetns(target.namespace, () => checkDevice(target, this.primary));
     const records = targets.map(() => newPacketRecord());
     for (const [i, target] of targets.entries()) {
       const request = { device: target.device, filter: this.options.filter, snaplen: this.options.snaplen, bufferBytes: this.options.bufferBytes };
@@ -148,6 +149,7 @@ class LiveRun {
       );
       rec.linkType = handle.linkType;
       this.handles.push(handle);
+      checkAnyLinkType(target, handle.linkType, backend.name);
       this.sources.push(new LiveSource(`live:${this.names[i]}`, this.names[i]!, handle.linkType, this.options.snaplen));
     }
     // Packets wait in the kernel rings until the first poll, after the counters are read.
@@ -335,12 +337,28 @@ function distinctNamespaces(targets: readonly LiveTarget[]): (ResolvedNamespace 
   return [...seen.values()];
 }
 
-function checkDevice(target: LiveTarget): void {
+/**
+ * "any" is named per packet by ifindex from the first target's namespace's snapshot, so
+ * it is taken only there (ifindexes of another namespace would get that one's names).
+ */
+function checkDevice(target: LiveTarget, primary: ResolvedNamespace | null): void {
+  if (target.device === ANY_DEVICE) {
+    if ((target.namespace?.path ?? null) === (primary?.path ?? null)) return;
+    throw new SynscopeError(ErrorCode.BAD_USAGE, `${ANY_DEVICE} is captured only in the first target's namespace (${primary?.label ?? 'synscope\'s own'}), not in ${target.namespace?.label ?? 'synscope\'s own'}: make it the first target, or name that namespace's interfaces`);
+  }
   const existing = namespaceInterfaces();
   if (existing.length === 0 || existing.includes(target.device)) return;
   const where = target.namespace === null ? '' : ` in network namespace ${target.namespace.label}`;
   throw new SynscopeError(ErrorCode.UNKNOWN_DEVICE, `no interface named ${target.device}${where}; interfaces there: ${existing.join(', ')}`);
 }
+
+/** Without Linux cooked v2 (the cap backend gets v1 on "any"), packets would not say which interface they crossed. */
+function checkAnyLinkType(target: LiveTarget, linkType: number, backend: string): void {
+  if (target.device !== ANY_DEVICE || linkType === LinkType.LINUX_SLL2) return;
+  throw new SynscopeError(ErrorCode.CAPTURE_UNAVAILABLE, `-i any needs Linux cooked v2 captures, which the ${backend} backend did not give (${linkTypeName(linkType)}); use --backend native (npm run build:native), or name the interfaces`);
+}
+
+const ANY_DEVICE = 'any';
 
 /** "cap.pcapng" → "cap.context.json"; any other name gets ".context.json" appended. */
 export function contextPathFor(pcapng: string): string {

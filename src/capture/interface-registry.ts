@@ -1,0 +1,137 @@
+import * as path from 'node:path';
+import type { CaptureSource } from './record';
+
+/** Names an any-device capture's interface by its ifindex when nothing better is known. */
+export function ifindexPlaceholder(ifindex: number): string {
+  return `if${ifindex}`;
+}
+
+/** Outgoing source MACs kept per any-device interface (a real interface sends with one or two). */
+const MAX_OUTGOING_MACS = 4;
+
+/**
+ * The interfaces of one analysis, as small ids. A file's interface (a pcapng IDB, a classic
+ * pcap) is one interface named by the file; interfaces of the same name in several files
+ * are one. A Linux cooked v2 record (`tcpdump -i any`) carries the ifindex of the interface
+ * it crossed: when its file names no real interface (a classic pcap, or one IDB "any"),
+ * each ifindex is an interface of its own, named only at the end (resolveIfindexNames),
+ * once the analysis knows whether a host context matching the capture tells the names.
+ * Files of one host share ifindexes, so the same ifindex in two files is one interface.
+ */
+export class InterfaceRegistry {
+  /** Interface id → name (ifindex interfaces hold their placeholder until resolved). */
+  readonly names: string[] = [];
+  private readonly byName = new Map<string, number>();
+  /** Per reader and local interface: its id, or -1 when its records are keyed by ifindex. */
+  private readonly local: number[][];
+  private readonly byIfindex = new Map<number, number>();
+  /** Interface id → ifindex, for interfaces known by ifindex only. */
+  private readonly ifindexOfId = new Map<number, number>();
+  /** Per reader: ids of the ifindex interfaces its records showed. */
+  private readonly ifindexIdsOfReader: Set<number>[];
+  /** Per ifindex: source MACs (48-bit numbers) of the packets the host sent on it. */
+  private readonly outgoing = new Map<number, number[]>();
+
+  constructor(private readonly readers: readonly CaptureSource[]) {
+    this.local = readers.map(() => []);
+    this.ifindexIdsOfReader = readers.map(() => new Set());
+  }
+
+  /** Interface id of a record; `ifindex` is the record's SLL2 ifindex, or -1. */
+  id(readerIndex: number, local: number, ifindex: number): number {
+    const known = this.local[readerIndex]![local];
+    if (known !== undefined && known >= 0) return known;
+    if (known === undefined) {
+      const stated = this.readers[readerIndex]!.interfaces[local]?.name ?? null;
+      if (ifindex < 0 || (stated !== null && stated !== 'any')) {
+        const id = this.named(stated ?? fileInterfaceName(this.readers[readerIndex]!, local));
+        this.local[readerIndex]![local] = id;
+        return id;
+      }
+      this.local[readerIndex]![local] = -1;
+    }
+    // A cooked v2 record cut before its ifindex keeps the file's own name.
+    if (ifindex < 0) return this.named(this.readers[readerIndex]!.interfaces[local]?.name ?? fileInterfaceName(this.readers[readerIndex]!, local));
+    let id = this.byIfindex.get(ifindex);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(ifindexPlaceholder(ifindex));
+      this.byIfindex.set(ifindex, id);
+      this.ifindexOfId.set(id, ifindex);
+    }
+    this.ifindexIdsOfReader[readerIndex]!.add(id);
+    return id;
+  }
+
+  /** A packet the host sent on `ifindex` (SLL2 packet type "outgoing") with source MAC `mac`. */
+  noteOutgoing(ifindex: number, mac: number): void {
+    const macs = this.outgoing.get(ifindex);
+    if (macs === undefined) this.outgoing.set(ifindex, [mac]);
+    else if (macs.length < MAX_OUTGOING_MACS && !macs.includes(mac)) macs.push(mac);
+  }
+
+  /** Source MACs of outgoing packets per ifindex. */
+  outgoingMacs(): Map<number, number[]> {
+    return this.outgoing;
+  }
+
+  /** The ifindexes records were keyed by, in first-seen order. */
+  ifindexes(): number[] {
+    return [...this.byIfindex.keys()];
+  }
+
+  /** Whether any record was keyed by ifindex. */
+  get hasIfindexInterfaces(): boolean {
+    return this.byIfindex.size > 0;
+  }
+
+  /**
+   * Names every ifindex interface from `names` (ifindex → name, from a host context that
+   * matches the capture); the ones it does not know keep their placeholder. Returns them.
+   */
+  resolveIfindexNames(names: ReadonlyMap<number, string> | null): number[] {
+    const unnamed: number[] = [];
+    for (const [ifindex, id] of this.byIfindex) {
+      const name = names?.get(ifindex);
+      if (name === undefined) unnamed.push(ifindex);
+      this.names[id] = name ?? ifindexPlaceholder(ifindex);
+    }
+    return unnamed;
+  }
+
+  /** The interface names of one input: its files' interfaces, or the ifindex interfaces its records showed. */
+  inputInterfaces(readerIndex: number): string[] {
+    const reader = this.readers[readerIndex]!;
+    const ids = this.ifindexIdsOfReader[readerIndex]!;
+    const out: string[] = [];
+    for (const [local, i] of reader.interfaces.entries()) {
+      if (this.local[readerIndex]![local] !== -1) out.push(i.name ?? fileInterfaceName(reader, local));
+    }
+    for (const id of [...ids].sort((a, b) => this.ifindexOfId.get(a)! - this.ifindexOfId.get(b)!)) out.push(this.names[id]!);
+    return out;
+  }
+
+  /** Whether the reader's local interface is keyed by ifindex (an any-device capture). */
+  isAnyDevice(readerIndex: number, local: number): boolean {
+    return this.local[readerIndex]![local] === -1;
+  }
+
+  private named(name: string): number {
+    let id = this.byName.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.byName.set(name, id);
+    }
+    return id;
+  }
+}
+
+/**
+ * A file that does not name its interface is named after the file: "docker0.pcap" was
+ * most likely taken on docker0, which is what the bridge rules compare against.
+ */
+export function fileInterfaceName(reader: CaptureSource, local: number): string {
+  const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)$/i, '');
+  return reader.format === 'pcap' ? base : `${base}#${local}`;
+}

@@ -1,0 +1,40 @@
+import { formatMac } from '../decode/address';
+
+/** MACs remembered per interface; a host's link shows its own MAC and a few peers'. */
+const MAX_MACS_PER_INTERFACE = 32;
+
+/**
+ * The unicast MACs each interface's frames came from or went to (handshake packets and
+ * ARP only), for checking a host context against the capture: every unicast frame on a
+ * host's own link is from or to that host's MAC, unless the link is a bridge.
+ */
+export class LinkMacs {
+  private readonly byInterface: number[][] = [];
+
+  /** A frame on interface `iface` between `src` and `dst` (48-bit MACs). */
+  note(iface: number, src: number, dst: number): void {
+    let list = this.byInterface[iface];
+    if (list === undefined) {
+      list = [];
+      this.byInterface[iface] = list;
+    }
+    add(list, src);
+    // The group bit (lowest bit of the first octet) marks broadcast and multicast.
+    if (Math.floor(dst / 2 ** 40) % 2 === 0) add(list, dst);
+  }
+
+  /** Interface name → MACs ("aa:bb:..."), for the interfaces that showed frames. */
+  named(names: readonly string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [iface, list] of this.byInterface.entries()) {
+      if (list === undefined) continue;
+      const name = names[iface]!;
+      out.set(name, [...(out.get(name) ?? []), ...list.map(formatMac)]);
+    }
+    return out;
+  }
+}
+
+function add(list: number[], mac: number): void {
+  if (list.length < MAX_MACS_PER_INTERFACE && !list.includes(mac)) list.push(mac);
+}
