@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,13 +37,15 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-lab-${name}-`));
     const out = path.join(dir, capture);
     const outputs = writesContext === 'dir' ? [dir] : writesContext ? [out, path.join(dir, 'context.json')] : [out];
-    execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { stdio: 'pipe', timeout: 60_000 });
+    // The recorder's stderr goes with any difference: what the lab said while it ran.
+    const recorded = spawnSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(recorded.status, 0, `${script} exited ${recorded.status ?? recorded.signal}: ${recorded.stderr}`);
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;
     // A several-host recorder's files are named by the --host arguments of its expect.json.
     const files = writesContext === 'dir' ? [] : [out];
     const r = await runCli('analyze', ...files, '--json', '--all-flows', ...resolveScenarioArgs(expect.args ?? [], dir, fs.existsSync));
     assert.equal(r.code, 0, r.stderr);
     const diffs = compareWithExpectation(JSON.parse(r.stdout), expect);
-    assert.deepEqual(diffs, [], diffs.join('\n'));
+    assert.deepEqual(diffs, [], `${diffs.join('\n')}\nrecorder stderr: ${recorded.stderr}`);
   });
 }

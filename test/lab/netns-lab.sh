@@ -70,6 +70,8 @@ lab_cleanup() {
 # Linux retransmits an unanswered SYN after 1 s and 3 s, so 4 s gives three SYNs.
 lab_connect() {
   lab_in "$1" timeout "$4" bash -c "exec 3<>/dev/tcp/$2/$3 && head -c 64 <&3 >/dev/null" 2>/dev/null || true
+  # A failed connection is the scenario; a namespace gone from under the lab is not.
+  [ -e "/run/netns/$LAB-$1" ] || { echo "lab: namespace $LAB-$1 disappeared during the recording" >&2; exit 1; }
 }
 
 # lab_wait WHAT SECONDS CMD...: run CMD until it succeeds, at most SECONDS; on time-out say
