@@ -29,7 +29,12 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['published-port-docker-user-drop', 'record-published-port-docker-user-drop.sh', true],
   ['masquerade-outbound', 'record-masquerade-outbound.sh', true],
   ['redis-address-collision', 'record-redis-address-collision.sh', 'dir'],
+  // Real Docker (docker-lab.sh): dockerd, a swarm init and teardown take longer.
+  ['docker-real-docker-user-drop', 'record-docker-real-docker-user-drop.sh', true],
 ];
+
+/** Recorders that start a real dockerd get 180 s, the others 60 s. */
+const timeoutOf = (name: string) => (name.startsWith('docker-real-') ? 180_000 : 60_000);
 
 for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIOS) {
   test(`re-recording ${name} in network namespaces gives the stored verdicts`, async () => {
@@ -37,7 +42,7 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-lab-${name}-`));
     const out = path.join(dir, capture);
     const outputs = writesContext === 'dir' ? [dir] : writesContext ? [out, path.join(dir, 'context.json')] : [out];
-    execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { stdio: 'pipe', timeout: 60_000 });
+    execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { stdio: 'pipe', timeout: timeoutOf(name) });
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;
     // A several-host recorder's files are named by the --host arguments of its expect.json.
     const files = writesContext === 'dir' ? [] : [out];

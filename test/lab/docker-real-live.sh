@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# docker_live NAME OUT SECONDS ARGS...: like docker_capture (synscope live --write OUT in node
+# NAME's namespace, its context read at the node's Docker socket), but ARGS go to synscope live
+# as given, so a recorder can mix `-i IFACE` and `--netns PATH:IFACE` (ingress_sbox's legs).
+# The report JSON the live run prints goes to $DOCKER_LIVE_JSON when that is set (tests compare
+# it with `synscope analyze` of the written files), else nowhere. Returns once synscope says
+# its handles are open; lab_capture_stop ends it. Source after netns-lab.sh and docker-lab.sh.
+docker_live() {
+  local name=$1 out=$2 secs=$3; shift 3
+  local log
+  log=$(mktemp)
+  ip netns exec "$LAB-$name" node "$LAB_REPO/bin/synscope.js" live "$@" --duration "$(( ${secs%.*} + 60 ))s" --write "$out" --no-trace --json \
+    --docker-socket "$(docker_sock "$name")" >"${DOCKER_LIVE_JSON:-/dev/null}" 2>"$log" &
+  LAB_CAPTURE_PID=$!
+  lab_wait_log "$log" 'capturing on' "$LAB_CAPTURE_PID" "synscope live in $LAB-$name"
+}
