@@ -63,6 +63,8 @@ export interface InputSummary {
   truncatedAt: number | null;
   /** Records whose caplen < wire length. */
   snapped: number;
+  /** Live capture inside another namespace given by path or pid: the nsfs path in full. */
+  namespacePath?: string;
 }
 
 export interface HandshakeSummary {
@@ -666,6 +668,7 @@ class AnalysisRun {
       droppedByCapture: reader.droppedByCapture(),
       truncatedAt: reader.stats.truncatedAt,
       snapped: reader.stats.snapped,
+      ...(reader.namespacePath !== undefined && { namespacePath: reader.namespacePath }),
     };
   }
 

@@ -41,7 +41,9 @@ test('report JSON: a top-level "kernel" with counters, events by kind and reason
   assert.deepEqual(k.events.byKind, { drop: 150, 'synack-retransmit': 1 });
   assert.deepEqual(k.events.dropsByReason, { NETFILTER_DROP: 100, NO_SOCKET: 50 });
   assert.equal(k.events.first.length, KERNEL_EVENTS_SHOWN);
-  assert.deepEqual(k.events.first[0], { kind: 'drop', at: '2023-11-14T22:13:20.000000Z', reason: 'NO_SOCKET', protocol: 0x0800, location: 'nft_do_chain+0x3e8/0x610' });
+  assert.deepEqual(k.events.first[0], { kind: 'drop', at: '2023-11-14T22:13:20.000000Z', reason: 'NO_SOCKET', protocol: 0x0800, location: 'nft_do_chain+0x3e8/0x610', scope: 'host-wide' });
+  // No captured connection has the retransmission's tuple: like every kfree_skb drop, it is host-wide.
+  assert.deepEqual(k.events.byScope, { captured: 0, 'host-wide': 151 });
   assert.deepEqual(k.unavailable, [{ source: 'tcp:tcp_retransmit_synack', reason: 'example note' }]);
 });
 
@@ -63,6 +65,21 @@ test('report text: a "Kernel evidence" section with diagnostic counters, drop re
   assert.doesNotMatch(section, /TCPHPHits/);
   assert.match(section, /NETFILTER_DROP 4: a netfilter rule/);
   assert.match(section, /NO_SOCKET 2: nothing listens/);
-  assert.match(section, /SYN-ACK retransmissions \(tcp:tcp_retransmit_synack\): 1/);
+  assert.match(section, /SYN-ACK retransmissions elsewhere on the host \(connections not in this capture\): 1/);
   assert.match(section, /not collected: tcp:tcp_retransmit_synack: example note/);
+});
+
+test('kernel events are scoped: a SYN-ACK retransmission of a captured connection counts there, the rest host-wide', () => {
+  const a = withKernel(null);
+  const f = a.flows.find((x) => x.outcome === 'unanswered')!;
+  const mine = { kind: 'synack-retransmit' as const, at: T0, serverAddress: f.serverIp, serverPort: f.serverPort, clientAddress: f.clientIp, clientPort: f.clientPort };
+  const other = { ...mine, clientPort: f.clientPort + 1 };
+  const kernel: KernelEvidence = { counters: [], events: [mine, other, { kind: 'drop', at: T0, reason: 'NO_SOCKET', protocol: 0x0800, location: null }], unavailable: [] };
+  const json = toReportJson({ ...a, kernel });
+  assert.deepEqual(json.kernel!.events.byScope, { captured: 1, 'host-wide': 2 });
+  assert.deepEqual(json.kernel!.events.first.map((e) => e.scope), ['captured', 'host-wide', 'host-wide']);
+  const text = renderText({ ...a, kernel });
+  assert.match(text, /SYN-ACK retransmissions of the captured connections \(tcp:tcp_retransmit_synack\): 1\n/);
+  assert.match(text, /SYN-ACK retransmissions elsewhere on the host \(connections not in this capture\): 1\n/);
+  assert.match(text, /drops by reason, host-wide/);
 });

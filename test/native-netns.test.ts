@@ -119,13 +119,15 @@ test('namespace specs resolve by name, by absolute path and by pid', async () =>
   const byName = resolveNamespaceSpec(NS);
   assert.deepEqual(byName, { path: `/run/netns/${NS}`, label: NS });
   const byPath = resolveNamespaceSpec(`/var/run/netns/${NS}`);
-  assert.deepEqual(byPath, { path: `/var/run/netns/${NS}`, label: `/var/run/netns/${NS}` });
+  // A namespace given by path is named by its file name (ingress_sbox), the path kept beside it.
+  assert.deepEqual(byPath, { path: `/var/run/netns/${NS}`, label: NS });
 
   // `ip netns exec` enters the namespace and then execs sleep, so the pid is sleep's.
   const sleeper = spawn('ip', ['netns', 'exec', NS, 'sleep', '30'], { stdio: 'ignore' });
   try {
     const pid = sleeper.pid!;
     await waitFor(() => inodeOrNull(`/proc/${pid}/ns/net`) === nsInode, 15_000);
+    assert.deepEqual(resolveNamespaceSpec(`/proc/${pid}/ns/net`), { path: `/proc/${pid}/ns/net`, label: `pid:${pid}` });
     for (const spec of [String(pid), `pid:${pid}`]) {
       const byPid = resolveNamespaceSpec(spec);
       assert.deepEqual(byPid, { path: `/proc/${pid}/ns/net`, label: `pid:${pid}` });

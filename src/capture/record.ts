@@ -78,6 +78,8 @@ export interface CaptureSource {
   readonly stats: ReaderStats;
   /** Total drops reported by ISBs/if_drop (or the live capture) across interfaces, or null when none were reported. */
   droppedByCapture(): number | null;
+  /** A live capture in another network namespace: that namespace's nsfs path (the label names it by basename). */
+  readonly namespacePath?: string;
 }
 
 /**

@@ -150,7 +150,7 @@ class LiveRun {
       rec.linkType = handle.linkType;
       this.handles.push(handle);
       checkAnyLinkType(target, handle.linkType, backend.name);
-      this.sources.push(new LiveSource(`live:${this.names[i]}`, this.names[i]!, handle.linkType, this.options.snaplen));
+      this.sources.push(new LiveSource(`live:${this.names[i]}`, this.names[i]!, handle.linkType, this.options.snaplen, target.namespace?.path));
     }
     // Packets wait in the kernel rings until the first poll, after the counters are read.
     this.kernel.begin();
@@ -301,7 +301,7 @@ class LiveRun {
       writer.addInterface({
         linkType: this.handles[i]!.linkType,
         name: this.names[i]!,
-        description: `${target.device} in network namespace ${target.namespace?.label ?? 'of synscope'}, captured by synscope live`,
+        description: `${target.device} in network namespace ${target.namespace?.path ?? 'of synscope'}, captured by synscope live`,
         snaplen: this.options.snaplen,
         tsResolution: 'ns',
       });

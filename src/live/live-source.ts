@@ -13,6 +13,7 @@ export class LiveSource implements CaptureSource {
     name: string,
     linkType: number,
     snaplen: number,
+    readonly namespacePath?: string,
   ) {
     this.interfaces = [{ name, linkType, snaplen, section: 0, dropped: null }];
   }

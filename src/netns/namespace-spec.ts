@@ -6,7 +6,7 @@ import { ErrorCode, SynscopeError } from '../errors';
 export interface ResolvedNamespace {
   /** e.g. /run/netns/blue, /var/run/docker/netns/ingress_sbox, /proc/1234/ns/net */
   readonly path: string;
-  /** The `ip netns` name, the path as given, or `pid:1234`. */
+  /** The `ip netns` name, the file name of a path (ingress_sbox for /var/run/docker/netns/ingress_sbox), or `pid:1234`. */
   readonly label: string;
 }
 
@@ -24,7 +24,12 @@ export function resolveNamespaceSpec(spec: string): ResolvedNamespace {
   if (pid !== undefined) {
     return existingOrThrow({ path: `/proc/${pid}/ns/net`, label: `pid:${pid}` }, `no process ${pid}`);
   }
-  if (path.isAbsolute(spec)) return existingOrThrow({ path: spec, label: spec }, `${spec} does not exist`);
+  if (path.isAbsolute(spec)) {
+    // /proc/1234/ns/net is a process's namespace; any other nsfs file (Docker's
+    // /var/run/docker/netns/ingress_sbox, /run/netns/blue) goes by its file name.
+    const proc = /^\/proc\/([1-9]\d*)\/ns\/net$/.exec(spec)?.[1];
+    return existingOrThrow({ path: spec, label: proc !== undefined ? `pid:${proc}` : path.basename(spec) }, `${spec} does not exist`);
+  }
   if (spec === '' || spec.includes('/') || spec === '.' || spec === '..') {
     throw new SynscopeError(
       ErrorCode.BAD_USAGE,

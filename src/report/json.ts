@@ -3,6 +3,7 @@ import type { Analysis, HostSummary, AnalysisSummary, InputSummary } from '../an
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
+import { capturedTuples, eventScope, type EventScope } from '../evidence/kernel-scope';
 import type { AttemptPath, Hop } from '../flow/attempt-path';
 import { rfc3339 } from '../time/rfc3339';
 import type { AttemptOutcome, ConnState, Flow, Rejection, SynOptions } from '../flow/flow';
@@ -60,6 +61,11 @@ export interface KernelJson {
   counters: CounterDeltas[];
   events: {
     total: number;
+    /**
+     * Events of the captured connections (SYN-ACK retransmissions matched by addresses and
+     * ports) against the rest: tracefs sees every namespace, and kfree_skb names none.
+     */
+    byScope: Record<EventScope, number>;
     byKind: Record<string, number>;
     /** kfree_skb drops by reason, most frequent first. */
     dropsByReason: Record<string, number>;
@@ -69,7 +75,7 @@ export interface KernelJson {
   unavailable: KernelEvidence['unavailable'];
 }
 
-export type KernelEventJson = (Omit<DropEvent, 'at'> | Omit<SynAckRetransmitEvent, 'at'>) & { at: string | null };
+export type KernelEventJson = (Omit<DropEvent, 'at'> | Omit<SynAckRetransmitEvent, 'at'>) & { at: string | null; scope: EventScope };
 
 export function toReportJson(a: Analysis): ReportJson {
   const paths = pathsByFlow(a);
@@ -79,21 +85,24 @@ export function toReportJson(a: Analysis): ReportJson {
     summary: a.summary,
     flows: a.flows.map((f) => flowJson(f, a.interfaceNames, paths.get(f.id))),
     findings: a.findings,
-    ...(a.kernel != null && { kernel: kernelJson(a.kernel) }),
+    ...(a.kernel != null && { kernel: kernelJson(a.kernel, a.flows) }),
     ...(a.hosts !== undefined && { hosts: a.hosts }),
     ...(a.clientClocks !== undefined && a.clientClocks.length > 0 && { clientClocks: a.clientClocks }),
     warnings: a.warnings,
   };
 }
 
-export function kernelJson(k: KernelEvidence): KernelJson {
+export function kernelJson(k: KernelEvidence, flows: readonly Flow[]): KernelJson {
+  const captured = capturedTuples(flows);
+  const scopes = k.events.map((e) => eventScope(e, captured));
   return {
     counters: k.counters,
     events: {
       total: k.events.length,
+      byScope: { captured: scopes.filter((s) => s === 'captured').length, 'host-wide': scopes.filter((s) => s === 'host-wide').length },
       byKind: countBy(k.events.map((e) => e.kind)),
       dropsByReason: countBy(k.events.flatMap((e) => (e.kind === 'drop' ? [e.reason] : []))),
-      first: k.events.slice(0, KERNEL_EVENTS_SHOWN).map((e) => ({ ...e, at: rfc3339(e.at) })),
+      first: k.events.slice(0, KERNEL_EVENTS_SHOWN).map((e, i) => ({ ...e, at: rfc3339(e.at), scope: scopes[i]! })),
     },
     unavailable: k.unavailable,
   };
@@ -167,7 +176,7 @@ export function writeReportJson(a: Analysis, write: (chunk: string) => void): vo
     write(`${batch}  ],\n`);
   }
   write(`  "findings": ${indent(JSON.stringify(a.findings, null, 2))},\n`);
-  if (a.kernel != null) write(`  "kernel": ${indent(JSON.stringify(kernelJson(a.kernel), null, 2))},\n`);
+  if (a.kernel != null) write(`  "kernel": ${indent(JSON.stringify(kernelJson(a.kernel, a.flows), null, 2))},\n`);
   if (a.hosts !== undefined) write(`  "hosts": ${indent(JSON.stringify(a.hosts, null, 2))},\n`);
   if (a.clientClocks !== undefined && a.clientClocks.length > 0) write(`  "clientClocks": ${indent(JSON.stringify(a.clientClocks, null, 2))},\n`);
   write(`  "warnings": ${indent(JSON.stringify(a.warnings, null, 2))}\n}\n`);

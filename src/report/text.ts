@@ -6,6 +6,7 @@ import { groupBy, serviceOf } from '../diagnose/group';
 import { DROP_REASON_MEANINGS } from '../evidence/drop-reasons';
 import { DIAGNOSTIC_COUNTERS } from '../evidence/kernel-counters';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
+import { capturedTuples, eventScope } from '../evidence/kernel-scope';
 import type { Flow } from '../flow/flow';
 import { flowJson } from './json';
 import { renderAttemptLadders } from './ladder';
@@ -72,7 +73,7 @@ export function renderText(a: Analysis): string {
     out.push(`Findings (${a.findings.length})`);
     for (const f of a.findings) out.push(...renderFinding(f));
   }
-  if (a.kernel != null) out.push('', ...renderKernel(a.kernel));
+  if (a.kernel != null) out.push('', ...renderKernel(a.kernel, a.flows));
   const ladders = renderAttemptLadders(a.attempts, a.flows);
   if (ladders.length > 0) out.push('', ...ladders);
 
@@ -111,7 +112,8 @@ function renderFinding(f: Finding): string[] {
 }
 
 /** The window's kernel evidence: diagnostic counter rises, drops by reason, what was not collected. */
-function renderKernel(k: KernelEvidence): string[] {
+function renderKernel(k: KernelEvidence, flows: readonly Flow[]): string[] {
+  const captured = capturedTuples(flows);
   const lines = ['Kernel evidence (during the capture)'];
   for (const c of k.counters) {
     const changed = DIAGNOSTIC_COUNTERS.filter((name) => c.deltas[name] !== undefined).map((name) => `${name} ${signed(c.deltas[name]!)}`);
@@ -119,21 +121,24 @@ function renderKernel(k: KernelEvidence): string[] {
   }
   const reasons = new Map<string, number>();
   let synAcks = 0;
+  let elsewhere = 0;
   for (const e of k.events) {
     if (e.kind === 'drop') reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
-    else synAcks++;
+    else if (eventScope(e, captured) === 'captured') synAcks++;
+    else elsewhere++;
   }
   if (reasons.size > 0) {
     const rows = [...reasons].sort((x, y) => y[1] - x[1]);
-    lines.push('  drops by reason (skb:kfree_skb):');
+    lines.push('  drops by reason, host-wide (skb:kfree_skb names no namespace: other containers count here too):');
     for (const [reason, count] of rows.slice(0, DROP_REASON_ROWS)) {
       const meaning = DROP_REASON_MEANINGS[reason];
       lines.push(`    ${reason} ${n(count)}${meaning === undefined ? '' : `: ${meaning}`}`);
     }
     if (rows.length > DROP_REASON_ROWS) lines.push(`    (${rows.length - DROP_REASON_ROWS} more reasons; --json lists them)`);
   }
-  if (synAcks > 0) lines.push(`  SYN-ACK retransmissions (tcp:tcp_retransmit_synack): ${n(synAcks)}`);
-  if (reasons.size === 0 && synAcks === 0 && k.unavailable.length === 0) lines.push('  no drops with a reason and no SYN-ACK retransmissions were traced');
+  if (synAcks > 0) lines.push(`  SYN-ACK retransmissions of the captured connections (tcp:tcp_retransmit_synack): ${n(synAcks)}`);
+  if (elsewhere > 0) lines.push(`  SYN-ACK retransmissions elsewhere on the host (connections not in this capture): ${n(elsewhere)}`);
+  if (reasons.size === 0 && synAcks === 0 && elsewhere === 0 && k.unavailable.length === 0) lines.push('  no drops with a reason and no SYN-ACK retransmissions were traced');
   for (const u of k.unavailable) lines.push(`  not collected: ${u.source}: ${u.reason}`);
   return lines;
 }
