@@ -32,6 +32,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   // Real Docker (docker-lab.sh): dockerd, a swarm init and teardown take longer.
   ['docker-real-docker-user-drop', 'record-docker-real-docker-user-drop.sh', true],
   ['docker-real-gwbridge-hostmode', 'record-docker-real-gwbridge-hostmode.sh', true],
+  ['docker-real-swarm-ingress', 'record-docker-real-swarm-ingress.sh', true],
 ];
 
 /** Recorders that start a real dockerd get 180 s, the others 60 s. */
