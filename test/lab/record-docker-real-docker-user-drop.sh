@@ -18,7 +18,7 @@
 # docker0's subnet whose silence is a firewall drop, not an overlap.
 # Captured with synscope live --write on eth0 and docker0 in the host namespace; the host
 # context is read there with --docker-socket at the node's socket (the Engine API's networks);
-# with DOCKER_LIVE_JSON=FILE the live run's report JSON is kept there (docker-real-live.sh).
+# with DOCKER_LIVE_JSON=FILE the live run's report JSON is kept there (docker-real-helpers.sh).
 # Real Docker: dockerd, docker0, the container, Docker's nat/filter chains and docker-proxy are docker.io 20.10's own; nothing is stood in for (only the two operator rules are added by hand).
 # Usage: record-docker-real-docker-user-drop.sh OUT.pcapng CONTEXT.json   (root; about 30 s)
 #
@@ -32,7 +32,7 @@
 # handshakes with the host on 8081), and 198.51.100.20 is in no bridge's subnet.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
-source "$(dirname "$0")/docker-real-live.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
@@ -61,27 +61,46 @@ for ns in remote:198.51.100.20 remote2:198.51.100.21; do
   lab_in "${ns%%:*}" ip route add 192.0.2.0/24 dev eth0
 done
 
-# fetch NS ADDR PORT SECONDS: one HTTP request, bounded in time.
+# fetch NS ADDR PORT SECONDS: one HTTP request, bounded in time; the answer on stdout. NS is
+# a lab namespace or ctr:NAME (a container's network namespace).
 fetch() {
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$4" busybox nc "$2" "$3" >/dev/null 2>&1 || true
-}
-# fetch_ctr CTR ADDR PORT SECONDS: the same from a container's network namespace.
-fetch_ctr() {
-  printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "$1" timeout "$4" busybox nc "$2" "$3" >/dev/null 2>&1 || true
+  local ns=$1; shift
+  if [ "${ns#ctr:}" != "$ns" ]; then
+    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+  else
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+  fi
 }
 
 docker_live host "$out" 30 -i eth0 -i docker0
-fetch good 192.0.2.1 8080 2
-fetch_ctr cli 192.0.2.1 8081 2
-fetch remote 192.0.2.1 8080 4 &
+fetch good 192.0.2.1 8080 2 >/dev/null
+fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
+fetch remote 192.0.2.1 8080 4 >/dev/null &
 bad=$!
-fetch_ctr cli 192.0.2.1 8080 4 &
+fetch ctr:cli 192.0.2.1 8080 4 >/dev/null &
 badctr=$!
-fetch remote2 192.0.2.1 8080 2
-fetch_ctr cli 192.0.2.1 8081 2
-fetch good 192.0.2.1 8080 2
+fetch remote2 192.0.2.1 8080 2 >/dev/null
+fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
+fetch good 192.0.2.1 8080 2 >/dev/null
 wait "$bad" "$badctr" || true
-fetch remote2 192.0.2.1 8080 2
+fetch remote2 192.0.2.1 8080 2 >/dev/null
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"
+
+# test/docker-swarm-remedies.test.ts: apply the printed remedies in this lab (docker-remedy-apply.sh).
+if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
+  source "$LAB_DIR/docker-remedy-apply.sh"
+  REMEDY_NODE=host
+  REMEDY_CLIENTS="remote=198.51.100.20 ctr:cli=172.17.0.3"
+  REMEDY_GOOD="good remote2"
+  fetch_page() { fetch "$1" 192.0.2.1 8080 "$2"; }
+  # nat-path-break's remedy is all commands; filtered's only says where to look: the INPUT
+  # listing shows the DROP rule for 172.17.0.3 with its counter, and a person deletes it.
+  remedy_hand() {
+    [ "$1" = filtered ] || { echo "no hand step $1 in this scenario"; return 1; }
+    echo "iptables -D INPUT -s 172.17.0.3/32 -p tcp -m tcp --dport 8080 -j DROP"
+    lab_in host iptables -D INPUT -s 172.17.0.3/32 -p tcp -m tcp --dport 8080 -j DROP
+  }
+  docker_remedy_apply
+fi

@@ -32,13 +32,15 @@
 # ingress_sbox's eth1 see the same frames (one hop).
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
-source "$(dirname "$0")/docker-real-live.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
 lab_ns host; lab_ns good; lab_ns office
 lab_lan host good office
 lab_in host ip addr add 192.0.2.1/24 dev eth0
+# The node's default route goes out of the uplink (on-link here), as on the incident host.
+lab_in host ip route add default dev eth0
 lab_in host sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
 lab_in good ip addr add 192.0.2.10/24 dev eth0
 lab_in office ip addr add 172.18.50.20/24 dev eth0
@@ -47,23 +49,45 @@ lab_in office ip route add 192.0.2.0/24 dev eth0
 docker_node host
 docker_lab_image host
 docker_swarm_init host
-dk host service create -d --name web --no-resolve-image --publish 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
-docker_wait_listen host "$(docker_service_ctr host web)" 80
-docker_ingress_standin host web
+# The service (again after the remedy's new swarm: the hand step "create the services ... again").
+create_services() {
+  dk host service create -d --name web --no-resolve-image --publish 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null &&
+  docker_wait_listen host "$(docker_service_ctr host web)" 80 &&
+  docker_ingress_standin host web
+}
+create_services
 sbox=$(docker_sandbox_path host ingress_sbox)
 
-# fetch NS SECONDS: one HTTP request to the published port, bounded in time.
+# fetch NS SECONDS: one HTTP request to the published port, bounded in time; the answer on stdout.
 fetch() {
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 >/dev/null 2>&1 || true
+  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 2>/dev/null || true
 }
 
 docker_live host "$out" 30 -i eth0 -i docker_gwbridge --netns "$sbox:eth1" --netns "$sbox:eth0"
-fetch good 2
-fetch office 4 &
+fetch good 2 >/dev/null
+fetch office 4 >/dev/null &
 bad=$!
-fetch good 2
+fetch good 2 >/dev/null
 wait "$bad" || true
-fetch good 2
+fetch good 2 >/dev/null
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"
+
+# test/docker-swarm-remedies.test.ts: apply the printed remedy in this lab (docker-remedy-apply.sh).
+if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
+  source "$LAB_DIR/docker-remedy-apply.sh"
+  REMEDY_NODE=host
+  REMEDY_CLIENTS="office=172.18.50.20"
+  REMEDY_GOOD="good"
+  fetch_page() { fetch "$1" "$2"; }
+  remedy_hand() {
+    [ "$1" = "recreate the services noted above" ] || { echo "no hand step $1 in this scenario"; return 1; }
+    # The stand-in is Docker's programIngress + IPVS: the old swarm's service is gone, so are its rules.
+    docker_ingress_standin_reset host
+    echo "the service noted by docker service ls, created again as the lab first did:"
+    declare -f create_services | sed -n '/^ /p'
+    create_services
+  }
+  docker_remedy_apply
+fi
