@@ -12,10 +12,10 @@
 # FORWARD, so they are seen on eth0 and never on docker0. The clients 192.0.2.10 and
 # 198.51.100.21 connect. A second container `cli` (172.17.0.3, on docker0 itself) fetches
 # the page through the host's other published port 192.0.2.1:8081 (answered: the host
-# reaches it and completes the handshakes) and dials 192.0.2.1:8080, which a second operator rule drops
-# in the host's INPUT (`iptables -I INPUT -s 172.17.0.3 -p tcp --dport 8080 -j DROP`; from
-# docker0 the published port is served by docker-proxy, not DNAT): a client inside
-# docker0's subnet whose silence is a firewall drop, not an overlap.
+# reaches it and completes the handshakes) and dials 192.0.2.1:8080, which a second
+# operator rule drops in the host's INPUT (`iptables -I INPUT -s 172.17.0.3 -p tcp --dport
+# 8080 -j DROP`; from docker0 the published port is served by docker-proxy, not DNAT): a
+# client inside docker0's subnet whose silence is a firewall drop, not an overlap.
 # Captured with synscope live --write on eth0 and docker0 in the host namespace; the host
 # context is read there with --docker-socket at the node's socket (the Engine API's networks);
 # with DOCKER_LIVE_JSON=FILE the live run's report JSON is kept there (docker-real-helpers.sh).
@@ -30,6 +30,11 @@
 # `bridge-subnet-overlap` anywhere: 172.17.0.3 is inside docker0's subnet but it is a
 # container on docker0 (its attempts are seen only there, and it completes
 # handshakes with the host on 8081), and 198.51.100.20 is in no bridge's subnet.
+# Remedies applied in this lab by test/docker-swarm-remedies.test.ts: nat-path-break's
+# `iptables -D DOCKER-USER -s 198.51.100.20/32 -p tcp -m tcp --dport 80 -j DROP`, run as
+# printed, and 198.51.100.20 gets the page. filtered's remedy only says where to look: its
+# `iptables -L INPUT -v -n --line-numbers` shows the DROP rule for 172.17.0.3 counting; deleting
+# it is the hand step (done by the lab), then 172.17.0.3 gets the page.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 source "$(dirname "$0")/docker-real-helpers.sh"
@@ -75,15 +80,17 @@ fetch() {
 docker_live host "$out" 30 -i eth0 -i docker0
 fetch good 192.0.2.1 8080 2 >/dev/null
 fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
-fetch remote 192.0.2.1 8080 4 >/dev/null &
+# The failing attempts end the traffic: the good connections are over long before they time
+# out, so the capture holds all their packets when lab_capture_stop ends it.
+fetch remote 192.0.2.1 8080 3.5 >/dev/null &
 bad=$!
-fetch ctr:cli 192.0.2.1 8080 4 >/dev/null &
+fetch ctr:cli 192.0.2.1 8080 3.5 >/dev/null &
 badctr=$!
 fetch remote2 192.0.2.1 8080 2 >/dev/null
 fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
 fetch good 192.0.2.1 8080 2 >/dev/null
-wait "$bad" "$badctr" || true
 fetch remote2 192.0.2.1 8080 2 >/dev/null
+wait "$bad" "$badctr" || true
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -24,6 +24,13 @@
 # (swarm leave --force, network rm, network create --subnet <proposed>, swarm init, the
 # services again), proven in test/docker-swarm-remedies.test.ts. No other error: the
 # host's own reply route is not used, and the attempt's inner hop gets no `syn-ack-lost`.
+# Remedy applied in this lab by test/docker-swarm-remedies.test.ts: the printed docker commands
+# run as printed (service/secret/config/network ls, swarm leave --force, network rm
+# docker_gwbridge, network create --subnet <proposed> ... docker_gwbridge, swarm init); the
+# hand step "create the services ... again" is the lab's own `network create -d overlay appnet`
+# and `service create` (once the old swarm's appnet is gone, a few seconds on 20.10); then
+# 172.18.50.20 gets the page. Checked by hand only: the `default-address-pools` line (merged
+# into daemon.json, dockerd not restarted).
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 source "$(dirname "$0")/docker-real-helpers.sh"
@@ -62,12 +69,14 @@ fetch() {
 }
 
 docker_live host "$out" 30 -i eth0 -i docker_gwbridge
+# The failing attempt ends the traffic: the good connections are over long before it times
+# out, so the capture holds all their packets when lab_capture_stop ends it.
 fetch good 2 >/dev/null
-fetch office 4 >/dev/null &
+fetch office 3.5 >/dev/null &
 bad=$!
 fetch good 2 >/dev/null
-wait "$bad" || true
 fetch good 2 >/dev/null
+wait "$bad" || true
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -30,6 +30,13 @@
 # No `syn-ack-lost` for ingress_sbox's SNAT address 10.0.0.x (an inner hop of the explained
 # attempt), no other error. The ladder counts each SYN once: docker_gwbridge and
 # ingress_sbox's eth1 see the same frames (one hop).
+# Remedy applied in this lab by test/docker-swarm-remedies.test.ts: the printed docker commands
+# run as printed (service/secret/config/network ls, swarm leave --force, network rm
+# docker_gwbridge, network create --subnet <proposed> ... docker_gwbridge, swarm init); the
+# hand step "create the services ... again" is the lab's own `service create --publish
+# 8080:80` plus the IPVS stand-in again for the new ingress_sbox; then 172.18.50.20 gets the
+# page. Checked by hand only: the `default-address-pools` line (merged into daemon.json,
+# dockerd not restarted).
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 source "$(dirname "$0")/docker-real-helpers.sh"
@@ -64,12 +71,14 @@ fetch() {
 }
 
 docker_live host "$out" 30 -i eth0 -i docker_gwbridge --netns "$sbox:eth1" --netns "$sbox:eth0"
+# The failing attempt ends the traffic: the good connections are over long before it times
+# out, so the capture holds all their packets when lab_capture_stop ends it.
 fetch good 2 >/dev/null
-fetch office 4 >/dev/null &
+fetch office 3.5 >/dev/null &
 bad=$!
 fetch good 2 >/dev/null
-wait "$bad" || true
 fetch good 2 >/dev/null
+wait "$bad" || true
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"
