@@ -111,6 +111,23 @@ for (const s of SCENARIOS) {
   });
 }
 
+test('stored docker-real-swarm-ingress: docker_gwbridge and ingress_sbox\'s eth1 are one hop of the ladder, each SYN counted once', async () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-swarm-ingress');
+  const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', path.join(dir, 'context.json'));
+  assert.equal(r.code, 0, r.stderr);
+  const ladder = r.stdout.slice(r.stdout.indexOf('Paths of failed attempts'));
+  const outer = /-> eth0 +SYN x(\d+)/.exec(ladder);
+  const bridge = /-> docker_gwbridge +SYN x(\d+), DNAT to 172\.18\.0\.2:8080/.exec(ladder);
+  assert.ok(outer !== null && bridge !== null, `no eth0 / docker_gwbridge hop in the ladder:\n${ladder}`);
+  assert.equal(bridge[1], outer[1], 'the docker_gwbridge hop counts the SYNs eth0 saw, once');
+  assert.ok(!/-> eth1@ingress_sbox/.test(ladder), `eth1@ingress_sbox is a hop of its own:\n${ladder}`);
+  const json = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', path.join(dir, 'context.json'), '--json');
+  const flows = (JSON.parse(json.stdout) as { flows: { client: string; server: string; syns: number; interfaces: string[] }[] }).flows;
+  const inner = flows.find((f) => f.client.startsWith('172.18.50.20:') && f.server === '172.18.0.2:8080');
+  assert.deepEqual(inner?.interfaces, ['docker_gwbridge', 'eth1@ingress_sbox'], 'the DNATed leg is one flow seen on both');
+  assert.equal(inner?.syns, Number(outer[1]));
+});
+
 function readTsv(file: string): { kind: string; rc: number; secs: number; command: string }[] {
   return fs
     .readFileSync(file, 'utf8')
