@@ -128,15 +128,18 @@ test('stored docker-real-swarm-ingress: docker_gwbridge and ingress_sbox\'s eth1
   assert.equal(inner?.syns, Number(outer[1]));
 });
 
-// Known issue (README of the scenario): live --write hands over each interface's batch in turn,
-// and the tracker's copy check needs time order, so a completed connection seen on
-// docker_gwbridge and on eth1@ingress_sbox becomes two flows. Runs, reports, does not fail.
-test('stored docker-real-swarm-ingress: a completed connection is one flow on docker_gwbridge and eth1@ingress_sbox', { todo: 'per-interface batches out of time order split it' }, async () => {
+// live hands the packets of several interfaces over in time order (test/live-merge.test.ts):
+// a completed connection seen on docker_gwbridge and on eth1@ingress_sbox is one flow.
+test('stored docker-real-swarm-ingress: a completed connection is one flow on docker_gwbridge and eth1@ingress_sbox', async () => {
   const dir = path.join(REPO, 'captures', 'docker-real-swarm-ingress');
   const json = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', path.join(dir, 'context.json'), '--json', '--all-flows');
-  const flows = (JSON.parse(json.stdout) as { flows: { client: string; server: string; interfaces: string[] }[] }).flows;
+  const flows = (JSON.parse(json.stdout) as { flows: { client: string; server: string; state: string; syns: number; interfaces: string[] }[] }).flows;
   const legs = flows.filter((f) => f.client.startsWith('192.0.2.10:') && f.server === '172.18.0.2:8080');
-  for (const f of legs) assert.deepEqual(f.interfaces, ['docker_gwbridge', 'eth1@ingress_sbox'], `${f.client}: one leg per interface`);
+  assert.equal(legs.length, 3, 'three good connections, one flow each on the docker_gwbridge hop');
+  for (const f of legs) {
+    assert.deepEqual(f.interfaces, ['docker_gwbridge', 'eth1@ingress_sbox'], `${f.client}: one flow seen on both`);
+    assert.deepEqual([f.state, f.syns], ['SF', 1], `${f.client}: each copy counted once`);
+  }
 });
 
 function readTsv(file: string): { kind: string; rc: number; secs: number; command: string }[] {

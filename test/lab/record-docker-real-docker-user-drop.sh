@@ -81,7 +81,7 @@ docker_live host "$out" 30 -i eth0 -i docker0
 fetch good 192.0.2.1 8080 2 >/dev/null
 fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
 # The failing attempts end the traffic: the good connections are over long before they time
-# out, so none of them is in the capture's last drain (each interface's packets one batch).
+# out, and the capture stops after the failure has run its course.
 fetch remote 192.0.2.1 8080 3.5 >/dev/null &
 bad=$!
 fetch ctr:cli 192.0.2.1 8080 3.5 >/dev/null &

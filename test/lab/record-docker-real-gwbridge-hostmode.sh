@@ -70,7 +70,7 @@ fetch() {
 
 docker_live host "$out" 30 -i eth0 -i docker_gwbridge
 # The failing attempt ends the traffic: the good connections are over long before it times
-# out, so none of them is in the capture's last drain (each interface's packets one batch).
+# out, and the capture stops after the failure has run its course.
 fetch good 2 >/dev/null
 fetch office 3.5 >/dev/null &
 bad=$!

@@ -28,14 +28,10 @@
 # the SYNs to; the ARP requests for the client on docker_gwbridge come from it); the
 # remedy is the single-node swarm procedure, proven in test/docker-swarm-remedies.test.ts.
 # No `syn-ack-lost` for ingress_sbox's SNAT address 10.0.0.x (an inner hop of the explained
-# attempt), no other error. The ladder counts each SYN of the failed attempt once:
-# docker_gwbridge and ingress_sbox's eth1 see the same frames (one hop, one flow). Known issue:
-# each completed connection is listed as two flows, one on docker_gwbridge and one on
-# eth1@ingress_sbox (the summary still counts each attempt once): `live --write` hands over and
-# writes each interface's batch of a poll in turn, so a whole short connection on one
-# interface can come before its copies on the other, and the tracker's copy check (which
-# needs time order) misses them; in some recordings a copy then shows as a retransmission or
-# the flow ends S2, and `states` differ from expect.json.
+# attempt), no other error. The ladder counts each SYN once: docker_gwbridge and
+# ingress_sbox's eth1 see the same frames (one hop): every connection there is one flow seen
+# on both (live hands packets of several interfaces over in time order; before it did, each
+# completed connection became two flows, some with a copy taken for a retransmission).
 # Remedy applied in this lab by test/docker-swarm-remedies.test.ts: the printed docker commands
 # run as printed (service/secret/config/network ls, swarm leave --force, network rm
 # docker_gwbridge, network create --subnet <proposed> ... docker_gwbridge, swarm init); the
@@ -78,7 +74,7 @@ fetch() {
 
 docker_live host "$out" 30 -i eth0 -i docker_gwbridge --netns "$sbox:eth1" --netns "$sbox:eth0"
 # The failing attempt ends the traffic: the good connections are over long before it times
-# out, so none of them is in the capture's last drain (each interface's packets one batch).
+# out, and the capture stops after the failure has run its course.
 fetch good 2 >/dev/null
 fetch office 3.5 >/dev/null &
 bad=$!
