@@ -29,7 +29,14 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['published-port-docker-user-drop', 'record-published-port-docker-user-drop.sh', true],
   ['masquerade-outbound', 'record-masquerade-outbound.sh', true],
   ['redis-address-collision', 'record-redis-address-collision.sh', 'dir'],
+  // Real Docker (docker-lab.sh): dockerd, a swarm init and teardown take longer.
+  ['docker-real-docker-user-drop', 'record-docker-real-docker-user-drop.sh', true],
+  ['docker-real-gwbridge-hostmode', 'record-docker-real-gwbridge-hostmode.sh', true],
+  ['docker-real-swarm-ingress', 'record-docker-real-swarm-ingress.sh', true],
 ];
+
+/** Recorders that start a real dockerd get 180 s, the others 60 s. */
+const timeoutOf = (name: string) => (name.startsWith('docker-real-') ? 180_000 : 60_000);
 
 for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIOS) {
   test(`re-recording ${name} in network namespaces gives the stored verdicts`, async () => {
@@ -38,7 +45,7 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     const out = path.join(dir, capture);
     const outputs = writesContext === 'dir' ? [dir] : writesContext ? [out, path.join(dir, 'context.json')] : [out];
     // The recorder's stderr goes with any difference: what the lab said while it ran.
-    const recorded = spawnSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { encoding: 'utf8', timeout: 60_000 });
+    const recorded = spawnSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { encoding: 'utf8', timeout: timeoutOf(name) });
     assert.equal(recorded.status, 0, `${script} exited ${recorded.status ?? recorded.signal}: ${recorded.stderr}`);
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;
     // A several-host recorder's files are named by the --host arguments of its expect.json.

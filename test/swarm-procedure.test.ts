@@ -66,6 +66,13 @@ test('a single-node swarm leaves with --force and is created again with swarm in
   assert.ok(!lines.some((l) => l.includes('swarm join')));
 });
 
+test('a single-node swarm: the services come back once the old swarm\'s overlay networks are gone (Docker 20.10 lists them a few seconds after init)', () => {
+  const lines = gwbridgeProcedure('10.200.0.0/20', swarm({ controlAvailable: true, managers: 1, nodes: 1, nodeAddress: '10.100.1.100' }));
+  const last = lines[lines.length - 1]!.trim();
+  assert.equal(last.split('   ')[0], 'create the services, secrets, configs and overlay networks noted above again');
+  assert.match(last, /until docker network ls no longer shows it, creating it again fails with "already exists"/);
+});
+
 test('role unknown: the three procedures, each labelled; no swarm: only the recreation', () => {
   const lines = gwbridgeProcedure('10.200.0.0/20', undefined);
   const labels = lines.filter((l) => l.startsWith('If '));

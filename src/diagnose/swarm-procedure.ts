@@ -90,7 +90,9 @@ function singleNodeSteps(create: string, address: string | null): string[] {
     '  docker network rm docker_gwbridge',
     `  ${create}`,
     `  docker swarm init --advertise-addr ${address ?? '<this host address>'}   (a new swarm: init, not join)`,
-    '  create the services, secrets, configs and overlay networks noted above again',
+    // Seen on Docker 20.10 (test/docker-swarm-remedies.test.ts): just after the new init, the old
+    // swarm's overlay networks are still being removed, and creating one again fails "already exists".
+    '  create the services, secrets, configs and overlay networks noted above again   (an overlay network of the old swarm can stay listed for a few seconds after init; until docker network ls no longer shows it, creating it again fails with "already exists")',
   ];
 }
 

@@ -69,6 +69,21 @@ export interface LiveResult {
 const POLL_INTERVAL_MS = 2;
 /** One poll moves one batch per handle; a full 32 MiB ring of 256-byte snaps empties in a few rounds. */
 const MAX_DRAIN_ROUNDS = 64;
+/**
+ * A several-interface capture holds packets this long (seconds) before handing them over,
+ * merged in time order across its handles: a packet is in its handle's ring well within it
+ * (immediate mode, a poll every POLL_INTERVAL_MS).
+ */
+const HOLD_SECONDS = 0.02;
+
+/** A packet of a several-interface capture waiting to be handed over in time order (a copy: the backend reuses its buffer). */
+interface HeldPacket {
+  i: number;
+  data: Buffer;
+  origLen: number;
+  tsSec: number;
+  tsNsec: number;
+}
 const PROGRESS_INTERVAL_MS = 200;
 /** --write reaches the disk at least this often, so a killed run leaves all but the last moments. */
 const FLUSH_INTERVAL_MS = 250;
@@ -108,6 +123,9 @@ class LiveRun {
   private flushedAt = 0;
   private contextFinal = false;
   private readonly cutScratch = new DecodedPacket();
+  private records: ReturnType<typeof newPacketRecord>[] = [];
+  /** Packets of a several-interface capture not handed over yet (mergeHeld). */
+  private held: HeldPacket[] = [];
   private readonly closeOnExit = () => {
     try {
       this.writer?.close();
@@ -127,24 +145,19 @@ class LiveRun {
     const { targets, backend } = this.options;
     for (const target of targets) inNetns(target.namespace, () => checkDevice(target, this.primary));
     const records = targets.map(() => newPacketRecord());
+    this.records = records;
+    const merge = targets.length > 1;
     for (const [i, target] of targets.entries()) {
       const request = { device: target.device, filter: this.options.filter, snaplen: this.options.snaplen, bufferBytes: this.options.bufferBytes };
       const rec = records[i]!;
       const handle = inNetns(target.namespace, () =>
         backend.open(request, (data, offset, caplen, origLen, tsSec, tsNsec) => {
-          const source = this.sources[i]!;
-          source.count(caplen, origLen);
-          if (this.writer !== null) {
-            const end = this.options.keepPayload === true ? offset + caplen : headerEnd(rec.linkType, data, offset, offset + caplen, this.cutScratch);
-            this.writer.writePacket(i, data.subarray(offset, end), tsSec, tsNsec, origLen);
+          if (!merge) {
+            this.deliver(i, rec, data, offset, caplen, origLen, tsSec, tsNsec);
+            return;
           }
-          rec.data = data;
-          rec.offset = offset;
-          rec.caplen = caplen;
-          rec.origLen = origLen;
-          rec.tsSec = tsSec;
-          rec.tsNsec = tsNsec;
-          this.analysis!.push(rec, i);
+          // Several interfaces: held for a moment and handed over in time order (mergeHeld).
+          this.held.push({ i, data: Buffer.from(data.subarray(offset, offset + caplen)), origLen, tsSec, tsNsec });
         }),
       );
       rec.linkType = handle.linkType;
@@ -192,6 +205,7 @@ class LiveRun {
     });
     if (failure !== null) throw failure;
     for (let round = 0; round < MAX_DRAIN_ROUNDS && this.poll() > 0; round++);
+    this.mergeHeld(Infinity);
   }
 
   async finish(): Promise<LiveResult> {
@@ -236,9 +250,47 @@ class LiveRun {
     this.closeWriter();
   }
 
+  /** One packet to the counters, the written file and the analysis. */
+  private deliver(i: number, rec: ReturnType<typeof newPacketRecord>, data: Buffer, offset: number, caplen: number, origLen: number, tsSec: number, tsNsec: number): void {
+    this.sources[i]!.count(caplen, origLen);
+    if (this.writer !== null) {
+      const end = this.options.keepPayload === true ? offset + caplen : headerEnd(rec.linkType, data, offset, offset + caplen, this.cutScratch);
+      this.writer.writePacket(i, data.subarray(offset, end), tsSec, tsNsec, origLen);
+    }
+    rec.data = data;
+    rec.offset = offset;
+    rec.caplen = caplen;
+    rec.origLen = origLen;
+    rec.tsSec = tsSec;
+    rec.tsNsec = tsNsec;
+    this.analysis!.push(rec, i);
+  }
+
+  /**
+   * Hand over the held packets of a several-interface capture in time order: those captured
+   * before `before` (seconds since the epoch; Infinity: all). Each poll takes one handle's
+   * batch after the other, so a short connection seen on a bridge and on the veth behind its
+   * port (docker_gwbridge and ingress_sbox's eth1) would otherwise come whole from the first
+   * handle before its copies from the second, and the tracker's copy check needs time order.
+   */
+  private mergeHeld(before: number): void {
+    if (this.held.length === 0) return;
+    const held = this.held;
+    held.sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec); // stable: one handle's order kept
+    let n = 0;
+    while (n < held.length && held[n]!.tsSec + held[n]!.tsNsec / 1e9 < before) n++;
+    if (n === 0) return;
+    this.held = held.slice(n);
+    for (let k = 0; k < n; k++) {
+      const p = held[k]!;
+      this.deliver(p.i, this.records[p.i]!, p.data, 0, p.data.length, p.origLen, p.tsSec, p.tsNsec);
+    }
+  }
+
   /** Packets handed over by this round of polls. */
   private poll(): number {
     let packets = 0;
+    const startedAt = Date.now() / 1000;
     for (const [i, h] of this.handles.entries()) {
       try {
         packets += h.poll();
@@ -246,6 +298,8 @@ class LiveRun {
         throw captureFailure(this.names[i]!, e);
       }
     }
+    // Every handle was polled after startedAt: what was captured HOLD_SECONDS before it is in.
+    this.mergeHeld(startedAt - HOLD_SECONDS);
     const now = Date.now();
     if (this.writer !== null && now - this.flushedAt >= FLUSH_INTERVAL_MS) {
       this.writer.flush();

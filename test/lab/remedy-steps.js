@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Usage: node test/lab/remedy-steps.js REPORT.json CLIENT
+// Turns the remedy of every ERROR finding that names CLIENT (synscope.report/1 JSON) into the
+// steps docker-remedy-apply.sh carries out, one per line, tab-separated: KIND, COMMAND, the
+// remedy line as printed. Nothing is guessed: a line either holds commands this parser knows
+// how to run as printed, or it is a hand step / advice and says so.
+//   docker   a `docker ...` command, run against the lab's node (dk NODE ...)
+//   host     an iptables/ip/sysctl/nstat command, run in the node's network namespace
+//   hand     what a person must do that no command in the line spells out (the lab does it
+//            with the scenario's own commands and logs that it did)
+//   config   a daemon.json setting (merged into the node's daemon.json; takes effect when
+//            dockerd restarts, which the lab does not do)
+//   advice   a sentence with no command (read, not run), or a command that would not return
+//            (another capture)
+'use strict';
+const fs = require('node:fs');
+
+const [reportFile, client] = process.argv.slice(2);
+const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+const findings = report.findings.filter((f) => f.severity === 'error' && (f.evidence?.clients ?? []).includes(client));
+if (findings.length !== 1) {
+  console.error(`remedy-steps: ${findings.length} ERROR findings name ${client} (want exactly one)`);
+  process.exit(1);
+}
+
+const HOST_TOOLS = /^(iptables|ip6tables|ip|sysctl|nstat|conntrack|nft)\b/;
+const out = [];
+const step = (kind, command, line) => out.push([kind, command.trim(), line.trim()].join('\t'));
+
+for (const raw of findings[0].remedy) {
+  // A step's own comment follows three spaces: "docker swarm leave --force   (the only manager: ...)".
+  const line = raw.trim().replace(/\s{3,}\(.*\)$/, '');
+  if (/^docker\s/.test(line)) {
+    step('docker', line, raw);
+  } else if (/^note what the swarm holds.*: (docker .*)$/.test(line)) {
+    for (const cmd of line.replace(/^[^:]*: /, '').split(/;\s*/)) step('docker', cmd, raw);
+  } else if (/^create the services, secrets, configs and overlay networks noted above again$/.test(line)) {
+    step('hand', 'recreate the services noted above', raw);
+  } else if (/\/etc\/docker\/daemon\.json: (\{.*\})\.?$/.test(line)) {
+    step('config', line.match(/daemon\.json: (\{.*\})\.?$/)[1], raw);
+  } else if (/: (iptables|ip|sysctl|nstat|conntrack|nft) .*\.$/.test(line)) {
+    // "Watch its counter while a client retries: iptables -L DOCKER-USER -v -n --line-numbers."
+    // "... conntrack -L -p tcp --orig-port-dst 8080 shows the translation ...": the command ends before "shows".
+    for (const cmd of line.replace(/^[^:]*: /, '').replace(/\.$/, '').replace(/ shows .*$/, '').split(/;\s*(?:and )?/)) {
+      step(HOST_TOOLS.test(cmd) ? 'host' : 'advice', cmd, raw);
+    }
+  } else {
+    step('advice', '', raw);
+  }
+}
+process.stdout.write(out.join('\n') + '\n');
