@@ -29,7 +29,16 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['published-port-docker-user-drop', 'record-published-port-docker-user-drop.sh', true],
   ['masquerade-outbound', 'record-masquerade-outbound.sh', true],
   ['redis-address-collision', 'record-redis-address-collision.sh', 'dir'],
+  // Real Docker (docker-lab.sh): a contained dockerd per recording.
+  ['docker-real-docker0-overlap', 'record-docker-real-docker0-overlap.sh', true],
 ];
+
+/** Recorders that start a real dockerd get 180 s, the others 60 s. */
+const timeoutOf = (name: string) => (name.startsWith('docker-real-') ? 180_000 : 60_000);
+
+/** What the live run's report and analyze of its written files must agree on. */
+const verdictOf = (r: { summary: { handshakes: unknown }; findings: { code: string; severity: string; evidence: { clients?: unknown }; remedy: string[] }[] }) =>
+  ({ handshakes: r.summary.handshakes, findings: r.findings.map((f) => [f.code, f.severity, f.evidence.clients ?? null, f.remedy]) });
 
 for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIOS) {
   test(`re-recording ${name} in network namespaces gives the stored verdicts`, async () => {
@@ -37,7 +46,13 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-lab-${name}-`));
     const out = path.join(dir, capture);
     const outputs = writesContext === 'dir' ? [dir] : writesContext ? [out, path.join(dir, 'context.json')] : [out];
-    execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], { stdio: 'pipe', timeout: 60_000 });
+    // A real-Docker recorder keeps the report its live run printed (DOCKER_LIVE_JSON).
+    const liveJson = name.startsWith('docker-real-') ? path.join(dir, 'live.json') : null;
+    execFileSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], {
+      stdio: 'pipe',
+      timeout: timeoutOf(name),
+      env: { ...process.env, ...(liveJson !== null && { DOCKER_LIVE_JSON: liveJson }) },
+    });
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;
     // A several-host recorder's files are named by the --host arguments of its expect.json.
     const files = writesContext === 'dir' ? [] : [out];
@@ -45,5 +60,9 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     assert.equal(r.code, 0, r.stderr);
     const diffs = compareWithExpectation(JSON.parse(r.stdout), expect);
     assert.deepEqual(diffs, [], diffs.join('\n'));
+    if (liveJson !== null) {
+      const plain = await runCli('analyze', ...files, '--json', ...resolveScenarioArgs(expect.args ?? [], dir, fs.existsSync));
+      assert.deepEqual(verdictOf(JSON.parse(fs.readFileSync(liveJson, 'utf8'))), verdictOf(JSON.parse(plain.stdout)), `${name}: the live report and analyze of its files disagree`);
+    }
   });
 }
