@@ -31,6 +31,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['redis-address-collision', 'record-redis-address-collision.sh', 'dir'],
   // Real Docker (docker-lab.sh): a contained dockerd per recording.
   ['docker-real-docker0-overlap', 'record-docker-real-docker0-overlap.sh', true],
+  ['docker-real-double-route', 'record-docker-real-double-route.sh', true],
 ];
 
 /** Recorders that start a real dockerd get 180 s, the others 60 s. */
