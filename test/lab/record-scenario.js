@@ -113,7 +113,8 @@ function dockerVersion() {
 }
 
 function evidenceText(evidence) {
-  const parts = Object.entries(evidence ?? {}).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : String(v)}`);
+  const text = (v) => (Array.isArray(v) ? v.join(', ') : v !== null && typeof v === 'object' ? `(${Object.entries(v).map(([k, w]) => `${k} ${Array.isArray(w) ? w.join('; ') : String(w)}`).join(', ')})` : String(v));
+  const parts = Object.entries(evidence ?? {}).map(([k, v]) => `${k} ${text(v)}`);
   return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }
 
