@@ -258,7 +258,8 @@ docker_node_start() { # docker_node_start NAME
 }
 
 # What `systemctl restart docker` does to a node: dockerd stopped by its PID (TERM, then KILL
-# after 15 s; it stops the containers, which keep their restart policies), what is left in its
+# after 40 s: it stops the containers first, 10 s for one that ignores TERM, as busybox httpd as
+# PID 1 does; they keep their restart policies), what is left in its
 # mount namespace and cgroups ended by PID, then dockerd started again on the node's
 # daemon.json (edit it first: $(docker_lab_dir NAME)/etc/daemon.json) and waited for.
 docker_restart() { # docker_restart NAME
@@ -266,7 +267,7 @@ docker_restart() { # docker_restart NAME
   reaper=${DOCKER_LAB_PIDS[$name]:-}
   pid=$(docker_pid "$name")
   kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + 15))
+  deadline=$((SECONDS + 40))
   while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null || true
   for _ in 1 2 3 4 5; do

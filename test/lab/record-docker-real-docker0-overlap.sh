@@ -33,6 +33,8 @@ lab_ns host; lab_ns good; lab_ns bad
 lab_lan host good bad
 
 lab_in host ip addr add 192.0.2.1/24 dev eth0
+# The host's default route is out of the uplink (on-link: the LAN's hosts answer ARP for themselves).
+lab_in host ip route add default dev eth0
 lab_in host sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
 docker_node host
 docker_lab_image host
