@@ -33,6 +33,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-docker0-overlap', 'record-docker-real-docker0-overlap.sh', true],
   ['docker-real-double-route', 'record-docker-real-double-route.sh', true],
   ['docker-real-compose-overlap', 'record-docker-real-compose-overlap.sh', true],
+  ['docker-real-healthy', 'record-docker-real-healthy.sh', true],
 ];
 
 /** Recorders that start a real dockerd get 180 s, the others 60 s. */
