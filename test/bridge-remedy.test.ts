@@ -40,6 +40,8 @@ test('a user network is recreated and removed by its Docker name (docker network
   const ctx = makeContext({ dockerNetworks: [dockerNet('stack_default', 'br-db50fc319c3d', '192.168.0.0/20', ['stack_web_1'])] });
   const [line] = bridgeRemedy(input(ctx), bridge('br-db50fc319c3d', '192.168.0.0/20'), ['192.168.5.20']).remedy;
   assert.match(line!, /^Recreate the network stack_default \(bridge br-db50fc319c3d\) on a free subnet: docker network create --subnet 10\.200\.0\.0\/20 <new name>, .* then docker network rm stack_default\.$/);
+  // Each container by name: connected to the new network first (its published ports follow), then off the old one.
+  assert.match(line!, /move the containers to it \(docker network connect <new name> stack_web_1; docker network disconnect stack_default stack_web_1; or in compose: /);
   // Without a snapshot, br-<id12> is the start of the network's ID, which docker network rm takes.
   const [bare] = bridgeRemedy(input(null), bridge('br-db50fc319c3d', '192.168.0.0/20'), ['192.168.5.20']).remedy;
   assert.match(bare!, /then docker network rm db50fc319c3d\.$/);
