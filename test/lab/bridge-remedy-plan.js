@@ -8,8 +8,8 @@
 //   daemon-json  a JSON object the line says to set in /etc/docker/daemon.json (merged, its keys win)
 //   restart      the line says to restart docker (`systemctl restart docker`): dockerd restarted
 //   docker       a docker command as printed (after "run:" or "then"); <new name> is filled in
-//   move         "move the containers to it": every container on the old network reconnected
-//                to the new one (docker network connect NEW, docker network disconnect OLD)
+//   move         "move the containers to it" with no container named: every container on the old
+//                network reconnected to the new one (docker network connect NEW, disconnect OLD)
 //   note         a sentence to read, not a step (what the subnets were checked against)
 'use strict';
 const fs = require('node:fs');
@@ -33,10 +33,12 @@ for (const line of errors[0].remedy) {
     // Container names may hold dots; the sentence's own full stop is not part of the last one.
     const start = /docker start ([\w.-]+(?: [\w.-]+)*)/.exec(m[2].replace(/\.$/, ''));
     if (start) step('docker', `docker start ${start[1]}`, line);
-  } else if ((m = /^Recreate the network (\S+) \(bridge \S+\) on a free subnet: (docker network create --subnet \S+ <new name>), move the containers to it \(.*\), then (docker network rm \S+)\.$/.exec(line))) {
+  } else if ((m = /^Recreate the network (\S+) \(bridge \S+\) on a free subnet: (docker network create --subnet \S+ <new name>), move the containers to it \((.*); or in compose: .*\), then (docker network rm \S+)\.$/.exec(line))) {
     step('docker', m[2], line);
-    step('move', m[1], line);
-    step('docker', m[3], line);
+    // The containers by name, as printed; "<container>" means the line names none: every container on the network is moved.
+    if (m[3].includes('<container>')) step('move', m[1], line);
+    else for (const cmd of m[3].split(/;\s*/)) step('docker', cmd, line);
+    step('docker', m[4], line);
   } else if ((m = /^To keep new networks off the clients' range, set in \/etc\/docker\/daemon\.json: (\{.*\}) and restart docker\.$/.exec(line))) {
     step('daemon-json', JSON.stringify(JSON.parse(m[1])), line);
     step('restart', '', line);

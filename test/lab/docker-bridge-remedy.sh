@@ -11,7 +11,8 @@
 #   fetch_page NS SECONDS  one HTTP request to the published port; the answer on stdout
 # Writes into DOCKER_REMEDY_DIR: capture.pcapng, context.json, analyzed.json; per failing client
 # IP: before-IP.txt, steps-IP.tsv (bridge-remedy-plan.js), applied-IP.tsv (KIND, exit status,
-# seconds, argument), step-IP-N.out (each step's output), after-IP.txt; after-good-NS.txt;
+# seconds, argument), step-IP-N.out (each step's output), before-restart-IP.txt (the client
+# tried again just before the first dockerd restart), after-IP.txt; after-good-NS.txt;
 # networks-after.txt (every bridge network's name, subnet and bridge once the remedy is in).
 bridge_remedy_apply() {
   local dir=$DOCKER_REMEDY_DIR pair ns ip n kind arg line rc t0 argv daemon old new ctr id
@@ -27,6 +28,10 @@ bridge_remedy_apply() {
     n=0 new=""
     while IFS=$'\t' read -r kind arg line <&3; do
       n=$((n + 1))
+      # Where the steps before a restart have got the client: e.g. a network moved, its published port with it.
+      if [ "$kind" = restart ] && [ ! -e "$dir/before-restart-$ip.txt" ]; then
+        fetch_page "$ns" 4 >"$dir/before-restart-$ip.txt" </dev/null || true
+      fi
       t0=$(date +%s.%N)
       rc=0
       {

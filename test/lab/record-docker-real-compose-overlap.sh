@@ -23,10 +23,12 @@
 # container (`repliesFrom` 192.168.0.2). The remedy recreates the network on a free subnet.
 # No `route-conflict`; 192.0.2.10's attempts complete and it is in no finding.
 # Remedy applied in this lab by test/docker-remedies.test.ts (DOCKER_REMEDY_DIR): the
-# printed `docker network create --subnet <proposed>` (named stack_default2), the container
-# moved to it as printed (`docker network disconnect` / `connect`), the old network removed
-# with the printed `docker network rm`, and the printed `default-address-pools` written into
-# daemon.json with dockerd restarted; 192.168.5.20 then gets the page.
+# printed `docker network create --subnet <proposed> <new name>` (the lab's name:
+# stack_default2), the printed `docker network connect <new name> stack_web_1; docker network
+# disconnect stack_default stack_web_1` (its published port follows: 192.168.5.20 gets the
+# page right then), the printed `docker network rm stack_default`, and the printed
+# `default-address-pools` written into daemon.json with dockerd restarted; 192.168.5.20 still
+# gets the page. The one thing the lab chooses is the new network's name.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 out=$(realpath -m "$1")
