@@ -22,7 +22,7 @@
 # so the host's reply route is not what fails. The good attempts complete.
 # Remedy applied in this lab by test/docker-remedies.test.ts (DOCKER_REMEDY_DIR): the printed
 # `"bip"` and `default-address-pools` written into the node's daemon.json, dockerd restarted
-# (the printed `systemctl restart docker`), the container started again; 172.17.0.50 then
+# (the printed `systemctl restart docker`), the printed `docker start web` (a container without a restart policy stays stopped after the restart: checked); 172.17.0.50 then
 # gets the page from the container on docker0's new subnet.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"

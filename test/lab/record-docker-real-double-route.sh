@@ -26,7 +26,7 @@
 # 203.0.113.20's attempts complete and it is in no finding.
 # Remedy applied in this lab by test/docker-remedies.test.ts (DOCKER_REMEDY_DIR): the printed
 # `"bip"` and `default-address-pools` written into the node's daemon.json (replacing the
-# incident's bip), dockerd restarted, the container started again; docker0's route leaves
+# incident's bip), dockerd restarted, the printed `docker start web` (a container without a restart policy stays stopped after the restart: checked); docker0's route leaves
 # 192.168.0.0/24 and 192.168.0.50 gets the page.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
