@@ -28,7 +28,10 @@
 # disconnect stack_default stack_web_1` (its published port follows: 192.168.5.20 gets the
 # page right then), the printed `docker network rm stack_default`, and the printed
 # `default-address-pools` written into daemon.json with dockerd restarted; 192.168.5.20 still
-# gets the page. The one thing the lab chooses is the new network's name.
+# gets the page. Checked by hand, not run by the test: the new network's name (`<new name>`)
+# is the one choice a person makes (the lab picks stack_default2), and the remedy's compose
+# alternative (`ipam: config: - subnet: ...` in the stack's file) is not applied (no docker
+# compose on the lab machine); every other step runs as printed.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 out=$(realpath -m "$1")
