@@ -5,6 +5,9 @@ import { findFreeSubnets, replacementPrefix, type FreeSubnet } from './free-subn
 import type { DiagnosisInput } from './input';
 import { gwbridgeProcedure } from './swarm-procedure';
 
+/** Containers named one by one in a network's move; more get the command with a placeholder. */
+const MAX_NAMED_CONTAINERS = 8;
+
 /** The base of the proposed `default-address-pools`: a /18, 64 networks of the pool's size /24. */
 const POOL_PREFIX = 18;
 
@@ -43,17 +46,32 @@ function gatewayOf(subnet: string): string {
 function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | null, pool: string | null): string[] {
   const subnet = free ?? '<a free private subnet>';
   const pools = `"default-address-pools": [{ "base": "${pool ?? '<another free private subnet>'}", "size": 24 }]`;
+  const network = (input.context?.dockerNetworks ?? []).find((n) => n.bridge === bridge.name);
   if (bridge.name === 'docker0') {
+    // A restart stops every container; only those with a restart policy come back (seen on 20.10).
+    const containers = (network?.endpoints ?? []).map((e) => e.name);
+    const start = containers.length > 0 ? `docker start ${containers.join(' ')}` : 'docker start <container>...';
     return [
-      `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker (running containers restart).`,
+      `Move docker0 off ${bridge.subnet.text}: in /etc/docker/daemon.json set { "bip": "${free ? gatewayOf(free) : '<gateway>/<prefix>'}", ${pools} } and run: systemctl restart docker, then start the containers that have no restart policy (they stay stopped): ${start}.`,
       free ? `${free}${pool ? ` and ${pool} were` : ' was'} checked against the host's bridges, routes, addresses and Docker networks (when a context is given) and every address in this capture.` : 'No free private subnet of that size was found; choose one by hand.',
     ];
   }
   if (bridge.name === 'docker_gwbridge') {
     return [...gwbridgeProcedure(subnet, input.context?.dockerSwarm), `To keep new networks off the clients' range, also set in /etc/docker/daemon.json: { ${pools} }.`];
   }
+  // `docker network rm` takes the network's name or ID, not its bridge's name: br-<id12> is the ID's start.
+  const old = network?.name ?? /^br-([0-9a-f]{12})$/.exec(bridge.name)?.[1] ?? null;
+  // Connected to the new network before leaving the old one, a container keeps its published ports (seen on 20.10).
+  const containers = (network?.endpoints ?? []).map((e) => e.name);
+  const move = (from: string) =>
+    containers.length > 0 && containers.length <= MAX_NAMED_CONTAINERS
+      ? containers.map((c) => `docker network connect <new name> ${c}; docker network disconnect ${from} ${c}`).join('; ')
+      : `for each container: docker network connect <new name> <container>; docker network disconnect ${from} <container>`;
+  const compose = `or in compose: "ipam: config: - subnet: ${subnet}"`;
   return [
-    `Recreate the network on a free subnet: docker network create --subnet ${subnet} <name>, move the containers to it (docker network connect / compose "ipam: config: - subnet: ${subnet}"), then docker network rm the old one (${bridge.name}).`,
+    old === null
+      ? `Recreate the network whose bridge is ${bridge.name} on a free subnet: docker network create --subnet ${subnet} <new name>, move the containers to it (${move('<old network>')}; ${compose}), then docker network rm the old one.`
+      : `Recreate the network ${old} (bridge ${bridge.name}) on a free subnet: docker network create --subnet ${subnet} <new name>, move the containers to it (${move(old)}; ${compose}), then docker network rm ${old}.`,
     `To keep new networks off the clients' range, set in /etc/docker/daemon.json: { ${pools} } and restart docker.`,
   ];
 }

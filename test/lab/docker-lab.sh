@@ -27,6 +27,9 @@
 #                                    relative cgroup parent synscope-$LAB-NAME. Its environment has
 #                                    DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 (swarm services use local
 #                                    images; create them with --no-resolve-image).
+#   docker_restart NAME              restart the node's dockerd (as `systemctl restart docker`) on its
+#                                    daemon.json, $(docker_lab_dir NAME)/etc/daemon.json, and wait for
+#                                    GET /_ping; containers without a restart policy stay stopped
 #   docker_lab_image NAME            import the offline image $DOCKER_LAB_IMAGE (static busybox: sh, nc,
 #                                    httpd, ip, sleep, ... and /www/index.html) into the node, once.
 #                                    Its default command is `httpd -f -p 80 -h /www`.
@@ -73,7 +76,9 @@
 #   docker_capture NAME OUT SECONDS IF...
 #                                    lab_capture in the node's namespace (synscope live --write on
 #                                    IF... for SECONDS into OUT), its host context read with
-#                                    --docker-socket at the node's socket: the real Docker networks
+#                                    --docker-socket at the node's socket: the real Docker networks.
+#                                    With DOCKER_LIVE_JSON=FILE the report JSON the live run printed
+#                                    is kept in FILE (to compare with analyze of the written files)
 #   docker_teardown                  tear every node down: leave swarm (--force), remove containers,
 #                                    stop dockerd by PID (TERM, then KILL after 15 s), kill whatever is
 #                                    left in its mount namespace and cgroups, remove its cgroup dirs
@@ -204,7 +209,7 @@ docker_lab_require() {
 }
 
 docker_node() { # docker_node NAME [DAEMON_JSON]
-  local name=$1 fragment=${2:-'{}'} dir ns="$LAB-$1" pid deadline
+  local name=$1 fragment=${2:-'{}'} dir ns="$LAB-$1"
   docker_lab_require
   [ -e "/run/netns/$ns" ] || { echo "docker-lab: create the node's namespace first (lab_ns $name)" >&2; return 1; }
   if [ -z "$DOCKER_LAB_TMP" ]; then
@@ -224,9 +229,16 @@ docker_node() { # docker_node NAME [DAEMON_JSON]
     try { extra = JSON.parse(fragment); } catch (e) { console.error("docker-lab: DAEMON_JSON is not JSON: " + e.message); process.exit(1); }
     require("fs").writeFileSync(dir + "/etc/daemon.json", JSON.stringify({ ...base, ...extra }, null, 2) + "\n");
   ' "$dir" "synscope-$ns" "$fragment"
+  docker_node_start "$name"
+}
+
+# Start the node's dockerd on the daemon.json in its directory and wait for GET /_ping.
+docker_node_start() { # docker_node_start NAME
+  local name=$1 dir ns="$LAB-$1" pid deadline
+  dir=$(docker_lab_dir "$name")
   nsenter --net="/run/netns/$ns" unshare -m -u --propagation slave \
     bash -c "$DOCKER_LAB_WRAPPER" docker-lab-node "$dir" "$name" "synscope-$ns-daemon" "$DOCKER_LAB_PYTHON" "$DOCKER_LAB_REAPER" \
-    >"$dir/dockerd.log" 2>&1 </dev/null &
+    >>"$dir/dockerd.log" 2>&1 </dev/null &
   pid=$!  # the reaper (after the wrapper's exec); dockerd is its child
   DOCKER_LAB_PIDS[$name]=$pid
   echo "$pid" >"$dir/reaper.pid"  # for docker-lab-sweep.sh, should this shell be SIGKILLed
@@ -243,6 +255,36 @@ docker_node() { # docker_node NAME [DAEMON_JSON]
     sleep 0.1
   done
   stat -L -c %i "/proc/$pid/ns/mnt" >"$dir/mntns"
+}
+
+# What `systemctl restart docker` does to a node: dockerd stopped by its PID (TERM, then KILL
+# after 40 s: it stops the containers first, 10 s for one that ignores TERM, as busybox httpd as
+# PID 1 does; they keep their restart policies), what is left in its
+# mount namespace and cgroups ended by PID, then dockerd started again on the node's
+# daemon.json (edit it first: $(docker_lab_dir NAME)/etc/daemon.json) and waited for.
+docker_restart() { # docker_restart NAME
+  local name=$1 reaper pid deadline pids
+  reaper=${DOCKER_LAB_PIDS[$name]:-}
+  pid=$(docker_pid "$name")
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + 40))
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  for _ in 1 2 3 4 5; do
+    pids=$( { docker_lab_mntns_pids "$name"; docker_lab_cgroup_pids "$name"; } | sort -u | grep -vx "${reaper:-0}") || true
+    [ -n "$pids" ] || break
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.2
+  done
+  if [ -n "$reaper" ]; then
+    deadline=$((SECONDS + 10))
+    while kill -0 "$reaper" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    kill -KILL "$reaper" 2>/dev/null || true
+    wait "$reaper" 2>/dev/null || true
+  fi
+  rm -f "$(docker_lab_dir "$name")/docker.pid"
+  docker_node_start "$name"
 }
 
 # The offline image's root: static busybox and the applets the labs use, plus a page for httpd.
@@ -399,7 +441,7 @@ docker_ingress_standin() { # docker_ingress_standin NAME SERVICE [TASK_NODE]
 
 docker_capture() { # docker_capture NAME OUT SECONDS IF...
   local name=$1; shift
-  LAB_DOCKER_SOCKET=$(docker_sock "$name") lab_capture "$name" "$@"
+  LAB_DOCKER_SOCKET=$(docker_sock "$name") LAB_LIVE_JSON=${DOCKER_LIVE_JSON:-/dev/null} lab_capture "$name" "$@"
 }
 
 # The node's cgroup dirs (the daemon's own and the containers' parent) in every hierarchy,

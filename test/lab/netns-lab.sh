@@ -111,7 +111,8 @@ while True:
 # pcapng (interface names kept in the IDBs; OUT's host context is written beside it).
 # Returns once synscope says its handles are open; lab_capture_stop ends it. SECONDS only
 # bounds the capture should the recorder never stop it. LAB_DOCKER_SOCKET, when set, is the
-# Docker socket the context is read from (docker-lab.sh's docker_capture sets it to a node's).
+# Docker socket the context is read from (docker-lab.sh's docker_capture sets it to a node's);
+# LAB_LIVE_JSON, when set, the file the live run's report JSON goes to (else nowhere).
 lab_capture() {
   local ns="$1" out="$2" secs="$3"; shift 3
   local args=() log
@@ -120,7 +121,7 @@ lab_capture() {
   # Not through lab_in: a function run in the background is a subshell, and $! must be the
   # capture itself for lab_capture_stop's SIGTERM to reach it.
   ip netns exec "$LAB-$ns" node "$LAB_REPO/bin/synscope.js" live "${args[@]}" --duration "$(( ${secs%.*} + 60 ))s" --write "$out" --no-trace --json \
-    --docker-socket "${LAB_DOCKER_SOCKET:-/nonexistent/docker.sock}" >/dev/null 2>"$log" &
+    --docker-socket "${LAB_DOCKER_SOCKET:-/nonexistent/docker.sock}" >"${LAB_LIVE_JSON:-/dev/null}" 2>"$log" &
   LAB_CAPTURE_PID=$!
   lab_wait_log "$log" 'capturing on' "$LAB_CAPTURE_PID" "synscope live in $LAB-$ns"
 }

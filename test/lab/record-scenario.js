@@ -25,7 +25,13 @@ function record(name) {
   const capture = intoDir ? null : path.join(dir, header.usage.includes('OUT.pcapng') ? 'capture.pcapng' : 'capture.pcap');
   const context = header.usage.includes('CONTEXT.json') ? path.join(dir, 'context.json') : null;
   for (const f of fs.readdirSync(dir)) if (/\.(pcap|pcapng)$/.test(f)) fs.rmSync(path.join(dir, f));
-  execFileSync('bash', [recorder, ...(intoDir ? [dir] : [capture]), ...(context ? [context] : [])], { stdio: 'inherit', timeout: 120_000 });
+  // A real-Docker recorder keeps the report its live run printed here (DOCKER_LIVE_JSON), to be checked against analyze.
+  const liveJson = header.realDocker ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-record-')), 'live.json') : null;
+  execFileSync('bash', [recorder, ...(intoDir ? [dir] : [capture]), ...(context ? [context] : [])], {
+    stdio: 'inherit',
+    timeout: header.realDocker ? 180_000 : 120_000,
+    env: { ...process.env, ...(liveJson && { DOCKER_LIVE_JSON: liveJson }) },
+  });
   if (capture !== null) fs.rmSync(capture.replace(/\.pcapng$/, '') + '.context.json', { force: true });
 
   const expectFile = path.join(dir, 'expect.json');
@@ -37,8 +43,21 @@ function record(name) {
         ? ['--context', 'context.json']
         : [];
   const expectation = writeExpectation(dir, args);
+  if (liveJson !== null) checkLiveAgrees(liveJson, dir, args);
   fs.writeFileSync(path.join(dir, 'README.md'), readme(name, header, expectation));
   console.log(`recorded captures/${name}: ${fs.readdirSync(dir).sort().join(', ')}`);
+}
+
+/** The report `synscope live` printed while recording must give what analyze of the written files gives. */
+function checkLiveAgrees(liveJson, dir, args) {
+  const { resolveScenarioArgs } = require('../../dist/src/regress/expectation.js');
+  const captures = fs.readdirSync(dir).filter((f) => /\.(pcap|pcapng)$/.test(f)).map((f) => path.join(dir, f));
+  const bin = path.join(REPO, 'bin', 'synscope.js');
+  const analyzed = JSON.parse(execFileSync(process.execPath, [bin, 'analyze', ...captures, '--json', ...resolveScenarioArgs(args, dir, fs.existsSync)], { encoding: 'utf8' }));
+  const live = JSON.parse(fs.readFileSync(liveJson, 'utf8'));
+  const verdict = (r) => JSON.stringify({ handshakes: r.summary.handshakes, findings: r.findings.map((f) => [f.code, f.severity, f.evidence.clients ?? null, f.remedy]) });
+  if (verdict(live) !== verdict(analyzed)) throw new Error(`the live report and analyze of ${dir} disagree:\nlive:    ${verdict(live)}\nanalyze: ${verdict(analyzed)}`);
+  fs.rmSync(path.dirname(liveJson), { recursive: true, force: true });
 }
 
 /** The recorder's leading comment: the text before "Usage:", the Usage line, its "Args:" line and the "Verdict:" paragraph. */
@@ -52,8 +71,10 @@ function parseHeader(script) {
   const verdictAt = lines.findIndex((l) => l.startsWith('Verdict:'));
   const verdictEnd = verdictAt < 0 ? -1 : lines.findIndex((l, i) => i > verdictAt && l.trim() === '');
   return {
-    what: upperFirst(lines.slice(0, usageAt).filter((l) => !l.startsWith('Args:')).join('\n').replace(/^Scenario [\w-]+ \(([^)]*)\): /, '$1: ').replace(/^Scenario [\w-]+: /, '')),
+    what: upperFirst(lines.slice(0, usageAt).filter((l) => !l.startsWith('Args:') && !l.startsWith('Real Docker:')).join('\n').replace(/^Scenario [\w-]+ \(([^)]*)\): /, '$1: ').replace(/^Scenario [\w-]+: /, '')),
     usage: lines[usageAt] ?? '',
+    // "Real Docker: what is Docker's own, and what (if anything) is stood in for": recorded against a real engine.
+    realDocker: (lines.find((l) => l.startsWith('Real Docker:')) ?? '').slice('Real Docker:'.length).trim() || null,
     args: (lines.find((l) => l.startsWith('Args:')) ?? 'Args:').slice('Args:'.length).trim().split(/\s+/).filter((a) => a !== ''),
     verdict: verdictAt < 0 ? '' : lines.slice(verdictAt, verdictEnd < 0 ? undefined : verdictEnd).join('\n').replace(/^Verdict: */, ''),
   };
@@ -71,7 +92,9 @@ function readme(name, header, expectation) {
     '',
     `**What:** ${header.what}`,
     '',
-    `**How it was made:** real kernel networking in network namespaces, recorded by`,
+    ...(header.realDocker
+      ? [`**How it was made:** recorded against a real Docker engine (docker.io ${dockerVersion()}, contained in lab namespaces`, `by test/lab/docker-lab.sh): ${header.realDocker} Recorded by`]
+      : [`**How it was made:** real kernel networking in network namespaces, recorded by`]),
     `\`node test/lab/record-scenario.js ${name}\` (which runs \`test/lab/record-${name}.sh\`) on`,
     `${new Date().toISOString().slice(0, 10)}, Linux ${os.release()}. CI records it again from scratch`,
     '(`test/lab-record.test.ts`) and checks the new capture against the same expect.json.',
@@ -83,8 +106,15 @@ function readme(name, header, expectation) {
   ].join('\n');
 }
 
+/** The dockerd version the lab ran, "20.10.24+dfsg1". */
+function dockerVersion() {
+  const v = /version ([^\s,]+)/.exec(execFileSync('dockerd', ['--version'], { encoding: 'utf8' }));
+  return v === null ? 'unknown' : v[1];
+}
+
 function evidenceText(evidence) {
-  const parts = Object.entries(evidence ?? {}).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : String(v)}`);
+  const text = (v) => (Array.isArray(v) ? v.join(', ') : v !== null && typeof v === 'object' ? `(${Object.entries(v).map(([k, w]) => `${k} ${Array.isArray(w) ? w.join('; ') : String(w)}`).join(', ')})` : String(v));
+  const parts = Object.entries(evidence ?? {}).map(([k, v]) => `${k} ${text(v)}`);
   return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }
 
