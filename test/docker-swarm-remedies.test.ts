@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, runCli } from './cli-harness';
+import { checkVerdicts, verdictOf, type Report, type VerdictScenario } from './docker-verdicts';
 
 /**
  * The real-Docker scenarios (docker-real-*): every remedy synscope prints for them is applied
@@ -19,28 +20,7 @@ import { REPO, runCli } from './cli-harness';
  * The same verdict checks run on the stored captures. Needs root and Debian's docker.io.
  */
 
-interface Finding {
-  code: string;
-  severity: string;
-  evidence: Record<string, unknown> & { clients?: string[] };
-  remedy: string[];
-}
-interface Report {
-  summary: { handshakes: Record<string, number> };
-  findings: Finding[];
-}
-
-interface Scenario {
-  name: string;
-  /** Failing client → the code of its one ERROR. */
-  failing: Record<string, string>;
-  /** Clients that connect: in no finding at all. */
-  healthy: string[];
-  /** More checks of the report. */
-  check?: (r: Report) => void;
-}
-
-const SCENARIOS: Scenario[] = [
+const SCENARIOS: VerdictScenario[] = [
   {
     name: 'docker-real-docker-user-drop',
     failing: { '198.51.100.20': 'nat-path-break', '172.17.0.3': 'filtered' },
@@ -79,28 +59,6 @@ const SCENARIOS: Scenario[] = [
     },
   },
 ];
-
-/** One ERROR per failing client with the lab's cause, ERRORs name only failing clients, healthy clients nowhere. */
-function checkVerdicts(s: Scenario, r: Report, where: string): void {
-  const errors = r.findings.filter((f) => f.severity === 'error');
-  for (const [client, code] of Object.entries(s.failing)) {
-    const mine = errors.filter((f) => (f.evidence.clients ?? []).includes(client));
-    assert.deepEqual(mine.map((f) => f.code), [code], `${where}: ${client} must get exactly one ERROR, ${code}`);
-  }
-  for (const f of errors) {
-    for (const c of f.evidence.clients ?? []) assert.ok(c in s.failing, `${where}: ERROR ${f.code} names ${c}, which is not a failing client`);
-  }
-  for (const f of r.findings) {
-    const text = JSON.stringify(f);
-    for (const h of s.healthy) assert.ok(!text.includes(`"${h}"`) && !text.includes(`${h}:`), `${where}: healthy client ${h} appears in ${f.code}`);
-  }
-  s.check?.(r);
-}
-
-/** What the live run and analyze must agree on. */
-function verdictOf(r: Report): unknown {
-  return { handshakes: r.summary.handshakes, findings: r.findings.map((f) => [f.code, f.severity, f.evidence.clients ?? null, f.remedy]) };
-}
 
 for (const s of SCENARIOS) {
   test(`stored ${s.name}: one ERROR per failing client, no healthy client in any finding`, async () => {

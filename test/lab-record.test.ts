@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compareWithExpectation, resolveScenarioArgs, type Expectation } from '../src/regress/expectation';
 import { REPO, runCli } from './cli-harness';
+import { verdictOf, type Report } from './docker-verdicts';
 
 /**
  * Record the real-kernel scenarios again from scratch in fresh network namespaces and
@@ -58,10 +59,6 @@ function sameBridgeNames(report: string, newContext: string, storedContext: stri
   return report;
 }
 
-/** What the live run's report and analyze of its written files must agree on. */
-const verdictOf = (r: { summary: { handshakes: unknown }; findings: { code: string; severity: string; evidence: { clients?: unknown }; remedy: string[] }[] }) =>
-  ({ handshakes: r.summary.handshakes, findings: r.findings.map((f) => [f.code, f.severity, f.evidence.clients ?? null, f.remedy]) });
-
 for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIOS) {
   test(`re-recording ${name} in network namespaces gives the stored verdicts`, async () => {
     assert.equal(process.getuid?.(), 0, 'the namespace lab needs root (ip netns add); run the tests as root');
@@ -86,7 +83,7 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     assert.deepEqual(diffs, [], `${diffs.join('\n')}\nrecorder stderr: ${recorded.stderr}`);
     if (liveJson !== null) {
       const plain = await runCli('analyze', ...files, '--json', ...resolveScenarioArgs(expect.args ?? [], dir, fs.existsSync));
-      assert.deepEqual(verdictOf(JSON.parse(fs.readFileSync(liveJson, 'utf8'))), verdictOf(JSON.parse(plain.stdout)), `${name}: the live report and analyze of its files disagree`);
+      assert.deepEqual(verdictOf(JSON.parse(fs.readFileSync(liveJson, 'utf8')) as Report), verdictOf(JSON.parse(plain.stdout) as Report), `${name}: the live report and analyze of its files disagree`);
     }
   });
 }
