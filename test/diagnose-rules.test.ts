@@ -490,3 +490,28 @@ test('an inner hop of an attempt the overlap explains gets no syn-ack-lost of it
   assert.ok(!codes(found).includes('syn-ack-lost'), codes(found).join());
   assert.deepEqual(codes(found.filter((f) => f.severity === 'error')), ['bridge-subnet-overlap']);
 });
+
+test('incident 001 with the uplink\'s route winning: the DNAT target is routed out of eth0, one overlap ERROR for every client, no filtered', () => {
+  // eth0 192.168.0.10/24 came up before Docker: its 192.168.0.0/24 route is the one the table uses,
+  // so the container 192.168.0.2 that the published port DNATs to is looked for on eth0.
+  const ctx = makeContext({
+    interfaces: [iface('lo', 'loopback', ['127.0.0.1/8']), iface('eth0', 'physical', ['192.168.0.10/24']), iface('docker0', 'bridge', ['192.168.0.1/24'])],
+    routes: [route('192.168.0.0/24 dev eth0'), route('192.168.0.0/24 dev docker0'), route('203.0.113.0/24 dev eth0'), route('local 192.168.0.10 dev eth0 table local')],
+    dockerNetworks: [{ id: 'a', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['192.168.0.0/24'], gateways: ['192.168.0.1'], bridge: 'docker0', ingress: false, internal: false, endpoints: [{ name: 'web', addresses: ['192.168.0.2'] }] }],
+    natRules: { iptables: PUBLISHED_8080.replace('172.17.0.2:80', '192.168.0.2:80'), nft: null },
+  });
+  const input: DiagnosisInput = {
+    ...makeInput({ failed: [{ id: 'f1', client: '203.0.113.20', server: '192.168.0.10', port: 8080 }, { id: 'f2', client: '192.168.0.50', server: '192.168.0.10', port: 8080 }], context: ctx }),
+    bridges: [{ name: 'docker0', subnet: parseSubnet('192.168.0.0/24')!, source: 'context' }],
+  };
+  const findings = diagnose(input, new Map());
+  assert.deepEqual(codes(findings.filter((f) => f.severity === 'error')), ['bridge-subnet-overlap']);
+  const f = findings[0]!;
+  assert.deepEqual(f.evidence['clients'], ['203.0.113.20', '192.168.0.50']);
+  assert.equal(f.evidence['dnatTarget'], '192.168.0.2');
+  assert.equal(f.evidence['dnatTargetRoutedVia'], 'eth0');
+  assert.match(f.explanation, /routes 192\.168\.0\.2 out of eth0/);
+  // The double route is the overlap's evidence, not a finding of its own; nothing is left for filtered.
+  assert.equal((f.evidence['doubleRoute'] as { winner: string }).winner, '192.168.0.0/24 dev eth0');
+  assert.deepEqual(codes(findings), ['bridge-subnet-overlap']);
+});

@@ -13,7 +13,10 @@ import { replyOrigin } from '../reply-origin';
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
  * subnet. The kernel routes the SYN-ACK into the bridge (connected route) instead of
- * out of the uplink, so the client never hears back.
+ * out of the uplink, so the client never hears back. Also the other side of the same
+ * overlap (incident 001 when the uplink's route is the one the table uses): a published
+ * port DNATs to a container inside the bridge's subnet, but the host routes that address
+ * out of another device, so no SYN reaches the container, whatever the client's address.
  */
 export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const findings: Finding[] = [];
@@ -26,9 +29,10 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     const inside = silent.filter((f) => subnetContains(bridge.subnet, f.clientIp) && !reachable.has(`${f.clientIp}|${f.serverIp}`) && !answersArp(input, f.clientIp));
     // Clients are the ones seen arriving from outside the bridge; their DNATed leg, seen
     // only on the bridge (e.g. toward ingress_sbox), is the same failure and is covered too.
-    const clients = distinct(inside.filter((f) => !onlySeenOn(f, bridge.name, input)).map((f) => f.clientIp));
+    const targetAway = silent.filter((f) => targetRoutedAway(input, bridge, f) !== null);
+    const clients = distinct([...targetAway, ...inside.filter((f) => !onlySeenOn(f, bridge.name, input))].map((f) => f.clientIp));
     if (clients.length === 0) continue;
-    const flows = inside.filter((f) => clients.includes(f.clientIp));
+    const flows = [...new Set([...targetAway, ...inside.filter((f) => clients.includes(f.clientIp))])];
     for (const f of flows) covered.add(f.id);
     findings.push(overlapFinding(input, bridge, clients, flows, 'bridge'));
   }
@@ -83,8 +87,25 @@ function answersArp(input: DiagnosisInput, client: string): boolean {
   return (input.arpRequests.get(client)?.replies ?? 0) > 0;
 }
 
+/** The DNAT target of a flow when it lies in the bridge's subnet but the host routes it out of another device; else null. */
+function targetRoutedAway(input: DiagnosisInput, bridge: BridgeSubnet, f: Flow): { target: string; holder: string | null; device: string; rule: string | null } | null {
+  const o = replyOrigin(f, input);
+  if (o.kind !== 'dnat' || o.device === null || o.device === bridge.name || !subnetContains(bridge.subnet, o.target)) return null;
+  return { target: o.target, holder: o.holder, device: o.device, rule: o.rule };
+}
+
 /** Who sends the replies into the bridge: this host's kernel, or the namespace a DNAT sent the SYNs to. */
 function misrouter(input: DiagnosisInput, bridge: BridgeSubnet, flows: Flow[], askers: string[]): { sentence: string; evidence: Record<string, unknown> } {
+  const away = flows.map((f) => targetRoutedAway(input, bridge, f)).find((t) => t !== null);
+  if (away !== undefined && away !== null) {
+    const who = away.holder === null ? away.target : `${away.holder} (${away.target})`;
+    return {
+      sentence:
+        `The published port's DNAT sends the SYNs to ${who}` + (away.rule === null ? '' : ` (${away.rule})`) +
+        `, inside ${bridge.name}'s subnet, but the host routes ${away.target} out of ${away.device}: the SYNs leave by ${away.device} and never reach the container, so every client of the service gets no answer, whatever its address.`,
+      evidence: { dnatTarget: away.target, dnatTargetName: away.holder, dnatTargetRoutedVia: away.device },
+    };
+  }
   const origin = flows.map((f) => replyOrigin(f, input)).find((o) => o.kind === 'dnat');
   const askedBy = askers.length === 0 ? '' : ` The ARP requests for the clients on ${bridge.name} come from ${askers.join(', ')}.`;
   if (origin === undefined || origin.kind !== 'dnat') {
@@ -129,16 +150,20 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
     code: 'bridge-subnet-overlap',
     severity: 'error',
     confidence: bridgeEvidence || retransmits !== null ? 'high' : 'medium',
-    title: `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
+    title: who.evidence['dnatTarget'] !== undefined
+      ? `${bridge.name}'s subnet ${bridge.subnet.text} is routed away from it: the published port's container is unreachable and ${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer`
+      : `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
     explanation:
       (view === 'bridge'
-        ? `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ${who.sentence} ` +
+        ? (who.evidence['dnatTarget'] !== undefined ? `${who.sentence} ` : `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ${who.sentence} `) +
           (doubleRoute === null ? '' : `The host routes ${doubleRoute.prefix} twice (${doubleRoute.routes.join('; ')}); the table uses ${doubleRoute.winner}, but moving ${bridge.name} ends both problems. `)
         : `The clients' addresses fall inside ${bridge.subnet.text}, the connected subnet of ${bridge.name} in this network namespace (a container's leg on a Docker network; for ingress_sbox, docker_gwbridge). ` +
           `The namespace takes the clients for neighbours on ${bridge.name} and ARPs for them instead of routing the replies through its gateway; nobody answers, so the SYN-ACKs are never sent. `) +
       (bridgeEvidence
         ? `The capture of ${bridge.name} shows it: ${describeBridgeEvidence(arpOnBridge.length, synAcksOnBridge.length)}.`
-        : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`) +
+        : who.evidence['dnatTarget'] !== undefined
+          ? `Capture on ${bridge.name} to confirm: none of these SYNs gets there.`
+          : `Capture on ${bridge.name} to confirm: the SYN-ACKs (or ARP requests for the clients) will show up there.`) +
       (retransmits === null
         ? ''
         : ` The kernel retransmitted ${plural(retransmits.retransmits, 'SYN-ACK')} for ${retransmits.attempts} of these attempts (tcp_retransmit_synack, matched by addresses and ports): the server answered, and the answers never got the clients' ACK.`),
