@@ -36,6 +36,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-swarm-ingress', 'record-docker-real-swarm-ingress.sh', true],
   ['docker-real-docker0-overlap', 'record-docker-real-docker0-overlap.sh', true],
   ['docker-real-double-route', 'record-docker-real-double-route.sh', true],
+  ['docker-real-double-route-uplink-wins', 'record-docker-real-double-route-uplink-wins.sh', true],
   ['docker-real-compose-overlap', 'record-docker-real-compose-overlap.sh', true],
   ['docker-real-healthy', 'record-docker-real-healthy.sh', true],
 ];

@@ -86,7 +86,7 @@ function normalize(v: unknown): unknown {
 
 /** The evidence keys an expectation records per finding code: what the verdict is about. */
 const KEY_EVIDENCE: Record<string, string[]> = {
-  'bridge-subnet-overlap': ['bridge', 'subnet', 'clients', 'repliesFrom', 'doubleRoute'],
+  'bridge-subnet-overlap': ['bridge', 'subnet', 'clients', 'repliesFrom', 'dnatTarget', 'doubleRoute'],
   rejected: ['service', 'how', 'refusedBy'],
   filtered: ['service', 'clients', 'interface'],
   'route-conflict': ['prefix', 'winner', 'synInterface', 'replyDevice', 'clients'],

@@ -20,11 +20,21 @@ bridge_remedy_apply() {
   cp "$ctx" "$dir/context.json"
   node "$LAB_REPO/bin/synscope.js" analyze "$dir/capture.pcapng" --context "$dir/context.json" --json >"$dir/analyzed.json"
   daemon="$(docker_lab_dir "$REMEDY_NODE")/etc/daemon.json"
+  # Every failing client is tried before any remedy step, so one client's remedy cannot pass for another's.
+  for pair in $REMEDY_CLIENTS; do
+    fetch_page "${pair%%=*}" 4 >"$dir/before-${pair#*=}.txt" </dev/null || true
+  done
+  local applied_plans=()
   for pair in $REMEDY_CLIENTS; do
     ns=${pair%%=*} ip=${pair#*=}
-    fetch_page "$ns" 4 >"$dir/before-$ip.txt" </dev/null || true
     node "$LAB_DIR/bridge-remedy-plan.js" "$dir/analyzed.json" "$ip" >"$dir/steps-$ip.tsv"
     : >"$dir/applied-$ip.tsv"
+    # Clients of one finding share its remedy: applied once, then each client is tried.
+    if printf '%s\n' "${applied_plans[@]}" | grep -qxF "$(md5sum <"$dir/steps-$ip.tsv")"; then
+      fetch_page "$ns" 4 >"$dir/after-$ip.txt" </dev/null || true
+      continue
+    fi
+    applied_plans+=("$(md5sum <"$dir/steps-$ip.tsv")")
     n=0 new=""
     while IFS=$'\t' read -r kind arg line <&3; do
       n=$((n + 1))

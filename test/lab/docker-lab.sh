@@ -462,7 +462,7 @@ docker_lab_mntns_pids() {
   local mntns
   mntns=$(cat "$(docker_lab_dir "$1")/mntns" 2>/dev/null) || return 0
   # Never the namespace this shell runs in (the root's): that would take every process along.
-  [ -n "$mntns" ] && [ "$mntns" != "$(stat -L -c %i /proc/self/ns/mnt)" ] && [ "$mntns" != "$(stat -L -c %i /proc/1/ns/mnt)" ] || return 0
+  [ -n "$mntns" ] && [ "$mntns" != "$(stat -L -c %i /proc/self/ns/mnt)" ] && [ "$mntns" != "$(stat -L -c %i /proc/1/ns/mnt 2>/dev/null)" ] || return 0
   stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null | awk -v want="$mntns" '$1 == want { split($2, p, "/"); print p[3] }'
   return 0
 }
