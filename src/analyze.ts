@@ -33,6 +33,12 @@ export interface AnalyzeOptions {
   bridges?: readonly BridgeSubnet[];
   /** Host facts from `synscope context` (--context FILE); used only if it matches the capture (match-capture.ts). */
   context?: HostContext;
+  /**
+   * Snapshots of other network namespaces of the same host (`synscope context --netns NS`:
+   * a container's, ingress_sbox): the reply to a DNATed SYN is simulated over the routes of
+   * the one holding the DNAT target (--netns-context FILE).
+   */
+  namespaceContexts?: readonly HostContext[];
   /** How far the context's time may be from the capture's (default DEFAULT_CONTEXT_WINDOW_SECONDS). */
   contextWindowSeconds?: number;
   /** Keep every flow in `flows`, not only the attempts that failed. */
@@ -600,6 +606,7 @@ class AnalysisRun {
         seenAddresses: new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0))),
         capture,
         context: host.context,
+        namespaceContexts: this.options.namespaceContexts ?? [],
         macsByAddress: addressMacs,
         lateAnsweredFlows: this.lateAnswered,
         peerSyns: this.peerSyns(),

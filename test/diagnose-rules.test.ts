@@ -515,3 +515,23 @@ test('incident 001 with the uplink\'s route winning: the DNAT target is routed o
   assert.equal((f.evidence['doubleRoute'] as { winner: string }).winner, '192.168.0.0/24 dev eth0');
   assert.deepEqual(codes(findings), ['bridge-subnet-overlap']);
 });
+
+test('with the answering namespace\'s own snapshot (--netns-context), its routes decide where the DNATed reply goes', () => {
+  const container = makeContext({
+    namespace: 'web-1',
+    interfaces: [iface('eth0', 'veth', ['172.17.0.2/16']), iface('eth1', 'veth', ['198.51.100.2/24'])],
+    routes: [route('default via 172.17.0.1 dev eth0'), route('172.17.0.0/16 dev eth0'), route('198.51.100.0/24 dev eth1')],
+  });
+  // A client inside docker0's subnet: the overlap quotes the container's own on-link route.
+  const inside = { ...withBridges(makeInput({ failed: [{ id: 'f1', client: '172.17.0.50', server: '192.0.2.1', port: 8080 }], context: publishingHost(PUBLISHED_8080) })), namespaceContexts: [container] };
+  const [overlap] = diagnose(inside, new Map());
+  assert.equal(overlap!.evidence['repliesFromRoute'], '172.17.0.0/16 dev eth0 (web-1)');
+  // A client the host would route out of eth1: without the container's snapshot the forwarded reply is a
+  // route-conflict; with it, the container answers on its own eth1 link and the host's routes are not involved.
+  const ctx = publishingHost(PUBLISHED_8080);
+  ctx.interfaces.push(iface('eth1', 'physical', ['10.9.0.5/24']));
+  ctx.routes.push(route('198.51.100.0/24 via 10.9.0.1 dev eth1'));
+  const away = withBridges(makeInput({ failed: [{ id: 'f1', client: '198.51.100.7', server: '192.0.2.1', port: 8080 }], context: ctx }));
+  assert.equal(routeConflictRule(away).length, 1);
+  assert.deepEqual(routeConflictRule({ ...away, namespaceContexts: [container] }), []);
+});

@@ -44,6 +44,8 @@ export interface DiagnosisInput {
   readonly capture: CaptureHealth;
   /** The host-context snapshot (`--context FILE`), or null when analysis runs on the capture alone. */
   readonly context: HostContext | null;
+  /** Snapshots of the host's other namespaces (a container's, ingress_sbox), for where a DNATed SYN is answered; absent: none. */
+  readonly namespaceContexts?: readonly HostContext[];
   /** Source MACs of Ethernet frames by IP source address (canonical text); absent when not collected. */
   readonly macsByAddress?: ReadonlyMap<string, readonly MacSighting[]>;
   /**

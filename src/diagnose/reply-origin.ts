@@ -4,6 +4,7 @@ import { deviceOf, isLocalAddress, synInterface } from './context-facts';
 import type { DiagnosisInput } from './input';
 import { linkOf, natTarget, splitEndpoint } from './nat-hop';
 import { rulesetOf, ruleText, traverse } from './netfilter-walk';
+import { describeRoute } from './double-routes';
 import { lookupRoute } from './route-sim';
 
 /**
@@ -51,6 +52,24 @@ export function replyOrigin(flow: Flow, input: DiagnosisInput): ReplyOrigin {
 function dnatOrigin(ctx: HostContext | null, target: string, from: 'stitched hop' | 'nat rule', rule: string | null): ReplyOrigin {
   const device = ctx === null ? null : deviceOf(lookupRoute(ctx, target));
   return { kind: 'dnat', target, holder: ctx === null ? null : holderOf(ctx, target), device, from, rule };
+}
+
+/** The snapshot of the namespace holding `address` on one of its interfaces (--netns-context), or null. */
+export function namespaceHolding(input: DiagnosisInput, address: string): HostContext | null {
+  return (input.namespaceContexts ?? []).find((c) => c.interfaces.some((i) => i.addresses.some((a) => a.address === address))) ?? null;
+}
+
+/**
+ * How the namespace holding a DNAT target routes its reply to `client`, from that
+ * namespace's own snapshot: the route, and whether it is on-link (the client taken for a
+ * neighbour: no gateway). Null without a snapshot of that namespace.
+ */
+export function targetReplyRoute(input: DiagnosisInput, target: string, client: string): { namespace: string; route: string; onLink: boolean; device: string | null } | null {
+  const ns = namespaceHolding(input, target);
+  if (ns === null) return null;
+  const r = lookupRoute(ns, client, { src: target });
+  if (!('route' in r)) return { namespace: ns.namespace, route: r.unreachable, onLink: false, device: null };
+  return { namespace: ns.namespace, route: describeRoute(r.route), onLink: r.route.gateway === null && r.route.type === 'unicast', device: r.route.device };
 }
 
 /** The Docker endpoint holding `address` ("ingress-sbox", "web-1"), or null. */

@@ -8,7 +8,7 @@ import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-routes';
-import { replyOrigin } from '../reply-origin';
+import { replyOrigin, targetReplyRoute } from '../reply-origin';
 
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
@@ -115,11 +115,14 @@ function misrouter(input: DiagnosisInput, bridge: BridgeSubnet, flows: Flow[], a
     };
   }
   const who = origin.holder === null ? origin.target : `${origin.holder} (${origin.target})`;
+  // The answering namespace's own routes, when its snapshot was given (--netns-context).
+  const own = flows.map((f) => targetReplyRoute(input, origin.target, f.clientIp)).find((r) => r !== null) ?? null;
+  const ownSentence = own === null ? '' : ` Its own snapshot (${own.namespace}) routes the reply by ${own.route}${own.onLink ? ', on-link' : ''}.`;
   return {
     sentence:
       `The SYNs are DNATed to ${who} behind ${bridge.name}` + (origin.rule === null ? '' : ` (${origin.rule})`) + `; that namespace answers, ` +
-      `and for it ${bridge.subnet.text} is its own connected link: it takes the clients for neighbours on ${bridge.name} and ARPs for them instead of sending the SYN-ACKs to its gateway, so they never leave.${askedBy}`,
-    evidence: { repliesFrom: origin.target, repliesFromName: origin.holder, dnatKnownFrom: origin.from, arpAskers: askers },
+      `and for it ${bridge.subnet.text} is its own connected link: it takes the clients for neighbours on ${bridge.name} and ARPs for them instead of sending the SYN-ACKs to its gateway, so they never leave.${ownSentence}${askedBy}`,
+    evidence: { repliesFrom: origin.target, repliesFromName: origin.holder, dnatKnownFrom: origin.from, arpAskers: askers, ...(own !== null && { repliesFromRoute: `${own.route} (${own.namespace})` }) },
   };
 }
 

@@ -8,7 +8,7 @@ import { firstHostAddress, parseSubnet } from '../../net/cidr';
 import { distinct, groupBy, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 import { cidrContains } from '../prefix';
-import { replyOrigin } from '../reply-origin';
+import { replyOrigin, targetReplyRoute } from '../reply-origin';
 import { lookupRoute } from '../route-sim';
 
 /** Where the reply to a failed client would go, against where its SYN came in. */
@@ -69,9 +69,11 @@ function replyPath(ctx: HostContext, f: Flow, input: DiagnosisInput): ReplyPath 
   if (syn === null) return null;
   const origin = replyOrigin(f, input);
   if (origin.kind === 'dnat') {
-    // The target answers on-link when the client is inside its bridge's subnet: no route of the host is involved.
+    // The target answers on-link when the client is inside its bridge's subnet (or, with the
+    // target namespace's own snapshot, when its routes say so): no route of the host is involved.
     const bridge = origin.device === null ? undefined : contextInterface(ctx, origin.device);
-    if (bridge === undefined || bridge.addresses.some((a) => contains(`${a.address}/${a.prefixLength}`, f.clientIp))) return null;
+    const own = targetReplyRoute(input, origin.target, f.clientIp);
+    if (bridge === undefined || (own !== null ? own.onLink : bridge.addresses.some((a) => contains(`${a.address}/${a.prefixLength}`, f.clientIp)))) return null;
     const r = lookupRoute(ctx, f.clientIp, { iif: bridge.name, src: origin.target });
     const from = origin.holder === null ? origin.target : `${origin.target} (${origin.holder})`;
     return { flow: f, synInterface: syn, replyDevice: deviceOf(r), replyRoute: 'route' in r ? describeRoute(r.route) : r.unreachable, answeredFrom: from, answeredVia: bridge.name };
