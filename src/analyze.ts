@@ -27,6 +27,9 @@ import type { KernelEvidence } from './evidence/kernel-evidence';
 import { LinkMacs } from './evidence/link-macs';
 import { MacSightings } from './evidence/mac-sightings';
 import { ArpLog } from './evidence/arp-log';
+import { FailedFlowGroups, type FailedGroup } from './flow/failed-flow-groups';
+import { countFindings } from './diagnose/finding-counts';
+import { SampleCounts } from './diagnose/sample-counts';
 
 export interface AnalyzeOptions {
   /** Local bridge subnets given by hand (--bridge). */
@@ -93,8 +96,15 @@ export interface AnalysisSummary {
 export interface Analysis {
   inputs: InputSummary[];
   summary: AnalysisSummary;
-  /** Reported flows: the failed attempts, or every flow with allFlows. Ordered by first packet. */
+  /**
+   * Reported flows: the failed attempts (a bounded sample of each group when there are many),
+   * or every flow with allFlows. Ordered by first packet.
+   */
   flows: Flow[];
+  /** Failed attempts counted but not in `flows` (beyond each group's sample). */
+  flowsLeftOut: number;
+  /** The failed attempts by client subnet, service and outcome, exact counts (failed-flow-groups.ts). */
+  failedGroups: FailedGroup[];
   /**
    * Failed connection attempts seen at several hops (NAT stitching), each counted once in
    * summary.handshakes; ordered by their outermost flow.
@@ -239,7 +249,7 @@ class AnalysisRun {
   private flowCount = 0;
   private readonly handshakes: HandshakeSummary = { attempted: 0, completed: 0, unanswered: 0, rejected: 0, synAckLost: 0 };
   private readonly kept: Flow[] = [];
-  private readonly failed: Flow[] = [];
+  private readonly failed = new FailedFlowGroups();
   private readonly completedByService = new Map<string, number>();
   /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints: what a proposed subnet must avoid. */
   private readonly seenIpv4Networks = new Set<number>();
@@ -328,7 +338,7 @@ class AnalysisRun {
       syns: this.synsSeen,
       synAcks: this.synAcksSeen,
       attemptsEnded: this.handshakes.attempted,
-      failed: this.failed.length,
+      failed: this.failed.count,
     };
   }
 
@@ -419,10 +429,9 @@ class AnalysisRun {
     this.seeIpv4(flow.clientIpv4);
     this.seeIpv4(flow.serverIpv4);
     const outcome = flow.outcome;
-    const keep = this.options.allFlows === true || (outcome !== null && outcome !== 'completed');
-    // Kept flows and connection attempts that reached a listener become Flow objects;
-    // the rest are counted from the view.
-    const full = keep ? flow.toFlow() : null;
+    // With allFlows every flow becomes a Flow object; otherwise only the failed attempts a
+    // group keeps as its sample do (and late answers); the rest are counted from the view.
+    let full = this.options.allFlows === true ? flow.toFlow() : null;
     if (outcome !== null && outcome !== 'rejected') this.notePeerSyns(flow);
     if (outcome !== null) {
       this.stitcher.addView(flow);
@@ -437,7 +446,7 @@ class AnalysisRun {
           if (synAt !== null && synAckAt !== null && synAckAt - synAt >= LATE_ANSWER_SECONDS) this.lateAnswered.push(full ?? flow.toFlow());
         }
       } else {
-        this.failed.push(full!);
+        this.failed.add(flow, () => (full ??= flow.toFlow()));
       }
     } else {
       if (flow.syns === 0 && flow.synAcks > 0) {
@@ -447,7 +456,7 @@ class AnalysisRun {
         this.oneSidedFlows++;
       }
     }
-    if (full !== null) this.kept.push(full);
+    if (this.options.allFlows === true) this.kept.push(full!);
   }
 
   /**
@@ -537,7 +546,7 @@ class AnalysisRun {
    */
   private stitchAttempts(): AttemptPath[] {
     const byNumber = new Map<number, Flow>();
-    for (const f of this.failed) byNumber.set(flowOrdinal(f.id), f);
+    for (const f of this.failed.sampled()) byNumber.set(flowOrdinal(f.id), f);
     for (const f of this.kept) byNumber.set(flowOrdinal(f.id), f);
     const paths: AttemptPath[] = [];
     for (const g of this.stitcher.groups()) {
@@ -597,9 +606,13 @@ class AnalysisRun {
       completed: this.handshakes.completed,
     };
     const addressMacs = this.macSightings();
+    const failedFlows = this.failed.sampled();
+    const groups = this.failed.list();
+    const counts = new SampleCounts(groups);
     const findings = diagnose(
       {
-        failedFlows: this.failed,
+        failedFlows,
+        counts,
         interfaceNames: this.interfaceNames,
         bridges: host.bridges,
         arpRequests: this.arp.sightings(this.interfaceNames),
@@ -616,7 +629,8 @@ class AnalysisRun {
       },
       this.completedByService,
     );
-    const flows = this.kept.sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
+    const reported = this.options.allFlows === true ? this.kept : failedFlows;
+    const flows = reported.sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
       inputs,
       summary: {
@@ -627,9 +641,11 @@ class AnalysisRun {
         decodeProblems,
       },
       flows,
+      flowsLeftOut: this.options.allFlows === true ? 0 : this.failed.count - failedFlows.length,
+      failedGroups: groups,
       attempts,
       interfaceNames: this.interfaceNames,
-      findings,
+      findings: countFindings(findings, { counts, attempts }, [...failedFlows, ...this.lateAnswered]),
       warnings: [...this.warnings(inputs), ...host.warnings],
       kernel: host.kernel,
       addressMacs,

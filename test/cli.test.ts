@@ -62,7 +62,7 @@ test('refusals: RST, ICMP admin-prohibited and a silent DROP each get their verd
   const r = await runCli('analyze', REFUSALS, '--json');
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
-  assert.equal(report.schema, 'synscope.report/1');
+  assert.equal(report.schema, 'synscope.report/2');
   const h = report.summary.handshakes;
   assert.deepEqual(h, { attempted: 4, completed: 1, unanswered: 1, rejected: 2, synAckLost: 0 });
   assert.equal(h.attempted, h.completed + h.rejected + h.synAckLost + h.unanswered);

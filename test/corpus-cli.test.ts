@@ -26,7 +26,7 @@ test('every corpus capture: exit 0 with a report, or exit 2 with one line; never
     assert.doesNotMatch(r.stderr, STACK_LINE, `${name}: stack trace`);
     if (r.code === 0) {
       const report = JSON.parse(r.stdout);
-      assert.equal(report.schema, 'synscope.report/1', name);
+      assert.equal(report.schema, 'synscope.report/2', name);
       const h = report.summary.handshakes;
       assert.equal(h.attempted, h.completed + h.rejected + h.synAckLost + h.unanswered, `${name}: buckets add up`);
     } else {

@@ -4,7 +4,7 @@ import { compareWithExpectation, type Expectation } from '../src/regress/expecta
 import type { ReportJson } from '../src/report/json';
 
 const report = {
-  schema: 'synscope.report/1',
+  schema: 'synscope.report/2',
   inputs: [],
   summary: { packets: 9, tcpPackets: 9, flows: 2, handshakes: { attempted: 2, completed: 1, unanswered: 1, rejected: 0, synAckLost: 0 }, decodeProblems: {} },
   flows: [{ state: 'SF' }, { state: 'S0' }],

@@ -34,7 +34,7 @@ test('report JSON: a top-level "kernel" with counters, events by kind and reason
   assert.equal('kernel' in toReportJson({ ...withKernel(null), kernel: undefined as unknown as null }), false);
 
   const json = toReportJson(withKernel(evidence(150)));
-  assert.deepEqual(Object.keys(json), ['schema', 'inputs', 'summary', 'flows', 'findings', 'kernel', 'warnings']);
+  assert.deepEqual(Object.keys(json), ['schema', 'inputs', 'summary', 'flows', 'flowsLeftOut', 'groups', 'findings', 'kernel', 'warnings']);
   const k = json.kernel!;
   assert.deepEqual(k.counters, evidence(150).counters);
   assert.equal(k.events.total, 151);

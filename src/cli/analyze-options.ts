@@ -36,7 +36,7 @@ export function addAnalyzeFlags(command: Command): Command {
 /** The report flags `synscope analyze` and `synscope live` share. */
 export function addReportFlags(command: Command): Command {
   return command
-    .option('--json', 'print the synscope.report/1 JSON document instead of tables')
+    .option('--json', 'print the synscope.report/2 JSON document instead of tables')
     .option('--all-flows', 'list every TCP flow, not only the attempts that failed')
     .option('--bridge <NAME=CIDR>', 'a local bridge and its subnet, e.g. docker0=172.17.0.0/16 (repeatable; adds to the host context)', collectBridge, [])
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(SEVERITIES));

@@ -26,8 +26,16 @@ export interface Finding {
   title: string;
   explanation: string;
   evidence: Record<string, unknown>;
-  /** Ids of the flows the finding is about. */
+  /** Ids of the flows the finding is about (at most MAX_FINDING_FLOWS in a report). */
   flows: string[];
+  /** Failed attempts the finding covers, every one counted (set after diagnosis: finding-counts.ts). */
+  flowCount?: number;
+  /** The clients, at most MAX_FINDING_CLIENTS (set after diagnosis). */
+  clients?: string[];
+  /** Distinct clients the finding covers (set after diagnosis). */
+  clientCount?: number;
+  /** True when a group was covered in part and its share was estimated from its sample. */
+  countsEstimated?: boolean;
   /** What a person can do, one step per entry. */
   remedy: string[];
 }
@@ -41,5 +49,5 @@ export function atLeast(s: Severity, threshold: Severity): boolean {
 
 /** Order by impact: severity first, then how many flows the finding covers. */
 export function byImpact(a: Finding, b: Finding): number {
-  return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.flows.length - a.flows.length;
+  return SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || (b.flowCount ?? b.flows.length) - (a.flowCount ?? a.flows.length);
 }

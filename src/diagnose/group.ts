@@ -32,13 +32,33 @@ export function distinct(values: Iterable<string>, limit = Infinity): string[] {
   return [...out];
 }
 
+/** SYNs of the flows, retransmissions included; with a sample, what each flow stands for. */
+export function synCount(flows: readonly Flow[], input: Pick<DiagnosisInput, 'counts'>): number {
+  let n = 0;
+  for (const f of flows) n += f.syns * (input.counts?.weight(f.id) ?? 1);
+  return Math.round(n);
+}
+
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
 
-/** How many connection attempts the flows are: the hops of one stitched attempt (NAT) count once. */
-export function attemptCount(flows: readonly Flow[], input: Pick<DiagnosisInput, 'attempts'>): number {
+/**
+ * How many connection attempts the flows are: the hops of one stitched attempt (NAT) count
+ * once, and when the rules saw a sample (input.counts) each flow counts for the attempts of
+ * its group it stands for.
+ */
+export function attemptCount(flows: readonly { id: string }[], input: Pick<DiagnosisInput, 'attempts' | 'counts'>): number {
   const attemptOf = new Map<string, string>();
   for (const a of input.attempts ?? []) for (const id of a.flows) attemptOf.set(id, a.id);
-  return new Set(flows.map((f) => attemptOf.get(f.id) ?? f.id)).size;
+  const weight = (id: string) => input.counts?.weight(id) ?? 1;
+  let count = 0;
+  const stitched = new Set<string>();
+  for (const f of flows) {
+    const attempt = attemptOf.get(f.id);
+    if (attempt === undefined) count += weight(f.id);
+    else stitched.add(attempt);
+  }
+  for (const attempt of stitched) count += weight(attempt);
+  return Math.round(count);
 }

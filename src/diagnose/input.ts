@@ -1,3 +1,4 @@
+import type { SampleCounts } from './sample-counts';
 import type { BridgeSubnet } from '../context/bridge';
 import type { HostContext } from '../context/host-context';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
@@ -31,6 +32,11 @@ export interface MacSighting {
 export interface DiagnosisInput {
   /** Every connection attempt that did not complete (rejected, synAckLost, unanswered). */
   readonly failedFlows: readonly Flow[];
+  /**
+   * When failedFlows is a sample (a flood: failed-flow-groups.ts), how many attempts and
+   * clients a set of them stands for; counts in titles come from here (attemptCount, clientCount).
+   */
+  readonly counts?: SampleCounts;
   /** Interface id → name, for flow.interfaces. */
   readonly interfaceNames: readonly string[];
   readonly bridges: readonly BridgeSubnet[];

@@ -2,6 +2,7 @@ import { analyzeFiles, type Analysis, type AnalyzeOptions, type HandshakeSummary
 import { bridgesFromContext } from '../context/context-bridges';
 import type { HostContext } from '../context/host-context';
 import { byImpact, type Finding } from '../diagnose/finding';
+import { countFindings } from '../diagnose/finding-counts';
 import { crossHostCollisionRule } from '../diagnose/rules/cross-host-collision';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
@@ -64,7 +65,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
     });
   }
   findings.push(
-    ...crossHostCollisionRule(
+    ...countFindings(crossHostCollisionRule(
       runs.map(({ host, bridges, analysis }) => ({
         host: host.name,
         bridges,
@@ -73,7 +74,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
         stitchedFlows: analysis.stitchedFlows ?? new Set(),
         ownAddresses: ownAddresses(host.context, bridges),
       })),
-    ),
+    ), { attempts }, flows),
   );
   const handshakes = countOnce(runs.map((r) => r.analysis));
   const first = runs[0]!.analysis;
@@ -87,6 +88,8 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
       decodeProblems: addCounts(runs.map((r) => r.analysis.summary.decodeProblems)),
     },
     flows: flows.sort((a, b) => a.firstSeen - b.firstSeen),
+    flowsLeftOut: sum(runs.map((r) => r.analysis.flowsLeftOut)),
+    failedGroups: runs.flatMap(({ host, analysis }) => analysis.failedGroups.map((g) => ({ ...g, service: `${g.service}@${host.name}` }))),
     attempts,
     interfaceNames,
     findings: findings.sort(byImpact),

@@ -5,10 +5,11 @@ import type { Finding } from '../diagnose/finding';
 import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
 import { capturedTuples, eventScope, type EventScope } from '../evidence/kernel-scope';
 import type { AttemptPath, Hop } from '../flow/attempt-path';
+import type { FailedGroup } from '../flow/failed-flow-groups';
 import { rfc3339 } from '../time/rfc3339';
 import type { AttemptOutcome, ConnState, Flow, Rejection, SynOptions } from '../flow/flow';
 
-export const REPORT_SCHEMA = 'synscope.report/1';
+export const REPORT_SCHEMA = 'synscope.report/2';
 /** Kernel events the report lists in full; the rest are only counted. */
 export const KERNEL_EVENTS_SHOWN = 100;
 
@@ -39,12 +40,16 @@ export interface FlowJson {
   reached?: AttemptPath['reached'];
 }
 
-/** The `synscope.report/1` document. */
+/** The `synscope.report/2` document (report/1 listed every failed flow; report/2 lists a bounded sample, with exact groups). */
 export interface ReportJson {
   schema: typeof REPORT_SCHEMA;
   inputs: InputSummary[];
   summary: AnalysisSummary;
   flows: FlowJson[];
+  /** Failed attempts counted in `groups` but not listed in `flows`. */
+  flowsLeftOut: number;
+  /** Failed attempts by client subnet, service and outcome; exact counts. */
+  groups: GroupJson[];
   findings: Finding[];
   /** Only when kernel evidence was collected (live mode, or a context written by it). */
   kernel?: KernelJson;
@@ -75,6 +80,24 @@ export interface KernelJson {
   unavailable: KernelEvidence['unavailable'];
 }
 
+/** One group of failed attempts (failed-flow-groups.ts). */
+export interface GroupJson {
+  clientSubnet: string;
+  service: string;
+  outcome: FailedGroup['outcome'];
+  flows: number;
+  syns: number;
+  clients: number;
+  /** Subnet groups folded into this "other" line when the table was full (0: a subnet's own). */
+  foldedGroups: number;
+  /** How many of its flows are listed in `flows`. */
+  listed: number;
+}
+
+export function groupJson(g: FailedGroup): GroupJson {
+  return { clientSubnet: g.clientSubnet, service: g.service, outcome: g.outcome, flows: g.flows, syns: g.syns, clients: g.clients, foldedGroups: g.foldedGroups, listed: g.sample.length };
+}
+
 export type KernelEventJson = (Omit<DropEvent, 'at'> | Omit<SynAckRetransmitEvent, 'at'>) & { at: string | null; scope: EventScope };
 
 export function toReportJson(a: Analysis): ReportJson {
@@ -84,6 +107,8 @@ export function toReportJson(a: Analysis): ReportJson {
     inputs: a.inputs,
     summary: a.summary,
     flows: a.flows.map((f) => flowJson(f, a.interfaceNames, paths.get(f.id))),
+    flowsLeftOut: a.flowsLeftOut,
+    groups: a.failedGroups.map(groupJson),
     findings: a.findings,
     ...(a.kernel != null && { kernel: kernelJson(a.kernel, a.flows) }),
     ...(a.hosts !== undefined && { hosts: a.hosts }),
@@ -175,6 +200,8 @@ export function writeReportJson(a: Analysis, write: (chunk: string) => void): vo
     }
     write(`${batch}  ],\n`);
   }
+  write(`  "flowsLeftOut": ${a.flowsLeftOut},\n`);
+  write(`  "groups": ${indent(JSON.stringify(a.failedGroups.map(groupJson), null, 2))},\n`);
   write(`  "findings": ${indent(JSON.stringify(a.findings, null, 2))},\n`);
   if (a.kernel != null) write(`  "kernel": ${indent(JSON.stringify(kernelJson(a.kernel, a.flows), null, 2))},\n`);
   if (a.hosts !== undefined) write(`  "hosts": ${indent(JSON.stringify(a.hosts, null, 2))},\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Usage: node test/lab/bridge-remedy-plan.js REPORT.json CLIENT
-// Turns the remedy of the one ERROR finding that names CLIENT (synscope.report/1 JSON) into
+// Turns the remedy of the one ERROR finding that names CLIENT (synscope.report/2 JSON) into
 // the steps docker-bridge-remedy.sh carries out in a real-Docker lab, one per line,
 // tab-separated: KIND, ARGUMENT, the remedy line as printed. Only what the printed line says
 // is done; a line this parser does not know makes it fail, so a new remedy text cannot pass

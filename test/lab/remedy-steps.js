@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Usage: node test/lab/remedy-steps.js REPORT.json CLIENT
-// Turns the remedy of every ERROR finding that names CLIENT (synscope.report/1 JSON) into the
+// Turns the remedy of every ERROR finding that names CLIENT (synscope.report/2 JSON) into the
 // steps docker-remedy-apply.sh carries out, one per line, tab-separated: KIND, COMMAND, the
 // remedy line as printed. Nothing is guessed: a line either holds commands this parser knows
 // how to run as printed, or it is a hand step / advice and says so.

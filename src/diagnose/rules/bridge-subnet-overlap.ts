@@ -1,3 +1,4 @@
+import { clientCount } from '../sample-counts';
 import type { BridgeSubnet } from '../../context/bridge';
 import { parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
@@ -149,13 +150,14 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
   const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
   const bridgeEvidence = arpOnBridge.length > 0 || synAcksOnBridge.length > 0;
   const { free, pool, remedy } = bridgeRemedy(input, bridge, clients);
+  const clientTotal = clientCount(input, flows, clients);
   return {
     code: 'bridge-subnet-overlap',
     severity: 'error',
     confidence: bridgeEvidence || retransmits !== null ? 'high' : 'medium',
     title: who.evidence['dnatTarget'] !== undefined
-      ? `${bridge.name}'s subnet ${bridge.subnet.text} is routed away from it: the published port's container is unreachable and ${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer`
-      : `${plural(clients.length, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clients.length === 1 ? 'gets' : 'get'} no answer`,
+      ? `${bridge.name}'s subnet ${bridge.subnet.text} is routed away from it: the published port's container is unreachable and ${plural(clientTotal, 'client')} ${clientTotal === 1 ? 'gets' : 'get'} no answer`
+      : `${plural(clientTotal, 'client')} inside ${bridge.name}'s subnet ${bridge.subnet.text} ${clientTotal === 1 ? 'gets' : 'get'} no answer`,
     explanation:
       (view === 'bridge'
         ? (who.evidence['dnatTarget'] !== undefined ? `${who.sentence} ` : `The clients' addresses fall inside ${bridge.subnet.text}, which ${bridge.name} owns on this host. ${who.sentence} `) +

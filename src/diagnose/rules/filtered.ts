@@ -3,7 +3,8 @@ import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import type { Flow } from '../../flow/flow';
 import { rfc3339 } from '../../time/rfc3339';
 import type { Finding } from '../finding';
-import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
+import { attemptCount, distinct, groupBy, plural, serviceOf, synCount } from '../group';
+import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
@@ -25,9 +26,9 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
       code: 'filtered',
       severity: 'error',
       confidence: live?.firewall === true ? 'high' : 'medium',
-      title: `${plural(flows.length, 'attempt')} to ${service} got no answer at all`,
+      title: `${plural(attemptCount(flows, input), 'attempt')} to ${service} got no answer at all`,
       explanation:
-        `${plural(clients.length, 'client')} sent SYNs to ${service} (${plural(flows.reduce((n, f) => n + f.syns, 0), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
+        `${plural(clientCount(input, flows, clients), 'client')} sent SYNs to ${service} (${plural(synCount(flows, input), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
         (answeredOthers > 0
           ? `The same service completed ${plural(answeredOthers, 'handshake')} with others in this capture, so it is up: the drop is specific to these clients or their path. `
           : '') +
@@ -37,7 +38,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
         service,
         attempts: attemptCount(flows, input),
         clients,
-        syns: flows.reduce((n, f) => n + f.syns, 0),
+        syns: synCount(flows, input),
         answeredOtherClients: answeredOthers,
         firstSeen: rfc3339(flows.reduce((m, f) => Math.min(m, f.firstSeen), Infinity), 3),
         lastSeen: rfc3339(flows.reduce((m, f) => Math.max(m, f.lastSeen), -Infinity), 3),

@@ -3,7 +3,7 @@ import type { Flow } from '../../flow/flow';
 import { counter } from '../context-facts';
 import { counterRises, countersRead, describeRises, dropsOf, namespacesRead, type CounterRise } from '../kernel-facts';
 import type { Finding } from '../finding';
-import { distinct, groupBy, plural, serviceOf } from '../group';
+import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
 
 /**
@@ -38,7 +38,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
       confidence: live?.rose === true || (lateFlows.length > 0 && countersRose) ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
       title: `${service} drops SYNs while it answers others: its accept queue overflows`,
       explanation:
-        `${service} completed ${plural(answered, 'handshake')} but left ${plural(flows.length, 'attempt')} unanswered` +
+        `${service} completed ${plural(answered, 'handshake')} but left ${plural(attemptCount(flows, input), 'attempt')} unanswered` +
         (lateFlows.length > 0
           ? `, and answered ${plural(lateFlows.length, 'other attempt')} only after the client retransmitted its SYN (${formatDelay(delays[0]!)} to ${formatDelay(delays[delays.length - 1]!)} late). `
           : '. ') +
@@ -52,7 +52,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
               : 'Confirm with the server\'s counters (nstat -az TcpExtListenOverflows TcpExtListenDrops).'),
       evidence: {
         service,
-        unanswered: flows.length,
+        unanswered: attemptCount(flows, input),
         answered,
         lateAnswered: lateFlows.length,
         lateAnswerDelaysSeconds: delays.slice(0, 10).map((d) => Math.round(d * 1000) / 1000),

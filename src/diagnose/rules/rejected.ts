@@ -21,7 +21,7 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
       code: 'rejected',
       severity: 'warning',
       confidence: 'high',
-      title: `${service} refused ${plural(flows.length, 'connection attempt')} with ${how}`,
+      title: `${service} refused ${plural(attemptCount(flows, input), 'connection attempt')} with ${how}`,
       explanation: byIcmp
         ? `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
         : `${service} answered the SYNs with RST: nothing listens on port ${first.serverPort} there, or a firewall rule rejects with tcp-reset. The failure is not silent.`,

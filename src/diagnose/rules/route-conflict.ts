@@ -1,3 +1,4 @@
+import { clientCount } from '../sample-counts';
 import type { HostContext, Route } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import { contextInterface, deviceOf, sameLink, synInterface } from '../context-facts';
@@ -59,7 +60,7 @@ export function routeConflictRule(input: DiagnosisInput, claimedElsewhere: Reado
   }
   const rest = [...paths.values()].filter((p) => !claimed.has(p.flow.id) && !claimedElsewhere.has(p.flow.id) && mismatched(ctx, p));
   for (const group of groupBy(rest, (p) => `${p.synInterface}|${p.replyDevice}|${p.answeredFrom}`).values()) {
-    findings.push(asymmetricFinding(ctx, group));
+    findings.push(asymmetricFinding(ctx, group, input));
   }
   return findings;
 }
@@ -101,7 +102,7 @@ function doubleRouteFinding(ctx: HostContext, input: DiagnosisInput, d: DoubleRo
     severity: flows.length > 0 ? 'error' : 'warning',
     confidence: flows.length === 0 || confirmed > 0 ? 'high' : 'medium',
     title: flows.length > 0
-      ? `${d.prefix} is routed via ${devices.join(' and ')}; replies to ${plural(clients.length, 'client')} leave by the wrong one`
+      ? `${d.prefix} is routed via ${devices.join(' and ')}; replies to ${plural(clientCount(input, flows, clients), 'client')} leave by the wrong one`
       : `${d.prefix} is routed via ${devices.join(' and ')} (table ${d.table}): one side cannot be reached`,
     explanation:
       (sameDestination
@@ -109,7 +110,7 @@ function doubleRouteFinding(ctx: HostContext, input: DiagnosisInput, d: DoubleRo
         : `Table ${d.table} routes ${d.routes[0]!.destination} via ${d.routes[0]!.device} and the more specific ${d.prefix} via ${d.routes[1]!.device}. The longest prefix wins`) +
       `, here ${winnerDevice}, so hosts of ${d.prefix} on the other link are unreachable: the host reaches either the clients or the containers, not both. ` +
       (flows.length > 0
-        ? `${plural(clients.length, 'client')} of ${d.prefix} got no answer because of it.`
+        ? `${plural(clientCount(input, flows, clients), 'client')} of ${d.prefix} got no answer because of it.`
         : 'No failed connection in this capture is affected yet.'),
     evidence: {
       prefix: d.prefix,
@@ -155,7 +156,7 @@ function moveBridge(input: DiagnosisInput, bridge: string, destination: string, 
   return bridgeRemedy(input, { name: bridge, subnet, source: 'context' }, clients).remedy;
 }
 
-function asymmetricFinding(ctx: HostContext, group: ReplyPath[]): Finding {
+function asymmetricFinding(ctx: HostContext, group: ReplyPath[], input: DiagnosisInput): Finding {
   const first = group[0]!;
   const gatewayOnSyn = ctx.routes.find((r) => r.device === first.synInterface && r.gateway !== null)?.gateway ?? `<gateway on ${first.synInterface}>`;
   const clients = distinct(group.map((p) => p.flow.clientIp));
@@ -169,8 +170,8 @@ function asymmetricFinding(ctx: HostContext, group: ReplyPath[]): Finding {
     severity: 'error',
     confidence: 'high',
     title: out === null
-      ? `No route back to ${plural(clients.length, 'client')} whose SYNs came in on ${first.synInterface}`
-      : `Replies to ${plural(clients.length, 'client')} leave by ${out}, their SYNs came in on ${first.synInterface}`,
+      ? `No route back to ${plural(clientCount(input, group.map((p) => p.flow), clients), 'client')} whose SYNs came in on ${first.synInterface}`
+      : `Replies to ${plural(clientCount(input, group.map((p) => p.flow), clients), 'client')} leave by ${out}, their SYNs came in on ${first.synInterface}`,
     explanation: out === null
       ? `The SYNs came in on ${first.synInterface}, but the host's routing has no usable route back to the clients (${first.replyRoute}), so no SYN-ACK can leave.`
       : `The SYNs came in on ${first.synInterface}, but ${lookup} picks ${first.replyRoute}. The SYN-ACKs leave by ${out}, where the clients are not, or are dropped by the next hop's reverse-path or stateful checks.`,

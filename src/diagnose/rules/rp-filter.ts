@@ -1,3 +1,4 @@
+import { clientCount } from '../sample-counts';
 import type { HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import type { KernelEvidence } from '../../evidence/kernel-evidence';
@@ -40,7 +41,7 @@ export function rpFilterRule(input: DiagnosisInput): Finding[] {
     if (drop !== null) drops.push(drop);
   }
   const filtered = counter(ctx, 'TcpExt.IPReversePathFilter');
-  return [...groupBy(drops, (d) => `${d.iface}|${d.reverseDevice}`).values()].map((group) => finding(ctx, group, filtered, input.kernel));
+  return [...groupBy(drops, (d) => `${d.iface}|${d.reverseDevice}`).values()].map((group) => finding(ctx, group, filtered, input));
 }
 
 function check(ctx: HostContext, f: Flow, input: DiagnosisInput): RpfDrop | null {
@@ -84,7 +85,8 @@ function liveFacts(kernel: KernelEvidence | null | undefined, group: RpfDrop[]) 
   return { rises, drops, confirmed, refuted, sentence };
 }
 
-function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null, kernel: KernelEvidence | null | undefined): Finding {
+function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null, input: DiagnosisInput): Finding {
+  const kernel = input.kernel;
   const live = liveFacts(kernel, group);
   const { iface, mode, reverseDevice } = group[0]!;
   const clients = distinct(group.map((d) => d.flow.clientIp));
@@ -98,7 +100,7 @@ function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null, ke
     code: 'filtered',
     severity: 'error',
     confidence: live?.confirmed ? 'high' : live?.refuted ? 'low' : filtered === null ? 'medium' : filtered > 0 ? 'high' : 'low',
-    title: `Reverse-path filter on ${iface} drops SYNs from ${plural(clients.length, 'client')}`,
+    title: `Reverse-path filter on ${iface} drops SYNs from ${plural(clientCount(input, group.map((d) => d.flow), clients), 'client')}`,
     explanation:
       `rp_filter is ${mode === 1 ? 'strict (1)' : 'loose (2)'} on ${iface} (the kernel uses the larger of net.ipv4.conf.all.rp_filter and net.ipv4.conf.${iface}.rp_filter), and ${why}. ` +
       'The kernel drops such a SYN before any socket sees it, without an ICMP error, so the service looks silent. ' +

@@ -17,7 +17,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
       code: 'syn-ack-lost',
       severity: 'error',
       confidence: 'high',
-      title: `${service} answered ${plural(flows.length, 'attempt')} but the SYN-ACKs never reached the clients`,
+      title: `${service} answered ${plural(attemptCount(flows, input), 'attempt')} but the SYN-ACKs never reached the clients`,
       explanation:
         `${service} sent SYN-ACKs, yet the clients kept retransmitting the same SYN, so the replies were lost between this capture point and the clients. ` +
         'Typical causes: the reply is routed out of another interface (a bridge subnet or route that contains the clients), reverse-path filtering, or a stateful firewall on the return path.' +

@@ -1,0 +1,44 @@
+import type { Flow } from '../flow/flow';
+import { byImpact, type Finding } from './finding';
+import { attemptCount } from './group';
+import type { DiagnosisInput } from './input';
+import { SampleCounts } from './sample-counts';
+
+/** Clients named in a finding (`clients`, and `evidence.clients` where a rule gives them). */
+export const MAX_FINDING_CLIENTS = 32;
+/** Flow ids listed in a finding; `flowCount` says how many attempts it covers. */
+export const MAX_FINDING_FLOWS = 100;
+
+/**
+ * Gives each finding its exact counts (`flowCount`, `clientCount`: every attempt (NAT hops of one attempt once), not only
+ * the sampled ones the rules saw) and cuts its lists to their bounds; ordered by impact.
+ */
+export function countFindings(findings: readonly Finding[], input: Pick<DiagnosisInput, 'attempts' | 'counts'>, flows: readonly Flow[]): Finding[] {
+  const counts = input.counts ?? new SampleCounts([]);
+  const clientOf = new Map(flows.map((f) => [f.id, f.clientIp]));
+  return findings
+    .map((finding) => {
+      const given = finding.evidence['clients'];
+      const named = Array.isArray(given) && given.every((c) => typeof c === 'string') ? (given as string[]) : distinctClients(finding.flows, clientOf);
+      const ids = finding.flows.map((id) => ({ id }));
+      return {
+        ...finding,
+        evidence: Array.isArray(given) && given.length > MAX_FINDING_CLIENTS ? { ...finding.evidence, clients: given.slice(0, MAX_FINDING_CLIENTS) } : finding.evidence,
+        flows: finding.flows.slice(0, MAX_FINDING_FLOWS),
+        flowCount: attemptCount(ids, input),
+        clients: named.slice(0, MAX_FINDING_CLIENTS),
+        clientCount: counts.clients(finding.flows, (id) => clientOf.get(id), named),
+        ...(counts.estimated(finding.flows) && { countsEstimated: true }),
+      };
+    })
+    .sort(byImpact);
+}
+
+function distinctClients(ids: readonly string[], clientOf: ReadonlyMap<string, string>): string[] {
+  const out = new Set<string>();
+  for (const id of ids) {
+    const c = clientOf.get(id);
+    if (c !== undefined) out.add(c);
+  }
+  return [...out];
+}
