@@ -13,13 +13,13 @@ import { decodeFrame } from './decode/dispatch';
 import { isSupportedLinkType, linkTypeName } from './decode/link-types';
 import { DecodedPacket, TcpFlag, Transport } from './decode/packet';
 import { problemCategory, problemName } from './decode/problems';
-import { clientClocks, type ClientClocks } from './diagnose/client-clocks';
+import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from './diagnose/client-clocks';
 import { diagnose } from './diagnose/diagnose';
 import type { Finding } from './diagnose/finding';
 import { LATE_ANSWER_SECONDS, type CaptureHealth, type MacSighting, type PeerSyns } from './diagnose/input';
 import { flowId, flowOrdinal, type Flow } from './flow/flow';
 import type { FlowView } from './flow/flow-view';
-import { FlowTracker } from './flow/tracker';
+import { FlowTracker, MAX_LIVE_FLOWS } from './flow/tracker';
 import { attemptPath, type AttemptPath } from './flow/attempt-path';
 import { ServicePaths } from './flow/service-path';
 import { AttemptStitcher } from './flow/stitch';
@@ -505,10 +505,19 @@ class AnalysisRun {
     const servers = [...this.synServers.keys()];
     const v6 = [...this.v6SynPairs.keys()].map((k) => k.split(' '));
     const r = this.synRecords;
-    for (let at = 0; at < this.synRecordCount * SynRecord.SIZE; at += SynRecord.SIZE) {
+    const end = this.synRecordCount * SynRecord.SIZE;
+    // Only pairs with both an unanswered attempt and a connection the server closed are
+    // built (in a flood, next to none: nothing is allocated per pair before this test).
+    const closedPairs = new Set<number>();
+    for (let at = 0; at < end; at += SynRecord.SIZE) {
+      if (r[at + SynRecord.SERVER_CLOSED] !== 1) continue;
+      const key = synPairKey(r[at + SynRecord.CLIENT]!, r[at + SynRecord.SERVER]!);
+      if (this.unansweredPairs.has(key)) closedPairs.add(key);
+    }
+    for (let at = 0; at < end && closedPairs.size > 0; at += SynRecord.SIZE) {
       const client = r[at + SynRecord.CLIENT]!;
       const key = synPairKey(client, r[at + SynRecord.SERVER]!);
-      if (!this.unansweredPairs.has(key)) continue;
+      if (!closedPairs.has(key)) continue;
       let p = byPair.get(key);
       if (p === undefined) {
         const [clientIp, serverIp] = client >= 0 ? [ipv4ToString(client), ipv4ToString(servers[r[at + SynRecord.SERVER]!]!)] : v6[-1 - client]!;
@@ -527,7 +536,7 @@ class AnalysisRun {
       p.lastSeen.push(r[at + SynRecord.LAST_SEEN]!);
       p.serverClosed.push(r[at + SynRecord.SERVER_CLOSED]!);
     }
-    return [...byPair.values()].filter((p) => p.serverClosed.includes(1));
+    return [...byPair.values()];
   }
 
   private seeIpv4(address: number): void {
@@ -663,10 +672,20 @@ class AnalysisRun {
   private clientClocks(): ClientClocks[] {
     const recordsOf = new Map<number, number[]>();
     const r = this.synRecords;
-    for (let i = 0; i < this.synRecordCount; i++) {
+    const counted = (i: number) => {
       const at = i * SynRecord.SIZE;
       const client = r[at + SynRecord.CLIENT]!;
-      if (client < 0 || r[at + SynRecord.TS_VAL]! < 0 || this.innerHops.has(r[at + SynRecord.FLOW]!)) continue;
+      return client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !this.innerHops.has(r[at + SynRecord.FLOW]!) ? client : -1;
+    };
+    // Counted first, so a flood of one SYN per client lists no records at all.
+    const counts = new Map<number, number>();
+    for (let i = 0; i < this.synRecordCount; i++) {
+      const client = counted(i);
+      if (client >= 0) counts.set(client, (counts.get(client) ?? 0) + 1);
+    }
+    for (let i = 0; i < this.synRecordCount; i++) {
+      const client = counted(i);
+      if (client < 0 || counts.get(client)! < MIN_CLOCK_SYNS) continue;
       const list = recordsOf.get(client);
       if (list === undefined) recordsOf.set(client, [i]);
       else list.push(i);
@@ -712,6 +731,14 @@ class AnalysisRun {
 
   private warnings(inputs: InputSummary[]): string[] {
     const out: string[] = [];
+    const p = this.tracker.pressure;
+    if (p.endedEarly > 0) {
+      out.push(
+        `more than ${MAX_LIVE_FLOWS} flows were open at once (a SYN flood?): ${p.endedEarly} were ended before their timer to bound memory` +
+          (p.synRetransmissionsAfter > 0 ? `; ${p.synRetransmissionsAfter} later SYN retransmissions of them were not counted as new attempts` : '') +
+          (p.answersAfter > 0 ? `; ${p.answersAfter} answers (SYN-ACK or RST) came after their attempt was already counted as failed` : ''),
+      );
+    }
     for (const [i, input] of inputs.entries()) {
       if (input.truncatedAt !== null) {
         out.push(`${input.source}: the file ends in the middle of a record at byte ${input.truncatedAt} (capture cut off?); analyzed the ${input.packets} packets before it`);

@@ -377,3 +377,31 @@ test('one frame seen on a bridge and on the veth behind its port counts once; a 
     .done();
   assert.equal(g[0]!.syns, 3);
 });
+
+test('a full table ends the flow nearest its deadline early: retransmitted SYNs of ended attempts are no new attempts, late answers are counted', () => {
+  const h = new Harness({ maxLiveFlows: 4 });
+  const clients = Array.from({ length: 10 }, (_, i) => v4(`10.9.0.${i + 1}`));
+  clients.forEach((c, i) => h.seg({ t: i * 0.01, src: c, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1000 + i }));
+  // Every attempt retransmits its SYN a second later; the first six were ended early by then.
+  clients.forEach((c, i) => h.seg({ t: 1 + i * 0.01, src: c, sport: CP, dst: S, dport: SP, flags: SYN, seq: 1000 + i }));
+  // The server answers the first one after all: its outcome was already decided.
+  h.seg({ t: 2, src: S, sport: SP, dst: clients[0]!, dport: CP, flags: SYN | ACK, seq: 5000, ack: 1001 });
+  const flows = h.done();
+  assert.ok(h.maxSize <= 4, `held ${h.maxSize} flows`);
+  const attempts = flows.filter((f) => f.outcome !== null);
+  assert.equal(attempts.length, 10, 'one attempt per client, however often it retransmitted');
+  assert.ok(attempts.every((f) => f.outcome === 'unanswered'));
+  const p = h.tracker.pressure;
+  assert.ok(p.endedEarly >= 6, `ended early: ${p.endedEarly}`);
+  assert.equal(attempts.reduce((n, f) => n + f.syns, 0) + p.synRetransmissionsAfter, 20, 'every SYN counted once, in its flow or as a retransmission after');
+  assert.equal(p.answersAfter, 1);
+});
+
+test('below the flow limit nothing is ended early', () => {
+  const h = new Harness({ maxLiveFlows: 16 });
+  for (let i = 0; i < 10; i++) h.seg({ t: i * 0.01, src: v4(`10.9.1.${i + 1}`), sport: CP, dst: S, dport: SP, flags: SYN, seq: i });
+  for (let i = 0; i < 10; i++) h.seg({ t: 1 + i * 0.01, src: v4(`10.9.1.${i + 1}`), sport: CP, dst: S, dport: SP, flags: SYN, seq: i });
+  const flows = h.done();
+  assert.equal(h.tracker.pressure.endedEarly, 0);
+  assert.deepEqual(flows.map((f) => f.syns), Array(10).fill(2));
+});

@@ -20,7 +20,7 @@ export interface ClientSyns {
 }
 
 /** Fewer timestamped attempts than this say nothing about how many hosts share an address. */
-const MIN_SYNS = 3;
+export const MIN_CLOCK_SYNS = 3;
 /** The report lists at most this many addresses, most clocks first. */
 const MAX_LISTED = 50;
 
@@ -33,7 +33,7 @@ const MAX_LISTED = 50;
 export function clientClocks(clients: Iterable<ClientSyns>): ClientClocks[] {
   const out: ClientClocks[] = [];
   for (const client of clients) {
-    if (client.count < MIN_SYNS) continue;
+    if (client.count < MIN_CLOCK_SYNS) continue;
     const { address } = client;
     const { samples, servers } = client.read();
     const estimate = estimateClocks([...samples].sort((a, b) => a.at - b.at));

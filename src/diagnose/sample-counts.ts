@@ -31,7 +31,7 @@ export class SampleCounts {
   /** Distinct clients the flows stand for; at least the `named` ones. */
   clients(ids: readonly string[], clientOf: (id: string) => string | undefined, named: readonly string[] = []): number {
     const bitsBySubnet = new Map<number, Uint32Array>();
-    const sampled = new Set<string>(named);
+    const sampled = new Set<string>();
     let folded = 0;
     const inSet = new Set(ids);
     for (const [g, covered] of this.coverage(ids)) {

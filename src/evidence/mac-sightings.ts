@@ -14,7 +14,7 @@ export class MacSightings {
   /** Pairs that showed more than one MAC: key → (MAC → packets), the first MAC included. */
   private readonly multi = new Map<number, Map<number, number>>();
 
-  constructor(capacityLog2 = 17) {
+  constructor(capacityLog2 = 16) {
     const capacity = 1 << capacityLog2;
     this.keys = new Float64Array(capacity).fill(-1);
     this.firstMac = new Float64Array(capacity);

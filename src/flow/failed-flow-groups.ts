@@ -44,12 +44,23 @@ export interface FailedGroup {
   sampleSeq: number[];
 }
 
+export interface GroupBounds {
+  maxGroups: number;
+  samplePerGroup: number;
+  maxOtherGroups: number;
+}
+
 export class FailedFlowGroups {
+  private readonly bounds: GroupBounds;
   private readonly groups = new Map<string, FailedGroup>();
   private readonly v6Clients = new Map<FailedGroup, Set<string>>();
   private readonly others = new Map<string, FailedGroup>();
   private readonly rest = new Map<string, FailedGroup>();
   private total = 0;
+
+  constructor(bounds: Partial<GroupBounds> = {}) {
+    this.bounds = { maxGroups: MAX_GROUPS, samplePerGroup: SAMPLE_PER_GROUP, maxOtherGroups: MAX_OTHER_GROUPS, ...bounds };
+  }
 
   /** Counts one failed attempt; `toFlow` is called only when the attempt is kept in a sample. */
   add(view: FlowView, toFlow: () => Flow): void {
@@ -60,7 +71,7 @@ export class FailedFlowGroups {
     const key = v4 >= 0 ? `${v4 >>> 8}|${service}|${outcome}` : `${subnetText}|${service}|${outcome}`;
     let g = this.groups.get(key);
     if (g === undefined) {
-      if (this.groups.size >= MAX_GROUPS) this.foldLighterHalf();
+      if (this.groups.size >= this.bounds.maxGroups) this.foldLighterHalf();
       g = {
         clientSubnet: v4 >= 0 ? `${ipv4Text((v4 >>> 8) << 8)}/24` : `${subnetText}/64`,
         service,
@@ -94,7 +105,7 @@ export class FailedFlowGroups {
         g.clients++;
       }
     }
-    if (g.sample.length < SAMPLE_PER_GROUP) {
+    if (g.sample.length < this.bounds.samplePerGroup) {
       g.sample.push(toFlow());
       g.sampleSeq.push(this.total);
     }
@@ -119,7 +130,7 @@ export class FailedFlowGroups {
   }
 
   private foldLighterHalf(): void {
-    const lighter = [...this.groups.entries()].sort((a, b) => a[1].flows - b[1].flows).slice(0, MAX_GROUPS / 2);
+    const lighter = [...this.groups.entries()].sort((a, b) => a[1].flows - b[1].flows).slice(0, Math.ceil(this.bounds.maxGroups / 2));
     for (const [key, g] of lighter) {
       this.groups.delete(key);
       this.v6Clients.delete(g);
@@ -130,7 +141,7 @@ export class FailedFlowGroups {
   private fold(g: FailedGroup): void {
     const byService = `${g.service}|${g.outcome}`;
     let into = this.others.get(byService);
-    if (into === undefined && this.others.size < MAX_OTHER_GROUPS) {
+    if (into === undefined && this.others.size < this.bounds.maxOtherGroups) {
       into = emptyFolded(g.service, g.outcome);
       this.others.set(byService, into);
     }
@@ -142,7 +153,7 @@ export class FailedFlowGroups {
     into.syns += g.syns;
     into.clients += g.clients;
     into.foldedGroups += Math.max(1, g.foldedGroups);
-    for (let i = 0; i < g.sample.length && into.sample.length < SAMPLE_PER_GROUP; i++) {
+    for (let i = 0; i < g.sample.length && into.sample.length < this.bounds.samplePerGroup; i++) {
       into.sample.push(g.sample[i]!);
       into.sampleSeq.push(g.sampleSeq[i]!);
     }

@@ -33,10 +33,14 @@ export class FlowStore {
   private used = 0;
   private readonly free: number[] = [];
 
-  constructor(initialCapacity = 1024) {
-    this.capacity = initialCapacity;
-    this.rec = new Float64Array(initialCapacity * Layout.RECORD_SIZE);
-    this.hist = new Uint8Array(initialCapacity * Layout.HIST_INLINE);
+  /**
+   * With a maximum, the arrays are allocated at it at once: pages no flow has touched cost
+   * no memory, and a full table is never copied to grow (a copy would need both at once).
+   */
+  constructor(initialCapacity = 1024, private readonly maxCapacity = Infinity) {
+    this.capacity = Number.isFinite(maxCapacity) ? maxCapacity : initialCapacity;
+    this.rec = new Float64Array(this.capacity * Layout.RECORD_SIZE);
+    this.hist = new Uint8Array(this.capacity * Layout.HIST_INLINE);
   }
 
   /** Number of slots ever handed out (live slots are below this). */
@@ -125,7 +129,7 @@ export class FlowStore {
   }
 
   private grow(): void {
-    const cap = this.capacity * 2;
+    const cap = Math.min(this.capacity * 2, this.maxCapacity);
     const rec = new Float64Array(cap * Layout.RECORD_SIZE);
     rec.set(this.rec);
     const hist = new Uint8Array(cap * Layout.HIST_INLINE);

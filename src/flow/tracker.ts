@@ -1,5 +1,6 @@
 import { TcpFlag, Transport, type DecodedPacket } from '../decode/packet';
 import type { Flow } from './flow';
+import { EvictedAttempts } from './evicted-attempts';
 import { DeadlineHeap } from './deadline-heap';
 import { E, Layout, S, endpointBase } from './flow-record';
 import { FlowStore } from './flow-store';
@@ -62,6 +63,25 @@ export interface FlowTrackerOptions {
   attemptIdleTimeout?: number;
   /** Seconds without a packet before any other flow leaves the table. Default 300 (Zeek's tcp_inactivity_timeout). */
   idleTimeout?: number;
+  /**
+   * Flows held at most (default MAX_LIVE_FLOWS). At the limit a new flow first ends the one
+   * whose deadline is nearest (an attempt idle the longest, mostly), as if its timer had
+   * fired: a SYN flood then holds bounded memory. See FlowTracker.pressure.
+   */
+  maxLiveFlows?: number;
+}
+
+/** About 42 MB of flow records (FlowStore: Layout.RECORD_SIZE numbers per flow). */
+export const MAX_LIVE_FLOWS = 50_000;
+
+/** What the flow limit cost: flows ended early, and later packets that met an ended attempt. */
+export interface TrackerPressure {
+  /** Flows ended before their timer because the table was full. */
+  endedEarly: number;
+  /** SYN retransmissions of attempts ended early (counted here, not as new attempts). */
+  synRetransmissionsAfter: number;
+  /** SYN-ACKs or RSTs to attempts ended early: their outcome was decided before the answer came. */
+  answersAfter: number;
 }
 
 
@@ -82,12 +102,15 @@ export class FlowTracker {
   private readonly closeDelay: number;
   private readonly attemptIdle: number;
   private readonly idle: number;
-  private readonly store = new FlowStore();
-  private readonly table = new FlowTable(this.store);
+  private readonly store: FlowStore;
+  private readonly table: FlowTable;
   private readonly heap = new DeadlineHeap();
-  private readonly view = new FlowView(this.store);
+  private readonly view: FlowView;
   private now = -Infinity;
   private created = 0;
+  private readonly maxLive: number;
+  private evicted: EvictedAttempts | null = null;
+  readonly pressure: TrackerPressure = { endedEarly: 0, synRetransmissionsAfter: 0, answersAfter: 0 };
 
   constructor(options: FlowTrackerOptions) {
     const { onFlow, onFlowView } = options;
@@ -99,6 +122,10 @@ export class FlowTracker {
     this.closeDelay = options.closeDelay ?? 5;
     this.attemptIdle = options.attemptIdleTimeout ?? 150;
     this.idle = options.idleTimeout ?? ZEEK_TCP_INACTIVITY_TIMEOUT;
+    this.maxLive = options.maxLiveFlows ?? MAX_LIVE_FLOWS;
+    this.store = new FlowStore(1024, this.maxLive);
+    this.table = new FlowTable(this.store);
+    this.view = new FlowView(this.store);
   }
 
   /** Flows currently held. */
@@ -137,6 +164,8 @@ export class FlowTracker {
     }
     const flags = pkt.tcpFlags;
     if (slot < 0) {
+      if (this.evicted !== null && this.metEndedAttempt(pkt, hash)) return;
+      if (this.table.size >= this.maxLive && this.heap.length > 0) this.endEarly();
       slot = store.allocate(++this.created, pkt.ipVersion, pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, t);
       store.rec[slot * Layout.RECORD_SIZE + S.HASH] = hash;
       const bareSyn = (flags & TcpFlag.SYN) !== 0 && (flags & TcpFlag.ACK) === 0;
@@ -159,6 +188,35 @@ export class FlowTracker {
     }
     processSegment(store, slot, side, pkt, buf, t, iface, this.zeekTimers);
     this.heap.schedule(slot, this.deadline(slot), store.rec[slot * Layout.RECORD_SIZE + S.SEQ_NO]!);
+  }
+
+  /** Table full: end the flow whose deadline is nearest, remembering it if it was an attempt. */
+  private endEarly(): void {
+    const slot = this.heap.pop();
+    const r = this.store.rec;
+    const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    const orig = endpointBase(slot, origSide);
+    if (r[orig + E.SYNS]! > 0 && this.stillAttempt(slot)) {
+      this.evicted ??= new EvictedAttempts();
+      this.evicted.remember(r[slot * Layout.RECORD_SIZE + S.HASH]!, r[orig + E.START_SEQ]!);
+    }
+    this.pressure.endedEarly++;
+    this.emit(slot);
+  }
+
+  /** A packet of an attempt ended early: a SYN retransmission is counted, an answer noted; neither starts a flow. */
+  private metEndedAttempt(pkt: DecodedPacket, hash: number): boolean {
+    const flags = pkt.tcpFlags;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    if (syn && (flags & TcpFlag.ACK) === 0 && this.evicted!.has(hash, pkt.seq)) {
+      this.pressure.synRetransmissionsAfter++;
+      return true;
+    }
+    if ((syn || (flags & TcpFlag.RST) !== 0) && (flags & TcpFlag.ACK) !== 0 && this.evicted!.has(hash, (pkt.ack - 1) >>> 0)) {
+      this.pressure.answersAfter++;
+      return true;
+    }
+    return false;
   }
 
   /** The originator sent a SYN-ACK and the responder nothing yet (the PR #2191 flip's precondition). */
