@@ -582,9 +582,9 @@ class AnalysisRun {
    * Checks the host context against the capture (unless it is a live run's own), names
    * the any-device interfaces from it, and says what could not be used.
    */
-  private hostFacts(): ReturnType<typeof contextUse> & { match: ContextMatch | null } {
+  private hostFacts(addressMacs: Map<string, MacSighting[]>): ReturnType<typeof contextUse> & { match: ContextMatch | null } {
     const context = this.options.context ?? null;
-    const facts = captureFacts(this.readers, this.interfaces, this.macSightings(), this.linkMacs.named(this.interfaceNames), this.firstAt, this.lastAt);
+    const facts = captureFacts(this.readers, this.interfaces, addressMacs, this.linkMacs.named(this.interfaceNames), this.firstAt, this.lastAt);
     const match = context === null || this.contextIsOwn ? null : matchContext(context, facts, this.options.contextWindowSeconds);
     const use = contextUse({ context, bridges: this.options.bridges ?? [], kernel: this.options.kernel ?? null }, match);
     const unnamed = this.interfaces.resolveIfindexNames(use.ifindexNames);
@@ -593,7 +593,9 @@ class AnalysisRun {
   }
 
   result(): Analysis {
-    const host = this.hostFacts();
+    // Built once: with a flood of sources it holds tens of thousands of addresses.
+    const addressMacs = this.macSightings();
+    const host = this.hostFacts(addressMacs);
     const attempts = this.stitchAttempts();
     const inputs = this.readers.map((r, i) => this.inputSummary(r, i));
     const decodeProblems: Record<string, number> = {};
@@ -614,7 +616,6 @@ class AnalysisRun {
       undecodablePackets: undecodable,
       completed: this.handshakes.completed,
     };
-    const addressMacs = this.macSightings();
     const failedFlows = this.failed.sampled();
     const groups = this.failed.list();
     const counts = new SampleCounts(groups);
