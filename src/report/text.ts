@@ -1,3 +1,4 @@
+import type { FailedGroup } from '../flow/failed-flow-groups';
 import Table from 'cli-table3';
 import type { Analysis, HostSummary } from '../analyze';
 import { formatAddress, parseAddress } from '../decode/address';
@@ -57,7 +58,15 @@ export function renderText(a: Analysis): string {
   // An attempt stitched across NAT hops counts once, as its outermost (client-side) flow.
   const innerHops = new Set(a.attempts.flatMap((t) => t.flows.slice(1)));
   const failedAttempts = failed.filter((f) => !innerHops.has(f.id));
-  if (failedAttempts.length > 0) {
+  if (a.flowsLeftOut > 0) {
+    // Too many to list: the groups' exact counts (NAT hops of one attempt are separate lines here).
+    out.push('');
+    out.push('Failed attempts by client subnet');
+    out.push(countTable('client subnet', a.failedGroups, (g) => g.clientSubnet));
+    out.push('');
+    out.push('Failed attempts by service');
+    out.push(countTable('service', a.failedGroups, (g) => g.service));
+  } else if (failedAttempts.length > 0) {
     out.push('');
     out.push('Failed attempts by client subnet');
     out.push(groupTable('client subnet', groupBy(failedAttempts, clientSubnet)));
@@ -79,7 +88,8 @@ export function renderText(a: Analysis): string {
 
   if (failed.length > 0) {
     out.push('');
-    out.push(`Failed flows${failed.length > FLOW_ROWS ? ` (first ${FLOW_ROWS} of ${n(failed.length)}; --json lists all)` : ''}`);
+    const total = failed.length + a.flowsLeftOut;
+    out.push(`Failed flows${total > FLOW_ROWS ? ` (first ${n(Math.min(FLOW_ROWS, failed.length))} of ${n(total)}; --json lists ${a.flowsLeftOut > 0 ? `${n(failed.length)}, up to 32 per group` : 'all'})` : ''}`);
     const rows = failed.slice(0, FLOW_ROWS).map((f) => {
       const j = flowJson(f, a.interfaceNames);
       return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, j.firstSeen?.replace('T', ' ').replace('Z', '') ?? '-', j.interfaces.join(',')];
@@ -99,6 +109,9 @@ export function renderText(a: Analysis): string {
 function renderFinding(f: Finding): string[] {
   const lines = ['', `${f.severity.toUpperCase()} ${f.code} (confidence ${f.confidence}): ${f.title}`];
   lines.push(...wrap(f.explanation, 100, '  '));
+  if (f.flowCount !== undefined && (f.flowCount > f.flows.length || (f.clientCount ?? 0) > (f.clients?.length ?? 0))) {
+    lines.push(`  covers ${n(f.flowCount)} attempts from ${n(f.clientCount ?? 0)} clients${f.countsEstimated === true ? ' (estimated from the listed ones)' : ''}; the lists below are cut`);
+  }
   const evidence = Object.entries(f.evidence).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0));
   if (evidence.length > 0) {
     lines.push('  evidence:');
@@ -162,6 +175,21 @@ function groupTable(label: string, groups: Map<string, Flow[]>): string {
     .map(([key, flows]) => [key, flows.length, count(flows, 'unanswered'), count(flows, 'rejected'), count(flows, 'synAckLost')].map((c) => (typeof c === 'number' ? n(c) : c)));
   const more = groups.size > GROUP_ROWS ? `\n  (${groups.size - GROUP_ROWS} more)` : '';
   return table([label, 'failed', 'unanswered', 'rejected', 'syn-ack lost'], rows) + more;
+}
+
+/** The same table from the failed groups' exact counts (failed-flow-groups.ts). */
+function countTable(label: string, groups: readonly FailedGroup[], key: (g: FailedGroup) => string): string {
+  const rows = new Map<string, { failed: number; unanswered: number; rejected: number; synAckLost: number }>();
+  for (const g of groups) {
+    const k = key(g);
+    const row = rows.get(k) ?? { failed: 0, unanswered: 0, rejected: 0, synAckLost: 0 };
+    row.failed += g.flows;
+    row[g.outcome] += g.flows;
+    rows.set(k, row);
+  }
+  const sorted = [...rows].sort((x, y) => y[1].failed - x[1].failed);
+  const more = sorted.length > GROUP_ROWS ? `\n  (${sorted.length - GROUP_ROWS} more)` : '';
+  return table([label, 'failed', 'unanswered', 'rejected', 'syn-ack lost'], sorted.slice(0, GROUP_ROWS).map(([k, r]) => [k, n(r.failed), n(r.unanswered), n(r.rejected), n(r.synAckLost)])) + more;
 }
 
 function count(flows: Flow[], outcome: Flow['outcome']): number {
