@@ -1,6 +1,6 @@
 /** synscope's public API: read captures, decode, track handshakes, diagnose, report. */
-export { analyzeFiles, analyzeReaders } from './analyze';
-export type { Analysis, AnalysisSummary, AnalyzeOptions, AnalyzeProgress, HandshakeSummary, InputSummary } from './analyze';
+export { analyzeFiles, analyzeReaders } from './analysis';
+export type { Analysis, AnalysisSummary, AnalyzeOptions, AnalyzeProgress, HandshakeSummary, InputSummary } from './analysis';
 export { openCapture, openCaptureFile } from './capture/open';
 export type { CaptureReader, CaptureInterface, PacketRecord, ReaderStats } from './capture/record';
 export { BufferSource, FileSource } from './capture/byte-source';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyzeReaders } from '../src/analyze';
+import { analyzeReaders } from '../src/analysis';
 import { BufferSource } from '../src/capture/byte-source';
 import { MemorySink } from '../src/capture/byte-sink';
 import { openCapture } from '../src/capture/open';

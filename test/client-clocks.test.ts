@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { analyzeFiles } from '../src/analyze';
+import { analyzeFiles } from '../src/analysis';
 import { clientClocks } from '../src/diagnose/client-clocks';
 import type { TimestampSample } from '../src/diagnose/timestamp-clocks';
 import { REPO } from './cli-harness';

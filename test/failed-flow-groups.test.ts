@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFloodCapture } from '../bench/flood-capture';
-import { analyzeFiles } from '../src/analyze';
+import { analyzeFiles } from '../src/analysis';
 import { MAX_FINDING_CLIENTS, MAX_FINDING_FLOWS } from '../src/diagnose/finding-counts';
 import { FailedFlowGroups, MAX_GROUPS, MAX_OTHER_GROUPS, OTHER_SUBNETS, SAMPLE_PER_GROUP } from '../src/flow/failed-flow-groups';
 import type { Flow } from '../src/flow/flow';

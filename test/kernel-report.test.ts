@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { analyzeFiles, type Analysis } from '../src/analyze';
+import { analyzeFiles, type Analysis } from '../src/analysis';
 import type { KernelEvidence } from '../src/evidence/kernel-evidence';
 import { KERNEL_EVENTS_SHOWN, toReportJson, writeReportJson } from '../src/report/json';
 import { renderText } from '../src/report/text';

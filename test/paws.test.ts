@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeFiles } from '../src/analyze';
+import { analyzeFiles } from '../src/analysis';
 import { loadHostContext } from '../src/context/load';
 import type { HostContext } from '../src/context/host-context';
 import type { Finding } from '../src/diagnose/finding';

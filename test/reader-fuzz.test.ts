@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { openCaptureFile } from '../src/capture/open';
 import { SynscopeError } from '../src/errors';
-import { analyzeReaders } from '../src/analyze';
+import { analyzeReaders } from '../src/analysis';
 import { toReportJson } from '../src/report/json';
 import { CORPUS, findCaptures, openBytes, readAll } from './capture-helpers';
 import { hostilePcapng } from './hostile-pcapng';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { analyzeFiles } from '../src/analyze';
+import { analyzeFiles } from '../src/analysis';
 import { loadHostContext } from '../src/context/load';
 import { attemptPath, type AttemptPath } from '../src/flow/attempt-path';
 import type { AttemptOutcome, Flow } from '../src/flow/flow';

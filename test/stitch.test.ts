@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { analyzeFiles } from '../src/analyze';
+import { analyzeFiles } from '../src/analysis';
 import { FileSink } from '../src/capture/byte-sink';
 import { openCaptureFile } from '../src/capture/open';
 import { PcapWriter } from '../src/capture/pcap-writer';

@@ -1,4 +1,4 @@
-import type { AnalyzeProgress } from '../analyze';
+import type { AnalyzeProgress } from '../analysis';
 import type { CliIo } from './io';
 
 /** A one-line progress display on a terminal's stderr, redrawn at most every 200 ms. */

@@ -1,4 +1,4 @@
-import { analyzeFiles, type Analysis, type AnalyzeOptions } from '../analyze';
+import { analyzeFiles, type Analysis, type AnalyzeOptions } from '../analysis';
 import { distinctFiles, fileKey, repeatedFileWarning, type RepeatedFile } from '../capture/distinct-files';
 import { ErrorCode, SynscopeError } from '../errors';
 import { hasRfc3339 } from '../time/rfc3339';

@@ -1,4 +1,4 @@
-import { analyzeFiles, type Analysis, type AnalyzeOptions, type HandshakeSummary, type HostSummary } from '../analyze';
+import { analyzeFiles, type Analysis, type AnalyzeOptions, type HandshakeSummary, type HostSummary } from '../analysis';
 import { bridgesFromContext } from '../context/context-bridges';
 import type { HostContext } from '../context/host-context';
 import { byImpact, type Finding } from '../diagnose/finding';

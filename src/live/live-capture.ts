@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { StreamingAnalysis, type Analysis, type AnalyzeOptions, type LiveCounts } from '../analyze';
+import { StreamingAnalysis, type Analysis, type AnalyzeOptions, type LiveCounts } from '../analysis';
 import { FileSink } from '../capture/byte-sink';
 import { PcapngWriter } from '../capture/pcapng-writer';
 import { newPacketRecord } from '../capture/record';

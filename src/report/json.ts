@@ -1,5 +1,5 @@
 import type { ClientClocks } from '../diagnose/client-clocks';
-import type { Analysis, HostSummary, AnalysisSummary, InputSummary } from '../analyze';
+import type { Analysis, HostSummary, AnalysisSummary, InputSummary } from '../analysis';
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';

@@ -1,6 +1,6 @@
 import type { FailedGroup } from '../flow/failed-flow-groups';
 import Table from 'cli-table3';
-import type { Analysis, HostSummary } from '../analyze';
+import type { Analysis, HostSummary } from '../analysis';
 import { formatAddress, parseAddress } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import { groupBy, serviceOf } from '../diagnose/group';

@@ -1,0 +1,170 @@
+import { ipv4ToString } from '../decode/address';
+import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
+import type { PeerSyns } from '../diagnose/input';
+import type { FlowView } from '../flow/flow-view';
+
+/**
+ * Bounds of the attempt records kept for the tcp_tw_recycle replay: SynRecord.SIZE numbers
+ * per attempt (about 19 MB at the total cap; attempts past it are not recorded), and per
+ * address pair handed to the rule.
+ */
+const MAX_SYNS_TOTAL = 262144;
+const MAX_SYNS_PER_PEER = 4096;
+const TWO_32 = 4294967296;
+
+/** Fields of one attempt record in AttemptLog.synRecords (see PeerSyns for their meaning). */
+const enum SynRecord {
+  /** IPv4: the client address as uint32; IPv6: -1 - (id of the address pair in v6SynPairs). */
+  CLIENT = 0,
+  /** Index of the IPv4 server address in synServers (unused for IPv6). */
+  SERVER = 1,
+  FLOW = 2,
+  FIRST_SYN_AT = 3,
+  TS_VAL = 4,
+  SYNS = 5,
+  ANSWERED_AT = 6,
+  LAST_SEEN = 7,
+  SERVER_CLOSED = 8,
+  SIZE = 9,
+}
+
+/**
+ * The shared attempt log: every attempt that reached a listener (answered or not, refusals
+ * aside) as SynRecord.SIZE numbers in one typed array, for the rules that need attempts
+ * beyond the failed ones: the tcp_tw_recycle replay (PAWS: per address pair, what the
+ * server remembers from connections it closed) and the census of TCP timestamp clocks per
+ * client (hosts behind one address). Per attempt nothing for the collector to trace and no
+ * address text. Allocated at its bound once: the zero pages cost no memory until records
+ * reach them, and nothing is copied to grow it.
+ */
+export class AttemptLog {
+  private readonly synRecords = new Float64Array(SynRecord.SIZE * MAX_SYNS_TOTAL);
+  private synRecordCount = 0;
+  /** IPv4 server addresses (uint32) → index, in first-seen order. */
+  private readonly synServers = new Map<number, number>();
+  /** IPv6 pairs: "client server" text → id. */
+  private readonly v6SynPairs = new Map<string, number>();
+  /** Pair keys (see synPairKey) with at least one unanswered attempt. */
+  private readonly unansweredPairs = new Set<number>();
+
+  /** Attempts that reached a listener, as numbers for the tcp_tw_recycle replay (no Flow object). */
+  note(f: FlowView): void {
+    const firstSynAt = f.firstSynAt;
+    if (firstSynAt === null || this.synRecordCount >= MAX_SYNS_TOTAL) return;
+    let client = f.clientIpv4;
+    let server = 0;
+    if (f.ipVersion === 4) {
+      const serverV4 = f.serverIpv4;
+      const known = this.synServers.get(serverV4);
+      server = known ?? this.synServers.size;
+      if (known === undefined) this.synServers.set(serverV4, server);
+    } else {
+      const text = `${f.clientIp} ${f.serverIp}`;
+      const id = this.v6SynPairs.get(text) ?? this.v6SynPairs.size;
+      if (id === this.v6SynPairs.size) this.v6SynPairs.set(text, id);
+      client = -1 - id;
+    }
+    const firstSynAckAt = f.firstSynAckAt;
+    const r = this.synRecords;
+    const at = this.synRecordCount++ * SynRecord.SIZE;
+    r[at + SynRecord.CLIENT] = client;
+    r[at + SynRecord.SERVER] = server;
+    r[at + SynRecord.FLOW] = f.ordinal;
+    r[at + SynRecord.FIRST_SYN_AT] = firstSynAt;
+    r[at + SynRecord.TS_VAL] = f.synTsVal ?? -1;
+    r[at + SynRecord.SYNS] = f.syns;
+    r[at + SynRecord.ANSWERED_AT] = firstSynAckAt ?? -1;
+    r[at + SynRecord.LAST_SEEN] = f.lastSeen;
+    r[at + SynRecord.SERVER_CLOSED] = serverFinFirst(f.history) ? 1 : 0;
+    if (firstSynAckAt === null) this.unansweredPairs.add(synPairKey(client, server));
+  }
+
+  /**
+   * The attempt records of the pairs the replay can say something about: an unanswered
+   * attempt to explain and a connection the server closed (the only thing it remembers);
+   * at most MAX_SYNS_PER_PEER attempts each, the rest counted in notRecorded.
+   */
+  peerSyns(): PeerSyns[] {
+    const byPair = new Map<number, PeerSyns>();
+    const servers = [...this.synServers.keys()];
+    const v6 = [...this.v6SynPairs.keys()].map((k) => k.split(' '));
+    const r = this.synRecords;
+    const end = this.synRecordCount * SynRecord.SIZE;
+    // Only pairs with both an unanswered attempt and a connection the server closed are
+    // built (in a flood, next to none: nothing is allocated per pair before this test).
+    const closedPairs = new Set<number>();
+    for (let at = 0; at < end; at += SynRecord.SIZE) {
+      if (r[at + SynRecord.SERVER_CLOSED] !== 1) continue;
+      const key = synPairKey(r[at + SynRecord.CLIENT]!, r[at + SynRecord.SERVER]!);
+      if (this.unansweredPairs.has(key)) closedPairs.add(key);
+    }
+    for (let at = 0; at < end && closedPairs.size > 0; at += SynRecord.SIZE) {
+      const client = r[at + SynRecord.CLIENT]!;
+      const key = synPairKey(client, r[at + SynRecord.SERVER]!);
+      if (!closedPairs.has(key)) continue;
+      let p = byPair.get(key);
+      if (p === undefined) {
+        const [clientIp, serverIp] = client >= 0 ? [ipv4ToString(client), ipv4ToString(servers[r[at + SynRecord.SERVER]!]!)] : v6[-1 - client]!;
+        p = { ipVersion: client >= 0 ? 4 : 6, client: clientIp!, server: serverIp!, flow: [], firstSynAt: [], tsVal: [], syns: [], answeredAt: [], lastSeen: [], serverClosed: [], notRecorded: 0 };
+        byPair.set(key, p);
+      }
+      if (p.flow.length >= MAX_SYNS_PER_PEER) {
+        p.notRecorded++;
+        continue;
+      }
+      p.flow.push(r[at + SynRecord.FLOW]!);
+      p.firstSynAt.push(r[at + SynRecord.FIRST_SYN_AT]!);
+      p.tsVal.push(r[at + SynRecord.TS_VAL]!);
+      p.syns.push(r[at + SynRecord.SYNS]!);
+      p.answeredAt.push(r[at + SynRecord.ANSWERED_AT]!);
+      p.lastSeen.push(r[at + SynRecord.LAST_SEEN]!);
+      p.serverClosed.push(r[at + SynRecord.SERVER_CLOSED]!);
+    }
+    return [...byPair.values()];
+  }
+
+  /**
+   * Timestamp clocks per IPv4 client address, from every recorded attempt that carried a
+   * TSval (each NAT-stitched attempt once). Per client only record numbers are kept; its
+   * samples are built when it has enough of them.
+   */
+  clientClocks(innerHops: ReadonlySet<number>): ClientClocks[] {
+    const recordsOf = new Map<number, number[]>();
+    const r = this.synRecords;
+    const counted = (i: number) => {
+      const at = i * SynRecord.SIZE;
+      const client = r[at + SynRecord.CLIENT]!;
+      return client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!) ? client : -1;
+    };
+    // Counted first, so a flood of one SYN per client lists no records at all.
+    const counts = new Map<number, number>();
+    for (let i = 0; i < this.synRecordCount; i++) {
+      const client = counted(i);
+      if (client >= 0) counts.set(client, (counts.get(client) ?? 0) + 1);
+    }
+    for (let i = 0; i < this.synRecordCount; i++) {
+      const client = counted(i);
+      if (client < 0 || counts.get(client)! < MIN_CLOCK_SYNS) continue;
+      const list = recordsOf.get(client);
+      if (list === undefined) recordsOf.set(client, [i]);
+      else list.push(i);
+    }
+    const read = (records: number[]) => ({
+      samples: records.map((i) => ({ at: r[i * SynRecord.SIZE + SynRecord.FIRST_SYN_AT]!, tsVal: r[i * SynRecord.SIZE + SynRecord.TS_VAL]! })),
+      servers: new Set(records.map((i) => r[i * SynRecord.SIZE + SynRecord.SERVER]!)).size,
+    });
+    return clientClocks([...recordsOf].map(([client, records]) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
+  }
+}
+
+/** One number per address pair: IPv4 server index * 2^32 + client address; IPv6 the negative pair id. */
+function synPairKey(client: number, server: number): number {
+  return client < 0 ? client : server * TWO_32 + client;
+}
+
+/** The server (responder, lower case in Zeek's history) sent a FIN before the client did. */
+function serverFinFirst(history: string): boolean {
+  const server = history.indexOf('f');
+  const client = history.indexOf('F');
+  return server >= 0 && (client < 0 || server < client);
+}

@@ -1,0 +1,85 @@
+import { formatAddress, formatMac, ipv4ToString } from '../decode/address';
+import type { DecodedPacket } from '../decode/packet';
+import type { MacSighting } from '../diagnose/input';
+import { ArpLog } from '../evidence/arp-log';
+import { LinkMacs } from '../evidence/link-macs';
+import { MacSightings } from '../evidence/mac-sightings';
+
+const MAX_REMEMBERED_NETWORKS = 65536;
+const MAX_MAC_KEYS = 65536;
+const MAX_MACS_PER_KEY = 8;
+
+/**
+ * Stage 2b, beside tracking: what single packets say about the link layer and the address
+ * space, for the rules. ARP requests and replies, the source MACs each address shows on
+ * each interface (from handshake packets and ARP only: cheap, and enough to see one address
+ * behind several MACs), the unicast MACs per interface (for the context check), and the
+ * IPv4 /24s seen as TCP endpoints (what a proposed subnet must avoid). All bounded.
+ */
+export class PacketEvidence {
+  readonly arp = new ArpLog();
+  /** Unicast MACs per interface (handshakes and ARP), for the context check. */
+  readonly linkMacs = new LinkMacs();
+  /** Source MACs per (IPv4 address * 2^16 + interface id). */
+  private readonly macsV4 = new MacSightings();
+  /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
+  private readonly macsV6 = new Map<string, Map<number, number>>();
+  /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints. */
+  private readonly seenIpv4Networks = new Set<number>();
+
+  /** A SYN or SYN-ACK: its link MACs and its source MAC (`macOffset`: Ethernet or Linux cooked sender, or -1). */
+  handshakePacket(pkt: DecodedPacket, data: Buffer, iface: number, macOffset: number): void {
+    if (pkt.ethOffset >= 0) this.noteLink(iface, data, pkt.ethOffset);
+    if (macOffset < 0) return;
+    if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, data.readUIntBE(macOffset, 6));
+    else this.noteMacV6(`${formatAddress(pkt.src, 6)}|${iface}`, data.readUIntBE(macOffset, 6));
+  }
+
+  arpPacket(pkt: DecodedPacket, data: Buffer, time: number, iface: number): void {
+    this.arp.note(pkt.arpOp, pkt.arpSenderIp, pkt.arpTargetIp, time, iface);
+    if (pkt.ethOffset >= 0) this.noteLink(iface, data, pkt.ethOffset);
+    if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.macsV4.note(pkt.arpSenderIp * 65536 + iface, data.readUIntBE(pkt.arpSenderMacOffset, 6));
+  }
+
+  /** A flow's IPv4 endpoint (uint32, or -1 for IPv6). */
+  seeIpv4(address: number): void {
+    if (address >= 0 && this.seenIpv4Networks.size < MAX_REMEMBERED_NETWORKS) this.seenIpv4Networks.add(address >>> 8);
+  }
+
+  /** The /24s seen, as their network address. */
+  seenAddresses(): Set<string> {
+    return new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0)));
+  }
+
+  /** Source MACs by IP address, with interface names. Build it once: a flood fills it with tens of thousands of addresses. */
+  addressMacs(interfaceNames: readonly string[]): Map<string, MacSighting[]> {
+    const out = new Map<string, MacSighting[]>();
+    const add = (address: string, iface: number, byMac: Map<number, number>) => {
+      const list = out.get(address) ?? [];
+      for (const [mac, packets] of byMac) list.push({ mac: formatMac(mac), interface: interfaceNames[iface]!, packets });
+      out.set(address, list);
+    };
+    for (const [key, macs] of this.macsV4.entries()) add(ipv4ToString(Math.floor(key / 65536)), key % 65536, new Map(macs.slice(0, MAX_MACS_PER_KEY)));
+    for (const [key, byMac] of this.macsV6) {
+      const bar = key.lastIndexOf('|');
+      add(key.slice(0, bar), Number(key.slice(bar + 1)), byMac);
+    }
+    return out;
+  }
+
+  private noteLink(iface: number, data: Buffer, ethOffset: number): void {
+    this.linkMacs.note(iface, data.readUIntBE(ethOffset + 6, 6), data.readUIntBE(ethOffset, 6));
+  }
+
+  private noteMacV6(key: string, mac: number): void {
+    let byMac = this.macsV6.get(key);
+    if (byMac === undefined) {
+      if (this.macsV6.size >= MAX_MAC_KEYS) return;
+      byMac = new Map();
+      this.macsV6.set(key, byMac);
+    }
+    const n = byMac.get(mac);
+    if (n !== undefined) byMac.set(mac, n + 1);
+    else if (byMac.size < MAX_MACS_PER_KEY) byMac.set(mac, 1);
+  }
+}

@@ -1,0 +1,167 @@
+import type { CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
+import type { CaptureHealth } from '../diagnose/input';
+import { flowOrdinal } from '../flow/flow';
+import { AttemptLog } from './attempt-log';
+import { DecodeStage } from './decode';
+import { runDiagnosis } from './diagnosis';
+import { hostFacts } from './host-facts';
+import { PacketEvidence } from './packet-evidence';
+import { openFiles, readRecords } from './read';
+import { decodeProblems, inputSummaries, inputWarnings, sumOrNull } from './report-input';
+import { stitchAttempts } from './stitch-attempts';
+import { TrackStage } from './track';
+import type { Analysis, AnalyzeOptions, LiveCounts } from './types';
+
+const PROGRESS_MASK = 0x3ffff;
+
+/** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
+export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions = {}): Analysis {
+  const { readers, totalBytes } = openFiles(paths);
+  try {
+    return analyzeReaders(readers, options, totalBytes);
+  } finally {
+    for (const r of readers) r.close();
+  }
+}
+
+/** Analyze already-open readers; packets of several readers are merged in time order. */
+export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
+  const run = new AnalysisRun(readers, options, totalBytes);
+  readRecords(readers, (rec, i) => run.packet(rec, i));
+  run.finish();
+  return run.result();
+}
+
+/**
+ * An analysis fed one packet at a time (live capture): push each record with the index
+ * of its source, then finish() once the capture has stopped.
+ */
+export class StreamingAnalysis {
+  private readonly run: AnalysisRun;
+
+  constructor(sources: readonly CaptureSource[], options: AnalyzeOptions = {}) {
+    this.run = new AnalysisRun(sources, options, null);
+  }
+
+  push(rec: PacketRecord, sourceIndex: number): void {
+    this.run.packet(rec, sourceIndex);
+  }
+
+  /** Counts so far, for progress lines. */
+  get counts(): LiveCounts {
+    return this.run.liveCounts();
+  }
+
+  /**
+   * End the analysis. Host facts known only once the capture has stopped (the context
+   * snapshot, bridges from it, the kernel evidence of the window) are given here.
+   */
+  finish(late: Pick<AnalyzeOptions, 'bridges' | 'context' | 'kernel'> = {}): Analysis {
+    this.run.finish();
+    this.run.addHostFacts(late);
+    return this.run.result();
+  }
+}
+
+/**
+ * One analysis, its stages in the order the data takes them: records (read.ts) are decoded
+ * (decode.ts) into the tracker (track.ts) and the packet evidence (packet-evidence.ts);
+ * flows leaving the tracker feed the failed groups and the attempt log (attempt-log.ts);
+ * at the end attempts are stitched across NAT hops (stitch-attempts.ts), the host facts
+ * checked against the capture (host-facts.ts), the rules run (diagnosis.ts), and the report's
+ * input assembled (report-input.ts).
+ */
+class AnalysisRun {
+  private readonly evidence = new PacketEvidence();
+  private readonly log = new AttemptLog();
+  private readonly track: TrackStage;
+  private readonly decode: DecodeStage;
+  /** The context came with a live run (its own snapshot): no check needed. */
+  private contextIsOwn = false;
+
+  constructor(
+    private readonly readers: readonly CaptureSource[],
+    private options: AnalyzeOptions,
+    private readonly totalBytes: number | null,
+  ) {
+    this.track = new TrackStage({ allFlows: options.allFlows === true, zeekTimers: options.zeekTimers ?? false }, this.evidence, this.log);
+    this.decode = new DecodeStage(readers, this.track, this.evidence);
+  }
+
+  packet(rec: PacketRecord, readerIndex: number): void {
+    this.decode.packet(rec, readerIndex);
+    if ((this.decode.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
+  }
+
+  finish(): void {
+    this.track.tracker.finish();
+  }
+
+  addHostFacts(late: Pick<AnalyzeOptions, 'bridges' | 'context' | 'kernel'>): void {
+    this.options = { ...this.options, ...late };
+    this.contextIsOwn = late.context !== undefined;
+  }
+
+  liveCounts(): LiveCounts {
+    return {
+      packets: this.decode.packets,
+      packetsPerSource: this.decode.packetsPerReader,
+      syns: this.decode.synsSeen,
+      synAcks: this.decode.synAcksSeen,
+      attemptsEnded: this.track.handshakes.attempted,
+      failed: this.track.failed.count,
+    };
+  }
+
+  private progress(): void {
+    let bytesRead = 0;
+    for (const r of this.readers) bytesRead += r.stats.bytesRead;
+    this.options.onProgress!({ packets: this.decode.packets, bytesRead, totalBytes: this.totalBytes });
+  }
+
+  result(): Analysis {
+    const { track, decode, evidence } = this;
+    const interfaceNames = decode.interfaces.names;
+    // Built once: with a flood of sources it holds tens of thousands of addresses.
+    const addressMacs = evidence.addressMacs(interfaceNames);
+    const host = hostFacts(this.readers, decode, evidence, addressMacs, this.options, this.contextIsOwn);
+    const stitched = stitchAttempts(track, interfaceNames);
+    const inputs = inputSummaries(this.readers, decode);
+    const problems = decodeProblems(decode.problems);
+    const capture: CaptureHealth = {
+      droppedByCapture: sumOrNull(inputs.map((i) => i.droppedByCapture)),
+      synAckWithoutSyn: track.synAckWithoutSyn,
+      synAckWithoutSynExamples: track.synAckWithoutSynExamples,
+      oneSidedFlows: track.oneSidedFlows,
+      truncatedFiles: inputs.filter((i) => i.truncatedAt !== null).map((i) => `${i.source} (byte ${i.truncatedAt})`),
+      undecodablePackets: problems.undecodable,
+      completed: track.handshakes.completed,
+    };
+    const failedFlows = track.failed.sampled();
+    const findings = runDiagnosis({ track, failedFlows, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, options: this.options });
+    const allFlows = this.options.allFlows === true;
+    const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
+    return {
+      inputs,
+      summary: {
+        packets: decode.packets,
+        tcpPackets: decode.tcpPackets,
+        flows: track.flowCount,
+        handshakes: { ...track.handshakes },
+        decodeProblems: problems.byName,
+      },
+      flows,
+      flowsLeftOut: allFlows ? 0 : track.failed.count - failedFlows.length,
+      failedGroups: track.failed.list(),
+      attempts: stitched.attempts,
+      interfaceNames,
+      findings,
+      warnings: [...inputWarnings(this.readers, inputs, track.tracker.pressure), ...host.warnings],
+      kernel: host.kernel,
+      addressMacs,
+      stitchedFlows: stitched.stitchedFlows,
+      clientClocks: this.log.clientClocks(stitched.innerHops),
+      contextMatch: host.match?.verdict ?? null,
+    };
+  }
+}
