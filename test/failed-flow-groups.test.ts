@@ -13,6 +13,7 @@ import { MAX_FINDING_CLIENTS, MAX_FINDING_FLOWS } from '../src/diagnose/finding-
 import { FailedFlowGroups, MAX_GROUPS, MAX_OTHER_GROUPS, OTHER_SUBNETS, SAMPLE_PER_GROUP } from '../src/flow/failed-flow-groups';
 import type { Flow } from '../src/flow/flow';
 import type { FlowView } from '../src/flow/flow-view';
+import { MAX_LIVE_FLOWS } from '../src/flow/tracker';
 import { toReportJson } from '../src/report/json';
 
 let ordinal = 0;
@@ -67,10 +68,12 @@ test('a SYN flood from random spoofed sources: exact counts, one finding with ev
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-flood-'));
   try {
     const file = path.join(dir, 'flood.pcap');
-    const syns = 40_000;
+    const syns = 60_000; // more than the tracker holds at once (MAX_LIVE_FLOWS)
     writeFloodCapture({ syns, out: file, spoofed: true, answered: false });
     const analysis = analyzeFiles([file]);
     assert.equal(analysis.summary.handshakes.unanswered, syns);
+    assert.ok(syns > MAX_LIVE_FLOWS);
+    assert.ok(analysis.warnings.some((w) => w.startsWith(`more than ${MAX_LIVE_FLOWS} flows were open at once`)), analysis.warnings.join('\n'));
     assert.ok(analysis.failedGroups.length <= MAX_GROUPS + MAX_OTHER_GROUPS + 3);
     assert.equal(analysis.failedGroups.reduce((n, g) => n + g.flows, 0), syns);
     assert.ok(analysis.flows.length <= analysis.failedGroups.length * SAMPLE_PER_GROUP);

@@ -8,7 +8,7 @@ import type { FlowView } from '../flow/flow-view';
  * per attempt (about 19 MB at the total cap; attempts past it are not recorded), and per
  * address pair handed to the rule.
  */
-const MAX_SYNS_TOTAL = 262144;
+export const MAX_SYNS_TOTAL = 262144;
 const MAX_SYNS_PER_PEER = 4096;
 const TWO_32 = 4294967296;
 
@@ -46,11 +46,17 @@ export class AttemptLog {
   private readonly v6SynPairs = new Map<string, number>();
   /** Pair keys (see synPairKey) with at least one unanswered attempt. */
   private readonly unansweredPairs = new Set<number>();
+  /** Attempts past MAX_SYNS_TOTAL, not in the log. */
+  notRecorded = 0;
 
   /** Attempts that reached a listener, as numbers for the tcp_tw_recycle replay (no Flow object). */
   note(f: FlowView): void {
     const firstSynAt = f.firstSynAt;
-    if (firstSynAt === null || this.synRecordCount >= MAX_SYNS_TOTAL) return;
+    if (firstSynAt === null) return;
+    if (this.synRecordCount >= MAX_SYNS_TOTAL) {
+      this.notRecorded++;
+      return;
+    }
     let client = f.clientIpv4;
     let server = 0;
     if (f.ipVersion === 4) {

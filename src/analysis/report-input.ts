@@ -2,6 +2,8 @@ import type { CaptureSource } from '../capture/record';
 import { isSupportedLinkType, linkTypeName } from '../decode/link-types';
 import { problemCategory, problemName } from '../decode/problems';
 import { MAX_LIVE_FLOWS, type TrackerPressure } from '../flow/tracker';
+import { MAX_STITCH_RECORDS } from '../flow/stitch';
+import { MAX_SYNS_TOTAL } from './attempt-log';
 import type { DecodeStage } from './decode';
 import type { InputSummary } from './types';
 
@@ -39,7 +41,12 @@ export function decodeProblems(problems: Float64Array): { byName: Record<string,
 }
 
 /** One-line notes for the operator: cut-off files, unsupported link types, the flow limit reached. */
-export function inputWarnings(readers: readonly CaptureSource[], inputs: readonly InputSummary[], pressure: TrackerPressure): string[] {
+export function inputWarnings(
+  readers: readonly CaptureSource[],
+  inputs: readonly InputSummary[],
+  pressure: TrackerPressure,
+  unrecorded: { stitching: number; attemptLog: number; interfaces: number },
+): string[] {
   const out: string[] = [];
   if (pressure.endedEarly > 0) {
     out.push(
@@ -47,6 +54,12 @@ export function inputWarnings(readers: readonly CaptureSource[], inputs: readonl
         (pressure.synRetransmissionsAfter > 0 ? `; ${pressure.synRetransmissionsAfter} later SYN retransmissions of them were not counted as new attempts` : '') +
         (pressure.answersAfter > 0 ? `; ${pressure.answersAfter} answers (SYN-ACK or RST) came after their attempt was already counted as failed` : ''),
     );
+  }
+  if (unrecorded.stitching > 0 && unrecorded.interfaces > 1) {
+    out.push(`NAT stitching recorded the first ${MAX_STITCH_RECORDS} attempts: ${unrecorded.stitching} later ones were not matched across hops (an attempt seen at two hops then counts twice)`);
+  }
+  if (unrecorded.attemptLog > 0) {
+    out.push(`the tcp_tw_recycle replay and the timestamp-clock census saw the first ${MAX_SYNS_TOTAL} answered or unanswered attempts; ${unrecorded.attemptLog} later ones are not in them`);
   }
   for (const [i, input] of inputs.entries()) {
     if (input.truncatedAt !== null) {

@@ -156,7 +156,10 @@ class AnalysisRun {
       attempts: stitched.attempts,
       interfaceNames,
       findings,
-      warnings: [...inputWarnings(this.readers, inputs, track.tracker.pressure), ...host.warnings],
+      warnings: [
+        ...inputWarnings(this.readers, inputs, track.tracker.pressure, { stitching: track.stitcher.notRecorded, attemptLog: this.log.notRecorded, interfaces: interfaceNames.length }),
+        ...host.warnings,
+      ],
       kernel: host.kernel,
       addressMacs,
       stitchedFlows: stitched.stitchedFlows,
