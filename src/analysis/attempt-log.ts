@@ -81,7 +81,7 @@ export class AttemptLog {
     r[at + SynRecord.SYNS] = f.syns;
     r[at + SynRecord.ANSWERED_AT] = firstSynAckAt ?? -1;
     r[at + SynRecord.LAST_SEEN] = f.lastSeen;
-    r[at + SynRecord.SERVER_CLOSED] = serverFinFirst(f.history) ? 1 : 0;
+    r[at + SynRecord.SERVER_CLOSED] = f.serverClosedFirst ? 1 : 0;
     if (firstSynAckAt === null) this.unansweredPairs.add(synPairKey(client, server));
   }
 
@@ -166,11 +166,4 @@ export class AttemptLog {
 /** One number per address pair: IPv4 server index * 2^32 + client address; IPv6 the negative pair id. */
 function synPairKey(client: number, server: number): number {
   return client < 0 ? client : server * TWO_32 + client;
-}
-
-/** The server (responder, lower case in Zeek's history) sent a FIN before the client did. */
-function serverFinFirst(history: string): boolean {
-  const server = history.indexOf('f');
-  const client = history.indexOf('F');
-  return server >= 0 && (client < 0 || server < client);
 }

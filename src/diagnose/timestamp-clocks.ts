@@ -47,6 +47,8 @@ export const CLOCK_RATES_HZ = [1000, 250, 100] as const;
 export const MIN_SAMPLES_FOR_RANDOMIZED = 6;
 
 const TWO_32 = 4294967296;
+/** Samples per estimate at most (2^20: an offset times this plus an index stays below 2^53). */
+const INDEX_SPAN = 1048576;
 
 /**
  * Estimate the clocks behind one source address from its SYNs. Samples without order
@@ -80,12 +82,18 @@ interface Clustering {
  * are further apart than the tolerance.
  */
 function cluster(samples: readonly TimestampSample[], rate: number): Clustering {
-  const t0 = samples.reduce((m, s) => Math.min(m, s.at), Infinity);
-  const t1 = samples.reduce((m, s) => Math.max(m, s.at), -Infinity);
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const s of samples) {
+    if (s.at < t0) t0 = s.at;
+    if (s.at > t1) t1 = s.at;
+  }
   const tolerance = toleranceTicks(rate, t1 - t0);
-  const order = samples
-    .map((s, i) => ({ i, offset: mod32(s.tsVal - Math.round(rate * (s.at - t0))) }))
-    .sort((a, b) => a.offset - b.offset);
+  // Offset (< 2^32) and sample index (< 2^20) in one number, sorted natively: no object per sample.
+  const keys = new Float64Array(samples.length);
+  for (let i = 0; i < samples.length; i++) keys[i] = mod32(samples[i]!.tsVal - Math.round(rate * (samples[i]!.at - t0))) * INDEX_SPAN + i;
+  keys.sort();
+  const order = Array.from(keys, (k) => ({ i: k % INDEX_SPAN, offset: Math.floor(k / INDEX_SPAN) }));
   // Start the walk after the widest gap, so a clock near the wrap point stays whole.
   let start = 0;
   let widest = -1;

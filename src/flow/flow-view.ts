@@ -4,7 +4,7 @@ import { connState } from './conn-state';
 import { flowId, type AttemptOutcome, type Flow, type SynOptions } from './flow';
 import { E, Layout, S, endpointBase } from './flow-record';
 import type { FlowStore } from './flow-store';
-import { historyText } from './history';
+import { historyText, responderFinFirst } from './history';
 
 /**
  * A flow leaving the tracker, read straight from its record: the counts and the outcome
@@ -191,6 +191,11 @@ export class FlowView {
   /** As Flow.history (built as text on each call). */
   get history(): string {
     return historyText(this.store, this.slot);
+  }
+
+  /** The server (responder, lower case in Zeek's history) sent a FIN before the client did. */
+  get serverClosedFirst(): boolean {
+    return responderFinFirst(this.store, this.slot);
   }
 
   /** The full output record (the only place a flow's history becomes text). */

@@ -92,6 +92,25 @@ export function historyText(store: FlowStore, slot: number): string {
   return out;
 }
 
+/** The responder's FIN ('f') came before the originator's ('F'), read without building the text. */
+export function responderFinFirst(store: FlowStore, slot: number): boolean {
+  const len = store.rec[slot * Layout.RECORD_SIZE + S.HIST_LEN]!;
+  if (len === Layout.HIST_SPILLED) {
+    const text = store.histSpill.get(slot)!;
+    const f = text.indexOf('f');
+    const F = text.indexOf('F');
+    return f >= 0 && (F < 0 || f < F);
+  }
+  const h = store.hist;
+  const base = slot * Layout.HIST_INLINE;
+  for (let i = 0; i < len; i++) {
+    const c = h[base + i];
+    if (c === 0x66) return true;
+    if (c === 0x46) return false;
+  }
+  return false;
+}
+
 /**
  * Re-expresses the history as if the roles had been flipped before its first letter:
  * '^' first, letter cases swapped, the seen masks swapped. Used for Zeek's flip of a
