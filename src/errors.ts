@@ -19,6 +19,8 @@ export const ErrorCode = {
   BAD_TIME_OPTION: 'ERR_BAD_TIME_OPTION',
   /** The first pcapng block is not a Section Header Block. */
   MISSING_SECTION_HEADER: 'ERR_MISSING_SECTION_HEADER',
+  /** A gzip-compressed capture whose compressed data is damaged. */
+  BAD_GZIP: 'ERR_BAD_GZIP',
   /** The file cannot be opened or read. */
   READ_FAILED: 'ERR_READ_FAILED',
   /** A command-line argument or option value is not usable. */

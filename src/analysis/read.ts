@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { openCaptureFile } from '../capture/open';
+import { openCaptureFile, STDIN_NAME } from '../capture/open';
 import type { CaptureReader, PacketRecord } from '../capture/record';
 
 /** Stage 1: open the capture files (a malformed one throws SynscopeError naming it) and sum their sizes for progress. */
@@ -9,6 +9,8 @@ export function openFiles(paths: readonly string[]): { readers: CaptureReader[];
   try {
     for (const p of paths) {
       readers.push(openCaptureFile(p));
+      // Standard input and compressed files have no size to measure progress against.
+      if (p === STDIN_NAME || readers[readers.length - 1]!.compressed === true) totalBytes = null;
       try {
         if (totalBytes !== null) totalBytes += fs.statSync(p).size;
       } catch {

@@ -13,40 +13,62 @@ export interface ByteSource {
   close(): void;
 }
 
+/** Standard input's descriptor; never closed by synscope. */
+const STDIN_FD = 0;
+/** How long to wait for more input when standard input is a non-blocking pipe or socket with nothing in it yet. */
+const RETRY_MS = 2;
+
 export class FileSource implements ByteSource {
   readonly size: number | null;
   private fd: number | null;
 
-  constructor(private readonly path: string) {
+  /**
+   * Standard input as it was inherited: a pipe, a socket, a file or a FIFO. Read from the
+   * descriptor itself; opening /dev/stdin again fails for a socket (ENXIO).
+   */
+  static stdin(): FileSource {
+    return new FileSource(null, 'stdin');
+  }
+
+  /** `label` names the input in errors (default: the path); a null path is standard input. */
+  constructor(
+    path: string | null,
+    private readonly label = path ?? 'stdin',
+  ) {
     try {
-      this.fd = fs.openSync(path, 'r');
+      this.fd = path === null ? STDIN_FD : fs.openSync(path, 'r');
       const st = fs.fstatSync(this.fd);
       if (st.isDirectory()) {
         fs.closeSync(this.fd);
         this.fd = null;
-        throw new SynscopeError(ErrorCode.READ_FAILED, 'is a directory, not a capture file', { file: path });
+        throw new SynscopeError(ErrorCode.READ_FAILED, 'is a directory, not a capture file', { file: label });
       }
       this.size = st.isFile() ? st.size : null;
     } catch (e) {
       if (e instanceof SynscopeError) throw e;
-      throw new SynscopeError(ErrorCode.READ_FAILED, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: path });
+      throw new SynscopeError(ErrorCode.READ_FAILED, `cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: label });
     }
   }
 
   read(target: Buffer, offset: number, length: number): number {
     if (this.fd === null) return 0;
     try {
-      return fs.readSync(this.fd, target, offset, length, null);
+      for (;;) {
+        try {
+          return fs.readSync(this.fd, target, offset, length, null);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RETRY_MS);
+        }
+      }
     } catch (e) {
-      throw new SynscopeError(ErrorCode.READ_FAILED, `read failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.path });
+      throw new SynscopeError(ErrorCode.READ_FAILED, `read failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: this.label });
     }
   }
 
   close(): void {
-    if (this.fd !== null) {
-      fs.closeSync(this.fd);
-      this.fd = null;
-    }
+    if (this.fd !== null && this.fd !== STDIN_FD) fs.closeSync(this.fd);
+    this.fd = null;
   }
 }
 

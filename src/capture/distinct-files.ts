@@ -17,7 +17,7 @@ export function distinctFiles(paths: readonly string[]): { files: string[]; repe
   const files: string[] = [];
   const repeated: RepeatedFile[] = [];
   for (const p of paths) {
-    const key = fileKey(p);
+    const key = p === '-' ? 'stdin' : fileKey(p);
     const first = key === null ? undefined : seen.get(key);
     if (first !== undefined) {
       repeated.push({ file: p, sameAs: first });

@@ -1,5 +1,6 @@
 import { ErrorCode, SynscopeError } from '../errors';
 import { FileSource } from './byte-source';
+import { GunzipSource, isGzip } from './gunzip-source';
 import type { ByteSource } from './byte-source';
 import { ByteWindow } from './byte-window';
 import { PcapReader } from './pcap-reader';
@@ -20,6 +21,10 @@ export function openCapture(source: ByteSource, label: string): CaptureReader {
     if (!window.ensure(4)) {
       throw new SynscopeError(ErrorCode.TRUNCATED_HEADER, `file is too short (${window.available} bytes) to be a capture`, { file: label, offset: 0 });
     }
+    if (isGzip(window.buf.subarray(window.pos, window.end))) {
+      const inflated = new GunzipSource(source, label, Buffer.from(window.buf.subarray(window.pos, window.end)));
+      return Object.assign(openCapture(inflated, label), { compressed: true });
+    }
     const magic = window.buf.readUInt32LE(window.pos);
     if (magic === PCAPNG_SHB) return new PcapngReader(window, label);
     if (PCAP_MAGICS.has(magic)) return new PcapReader(window, label);
@@ -33,8 +38,15 @@ export function openCapture(source: ByteSource, label: string): CaptureReader {
   }
 }
 
-/** Open a capture file by path. Throws ERR_READ_FAILED when it cannot be opened. */
+/** The name that means standard input, as for tcpdump -r and tshark -r. */
+export const STDIN_NAME = '-';
+
+/**
+ * Open a capture file by path ("-" is standard input; a FIFO works like a file; a gzip-
+ * compressed file is read through GunzipSource). Throws ERR_READ_FAILED when it cannot be opened.
+ */
 export function openCaptureFile(path: string): CaptureReader {
+  if (path === STDIN_NAME) return openCapture(FileSource.stdin(), 'stdin');
   return openCapture(new FileSource(path), path);
 }
 

@@ -89,6 +89,8 @@ export interface CaptureSource {
  */
 export interface CaptureReader extends CaptureSource, Iterable<PacketRecord> {
   readonly format: CaptureFormat;
+  /** Read through gzip (its size on disk says nothing about the capture's). */
+  readonly compressed?: boolean;
   /** Next packet record, or null at the end. The record object is reused. */
   next(): PacketRecord | null;
   /** Release the underlying file. Safe to call twice. */

@@ -16,6 +16,8 @@ Examples:
   $ synscope analyze capture.pcapng --context host.json
   $ synscope analyze capture.pcapng --json | jq '.findings[].code'
   $ synscope analyze capture.pcap --fail-on error   # exit 1 when an error-level finding exists
+  $ tcpdump -i eth0 -w - 'tcp or icmp or arp' | synscope analyze -    # from standard input
+  $ synscope analyze -r capture.pcap.gz             # -r as in tcpdump; gzip is read as it is
   $ synscope analyze --host node-a=a-eth0.pcap,a-docker0.pcap --host node-b=b.pcapng \
       --context node-a=node-a.json --context node-b=node-b.json      # several hosts together
 
@@ -25,10 +27,12 @@ export function analyzeCommand(io: CliIo, setExit: (code: number) => void): Comm
   return addAnalyzeFlags(
     new Command('analyze')
       .description('explain the TCP handshakes in capture files: which SYNs got no answer, and why')
-      .argument('[files...]', 'pcap or pcapng files (several files of one incident are merged by time; files named in --host lists may be left out here)'),
+      .argument('[files...]', 'pcap or pcapng files, gzip-compressed or not; - is standard input (several files of one incident are merged by time; files named in --host lists may be left out here)')
+      .option('-r, --read <FILE>', 'a capture file, as tcpdump -r and tshark -r take it (repeatable; the same as naming it)', (v: string, all: string[]) => [...all, v], []),
   )
     .addHelpText('after', EXAMPLES)
-    .action((files: string[], flags: AnalyzeFlags) => {
+    .action((named: string[], flags: AnalyzeFlags & { read: string[] }) => {
+      const files = [...flags.read, ...named];
       const progress = io.stderrIsTTY ? new ProgressLine(io) : null;
       const options = analyzeOptionsFromFlags(flags);
       const all = [...files, ...(options.hosts ?? []).flatMap((h) => h.files).filter((f) => !files.includes(f))];
