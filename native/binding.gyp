@@ -7,6 +7,7 @@
         "src/errors.c",
         "src/netns.c",
         "src/capture.c",
+        "src/filter.c",
         "src/signals.c"
       ],
       "defines": ["NAPI_VERSION=8"],

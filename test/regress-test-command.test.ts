@@ -116,17 +116,17 @@ test('an empty folder is a failure: zero scenarios found', async () => {
   }
 });
 
-test('--filter runs only the scenarios whose name contains NAME; no match is exit 1 saying so', async () => {
+test('--scenario runs only the scenarios whose name contains NAME; no match is exit 1 saying so', async () => {
   const dir = incidentDir(WITH_CONTEXT, SEVERAL_FINDINGS);
   editExpect(dir, SEVERAL_FINDINGS, (e) => (e.handshakes.attempted = 99));
-  const only = await runCli('test', dir, '--filter', 'route');
+  const only = await runCli('test', dir, '--scenario', 'route');
   assert.equal(only.code, 0, only.stdout);
   assert.match(only.stdout, /route-conflict/);
   assert.doesNotMatch(only.stdout, /refusals/);
-  const other = await runCli('test', dir, '--filter', 'fusal');
+  const other = await runCli('test', dir, '--scenario', 'fusal');
   assert.equal(other.code, 1);
   assert.match(other.stdout, /FAIL refusals/);
-  const none = await runCli('test', dir, '--filter', 'redis');
+  const none = await runCli('test', dir, '--scenario', 'redis');
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no scenario name contains "redis" \(2 scenarios under /);
 });
@@ -194,7 +194,7 @@ test('test --help shows the usage, the layout and examples', async () => {
   const r = await runCli('test', '--help');
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Usage: synscope test \[options\] \[dir\]/);
-  assert.match(r.stdout, /--filter <NAME>/);
+  assert.match(r.stdout, /--scenario <NAME>/);
   assert.match(r.stdout, /Examples:/);
   assert.match(r.stdout, /expect\.json/);
 });

@@ -1,7 +1,8 @@
-/* synscope_native: setns(2), batched libpcap capture and a second-signal exit, on plain Node-API. */
+/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records and a second-signal exit, on plain Node-API. */
 #include <node_api.h>
 
 #include "capture.h"
+#include "filter.h"
 #include "netns.h"
 #include "signals.h"
 
@@ -10,6 +11,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"runInNetns", NULL, run_in_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"enterNetns", NULL, enter_netns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openCapture", NULL, open_capture, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"compileFilter", NULL, compile_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"exitOnSecondSignal", NULL, exit_on_second_signal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"restoreSignals", NULL, restore_signals, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -6,6 +6,7 @@ import { DecodeStage } from './decode';
 import { runDiagnosis } from './diagnosis';
 import { hostFacts } from './host-facts';
 import { PacketEvidence } from './packet-evidence';
+import { PacketFilter } from './packet-filter';
 import { openFiles, readRecords } from './read';
 import { decodeProblems, inputSummaries, inputWarnings, sumOrNull } from './report-input';
 import { stitchAttempts } from './stitch-attempts';
@@ -76,6 +77,7 @@ class AnalysisRun {
   private readonly log = new AttemptLog();
   private readonly track: TrackStage;
   private readonly decode: DecodeStage;
+  private readonly filter: PacketFilter | null;
   /** The context came with a live run (its own snapshot): no check needed. */
   private contextIsOwn = false;
 
@@ -86,9 +88,11 @@ class AnalysisRun {
   ) {
     this.track = new TrackStage({ allFlows: options.allFlows === true, zeekTimers: options.zeekTimers ?? false }, this.evidence, this.log);
     this.decode = new DecodeStage(readers, this.track, this.evidence);
+    this.filter = options.filter === undefined ? null : new PacketFilter(options.filter);
   }
 
   packet(rec: PacketRecord, readerIndex: number): void {
+    if (this.filter !== null && !this.filter.keeps(rec)) return;
     this.decode.packet(rec, readerIndex);
     if ((this.decode.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
   }
@@ -149,6 +153,7 @@ class AnalysisRun {
         flows: track.flowCount,
         handshakes: { ...track.handshakes },
         decodeProblems: problems.byName,
+        ...(this.filter !== null && { filter: { expression: this.filter.expression, read: this.filter.read, kept: this.filter.kept } }),
       },
       flows,
       flowsLeftOut: allFlows ? 0 : track.failed.count - failedFlows.length,
@@ -159,6 +164,7 @@ class AnalysisRun {
       warnings: [
         ...inputWarnings(this.readers, inputs, track.tracker.pressure, { stitching: track.stitcher.notRecorded, attemptLog: this.log.notRecorded, interfaces: interfaceNames.length }),
         ...host.warnings,
+        ...[this.filter?.warning() ?? null].filter((w): w is string => w !== null),
       ],
       kernel: host.kernel,
       addressMacs,

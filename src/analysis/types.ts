@@ -26,6 +26,8 @@ export interface AnalyzeOptions {
   contextWindowSeconds?: number;
   /** Keep every flow in `flows`, not only the attempts that failed. */
   allFlows?: boolean;
+  /** tcpdump's filter expression (`analyze -f`): only the records it keeps are analyzed. */
+  filter?: string;
   /** Emulate Zeek's timers that split flows (for comparison with conn.log). */
   zeekTimers?: boolean;
   /** Kernel counters and trace events of a live capture's window (live, or a written context's kernelEvidence). */
@@ -71,6 +73,8 @@ export interface AnalysisSummary {
   handshakes: HandshakeSummary;
   /** Packets that could not be decoded fully, by reason (truncated-tcp, ipv4-fragment, ...). */
   decodeProblems: Record<string, number>;
+  /** With -f: the expression, the records read and those it kept (`packets` counts the kept ones). */
+  filter?: { expression: string; read: number; kept: number };
 }
 
 export interface Analysis {

@@ -14,6 +14,7 @@ export interface AnalyzeFlags {
   bridge: BridgeSubnet[];
   context: string[];
   netnsContext?: string[];
+  filter?: string;
   host: HostFiles[];
   failOn?: Severity;
   zeekTimers?: boolean;
@@ -29,6 +30,7 @@ export function addAnalyzeFlags(command: Command): Command {
     command
       .option('--context <[HOST=]FILE>', 'host facts written by `synscope context` on the host the capture comes from (with --host: HOST=FILE, repeatable)', collect, [])
       .option('--host <NAME=FILE[,FILE...]>', 'captures of several hosts: which files were taken on host NAME (repeatable)', collectHost, [])
+      .option('-f, --filter <EXPR>', "tcpdump's filter on the packets read (pcap-filter(7), compiled by libpcap): only what it keeps is analyzed; keep 'or icmp or icmp6 or arp' in it for the evidence")
       .option('--netns-context <FILE>', 'a snapshot of another namespace of the host (`synscope context --netns NS`: a container, ingress_sbox): a DNATed SYN\'s reply is simulated over the routes of the one holding its target (repeatable)', collect, []),
   ).option('--zeek-timers', "split flows with Zeek's 5 s attempt timer, to compare with Zeek's conn.log");
 }
@@ -47,7 +49,7 @@ export function addReportFlags(command: Command): Command {
  * SynscopeError naming the file) and add its bridges after the --bridge ones.
  */
 export function analyzeOptionsFromFlags(flags: AnalyzeFlags): CaptureAnalysisOptions {
-  const common = { allFlows: flags.allFlows === true, zeekTimers: flags.zeekTimers === true, namespaceContexts: (flags.netnsContext ?? []).map((f) => loadHostContext(f)) };
+  const common = { allFlows: flags.allFlows === true, zeekTimers: flags.zeekTimers === true, ...(flags.filter !== undefined && { filter: flags.filter }), namespaceContexts: (flags.netnsContext ?? []).map((f) => loadHostContext(f)) };
   const hostNames = flags.host.map((h) => h.name);
   if (new Set(hostNames).size !== hostNames.length) throw new SynscopeError(ErrorCode.BAD_USAGE, `--host names must differ: ${hostNames.join(', ')}`);
   const contexts = flags.context.map((c) => splitHostContext(c, hostNames));

@@ -47,6 +47,12 @@ export interface NativeCaptureHandle {
   close(): void;
 }
 
+/** A compiled BPF program (freed with the object). */
+export interface NativeFilter {
+  /** Whether the record's bytes `buffer[offset, offset + caplen)` pass the filter (pcap_offline_filter). */
+  matches(buffer: Buffer, offset: number, caplen: number, origLen: number): boolean;
+}
+
 /** The exports of native/build/Release/synscope_native.node. */
 export interface NativeAddon {
   /**
@@ -64,6 +70,11 @@ export interface NativeAddon {
    * with libpcap's message).
    */
   openCapture(options: NativeCaptureOptions): NativeCaptureHandle;
+  /**
+   * Compile a pcap-filter(7) expression for one link type, as `tcpdump -r` does (optimized,
+   * netmask unknown). Errors: code EFILTER with libpcap's message.
+   */
+  compileFilter(linkType: number, snaplen: number, expression: string): NativeFilter;
   /**
    * Put a handler in front of the current ones (libuv's, once JavaScript listens) for
    * these signal numbers: each signal is passed on, and from the second one on the

@@ -18,6 +18,7 @@ Examples:
   $ synscope analyze capture.pcap --fail-on error   # exit 1 when an error-level finding exists
   $ tcpdump -i eth0 -w - 'tcp or icmp or arp' | synscope analyze -    # from standard input
   $ synscope analyze -r capture.pcap.gz             # -r as in tcpdump; gzip is read as it is
+  $ synscope analyze big.pcap -f 'port 8080 or icmp or icmp6 or arp'   # tcpdump's filter language
   $ synscope analyze --host node-a=a-eth0.pcap,a-docker0.pcap --host node-b=b.pcapng \
       --context node-a=node-a.json --context node-b=node-b.json      # several hosts together
 

@@ -67,7 +67,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('--duration <TIME>', 'stop after this long (30s, 2m, 500ms); default: until Ctrl-C or SIGTERM')
       .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng (headers only, original lengths kept), and the host context beside it as FILE.context.json')
       .option('--keep-payload', 'write packets to --write as captured, payload included (up to --snaplen)')
-      .option('--filter <BPF>', 'libpcap filter of what to keep', DEFAULT_FILTER)
+      .option('-f, --filter <BPF>', 'libpcap filter of what to keep (as tcpdump takes it; keep "or icmp or icmp6 or arp" in it for the evidence)', DEFAULT_FILTER)
       .option('--snaplen <N>', 'bytes kept of each packet', parseSnaplen, DEFAULT_SNAPLEN)
       .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
       .option('--no-trace', 'do not trace kernel drop reasons through tracefs')

@@ -8,7 +8,7 @@ import type { CliIo } from '../io';
 const EXAMPLES = `
 Examples:
   $ synscope test                                  # every scenario under ./captures
-  $ synscope test ~/incidents --filter redis       # your own incident folder; names containing "redis"
+  $ synscope test ~/incidents --scenario redis     # your own incident folder; names containing "redis"
   $ synscope test captures --update && git diff captures/   # rewrite expectations, then review them
   $ synscope test --json | jq '.scenarios[] | select(.passed == false)'
 
@@ -24,7 +24,7 @@ without expect.json, or no scenario found, 2 bad usage or DIR unreadable.`;
 interface TestFlags {
   update?: boolean;
   json?: boolean;
-  filter?: string;
+  scenario?: string;
 }
 
 /** `synscope test`: replay stored scenarios and check every expected verdict still comes out. */
@@ -34,11 +34,11 @@ export function testCommand(io: CliIo, setExit: (code: number) => void): Command
     .argument('[dir]', 'folder holding the scenario folders', 'captures')
     .option('--update', 'rewrite each expect.json that no longer matches from the current output (keeps its args), and print what changed')
     .option('--json', 'print the synscope.test/1 JSON document instead of diffs and a table')
-    .option('--filter <NAME>', 'run only the scenarios whose name contains NAME')
+    .option('--scenario <NAME>', 'run only the scenarios whose name contains NAME (analyze\'s -f/--filter is a packet filter)')
     .addHelpText('after', EXAMPLES)
     .action((dir: string, flags: TestFlags) => {
       const run = runScenarios(dir, {
-        filter: flags.filter,
+        filter: flags.scenario,
         update: flags.update === true,
         analyzeOptions: (args) => analyzeOptionsFromFlags(parseAnalyzeArgs(args)),
       });
@@ -47,7 +47,7 @@ export function testCommand(io: CliIo, setExit: (code: number) => void): Command
       if (run.found === 0) {
         io.stderr(`synscope: no scenarios under ${dir}: a scenario is a folder holding a .pcap or .pcapng capture and its expect.json\n`);
       } else if (run.results.length === 0) {
-        io.stderr(`synscope: no scenario name contains "${flags.filter}" (${run.found} scenario${run.found === 1 ? '' : 's'} under ${dir})\n`);
+        io.stderr(`synscope: no scenario name contains "${flags.scenario}" (${run.found} scenario${run.found === 1 ? '' : 's'} under ${dir})\n`);
       }
       const failed = run.results.length === 0 || run.results.some((r) => r.status === 'failed');
       setExit(failed ? 1 : 0);
