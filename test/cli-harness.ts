@@ -25,7 +25,7 @@ export async function runCli(...args: string[]): Promise<CliResult> {
 
 /** Run the real executable in a child process, as an operator would. */
 export function runBin(args: string[], timeoutMs = 60_000): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

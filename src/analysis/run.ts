@@ -1,6 +1,6 @@
 import type { CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
 import type { CaptureHealth } from '../diagnose/input';
-import { flowOrdinal } from '../flow/flow';
+import { flowOrdinal, type Flow } from '../flow/flow';
 import { AttemptLog } from './attempt-log';
 import { DecodeStage } from './decode';
 import { runDiagnosis } from './diagnosis';
@@ -86,7 +86,12 @@ class AnalysisRun {
     private options: AnalyzeOptions,
     private readonly totalBytes: number | null,
   ) {
-    this.track = new TrackStage({ allFlows: options.allFlows === true, zeekTimers: options.zeekTimers ?? false }, this.evidence, this.log);
+    const onFlow = options.onFlow;
+    this.track = new TrackStage(
+      { allFlows: options.allFlows === true, zeekTimers: options.zeekTimers ?? false, ...(onFlow !== undefined && { onFlow: (f: Flow) => onFlow(f, this.decode.interfaces.names) }) },
+      this.evidence,
+      this.log,
+    );
     this.decode = new DecodeStage(readers, this.track, this.evidence);
     this.filter = options.filter === undefined ? null : new PacketFilter(options.filter);
   }

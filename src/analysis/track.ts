@@ -33,7 +33,7 @@ export class TrackStage {
   oneSidedFlows = 0;
 
   constructor(
-    private readonly options: { allFlows: boolean; zeekTimers: boolean },
+    private readonly options: { allFlows: boolean; zeekTimers: boolean; onFlow?: (flow: Flow) => void },
     private readonly evidence: PacketEvidence,
     private readonly log: AttemptLog,
   ) {
@@ -68,6 +68,8 @@ export class TrackStage {
     } else if (flow.origPackets === 0 || flow.respPackets === 0) {
       this.oneSidedFlows++;
     }
-    if (this.options.allFlows) this.kept.push(full!);
+    if (!this.options.allFlows) return;
+    if (this.options.onFlow !== undefined) this.options.onFlow(full!);
+    else this.kept.push(full!);
   }
 }

@@ -26,6 +26,11 @@ export interface AnalyzeOptions {
   contextWindowSeconds?: number;
   /** Keep every flow in `flows`, not only the attempts that failed. */
   allFlows?: boolean;
+  /**
+   * With allFlows: hand each flow on as it leaves the tracker (with the interface names
+   * known then) instead of keeping it, so `flows` stays empty and memory bounded.
+   */
+  onFlow?: (flow: Flow, interfaceNames: readonly string[]) => void;
   /** tcpdump's filter expression (`analyze -f`): only the records it keeps are analyzed. */
   filter?: string;
   /** Emulate Zeek's timers that split flows (for comparison with conn.log). */

@@ -4,12 +4,14 @@ import type { CaptureAnalysisOptions } from '../hosts/analyze-captures';
 import { parseBridgeFlag, type BridgeSubnet } from '../context/bridge';
 import { bridgesFromContext } from '../context/context-bridges';
 import { loadHostContext } from '../context/load';
+import { REPORT_FORMATS, type ReportFormat } from './report-format';
 import { SEVERITIES, type Severity } from '../diagnose/finding';
 import { ErrorCode, SynscopeError } from '../errors';
 
 /** The flags of `synscope analyze`, as commander hands them over. */
 export interface AnalyzeFlags {
   json?: boolean;
+  format?: ReportFormat;
   allFlows?: boolean;
   bridge: BridgeSubnet[];
   context: string[];
@@ -38,7 +40,8 @@ export function addAnalyzeFlags(command: Command): Command {
 /** The report flags `synscope analyze` and `synscope live` share. */
 export function addReportFlags(command: Command): Command {
   return command
-    .option('--json', 'print the synscope.report/2 JSON document instead of tables')
+    .option('--json', 'print the synscope.report/2 JSON document instead of tables (= --format json)')
+    .addOption(new Option('--format <format>', 'text (tables), json (synscope.report/2) or ndjson (one synscope.events/1 event per line; with --all-flows each flow is written as it leaves the tracker)').choices(REPORT_FORMATS))
     .option('--all-flows', 'list every TCP flow, not only the attempts that failed')
     .option('--bridge <NAME=CIDR>', 'a local bridge and its subnet, e.g. docker0=172.17.0.0/16 (repeatable; adds to the host context)', collectBridge, [])
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(SEVERITIES));

@@ -2,8 +2,9 @@ import { Command } from 'commander';
 import { ErrorCode, SynscopeError } from '../../errors';
 import { analyzeCaptures } from '../../hosts/analyze-captures';
 import { atLeast } from '../../diagnose/finding';
-import { writeReportJson } from '../../report/json';
-import { renderText } from '../../report/text';
+import type { Flow } from '../../flow/flow';
+import { flowEvent } from '../../report/ndjson';
+import { reportFormat, writeReport } from '../report-format';
 import { addAnalyzeFlags, analyzeOptionsFromFlags, type AnalyzeFlags } from '../analyze-options';
 import type { CliIo } from '../io';
 import { ProgressLine } from '../progress';
@@ -15,6 +16,7 @@ Examples:
   $ synscope context --output host.json          # on the host, then analyze anywhere:
   $ synscope analyze capture.pcapng --context host.json
   $ synscope analyze capture.pcapng --json | jq '.findings[].code'
+  $ synscope analyze capture.pcapng --format ndjson --all-flows | jq -c 'select(.type == "finding")'
   $ synscope analyze capture.pcap --fail-on error   # exit 1 when an error-level finding exists
   $ tcpdump -i eth0 -w - 'tcp or icmp or arp' | synscope analyze -    # from standard input
   $ synscope analyze -r capture.pcap.gz             # -r as in tcpdump; gzip is read as it is
@@ -36,18 +38,18 @@ export function analyzeCommand(io: CliIo, setExit: (code: number) => void): Comm
       const files = [...flags.read, ...named];
       const progress = io.stderrIsTTY ? new ProgressLine(io) : null;
       const options = analyzeOptionsFromFlags(flags);
+      const format = reportFormat(flags);
       const all = [...files, ...(options.hosts ?? []).flatMap((h) => h.files).filter((f) => !files.includes(f))];
       if (all.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'analyze needs at least one capture file');
+      // NDJSON with every flow: each flow goes out as it leaves the tracker, none is held.
+      const stream = format === 'ndjson' && options.allFlows === true && (options.hosts ?? []).length === 0;
       const analysis = analyzeCaptures(all, {
         ...options,
         onProgress: progress ? (p) => progress.update(p) : undefined,
+        ...(stream && { onFlow: (f: Flow, names: readonly string[]) => io.stdout(flowEvent(f, names)) }),
       });
       progress?.clear();
-      if (flags.json === true) {
-        writeReportJson(analysis, io.stdout);
-      } else {
-        io.stdout(renderText(analysis));
-      }
+      writeReport(analysis, format, io.stdout, stream);
       for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
       const failOn = flags.failOn;
       setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);

@@ -10,8 +10,7 @@ import { runLiveCapture, type LiveTarget } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
-import { writeReportJson } from '../../report/json';
-import { renderText } from '../../report/text';
+import { reportFormat, writeReport, type ReportFormat } from '../report-format';
 import { addReportFlags } from '../analyze-options';
 import type { CliIo } from '../io';
 import { LiveProgressLine } from '../live-progress';
@@ -38,6 +37,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 interface LiveFlags {
   json?: boolean;
+  format?: ReportFormat;
   allFlows?: boolean;
   bridge: BridgeSubnet[];
   failOn?: Severity;
@@ -79,6 +79,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       targetArgs = [];
       if (args.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'live needs at least one -i IFACE or --netns NS:IFACE');
       const durationMs = flags.duration === undefined ? null : parseDuration(flags.duration);
+      const format = reportFormat(flags);
       const targets: LiveTarget[] = args.map((a) => ({ device: a.device, namespace: a.namespace === null ? null : resolveNamespaceSpec(a.namespace) }));
       checkLivePrivileges(targets.some((t) => t.namespace !== null));
       const backend = chooseBackend(flags.backend);
@@ -115,8 +116,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         );
         progress.clear();
         const analysis = result.analysis;
-        if (flags.json === true) writeReportJson(analysis, io.stdout);
-        else io.stdout(renderText(analysis));
+        writeReport(analysis, format, io.stdout);
         for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
         if (flags.write !== undefined) io.stderr(`synscope: wrote ${flags.write} (${analysis.summary.packets} packets) and ${result.contextPath}\n`);
         const failOn = flags.failOn;
