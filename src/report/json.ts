@@ -16,8 +16,13 @@ export const KERNEL_EVENTS_SHOWN = 100;
 /** One flow as the JSON report shows it (DESIGN.md "Report JSON"). */
 export interface FlowJson {
   id: string;
+  /** "ip:port" ("[ip]:port" for IPv6), and the same split for scripts. */
   client: string;
   server: string;
+  clientIp: string;
+  clientPort: number;
+  serverIp: string;
+  serverPort: number;
   state: ConnState;
   history: string;
   outcome: AttemptOutcome | null;
@@ -153,6 +158,10 @@ export function flowJson(f: Flow, interfaceNames: readonly string[], path?: Atte
     id: f.id,
     client: formatEndpoint(f.clientIp, f.clientPort, f.ipVersion),
     server: formatEndpoint(f.serverIp, f.serverPort, f.ipVersion),
+    clientIp: f.clientIp,
+    clientPort: f.clientPort,
+    serverIp: f.serverIp,
+    serverPort: f.serverPort,
     state: f.state,
     history: f.history,
     outcome: f.outcome,
