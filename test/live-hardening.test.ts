@@ -256,3 +256,32 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test('live -c N stops by itself after N packets, written and analyzed; -q prints no progress or "capturing on" line', async () => {
+  await withLab('count', async (lab) => {
+    const out = path.join(lab.dir, 'counted.pcapng');
+    const live = await startLive(lab, ['-c', '30', '--write', out, '--json']);
+    const client = startClient(lab);
+    const ended = await Promise.race([live.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000))]);
+    assert.notEqual(ended, null, 'live -c 30 did not stop by itself');
+    assert.equal(ended!.code, 0, live.stderr());
+    assert.ok(client.sent().length > 0);
+    assert.equal(readWritten(out).packets.length, 30);
+
+    const quiet = spawn(process.execPath, [CLI, 'live', '--netns', `${lab.ns}:lo`, '-q', '-c', '10', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    quiet.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    quiet.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => quiet.kill('SIGKILL'), 20_000);
+      quiet.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(JSON.parse(stdout).summary.packets, 10);
+    assert.doesNotMatch(stderr, /capturing on|packets/);
+  });
+});

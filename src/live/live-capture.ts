@@ -35,6 +35,8 @@ export interface LiveCaptureOptions {
   bufferBytes: number;
   /** Stop after this long; null runs until `stop` aborts. */
   durationMs: number | null;
+  /** Stop after this many packets, as tcpdump -c (over every interface together); null: no limit. */
+  maxPackets?: number | null;
   /** pcapng file to write every captured packet to (and FILE.context.json beside it), or null. */
   write: string | null;
   /** Write packets as captured; by default each is cut after its last decoded header (original length kept). */
@@ -123,6 +125,7 @@ class LiveRun {
   private flushedAt = 0;
   private contextFinal = false;
   private readonly cutScratch = new DecodedPacket();
+  private delivered = 0;
   private records: ReturnType<typeof newPacketRecord>[] = [];
   /** Packets of a several-interface capture not handed over yet (mergeHeld). */
   private held: HeldPacket[] = [];
@@ -186,6 +189,7 @@ class LiveRun {
       const poll = setInterval(() => {
         try {
           this.poll();
+          if (this.countReached()) done();
         } catch (e) {
           failure = e;
           done();
@@ -243,6 +247,12 @@ class LiveRun {
     };
   }
 
+  /** -c COUNT packets have been delivered: the rest of the poll is dropped and the capture stops. */
+  private countReached(): boolean {
+    const max = this.options.maxPackets ?? null;
+    return max !== null && this.delivered >= max;
+  }
+
   /** Close whatever is still open (also after an error); the trace instance first, whatever else fails. */
   release(): void {
     this.kernel.abort();
@@ -252,6 +262,8 @@ class LiveRun {
 
   /** One packet to the counters, the written file and the analysis. */
   private deliver(i: number, rec: ReturnType<typeof newPacketRecord>, data: Buffer, offset: number, caplen: number, origLen: number, tsSec: number, tsNsec: number): void {
+    if (this.countReached()) return;
+    this.delivered++;
     this.sources[i]!.count(caplen, origLen);
     if (this.writer !== null) {
       const end = this.options.keepPayload === true ? offset + caplen : headerEnd(rec.linkType, data, offset, offset + caplen, this.cutScratch);

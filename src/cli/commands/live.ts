@@ -22,6 +22,7 @@ Examples:
   $ sudo synscope live -i docker_gwbridge --write incident.pcapng   # Ctrl-C stops and reports
   $ synscope analyze incident.pcapng --context incident.context.json   # the same findings, later
   $ sudo synscope live --netns /var/run/docker/netns/ingress_sbox:eth1 --netns 4242:eth0 --duration 20s
+  $ sudo synscope live -i eth0 -c 1000 -q --format ndjson | jq -c 'select(.type == "finding")'
 
 A namespace is a name under /run/netns, a path (/var/run/docker/netns/ingress_sbox) or a
 container's PID. By default synscope keeps TCP, ICMP, ICMPv6, ARP and VXLAN (UDP 4789)
@@ -37,6 +38,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 interface LiveFlags {
   json?: boolean;
+  count?: number;
+  quiet?: boolean;
   format?: ReportFormat;
   allFlows?: boolean;
   bridge: BridgeSubnet[];
@@ -65,6 +68,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('-i, --interface <IFACE>', 'interface to capture on (repeatable)', (v: string) => void targetArgs.push({ device: v, namespace: null }))
       .option('--netns <NS:IFACE>', 'an interface inside another network namespace (repeatable)', (v: string) => void targetArgs.push(parseNetnsArg(v)))
       .option('--duration <TIME>', 'stop after this long (30s, 2m, 500ms); default: until Ctrl-C or SIGTERM')
+      .option('-c, --count <N>', 'stop after N packets, as tcpdump -c', parseCount)
+      .option('-q, --quiet', 'no progress or "capturing on" lines on stderr (warnings and errors still)')
       .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng (headers only, original lengths kept), and the host context beside it as FILE.context.json')
       .option('--keep-payload', 'write packets to --write as captured, payload included (up to --snaplen)')
       .option('-f, --filter <BPF>', 'libpcap filter of what to keep (as tcpdump takes it; keep "or icmp or icmp6 or arp" in it for the evidence)', DEFAULT_FILTER)
@@ -103,14 +108,19 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             snaplen: flags.snaplen,
             bufferBytes: DEFAULT_BUFFER_BYTES,
             durationMs,
+            maxPackets: flags.count ?? null,
             write: flags.write ?? null,
             keepPayload: flags.keepPayload === true,
             analyze: { bridges: flags.bridge, allFlows: flags.allFlows === true },
             trace: flags.trace,
             dockerSocket: flags.dockerSocket,
-            onProgress: (p) => progress.update(p),
-            onCapturing: () =>
-              io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name})${durationMs === null ? '; Ctrl-C stops and reports' : ` for ${flags.duration}`}\n`),
+            onProgress: (p) => {
+              if (flags.quiet !== true) progress.update(p);
+            },
+            onCapturing: () => {
+              if (flags.quiet === true) return;
+              io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name})${durationMs === null ? '; Ctrl-C stops and reports' : ` for ${flags.duration}`}\n`);
+            },
           },
           stop.signal,
         );
@@ -136,6 +146,12 @@ function parseNetnsArg(value: string): TargetArg {
     throw new SynscopeError(ErrorCode.BAD_USAGE, `--netns ${JSON.stringify(value)}: expected NS:IFACE, e.g. ingress_sbox:eth0 or 4242:eth0`);
   }
   return { namespace: value.slice(0, colon), device: value.slice(colon + 1) };
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new SynscopeError(ErrorCode.BAD_USAGE, `-c ${value}: expected a whole number of packets, 1 or more`);
+  return n;
 }
 
 function parseSnaplen(value: string): number {
