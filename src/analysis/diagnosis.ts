@@ -3,6 +3,7 @@ import type { Finding } from '../diagnose/finding';
 import { countFindings } from '../diagnose/finding-counts';
 import type { CaptureHealth, MacSighting } from '../diagnose/input';
 import { SampleCounts } from '../diagnose/sample-counts';
+import type { FailedGroup } from '../flow/failed-flow-groups';
 import type { Flow } from '../flow/flow';
 import type { AttemptLog } from './attempt-log';
 import type { HostFacts } from './host-facts';
@@ -19,6 +20,7 @@ import type { AnalyzeOptions } from './types';
 export function runDiagnosis(parts: {
   track: TrackStage;
   failedFlows: Flow[];
+  groups: readonly FailedGroup[];
   stitched: StitchedAttempts;
   evidence: PacketEvidence;
   log: AttemptLog;
@@ -29,7 +31,7 @@ export function runDiagnosis(parts: {
   options: AnalyzeOptions;
 }): Finding[] {
   const { track, failedFlows, stitched, evidence, host } = parts;
-  const counts = new SampleCounts(track.failed.list());
+  const counts = new SampleCounts(parts.groups);
   const findings = diagnose(
     {
       failedFlows,

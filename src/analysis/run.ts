@@ -134,7 +134,10 @@ class AnalysisRun {
     // Built once: with a flood of sources it holds tens of thousands of addresses.
     const addressMacs = evidence.addressMacs(interfaceNames);
     const host = hostFacts(this.readers, decode, evidence, addressMacs, this.options, this.contextIsOwn);
-    const stitched = stitchAttempts(track, interfaceNames);
+    // The failed groups and their samples, taken once: each call sorts them.
+    const groups = track.failed.list();
+    const failedFlows = track.failed.sampled();
+    const stitched = stitchAttempts(track, failedFlows, interfaceNames);
     const inputs = inputSummaries(this.readers, decode);
     const problems = decodeProblems(decode.problems);
     const capture: CaptureHealth = {
@@ -146,8 +149,7 @@ class AnalysisRun {
       undecodablePackets: problems.undecodable,
       completed: track.handshakes.completed,
     };
-    const failedFlows = track.failed.sampled();
-    const findings = runDiagnosis({ track, failedFlows, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, options: this.options });
+    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, options: this.options });
     const allFlows = this.options.allFlows === true;
     const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
@@ -162,7 +164,7 @@ class AnalysisRun {
       },
       flows,
       flowsLeftOut: allFlows ? 0 : track.failed.count - failedFlows.length,
-      failedGroups: track.failed.list(),
+      failedGroups: groups,
       attempts: stitched.attempts,
       interfaceNames,
       findings,

@@ -19,9 +19,9 @@ export interface StitchedAttempts {
  * the handshake summary (corrected here, in `track.handshakes`), with the outermost hop's
  * (the client's) outcome; the failed ones get their path drawn.
  */
-export function stitchAttempts(track: TrackStage, interfaceNames: readonly string[]): StitchedAttempts {
+export function stitchAttempts(track: TrackStage, failedFlows: readonly Flow[], interfaceNames: readonly string[]): StitchedAttempts {
   const byNumber = new Map<number, Flow>();
-  for (const f of track.failed.sampled()) byNumber.set(flowOrdinal(f.id), f);
+  for (const f of failedFlows) byNumber.set(flowOrdinal(f.id), f);
   for (const f of track.kept) byNumber.set(flowOrdinal(f.id), f);
   const handshakes = track.handshakes;
   const out: StitchedAttempts = { attempts: [], innerHops: new Set(), stitchedFlows: new Set(), servicePaths: new ServicePaths() };

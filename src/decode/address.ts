@@ -132,6 +132,20 @@ export function parseAddress(text: string): ParsedAddress | null {
   return { version: 4, words: Uint32Array.of(0, 0, 0xffff, v4) };
 }
 
+/** The /24 (IPv4) or /64 (IPv6) a client address belongs to, as "10.1.2.0/24" or "2001:db8:0:1::/64"; the text itself when it is no address. */
+export function clientSubnetOf(ip: string): string {
+  const p = parseAddress(ip);
+  if (p === null) return ip;
+  const w = Uint32Array.from(p.words);
+  if (p.version === 4) {
+    w[3] = w[3]! & 0xffffff00;
+    return `${formatAddress(w, 4)}/24`;
+  }
+  w[2] = 0;
+  w[3] = 0;
+  return `${formatAddress(w, 6)}/64`;
+}
+
 /** A 48-bit MAC held as a number, as "aa:bb:cc:dd:ee:ff". */
 export function formatMac(mac: number): string {
   return mac.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:');

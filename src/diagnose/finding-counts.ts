@@ -1,6 +1,6 @@
 import type { Flow } from '../flow/flow';
 import { byImpact, type Finding } from './finding';
-import { attemptCount } from './group';
+import { attemptCount, distinct } from './group';
 import type { DiagnosisInput } from './input';
 import { SampleCounts } from './sample-counts';
 
@@ -19,7 +19,7 @@ export function countFindings(findings: readonly Finding[], input: Pick<Diagnosi
   return findings
     .map((finding) => {
       const given = finding.evidence['clients'];
-      const named = Array.isArray(given) && given.every((c) => typeof c === 'string') ? (given as string[]) : distinctClients(finding.flows, clientOf);
+      const named = Array.isArray(given) && given.every((c) => typeof c === 'string') ? (given as string[]) : distinct(finding.flows.flatMap((id) => clientOf.get(id) ?? []));
       const ids = finding.flows.map((id) => ({ id }));
       return {
         ...finding,
@@ -32,13 +32,4 @@ export function countFindings(findings: readonly Finding[], input: Pick<Diagnosi
       };
     })
     .sort(byImpact);
-}
-
-function distinctClients(ids: readonly string[], clientOf: ReadonlyMap<string, string>): string[] {
-  const out = new Set<string>();
-  for (const id of ids) {
-    const c = clientOf.get(id);
-    if (c !== undefined) out.add(c);
-  }
-  return [...out];
 }

@@ -1,3 +1,4 @@
+import { parseAddress } from '../decode/address';
 import type { FailedGroup } from '../flow/failed-flow-groups';
 import type { Flow } from '../flow/flow';
 import type { DiagnosisInput } from './input';
@@ -74,11 +75,11 @@ export function clientCount(input: Pick<DiagnosisInput, 'counts'>, flows: readon
 }
 
 function coveredByBits(ip: string, bitsBySubnet: ReadonlyMap<number, Uint32Array>): boolean {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return false;
-  const n = parts.reduce((acc, p) => acc * 256 + Number(p), 0);
-  const bits = bitsBySubnet.get(Math.floor(n / 256));
-  const octet = n % 256;
+  const p = parseAddress(ip);
+  if (p === null || p.version !== 4) return false;
+  const n = p.words[3]!;
+  const bits = bitsBySubnet.get(n >>> 8);
+  const octet = n & 255;
   return bits !== undefined && (bits[octet >>> 5]! & (1 << (octet & 31))) !== 0;
 }
 

@@ -1,3 +1,4 @@
+import { clientSubnetOf, ipv4ToString } from '../decode/address';
 import type { AttemptOutcome, Flow } from './flow';
 import type { FlowView } from './flow-view';
 
@@ -67,13 +68,13 @@ export class FailedFlowGroups {
     const outcome = view.outcome as FailedGroup['outcome'];
     const v4 = view.clientIpv4;
     const service = view.serverEndpoint;
-    const subnetText = v4 >= 0 ? null : ipv6Subnet(view.clientIp);
+    const subnetText = v4 >= 0 ? null : clientSubnetOf(view.clientIp);
     const key = v4 >= 0 ? `${v4 >>> 8}|${service}|${outcome}` : `${subnetText}|${service}|${outcome}`;
     let g = this.groups.get(key);
     if (g === undefined) {
       if (this.groups.size >= this.bounds.maxGroups) this.foldLighterHalf();
       g = {
-        clientSubnet: v4 >= 0 ? `${ipv4Text((v4 >>> 8) << 8)}/24` : `${subnetText}/64`,
+        clientSubnet: subnetText ?? `${ipv4ToString(((v4 >>> 8) << 8) >>> 0)}/24`,
         service,
         outcome,
         flows: 0,
@@ -125,7 +126,7 @@ export class FailedFlowGroups {
   /** The kept attempts of every group, in the order they left the tracker. */
   sampled(): Flow[] {
     const all: [number, Flow][] = [];
-    for (const g of this.list()) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
+    for (const g of [...this.groups.values(), ...this.others.values(), ...this.rest.values()]) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
     return all.sort((a, b) => a[0] - b[0]).map((e) => e[1]);
   }
 
@@ -164,15 +165,3 @@ function emptyFolded(service: string, outcome: FailedGroup['outcome']): FailedGr
   return { clientSubnet: OTHER_SUBNETS, service, outcome, flows: 0, syns: 0, clients: 0, foldedGroups: 0, sample: [], clientBits: null, subnetV4: -1, sampleSeq: [] };
 }
 
-function ipv4Text(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-/** The /64 of a canonical IPv6 text, as text ("2001:db8:0:1::"). */
-function ipv6Subnet(ip: string): string {
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === '' ? [] : tail.split(':');
-  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).join(':')}::`;
-}

@@ -1,7 +1,7 @@
 import type { FailedGroup } from '../flow/failed-flow-groups';
 import Table from 'cli-table3';
 import type { Analysis, HostSummary } from '../analysis';
-import { formatAddress, parseAddress } from '../decode/address';
+import { clientSubnetOf } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
 import { groupBy, serviceOf } from '../diagnose/group';
 import { DROP_REASON_MEANINGS } from '../evidence/drop-reasons';
@@ -200,16 +200,7 @@ function count(flows: Flow[], outcome: Flow['outcome']): number {
 
 /** /24 for IPv4 clients, /64 for IPv6. */
 export function clientSubnet(f: Flow): string {
-  const p = parseAddress(f.clientIp);
-  if (p === null) return f.clientIp;
-  const w = Uint32Array.from(p.words);
-  if (p.version === 4) {
-    w[3] = w[3]! & 0xffffff00;
-    return `${formatAddress(w, 4)}/24`;
-  }
-  w[2] = 0;
-  w[3] = 0;
-  return `${formatAddress(w, 6)}/64`;
+  return clientSubnetOf(f.clientIp);
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
