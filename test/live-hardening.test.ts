@@ -285,3 +285,27 @@ test('live -c N stops by itself after N packets, written and analyzed; -q prints
     assert.doesNotMatch(stderr, /capturing on|packets/);
   });
 });
+
+test('live -c N -w - writes pcapng to standard output that tshark reads, and the report to stderr or --report', async () => {
+  await withLab('stdout', async (lab) => {
+    startClient(lab);
+    const report = path.join(lab.dir, 'report.json');
+    // The pipe as an operator types it: tshark reads what synscope writes, as it is written.
+    const piped = spawnSync(
+      'bash',
+      ['-o', 'pipefail', '-c', `"${process.execPath}" "${CLI}" live --netns ${lab.ns}:lo -c 40 -w - --report ${report} --json | tshark -r - -T fields -e frame.number -e tcp.dstport`],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(piped.status, 0, piped.stderr);
+    const frames = piped.stdout.trim().split('\n');
+    assert.equal(frames.length, 40, piped.stdout);
+    assert.ok(frames.some((l) => l.endsWith(`\t${PORT}`)), 'tshark saw no packet to the listener');
+    assert.equal(JSON.parse(fs.readFileSync(report, 'utf8')).summary.packets, 40);
+
+    const toStderr = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" live --netns ${lab.ns}:lo -q -c 10 -w - > ${lab.dir}/out.pcapng`], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(toStderr.status, 0, toStderr.stderr);
+    assert.match(toStderr.stderr, /^Handshakes$/m, 'the text report goes to stderr when -w - holds stdout');
+    assert.equal(readWritten(path.join(lab.dir, 'out.pcapng')).packets.length, 10);
+    assert.equal(fs.existsSync(path.join(lab.dir, '-.context.json')) || fs.existsSync('-.context.json'), false);
+  });
+});

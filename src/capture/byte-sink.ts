@@ -12,6 +12,7 @@ export interface ByteSink {
 }
 
 const FILE_BUFFER_SIZE = 1 << 20;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Writes to a file through a 1 MiB buffer, so small writes cost a memcpy, not a syscall.
@@ -23,12 +24,28 @@ export class FileSink implements ByteSink {
   private readonly buf = Buffer.allocUnsafe(FILE_BUFFER_SIZE);
   private used = 0;
 
-  constructor(private readonly path: string) {
+  private readonly owned: boolean;
+
+  /** A file created (or emptied) at `path`; with `fd`, an open descriptor such as standard output, left open at close. */
+  constructor(
+    private readonly path: string,
+    fd?: number,
+  ) {
+    this.owned = fd === undefined;
+    if (fd !== undefined) {
+      this.fd = fd;
+      return;
+    }
     try {
       this.fd = fs.openSync(path, 'w');
     } catch (e) {
       throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot create the file: ${describeWriteError(e)}`, { file: path });
     }
+  }
+
+  /** Standard output (`-w -`), for `synscope live -w - | tshark -r -`. */
+  static stdout(): FileSink {
+    return new FileSink('<stdout>', 1);
   }
 
   write(chunk: Uint8Array): void {
@@ -49,7 +66,7 @@ export class FileSink implements ByteSink {
     try {
       this.flush();
     } finally {
-      fs.closeSync(this.fd);
+      if (this.owned) fs.closeSync(this.fd);
       this.fd = null;
     }
   }
@@ -63,7 +80,15 @@ export class FileSink implements ByteSink {
   private writeAll(bytes: Uint8Array): void {
     let done = 0;
     try {
-      while (done < bytes.length) done += fs.writeSync(this.fd as number, bytes, done, bytes.length - done);
+      while (done < bytes.length) {
+        try {
+          done += fs.writeSync(this.fd as number, bytes, done, bytes.length - done);
+        } catch (e) {
+          // A pipe another process made non-blocking: wait for its reader rather than fail.
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          Atomics.wait(PAUSE, 0, 0, 1);
+        }
+      }
     } catch (e) {
       throw new SynscopeError(ErrorCode.WRITE_FAILED, `write failed: ${describeWriteError(e)}`, { file: this.path });
     }

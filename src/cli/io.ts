@@ -6,12 +6,17 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether stderr is a terminal (progress is shown only then). */
   stderrIsTTY: boolean;
+  /** The terminal behind stdout and stderr, if any: the text report fits its width and colours severities there. */
+  stdoutTerminal?: { isTTY?: boolean; columns?: number };
+  stderrTerminal?: { isTTY?: boolean; columns?: number };
 }
 
 export const processIo: CliIo = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   stderrIsTTY: process.stderr.isTTY === true,
+  stdoutTerminal: process.stdout,
+  stderrTerminal: process.stderr,
 };
 
 /**

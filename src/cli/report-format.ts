@@ -2,7 +2,7 @@ import type { Analysis } from '../analysis';
 import { ErrorCode, SynscopeError } from '../errors';
 import { writeReportJson } from '../report/json';
 import { writeReportNdjson } from '../report/ndjson';
-import { renderText } from '../report/text';
+import { renderText, textOptionsFor } from '../report/text';
 
 export const REPORT_FORMATS = ['text', 'json', 'ndjson'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -15,9 +15,15 @@ export function reportFormat(flags: { json?: boolean; format?: ReportFormat }): 
   return flags.format ?? (flags.json === true ? 'json' : 'text');
 }
 
+/** Where a report goes: a writer, and the terminal behind it if any (the text report fits its width and colours severities). */
+export interface ReportOutput {
+  write: (chunk: string) => void;
+  terminal?: { isTTY?: boolean; columns?: number };
+}
+
 /** Print the report in its format (`flowsStreamed`: ndjson flow events were written as the flows left the tracker). */
-export function writeReport(analysis: Analysis, format: ReportFormat, write: (chunk: string) => void, flowsStreamed = false): void {
-  if (format === 'json') writeReportJson(analysis, write);
-  else if (format === 'ndjson') writeReportNdjson(analysis, write, flowsStreamed);
-  else write(renderText(analysis));
+export function writeReport(analysis: Analysis, format: ReportFormat, out: ReportOutput, flowsStreamed = false): void {
+  if (format === 'json') writeReportJson(analysis, out.write);
+  else if (format === 'ndjson') writeReportNdjson(analysis, out.write, flowsStreamed);
+  else out.write(renderText(analysis, textOptionsFor(out.terminal ?? {})));
 }

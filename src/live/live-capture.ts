@@ -37,7 +37,7 @@ export interface LiveCaptureOptions {
   durationMs: number | null;
   /** Stop after this many packets, as tcpdump -c (over every interface together); null: no limit. */
   maxPackets?: number | null;
-  /** pcapng file to write every captured packet to (and FILE.context.json beside it), or null. */
+  /** pcapng file to write every captured packet to (and FILE.context.json beside it), `-` for standard output (no context file), or null. */
   write: string | null;
   /** Write packets as captured; by default each is cut after its last decoded header (original length kept). */
   keepPayload?: boolean;
@@ -87,6 +87,9 @@ interface HeldPacket {
   tsNsec: number;
 }
 const PROGRESS_INTERVAL_MS = 200;
+/** `--write -`: the pcapng goes to standard output, as `tcpdump -w -`. */
+export const WRITE_TO_STDOUT = '-';
+
 /** --write reaches the disk at least this often, so a killed run leaves all but the last moments. */
 const FLUSH_INTERVAL_MS = 250;
 const UNFINISHED: HostContext['unavailable'][number] = {
@@ -174,7 +177,7 @@ class LiveRun {
     this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
     if (this.options.write !== null) {
       this.writer = this.openWriter(this.options.write);
-      this.writeStartContext(this.options.write);
+      if (this.options.write !== WRITE_TO_STDOUT) this.writeStartContext(this.options.write);
     }
   }
 
@@ -236,7 +239,7 @@ class LiveRun {
       kernel: evidence,
     });
     analysis.warnings.unshift(...captureDropWarnings(drops, this.kernel.lostTraceEvents));
-    const contextPath = this.options.write === null ? null : contextPathFor(this.options.write);
+    const contextPath = this.options.write === null || this.options.write === WRITE_TO_STDOUT ? null : contextPathFor(this.options.write);
     this.contextFinal = true;
     if (contextPath !== null) writeHostContext(contextPath, context);
     return {
@@ -362,7 +365,7 @@ class LiveRun {
   }
 
   private openWriter(path: string): PcapngWriter {
-    const writer = new PcapngWriter(new FileSink(path));
+    const writer = new PcapngWriter(path === WRITE_TO_STDOUT ? FileSink.stdout() : new FileSink(path));
     for (const [i, target] of this.options.targets.entries()) {
       writer.addInterface({
         linkType: this.handles[i]!.linkType,

@@ -1,20 +1,21 @@
 import type { FailedGroup } from '../flow/failed-flow-groups';
-import Table from 'cli-table3';
 import type { Analysis, HostSummary } from '../analysis';
 import { clientSubnetOf } from '../decode/address';
-import type { Finding } from '../diagnose/finding';
 import { groupBy, serviceOf } from '../diagnose/group';
 import { DROP_REASON_MEANINGS } from '../evidence/drop-reasons';
 import { DIAGNOSTIC_COUNTERS } from '../evidence/kernel-counters';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
 import { capturedTuples, eventScope } from '../evidence/kernel-scope';
 import type { Flow } from '../flow/flow';
+import { paintFor, plain, visibleLength, type Paint } from './colour';
+import { LIST_ITEMS, keyInWords, valueInWords } from './evidence-words';
+import { findingCauses, type FindingCause } from './finding-causes';
 import { flowJson } from './json';
 import { renderAttemptLadders } from './ladder';
+import { reportWidth, textTable, type Column } from './text-table';
 
-const FLOW_ROWS = 20;
-const GROUP_ROWS = 15;
-const EVIDENCE_ITEMS = 8;
+const FLOW_ROWS = 10;
+const GROUP_ROWS = 10;
 const DROP_REASON_ROWS = 10;
 
 /** Several hosts: whose files are whose, and how far each capture clock is from the first host's. */
@@ -33,8 +34,36 @@ function hostLines(hosts: readonly HostSummary[]): string[] {
   });
 }
 
-/** The human report: summary, failed attempts grouped, findings with evidence and remedy, failed flows. */
-export function renderText(a: Analysis): string {
+/** How the text report is laid out: the width its tables and prose fit, and its colours. */
+export interface TextOptions {
+  width: number;
+  paint: Paint;
+}
+
+/** Options for a report written to `stream`: its terminal width and colour, plain and 100 columns when piped. */
+export function textOptionsFor(stream: { isTTY?: boolean; columns?: number }, env: NodeJS.ProcessEnv = process.env): TextOptions {
+  return { width: reportWidth(stream, env), paint: paintFor(stream, env) };
+}
+
+const FLOW_COLUMNS: Column[] = [
+  { head: 'id' },
+  { head: 'client' },
+  { head: 'server' },
+  { head: 'outcome' },
+  { head: 'state' },
+  { head: 'SYNs', right: true },
+  { head: 'SYN-ACKs', right: true },
+  { head: 'first seen (UTC)', optional: true },
+  { head: 'seen on', optional: true },
+];
+
+const COUNT_COLUMNS: Column[] = ['failed', 'unanswered', 'rejected', 'syn-ack lost'].map((head) => ({ head, right: true }));
+
+/**
+ * The human report: summary, failed attempts grouped, findings (one block per cause) with evidence
+ * and remedy, failed flows.
+ */
+export function renderText(a: Analysis, o: TextOptions = { width: 100, paint: plain }): string {
   const out: string[] = [];
   const s = a.summary;
   out.push(`synscope: ${n(s.packets)} packets (${n(s.tcpPackets)} TCP), ${n(s.flows)} TCP flows, from ${a.inputs.length === 1 ? a.inputs[0]!.source : `${a.inputs.length} files`}`);
@@ -46,12 +75,12 @@ export function renderText(a: Analysis): string {
   out.push('');
   out.push('Handshakes');
   const h = s.handshakes;
-  out.push(table(['attempted', 'completed', 'unanswered', 'rejected', 'syn-ack lost'], [[h.attempted, h.completed, h.unanswered, h.rejected, h.synAckLost].map(n)]));
+  out.push(textTable(['attempted', 'completed', 'unanswered', 'rejected', 'syn-ack lost'].map((head) => ({ head, right: true })), [[h.attempted, h.completed, h.unanswered, h.rejected, h.synAckLost].map(n)], o.width));
 
   if (a.clientClocks !== undefined && a.clientClocks.length > 0) {
     out.push('');
     out.push('Hosts behind one address (distinct TCP timestamp clocks in their SYNs)');
-    out.push(table(['client address', 'hosts (clocks)', 'SYNs with a timestamp', 'clock rate', 'servers'], a.clientClocks.slice(0, GROUP_ROWS).map((c) => [c.address, n(c.clocks), n(c.syns), `${c.rateHz} Hz`, n(c.servers)])));
+    out.push(textTable([{ head: 'client address' }, { head: 'hosts (clocks)', right: true }, { head: 'SYNs with a timestamp', right: true }, { head: 'clock rate', right: true }, { head: 'servers', right: true }], a.clientClocks.slice(0, GROUP_ROWS).map((c) => [c.address, n(c.clocks), n(c.syns), `${c.rateHz} Hz`, n(c.servers)]), o.width));
   }
 
   const failed = a.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed');
@@ -62,25 +91,26 @@ export function renderText(a: Analysis): string {
     // Too many to list: the groups' exact counts (NAT hops of one attempt are separate lines here).
     out.push('');
     out.push('Failed attempts by client subnet');
-    out.push(countTable('client subnet', a.failedGroups, (g) => g.clientSubnet));
+    out.push(countTable('client subnet', a.failedGroups, (g) => g.clientSubnet, o.width));
     out.push('');
     out.push('Failed attempts by service');
-    out.push(countTable('service', a.failedGroups, (g) => g.service));
+    out.push(countTable('service', a.failedGroups, (g) => g.service, o.width));
   } else if (failedAttempts.length > 0) {
     out.push('');
     out.push('Failed attempts by client subnet');
-    out.push(groupTable('client subnet', groupBy(failedAttempts, clientSubnet)));
+    out.push(groupTable('client subnet', groupBy(failedAttempts, clientSubnet), o.width));
     out.push('');
     out.push('Failed attempts by service');
-    out.push(groupTable('service', groupBy(failedAttempts, serviceOf)));
+    out.push(groupTable('service', groupBy(failedAttempts, serviceOf), o.width));
   }
 
   out.push('');
   if (a.findings.length === 0) {
     out.push(h.attempted === 0 ? 'Findings: none (no TCP connection attempts in the capture).' : 'Findings: none. Every connection attempt was answered.');
   } else {
-    out.push(`Findings (${a.findings.length})`);
-    for (const f of a.findings) out.push(...renderFinding(f));
+    const causes = findingCauses(a.findings);
+    out.push(causes.length === a.findings.length ? `Findings (${a.findings.length})` : `Findings (${a.findings.length}, from ${causes.length} causes)`);
+    for (const c of causes) out.push(...renderCause(c, o));
   }
   if (a.kernel != null) out.push('', ...renderKernel(a.kernel, a.flows));
   const ladders = renderAttemptLadders(a.attempts, a.flows);
@@ -94,7 +124,7 @@ export function renderText(a: Analysis): string {
       const j = flowJson(f, a.interfaceNames);
       return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, j.firstSeen?.replace('T', ' ').replace('Z', '') ?? '-', j.interfaces.join(',')];
     });
-    out.push(table(['id', 'client', 'server', 'outcome', 'state', 'SYNs', 'SYN-ACKs', 'first seen (UTC)', 'seen on'], rows));
+    out.push(textTable(FLOW_COLUMNS, rows, o.width));
   }
 
   const problems = Object.entries(s.decodeProblems);
@@ -102,26 +132,46 @@ export function renderText(a: Analysis): string {
     out.push('');
     out.push(`Packets not fully decoded: ${problems.map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
   }
-  for (const w of a.warnings) out.push(`warning: ${w}`);
+  for (const w of a.warnings) out.push(...wrap(`${o.paint.severity('warning', 'warning')}: ${w}`, o.width, '', '  '));
   return out.join('\n') + '\n';
 }
 
-function renderFinding(f: Finding): string[] {
-  const lines = ['', `${f.severity.toUpperCase()} ${f.code} (confidence ${f.confidence}): ${f.title}`];
-  lines.push(...wrap(f.explanation, 100, '  '));
-  if (f.flowCount !== undefined && (f.flowCount > f.flows.length || (f.clientCount ?? 0) > (f.clients?.length ?? 0))) {
-    lines.push(`  covers ${n(f.flowCount)} attempts from ${n(f.clientCount ?? 0)} clients${f.countsEstimated === true ? ' (estimated from the listed ones)' : ''}; the lists below are cut`);
+/** One cause: its findings' shared title, what they are about, and the first one's evidence and remedy. */
+function renderCause(c: FindingCause, o: TextOptions): string[] {
+  const first = c.findings[0]!;
+  const head = `${c.severity.toUpperCase()} ${c.code}`;
+  const lines = [''];
+  if (c.findings.length === 1) {
+    lines.push(`${o.paint.severity(c.severity, head)} (confidence ${c.confidence}): ${o.paint.bold(first.title)}`);
+  } else {
+    const clients = `${c.clientCountAtLeast ? 'at least ' : ''}${n(c.clientCount)} client${c.clientCount === 1 ? '' : 's'}`;
+    lines.push(`${o.paint.severity(c.severity, `${head} x${c.findings.length}`)} (confidence ${c.confidence}): ${o.paint.bold(`${n(c.flowCount)} attempts from ${clients}, one cause in ${c.findings.length} places`)}`);
+    lines.push(...wrap(`${subjectsLabel(c)}: ${listed(c.subjects)}`, o.width, '  '));
+    lines.push(...wrap(`like the first: ${first.title}`, o.width, '  '));
   }
-  const evidence = Object.entries(f.evidence).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0));
+  lines.push(...wrap(first.explanation, o.width, '  '));
+  if (c.findings.length === 1 && first.flowCount !== undefined && (first.flowCount > first.flows.length || (first.clientCount ?? 0) > (first.clients?.length ?? 0))) {
+    lines.push(`  covers ${n(first.flowCount)} attempts from ${n(first.clientCount ?? 0)} clients${first.countsEstimated === true ? ' (estimated from the listed ones)' : ''}; the lists below are cut`);
+  }
+  const evidence = Object.entries(first.evidence).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0));
   if (evidence.length > 0) {
-    lines.push('  evidence:');
-    for (const [k, v] of evidence) lines.push(`    ${k}: ${evidenceValue(v)}`);
+    lines.push(c.findings.length === 1 ? '  evidence:' : `  evidence (for ${c.subjects[0]}; --json has each):`);
+    for (const [k, v] of evidence) lines.push(...wrap(`${keyInWords(k)}: ${valueInWords(v)}`, o.width, '    ', '      '));
   }
-  if (f.remedy.length > 0) {
-    lines.push('  what to do:');
-    for (const r of f.remedy) lines.push(`    ${r}`);
+  if (first.remedy.length > 0) {
+    lines.push(c.findings.length === 1 ? '  what to do:' : `  what to do (for ${c.subjects[0]}; for the others the same with their own addresses and ports):`);
+    // Not wrapped: a remedy holds commands, and a terminal's soft wrap keeps them one line when copied.
+    for (const r of first.remedy) lines.push(`    - ${r}`);
   }
   return lines;
+}
+
+function subjectsLabel(c: FindingCause): string {
+  return c.findings.every((f) => typeof f.evidence['service'] === 'string') ? 'services' : 'findings';
+}
+
+function listed(items: readonly string[]): string {
+  return items.slice(0, LIST_ITEMS).join(', ') + (items.length > LIST_ITEMS ? `, ... (${n(items.length)} in all)` : '');
 }
 
 /** The window's kernel evidence: diagnostic counter rises, drops by reason, what was not collected. */
@@ -160,25 +210,17 @@ function signed(v: number): string {
   return v > 0 ? `+${n(v)}` : n(v);
 }
 
-function evidenceValue(v: unknown): string {
-  if (Array.isArray(v)) {
-    const items = v.slice(0, EVIDENCE_ITEMS).map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x)));
-    return items.join(', ') + (v.length > EVIDENCE_ITEMS ? `, ... (${v.length} in all)` : '');
-  }
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-function groupTable(label: string, groups: Map<string, Flow[]>): string {
+function groupTable(label: string, groups: Map<string, Flow[]>, width: number): string {
   const rows = [...groups.entries()]
     .sort((x, y) => y[1].length - x[1].length)
     .slice(0, GROUP_ROWS)
     .map(([key, flows]) => [key, flows.length, count(flows, 'unanswered'), count(flows, 'rejected'), count(flows, 'synAckLost')].map((c) => (typeof c === 'number' ? n(c) : c)));
   const more = groups.size > GROUP_ROWS ? `\n  (${groups.size - GROUP_ROWS} more)` : '';
-  return table([label, 'failed', 'unanswered', 'rejected', 'syn-ack lost'], rows) + more;
+  return textTable([{ head: label }, ...COUNT_COLUMNS], rows, width) + more;
 }
 
 /** The same table from the failed groups' exact counts (failed-flow-groups.ts). */
-function countTable(label: string, groups: readonly FailedGroup[], key: (g: FailedGroup) => string): string {
+function countTable(label: string, groups: readonly FailedGroup[], key: (g: FailedGroup) => string, width: number): string {
   const rows = new Map<string, { failed: number; unanswered: number; rejected: number; synAckLost: number }>();
   for (const g of groups) {
     const k = key(g);
@@ -189,7 +231,7 @@ function countTable(label: string, groups: readonly FailedGroup[], key: (g: Fail
   }
   const sorted = [...rows].sort((x, y) => y[1].failed - x[1].failed);
   const more = sorted.length > GROUP_ROWS ? `\n  (${sorted.length - GROUP_ROWS} more)` : '';
-  return table([label, 'failed', 'unanswered', 'rejected', 'syn-ack lost'], sorted.slice(0, GROUP_ROWS).map(([k, r]) => [k, n(r.failed), n(r.unanswered), n(r.rejected), n(r.synAckLost)])) + more;
+  return textTable([{ head: label }, ...COUNT_COLUMNS], sorted.slice(0, GROUP_ROWS).map(([k, r]) => [k, n(r.failed), n(r.unanswered), n(r.rejected), n(r.synAckLost)]), width) + more;
 }
 
 function count(flows: Flow[], outcome: Flow['outcome']): number {
@@ -203,27 +245,24 @@ export function clientSubnet(f: Flow): string {
   return clientSubnetOf(f.clientIp);
 }
 
-function table(head: string[], rows: (string | number)[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] } });
-  for (const r of rows) t.push(r.map(String));
-  return t.toString();
-}
-
 function n(v: number): string {
   return v.toLocaleString('en-US');
 }
 
-function wrap(text: string, width: number, indent: string): string[] {
+/** Words filled to `width` (counting the indent); a word longer than a line stays whole. */
+function wrap(text: string, width: number, indent: string, continuation = indent): string[] {
   const lines: string[] = [];
   let line = '';
+  let lead = indent;
   for (const word of text.split(/\s+/)) {
-    if (line.length > 0 && line.length + word.length + 1 > width) {
-      lines.push(indent + line);
+    if (line.length > 0 && lead.length + visibleLength(line) + word.length + 1 > width) {
+      lines.push(lead + line);
+      lead = continuation;
       line = word;
     } else {
       line = line.length > 0 ? `${line} ${word}` : word;
     }
   }
-  if (line.length > 0) lines.push(indent + line);
+  if (line.length > 0) lines.push(lead + line);
   return lines;
 }

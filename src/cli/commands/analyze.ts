@@ -49,7 +49,7 @@ export function analyzeCommand(io: CliIo, setExit: (code: number) => void): Comm
         ...(stream && { onFlow: (f: Flow, names: readonly string[]) => io.stdout(flowEvent(f, names)) }),
       });
       progress?.clear();
-      writeReport(analysis, format, io.stdout, stream);
+      writeReport(analysis, format, { write: io.stdout, terminal: io.stdoutTerminal }, stream);
       for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
       const failOn = flags.failOn;
       setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);

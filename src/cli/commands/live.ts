@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { atLeast, type Severity } from '../../diagnose/finding';
 import type { BridgeSubnet } from '../../context/bridge';
@@ -6,11 +7,11 @@ import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_BUFFER_BYTES, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
-import { runLiveCapture, type LiveTarget } from '../../live/live-capture';
+import { runLiveCapture, WRITE_TO_STDOUT, type LiveTarget } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
-import { reportFormat, writeReport, type ReportFormat } from '../report-format';
+import { reportFormat, writeReport, type ReportFormat, type ReportOutput } from '../report-format';
 import { addReportFlags } from '../analyze-options';
 import type { CliIo } from '../io';
 import { LiveProgressLine } from '../live-progress';
@@ -23,6 +24,7 @@ Examples:
   $ synscope analyze incident.pcapng --context incident.context.json   # the same findings, later
   $ sudo synscope live --netns /var/run/docker/netns/ingress_sbox:eth1 --netns 4242:eth0 --duration 20s
   $ sudo synscope live -i eth0 -c 1000 -q --format ndjson | jq -c 'select(.type == "finding")'
+  $ sudo synscope live -i eth0 -c 100 -w - | tshark -r -   # pcapng on stdout, the report on stderr
 
 A namespace is a name under /run/netns, a path (/var/run/docker/netns/ingress_sbox) or a
 container's PID. By default synscope keeps TCP, ICMP, ICMPv6, ARP and VXLAN (UDP 4789)
@@ -46,6 +48,7 @@ interface LiveFlags {
   failOn?: Severity;
   duration?: string;
   write?: string;
+  report?: string;
   keepPayload?: boolean;
   filter: string;
   snaplen: number;
@@ -70,7 +73,8 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('--duration <TIME>', 'stop after this long (30s, 2m, 500ms); default: until Ctrl-C or SIGTERM')
       .option('-c, --count <N>', 'stop after N packets, as tcpdump -c', parseCount)
       .option('-q, --quiet', 'no progress or "capturing on" lines on stderr (warnings and errors still)')
-      .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng (headers only, original lengths kept), and the host context beside it as FILE.context.json')
+      .option('-w, --write <FILE.pcapng>', 'also write the packets as pcapng (headers only, original lengths kept), and the host context beside it as FILE.context.json; - writes the pcapng to standard output (the report then goes to stderr, or to --report)')
+      .option('--report <FILE>', 'write the report to FILE instead of standard output')
       .option('--keep-payload', 'write packets to --write as captured, payload included (up to --snaplen)')
       .option('-f, --filter <BPF>', 'libpcap filter of what to keep (as tcpdump takes it; keep "or icmp or icmp6 or arp" in it for the evidence)', DEFAULT_FILTER)
       .option('--snaplen <N>', 'bytes kept of each packet', parseSnaplen, DEFAULT_SNAPLEN)
@@ -126,9 +130,13 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         );
         progress.clear();
         const analysis = result.analysis;
-        writeReport(analysis, format, io.stdout);
+        writeReport(analysis, format, reportOutput(flags, io));
         for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
-        if (flags.write !== undefined) io.stderr(`synscope: wrote ${flags.write} (${analysis.summary.packets} packets) and ${result.contextPath}\n`);
+        if (flags.write === WRITE_TO_STDOUT) {
+          if (flags.quiet !== true) io.stderr(`synscope: wrote ${analysis.summary.packets} packets as pcapng to standard output (no context file: run synscope context > host.json for one)\n`);
+        } else if (flags.write !== undefined) {
+          io.stderr(`synscope: wrote ${flags.write} (${analysis.summary.packets} packets) and ${result.contextPath}\n`);
+        }
         const failOn = flags.failOn;
         setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);
       } finally {
@@ -138,6 +146,23 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       }
     });
   return command;
+}
+
+/** The report's place: --report FILE, else stderr when -w - holds stdout, else stdout. */
+function reportOutput(flags: LiveFlags, io: CliIo): ReportOutput {
+  if (flags.report !== undefined) {
+    const file = flags.report;
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'w');
+    } catch (e) {
+      throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot create the report: ${(e as Error).message}`, { file });
+    }
+    // Written whole before the process goes on; the descriptor closes with the process.
+    return { write: (chunk) => void fs.writeSync(fd, chunk) };
+  }
+  if (flags.write === WRITE_TO_STDOUT) return { write: io.stderr, terminal: io.stderrTerminal };
+  return { write: io.stdout, terminal: io.stdoutTerminal };
 }
 
 function parseNetnsArg(value: string): TargetArg {
