@@ -84,7 +84,7 @@ test('a year-10000 time is null in JSON and "-" in the text report, and said so 
   assert.deepEqual(json.warnings, ['1 flow has capture times outside years 0001..9999, shown as null: the capture\'s clock (pcapng if_tsoffset, if_tsresol or the timestamps) is wrong']);
   const text = await runCli('analyze', p);
   assert.equal(text.code, 0);
-  assert.match(text.stdout, /│ f1 .*│ - +│/);
+  assert.match(text.stdout, /^f1 .* 0 +- *( \S+)?$/m);
 });
 
 /** Contexts that crashed or were wrongly accepted, each given as --context and as --context HOST=FILE. */

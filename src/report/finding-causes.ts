@@ -71,11 +71,12 @@ function causeKey(f: Finding): string {
   return [f.code, f.severity, f.confidence, shapeOf(f.title), ...f.remedy.map(shapeOf)].join('\n');
 }
 
-const IPV6 = /\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b/gi;
-const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2})?\b/g;
+/** An IPv6 address (its port, if any, goes with it: "2001:db8::1:443" is how services print). */
+const IPV6 = /\[?\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,8}\b\]?(?::\d+)?/gi;
+const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}(?:\/\d{1,2}|:\d+)?\b/g;
 const NUMBER = /\d[\d,.]*/g;
 
-/** Text with its addresses and numbers replaced, so findings that differ only in them compare equal. */
+/** Text with its addresses (with their ports or prefix lengths) and numbers replaced, so findings that differ only in them compare equal. */
 export function shapeOf(text: string): string {
-  return text.replace(IPV6, '<ip6>').replace(IPV4, '<ip>').replace(NUMBER, '<n>');
+  return text.replace(IPV6, '<addr>').replace(IPV4, '<addr>').replace(NUMBER, '<n>');
 }

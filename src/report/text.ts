@@ -66,10 +66,10 @@ const COUNT_COLUMNS: Column[] = ['failed', 'unanswered', 'rejected', 'syn-ack lo
 export function renderText(a: Analysis, o: TextOptions = { width: 100, paint: plain }): string {
   const out: string[] = [];
   const s = a.summary;
-  out.push(`synscope: ${n(s.packets)} packets (${n(s.tcpPackets)} TCP), ${n(s.flows)} TCP flows, from ${a.inputs.length === 1 ? a.inputs[0]!.source : `${a.inputs.length} files`}`);
+  out.push(...wrap(`synscope: ${n(s.packets)} packets (${n(s.tcpPackets)} TCP), ${n(s.flows)} TCP flows, from ${a.inputs.length === 1 ? a.inputs[0]!.source : `${a.inputs.length} files`}`, o.width, '', '  '));
   for (const i of a.inputs) {
     const dropped = i.droppedByCapture === null ? '' : `, ${n(i.droppedByCapture)} dropped by capture`;
-    out.push(`  ${i.source}: ${i.format}, ${i.linkTypes.join('/') || 'no interfaces'}, interfaces ${i.interfaces.join(', ') || '-'}, ${n(i.packets)} packets${dropped}`);
+    out.push(...wrap(`${i.source}: ${i.format}, ${i.linkTypes.join('/') || 'no interfaces'}, interfaces ${i.interfaces.join(', ') || '-'}, ${n(i.packets)} packets${dropped}`, o.width, '  ', '    '));
   }
   if (a.hosts !== undefined) out.push(...hostLines(a.hosts));
   out.push('');
@@ -122,7 +122,7 @@ export function renderText(a: Analysis, o: TextOptions = { width: 100, paint: pl
     out.push(`Failed flows${total > FLOW_ROWS ? ` (first ${n(Math.min(FLOW_ROWS, failed.length))} of ${n(total)}; --json lists ${a.flowsLeftOut > 0 ? `${n(failed.length)}, up to 32 per group` : 'all'})` : ''}`);
     const rows = failed.slice(0, FLOW_ROWS).map((f) => {
       const j = flowJson(f, a.interfaceNames);
-      return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, j.firstSeen?.replace('T', ' ').replace('Z', '') ?? '-', j.interfaces.join(',')];
+      return [j.id, j.client, j.server, j.outcome ?? '-', `${j.state} ${j.history}`, j.syns, j.synAcks, timeOfDay(j.firstSeen), j.interfaces.join(',')];
     });
     out.push(textTable(FLOW_COLUMNS, rows, o.width));
   }
@@ -142,11 +142,12 @@ function renderCause(c: FindingCause, o: TextOptions): string[] {
   const head = `${c.severity.toUpperCase()} ${c.code}`;
   const lines = [''];
   if (c.findings.length === 1) {
-    lines.push(`${o.paint.severity(c.severity, head)} (confidence ${c.confidence}): ${o.paint.bold(first.title)}`);
+    lines.push(...wrap(`${o.paint.severity(c.severity, head)} (confidence ${c.confidence}): ${o.paint.bold(first.title)}`, o.width, '', '  '));
   } else {
     const clients = `${c.clientCountAtLeast ? 'at least ' : ''}${n(c.clientCount)} client${c.clientCount === 1 ? '' : 's'}`;
-    lines.push(`${o.paint.severity(c.severity, `${head} x${c.findings.length}`)} (confidence ${c.confidence}): ${o.paint.bold(`${n(c.flowCount)} attempts from ${clients}, one cause in ${c.findings.length} places`)}`);
-    lines.push(...wrap(`${subjectsLabel(c)}: ${listed(c.subjects)}`, o.width, '  '));
+    lines.push(...wrap(`${o.paint.severity(c.severity, `${head} x${c.findings.length}`)} (confidence ${c.confidence}): ${o.paint.bold(`${n(c.flowCount)} attempts from ${clients}, one cause in ${c.findings.length} places`)}`, o.width, '', '  '));
+    lines.push(...wrap(`${subjectsLabel(c)}: ${listed(c.subjects)}`, o.width, '  ', '    '));
+    lines.push(...wrap(`clients: ${listed(c.clients)}${c.clientCount > c.clients.length ? ` (${c.clientCountAtLeast ? 'at least ' : ''}${n(c.clientCount)} in all)` : ''}`, o.width, '  ', '    '));
     lines.push(...wrap(`like the first: ${first.title}`, o.width, '  '));
   }
   lines.push(...wrap(first.explanation, o.width, '  '));
@@ -155,11 +156,11 @@ function renderCause(c: FindingCause, o: TextOptions): string[] {
   }
   const evidence = Object.entries(first.evidence).filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0));
   if (evidence.length > 0) {
-    lines.push(c.findings.length === 1 ? '  evidence:' : `  evidence (for ${c.subjects[0]}; --json has each):`);
+    lines.push(...(c.findings.length === 1 ? ['  evidence:'] : wrap(`evidence (for ${c.subjects[0]}; --json has each):`, o.width, '  ', '    ')));
     for (const [k, v] of evidence) lines.push(...wrap(`${keyInWords(k)}: ${valueInWords(v)}`, o.width, '    ', '      '));
   }
   if (first.remedy.length > 0) {
-    lines.push(c.findings.length === 1 ? '  what to do:' : `  what to do (for ${c.subjects[0]}; for the others the same with their own addresses and ports):`);
+    lines.push(...(c.findings.length === 1 ? ['  what to do:'] : wrap(`what to do (for ${c.subjects[0]}; for the others the same with their own addresses and ports):`, o.width, '  ', '    ')));
     // Not wrapped: a remedy holds commands, and a terminal's soft wrap keeps them one line when copied.
     for (const r of first.remedy) lines.push(`    - ${r}`);
   }
@@ -204,6 +205,11 @@ function renderKernel(k: KernelEvidence, flows: readonly Flow[]): string[] {
   if (reasons.size === 0 && synAcks === 0 && elsewhere === 0 && k.unavailable.length === 0) lines.push('  no drops with a reason and no SYN-ACK retransmissions were traced');
   for (const u of k.unavailable) lines.push(`  not collected: ${u.source}: ${u.reason}`);
   return lines;
+}
+
+/** "13:13:08.508" of an RFC 3339 time: the day is in --json, and one capture rarely spans two. */
+function timeOfDay(rfc3339: string | null): string {
+  return rfc3339?.match(/T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/)?.[1] ?? '-';
 }
 
 function signed(v: number): string {
