@@ -43,13 +43,15 @@ test('a file that is not a capture names the file and byte 0, exit 2, no stack',
   assert.doesNotMatch(r.stderr, STACK_LINE);
 });
 
-test('bad usage exits 2: unknown option, bad --bridge, bad --fail-on, no files', async () => {
+test('bad usage exits 2: unknown option, bad --bridge, bad --fail-on, no files, a ring size out of range', async () => {
   for (const args of [
     ['analyze', '--frobnicate', REFUSALS],
     ['analyze', '--bridge', 'docker0', REFUSALS],
     ['analyze', '--bridge', 'docker0=300.1.0.0/16', REFUSALS],
     ['analyze', '--fail-on', 'fatal', REFUSALS],
     ['analyze'],
+    ['live', '-i', 'lo', '-B', '12'],
+    ['live', '-i', 'lo', '-B', 'lots'],
   ]) {
     const r = await runCli(...args);
     assert.equal(r.code, 2, `exit code for ${args.join(' ')}`);

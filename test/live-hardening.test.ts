@@ -309,3 +309,32 @@ test('live -c N -w - writes pcapng to standard output that tshark reads, and the
     assert.equal(fs.existsSync(path.join(lab.dir, '-.context.json')) || fs.existsSync('-.context.json'), false);
   });
 });
+
+/** Sizes in bytes of the packet-socket rings mapped into process `pid` (libpcap's TPACKET ring shows as a shared socket mapping). */
+function captureRings(pid: number): number[] {
+  return fs
+    .readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .split('\n')
+    .filter((l) => / rw-s .* socket:\[\d+\]$/.test(l))
+    .map((l) => {
+      const [from, to] = l.split(' ')[0]!.split('-').map((h) => parseInt(h, 16)) as [number, number];
+      return to - from;
+    });
+}
+
+test('live -B KiB sizes the kernel capture ring per interface (default 32 MiB)', async () => {
+  await withLab('ring', async (lab) => {
+    for (const [args, kib] of [[['-B', '4096'], 4096], [[], 32 * 1024]] as const) {
+      const live = await startLive(lab, [...args, '--duration', '30s', '--json']);
+      try {
+        const rings = captureRings(live.child.pid!);
+        assert.equal(rings.length, 1, `one ring for one interface: ${rings.join(', ')}`);
+        // libpcap rounds the ring up to whole blocks: within 10 % above the asked size.
+        assert.ok(rings[0]! >= kib * 1024 && rings[0]! <= kib * 1024 * 1.1, `ring of ${rings[0]} bytes for -B ${kib}`);
+      } finally {
+        live.child.kill('SIGINT');
+        await live.exited;
+      }
+    }
+  });
+});

@@ -52,6 +52,7 @@ interface LiveFlags {
   keepPayload?: boolean;
   filter: string;
   snaplen: number;
+  bufferSize: number;
   backend: BackendChoice;
   trace: boolean;
   dockerSocket: string;
@@ -78,6 +79,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       .option('--keep-payload', 'write packets to --write as captured, payload included (up to --snaplen)')
       .option('-f, --filter <BPF>', 'libpcap filter of what to keep (as tcpdump takes it; keep "or icmp or icmp6 or arp" in it for the evidence)', DEFAULT_FILTER)
       .option('--snaplen <N>', 'bytes kept of each packet', parseSnaplen, DEFAULT_SNAPLEN)
+      .option('-B, --buffer-size <KiB>', `the kernel's capture ring per interface, in KiB as tcpdump -B takes it (memory outside synscope's own: a bigger ring rides out longer bursts)`, parseBufferSize, DEFAULT_BUFFER_BYTES / 1024)
       .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
       .option('--no-trace', 'do not trace kernel drop reasons through tracefs')
       .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context', DEFAULT_DOCKER_SOCKET),
@@ -110,7 +112,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
             backend,
             filter: flags.filter,
             snaplen: flags.snaplen,
-            bufferBytes: DEFAULT_BUFFER_BYTES,
+            bufferBytes: flags.bufferSize * 1024,
             durationMs,
             maxPackets: flags.count ?? null,
             write: flags.write ?? null,
@@ -176,6 +178,17 @@ function parseNetnsArg(value: string): TargetArg {
 function parseCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new SynscopeError(ErrorCode.BAD_USAGE, `-c ${value}: expected a whole number of packets, 1 or more`);
+  return n;
+}
+
+const MIN_BUFFER_KIB = 256;
+const MAX_BUFFER_KIB = 2 * 1024 * 1024;
+
+function parseBufferSize(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_BUFFER_KIB || n > MAX_BUFFER_KIB) {
+    throw new SynscopeError(ErrorCode.BAD_USAGE, `-B ${value}: expected a whole number of KiB from ${MIN_BUFFER_KIB} to ${MAX_BUFFER_KIB} (2 GiB)`);
+  }
   return n;
 }
 
