@@ -86,7 +86,7 @@ export function timelineNotes(a: Analysis): string[] {
   }
   if (!a.flows.some((f) => f.outcome === 'completed') && a.summary.handshakes.completed > 0) {
     const completed = a.summary.handshakes.completed;
-    notes.push(`${completed === 1 ? 'The completed handshake is' : `The ${n(completed)} completed handshakes are`} not in this report, so no SYN or SYN-ACK of ${completed === 1 ? 'it' : 'theirs'} is drawn: --all-flows adds them.`);
+    notes.push(`${completed === 1 ? 'The completed handshake is' : `The ${n(completed)} completed handshakes are`} not in this report, so no SYN or SYN-ACK of ${completed === 1 ? 'it' : 'theirs'} is drawn: --all-flows adds ${completed === 1 ? 'it' : 'them'}.`);
   }
   if (a.attempts.length > 0) notes.push('An attempt stitched across NAT hops is on one row per hop: each hop saw its own tuple (after DNAT or SNAT).');
   return notes;
