@@ -17,6 +17,7 @@ import { escapeHtml } from '../src/report/html-escape';
 import { renderHtml } from '../src/report/html';
 import { REPO, runCli } from './cli-harness';
 import { dumpDom, screenshot } from './headless-chromium';
+import { hostilePcapng } from './hostile-pcapng';
 import { colourCounts, readPng } from './png-pixels';
 
 /** A failed attempt stitched across three hops (eth0, docker_gwbridge, eth0@ingress_sbox): the ladder has four lanes. */
@@ -94,6 +95,16 @@ test('the page holds no reference to anything outside it', async () => {
       assert.deepEqual(externalReferences(html), [], path.basename(dir));
       assert.ok(!/<script\b/i.test(html), 'no script: the page needs none');
     }
+  });
+});
+
+test('a capture clock past year 9999 gives a page, its times said to be unprintable', async () => {
+  await withTempDir(async (dir) => {
+    const capture = path.join(dir, 'y10000.pcapng');
+    fs.writeFileSync(capture, hostilePcapng({ tsresol: 0 }, [253402300800n]));
+    const r = await runCli('analyze', capture, '--format', 'html');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /seconds after a time outside years 0001\.\.9999/);
   });
 });
 

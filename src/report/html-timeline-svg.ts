@@ -3,6 +3,7 @@ import { clientSubnetOf } from '../decode/address';
 import { serviceOf } from '../diagnose/group';
 import { OTHER_SUBNETS, type FailedGroup } from '../flow/failed-flow-groups';
 import type { Flow } from '../flow/flow';
+import { rfc3339 } from '../time/rfc3339';
 import { escapeHtml } from './html-escape';
 import { OUTCOME_WORDS } from './ladder';
 import { INK, svgCircle, svgCross, svgGroup, svgLine, svgRoot, svgText, svgTriangle } from './svg-shapes';
@@ -179,8 +180,9 @@ function firstSynOf(f: Flow): number {
   return f.firstSynAt ?? f.firstSeen;
 }
 
+/** A capture's clock can say year 30000: such a time has no date to print (rfc3339.ts). */
 function utc(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  return rfc3339(epochSeconds, 3)?.replace('T', ' ').replace('Z', ' UTC') ?? 'a time outside years 0001..9999';
 }
 
 function trimNumber(v: number): string {
