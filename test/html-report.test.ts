@@ -120,6 +120,8 @@ test('a sampled analysis says so, and labels the timeline with the exact counts'
     assert.ok(html.includes(`Sampled: the report holds ${held.toLocaleString('en-US')} of 2,000 failed attempts`), 'the sample is named');
     assert.ok(html.includes('2,000 failed, 2,000 SYNs'), 'the service row counts every attempt');
     assert.ok(html.includes('10.64.0.0/24'), 'a row per client subnet');
+    assert.equal(html.match(/<svg class="ladder"/g)?.length, 1, 'the alike attempts share one ladder');
+    assert.ok(html.includes(`${(held - 1).toLocaleString('en-US')} more attempts held in the report took the same path`), 'and it says for how many');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -140,6 +142,7 @@ test('Chromium renders the findings, a ladder per failed path with its hops, and
         const lanes = ['client', ...attempt.hops.map((h) => asDomText(h.interface))];
         assert.ok(ladders.some((texts) => lanes.every((lane) => texts.includes(lane))), `${name}: a ladder with the lanes ${lanes.join(', ')}`);
       }
+      // Each of these scenarios' failed attempts took a path of its own (another service, another outcome).
       const singleHop = analysis.flows.filter((f) => f.outcome !== 'completed' && !analysis.attempts.some((t) => t.flows.includes(f.id)));
       assert.equal(ladders.length, failed.length + singleHop.length, `${name}: one ladder per failed path`);
 

@@ -130,7 +130,7 @@ function timelineRows(a: Analysis, grouping: TimelineGrouping): TimelineRow[] {
 
 function rowCounts(row: TimelineRow): string {
   const parts: string[] = [];
-  if (row.failed > 0) parts.push(`${n(row.failed)} failed, ${n(row.syns)} SYNs`);
+  if (row.failed > 0) parts.push(`${n(row.failed)} failed, ${n(row.syns)} SYN${row.syns === 1 ? '' : 's'}`);
   if (row.completed > 0) parts.push(`${n(row.completed)} completed`);
   if (row.undrawn > 0) parts.push(`${n(row.drawn.length)} drawn`);
   return parts.join('; ');

@@ -1,4 +1,5 @@
 import type { Analysis } from '../analysis';
+import { groupBy } from '../diagnose/group';
 import { attemptPath, type AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
 import { keyInWords, valueInWords } from './evidence-words';
@@ -124,8 +125,9 @@ function cause(c: FindingCause): string {
 }
 
 /**
- * A ladder per failed attempt: first those stitched across NAT hops, then the failed flows
- * seen at one hop only (client to the capture's interface).
+ * A ladder per failed path: first the attempts stitched across NAT hops, then the failed
+ * flows seen at one hop only (client to the capture's interface). Attempts alike (the same
+ * hops, service, outcome and reply) share one ladder: a flood is one picture, not hundreds.
  */
 function ladders(a: Analysis): string[] {
   const flowsById = new Map(a.flows.map((f) => [f.id, f]));
@@ -134,13 +136,24 @@ function ladders(a: Analysis): string[] {
   const alone = a.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed' && !inAttempts.has(f.id));
   const paths = [...stitched, ...alone.map((f) => attemptPath([f], [interfacesOf(f, a.interfaceNames)]))];
   if (paths.length === 0) return [];
-  const shownNote = paths.length > LADDERS_SHOWN ? ` (first ${LADDERS_SHOWN} of ${n(paths.length)}${a.flowsLeftOut > 0 ? " in the report's sample" : ''})` : '';
+  const kinds = [...groupBy(paths, (p) => pathShape(p, flowsById)).values()];
+  const sampled = a.flowsLeftOut > 0;
+  const shownNote = kinds.length > LADDERS_SHOWN ? ` (the first ${LADDERS_SHOWN} of ${n(kinds.length)} kinds${sampled ? ', from the sample the report holds' : ''})` : '';
   const lines = [`<h2>Paths of failed attempts${shownNote}</h2>`];
-  for (const path of paths.slice(0, LADDERS_SHOWN)) lines.push(ladder(path, flowsById));
+  for (const alike of kinds.slice(0, LADDERS_SHOWN)) {
+    const more = alike.length > 1 ? `${n(alike.length - 1)} more attempt${alike.length === 2 ? '' : 's'}${sampled ? ' held in the report' : ''} took the same path with the same outcome` : null;
+    lines.push(ladder(alike[0]!, flowsById, more));
+  }
   return lines;
 }
 
-function ladder(path: AttemptPath, flowsById: ReadonlyMap<string, Flow>): string {
+/** What makes two paths one picture: their hops, the service the client asked for, the outcome and which hops saw which reply. */
+function pathShape(path: AttemptPath, flowsById: ReadonlyMap<string, Flow>): string {
+  const hops = path.hops.map((h) => `${h.interface} ${h.synAcks > 0 ? 'SYN-ACK' : (flowsById.get(h.flow)?.rejection?.by ?? '-')}`);
+  return [path.outcome, path.hops[0]!.server, ...hops].join('\n');
+}
+
+function ladder(path: AttemptPath, flowsById: ReadonlyMap<string, Flow>, alike: string | null): string {
   const outer = path.hops[0]!;
   const note = stopNote(path, sightingsOf(path, flowsById, (name) => name), flowsById);
   return [
@@ -148,6 +161,7 @@ function ladder(path: AttemptPath, flowsById: ReadonlyMap<string, Flow>): string
     `<h3>attempt ${e(path.id)}: ${e(outer.client)} → ${e(outer.server)} (${OUTCOME_WORDS[path.outcome]})</h3>`,
     ladderSvg(path, flowsById),
     `<p class="stop">${e(note)}</p>`,
+    ...(alike === null ? [] : [`<p class="note">${e(alike)}</p>`]),
     `</div>`,
   ].join('\n');
 }
