@@ -19,6 +19,7 @@ export type { HostContext } from './context/host-context';
 export type { BridgeSubnet } from './context/bridge';
 export { diagnose } from './diagnose/diagnose';
 export type { Finding, FindingCode, Severity, Confidence } from './diagnose/finding';
+export { renderHtml } from './report/html';
 export { toReportJson, REPORT_SCHEMA } from './report/json';
 export type { ReportJson, FlowJson } from './report/json';
 export { renderText } from './report/text';

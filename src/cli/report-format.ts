@@ -1,10 +1,11 @@
 import type { Analysis } from '../analysis';
 import { ErrorCode, SynscopeError } from '../errors';
+import { renderHtml } from '../report/html';
 import { writeReportJson } from '../report/json';
 import { writeReportNdjson } from '../report/ndjson';
 import { renderText, textOptionsFor } from '../report/text';
 
-export const REPORT_FORMATS = ['text', 'json', 'ndjson'] as const;
+export const REPORT_FORMATS = ['text', 'json', 'ndjson', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The format asked for: --format, or --json (its shorthand); text by default. */
@@ -25,5 +26,6 @@ export interface ReportOutput {
 export function writeReport(analysis: Analysis, format: ReportFormat, out: ReportOutput, flowsStreamed = false): void {
   if (format === 'json') writeReportJson(analysis, out.write);
   else if (format === 'ndjson') writeReportNdjson(analysis, out.write, flowsStreamed);
+  else if (format === 'html') out.write(renderHtml(analysis));
   else out.write(renderText(analysis, textOptionsFor(out.terminal ?? {})));
 }

@@ -12,7 +12,7 @@ const MIN_LANE_GAP = 12;
 const PATHS_SHOWN = 5;
 const INDENT = '  ';
 
-const OUTCOME_WORDS: Record<AttemptOutcome, string> = {
+export const OUTCOME_WORDS: Record<AttemptOutcome, string> = {
   completed: 'completed',
   rejected: 'rejected',
   synAckLost: 'SYN-ACK lost',
@@ -20,7 +20,7 @@ const OUTCOME_WORDS: Record<AttemptOutcome, string> = {
 };
 
 /** What one hop saw of the attempt, as the picture labels it. */
-interface Sighting {
+export interface Sighting {
   name: string;
   /** "SYN x4". */
   syn: string;
@@ -61,12 +61,13 @@ export function renderLadder(path: AttemptPath, flowsById: ReadonlyMap<string, F
   return [...heading(path), ...picture, `${INDENT}${stopNote(path, sightings, flowsById)}`];
 }
 
-function sightingsOf(path: AttemptPath, flowsById: ReadonlyMap<string, Flow>): Sighting[] {
+/** What each hop saw, outermost first; `nameOf` labels a hop's interface (cut to NAME_WIDTH for the text picture). */
+export function sightingsOf(path: AttemptPath, flowsById: ReadonlyMap<string, Flow>, nameOf: (name: string) => string = cut): Sighting[] {
   const sightings = path.hops.map((hop, i): Sighting => {
     const flow = flowsById.get(hop.flow);
     const replyKind = hop.synAcks > 0 ? 'SYN-ACK' : rejectionKind(flow);
     return {
-      name: cut(hop.interface),
+      name: nameOf(hop.interface),
       syn: flow === undefined ? 'SYN' : `SYN x${flow.syns}`,
       translations: i === 0 ? [] : translationsSince(path.hops[i - 1]!, hop),
       replyKind,
@@ -100,7 +101,7 @@ function heading(path: AttemptPath): string[] {
 }
 
 /** Where the packets stopped, in one sentence. */
-function stopNote(path: AttemptPath, sightings: readonly Sighting[], flowsById: ReadonlyMap<string, Flow>): string {
+export function stopNote(path: AttemptPath, sightings: readonly Sighting[], flowsById: ReadonlyMap<string, Flow>): string {
   const answered = sightings.findIndex((s) => s.reply !== null);
   if (answered < 0) return `SYN reached ${sightings[sightings.length - 1]!.name}; no SYN-ACK seen at any hop`;
   const seen = sightings[answered]!;
