@@ -1,10 +1,12 @@
 import type { Analysis } from '../analysis';
 import { ErrorCode, SynscopeError } from '../errors';
+import { writeConnLog } from '../report/conn-log';
 import { writeReportJson } from '../report/json';
+import { renderMarkdown } from '../report/markdown';
 import { writeReportNdjson } from '../report/ndjson';
 import { renderText, textOptionsFor } from '../report/text';
 
-export const REPORT_FORMATS = ['text', 'json', 'ndjson'] as const;
+export const REPORT_FORMATS = ['text', 'json', 'ndjson', 'markdown', 'conn'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The format asked for: --format, or --json (its shorthand); text by default. */
@@ -25,5 +27,7 @@ export interface ReportOutput {
 export function writeReport(analysis: Analysis, format: ReportFormat, out: ReportOutput, flowsStreamed = false): void {
   if (format === 'json') writeReportJson(analysis, out.write);
   else if (format === 'ndjson') writeReportNdjson(analysis, out.write, flowsStreamed);
+  else if (format === 'markdown') out.write(renderMarkdown(analysis));
+  else if (format === 'conn') writeConnLog(analysis, out.write);
   else out.write(renderText(analysis, textOptionsFor(out.terminal ?? {})));
 }
