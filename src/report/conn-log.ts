@@ -40,7 +40,10 @@ const TCP = 6;
  * with allFlows). A field synscope does not know is `-`, as Zeek writes an unset field:
  * service (no protocol detection), the byte counts (no reassembly), local_orig/local_resp
  * (no Site::local_nets) and tunnel_parents. `uid` is synscope's flow id, as in the JSON
- * report. `#open`/`#close` are `now` in UTC, in Zeek's `%Y-%m-%d-%H-%M-%S` form.
+ * report. `duration` runs to the flow's last packet, where Zeek stops at the packet after
+ * which both sides have closed (TCPSessionAdapter sets no last time once both did_close):
+ * after a FIN or RST from each side, ours also counts the last ACKs. `#open`/`#close` are
+ * `now` in UTC, in Zeek's `%Y-%m-%d-%H-%M-%S` form.
  */
 export function writeConnLog(a: Analysis, write: (chunk: string) => void, now: Date = new Date()): void {
   write(
