@@ -37,8 +37,9 @@ export function renderMarkdown(a: Analysis): string {
     for (const c of causes) out.push('', ...causeSection(c));
   }
 
-  const ladders = renderAttemptLadders(a.attempts, a.flows);
-  if (ladders.length > 0) out.push('', `## ${inline(ladders[0]!)}`, '', ...fenced(ladders.slice(1).filter((l, i) => i > 0 || l !== '')));
+  // The ladders come as a heading, a blank line, then the pictures.
+  const [ladderHeading, , ...ladders] = renderAttemptLadders(a.attempts, a.flows);
+  if (ladderHeading !== undefined) out.push('', `## ${inline(ladderHeading)}`, '', ...fenced(ladders));
 
   const failed = a.flows.filter((f) => f.outcome !== null && f.outcome !== 'completed');
   if (failed.length > 0) {
