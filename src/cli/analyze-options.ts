@@ -41,7 +41,7 @@ export function addAnalyzeFlags(command: Command): Command {
 export function addReportFlags(command: Command): Command {
   return command
     .option('--json', 'print the synscope.report/2 JSON document instead of tables (= --format json)')
-    .addOption(new Option('--format <format>', 'text (tables), json (synscope.report/2), ndjson (one synscope.events/1 event per line; with --all-flows each flow is written as it leaves the tracker) or html (one self-contained page with the findings, SVG ladders and a timeline: --format html > report.html)').choices(REPORT_FORMATS))
+    .addOption(new Option('--format <format>', 'text (tables), json (synscope.report/2), ndjson (one synscope.events/1 event per line; with --all-flows each flow is written as it leaves the tracker), markdown (a summary for a ticket), conn (a Zeek conn.log of the failed attempts; with --all-flows of every flow) or html (one self-contained page with the findings, SVG ladders and a timeline: --format html > report.html)').choices(REPORT_FORMATS))
     .option('--all-flows', 'list every TCP flow, not only the attempts that failed')
     .option('--bridge <NAME=CIDR>', 'a local bridge and its subnet, e.g. docker0=172.17.0.0/16 (repeatable; adds to the host context)', collectBridge, [])
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(SEVERITIES));

@@ -1,11 +1,13 @@
 import type { Analysis } from '../analysis';
 import { ErrorCode, SynscopeError } from '../errors';
+import { writeConnLog } from '../report/conn-log';
 import { renderHtml } from '../report/html';
 import { writeReportJson } from '../report/json';
+import { renderMarkdown } from '../report/markdown';
 import { writeReportNdjson } from '../report/ndjson';
 import { renderText, textOptionsFor } from '../report/text';
 
-export const REPORT_FORMATS = ['text', 'json', 'ndjson', 'html'] as const;
+export const REPORT_FORMATS = ['text', 'json', 'ndjson', 'markdown', 'conn', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** The format asked for: --format, or --json (its shorthand); text by default. */
@@ -26,6 +28,8 @@ export interface ReportOutput {
 export function writeReport(analysis: Analysis, format: ReportFormat, out: ReportOutput, flowsStreamed = false): void {
   if (format === 'json') writeReportJson(analysis, out.write);
   else if (format === 'ndjson') writeReportNdjson(analysis, out.write, flowsStreamed);
+  else if (format === 'markdown') out.write(renderMarkdown(analysis));
+  else if (format === 'conn') writeConnLog(analysis, out.write);
   else if (format === 'html') out.write(renderHtml(analysis));
   else out.write(renderText(analysis, textOptionsFor(out.terminal ?? {})));
 }
