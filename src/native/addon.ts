@@ -89,11 +89,13 @@ export interface NativeAddon {
 export type NativeAddonLoad = { addon: NativeAddon } | { reason: string };
 
 const ADDON_FILE = ['native', 'build', 'Release', 'synscope_native.node'];
-const BUILD_FIX =
-  'run `npm run build:native` (needs g++, make, python3 and libpcap-dev: apt-get install -y build-essential python3 libpcap-dev)';
 
 /** From dist/src/native/ the package root is three levels up; from src/native/, two. */
-const CANDIDATES = [path.join(__dirname, '..', '..', '..', ...ADDON_FILE), path.join(__dirname, '..', '..', ...ADDON_FILE)];
+const ROOT_CANDIDATES = [path.join(__dirname, '..', '..', '..'), path.join(__dirname, '..', '..')];
+const PACKAGE_ROOT = ROOT_CANDIDATES.find((root) => fs.existsSync(path.join(root, 'native', 'binding.gyp'))) ?? ROOT_CANDIDATES[0];
+
+/** Names the package directory so the same line works in a checkout and in a global install. */
+const BUILD_FIX = `run \`npm run build:native --prefix ${shellWord(PACKAGE_ROOT)}\` (needs g++, make, python3 and libpcap-dev: apt-get install -y build-essential python3 libpcap-dev)`;
 
 let loaded: NativeAddonLoad | null = null;
 
@@ -102,13 +104,13 @@ let loaded: NativeAddonLoad | null = null;
  * analysis must work where the addon was never built.
  */
 export function loadNativeAddon(): NativeAddonLoad {
-  loaded ??= loadFirstBuilt();
+  loaded ??= loadBuilt();
   return loaded;
 }
 
-function loadFirstBuilt(): NativeAddonLoad {
-  const file = CANDIDATES.find((candidate) => fs.existsSync(candidate));
-  if (file === undefined) return { reason: `native addon not built: ${BUILD_FIX}` };
+function loadBuilt(): NativeAddonLoad {
+  const file = path.join(PACKAGE_ROOT, ...ADDON_FILE);
+  if (!fs.existsSync(file)) return { reason: `native addon not built: ${BUILD_FIX}` };
   try {
     return { addon: require(file) as NativeAddon };
   } catch (e) {
@@ -116,4 +118,8 @@ function loadFirstBuilt(): NativeAddonLoad {
     const why = (e as Error).message.split('\n')[0];
     return { reason: `native addon ${file} cannot be loaded (${why}): ${BUILD_FIX}` };
   }
+}
+
+function shellWord(text: string): string {
+  return /^[\w./+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
