@@ -4,6 +4,7 @@ import { analyzeCommand } from './commands/analyze';
 import { contextCommand } from './commands/context';
 import { liveCommand } from './commands/live';
 import { testCommand } from './commands/test';
+import { watchCommand } from './commands/watch';
 import { processIo, type CliIo } from './io';
 
 const VERSION = '0.1.0';
@@ -19,6 +20,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   program.addCommand(liveCommand(io, setExit));
   program.addCommand(contextCommand(io, setExit));
   program.addCommand(testCommand(io, setExit));
+  program.addCommand(watchCommand(io, setExit));
   for (const c of program.commands) c.exitOverride().configureOutput(outputFor(io, `synscope ${c.name()}`));
   return program;
 }
@@ -47,7 +49,7 @@ function oneLine(text: string): string {
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
   if (argv.length <= 2) {
-    io.stderr(`synscope: usage: synscope analyze|live|context|test [options] (run synscope --help for usage)\n`);
+    io.stderr(`synscope: usage: synscope analyze|live|watch|context|test [options] (run synscope --help for usage)\n`);
     return 2;
   }
   const program = createProgram(io, (c) => (exitCode = c));

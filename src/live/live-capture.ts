@@ -7,6 +7,7 @@ import { bridgesFromContext } from '../context/context-bridges';
 import { emptyHostContext } from '../context/empty-context';
 import type { HostContext } from '../context/host-context';
 import { currentNamespaceLabel } from '../context/netns-label';
+import type { KernelEvidence } from '../evidence/kernel-evidence';
 import { writeHostContext } from '../context/write-context';
 import { headerEnd } from '../decode/header-end';
 import { DecodedPacket } from '../decode/packet';
@@ -14,7 +15,7 @@ import { LinkType, linkTypeName } from '../decode/link-types';
 import { ErrorCode, SynscopeError } from '../errors';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
-import type { CaptureBackend, LiveHandle } from './capture-backend';
+import type { CaptureBackend, HandleStats, LiveHandle } from './capture-backend';
 import { captureDropWarnings, type InterfaceDrops } from './capture-drops';
 import { KernelWindow } from './kernel-window';
 import { LiveSource } from './live-source';
@@ -115,12 +116,19 @@ export async function runLiveCapture(options: LiveCaptureOptions, stop: AbortSig
   }
 }
 
-class LiveRun {
+/**
+ * One capture over a set of interfaces. live runs it as one window (open, capture, finish);
+ * watch keeps it open and calls rotate() every window, which hands the packets from then
+ * on to a new analysis while the handles stay open, so no packet falls between windows.
+ */
+export class LiveRun {
   private readonly primary: ResolvedNamespace | null;
   private readonly names: string[];
   private readonly handles: LiveHandle[] = [];
-  private readonly sources: LiveSource[] = [];
-  private readonly kernel: KernelWindow;
+  private sources: LiveSource[] = [];
+  private kernel: KernelWindow;
+  /** libpcap's counters when the current window began (they count from the open). */
+  private statsAtWindowStart: (HandleStats | null)[] = [];
   private analysis: StreamingAnalysis | null = null;
   private writer: PcapngWriter | null = null;
   private contextPromise: Promise<HostContext> | null = null;
@@ -169,8 +177,9 @@ class LiveRun {
       rec.linkType = handle.linkType;
       this.handles.push(handle);
       checkAnyLinkType(target, handle.linkType, backend.name);
-      this.sources.push(new LiveSource(`live:${this.names[i]}`, this.names[i]!, handle.linkType, this.options.snaplen, target.namespace?.path));
     }
+    this.sources = this.newSources();
+    this.statsAtWindowStart = this.handles.map(() => null);
     // Packets wait in the kernel rings until the first poll, after the counters are read.
     this.kernel.begin();
     this.analysis = new StreamingAnalysis(this.sources, this.options.analyze);
@@ -219,8 +228,7 @@ class LiveRun {
     const drops: InterfaceDrops[] = [];
     for (const [i, handle] of this.handles.entries()) {
       const stats = handle.stats();
-      drops.push({ name: this.names[i]!, stats });
-      this.sources[i]!.setDropped(stats === null ? null : stats.dropped + stats.ifDropped);
+      drops.push({ name: this.names[i]!, stats: windowStats(this.statsAtWindowStart[i] ?? null, stats) });
       if (this.writer !== null) {
         const { sec, nsec } = nowParts();
         this.writer.writeStatistics(i, stats === null ? { received: this.sources[i]!.stats.packets } : { received: stats.received, dropped: stats.dropped + stats.ifDropped }, sec, nsec);
@@ -231,23 +239,60 @@ class LiveRun {
     this.closeWriter();
     await yieldToEventLoop();
     const evidence = this.kernel.end();
-    const context: HostContext = { ...(await this.contextPromise!), kernelEvidence: evidence };
+    const result = await this.diagnose({ analysis: this.analysis!, sources: this.sources, kernel: this.kernel, context: this.contextPromise!, drops }, evidence);
+    const contextPath = this.options.write === null || this.options.write === WRITE_TO_STDOUT ? null : contextPathFor(this.options.write);
+    this.contextFinal = true;
+    if (contextPath !== null) writeHostContext(contextPath, result.context);
+    return { ...result, contextPath };
+  }
+
+  /**
+   * End the current window and start the next without closing a handle: what the rings
+   * hold now goes to the ending window, every later packet to a new analysis (with
+   * `nextAnalyze`'s options), with its own counters, trace session and host context.
+   * Resolves to the ended window's result once it is diagnosed; polling goes on meanwhile.
+   * Not for a run that writes a file.
+   */
+  async rotate(nextAnalyze: AnalyzeOptions = this.options.analyze): Promise<LiveResult> {
+    for (let round = 0; round < MAX_DRAIN_ROUNDS && this.poll() > 0; round++);
+    this.mergeHeld(Infinity);
+    const drops: InterfaceDrops[] = this.handles.map((h, i) => {
+      const now = h.stats();
+      const window = windowStats(this.statsAtWindowStart[i] ?? null, now);
+      this.statsAtWindowStart[i] = now;
+      return { name: this.names[i]!, stats: window };
+    });
+    const ended = { analysis: this.analysis!, sources: this.sources, kernel: this.kernel, context: this.contextPromise!, drops };
+    const evidence = ended.kernel.end();
+    this.sources = this.newSources();
+    this.kernel = new KernelWindow(distinctNamespaces(this.options.targets), this.options.trace);
+    this.kernel.begin();
+    this.analysis = new StreamingAnalysis(this.sources, nextAnalyze);
+    this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
+    const result = await this.diagnose(ended, evidence);
+    return { ...result, contextPath: null };
+  }
+
+  /** Finish one window's analysis with its host context, bridges and kernel evidence. */
+  private async diagnose(window: EndedWindow, evidence: KernelEvidence): Promise<Omit<LiveResult, 'contextPath'>> {
+    for (const [i, d] of window.drops.entries()) window.sources[i]!.setDropped(d.stats === null ? null : d.stats.dropped + d.stats.ifDropped);
+    const context: HostContext = { ...(await window.context), kernelEvidence: evidence };
     await yieldToEventLoop();
-    const analysis = this.analysis!.finish({
+    const analysis = window.analysis.finish({
       context,
       bridges: bridgesFromContext(context, this.options.analyze.bridges ?? []),
       kernel: evidence,
     });
-    analysis.warnings.unshift(...captureDropWarnings(drops, this.kernel.lostTraceEvents));
-    const contextPath = this.options.write === null || this.options.write === WRITE_TO_STDOUT ? null : contextPathFor(this.options.write);
-    this.contextFinal = true;
-    if (contextPath !== null) writeHostContext(contextPath, context);
+    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents));
     return {
       analysis,
       context,
-      contextPath,
-      interfaces: this.sources.map((s) => ({ name: s.interfaces[0]!.name!, packets: s.stats.packets, dropped: s.droppedByCapture() })),
+      interfaces: window.sources.map((s) => ({ name: s.interfaces[0]!.name!, packets: s.stats.packets, dropped: s.droppedByCapture() })),
     };
+  }
+
+  private newSources(): LiveSource[] {
+    return this.options.targets.map((target, i) => new LiveSource(`live:${this.names[i]}`, this.names[i]!, this.handles[i]!.linkType, this.options.snaplen, target.namespace?.path));
   }
 
   /** -c COUNT packets have been delivered: the rest of the poll is dropped and the capture stops. */
@@ -398,6 +443,21 @@ function captureFailure(name: string, e: unknown): SynscopeError {
   const err = e as Error & { code?: string };
   const why = /disappeared|no such device|ENODEV|ENXIO/i.test(`${err.code ?? ''} ${err.message}`) ? 'the interface was removed during the capture' : err.message.split('\n')[0];
   return new SynscopeError(ErrorCode.CAPTURE_UNAVAILABLE, `${name}: capture stopped: ${why}`);
+}
+
+/** What one window took of a run: its analysis, sources, kernel window, context and libpcap's counts. */
+interface EndedWindow {
+  analysis: StreamingAnalysis;
+  sources: LiveSource[];
+  kernel: KernelWindow;
+  context: Promise<HostContext>;
+  drops: InterfaceDrops[];
+}
+
+/** libpcap's counters since `start` (null: since the handle was opened). */
+function windowStats(start: HandleStats | null, now: HandleStats | null): HandleStats | null {
+  if (now === null || start === null) return now;
+  return { received: now.received - start.received, dropped: now.dropped - start.dropped, ifDropped: now.ifDropped - start.ifDropped };
 }
 
 function distinctNamespaces(targets: readonly LiveTarget[]): (ResolvedNamespace | null)[] {

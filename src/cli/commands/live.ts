@@ -59,7 +59,7 @@ interface LiveFlags {
 }
 
 /** A target as typed: `-i eth0` or `--netns ns:eth0`, in command-line order. */
-interface TargetArg {
+export interface TargetArg {
   device: string;
   namespace: string | null;
 }
@@ -167,7 +167,7 @@ function reportOutput(flags: LiveFlags, io: CliIo): ReportOutput {
   return { write: io.stdout, terminal: io.stdoutTerminal };
 }
 
-function parseNetnsArg(value: string): TargetArg {
+export function parseNetnsArg(value: string): TargetArg {
   const colon = value.lastIndexOf(':');
   if (colon <= 0 || colon === value.length - 1) {
     throw new SynscopeError(ErrorCode.BAD_USAGE, `--netns ${JSON.stringify(value)}: expected NS:IFACE, e.g. ingress_sbox:eth0 or 4242:eth0`);
@@ -184,7 +184,7 @@ function parseCount(value: string): number {
 const MIN_BUFFER_KIB = 256;
 const MAX_BUFFER_KIB = 2 * 1024 * 1024;
 
-function parseBufferSize(value: string): number {
+export function parseBufferSize(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < MIN_BUFFER_KIB || n > MAX_BUFFER_KIB) {
     throw new SynscopeError(ErrorCode.BAD_USAGE, `-B ${value}: expected a whole number of KiB from ${MIN_BUFFER_KIB} to ${MAX_BUFFER_KIB} (2 GiB)`);
@@ -192,7 +192,7 @@ function parseBufferSize(value: string): number {
   return n;
 }
 
-function parseSnaplen(value: string): number {
+export function parseSnaplen(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 64 || n > 262144) throw new SynscopeError(ErrorCode.BAD_USAGE, `--snaplen ${value}: expected a whole number of bytes from 64 to 262144`);
   return n;
