@@ -302,9 +302,10 @@ test('live -c N -w - writes pcapng to standard output that tshark reads, and the
     assert.ok(frames.some((l) => l.endsWith(`\t${PORT}`)), 'tshark saw no packet to the listener');
     assert.equal(JSON.parse(fs.readFileSync(report, 'utf8')).summary.packets, 40);
 
-    const toStderr = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" live --netns ${lab.ns}:lo -q -c 10 -w - > ${lab.dir}/out.pcapng`], { encoding: 'utf8', timeout: 30_000 });
+    const toStderr = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" live --netns ${lab.ns}:lo -q -c 10 -f tcp -w - > ${lab.dir}/out.pcapng`], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(toStderr.status, 0, toStderr.stderr);
     assert.match(toStderr.stderr, /^Handshakes$/m, 'the text report goes to stderr when -w - holds stdout');
+    assert.match(toStderr.stderr, /the filter 'tcp' keeps no ICMP errors about TCP .* -f '\(tcp\) or icmp or icmp6 or arp'/);
     assert.equal(readWritten(path.join(lab.dir, 'out.pcapng')).packets.length, 10);
     assert.equal(fs.existsSync(path.join(lab.dir, '-.context.json')) || fs.existsSync('-.context.json'), false);
   });

@@ -13,10 +13,13 @@ import { headerEnd } from '../decode/header-end';
 import { DecodedPacket } from '../decode/packet';
 import { LinkType, linkTypeName } from '../decode/link-types';
 import { ErrorCode, SynscopeError } from '../errors';
+import { loadNativeAddon } from '../native/addon';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
 import type { CaptureBackend, HandleStats, LiveHandle } from './capture-backend';
+import { DEFAULT_FILTER } from './capture-defaults';
 import { captureDropWarnings, type InterfaceDrops } from './capture-drops';
+import { filterEvidenceWarning } from './filter-evidence';
 import { KernelWindow } from './kernel-window';
 import { LiveSource } from './live-source';
 import { collectNamespaceContext } from './namespace-context';
@@ -125,6 +128,7 @@ export class LiveRun {
   private readonly primary: ResolvedNamespace | null;
   private readonly names: string[];
   private readonly handles: LiveHandle[] = [];
+  private filterWarnings: string[] = [];
   private sources: LiveSource[] = [];
   private kernel: KernelWindow;
   /** libpcap's counters when the current window began (they count from the open). */
@@ -178,6 +182,7 @@ export class LiveRun {
       this.handles.push(handle);
       checkAnyLinkType(target, handle.linkType, backend.name);
     }
+    this.filterWarnings = filterWarnings(this.options.filter, this.handles);
     this.sources = this.newSources();
     this.statsAtWindowStart = this.handles.map(() => null);
     // Packets wait in the kernel rings until the first poll, after the counters are read.
@@ -283,7 +288,7 @@ export class LiveRun {
       bridges: bridgesFromContext(context, this.options.analyze.bridges ?? []),
       kernel: evidence,
     });
-    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents));
+    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents), ...this.filterWarnings);
     return {
       analysis,
       context,
@@ -502,4 +507,13 @@ function yieldToEventLoop(): Promise<void> {
 function nowParts(): { sec: number; nsec: number } {
   const ms = Date.now();
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+}
+
+/** A filter given with -f that would not keep the evidence (filter-evidence.ts); nothing for the default one. */
+function filterWarnings(filter: string, handles: readonly LiveHandle[]): string[] {
+  if (filter === DEFAULT_FILTER) return [];
+  const load = loadNativeAddon();
+  if ('reason' in load) return [];
+  const linkTypes = [...new Set(handles.map((h) => h.linkType))];
+  return linkTypes.flatMap((t) => filterEvidenceWarning(load.addon, filter, t) ?? []).slice(0, 1);
 }
