@@ -4,6 +4,7 @@ import { eventLine } from '../report/ndjson';
 import { FindingLifecycle } from './finding-lifecycle';
 import type { WatchMetrics } from './metrics';
 import { ServiceCompletions } from './service-completions';
+import { settledFindings } from './settled-findings';
 import type { WatchWindow } from './watch-window';
 
 export interface WatchOptions {
@@ -41,7 +42,8 @@ export async function runWatch(options: WatchOptions, stop: AbortSignal): Promis
 
   const conclude = (result: LiveResult, window: WatchWindow, windowCompletions: ServiceCompletions, startedAt: number) => {
     const { analysis } = result;
-    const events = lifecycle.observe({ window, findings: analysis.findings, completedByService: windowCompletions.byService, completed: analysis.summary.handshakes.completed });
+    const findings = settledFindings(analysis.findings, analysis.flows, window.end);
+    const events = lifecycle.observe({ window, findings, completedByService: windowCompletions.byService, completed: analysis.summary.handshakes.completed });
     for (const e of events) options.emit(eventLine(e.type, e.body));
     for (const w of analysis.warnings) {
       if (warned.has(w)) continue;
