@@ -1,4 +1,5 @@
 import type { Confidence, Finding, FindingCode, Severity } from '../diagnose/finding';
+import { groupBy } from '../diagnose/group';
 
 /**
  * Findings that share one cause and one remedy: the same code, severity and confidence, and
@@ -27,14 +28,7 @@ export const MAX_CAUSE_CLIENTS = 32;
 
 /** Groups findings by cause, keeping report order (a cause sits where its first finding was). */
 export function findingCauses(findings: readonly Finding[]): FindingCause[] {
-  const byKey = new Map<string, Finding[]>();
-  for (const f of findings) {
-    const key = causeKey(f);
-    const list = byKey.get(key);
-    if (list === undefined) byKey.set(key, [f]);
-    else list.push(f);
-  }
-  return [...byKey.values()].map(causeOf);
+  return [...groupBy(findings, causeKey).values()].map(causeOf);
 }
 
 function causeOf(findings: Finding[]): FindingCause {
