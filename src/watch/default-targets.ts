@@ -10,8 +10,8 @@ import { defaultRouteInterfaces } from './uplinks';
 /** Where Docker pins the swarm's ingress sandbox, the namespace that holds the ingress network's leg on this node. */
 export const DOCKER_INGRESS_SANDBOX = '/var/run/docker/netns/ingress_sbox';
 
-/** Why watch captures on an interface it found by itself. */
-export type TargetRole = 'uplink' | 'docker-bridge' | 'ingress-sandbox';
+/** Why watch captures on an interface: named by -i/--netns, or found by itself. */
+export type TargetRole = 'given' | 'uplink' | 'docker-bridge' | 'ingress-sandbox';
 
 export interface DiscoveredTarget extends LiveTarget {
   role: TargetRole;

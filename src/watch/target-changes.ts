@@ -35,10 +35,10 @@ export function targetsEventBody(node: string, change: TargetChange, windowIndex
   };
 }
 
-/** One line for stderr: "watching eth0 (uplink), docker0 (docker-bridge); added docker0". */
+/** One line for stderr: "watching eth0 [uplink], docker0 [docker-bridge]; added docker0". */
 export function targetChangeText(change: TargetChange): string {
   const list = (ts: readonly DiscoveredTarget[]) => ts.map(targetName).join(', ');
-  const parts = [`watching ${change.targets.map((t) => `${targetName(t)} (${t.role})`).join(', ')}`];
+  const parts = [`watching ${change.targets.map((t) => `${targetName(t)} [${t.role}]`).join(', ')}`];
   if (change.added.length > 0) parts.push(`added ${list(change.added)}`);
   if (change.removed.length > 0) parts.push(`dropped ${list(change.removed)}`);
   return parts.join('; ');

@@ -6,12 +6,14 @@ import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
-import { interfaceName, type LiveTarget } from '../../live/live-capture';
+import { interfaceName } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
+import { discoverWatchTargets, DOCKER_INGRESS_SANDBOX, type DiscoveredTarget, type DiscoveryOptions } from '../../watch/default-targets';
 import { WatchMetrics } from '../../watch/metrics';
 import { parseMetricsAddress, serveMetrics } from '../../watch/metrics-server';
+import { targetChangeText } from '../../watch/target-changes';
 import { runWatch } from '../../watch/watch-run';
 import type { CliIo } from '../io';
 import { parseBufferSize, parseNetnsArg, parseSnaplen, type TargetArg } from './live';
@@ -21,6 +23,11 @@ Examples:
   $ sudo synscope watch -i eth0 -i docker_gwbridge --metrics 127.0.0.1:9464
   $ sudo synscope watch -i docker0 --netns ingress_sbox:eth0 --window 30s --events /var/log/synscope.ndjson
   $ sudo synscope watch -i eth0 | jq -c 'select(.type == "finding-opened")'
+
+With no -i or --netns, watch finds its interfaces itself: the uplinks (the interfaces of the
+default routes), every bridge the Docker Engine API reports (docker0, docker_gwbridge, br-*)
+and the interfaces of Docker's ingress sandbox when it exists; it looks again at every
+window's end and moves to the interfaces it finds (a "targets" event and a line on stderr).
 
 Each window (--window, default 60s) is analyzed as synscope live would analyze a capture of
 that long; the capture itself never stops between windows. A finding is one (node, code,
@@ -53,6 +60,7 @@ interface WatchFlags {
   backend: BackendChoice;
   trace: boolean;
   dockerSocket: string;
+  ingressSandbox: string;
 }
 
 export function watchCommand(io: CliIo, setExit: (code: number) => void): Command {
@@ -71,19 +79,35 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
     .option('-B, --buffer-size <KiB>', "the kernel's capture ring per interface, in KiB", parseBufferSize, WATCH_BUFFER_KIB)
     .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
     .option('--no-trace', 'do not trace kernel drop reasons through tracefs')
-    .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context', DEFAULT_DOCKER_SOCKET)
+    .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context and the bridges to watch', DEFAULT_DOCKER_SOCKET)
+    .option('--ingress-sandbox <PATH>', "Docker's ingress sandbox namespace, watched when no interface is given and it exists", DOCKER_INGRESS_SANDBOX)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: WatchFlags) => {
       const args = targetArgs;
       targetArgs = [];
-      if (args.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'watch needs at least one -i IFACE or --netns NS:IFACE (finding the uplink and the Docker bridges by itself is not done yet)');
       const windowMs = parseDuration(flags.window);
       if (windowMs < MIN_WINDOW_MS) throw new SynscopeError(ErrorCode.BAD_USAGE, `--window ${flags.window}: expected at least 1s`);
       const metricsAddress = flags.metrics === undefined ? null : parseMetricsAddress(flags.metrics);
-      const targets: LiveTarget[] = args.map((a) => ({ device: a.device, namespace: a.namespace === null ? null : resolveNamespaceSpec(a.namespace) }));
+      const discovery: DiscoveryOptions = { dockerSocket: flags.dockerSocket, ingressSandbox: flags.ingressSandbox };
+      const noted = new Set<string>();
+      /** Each note of discovery once: the same missing daemon would be said every window. */
+      const discover = async (): Promise<DiscoveredTarget[]> => {
+        const found = await discoverWatchTargets(discovery);
+        for (const note of found.notes) {
+          if (noted.has(note)) continue;
+          noted.add(note);
+          io.stderr(`synscope: note: ${note}\n`);
+        }
+        return found.targets;
+      };
+      const given = args.length > 0;
+      const targets: DiscoveredTarget[] = given
+        ? args.map((a) => ({ device: a.device, namespace: a.namespace === null ? null : resolveNamespaceSpec(a.namespace), role: 'given' }))
+        : await discover();
+      if (targets.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'watch found nothing to capture on (no default route, no Docker bridge, no ingress sandbox): give -i IFACE or --netns NS:IFACE');
       checkLivePrivileges(targets.some((t) => t.namespace !== null));
       const backend = chooseBackend(flags.backend);
-      const names = targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`));
+      const names = targets.map((t) => `${t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`}${given ? '' : ` [${t.role}]`}`);
       const emit = flags.events === undefined ? io.stdout : appendTo(flags.events);
 
       const stop = new AbortController();
@@ -97,8 +121,10 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
         const served = server === null ? '' : `; metrics at http://${server.address.family === 'IPv6' ? `[${server.address.address}]` : server.address.address}:${server.address.port}/metrics`;
         await runWatch(
           {
+            targets,
+            rediscover: given ? null : discover,
+            onTargetsChanged: (change) => io.stderr(`synscope: ${targetChangeText(change)}\n`),
             capture: {
-              targets,
               backend,
               filter: flags.filter,
               snaplen: flags.snaplen,
