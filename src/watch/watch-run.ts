@@ -1,6 +1,7 @@
 import type { AnalyzeOptions } from '../analysis';
 import { LiveRun, type LiveCaptureOptions, type LiveResult } from '../live/live-capture';
 import { eventLine } from '../report/ndjson';
+import type { CaptureRing, RingInterface } from './capture-ring';
 import type { DiscoveredTarget } from './default-targets';
 import { FindingLifecycle } from './finding-lifecycle';
 import type { WatchMetrics } from './metrics';
@@ -10,7 +11,9 @@ import type { WatchWindow } from './watch-window';
 
 export interface WatchOptions {
   /** The capture, as live takes it; watch runs it until stopped and writes no file. */
-  capture: Omit<LiveCaptureOptions, 'targets' | 'durationMs' | 'maxPackets' | 'write' | 'keepPayload' | 'onProgress'>;
+  capture: Omit<LiveCaptureOptions, 'targets' | 'durationMs' | 'maxPackets' | 'write' | 'keepPayload' | 'onProgress' | 'tap'>;
+  /** Where every packet is also written, headers only (--write DIR --ring N); each window's host context goes beside its files. */
+  ring: CaptureRing | null;
   /** The interfaces to capture on at the start. */
   targets: readonly DiscoveredTarget[];
   /**
@@ -54,6 +57,7 @@ export async function runWatch(options: WatchOptions, stop: AbortSignal): Promis
 
   const conclude = (result: LiveResult, window: WatchWindow, windowCompletions: ServiceCompletions, startedAt: number) => {
     const { analysis } = result;
+    options.ring?.setContext(result.context);
     const events = lifecycle.observe({ window, findings: analysis.findings, completedByService: windowCompletions.byService, completed: analysis.summary.handshakes.completed });
     for (const e of events) options.emit(eventLine(e.type, e.body));
     for (const w of analysis.warnings) {
@@ -97,13 +101,17 @@ export async function runWatch(options: WatchOptions, stop: AbortSignal): Promis
 
   /** The capture on one set of interfaces, until stopped (null) or rediscovery finds another set (returned). */
   const captureOn = async (targets: readonly DiscoveredTarget[], first: boolean): Promise<DiscoveredTarget[] | null> => {
-    const run = new LiveRun({ ...options.capture, targets, durationMs: null, maxPackets: null, write: null, analyze: analyzeFor(completions) });
+    let ringInterfaces: RingInterface[] = [];
+    const ring = options.ring;
+    const tap = ring === null ? undefined : (i: number, bytes: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => ring.write(ringInterfaces[i]!, bytes, tsSec, tsNsec, origLen);
+    const run = new LiveRun({ ...options.capture, targets, durationMs: null, maxPackets: null, write: null, analyze: analyzeFor(completions), tap });
     const changed = new AbortController();
     let captureOver = false;
     let found: DiscoveredTarget[] | null = null;
     const differs = (again: DiscoveredTarget[]) => again.length > 0 && targetChange(targets, again) !== null;
     try {
       run.open();
+      ringInterfaces = run.interfaceDescriptions().map((d) => ({ ...d, snaplen: options.capture.snaplen }));
       if (first) options.capture.onCapturing?.();
       // Windows are concluded in order, one after the other, while the capture goes on.
       let concluded = Promise.resolve();

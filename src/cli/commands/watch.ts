@@ -11,6 +11,7 @@ import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
 import { discoverWatchTargets, DOCKER_INGRESS_SANDBOX, type DiscoveredTarget, type DiscoveryOptions } from '../../watch/default-targets';
+import { CaptureRing } from '../../watch/capture-ring';
 import { WatchMetrics } from '../../watch/metrics';
 import { parseMetricsAddress, serveMetrics } from '../../watch/metrics-server';
 import { targetChangeText } from '../../watch/target-changes';
@@ -45,6 +46,9 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Kernel ring per interface: watch may run on many bridges at once, for hours, so less than live's. */
 const WATCH_BUFFER_KIB = 4 * 1024;
 const DEFAULT_RESOLVE_AFTER = 3;
+/** dumpcap -b files / filesize defaults are up to the user; these keep a day of a quiet node's headers in 1 GB. */
+const DEFAULT_RING_FILES = 10;
+const DEFAULT_RING_MB = 100;
 /** A window shorter than this would spend more time diagnosing than capturing. */
 const MIN_WINDOW_MS = 1000;
 
@@ -61,6 +65,9 @@ interface WatchFlags {
   trace: boolean;
   dockerSocket: string;
   ingressSandbox: string;
+  write?: string;
+  ring?: number;
+  ringSize?: number;
 }
 
 export function watchCommand(io: CliIo, setExit: (code: number) => void): Command {
@@ -79,6 +86,9 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
     .option('-B, --buffer-size <KiB>', "the kernel's capture ring per interface, in KiB", parseBufferSize, WATCH_BUFFER_KIB)
     .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
     .option('--no-trace', 'do not trace kernel drop reasons through tracefs')
+    .option('-w, --write <DIR>', 'also write the packets, headers only, to a ring of pcapng files in DIR (each with FILE.context.json)')
+    .option('--ring <N>', `pcapng files kept in the ring (default ${DEFAULT_RING_FILES})`, (v: string) => parseWhole(v, '--ring', 2, 100_000))
+    .option('--ring-size <MB>', `size at which a ring file is closed and the next begun (default ${DEFAULT_RING_MB})`, (v: string) => parseWhole(v, '--ring-size', 1, 100_000))
     .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context and the bridges to watch', DEFAULT_DOCKER_SOCKET)
     .option('--ingress-sandbox <PATH>', "Docker's ingress sandbox namespace, watched when no interface is given and it exists", DOCKER_INGRESS_SANDBOX)
     .addHelpText('after', EXAMPLES)
@@ -109,6 +119,9 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
       const backend = chooseBackend(flags.backend);
       const names = targets.map((t) => `${t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`}${given ? '' : ` [${t.role}]`}`);
       const emit = flags.events === undefined ? io.stdout : appendTo(flags.events);
+      if (flags.write === undefined && (flags.ring !== undefined || flags.ringSize !== undefined)) throw new SynscopeError(ErrorCode.BAD_USAGE, '--ring and --ring-size need --write DIR');
+      const ring = flags.write === undefined ? null : openRing(flags.write, flags.ring ?? DEFAULT_RING_FILES, (flags.ringSize ?? DEFAULT_RING_MB) * 1e6);
+      const ringText = ring === null ? '' : `; writing ${flags.ring ?? DEFAULT_RING_FILES} files of ${flags.ringSize ?? DEFAULT_RING_MB} MB in ${flags.write}`;
 
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -123,6 +136,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
           {
             targets,
             rediscover: given ? null : discover,
+            ring,
             onTargetsChanged: (change) => io.stderr(`synscope: ${targetChangeText(change)}\n`),
             capture: {
               backend,
@@ -133,7 +147,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
               trace: flags.trace,
               dockerSocket: flags.dockerSocket,
               onCapturing: () => {
-                if (flags.quiet !== true) io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name}), windows of ${flags.window}${served}; Ctrl-C stops\n`);
+                if (flags.quiet !== true) io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name}), windows of ${flags.window}${served}${ringText}; Ctrl-C stops\n`);
               },
             },
             windowMs,
@@ -148,6 +162,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
         setExit(0);
       } finally {
         await server?.close();
+        ring?.close();
         restoreSignals();
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       }
@@ -168,5 +183,19 @@ function appendTo(file: string): (line: string) => void {
 function parseResolveAfter(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new SynscopeError(ErrorCode.BAD_USAGE, `--resolve-after ${value}: expected a whole number of windows from 1 to 1000`);
+  return n;
+}
+
+function openRing(dir: string, files: number, bytesPerFile: number): CaptureRing {
+  try {
+    return new CaptureRing({ dir, files, bytesPerFile, prefix: `synscope-${os.hostname()}` });
+  } catch (e) {
+    throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot use ${dir} for the capture ring: ${(e as Error).message}`, { file: dir });
+  }
+}
+
+function parseWhole(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new SynscopeError(ErrorCode.BAD_USAGE, `${flag} ${value}: expected a whole number from ${min} to ${max}`);
   return n;
 }
