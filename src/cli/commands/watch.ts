@@ -24,6 +24,7 @@ Examples:
   $ sudo synscope watch -i eth0 -i docker_gwbridge --metrics 127.0.0.1:9464
   $ sudo synscope watch -i docker0 --netns ingress_sbox:eth0 --window 30s --events /var/log/synscope.ndjson
   $ sudo synscope watch -i eth0 | jq -c 'select(.type == "finding-opened")'
+  $ sudo synscope watch --metrics :9464 --write /var/lib/synscope --ring 20 --ring-size 50
 
 With no -i or --netns, watch finds its interfaces itself: the uplinks (the interfaces of the
 default routes), every bridge the Docker Engine API reports (docker0, docker_gwbridge, br-*)
