@@ -2,7 +2,7 @@
  * The watch soak: `synscope watch` on a throw-away namespace for N minutes of bounded
  * synthetic connection load, its RSS sampled every 10 s, to show its memory stays flat.
  *
- *   node dist/bench/watch-soak.js [--minutes 30] [--rate 200] [--toggle-minutes 3] [--tolerance 20]
+ *   node dist/bench/watch-soak.js [--minutes 30] [--rate 200] [--toggle-minutes 3] [--tolerance 20] [--watch-args=--no-trace]
  *
  * The lab is two namespaces, `sssoak<pid>-cl` and `sssoak<pid>-sv`, joined by a veth pair
  * created inside them (the host's namespace is never touched). The server namespace listens
@@ -46,6 +46,8 @@ interface Options {
   rate: number;
   toggleMinutes: number;
   tolerance: number;
+  /** More arguments for synscope watch, to compare settings (--no-trace, --backend cap). */
+  watchArgs: string[];
 }
 
 const log = (s: string): void => { process.stderr.write(`watch-soak: ${s}\n`); };
@@ -58,11 +60,12 @@ function parseArgs(argv: readonly string[]): Options {
       rate: { type: 'string', default: '200' },
       'toggle-minutes': { type: 'string', default: '3' },
       tolerance: { type: 'string', default: '20' },
+      'watch-args': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) {
-    process.stdout.write('usage: node dist/bench/watch-soak.js [--minutes 30] [--rate 200] [--toggle-minutes 3] [--tolerance 20]\n');
+    process.stdout.write('usage: node dist/bench/watch-soak.js [--minutes 30] [--rate 200] [--toggle-minutes 3] [--tolerance 20] [--watch-args=--no-trace]\n');
     process.exit(0);
   }
   const o: Options = {
@@ -70,6 +73,7 @@ function parseArgs(argv: readonly string[]): Options {
     rate: Number(values.rate),
     toggleMinutes: Number(values['toggle-minutes']),
     tolerance: Number(values.tolerance),
+    watchArgs: values['watch-args']!.split(' ').filter((a) => a !== ''),
   };
   if (!Number.isFinite(o.minutes) || o.minutes < 1 || o.minutes > 24 * 60) throw new Error('--minutes must be from 1 to 1440');
   if (!Number.isInteger(o.rate) || o.rate < 1 || o.rate > 2000) throw new Error('--rate must be a whole number of connections per second from 1 to 2000');
@@ -313,7 +317,7 @@ async function soak(o: Options, lab: Lab): Promise<{ samples: Sample[]; events: 
   await waitFor('the listeners', listening, 10_000);
 
   const port = await freePort();
-  const watch = start([process.execPath, SYNSCOPE, 'watch', '--netns', `${lab.server}:${SERVER_DEV}`, '--window', WINDOW, '--metrics', `127.0.0.1:${port}`], (seconds + 300) * 1000);
+  const watch = start([process.execPath, SYNSCOPE, 'watch', '--netns', `${lab.server}:${SERVER_DEV}`, '--window', WINDOW, '--metrics', `127.0.0.1:${port}`, ...o.watchArgs], (seconds + 300) * 1000);
   const events = new Map<string, number>();
   let eventCount = 0;
   readline.createInterface({ input: watch.stdout! }).on('line', (line) => {
