@@ -99,6 +99,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
       const windowMs = parseDuration(flags.window);
       if (windowMs < MIN_WINDOW_MS) throw new SynscopeError(ErrorCode.BAD_USAGE, `--window ${flags.window}: expected at least 1s`);
       const metricsAddress = flags.metrics === undefined ? null : parseMetricsAddress(flags.metrics);
+      if (flags.write === undefined && (flags.ring !== undefined || flags.ringSize !== undefined)) throw new SynscopeError(ErrorCode.BAD_USAGE, '--ring and --ring-size need --write DIR');
       const discovery: DiscoveryOptions = { dockerSocket: flags.dockerSocket, ingressSandbox: flags.ingressSandbox };
       const noted = new Set<string>();
       /** Each note of discovery once: the same missing daemon would be said every window. */
@@ -120,7 +121,6 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
       const backend = chooseBackend(flags.backend);
       const names = targets.map((t) => `${t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`}${given ? '' : ` [${t.role}]`}`);
       const emit = flags.events === undefined ? io.stdout : appendTo(flags.events);
-      if (flags.write === undefined && (flags.ring !== undefined || flags.ringSize !== undefined)) throw new SynscopeError(ErrorCode.BAD_USAGE, '--ring and --ring-size need --write DIR');
       const ring = flags.write === undefined ? null : openRing(flags.write, flags.ring ?? DEFAULT_RING_FILES, (flags.ringSize ?? DEFAULT_RING_MB) * 1e6);
       const ringText = ring === null ? '' : `; writing ${flags.ring ?? DEFAULT_RING_FILES} files of ${flags.ringSize ?? DEFAULT_RING_MB} MB in ${flags.write}`;
 
