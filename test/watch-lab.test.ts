@@ -11,7 +11,8 @@ import { REPO } from './cli-harness';
  * `synscope watch` on a throw-away namespace's loopback: listeners on BLOCKED and SERVED, an
  * iptables DROP inside the namespace for BLOCKED, and a client connecting to both every 100 ms. The
  * filtered finding must open, show in /metrics, and resolve once the rule is gone; SIGINT
- * must end watch with 0 and no trace instance left. Needs root.
+ * must end watch with 0 and no trace instance left, and the --write ring's file, analyzed
+ * afterwards, must hold every connection the client made. Needs root.
  */
 
 const CLI = path.join(REPO, 'bin', 'synscope.js');
@@ -53,6 +54,7 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
   assert.equal(process.getuid?.(), 0, 'the namespace lab needs root');
   const ns = `sswatch${process.pid}`;
   const children: ChildProcess[] = [];
+  const cleanups: (() => void)[] = [];
   execFileSync('ip', ['netns', 'add', ns]);
   try {
     const inNs = (...args: string[]) => execFileSync('ip', ['netns', 'exec', ns, ...args], { encoding: 'utf8' });
@@ -62,7 +64,9 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
     await waitFor(() => inNs('ss', '-ltnH').includes(`:${BLOCKED}`) && inNs('ss', '-ltnH').includes(`:${SERVED}`), 10_000);
 
     const port = await freePort();
-    const watch = spawn(process.execPath, [CLI, 'watch', '--netns', `${ns}:lo`, '--window', '2s', '--resolve-after', '2', '--metrics', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ringDir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-watch-ring-'));
+    cleanups.push(() => fs.rmSync(ringDir, { recursive: true, force: true }));
+    const watch = spawn(process.execPath, [CLI, 'watch', '--netns', `${ns}:lo`, '--window', '2s', '--resolve-after', '2', '--metrics', `127.0.0.1:${port}`, '--write', ringDir, '--ring', '3', '--ring-size', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(watch);
     let stdout = '';
     let stderr = '';
@@ -124,8 +128,21 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
     assert.ok(took < 5000, `watch took ${took} ms to stop after SIGINT`);
     assert.deepEqual(traceInstancesOf(watch.pid!), [], 'watch removed its trace instances');
     assert.ok(!stderr.includes('internal error'), stderr);
+
+    // The ring's file, closed at SIGINT with the last window's context beside it, tells the same story.
+    const files = fs.readdirSync(ringDir).sort();
+    assert.equal(files.length, 2, files.join(' '));
+    assert.match(files[1]!, /^synscope-.*_00001_\d{14}\.pcapng$/);
+    assert.equal(files[0], files[1]!.replace('.pcapng', '.context.json'));
+    const report = JSON.parse(execFileSync(process.execPath, [CLI, 'analyze', path.join(ringDir, files[1]!), '--json'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })) as {
+      summary: { handshakes: { completed: number } };
+      findings: { code: string }[];
+    };
+    assert.equal(report.summary.handshakes.completed, made, 'the ring holds every connection the client made');
+    assert.ok(report.findings.some((f) => f.code === 'filtered'));
   } finally {
     for (const c of children) c.kill('SIGKILL');
+    for (const c of cleanups) c();
     execFileSync('ip', ['netns', 'del', ns]);
   }
 });

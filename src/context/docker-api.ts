@@ -48,6 +48,11 @@ export async function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER
   return { ok: true, stdout: JSON.stringify(inspected) };
 }
 
+/** GET /networks alone, as fetchDockerNetworks but without the endpoints: enough for each network's driver and bridge device. */
+export function fetchDockerNetworkList(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
+  return fetchDocker(socketPath, '/networks', timeoutMs);
+}
+
 /** GET /info (the swarm role among the rest), as fetchDockerNetworks. */
 export function fetchDockerInfo(socketPath: string, timeoutMs = DOCKER_TIMEOUT_MS): Promise<CommandOutcome> {
   return fetchDocker(socketPath, '/info', timeoutMs);

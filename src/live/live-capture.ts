@@ -45,6 +45,12 @@ export interface LiveCaptureOptions {
   write: string | null;
   /** Write packets as captured; by default each is cut after its last decoded header (original length kept). */
   keepPayload?: boolean;
+  /**
+   * Also receives every packet as --write would write it (cut unless keepPayload), with the
+   * index of its target: how watch fills its ring of files. `bytes` is the backend's buffer,
+   * valid only during the call.
+   */
+  tap?: (i: number, bytes: Uint8Array, tsSec: number, tsNsec: number, origLen: number) => void;
   /** Report options (bridges given by hand, all flows...). */
   analyze: AnalyzeOptions;
   /** Record kernel drop reasons through tracefs when possible. */
@@ -318,9 +324,11 @@ export class LiveRun {
     if (this.countReached()) return;
     this.delivered++;
     this.sources[i]!.count(caplen, origLen);
-    if (this.writer !== null) {
+    if (this.writer !== null || this.options.tap !== undefined) {
       const end = this.options.keepPayload === true ? offset + caplen : headerEnd(rec.linkType, data, offset, offset + caplen, this.cutScratch);
-      this.writer.writePacket(i, data.subarray(offset, end), tsSec, tsNsec, origLen);
+      const kept = data.subarray(offset, end);
+      this.writer?.writePacket(i, kept, tsSec, tsNsec, origLen);
+      this.options.tap?.(i, kept, tsSec, tsNsec, origLen);
     }
     rec.data = data;
     rec.offset = offset;
@@ -414,17 +422,18 @@ export class LiveRun {
     process.removeListener('exit', this.closeOnExit);
   }
 
+  /** Each target's name, link type and description as a written file gives them; after open(). */
+  interfaceDescriptions(): { name: string; linkType: number; description: string }[] {
+    return this.options.targets.map((target, i) => ({
+      name: this.names[i]!,
+      linkType: this.handles[i]!.linkType,
+      description: `${target.device} in network namespace ${target.namespace?.path ?? 'of synscope'}, captured by synscope live`,
+    }));
+  }
+
   private openWriter(path: string): PcapngWriter {
     const writer = new PcapngWriter(path === WRITE_TO_STDOUT ? FileSink.stdout() : new FileSink(path));
-    for (const [i, target] of this.options.targets.entries()) {
-      writer.addInterface({
-        linkType: this.handles[i]!.linkType,
-        name: this.names[i]!,
-        description: `${target.device} in network namespace ${target.namespace?.path ?? 'of synscope'}, captured by synscope live`,
-        snaplen: this.options.snaplen,
-        tsResolution: 'ns',
-      });
-    }
+    for (const d of this.interfaceDescriptions()) writer.addInterface({ ...d, snaplen: this.options.snaplen, tsResolution: 'ns' });
     writer.flush();
     this.flushedAt = Date.now();
     process.once('exit', this.closeOnExit);

@@ -6,12 +6,15 @@ import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
-import { interfaceName, type LiveTarget } from '../../live/live-capture';
+import { interfaceName } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
+import { discoverWatchTargets, DOCKER_INGRESS_SANDBOX, type DiscoveredTarget, type DiscoveryOptions } from '../../watch/default-targets';
+import { CaptureRing } from '../../watch/capture-ring';
 import { WatchMetrics } from '../../watch/metrics';
 import { parseMetricsAddress, serveMetrics } from '../../watch/metrics-server';
+import { targetChangeText } from '../../watch/target-changes';
 import { runWatch } from '../../watch/watch-run';
 import type { CliIo } from '../io';
 import { parseBufferSize, parseNetnsArg, parseSnaplen, type TargetArg } from './live';
@@ -21,6 +24,12 @@ Examples:
   $ sudo synscope watch -i eth0 -i docker_gwbridge --metrics 127.0.0.1:9464
   $ sudo synscope watch -i docker0 --netns ingress_sbox:eth0 --window 30s --events /var/log/synscope.ndjson
   $ sudo synscope watch -i eth0 | jq -c 'select(.type == "finding-opened")'
+  $ sudo synscope watch --metrics :9464 --write /var/lib/synscope --ring 20 --ring-size 50
+
+With no -i or --netns, watch finds its interfaces itself: the uplinks (the interfaces of the
+default routes), every bridge the Docker Engine API reports (docker0, docker_gwbridge, br-*)
+and the interfaces of Docker's ingress sandbox when it exists; it looks again at every
+window's end and moves to the interfaces it finds (a "targets" event and a line on stderr).
 
 Each window (--window, default 60s) is analyzed as synscope live would analyze a capture of
 that long; the capture itself never stops between windows. A finding is one (node, code,
@@ -38,6 +47,9 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /** Kernel ring per interface: watch may run on many bridges at once, for hours, so less than live's. */
 const WATCH_BUFFER_KIB = 4 * 1024;
 const DEFAULT_RESOLVE_AFTER = 3;
+/** dumpcap -b files / filesize defaults are up to the user; these keep a day of a quiet node's headers in 1 GB. */
+const DEFAULT_RING_FILES = 10;
+const DEFAULT_RING_MB = 100;
 /** A window shorter than this would spend more time diagnosing than capturing. */
 const MIN_WINDOW_MS = 1000;
 
@@ -53,6 +65,10 @@ interface WatchFlags {
   backend: BackendChoice;
   trace: boolean;
   dockerSocket: string;
+  ingressSandbox: string;
+  write?: string;
+  ring?: number;
+  ringSize?: number;
 }
 
 export function watchCommand(io: CliIo, setExit: (code: number) => void): Command {
@@ -71,20 +87,42 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
     .option('-B, --buffer-size <KiB>', "the kernel's capture ring per interface, in KiB", parseBufferSize, WATCH_BUFFER_KIB)
     .addOption(new Option('--backend <NAME>', 'capture engine: native (batched, the project addon) or cap (npm binding)').choices(['auto', 'native', 'cap']).default('auto'))
     .option('--no-trace', 'do not trace kernel drop reasons through tracefs')
-    .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context', DEFAULT_DOCKER_SOCKET)
+    .option('-w, --write <DIR>', 'also write the packets, headers only, to a ring of pcapng files in DIR (each with FILE.context.json)')
+    .option('--ring <N>', `pcapng files kept in the ring (default ${DEFAULT_RING_FILES})`, (v: string) => parseWhole(v, '--ring', 2, 100_000))
+    .option('--ring-size <MB>', `size at which a ring file is closed and the next begun (default ${DEFAULT_RING_MB})`, (v: string) => parseWhole(v, '--ring-size', 1, 100_000))
+    .option('--docker-socket <PATH>', 'Docker Engine API socket for the host context and the bridges to watch', DEFAULT_DOCKER_SOCKET)
+    .option('--ingress-sandbox <PATH>', "Docker's ingress sandbox namespace, watched when no interface is given and it exists", DOCKER_INGRESS_SANDBOX)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: WatchFlags) => {
       const args = targetArgs;
       targetArgs = [];
-      if (args.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'watch needs at least one -i IFACE or --netns NS:IFACE (finding the uplink and the Docker bridges by itself is not done yet)');
       const windowMs = parseDuration(flags.window);
       if (windowMs < MIN_WINDOW_MS) throw new SynscopeError(ErrorCode.BAD_USAGE, `--window ${flags.window}: expected at least 1s`);
       const metricsAddress = flags.metrics === undefined ? null : parseMetricsAddress(flags.metrics);
-      const targets: LiveTarget[] = args.map((a) => ({ device: a.device, namespace: a.namespace === null ? null : resolveNamespaceSpec(a.namespace) }));
+      if (flags.write === undefined && (flags.ring !== undefined || flags.ringSize !== undefined)) throw new SynscopeError(ErrorCode.BAD_USAGE, '--ring and --ring-size need --write DIR');
+      const discovery: DiscoveryOptions = { dockerSocket: flags.dockerSocket, ingressSandbox: flags.ingressSandbox };
+      const noted = new Set<string>();
+      /** Each note of discovery once: the same missing daemon would be said every window. */
+      const discover = async (): Promise<DiscoveredTarget[]> => {
+        const found = await discoverWatchTargets(discovery);
+        for (const note of found.notes) {
+          if (noted.has(note)) continue;
+          noted.add(note);
+          io.stderr(`synscope: note: ${note}\n`);
+        }
+        return found.targets;
+      };
+      const given = args.length > 0;
+      const targets: DiscoveredTarget[] = given
+        ? args.map((a) => ({ device: a.device, namespace: a.namespace === null ? null : resolveNamespaceSpec(a.namespace), role: 'given' }))
+        : await discover();
+      if (targets.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'watch found nothing to capture on (no default route, no Docker bridge, no ingress sandbox): give -i IFACE or --netns NS:IFACE');
       checkLivePrivileges(targets.some((t) => t.namespace !== null));
       const backend = chooseBackend(flags.backend);
-      const names = targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`));
+      const names = targets.map((t) => `${t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`}${given ? '' : ` [${t.role}]`}`);
       const emit = flags.events === undefined ? io.stdout : appendTo(flags.events);
+      const ring = flags.write === undefined ? null : openRing(flags.write, flags.ring ?? DEFAULT_RING_FILES, (flags.ringSize ?? DEFAULT_RING_MB) * 1e6);
+      const ringText = ring === null ? '' : `; writing ${flags.ring ?? DEFAULT_RING_FILES} files of ${flags.ringSize ?? DEFAULT_RING_MB} MB in ${flags.write}`;
 
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -97,8 +135,11 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
         const served = server === null ? '' : `; metrics at http://${server.address.family === 'IPv6' ? `[${server.address.address}]` : server.address.address}:${server.address.port}/metrics`;
         await runWatch(
           {
+            targets,
+            rediscover: given ? null : discover,
+            ring,
+            onTargetsChanged: (change) => io.stderr(`synscope: ${targetChangeText(change)}\n`),
             capture: {
-              targets,
               backend,
               filter: flags.filter,
               snaplen: flags.snaplen,
@@ -107,7 +148,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
               trace: flags.trace,
               dockerSocket: flags.dockerSocket,
               onCapturing: () => {
-                if (flags.quiet !== true) io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name}), windows of ${flags.window}${served}; Ctrl-C stops\n`);
+                if (flags.quiet !== true) io.stderr(`synscope: capturing on ${names.join(', ')} (${backend.name}), windows of ${flags.window}${served}${ringText}; Ctrl-C stops\n`);
               },
             },
             windowMs,
@@ -122,6 +163,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
         setExit(0);
       } finally {
         await server?.close();
+        ring?.close();
         restoreSignals();
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
       }
@@ -142,5 +184,19 @@ function appendTo(file: string): (line: string) => void {
 function parseResolveAfter(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new SynscopeError(ErrorCode.BAD_USAGE, `--resolve-after ${value}: expected a whole number of windows from 1 to 1000`);
+  return n;
+}
+
+function openRing(dir: string, files: number, bytesPerFile: number): CaptureRing {
+  try {
+    return new CaptureRing({ dir, files, bytesPerFile, prefix: `synscope-${os.hostname()}` });
+  } catch (e) {
+    throw new SynscopeError(ErrorCode.WRITE_FAILED, `cannot use ${dir} for the capture ring: ${(e as Error).message}`, { file: dir });
+  }
+}
+
+function parseWhole(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new SynscopeError(ErrorCode.BAD_USAGE, `${flag} ${value}: expected a whole number from ${min} to ${max}`);
   return n;
 }
