@@ -67,6 +67,9 @@ export class AttemptStitcher {
   private readonly serverTexts: string[] = [];
   /** Attempts not recorded because the bound was reached. */
   notRecorded = 0;
+  /** Interface of the first record, and whether any record was on another one (only then can hops be stitched). */
+  private firstIface = -2;
+  private severalInterfaces = false;
 
   constructor(private readonly capacity = MAX_STITCH_RECORDS) {
     this.records = new Float64Array(capacity * F.SIZE);
@@ -105,6 +108,8 @@ export class AttemptStitcher {
       this.notRecorded++;
       return;
     }
+    if (this.firstIface === -2) this.firstIface = iface;
+    else if (iface !== this.firstIface) this.severalInterfaces = true;
     const r = this.records;
     const b = this.count++ * F.SIZE;
     r[b + F.FLOW] = flow;
@@ -128,6 +133,9 @@ export class AttemptStitcher {
    * same interface yet (one interface never shows one attempt twice); else it opens a group.
    */
   groups(): StitchGroup[] {
+    // One interface never shows one attempt twice: a capture of one interface has nothing
+    // to stitch, and sorting its quarter million records to find that out took 0.16 s.
+    if (!this.severalInterfaces) return [];
     const r = this.records;
     const order = new Uint32Array(this.count);
     for (let i = 0; i < order.length; i++) order[i] = i;
