@@ -11,6 +11,8 @@ import type { FlowView } from '../flow/flow-view';
 export const MAX_SYNS_TOTAL = 262144;
 const MAX_SYNS_PER_PEER = 4096;
 const TWO_32 = 4294967296;
+/** Above every record number (MAX_SYNS_TOTAL is 2^18), so that address * RECORD_SPAN + record is exact. */
+const RECORD_SPAN = 262144;
 
 /** Fields of one attempt record in AttemptLog.synRecords (see PeerSyns for their meaning). */
 const enum SynRecord {
@@ -135,31 +137,37 @@ export class AttemptLog {
    * samples are built when it has enough of them.
    */
   clientClocks(innerHops: ReadonlySet<number>): ClientClocks[] {
-    const recordsOf = new Map<number, number[]>();
     const r = this.synRecords;
-    const counted = (i: number) => {
+    // Records sorted by client (address * RECORD_SPAN + record number): each client's records
+    // are then one run, in record order, without a map entry per client (a busy host has
+    // hundreds of thousands of clients, most with one attempt).
+    const keys = new Float64Array(this.synRecordCount);
+    let n = 0;
+    for (let i = 0; i < this.synRecordCount; i++) {
       const at = i * SynRecord.SIZE;
       const client = r[at + SynRecord.CLIENT]!;
-      return client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!) ? client : -1;
+      if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
+    }
+    const sorted = keys.subarray(0, n).sort();
+    const runs: { client: number; records: Float64Array }[] = [];
+    for (let start = 0; start < n; ) {
+      const client = Math.floor(sorted[start]! / RECORD_SPAN);
+      let end = start + 1;
+      while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
+      if (end - start >= MIN_CLOCK_SYNS) runs.push({ client, records: sorted.subarray(start, end) });
+      start = end;
+    }
+    // Clients in the order of their first attempt, as the report lists ties.
+    runs.sort((a, b) => (a.records[0]! % RECORD_SPAN) - (b.records[0]! % RECORD_SPAN));
+    const read = (records: Float64Array) => {
+      const samples = Array.from(records, (key) => {
+        const at = (key % RECORD_SPAN) * SynRecord.SIZE;
+        return { at: r[at + SynRecord.FIRST_SYN_AT]!, tsVal: r[at + SynRecord.TS_VAL]! };
+      });
+      const servers = new Set(Array.from(records, (key) => r[(key % RECORD_SPAN) * SynRecord.SIZE + SynRecord.SERVER]!)).size;
+      return { samples, servers };
     };
-    // Counted first, so a flood of one SYN per client lists no records at all.
-    const counts = new Map<number, number>();
-    for (let i = 0; i < this.synRecordCount; i++) {
-      const client = counted(i);
-      if (client >= 0) counts.set(client, (counts.get(client) ?? 0) + 1);
-    }
-    for (let i = 0; i < this.synRecordCount; i++) {
-      const client = counted(i);
-      if (client < 0 || counts.get(client)! < MIN_CLOCK_SYNS) continue;
-      const list = recordsOf.get(client);
-      if (list === undefined) recordsOf.set(client, [i]);
-      else list.push(i);
-    }
-    const read = (records: number[]) => ({
-      samples: records.map((i) => ({ at: r[i * SynRecord.SIZE + SynRecord.FIRST_SYN_AT]!, tsVal: r[i * SynRecord.SIZE + SynRecord.TS_VAL]! })),
-      servers: new Set(records.map((i) => r[i * SynRecord.SIZE + SynRecord.SERVER]!)).size,
-    });
-    return clientClocks([...recordsOf].map(([client, records]) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
+    return clientClocks(runs.map(({ client, records }) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
   }
 }
 
