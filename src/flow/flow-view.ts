@@ -239,6 +239,11 @@ export class FlowView {
     };
   }
 
+  /** Copies the flow into `target` (its record and side-map entries) and returns its slot there: a view of it can make the Flow later. */
+  copyInto(target: FlowStore): number {
+    return target.copyFrom(this.store, this.slot);
+  }
+
   private address(e: number): string {
     return formatAddress(this.store.endpointWords(e, this.words), this.ipVersion);
   }
