@@ -1,4 +1,5 @@
-import { ipv4ToString } from '../decode/address';
+import { formatAddress, ipv4ToString } from '../decode/address';
+import { AddressIds } from '../evidence/address-ids';
 import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
 import type { PeerSyns } from '../diagnose/input';
 import type { FlowView } from '../flow/flow-view';
@@ -11,6 +12,8 @@ import type { FlowView } from '../flow/flow-view';
 export const MAX_SYNS_TOTAL = 262144;
 const MAX_SYNS_PER_PEER = 4096;
 const TWO_32 = 4294967296;
+/** Above every IPv6 address id (at most 2 * MAX_SYNS_TOTAL = 2^19 of them), so that a pair key is exact. */
+const V6_PAIR_SPAN = 1048576;
 /** Above every record number (MAX_SYNS_TOTAL is 2^18), so that address * RECORD_SPAN + record is exact. */
 const RECORD_SPAN = 262144;
 
@@ -44,8 +47,11 @@ export class AttemptLog {
   private synRecordCount = 0;
   /** IPv4 server addresses (uint32) → index, in first-seen order. */
   private readonly synServers = new Map<number, number>();
-  /** IPv6 pairs: "client server" text → id. */
-  private readonly v6SynPairs = new Map<string, number>();
+  /** IPv6 addresses of the pairs below (two per record at most). */
+  private readonly v6Addresses = new AddressIds(2 * MAX_SYNS_TOTAL);
+  /** IPv6 pairs: client address id * V6_PAIR_SPAN + server address id → pair id, in first-seen order. */
+  private readonly v6SynPairs = new Map<number, number>();
+  private readonly words = new Uint32Array(4);
   /** Pair keys (see synPairKey) with at least one unanswered attempt. */
   private readonly unansweredPairs = new Set<number>();
   /** Attempts past MAX_SYNS_TOTAL, not in the log. */
@@ -67,9 +73,9 @@ export class AttemptLog {
       server = known ?? this.synServers.size;
       if (known === undefined) this.synServers.set(serverV4, server);
     } else {
-      const text = `${f.clientIp} ${f.serverIp}`;
-      const id = this.v6SynPairs.get(text) ?? this.v6SynPairs.size;
-      if (id === this.v6SynPairs.size) this.v6SynPairs.set(text, id);
+      const pair = this.v6Addresses.id(f.clientWords(this.words)) * V6_PAIR_SPAN + this.v6Addresses.id(f.serverWords(this.words));
+      const id = this.v6SynPairs.get(pair) ?? this.v6SynPairs.size;
+      if (id === this.v6SynPairs.size) this.v6SynPairs.set(pair, id);
       client = -1 - id;
     }
     const firstSynAckAt = f.firstSynAckAt;
@@ -95,7 +101,8 @@ export class AttemptLog {
   peerSyns(): PeerSyns[] {
     const byPair = new Map<number, PeerSyns>();
     const servers = [...this.synServers.keys()];
-    const v6 = [...this.v6SynPairs.keys()].map((k) => k.split(' '));
+    const v6Text = (id: number) => formatAddress(this.v6Addresses.wordsOf(id, this.words), 6);
+    const v6 = [...this.v6SynPairs.keys()].map((k) => [v6Text(Math.floor(k / V6_PAIR_SPAN)), v6Text(k % V6_PAIR_SPAN)]);
     const r = this.synRecords;
     const end = this.synRecordCount * SynRecord.SIZE;
     // Only pairs with both an unanswered attempt and a connection the server closed are

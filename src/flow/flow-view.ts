@@ -88,6 +88,16 @@ export class FlowView {
     return this.ipVersion === 4 ? this.store.rec[this.server + E.A3]! : -1;
   }
 
+  /** The client's address words (as the decoders hold them) copied into `out`: no text made. */
+  clientWords(out: Uint32Array): Uint32Array {
+    return this.store.endpointWords(this.client, out);
+  }
+
+  /** The server's address words copied into `out`. */
+  serverWords(out: Uint32Array): Uint32Array {
+    return this.store.endpointWords(this.server, out);
+  }
+
   get clientPort(): number {
     return this.store.rec[this.client + E.PORT]!;
   }
