@@ -2,6 +2,7 @@ import { formatAddress, ipv4ToString } from '../decode/address';
 import { AddressIds } from '../evidence/address-ids';
 import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
 import type { PeerSyns } from '../diagnose/input';
+import type { TimestampSample } from '../diagnose/timestamp-clocks';
 import type { FlowView } from '../flow/flow-view';
 
 /**
@@ -167,12 +168,14 @@ export class AttemptLog {
     // Clients in the order of their first attempt, as the report lists ties.
     runs.sort((a, b) => (a.records[0]! % RECORD_SPAN) - (b.records[0]! % RECORD_SPAN));
     const read = (records: Float64Array) => {
-      const samples = Array.from(records, (key) => {
-        const at = (key % RECORD_SPAN) * SynRecord.SIZE;
-        return { at: r[at + SynRecord.FIRST_SYN_AT]!, tsVal: r[at + SynRecord.TS_VAL]! };
-      });
-      const servers = new Set(Array.from(records, (key) => r[(key % RECORD_SPAN) * SynRecord.SIZE + SynRecord.SERVER]!)).size;
-      return { samples, servers };
+      const samples: TimestampSample[] = new Array<TimestampSample>(records.length);
+      const servers = new Set<number>();
+      for (let k = 0; k < records.length; k++) {
+        const at = (records[k]! % RECORD_SPAN) * SynRecord.SIZE;
+        samples[k] = { at: r[at + SynRecord.FIRST_SYN_AT]!, tsVal: r[at + SynRecord.TS_VAL]! };
+        servers.add(r[at + SynRecord.SERVER]!);
+      }
+      return { samples, servers: servers.size };
     };
     return clientClocks(runs.map(({ client, records }) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
   }

@@ -123,18 +123,30 @@ function cluster(samples: readonly TimestampSample[], rate: number): Clustering 
  * (and one when it has none).
  */
 export function clockCount(samples: readonly TimestampSample[]): number {
-  if (samples.length === 0) return 0;
+  const n = samples.length;
+  if (n === 0) return 0;
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  for (const s of samples) {
+    if (s.at < t0) t0 = s.at;
+    if (s.at > t1) t1 = s.at;
+  }
+  // Called for every client with a few SYNs: one scratch array for all of them.
+  if (countKeys.length < n) countKeys = new Float64Array(Math.max(n, 2 * countKeys.length));
+  const keys = countKeys.subarray(0, n);
   let fewest = Infinity;
   for (const rate of CLOCK_RATES_HZ) {
-    const keys = sortedOffsetKeys(samples, rate);
-    const tolerance = toleranceFor(samples, rate);
-    const n = keys.length;
+    for (let i = 0; i < n; i++) keys[i] = mod32(samples[i]!.tsVal - Math.round(rate * (samples[i]!.at - t0))) * INDEX_SPAN + i;
+    keys.sort();
+    const tolerance = toleranceTicks(rate, t1 - t0);
     let wide = 0;
     for (let k = 0; k < n; k++) if (mod32(offsetOf(keys[k]!) - offsetOf(keys[(k + n - 1) % n]!)) > tolerance) wide++;
     if (Math.max(1, wide) < fewest) fewest = Math.max(1, wide);
   }
   return fewest;
 }
+
+let countKeys = new Float64Array(64);
 
 /** Each sample's offset at `rate` (< 2^32) and its index (< 2^20) in one number, sorted natively: no object per sample. */
 function sortedOffsetKeys(samples: readonly TimestampSample[], rate: number): Float64Array {
