@@ -80,6 +80,21 @@ interface Options {
   tools: string[];
   scaling: boolean;
   check: boolean;
+  /** Another synscope checkout (its built dist/) timed in the same rounds, e.g. the main branch beside a change. */
+  baseline: string | null;
+}
+
+/** The synscope of another checkout, as one more tool in the table. */
+function baselineTool(root: string): ToolSpec {
+  const bin = path.join(path.resolve(root), 'bin', 'synscope.js');
+  return {
+    name: `synscope (${path.resolve(root)})`,
+    display: `node ${path.join(path.resolve(root), 'bin', 'synscope.js')} analyze FILE --json > /dev/null`,
+    argv: (f) => [process.execPath, bin, 'analyze', f, '--json'],
+    exe: process.execPath,
+    install: `npx tsc -p ${root}`,
+    version: () => `synscope at ${path.resolve(root)}`,
+  };
 }
 
 interface Sample {
@@ -104,11 +119,12 @@ function parseArgs(argv: readonly string[]): Options {
       tools: { type: 'string' },
       'no-scaling': { type: 'boolean' },
       check: { type: 'boolean' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) {
-    process.stdout.write('usage: node dist/bench/run.js [--packets N] [--runs R] [--tools synscope,tcptrace,tshark] [--no-scaling] [--check]\n');
+    process.stdout.write('usage: node dist/bench/run.js [--packets N] [--runs R] [--tools synscope,tcptrace,tshark] [--no-scaling] [--check] [--baseline OTHER_CHECKOUT]\n');
     process.exit(0);
   }
   const o: Options = {
@@ -117,6 +133,7 @@ function parseArgs(argv: readonly string[]): Options {
     tools: values.tools === undefined ? TOOLS.map((t) => t.name) : values.tools.split(',').map((t) => t.trim()).filter((t) => t !== ''),
     scaling: values['no-scaling'] !== true,
     check: values.check === true,
+    baseline: values.baseline ?? null,
   };
   if (!Number.isInteger(o.packets) || o.packets < 2) throw new Error('--packets must be an integer >= 2');
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error('--runs must be a positive integer');
@@ -281,6 +298,13 @@ function main(): number {
   startMachine = machine();
   startedAt = new Date();
   const tools = TOOLS.filter((t) => o.tools.includes(t.name));
+  if (o.baseline !== null) {
+    if (!fs.existsSync(path.join(o.baseline, 'dist', 'src', 'cli', 'main.js'))) {
+      log(`cannot run the baseline: ${path.join(o.baseline, 'dist', 'src', 'cli', 'main.js')} is missing (build it with \`npx tsc -p ${o.baseline}\`)`);
+      return 1;
+    }
+    tools.splice(1, 0, baselineTool(o.baseline));
+  }
   const withSynscope = tools.some((t) => t.name === 'synscope');
 
   // Fail fast, before generating anything, when the CLI is not built at all.

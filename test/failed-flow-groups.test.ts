@@ -28,7 +28,7 @@ function attempt(client: string, service = '192.0.2.10:443', outcome: Flow['outc
 }
 
 function add(groups: FailedFlowGroups, view: FlowView): void {
-  groups.add(view, () => view.toFlow());
+  groups.add(view, view.toFlow());
 }
 
 test('groups count every attempt and distinct client exactly and keep a bounded sample', () => {

@@ -1,6 +1,8 @@
-import { ipv4ToString } from '../decode/address';
+import { formatAddress, ipv4ToString } from '../decode/address';
+import { AddressIds } from '../evidence/address-ids';
 import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
 import type { PeerSyns } from '../diagnose/input';
+import type { TimestampSample } from '../diagnose/timestamp-clocks';
 import type { FlowView } from '../flow/flow-view';
 
 /**
@@ -11,6 +13,10 @@ import type { FlowView } from '../flow/flow-view';
 export const MAX_SYNS_TOTAL = 262144;
 const MAX_SYNS_PER_PEER = 4096;
 const TWO_32 = 4294967296;
+/** Above every IPv6 address id (at most 2 * MAX_SYNS_TOTAL = 2^19 of them), so that a pair key is exact. */
+const V6_PAIR_SPAN = 1048576;
+/** Above every record number (MAX_SYNS_TOTAL is 2^18), so that address * RECORD_SPAN + record is exact. */
+const RECORD_SPAN = 262144;
 
 /** Fields of one attempt record in AttemptLog.synRecords (see PeerSyns for their meaning). */
 const enum SynRecord {
@@ -42,8 +48,11 @@ export class AttemptLog {
   private synRecordCount = 0;
   /** IPv4 server addresses (uint32) → index, in first-seen order. */
   private readonly synServers = new Map<number, number>();
-  /** IPv6 pairs: "client server" text → id. */
-  private readonly v6SynPairs = new Map<string, number>();
+  /** IPv6 addresses of the pairs below (two per record at most). */
+  private readonly v6Addresses = new AddressIds(2 * MAX_SYNS_TOTAL);
+  /** IPv6 pairs: client address id * V6_PAIR_SPAN + server address id → pair id, in first-seen order. */
+  private readonly v6SynPairs = new Map<number, number>();
+  private readonly words = new Uint32Array(4);
   /** Pair keys (see synPairKey) with at least one unanswered attempt. */
   private readonly unansweredPairs = new Set<number>();
   /** Attempts past MAX_SYNS_TOTAL, not in the log. */
@@ -65,9 +74,9 @@ export class AttemptLog {
       server = known ?? this.synServers.size;
       if (known === undefined) this.synServers.set(serverV4, server);
     } else {
-      const text = `${f.clientIp} ${f.serverIp}`;
-      const id = this.v6SynPairs.get(text) ?? this.v6SynPairs.size;
-      if (id === this.v6SynPairs.size) this.v6SynPairs.set(text, id);
+      const pair = this.v6Addresses.id(f.clientWords(this.words)) * V6_PAIR_SPAN + this.v6Addresses.id(f.serverWords(this.words));
+      const id = this.v6SynPairs.get(pair) ?? this.v6SynPairs.size;
+      if (id === this.v6SynPairs.size) this.v6SynPairs.set(pair, id);
       client = -1 - id;
     }
     const firstSynAckAt = f.firstSynAckAt;
@@ -93,7 +102,8 @@ export class AttemptLog {
   peerSyns(): PeerSyns[] {
     const byPair = new Map<number, PeerSyns>();
     const servers = [...this.synServers.keys()];
-    const v6 = [...this.v6SynPairs.keys()].map((k) => k.split(' '));
+    const v6Text = (id: number) => formatAddress(this.v6Addresses.wordsOf(id, this.words), 6);
+    const v6 = [...this.v6SynPairs.keys()].map((k) => [v6Text(Math.floor(k / V6_PAIR_SPAN)), v6Text(k % V6_PAIR_SPAN)]);
     const r = this.synRecords;
     const end = this.synRecordCount * SynRecord.SIZE;
     // Only pairs with both an unanswered attempt and a connection the server closed are
@@ -135,31 +145,39 @@ export class AttemptLog {
    * samples are built when it has enough of them.
    */
   clientClocks(innerHops: ReadonlySet<number>): ClientClocks[] {
-    const recordsOf = new Map<number, number[]>();
     const r = this.synRecords;
-    const counted = (i: number) => {
+    // Records sorted by client (address * RECORD_SPAN + record number): each client's records
+    // are then one run, in record order, without a map entry per client (a busy host has
+    // hundreds of thousands of clients, most with one attempt).
+    const keys = new Float64Array(this.synRecordCount);
+    let n = 0;
+    for (let i = 0; i < this.synRecordCount; i++) {
       const at = i * SynRecord.SIZE;
       const client = r[at + SynRecord.CLIENT]!;
-      return client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!) ? client : -1;
+      if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
+    }
+    const sorted = keys.subarray(0, n).sort();
+    const runs: { client: number; records: Float64Array }[] = [];
+    for (let start = 0; start < n; ) {
+      const client = Math.floor(sorted[start]! / RECORD_SPAN);
+      let end = start + 1;
+      while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
+      if (end - start >= MIN_CLOCK_SYNS) runs.push({ client, records: sorted.subarray(start, end) });
+      start = end;
+    }
+    // Clients in the order of their first attempt, as the report lists ties.
+    runs.sort((a, b) => (a.records[0]! % RECORD_SPAN) - (b.records[0]! % RECORD_SPAN));
+    const read = (records: Float64Array) => {
+      const samples: TimestampSample[] = new Array<TimestampSample>(records.length);
+      const servers = new Set<number>();
+      for (let k = 0; k < records.length; k++) {
+        const at = (records[k]! % RECORD_SPAN) * SynRecord.SIZE;
+        samples[k] = { at: r[at + SynRecord.FIRST_SYN_AT]!, tsVal: r[at + SynRecord.TS_VAL]! };
+        servers.add(r[at + SynRecord.SERVER]!);
+      }
+      return { samples, servers: servers.size };
     };
-    // Counted first, so a flood of one SYN per client lists no records at all.
-    const counts = new Map<number, number>();
-    for (let i = 0; i < this.synRecordCount; i++) {
-      const client = counted(i);
-      if (client >= 0) counts.set(client, (counts.get(client) ?? 0) + 1);
-    }
-    for (let i = 0; i < this.synRecordCount; i++) {
-      const client = counted(i);
-      if (client < 0 || counts.get(client)! < MIN_CLOCK_SYNS) continue;
-      const list = recordsOf.get(client);
-      if (list === undefined) recordsOf.set(client, [i]);
-      else list.push(i);
-    }
-    const read = (records: number[]) => ({
-      samples: records.map((i) => ({ at: r[i * SynRecord.SIZE + SynRecord.FIRST_SYN_AT]!, tsVal: r[i * SynRecord.SIZE + SynRecord.TS_VAL]! })),
-      servers: new Set(records.map((i) => r[i * SynRecord.SIZE + SynRecord.SERVER]!)).size,
-    });
-    return clientClocks([...recordsOf].map(([client, records]) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
+    return clientClocks(runs.map(({ client, records }) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
   }
 }
 

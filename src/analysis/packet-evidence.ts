@@ -1,6 +1,7 @@
 import { formatAddress, formatMac, ipv4ToString } from '../decode/address';
 import type { DecodedPacket } from '../decode/packet';
 import type { MacSighting } from '../diagnose/input';
+import { AddressIds } from '../evidence/address-ids';
 import { ArpLog } from '../evidence/arp-log';
 import { LinkMacs } from '../evidence/link-macs';
 import { MacSightings } from '../evidence/mac-sightings';
@@ -22,8 +23,9 @@ export class PacketEvidence {
   readonly linkMacs = new LinkMacs();
   /** Source MACs per (IPv4 address * 2^16 + interface id). */
   private readonly macsV4 = new MacSightings();
-  /** The same for IPv6 ("address|interface id"); IPv6 handshakes are few enough for text keys. */
-  private readonly macsV6 = new Map<string, Map<number, number>>();
+  /** The same for IPv6, per (address id in v6Ids * 2^16 + interface id), in first-seen order. */
+  private readonly macsV6 = new Map<number, Map<number, number>>();
+  private readonly v6Ids = new AddressIds(MAX_MAC_KEYS);
   /** IPv4 /24 networks (address >>> 8) seen as TCP endpoints. */
   private readonly seenIpv4Networks = new Set<number>();
 
@@ -32,7 +34,7 @@ export class PacketEvidence {
     if (pkt.ethOffset >= 0) this.noteLink(iface, data, pkt.ethOffset);
     if (macOffset < 0) return;
     if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, data.readUIntBE(macOffset, 6));
-    else this.noteMacV6(`${formatAddress(pkt.src, 6)}|${iface}`, data.readUIntBE(macOffset, 6));
+    else this.noteMacV6(pkt.src, iface, data.readUIntBE(macOffset, 6));
   }
 
   arpPacket(pkt: DecodedPacket, data: Buffer, time: number, iface: number): void {
@@ -60,10 +62,8 @@ export class PacketEvidence {
       out.set(address, list);
     };
     for (const [key, macs] of this.macsV4.entries()) add(ipv4ToString(Math.floor(key / 65536)), key % 65536, new Map(macs.slice(0, MAX_MACS_PER_KEY)));
-    for (const [key, byMac] of this.macsV6) {
-      const bar = key.lastIndexOf('|');
-      add(key.slice(0, bar), Number(key.slice(bar + 1)), byMac);
-    }
+    const words = new Uint32Array(4);
+    for (const [key, byMac] of this.macsV6) add(formatAddress(this.v6Ids.wordsOf(Math.floor(key / 65536), words), 6), key % 65536, byMac);
     return out;
   }
 
@@ -71,10 +71,15 @@ export class PacketEvidence {
     this.linkMacs.note(iface, data.readUIntBE(ethOffset + 6, 6), data.readUIntBE(ethOffset, 6));
   }
 
-  private noteMacV6(key: string, mac: number): void {
+  private noteMacV6(address: Uint32Array, iface: number, mac: number): void {
+    // A new address means a new key: once the keys are full, known addresses only.
+    const full = this.macsV6.size >= MAX_MAC_KEYS;
+    const id = full ? this.v6Ids.find(address) : this.v6Ids.id(address);
+    if (id < 0) return;
+    const key = id * 65536 + iface;
     let byMac = this.macsV6.get(key);
     if (byMac === undefined) {
-      if (this.macsV6.size >= MAX_MAC_KEYS) return;
+      if (full) return;
       byMac = new Map();
       this.macsV6.set(key, byMac);
     }

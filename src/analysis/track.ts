@@ -45,7 +45,7 @@ export class TrackStage {
     this.evidence.seeIpv4(flow.clientIpv4);
     this.evidence.seeIpv4(flow.serverIpv4);
     const outcome = flow.outcome;
-    let full = this.options.allFlows ? flow.toFlow() : null;
+    const full = this.options.allFlows ? flow.toFlow() : null;
     if (outcome !== null && outcome !== 'rejected') this.log.note(flow);
     if (outcome !== null) {
       this.stitcher.addView(flow);
@@ -60,7 +60,7 @@ export class TrackStage {
           if (synAt !== null && synAckAt !== null && synAckAt - synAt >= LATE_ANSWER_SECONDS) this.lateAnswered.push(full ?? flow.toFlow());
         }
       } else {
-        this.failed.add(flow, () => (full ??= flow.toFlow()));
+        this.failed.add(flow, full);
       }
     } else if (flow.syns === 0 && flow.synAcks > 0) {
       this.synAckWithoutSyn++;

@@ -1,4 +1,4 @@
-import { Gunzip } from 'fflate';
+import type { Gunzip } from 'fflate';
 import { ErrorCode, SynscopeError } from '../errors';
 import type { ByteSource } from './byte-source';
 
@@ -34,6 +34,8 @@ export class GunzipSource implements ByteSource {
     private readonly label: string,
     prefix: Uint8Array,
   ) {
+    // Loaded here: fflate takes about 20 ms to load, and most captures are not compressed.
+    const { Gunzip } = require('fflate') as typeof import('fflate');
     this.gunzip = new Gunzip((chunk) => {
       if (chunk.length > 0) this.pending.push(chunk);
     });

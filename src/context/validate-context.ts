@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parseAddress } from '../decode/address';
 import { parseSubnet } from '../net/cidr';
 import { isObject, type JsonObject } from './json-fields';
@@ -13,6 +13,8 @@ let compiled: ValidateFunction | null = null;
 function validator(): ValidateFunction {
   if (compiled === null) {
     // `message` is the schema's own wording for a failed field: an annotation, no check of its own.
+    // Loaded here, not at the top: ajv takes about 70 ms to load and only a run given a context needs it.
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
     const ajv = new Ajv({ allErrors: false, strict: true, verbose: true }).addKeyword({ keyword: 'message', schemaType: 'string' });
     compiled = ajv.compile(JSON.parse(fs.readFileSync(CONTEXT_SCHEMA_PATH, 'utf8')) as object);
   }

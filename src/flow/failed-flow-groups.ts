@@ -1,6 +1,7 @@
 import { clientSubnetOf, ipv4ToString } from '../decode/address';
 import type { AttemptOutcome, Flow } from './flow';
-import type { FlowView } from './flow-view';
+import { FlowStore } from './flow-store';
+import { FlowView } from './flow-view';
 
 /**
  * The failed connection attempts in bounded memory. A SYN flood of millions must not hold
@@ -8,6 +9,9 @@ import type { FlowView } from './flow-view';
  * must still reach the rules. Attempts are grouped by client subnet (IPv4 /24, IPv6 /64),
  * service and outcome; each group counts its attempts, SYNs and distinct clients exactly
  * and keeps the first SAMPLE_PER_GROUP attempts as Flow objects for the rules to look at.
+ * A kept attempt is held as a copy of its tracker record until the groups are listed, and
+ * only then made a Flow: most groups of a flood are folded before that and drop most of
+ * their samples (on the 2M-packet bench file, 2,409 of 20,106 kept attempts survive).
  * When MAX_GROUPS groups exist, the lighter half is folded into one "other subnets" group
  * per service and outcome (still exact counts, and a sample of its own); past MAX_OTHER_GROUPS
  * of those, into one per outcome. So the heaviest groups keep their own line and a flood
@@ -58,13 +62,20 @@ export class FailedFlowGroups {
   private readonly others = new Map<string, FailedGroup>();
   private readonly rest = new Map<string, FailedGroup>();
   private total = 0;
+  /** Kept attempts per group, in order: a Flow, or the slot of a record copy in `copies` not yet made one. */
+  private readonly kept = new Map<FailedGroup, (Flow | number)[]>();
+  private readonly copies = new FlowStore();
+  private readonly copyView = new FlowView(this.copies);
 
   constructor(bounds: Partial<GroupBounds> = {}) {
     this.bounds = { maxGroups: MAX_GROUPS, samplePerGroup: SAMPLE_PER_GROUP, maxOtherGroups: MAX_OTHER_GROUPS, ...bounds };
   }
 
-  /** Counts one failed attempt; `toFlow` is called only when the attempt is kept in a sample. */
-  add(view: FlowView, toFlow: () => Flow): void {
+  /**
+   * Counts one failed attempt. When it is kept in a sample, `full` is kept if given (a Flow
+   * made anyway, e.g. for --all-flows), else a copy of the view's record.
+   */
+  add(view: FlowView, full: Flow | null): void {
     const outcome = view.outcome as FailedGroup['outcome'];
     const v4 = view.clientIpv4;
     const service = view.serverEndpoint;
@@ -87,6 +98,7 @@ export class FailedFlowGroups {
         sampleSeq: [],
       };
       this.groups.set(key, g);
+      this.kept.set(g, []);
     }
     this.total++;
     g.flows++;
@@ -106,8 +118,9 @@ export class FailedFlowGroups {
         g.clients++;
       }
     }
-    if (g.sample.length < this.bounds.samplePerGroup) {
-      g.sample.push(toFlow());
+    const kept = this.kept.get(g)!;
+    if (kept.length < this.bounds.samplePerGroup) {
+      kept.push(full ?? view.copyInto(this.copies));
       g.sampleSeq.push(this.total);
     }
   }
@@ -119,15 +132,32 @@ export class FailedFlowGroups {
 
   /** Every group: subnets first (heaviest first), then the folded ones. */
   list(): FailedGroup[] {
+    this.settle();
     const byWeight = (a: FailedGroup, b: FailedGroup) => b.flows - a.flows || a.sample[0]!.firstSeen - b.sample[0]!.firstSeen;
     return [...[...this.groups.values()].sort(byWeight), ...[...this.others.values()].sort(byWeight), ...[...this.rest.values()].sort(byWeight)];
   }
 
   /** The kept attempts of every group, in the order they left the tracker. */
   sampled(): Flow[] {
+    this.settle();
     const all: [number, Flow][] = [];
     for (const g of [...this.groups.values(), ...this.others.values(), ...this.rest.values()]) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
     return all.sort((a, b) => a[0] - b[0]).map((e) => e[1]);
+  }
+
+  /** Makes every kept record copy a Flow, and each group's sample its kept Flows. */
+  private settle(): void {
+    const view = this.copyView;
+    for (const [g, kept] of this.kept) {
+      for (let i = 0; i < kept.length; i++) {
+        const k = kept[i]!;
+        if (typeof k !== 'number') continue;
+        view.bind(k);
+        kept[i] = view.toFlow();
+        this.copies.release(k);
+      }
+      g.sample = kept.slice() as Flow[];
+    }
   }
 
   private foldLighterHalf(): void {
@@ -136,6 +166,7 @@ export class FailedFlowGroups {
       this.groups.delete(key);
       this.v6Clients.delete(g);
       this.fold(g);
+      this.kept.delete(g);
     }
   }
 
@@ -145,18 +176,30 @@ export class FailedFlowGroups {
     if (into === undefined && this.others.size < this.bounds.maxOtherGroups) {
       into = emptyFolded(g.service, g.outcome);
       this.others.set(byService, into);
+      this.kept.set(into, []);
     }
     if (into === undefined) {
       into = this.rest.get(g.outcome);
-      if (into === undefined) this.rest.set(g.outcome, (into = emptyFolded(OTHER_SUBNETS, g.outcome)));
+      if (into === undefined) {
+        into = emptyFolded(OTHER_SUBNETS, g.outcome);
+        this.rest.set(g.outcome, into);
+        this.kept.set(into, []);
+      }
     }
     into.flows += g.flows;
     into.syns += g.syns;
     into.clients += g.clients;
     into.foldedGroups += Math.max(1, g.foldedGroups);
-    for (let i = 0; i < g.sample.length && into.sample.length < this.bounds.samplePerGroup; i++) {
-      into.sample.push(g.sample[i]!);
-      into.sampleSeq.push(g.sampleSeq[i]!);
+    const from = this.kept.get(g)!;
+    const to = this.kept.get(into)!;
+    for (let i = 0; i < from.length; i++) {
+      const k = from[i]!;
+      if (to.length < this.bounds.samplePerGroup) {
+        to.push(k);
+        into.sampleSeq.push(g.sampleSeq[i]!);
+      } else if (typeof k === 'number') {
+        this.copies.release(k);
+      }
     }
   }
 }

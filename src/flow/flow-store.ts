@@ -58,13 +58,7 @@ export class FlowStore {
    * Every field is written, since the slot may have held an earlier flow.
    */
   allocate(seqNo: number, ipVersion: 4 | 6, src: Uint32Array, sport: number, dst: Uint32Array, dport: number, t: number): number {
-    let slot: number;
-    if (this.free.length > 0) {
-      slot = this.free.pop()!;
-    } else {
-      if (this.used === this.capacity) this.grow();
-      slot = this.used++;
-    }
+    const slot = this.takeSlot();
     const r = this.rec;
     const s = slot * Layout.RECORD_SIZE;
     r[s + S.SEQ_NO] = seqNo;
@@ -103,6 +97,20 @@ export class FlowStore {
     return slot;
   }
 
+  /** A copy of the flow at `slot` of `from` (record, history and side-map entries) in a new slot of this store. */
+  copyFrom(from: FlowStore, slot: number): number {
+    const to = this.takeSlot();
+    this.rec.set(from.rec.subarray(slot * Layout.RECORD_SIZE, (slot + 1) * Layout.RECORD_SIZE), to * Layout.RECORD_SIZE);
+    this.hist.set(from.hist.subarray(slot * Layout.HIST_INLINE, (slot + 1) * Layout.HIST_INLINE), to * Layout.HIST_INLINE);
+    const spilled = from.histSpill.get(slot);
+    if (spilled !== undefined) this.histSpill.set(to, spilled);
+    const interfaces = from.interfaces.get(slot);
+    if (interfaces !== undefined) this.interfaces.set(to, interfaces.slice());
+    const icmp = from.icmp.get(slot);
+    if (icmp !== undefined) this.icmp.set(to, icmp);
+    return to;
+  }
+
   /** Returns a slot to the free list and drops its side-map entries. */
   release(slot: number): void {
     this.rec[slot * Layout.RECORD_SIZE + S.SEQ_NO] = 0;
@@ -126,6 +134,12 @@ export class FlowStore {
     out[2] = r[e + E.A2]!;
     out[3] = r[e + E.A3]!;
     return out;
+  }
+
+  private takeSlot(): number {
+    if (this.free.length > 0) return this.free.pop()!;
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
   }
 
   private grow(): void {

@@ -88,6 +88,16 @@ export class FlowView {
     return this.ipVersion === 4 ? this.store.rec[this.server + E.A3]! : -1;
   }
 
+  /** The client's address words (as the decoders hold them) copied into `out`: no text made. */
+  clientWords(out: Uint32Array): Uint32Array {
+    return this.store.endpointWords(this.client, out);
+  }
+
+  /** The server's address words copied into `out`. */
+  serverWords(out: Uint32Array): Uint32Array {
+    return this.store.endpointWords(this.server, out);
+  }
+
   get clientPort(): number {
     return this.store.rec[this.client + E.PORT]!;
   }
@@ -237,6 +247,11 @@ export class FlowView {
       outcome,
       rejection: attemptRejection(store, slot, outcome),
     };
+  }
+
+  /** Copies the flow into `target` (its record and side-map entries) and returns its slot there: a view of it can make the Flow later. */
+  copyInto(target: FlowStore): number {
+    return target.copyFrom(this.store, this.slot);
   }
 
   private address(e: number): string {

@@ -1,4 +1,11 @@
-import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator, collapseIPv6Number } from 'ip-num';
+import type { IPv4CidrRange, IPv6CidrRange } from 'ip-num';
+
+let ipNumModule: typeof import('ip-num') | null = null;
+
+/** ip-num, loaded when a subnet is first parsed: it takes about 35 ms to load, and a run without bridges or a context parses none. */
+function ipNum(): typeof import('ip-num') {
+  return (ipNumModule ??= require('ip-num') as typeof import('ip-num'));
+}
 
 /** A parsed subnet: canonical text ("172.17.0.0/16", "fd00::/64") plus ip-num's range for the math. */
 export interface Subnet {
@@ -17,6 +24,7 @@ export function parseSubnet(text: string): Subnet | null {
   const addr = text.slice(0, slash);
   const prefix = Number(text.slice(slash + 1));
   if (!/^\d{1,3}$/.test(text.slice(slash + 1))) return null;
+  const { IPv4CidrRange, IPv6, IPv6CidrRange, Validator, collapseIPv6Number } = ipNum();
   if (addr.includes(':')) {
     if (!Validator.isValidIPv6String(addr)[0] || prefix > 128) return null;
     // ip-num's CIDR parser takes no dotted IPv4 tail (::ffff:10.0.0.0); its address parser does.
@@ -32,6 +40,7 @@ export function parseSubnet(text: string): Subnet | null {
 
 /** True when the canonical address text `ip` lies inside `subnet`. */
 export function subnetContains(subnet: Subnet, ip: string): boolean {
+  const { IPv4, IPv6 } = ipNum();
   if (subnet.version === 4) {
     if (ip.includes(':')) return false;
     return (subnet.range as IPv4CidrRange).contains(IPv4.fromDecimalDottedString(ip));
