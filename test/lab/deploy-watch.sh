@@ -39,12 +39,15 @@ docker_lab_image node1
 step node
 
 # The build context: app/ is what `npm install -g` of the tarball puts in a prefix, with the
-# addon this machine built (--ignore-scripts: nothing compiled, nothing fetched).
+# addon this machine built (--ignore-scripts: nothing is compiled).
 build="$DOCKER_LAB_TMP/build"
-mkdir -p "$build"
+mkdir -p "$build/priming/lib"  # npm install -g --dry-run lstats PREFIX/lib
 addon="$LAB_REPO/native/build/Release/synscope_native.node"
 [ -f "$addon" ] || { echo "deploy-watch: no $addon; run npm run build:native first" >&2; exit 1; }
 tarball=$(cd "$LAB_REPO" && npm pack --ignore-scripts --loglevel=error --pack-destination "$build" | tail -n1)
+# `npm ci` caches only abbreviated registry documents and `install -g` asks for full ones: a
+# dry run puts them in the cache (from the registry only if missing), then nothing is fetched.
+npm install -g --prefer-offline --dry-run --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error --prefix "$build/priming" "$build/$tarball" >/dev/null
 npm install -g --offline --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error --prefix "$build/app" "$build/$tarball"
 mkdir -p "$build/app/lib/node_modules/synscope/native/build/Release"
 cp "$addon" "$build/app/lib/node_modules/synscope/native/build/Release/"
