@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli-harness';
+import { leftovers, readEnv, rootNetwork } from './docker-lab-leftovers';
 
 /**
  * The real-Docker lab (test/lab/docker-lab.sh): a real dockerd contained in a lab network
@@ -28,66 +29,6 @@ interface Context {
   interfaces: { name: string; kind: string }[];
   dockerNetworks: DockerNetwork[] | null;
   unavailable: { source: string; reason: string }[];
-}
-
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/**
- * The root namespace's network as the lab must leave it: links, routes, rules, iptables and
- * the sysctls dockerd writes. Other engineers' namespace labs briefly create veths named
- * ss<pid>-tmp1/2 in the root namespace before moving them away (netns-lab.sh lab_link), so
- * those are left out; so are iptables counters, which count traffic, not configuration.
- */
-function rootNetwork(): string {
-  const links = run('ip', ['-o', 'link', 'show'])
-    .split('\n')
-    .filter((l) => !/^\d+: ss\d+-tmp[12][@:]/.test(l));
-  const routes = run('ip', ['route', 'show', 'table', 'all']);
-  const rules = run('ip', ['rule', 'show']);
-  const iptables = run('iptables-save', [])
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/, '[-]'))
-    .join('\n');
-  // What dockerd sets in its own namespace; both are per network namespace on Linux 6.x.
-  const sysctls = ['net/ipv4/ip_forward', 'net/bridge/bridge-nf-call-iptables'].map((k) => {
-    const file = `/proc/sys/${k}`;
-    return `${k} = ${fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '(absent)'}`;
-  });
-  return ['# links', ...links, '# routes', routes, '# rules', rules, '# iptables', iptables, '# sysctls', ...sysctls].join('\n');
-}
-
-function readEnv(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const at = line.indexOf('=');
-    if (at > 0) env[line.slice(0, at)] = line.slice(at + 1);
-  }
-  return env;
-}
-
-/** What a torn-down lab must not leave: namespaces, processes, mounts, cgroups, files. */
-function leftovers(lab: string, tmp: string): string[] {
-  const found: string[] = [];
-  for (const ns of run('ip', ['netns', 'list']).split('\n')) if (ns.startsWith(`${lab}-`)) found.push(`namespace ${ns}`);
-  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let cmdline = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (cmdline.includes(tmp)) found.push(`process ${pid}: ${cmdline}`);
-  }
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    if (line.includes(tmp) || line.includes(lab)) found.push(`mount ${line}`);
-  }
-  const cgroups = run('find', ['/sys/fs/cgroup', '-type', 'd', '-name', `synscope-${lab}-*`]).trim();
-  if (cgroups !== '') found.push(...cgroups.split('\n').map((c) => `cgroup ${c}`));
-  if (fs.existsSync(tmp)) found.push(`directory ${tmp}`);
-  return found;
 }
 
 function checkRun(attempt: string): Record<string, number> {
