@@ -20,6 +20,7 @@ import { parseArgs as parseCommandLine } from 'node:util';
 import { FileSink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
 import { TcpFrameWriter } from '../src/synth/frames';
+import { killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
 
 const ROOT = path.join(__dirname, '..', '..');
 const OUT_DIR = path.join(ROOT, 'bench', 'out');
@@ -122,22 +123,12 @@ function macOf(ns: string, dev: string): string {
 
 /** Deletes the namespaces (and with them the veth pair); never throws. */
 function destroyLab(prefix: string): void {
-  for (const ns of [`${prefix}-tx`, `${prefix}-rx`]) {
-    if (fs.existsSync(`/run/netns/${ns}`)) spawnSync('ip', ['netns', 'del', ns], { timeout: 30_000 });
-  }
+  removeNamespaces([`${prefix}-tx`, `${prefix}-rx`]);
 }
 
 /** Labs left by an earlier run that was killed outright (its pid is gone). */
 function removeStaleLabs(): void {
-  let names: string[] = [];
-  try { names = fs.readdirSync('/run/netns'); } catch { return; }
-  for (const name of names) {
-    const pid = /^ssload(\d+)-(?:tx|rx)$/.exec(name)?.[1];
-    if (pid !== undefined && !fs.existsSync(`/proc/${pid}`)) {
-      log(`removing stale namespace ${name}`);
-      spawnSync('ip', ['netns', 'del', name], { timeout: 30_000 });
-    }
-  }
+  removeStaleNamespaces(/^ssload(\d+)-(?:tx|rx)$/, log);
 }
 
 /**
@@ -238,11 +229,6 @@ function start(argv: readonly string[], timeoutMs: number): Child {
   return child;
 }
 
-function killGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
-  if (proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-  try { process.kill(-proc.pid, signal); } catch { /* already gone */ }
-}
-
 /** Waits until the child's stderr matches `re`; fails when it exits first or `timeoutMs` passes. */
 async function waitForStderr(child: Child, re: RegExp, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -253,15 +239,6 @@ async function waitForStderr(child: Child, re: RegExp, timeoutMs: number): Promi
   }
 }
 
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(50);
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const lastLines = (s: string): string => s.trim().split('\n').slice(-3).join(' | ') || '(nothing on stderr)';
 
 // ---------------------------------------------------------------- what the tools print

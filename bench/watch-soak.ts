@@ -23,6 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs as parseCommandLine } from 'node:util';
+import { killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SYNSCOPE = path.join(ROOT, 'bin', 'synscope.js');
@@ -111,22 +112,12 @@ function createLab(prefix: string): Lab {
 }
 
 function destroyLab(prefix: string): void {
-  for (const ns of [`${prefix}-cl`, `${prefix}-sv`]) {
-    if (fs.existsSync(`/run/netns/${ns}`)) spawnSync('ip', ['netns', 'del', ns], { timeout: 30_000 });
-  }
+  removeNamespaces([`${prefix}-cl`, `${prefix}-sv`]);
 }
 
 /** Labs left by an earlier run that was killed outright (its pid is gone). */
 function removeStaleLabs(): void {
-  let names: string[] = [];
-  try { names = fs.readdirSync('/run/netns'); } catch { return; }
-  for (const name of names) {
-    const pid = /^sssoak(\d+)-(?:cl|sv)$/.exec(name)?.[1];
-    if (pid !== undefined && !fs.existsSync(`/proc/${pid}`)) {
-      log(`removing stale namespace ${name}`);
-      spawnSync('ip', ['netns', 'del', name], { timeout: 30_000 });
-    }
-  }
+  removeStaleNamespaces(/^sssoak(\d+)-(?:cl|sv)$/, log);
 }
 
 const DROP_RULE = ['INPUT', '-p', 'tcp', '--dport', String(DROPPED), '-j', 'DROP'];
@@ -185,20 +176,6 @@ function start(argv: readonly string[], timeoutMs: number): ChildProcess {
   return proc;
 }
 
-function killGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
-  if (proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-  try { process.kill(-proc.pid, signal); } catch { /* already gone */ }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(50);
-  }
-}
 
 /** A port free on 127.0.0.1 now (the kernel's pick, released at once). */
 function freePort(): Promise<number> {
