@@ -40,6 +40,18 @@ export function killGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** Runs `cleanup` when the process exits, and on SIGINT or SIGTERM (then exits 130), so a lab never outlives its run. */
+export function cleanUpOnExit(cleanup: () => void, log: (s: string) => void): void {
+  const onSignal = (): void => {
+    log('interrupted: removing the lab');
+    cleanup();
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', cleanup);
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `ok` every 50 ms; throws naming `what` after `timeoutMs`. */

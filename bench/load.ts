@@ -20,7 +20,7 @@ import { parseArgs as parseCommandLine } from 'node:util';
 import { FileSink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
 import { TcpFrameWriter } from '../src/synth/frames';
-import { killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
+import { cleanUpOnExit, killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
 
 const ROOT = path.join(__dirname, '..', '..');
 const OUT_DIR = path.join(ROOT, 'bench', 'out');
@@ -506,14 +506,7 @@ async function main(): Promise<number> {
     destroyLab(prefix);
     fs.rmSync(TIME_FILE, { force: true });
   };
-  const onSignal = (): void => {
-    log('interrupted: removing the lab');
-    cleanup();
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', cleanup);
+  cleanUpOnExit(cleanup, log);
 
   removeStaleLabs();
   fs.mkdirSync(OUT_DIR, { recursive: true });

@@ -23,7 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs as parseCommandLine } from 'node:util';
-import { killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
+import { cleanUpOnExit, killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SYNSCOPE = path.join(ROOT, 'bin', 'synscope.js');
@@ -359,14 +359,7 @@ async function main(): Promise<number> {
     for (const c of running) killGroup(c, 'SIGKILL');
     destroyLab(prefix);
   };
-  const onSignal = (): void => {
-    log('interrupted: removing the lab');
-    cleanup();
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('exit', cleanup);
+  cleanUpOnExit(cleanup, log);
 
   removeStaleLabs();
   fs.mkdirSync(OUT_DIR, { recursive: true });

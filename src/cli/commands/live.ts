@@ -38,10 +38,20 @@ unknown interface or namespace, or capture not possible here.`;
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-interface LiveFlags {
+/** The capture flags live and watch share. */
+export interface CaptureFlags {
+  quiet?: boolean;
+  filter: string;
+  snaplen: number;
+  bufferSize: number;
+  backend: BackendChoice;
+  trace: boolean;
+  dockerSocket: string;
+}
+
+interface LiveFlags extends CaptureFlags {
   json?: boolean;
   count?: number;
-  quiet?: boolean;
   format?: ReportFormat;
   allFlows?: boolean;
   bridge: BridgeSubnet[];
@@ -50,12 +60,6 @@ interface LiveFlags {
   write?: string;
   report?: string;
   keepPayload?: boolean;
-  filter: string;
-  snaplen: number;
-  bufferSize: number;
-  backend: BackendChoice;
-  trace: boolean;
-  dockerSocket: string;
 }
 
 /** A target as typed: `-i eth0` or `--netns ns:eth0`, in command-line order. */

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_DOCKER_SOCKET } from '../../context/docker-api';
 import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
-import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
+import { chooseBackend } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
 import { interfaceName } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
@@ -17,7 +17,7 @@ import { parseMetricsAddress, serveMetrics } from '../../watch/metrics-server';
 import { targetChangeText } from '../../watch/target-changes';
 import { runWatch } from '../../watch/watch-run';
 import type { CliIo } from '../io';
-import { parseBufferSize, parseNetnsArg, parseSnaplen, type TargetArg } from './live';
+import { parseBufferSize, parseNetnsArg, parseSnaplen, type CaptureFlags, type TargetArg } from './live';
 
 const EXAMPLES = `
 Examples:
@@ -53,18 +53,11 @@ const DEFAULT_RING_MB = 100;
 /** A window shorter than this would spend more time diagnosing than capturing. */
 const MIN_WINDOW_MS = 1000;
 
-interface WatchFlags {
+interface WatchFlags extends CaptureFlags {
   window: string;
   events?: string;
   metrics?: string;
   resolveAfter: number;
-  quiet?: boolean;
-  filter: string;
-  snaplen: number;
-  bufferSize: number;
-  backend: BackendChoice;
-  trace: boolean;
-  dockerSocket: string;
   ingressSandbox: string;
   write?: string;
   ring?: number;
