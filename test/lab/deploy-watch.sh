@@ -20,10 +20,10 @@
 #   timings.txt     seconds for each step
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
+source "$(dirname "$0")/synscope-image.sh"
 out=$(realpath -m "$1")
 mkdir -p "$out"
-IMAGE=synscope-lab/synscope:lab
-BASE=synscope-lab/node-base:lab
+IMAGE=$SYNSCOPE_LAB_IMAGE
 STACK=synscope
 step_start=$SECONDS
 step() { echo "$1 $((SECONDS - step_start))" >>"$out/timings.txt"; step_start=$SECONDS; }
@@ -38,23 +38,7 @@ printf 'LAB=%s\nDOCKER_LAB_TMP=%s\n' "$LAB" "$DOCKER_LAB_TMP" >"$out/lab.env"
 docker_lab_image node1
 step node
 
-# The build context: app/ is what `npm install -g` of the tarball puts in a prefix, with the
-# addon this machine built (--ignore-scripts: nothing is compiled).
-build="$DOCKER_LAB_TMP/build"
-mkdir -p "$build/priming/lib"  # npm install -g --dry-run lstats PREFIX/lib
-addon="$LAB_REPO/native/build/Release/synscope_native.node"
-[ -f "$addon" ] || { echo "deploy-watch: no $addon; run npm run build:native first" >&2; exit 1; }
-tarball=$(cd "$LAB_REPO" && npm pack --ignore-scripts --loglevel=error --pack-destination "$build" | tail -n1)
-# `npm ci` caches only abbreviated registry documents and `install -g` asks for full ones: a
-# dry run puts them in the cache (from the registry only if missing), then nothing is fetched.
-npm install -g --prefer-offline --dry-run --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error --prefix "$build/priming" "$build/$tarball" >/dev/null
-npm install -g --offline --ignore-scripts --omit=dev --no-audit --no-fund --loglevel=error --prefix "$build/app" "$build/$tarball"
-mkdir -p "$build/app/lib/node_modules/synscope/native/build/Release"
-cp "$addon" "$build/app/lib/node_modules/synscope/native/build/Release/"
-bash "$LAB_DIR/node-base-rootfs.sh" "$DOCKER_LAB_TMP/node-base.tar"
-dk node1 import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' "$DOCKER_LAB_TMP/node-base.tar" "$BASE" >/dev/null
-rm -f "$DOCKER_LAB_TMP/node-base.tar"
-DOCKER_BUILDKIT=0 dk node1 build -q --build-arg "BASE=$BASE" -f "$LAB_REPO/deploy/Dockerfile" -t "$IMAGE" "$build" >/dev/null
+synscope_image_build node1
 dk node1 image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$IMAGE" >"$out/image.txt"
 step build
 
