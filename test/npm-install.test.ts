@@ -121,4 +121,15 @@ test('with install scripts blocked, synscope live names in one line the command 
   assert.ok(fs.existsSync(path.join(installed, ADDON)));
   const filtered = ok(synscope(prefix, ['analyze', CAPTURE, '-f', 'tcp', '--json']), 'synscope analyze -f tcp after the build');
   assert.equal((JSON.parse(filtered.stdout) as { summary: { packets: number } }).summary.packets, 28);
+
+  // The fallback backend names its fix the same way.
+  const capLive = synscope(prefix, ['live', '--backend', 'cap', '-i', 'lo', '--duration', '1s']);
+  assert.equal(capLive.code, 2, capLive.stderr);
+  assert.equal(capLive.stderr.trim().split('\n').length, 1, capLive.stderr);
+  const capFix = /`(npm rebuild cap --prefix [^`]+)`/.exec(capLive.stderr);
+  assert.ok(capFix !== null, capLive.stderr);
+  assert.ok(capFix[1].includes(installed), `${capFix[1]} does not name ${installed}`);
+  ok(run('sh', ['-c', capFix[1]], os.tmpdir()), capFix[1]);
+  const captured = ok(synscope(prefix, ['live', '--backend', 'cap', '-i', 'lo', '--duration', '1s', '--json']), 'synscope live --backend cap after the rebuild');
+  assert.equal((JSON.parse(captured.stdout) as { inputs: { source: string }[] }).inputs[0]?.source, 'live:lo');
 });

@@ -1,4 +1,5 @@
 import { ErrorCode, SynscopeError } from '../errors';
+import { npmInPackage } from '../native/package-root';
 import type { CaptureBackend, LiveHandle, OpenRequest, PacketSink } from './capture-backend';
 import { captureOpenError } from './capture-errors';
 import { WallClock } from './wall-clock';
@@ -17,8 +18,7 @@ interface CapHandle {
 /** cap names a few link types; anything else comes back as "Unknown linktype N". */
 const CAP_LINK_TYPES: Record<string, number> = { NULL: 0, ETHERNET: 1, RAW: 101, LINKTYPE_LINUX_SLL: 113, IEEE802_11_RADIO: 127 };
 
-export const CAP_MISSING_FIX =
-  'the cap binding is not built: apt-get install -y libpcap-dev build-essential python3, then `npm install-scripts approve cap && npm rebuild cap`';
+export const CAP_MISSING_FIX = `the cap binding is not built: apt-get install -y libpcap-dev build-essential python3, then \`${npmInPackage('rebuild cap')}\``;
 
 /** Load `cap`, or say why it cannot be used. */
 export function loadCapBackend(): { backend: CaptureBackend } | { reason: string } {

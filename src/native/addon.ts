@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { npmInPackage, PACKAGE_ROOT } from './package-root';
 
 /** What libpcap counted for a capture handle (pcap_stats). */
 export interface NativeCaptureStats {
@@ -90,12 +91,7 @@ export type NativeAddonLoad = { addon: NativeAddon } | { reason: string };
 
 const ADDON_FILE = ['native', 'build', 'Release', 'synscope_native.node'];
 
-/** From dist/src/native/ the package root is three levels up; from src/native/, two. */
-const ROOT_CANDIDATES = [path.join(__dirname, '..', '..', '..'), path.join(__dirname, '..', '..')];
-const PACKAGE_ROOT = ROOT_CANDIDATES.find((root) => fs.existsSync(path.join(root, 'native', 'binding.gyp'))) ?? ROOT_CANDIDATES[0];
-
-/** Names the package directory so the same line works in a checkout and in a global install. */
-const BUILD_FIX = `run \`npm run build:native --prefix ${shellWord(PACKAGE_ROOT)}\` (needs g++, make, python3 and libpcap-dev: apt-get install -y build-essential python3 libpcap-dev)`;
+const BUILD_FIX = `run \`${npmInPackage('run build:native')}\` (needs g++, make, python3 and libpcap-dev: apt-get install -y build-essential python3 libpcap-dev)`;
 
 let loaded: NativeAddonLoad | null = null;
 
@@ -118,8 +114,4 @@ function loadBuilt(): NativeAddonLoad {
     const why = (e as Error).message.split('\n')[0];
     return { reason: `native addon ${file} cannot be loaded (${why}): ${BUILD_FIX}` };
   }
-}
-
-function shellWord(text: string): string {
-  return /^[\w./+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
