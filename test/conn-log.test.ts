@@ -5,8 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { writeFloodCapture } from '../bench/flood-capture';
 import { analyzeFiles } from '../src/analysis';
 import { writeConnLog } from '../src/report/conn-log';
 import { REPO, runBin, runCli } from './cli-harness';
@@ -121,4 +123,22 @@ test('conn.log writes `-` for what synscope does not know, and only the failed a
   const all = parseConnLog(runBin(['analyze', capture, '--all-flows', '--format', 'conn']).stdout);
   assert.equal(all.rows.length, analyzeFiles([capture], { allFlows: true }).flows.length);
   assert.ok(all.rows.some((r) => r['conn_state'] === 'SF'), 'the completed connection too');
+});
+
+test('conn.log of a sampled analysis: standard error says how many failed flows it lists of how many, and that --all-flows lists them all', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'synscope-conn-'));
+  try {
+    const capture = path.join(dir, 'flood.pcap');
+    writeFloodCapture({ syns: 2000, out: capture, spoofed: false, answered: false });
+    const sampled = runBin(['analyze', capture, '--format', 'conn']);
+    assert.equal(sampled.code, 0, sampled.stderr);
+    const rows = parseConnLog(sampled.stdout).rows.length;
+    assert.ok(rows < 2000, `${rows} rows: the flood should have been sampled`);
+    assert.match(sampled.stderr, new RegExp(`the conn log lists ${rows} of 2000 failed flows .*--all-flows lists every flow`));
+    const all = runBin(['analyze', capture, '--format', 'conn', '--all-flows']);
+    assert.equal(parseConnLog(all.stdout).rows.length, 2000);
+    assert.doesNotMatch(all.stderr, /the conn log lists/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

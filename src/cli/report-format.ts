@@ -33,3 +33,13 @@ export function writeReport(analysis: Analysis, format: ReportFormat, out: Repor
   else if (format === 'html') out.write(renderHtml(analysis));
   else out.write(renderText(analysis, textOptionsFor(out.terminal ?? {})));
 }
+
+/**
+ * Warnings for the report's reader beside the analysis's own: a conn.log has no place to say
+ * that it lists a bounded sample of the failed flows, so it is said on standard error.
+ */
+export function formatWarnings(analysis: Analysis, format: ReportFormat): string[] {
+  if (format !== 'conn' || analysis.flowsLeftOut === 0) return [];
+  const written = analysis.flows.length;
+  return [`the conn log lists ${written} of ${written + analysis.flowsLeftOut} failed flows (a bounded sample per client subnet, service and outcome; the counts in --json are exact); --all-flows lists every flow`];
+}

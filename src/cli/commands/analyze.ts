@@ -4,7 +4,7 @@ import { analyzeCaptures } from '../../hosts/analyze-captures';
 import { atLeast } from '../../diagnose/finding';
 import type { Flow } from '../../flow/flow';
 import { flowEvent } from '../../report/ndjson';
-import { reportFormat, writeReport } from '../report-format';
+import { formatWarnings, reportFormat, writeReport } from '../report-format';
 import { addAnalyzeFlags, analyzeOptionsFromFlags, type AnalyzeFlags } from '../analyze-options';
 import type { CliIo } from '../io';
 import { ProgressLine } from '../progress';
@@ -50,7 +50,7 @@ export function analyzeCommand(io: CliIo, setExit: (code: number) => void): Comm
       });
       progress?.clear();
       writeReport(analysis, format, { write: io.stdout, terminal: io.stdoutTerminal }, stream);
-      for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
+      for (const w of [...analysis.warnings, ...formatWarnings(analysis, format)]) io.stderr(`synscope: warning: ${w}\n`);
       const failOn = flags.failOn;
       setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);
     });

@@ -11,7 +11,7 @@ import { runLiveCapture, WRITE_TO_STDOUT, type LiveTarget } from '../../live/liv
 import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
-import { reportFormat, writeReport, type ReportFormat, type ReportOutput } from '../report-format';
+import { formatWarnings, reportFormat, writeReport, type ReportFormat, type ReportOutput } from '../report-format';
 import { addReportFlags } from '../analyze-options';
 import type { CliIo } from '../io';
 import { LiveProgressLine } from '../live-progress';
@@ -137,7 +137,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
         progress.clear();
         const analysis = result.analysis;
         writeReport(analysis, format, reportOutput(flags, io));
-        for (const w of analysis.warnings) io.stderr(`synscope: warning: ${w}\n`);
+        for (const w of [...analysis.warnings, ...formatWarnings(analysis, format)]) io.stderr(`synscope: warning: ${w}\n`);
         if (flags.write === WRITE_TO_STDOUT) {
           if (flags.quiet !== true) io.stderr(`synscope: wrote ${analysis.summary.packets} packets as pcapng to standard output (no context file: run synscope context > host.json for one)\n`);
         } else if (flags.write !== undefined) {
