@@ -18,12 +18,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { cleanUpOnExit, killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
+import { freePort } from '../test/free-port';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SYNSCOPE = path.join(ROOT, 'bin', 'synscope.js');
@@ -178,17 +178,6 @@ function start(argv: readonly string[], timeoutMs: number): ChildProcess {
 
 
 /** A port free on 127.0.0.1 now (the kernel's pick, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------- what is sampled
 
 interface Sample {

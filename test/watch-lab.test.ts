@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli-harness';
+import { freePort } from './free-port';
 
 /**
  * `synscope watch` on a throw-away namespace's loopback: listeners on BLOCKED and SERVED, an
@@ -148,17 +148,6 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
 });
 
 /** A port free on 127.0.0.1 now (the kernel's pick, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** /metrics as series → value (comments left out). */
 async function scrape(port: number): Promise<Map<string, number>> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
