@@ -13,7 +13,7 @@ import { leftovers, readEnv, rootNetwork } from './docker-lab-leftovers';
  * Prometheus (Debian's package, run in a lab namespace) has both agents up, and its HTTP API
  * gives each node's counters under its own instance label: packets per interface, completed
  * handshakes on both, the DROPped port's unanswered attempts and open finding on node2 only.
- * watch run without CAP_SYS_ADMIN says why tracefs is unavailable. Nothing of the lab, and
+ * The task's container run without CAP_SYS_ADMIN says why tracefs and ingress_sbox are unavailable. Nothing of the lab, and
  * no Prometheus, is left. Needs root, the Docker lab's packages, prometheus, the native addon.
  */
 
@@ -111,7 +111,7 @@ test('two swarm nodes, one global synscope service, one Prometheus: each node sc
       [['node2', 'filtered', '192.0.2.2:8081']],
     );
 
-    // Without CAP_SYS_ADMIN no tracefs can be mounted: the event says so, with the reason.
+    // The task's container without CAP_SYS_ADMIN: no tracefs can be mounted, and the event says so, with the reason.
     const denied = read('no-sys-admin.log')
       .split('\n')
       .filter((l) => l.startsWith('{'))
@@ -122,6 +122,9 @@ test('two swarm nodes, one global synscope service, one Prometheus: each node sc
     assert.equal(tracefs.available, false);
     assert.match(tracefs.reason ?? '', /mount/);
     assert.match(read('no-sys-admin.log'), /^synscope: kernel evidence: tracefs unavailable \(/m);
+    // Nor can it enter ingress_sbox: a note, and capture on what it can reach.
+    assert.match(read('no-sys-admin.log'), /^synscope: note: ingress_sbox not looked into: /m);
+    assert.match(read('no-sys-admin.log'), /^synscope: capturing on docker0 \[docker-bridge\], docker_gwbridge \[docker-bridge\], eth0 \[uplink\] \(native\)/m);
 
     assert.equal(read('prometheus-gone.txt').trim(), '', 'Prometheus still runs after it was stopped');
     const { LAB: lab, DOCKER_LAB_TMP: tmp } = readEnv(path.join(out, 'lab.env'));

@@ -8,8 +8,8 @@
 # :9464/metrics every second. Each node runs a busybox httpd published on 8080; node2's INPUT
 # chain drops 8081. A client (192.0.2.10) tries node1:8080, node2:8080 and node2:8081 until
 # Prometheus' HTTP API shows both targets up, completed handshakes on both instances and the
-# open finding on node2. Then, without SYS_ADMIN, a watch container on node1 says why it has
-# no tracefs.
+# open finding on node2. Then the task's container run without SYS_ADMIN on node1 says why it
+# has no tracefs and no ingress_sbox.
 # Usage: deploy-watch-swarm.sh OUT_DIR   (root; about 70 s, 2 min under load). Writes into OUT_DIR:
 #   lab.env          LAB and DOCKER_LAB_TMP (for the test's leftover checks)
 #   nodes.txt        `docker node ls` on the manager: hostname and status of each node
@@ -162,10 +162,13 @@ done
 dk node1 service logs --raw "${STACK}_watch" >"$out/service.log" 2>&1 || true
 step scrape
 
-# Kernel evidence without CAP_SYS_ADMIN: tracefs cannot be mounted, and watch says why.
-dk node1 run -d --name no-sys-admin --network host --cap-drop ALL --cap-add NET_RAW "$IMAGE" watch -i eth0 --window 1s >/dev/null
+# The stack's task without CAP_SYS_ADMIN (the same image, mounts and command): ingress_sbox
+# cannot be entered and tracefs cannot be mounted; watch captures on the rest and says why.
+dk node1 run -d --name no-sys-admin --network host --cap-drop ALL --cap-add NET_RAW \
+  -v "$common/docker.sock:/var/run/docker.sock:ro" -v "$common/netns:/var/run/docker/netns:ro,rslave" \
+  "$IMAGE" watch --window 1s >/dev/null
 deadline=$((SECONDS + 30))
-until dk node1 logs no-sys-admin 2>&1 | grep -q '"type":"kernel-evidence"'; do
+until dk node1 logs no-sys-admin 2>&1 | grep '"type":"kernel-evidence"' >/dev/null; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "deploy-watch-swarm: no kernel-evidence event from watch without SYS_ADMIN after 30 s" >&2
     break

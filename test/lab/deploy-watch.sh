@@ -80,7 +80,7 @@ attempt() {
 }
 deadline=$((SECONDS + 60))
 attempts=()
-until dk node1 service logs --raw "${STACK}_watch" 2>/dev/null | grep -q '"type":"finding-opened"'; do
+until dk node1 service logs --raw "${STACK}_watch" 2>/dev/null | grep '"type":"finding-opened"' >/dev/null; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "deploy-watch: no finding-opened in the service's log after 60 s of traffic" >&2
     break
