@@ -69,7 +69,7 @@ test('the image built offline and the stack deployed on a lab swarm: service log
     }
     const read = (name: string) => fs.readFileSync(path.join(out, name), 'utf8');
 
-    assert.equal(read('image.txt').trim(), '["synscope"] ["watch","-i","eth0","--metrics",":9464"]');
+    assert.equal(read('image.txt').trim(), '["synscope"] ["watch","--metrics",":9464"]');
 
     const [service] = JSON.parse(read('service.json')) as { Spec: ServiceSpec }[];
     const spec = service!.Spec;
@@ -94,13 +94,30 @@ test('the image built offline and the stack deployed on a lab swarm: service log
       [['node1', 'filtered', '192.0.2.1:8081', ['192.0.2.10']]],
       `the service's log:\n${read('service.log')}`,
     );
-    assert.match(read('service.log'), /^synscope: capturing on eth0, docker_gwbridge, ingress_sbox:eth0 \(native\)/m);
+    // Given no interface, watch in the task found them through the mounted socket and netns directory.
+    assert.deepEqual(container.Args.filter((a) => a === '-i' || a === '--netns'), []);
+    assert.match(
+      read('service.log'),
+      /^synscope: capturing on docker0 \[docker-bridge\], docker_gwbridge \[docker-bridge\], eth0 \[uplink\], ingress_sbox:eth0 \[ingress-sandbox\], ingress_sbox:eth1 \[ingress-sandbox\] \(native\)/m,
+    );
+    // The kernel evidence the task collects, said once at the start: tracefs needs SYS_ADMIN
+    // and, under AppArmor, a profile that allows the mount.
+    const kernelEvents = read('service.log')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; node: string; window: number; sources: { source: string; available: boolean; reason?: string }[] })
+      .filter((e) => e.type === 'kernel-evidence');
+    assert.equal(kernelEvents.length, 1, `the service's log:\n${read('service.log')}`);
+    const tracefsAvailable = kernelEvents[0]!.sources.find((s) => s.source === 'tracefs')?.available;
+    assert.equal(tracefsAvailable, !appArmorEnabled(), `kernel-evidence: ${JSON.stringify(kernelEvents[0])}`);
+    assert.equal(kernelEvents[0]!.node, 'node1');
 
     const metrics = read('metrics.txt');
     assert.ok(metric(metrics, 'synscope_packets_total{interface="eth0"}') > 0);
     assert.ok(metric(metrics, 'synscope_handshakes_total{outcome="completed"}') > 0, 'the published port answered no handshake');
     assert.ok(metric(metrics, 'synscope_handshakes_total{outcome="unanswered"}') > 0);
     assert.equal(metric(metrics, 'synscope_findings_open{code="filtered",severity="error"}'), 1);
+    assert.equal(metric(metrics, 'synscope_kernel_evidence_available{source="tracefs"}'), appArmorEnabled() ? 0 : 1);
 
     // Kernel evidence inside the task: a private tracefs mounted with CAP_SYS_ADMIN. Under
     // Docker's default AppArmor profile the mount is denied and the reason must say so.

@@ -1,3 +1,4 @@
+import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-availability';
 import { counterDeltas, readKernelCounters } from '../evidence/kernel-counters';
 import type { CounterDeltas, KernelEvidence } from '../evidence/kernel-evidence';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
@@ -32,6 +33,11 @@ export class KernelWindow {
     const started = startTraceSession();
     if (started.ok) this.trace = started.session;
     else this.unavailable.push(...started.unavailable);
+  }
+
+  /** What this window collects and what not (after begin(), before end()). */
+  availability(): KernelAvailability[] {
+    return kernelAvailability(this.trace !== null, this.unavailable);
   }
 
   end(): KernelEvidence {

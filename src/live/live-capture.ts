@@ -7,6 +7,7 @@ import { bridgesFromContext } from '../context/context-bridges';
 import { emptyHostContext } from '../context/empty-context';
 import type { HostContext } from '../context/host-context';
 import { currentNamespaceLabel } from '../context/netns-label';
+import type { KernelAvailability } from '../evidence/kernel-availability';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
 import { writeHostContext } from '../context/write-context';
 import { headerEnd } from '../decode/header-end';
@@ -255,6 +256,11 @@ export class LiveRun {
     this.contextFinal = true;
     if (contextPath !== null) writeHostContext(contextPath, result.context);
     return { ...result, contextPath };
+  }
+
+  /** The kernel evidence the current window collects, and why not what it does not (after open()). */
+  kernelAvailability(): KernelAvailability[] {
+    return this.kernel.availability();
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { HandshakeSummary } from '../analysis';
 import type { FindingCode, Severity } from '../diagnose/finding';
+import { KERNEL_EVIDENCE_SOURCES, type KernelAvailability } from '../evidence/kernel-availability';
 
 /** One captured interface's packets and libpcap's drops over a window. */
 export interface InterfaceWindowCounts {
@@ -37,6 +38,7 @@ export class WatchMetrics {
   private windowSeconds = 0;
   private windows = 0;
   private untracked = 0;
+  private readonly kernelEvidence = new Map<string, number>();
 
   /**
    * The interfaces' packets exist in the exposition from the start, at 0, so rate() has a
@@ -66,6 +68,11 @@ export class WatchMetrics {
     this.untracked = w.untrackedFindings;
   }
 
+  /** Which kernel evidence the current window collects (1) or not (0); the reason is in the `kernel-evidence` event, not a label. */
+  setKernelAvailability(now: readonly KernelAvailability[]): void {
+    for (const a of now) this.kernelEvidence.set(a.source, a.available ? 1 : 0);
+  }
+
   /** The Prometheus text exposition format, version 0.0.4. */
   exposition(): string {
     const out: string[] = [];
@@ -79,6 +86,10 @@ export class WatchMetrics {
     family('synscope_findings_open', 'gauge', 'Findings open after the last window, by code and severity.', [...this.findingsOpen].sort(([a], [b]) => a.localeCompare(b)));
     family('synscope_findings_untracked_total', 'counter', 'New findings not followed because the bound of open findings was reached.', [['', this.untracked]]);
     family('synscope_window_seconds', 'gauge', "How long the last window's analysis took to finish, in seconds.", [['', this.windowSeconds]]);
+    if (this.kernelEvidence.size > 0) {
+      const sources = KERNEL_EVIDENCE_SOURCES.filter((k) => this.kernelEvidence.has(k));
+      family('synscope_kernel_evidence_available', 'gauge', 'Whether the current window collects this kernel evidence (1) or not (0: the kernel-evidence event says why).', sources.map((k) => [labels({ source: k }), this.kernelEvidence.get(k)!]));
+    }
     family('synscope_windows_total', 'counter', 'Analysis windows finished.', [['', this.windows]]);
     return `${out.join('\n')}\n`;
   }

@@ -3,7 +3,9 @@ import { LiveRun, type LiveCaptureOptions, type LiveResult } from '../live/live-
 import { eventLine } from '../report/ndjson';
 import type { CaptureRing, RingInterface } from './capture-ring';
 import type { DiscoveredTarget } from './default-targets';
+import type { KernelAvailability } from '../evidence/kernel-availability';
 import { FindingLifecycle } from './finding-lifecycle';
+import { KernelAvailabilityLog } from './kernel-availability-log';
 import type { WatchMetrics } from './metrics';
 import { ServiceCompletions } from './service-completions';
 import { settledFindings } from './settled-findings';
@@ -22,6 +24,8 @@ export interface WatchOptions {
    * `targets` for the whole run. An empty answer keeps the current ones.
    */
   rediscover: (() => Promise<DiscoveredTarget[]>) | null;
+  /** Told when the kernel evidence a window can collect differs from the last window's (and at the start). */
+  onKernelEvidence?: (now: readonly KernelAvailability[]) => void;
   /** Told of each change rediscover brought, as capture moves to the new interfaces. */
   onTargetsChanged?: (change: TargetChange) => void;
   windowMs: number;
@@ -51,6 +55,16 @@ const MAX_WARNINGS_REMEMBERED = 256;
 export async function runWatch(options: WatchOptions, stop: AbortSignal): Promise<number> {
   const lifecycle = new FindingLifecycle(options.node, options.resolveAfter);
   const warned = new Set<string>();
+  const kernelLog = new KernelAvailabilityLog();
+  /** A `kernel-evidence` event when the window just begun collects other kernel evidence than the last one did (tracefs denied, counters unreadable). */
+  const reportKernel = (run: LiveRun) => {
+    const now = run.kernelAvailability();
+    options.metrics?.setKernelAvailability(now);
+    const body = kernelLog.observe(options.node, index, now);
+    if (body === null) return;
+    options.emit(eventLine('kernel-evidence', body));
+    options.onKernelEvidence?.(now);
+  };
   let completions = new ServiceCompletions();
   const analyzeFor = (c: ServiceCompletions): AnalyzeOptions => ({ ...options.capture.analyze, allFlows: true, onFlow: c.onFlow });
   let index = 0;
@@ -115,6 +129,7 @@ export async function runWatch(options: WatchOptions, stop: AbortSignal): Promis
       run.open();
       ringInterfaces = run.interfaceDescriptions().map((d) => ({ ...d, snaplen: options.capture.snaplen }));
       if (first) options.capture.onCapturing?.();
+      reportKernel(run);
       // Windows are concluded in order, one after the other, while the capture goes on.
       let concluded = Promise.resolve();
       let ticking = false;
@@ -130,6 +145,7 @@ export async function runWatch(options: WatchOptions, stop: AbortSignal): Promis
             return;
           }
           const next = endWindow((analyze) => run.rotate(analyze));
+          reportKernel(run);
           concluded = concluded.then(next).catch((e: unknown) => {
             failure ??= e;
             failed.abort();

@@ -4,7 +4,8 @@
 # offline, on a base made from this machine (node-base-rootfs.sh: the host's Node 20,
 # libpcap, static busybox) and an app dir installed from the packed tarball with the native
 # addon built here, then `docker stack deploy`s deploy/synscope-stack.yml on a one-node
-# swarm. A busybox httpd published on 8080 answers the client (192.0.2.10); the node's
+# swarm, where watch finds its interfaces itself (the uplink, Docker's bridges, ingress_sbox).
+# A busybox httpd published on 8080 answers the client (192.0.2.10); the node's
 # INPUT chain drops 8081. The client tries both until `docker service logs` shows a
 # finding-opened event; the metrics are read from inside the node's namespace.
 # Usage: deploy-watch.sh OUT_DIR   (root; about 40 s, 60 s under load). Writes into OUT_DIR:
@@ -33,6 +34,9 @@ lab_ns node1; lab_ns client
 lab_lan node1 client
 lab_in node1 ip addr add 192.0.2.1/24 dev eth0
 lab_in client ip addr add 192.0.2.10/24 dev eth0
+# A default route makes eth0 the node's uplink, which watch finds by itself (nothing needs
+# to answer at the gateway's address).
+lab_in node1 ip route add default via 192.0.2.254 dev eth0
 docker_node node1
 printf 'LAB=%s\nDOCKER_LAB_TMP=%s\n' "$LAB" "$DOCKER_LAB_TMP" >"$out/lab.env"
 docker_lab_image node1
@@ -76,7 +80,7 @@ attempt() {
 }
 deadline=$((SECONDS + 60))
 attempts=()
-until dk node1 service logs --raw "${STACK}_watch" 2>/dev/null | grep -q '"type":"finding-opened"'; do
+until dk node1 service logs --raw "${STACK}_watch" 2>/dev/null | grep '"type":"finding-opened"' >/dev/null; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "deploy-watch: no finding-opened in the service's log after 60 s of traffic" >&2
     break

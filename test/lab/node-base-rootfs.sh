@@ -14,7 +14,8 @@ trap 'rm -rf "$root"' EXIT
 node=$(command -v node)
 node_major=$("$node" -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || { echo "node-base-rootfs: $node is Node $node_major; synscope needs Node 20 or later" >&2; exit 1; }
-libpcap=$(ldconfig -p | awk '$1 == "libpcap.so.0.8" && /x86-64|x86_64|aarch64|AArch64/ { print $NF; exit }')
+# awk reads to the end: an early exit would SIGPIPE ldconfig, which pipefail turns into a failure.
+libpcap=$(ldconfig -p | awk '$1 == "libpcap.so.0.8" && /x86-64|x86_64|aarch64|AArch64/ && !found { print $NF; found = 1 }')
 [ -n "$libpcap" ] || { echo "node-base-rootfs: no libpcap.so.0.8 here (apt-get install libpcap0.8)" >&2; exit 1; }
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || { echo "node-base-rootfs: no static /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
 

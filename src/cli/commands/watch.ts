@@ -8,6 +8,7 @@ import { chooseBackend } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
 import { interfaceName } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
+import { kernelAvailabilityText } from '../../evidence/kernel-availability';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
 import { discoverWatchTargets, DOCKER_INGRESS_SANDBOX, type DiscoveredTarget, type DiscoveryOptions } from '../../watch/default-targets';
@@ -37,7 +38,9 @@ subject: the service, else the bridge or interface, else the client subnet it is
 Events, one JSON line each (schema synscope.events/1): finding-opened when it first fails,
 finding-ongoing in each later window it fails in, finding-resolved after --resolve-after
 windows in a row in which its service completed handshakes and none failed; a window
-without attempts to it changes nothing. --metrics serves Prometheus' text format at
+without attempts to it changes nothing. A kernel-evidence event (and a line on stderr)
+says which kernel evidence the windows collect (tracefs: drop reasons; counters) and why
+not, at the start and whenever that changes. --metrics serves Prometheus' text format at
 /metrics. Ctrl-C or SIGTERM analyzes the last window and stops.
 
 Exit codes: 0 stopped by a signal, 2 bad usage, an unknown interface or namespace, or
@@ -132,6 +135,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
             rediscover: given ? null : discover,
             ring,
             onTargetsChanged: (change) => io.stderr(`synscope: ${targetChangeText(change)}\n`),
+            onKernelEvidence: (now) => io.stderr(`synscope: ${kernelAvailabilityText(now)}\n`),
             capture: {
               backend,
               filter: flags.filter,
