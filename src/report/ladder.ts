@@ -69,7 +69,7 @@ export function sightingsOf(path: AttemptPath, flowsById: ReadonlyMap<string, Fl
     return {
       name: nameOf(hop.interface),
       syn: flow === undefined ? 'SYN' : `SYN x${flow.syns}`,
-      translations: i === 0 ? [] : translationsSince(path.hops[i - 1]!, hop),
+      translations: [...(i === 0 ? [] : translationsSince(path.hops[i - 1]!, hop)), ...(hop.via === undefined ? [] : [`over ${hop.via}`])],
       replyKind,
       reply: hop.synAcks > 0 ? `SYN-ACK x${hop.synAcks}` : replyKind,
       replyLost: false,
