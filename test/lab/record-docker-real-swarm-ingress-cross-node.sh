@@ -19,7 +19,9 @@
 # encapsulated. Captured with synscope live --write on each node: node1 on eth0,
 # docker_gwbridge and ingress_sbox's eth1 and eth0; node2 on the same, plus the task's ingress
 # leg (its namespace through a symlink named web.1); each node's context is read at its own
-# Docker socket.
+# Docker socket. The capture filter is live's default without the swarm's own control
+# connections between the nodes (TCP 2377 and 7946: memberlist opens a new one every 30 s or
+# so), so that a recording again gets the same counts.
 # Args: --host node1=node1.pcapng --host node2=node2.pcapng --context node1=node1.context.json --context node2=node2.context.json
 # Real Docker: dockerd on both nodes, the swarm, docker_gwbridge, ingress_sbox, the ingress overlay and its VXLAN between the nodes, the task and its REDIRECT are docker.io 20.10's own; stood in for: the IPVS step (no IP_VS in this kernel), i.e. node1's DOCKER-INGRESS chains and its ingress_sbox's DNAT/SNAT to the task on node2, written by docker_ingress_standin.
 # Usage: record-docker-real-swarm-ingress-cross-node.sh OUT-DIR   (root; about 60 s)
@@ -81,9 +83,10 @@ stop_captures() {
 # The live runs' own reports are one node's each; the recorders compare multi-host scenarios through analyze only.
 sbox1=$(docker_sandbox_path node1 ingress_sbox)
 sbox2=$(docker_sandbox_path node2 ingress_sbox)
-DOCKER_LIVE_JSON= docker_live node1 "$outdir/node1.pcapng" 40 -i eth0 -i docker_gwbridge --netns "$sbox1:eth1" --netns "$sbox1:eth0"
+filter='(tcp and not port 2377 and not port 7946) or icmp or icmp6 or arp or (udp port 4789)'
+DOCKER_LIVE_JSON= docker_live node1 "$outdir/node1.pcapng" 40 -f "$filter" -i eth0 -i docker_gwbridge --netns "$sbox1:eth1" --netns "$sbox1:eth0"
 capture1=$LAB_CAPTURE_PID
-DOCKER_LIVE_JSON= docker_live node2 "$outdir/node2.pcapng" 40 -i eth0 -i docker_gwbridge --netns "$sbox2:eth1" --netns "$sbox2:eth0" --netns "$DOCKER_LAB_TMP/ns/web.1:$task_if"
+DOCKER_LIVE_JSON= docker_live node2 "$outdir/node2.pcapng" 40 -f "$filter" -i eth0 -i docker_gwbridge --netns "$sbox2:eth1" --netns "$sbox2:eth0" --netns "$DOCKER_LAB_TMP/ns/web.1:$task_if"
 capture2=$LAB_CAPTURE_PID
 
 page=$(fetch 5)
