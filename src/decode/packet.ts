@@ -61,6 +61,8 @@ export class DecodedPacket {
   vxlanVni = -1;
   /** The tunnel's (outer) IP version and addresses when vxlanVni is set: the nodes the overlay carried the packet between. */
   vxlanOuterIpVersion = 0;
+  /** Offset of the tunnel's (outer) Ethernet header when vxlanVni is set, or -1: the frame's MACs on the wire. */
+  vxlanOuterEthOffset = -1;
   readonly vxlanOuterSrc = new Uint32Array(4);
   readonly vxlanOuterDst = new Uint32Array(4);
   /** Ethernet type / protocol of the layer-3 payload (0x0800, 0x86dd, 0x0806...). */

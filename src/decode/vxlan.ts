@@ -17,6 +17,7 @@ export function decodeVxlan(buf: Buffer, off: number, end: number, pkt: DecodedP
   if ((buf[off]! & I_FLAG) === 0) return Layer.DONE;
   pkt.vxlanVni = (buf[off + 4]! << 16) | (buf[off + 5]! << 8) | buf[off + 6]!;
   pkt.vxlanOuterIpVersion = pkt.ipVersion;
+  pkt.vxlanOuterEthOffset = pkt.ethOffset;
   pkt.vxlanOuterSrc.set(pkt.src);
   pkt.vxlanOuterDst.set(pkt.dst);
   // The outer UDP is the tunnel, not this packet's transport: forget it so a

@@ -201,11 +201,11 @@ function dashes(label: string, span: number): [string, string] {
   return ['-'.repeat(left), '-'.repeat(rest - left)];
 }
 
-/** Cut to NAME_WIDTH; a hop of several hosts ("eth0@ingress_sbox@node1") keeps its host, the part that tells the hops apart. */
+/** Cut to NAME_WIDTH; a short "@node1" at the end (a hop of several hosts) is kept: it tells the hops apart. */
 function cut(name: string): string {
   if (name.length <= NAME_WIDTH) return name;
   const at = name.lastIndexOf('@');
-  const host = name.indexOf('@') < at && name.length - at <= NAME_WIDTH / 2 ? name.slice(at) : '';
+  const host = at > 0 && name.length - at <= NAME_WIDTH / 2 ? name.slice(at) : '';
   return `${name.slice(0, NAME_WIDTH - 1 - host.length)}…${host}`;
 }
 
