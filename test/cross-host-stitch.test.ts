@@ -13,6 +13,7 @@ import { renderAttemptLadders } from '../src/report/ladder';
 import { parseIp } from '../src/synth/address';
 import { internetChecksum } from '../src/synth/checksum';
 import { buildTcpFrame, type TcpFrameSpec } from '../src/synth/frames';
+import { iface, makeContext } from './context-fixtures';
 
 const LINKTYPE_ETHERNET = 1;
 const T0 = 1_800_000_000;
@@ -71,9 +72,9 @@ function synAck(src: string, srcPort: number, dst: string, dstPort: number): Buf
 }
 
 /** An untranslated handshake between the nodes themselves (swarm gossip), seen by both: it gives the clock offset. */
-function gossip(at: number): { a: Frame[]; b: Frame[] } {
-  const spec = (s: Partial<TcpFrameSpec>): Buffer => buildTcpFrame({ src: NODE_A, dst: NODE_B, srcPort: 45000, dstPort: 7946, seq: 7, ack: 0, flags: TcpFlag.SYN, ...s });
-  const packets = [spec({}), spec({ src: NODE_B, dst: NODE_A, srcPort: 7946, dstPort: 45000, seq: 70, ack: 8, flags: TcpFlag.SYN | TcpFlag.ACK }), spec({ seq: 8, ack: 71, flags: TcpFlag.ACK })];
+function gossip(at: number, port = 45000): { a: Frame[]; b: Frame[] } {
+  const spec = (s: Partial<TcpFrameSpec>): Buffer => buildTcpFrame({ src: NODE_A, dst: NODE_B, srcPort: port, dstPort: 7946, seq: 7, ack: 0, flags: TcpFlag.SYN, ...s });
+  const packets = [spec({}), spec({ src: NODE_B, dst: NODE_A, srcPort: 7946, dstPort: port, seq: 70, ack: 8, flags: TcpFlag.SYN | TcpFlag.ACK }), spec({ seq: 8, ack: 71, flags: TcpFlag.ACK })];
   return { a: packets.map((bytes, i) => ({ iface: 0, at: at + i * 0.001, bytes })), b: packets.map((bytes, i) => ({ iface: 0, at: at + i * 0.001 + 0.0005, bytes })) };
 }
 
@@ -81,9 +82,10 @@ function gossip(at: number): { a: Frame[]; b: Frame[] } {
  * Node A: the client's SYN to A's published port on eth0 (0), ingress_sbox's DNAT+SNAT to
  * the task's ingress address on its eth0 (1), the same inner SYN leaving in VXLAN on eth0.
  * Node B: the VXLAN arriving on eth0 (0), the task's leg (1) answering with SYN-ACKs that
- * never leave B. `late` shifts B's view of the attempt (not its clock) by that many seconds.
+ * never leave B. `late` shifts B's view of the attempt (not its clock) by that many seconds;
+ * `lostBetween`: B never sees the attempt at all (its capture runs before and after it).
  */
-function failingAcrossNodes(dir: string, options: { bClock?: number; late?: number } = {}): { a: string; b: string } {
+function failingAcrossNodes(dir: string, options: { bClock?: number; late?: number; lostBetween?: boolean } = {}): { a: string; b: string } {
   const bClock = options.bClock ?? 0;
   const late = options.late ?? 0;
   const a: Frame[] = [];
@@ -96,19 +98,22 @@ function failingAcrossNodes(dir: string, options: { bClock?: number; late?: numb
     b.push({ iface: 1, at: t + 0.0006 + late, bytes: syn('10.0.0.2', 40000, '10.0.0.5', 8080) });
     b.push({ iface: 1, at: t + 0.0007 + late + k * 0.0001, bytes: synAck('10.0.0.5', 8080, '10.0.0.2', 40000) });
   }
-  const g = gossip(5);
-  a.push(...g.a);
-  b.push(...g.b);
+  if (options.lostBetween === true) b.length = 0;
+  for (const g of [gossip(0.5, 45000), gossip(5, 45001)]) {
+    a.push(...g.a);
+    b.push(...g.b);
+  }
   const files = { a: path.join(dir, 'node-a.pcapng'), b: path.join(dir, 'node-b.pcapng') };
   writeCapture(files.a, ['eth0', 'eth0@ingress_sbox'], a);
   writeCapture(files.b, ['eth0', 'eth0@web.1'], b.map((f) => ({ ...f, at: f.at + bClock })));
   return files;
 }
 
-function hosts(files: { a: string; b: string }) {
+function hosts(files: { a: string; b: string }, withContexts = false) {
+  const context = (address: string) => (withContexts ? makeContext({ capturedAt: new Date((T0 + 6) * 1000).toISOString(), interfaces: [iface('eth0', 'physical', [`${address}/24`])] }) : null);
   return [
-    { name: 'node-a', files: [files.a], context: null },
-    { name: 'node-b', files: [files.b], context: null },
+    { name: 'node-a', files: [files.a], context: context(NODE_A) },
+    { name: 'node-b', files: [files.b], context: context(NODE_B) },
   ];
 }
 
@@ -156,7 +161,7 @@ test('one attempt across two nodes is one ladder, hops named interface@node, dyi
   assert.deepEqual(f.clients, ['192.0.2.10']);
   assert.match(f.remedy[0]!, /node-b's filter rules .*UDP 4789 to 192\.0\.2\.1/);
   // The attempt counts once (node-b's view of it is not another attempt); the gossip handshake once too.
-  assert.deepEqual(a.summary.handshakes, { attempted: 2, completed: 1, unanswered: 1, rejected: 0, synAckLost: 0 });
+  assert.deepEqual(a.summary.handshakes, { attempted: 3, completed: 2, unanswered: 1, rejected: 0, synAckLost: 0 });
   const ladder = renderAttemptLadders(a.attempts, a.flows).join('\n');
   assert.match(ladder, /eth0@node-b +SYN x2, over vxlan 4096 192\.0\.2\.1 > 192\.0\.2\.2 +X  no SYN-ACK/);
   assert.match(ladder, /SYN-ACK seen at eth0@web…@node-b but not at eth0@node-b: it died between them/, 'a long hop name is cut but keeps its node');
@@ -172,5 +177,23 @@ test('the capture clocks may differ: the offset from a handshake both nodes saw 
 test('the same inner tuple and ISN arriving at the other node too long after it left is not the same attempt', () => {
   const a = analyzeHosts(hosts(failingAcrossNodes(tmp(), { late: 10 })), {});
   assert.ok(!a.attempts.some((p) => p.hops.some((h) => h.interface.endsWith('@node-b')) && p.hops.some((h) => h.interface.endsWith('@node-a'))), JSON.stringify(a.attempts));
-  assert.deepEqual(a.summary.handshakes.attempted, 3, 'node-b saw an attempt of its own');
+  assert.deepEqual(a.summary.handshakes.attempted, 4, 'node-b saw an attempt of its own');
+});
+
+test('with both nodes\' contexts, a SYN that left over VXLAN and never arrived at the other node dies between the nodes', () => {
+  const a = analyzeHosts(hosts(failingAcrossNodes(tmp(), { lostBetween: true }), true), {});
+  assert.deepEqual(a.hosts!.map((h) => h.context?.namespace ?? null), ['host', 'host'], `contexts used: ${a.warnings.join('; ')}`);
+  assert.equal(a.attempts.length, 1);
+  assert.deepEqual(a.attempts[0]!.hops.map((h) => h.interface), ['eth0@node-a', 'eth0@ingress_sbox@node-a', 'eth0@node-a']);
+  assert.deepEqual(a.findings.map((f) => [f.code, f.evidence['seenAt'], f.evidence['missingAt']]), [['nat-path-break', 'eth0@node-a', 'eth0@node-b']]);
+  assert.match(a.findings[0]!.remedy[0]!, /from node-a to node-b \(UDP 4789, 192\.0\.2\.1 to 192\.0\.2\.2\)/);
+  // Without the contexts nothing says where the tunnel went: node-a's own view stays.
+  const alone = analyzeHosts(hosts(failingAcrossNodes(tmp(), { lostBetween: true })), {});
+  assert.ok(alone.findings.every((f) => f.evidence['missingAt'] !== 'eth0@node-b'), JSON.stringify(alone.findings.map((f) => f.evidence)));
+});
+
+test('with the contexts, the sender is the node owning the tunnel source, whichever capture saw the SYN first', () => {
+  const a = analyzeHosts(hosts(failingAcrossNodes(tmp(), { bClock: -0.2 }), true), {});
+  assert.deepEqual(a.attempts.map((p) => p.hops[0]!.interface), ['eth0@node-a']);
+  assert.equal(a.attempts[0]!.hops.length, 5);
 });

@@ -16,15 +16,19 @@ export interface HostAnalysis {
   context: HostContext | null;
 }
 
-/** The same handshake carried over VXLAN: the leg where it left one node and the leg where it arrived at the other. */
+/**
+ * A handshake carried over VXLAN: the leg where it left one node and the leg where it
+ * arrived at the other, or, when the other node's capture never saw it arrive, its uplink
+ * there (`missingOn`, "eth0@node2").
+ */
 interface Crossing {
   from: HostAnalysis;
   to: HostAnalysis;
   sent: VxlanLeg;
-  received: VxlanLeg;
-  /** Each side's flow of the inner tuple. */
+  /** The sender's flow of the inner tuple. */
   sentFlow: Flow;
-  receivedFlow: Flow;
+  arrived: { leg: VxlanLeg; flow: Flow } | null;
+  missingOn: string | null;
 }
 
 /**
@@ -43,17 +47,19 @@ export function stitchAcrossHosts(hosts: readonly HostAnalysis[], joined: Analys
   if (crossings.length === 0) return joined;
   const handshakes = { ...joined.summary.handshakes };
   const paths: AttemptPath[] = [];
+  const deaths: Death[] = [];
   const replaced = new Set<string>();
   for (const c of crossings) {
     uncountReceived(c, handshakes);
     const path = spanningPath(c);
     if (path === null) continue;
     paths.push(path);
+    deaths.push(deathOf(path, c.missingOn));
     for (const id of path.flows) replaced.add(id);
   }
   const attempts = [...joined.attempts.filter((p) => !p.flows.some((id) => replaced.has(id))), ...paths];
   const partial = (f: Finding) => f.flows.length > 0 && f.flows.every((id) => replaced.has(id));
-  const spanning = breakFindings(paths);
+  const spanning = breakFindings(deaths);
   return {
     ...joined,
     summary: { ...joined.summary, handshakes },
@@ -76,6 +82,11 @@ function findCrossings(hosts: readonly HostAnalysis[], joined: Analysis): Crossi
   }
   const out: Crossing[] = [];
   for (const sightings of seen.values()) {
+    if (sightings.every((s) => s.host === sightings[0]!.host)) {
+      const lost = neverArrived(sightings[0]!, hosts, offsets);
+      if (lost !== null) out.push(lost);
+      continue;
+    }
     const sender = sightings.find((s) => ownsAddress(s.host.context, s.leg.from));
     const receiver = sightings.find((s) => s !== sender && s.host !== sender?.host && ownsAddress(s.host.context, s.leg.to));
     // Without contexts, the earlier capture is the sender (lab nodes share one clock; real ones are close).
@@ -86,9 +97,28 @@ function findCrossings(hosts: readonly HostAnalysis[], joined: Analysis): Crossi
     const sentFlow = flowOf(from.host.analysis, from.leg);
     const receivedFlow = flowOf(to.host.analysis, to.leg);
     if (sentFlow === undefined || receivedFlow === undefined) continue;
-    out.push({ from: from.host, to: to.host, sent: from.leg, received: to.leg, sentFlow, receivedFlow });
+    out.push({ from: from.host, to: to.host, sent: from.leg, sentFlow, arrived: { leg: to.leg, flow: receivedFlow }, missingOn: null });
   }
   return out.sort((a, b) => a.sent.firstSynAt! - b.sent.firstSynAt!);
+}
+
+/**
+ * A SYN that left its node over VXLAN (its tunnel source is that node's address) toward
+ * another analyzed node (the tunnel destination is that node's address), whose capture of
+ * that interface ran at the time and never saw it arrive. Needs both nodes' contexts.
+ */
+function neverArrived(sent: { host: HostAnalysis; leg: VxlanLeg }, hosts: readonly HostAnalysis[], offsets: ReadonlyMap<string, number>): Crossing | null {
+  const { host, leg } = sent;
+  if (!ownsAddress(host.context, leg.from)) return null;
+  const to = hosts.find((h) => h !== host && ownsAddress(h.context, leg.to));
+  const uplink = to?.context?.interfaces.find((i) => i.addresses.some((a) => a.address === leg.to))?.name;
+  if (to === undefined || uplink === undefined || !to.analysis.interfaceNames.includes(uplink)) return null;
+  const at = leg.firstSynAt! - offsets.get(host.name)! + offsets.get(to.name)!;
+  const times = to.analysis.flows.flatMap((f) => [f.firstSeen, f.lastSeen]);
+  if (times.length === 0 || at < Math.min(...times) || at > Math.max(...times)) return null;
+  const sentFlow = flowOf(host.analysis, leg);
+  if (sentFlow === undefined) return null;
+  return { from: host, to, sent: leg, sentFlow, arrived: null, missingOn: `${uplink}@${to.name}` };
 }
 
 function byTime<T extends { host: HostAnalysis; leg: VxlanLeg }>(sightings: readonly T[]): [T | undefined, T | undefined] {
@@ -117,10 +147,12 @@ function flowOf(a: Analysis, leg: VxlanLeg): Flow | undefined {
  * saw untranslated once, when neither saw it as a NAT hop).
  */
 function uncountReceived(c: Crossing, handshakes: HandshakeSummary): void {
+  if (c.arrived === null) return;
+  const received = c.arrived.flow;
   const senderHop = c.from.analysis.stitchedFlows?.has(c.sentFlow.id) === true;
-  const receiverHop = c.to.analysis.stitchedFlows?.has(c.receivedFlow.id) === true;
+  const receiverHop = c.to.analysis.stitchedFlows?.has(received.id) === true;
   if (!senderHop && !receiverHop) return;
-  const outcome = c.to.analysis.attempts.find((p) => p.flows.includes(c.receivedFlow.id))?.outcome ?? c.receivedFlow.outcome;
+  const outcome = c.to.analysis.attempts.find((p) => p.flows.includes(received.id))?.outcome ?? received.outcome;
   if (outcome === null) return;
   handshakes.attempted--;
   handshakes[outcome]--;
@@ -128,7 +160,7 @@ function uncountReceived(c: Crossing, handshakes: HandshakeSummary): void {
 
 /** The attempt from the client on the sending node to the task on the receiving one, or null when the client's outcome was completed. */
 function spanningPath(c: Crossing): AttemptPath | null {
-  const { from, to, sent, received, sentFlow, receivedFlow } = c;
+  const { from, to, sent, sentFlow, arrived } = c;
   const name = (h: HostAnalysis, iface: number) => `${h.analysis.interfaceNames[iface] ?? `#${iface}`}@${h.name}`;
   const id = (h: HostAnalysis, flow: string) => `${h.name}/${flow}`;
   const onHost = (h: HostAnalysis, hop: Hop): Hop => ({ ...hop, flow: id(h, hop.flow), interface: `${hop.interface}@${h.name}` });
@@ -141,12 +173,7 @@ function spanningPath(c: Crossing): AttemptPath | null {
   const last = hops[hops.length - 1]!;
   if (last.interface === leftOn) last.via = via;
   else hops.push({ ...legHop(id(from, sentFlow.id), leftOn, sent, via) });
-  hops.push(legHop(id(to, receivedFlow.id), name(to, received.iface), received, via));
-  // The overlay's bridge floods a frame to a MAC it has not learned yet, ingress_sbox's leg included: not the task's hop.
-  const task = receivedFlow.interfaces.filter((i) => i !== received.iface && !(to.analysis.interfaceNames[i] ?? '').endsWith('@ingress_sbox'));
-  if (task.length > 0) hops.push(plainHop(id(to, receivedFlow.id), name(to, task[task.length - 1]!), receivedFlow));
-  const after = to.analysis.attempts.find((p) => p.flows[0] === receivedFlow.id);
-  if (after !== undefined) hops.push(...after.hops.slice(1).map((h) => onHost(to, h)));
+  if (arrived !== null) hops.push(...arrivedHops(to, arrived.leg, arrived.flow, via));
   const outer = hops[0]!;
   for (const h of hops) h.translation = translationOf(outer, h);
   const answered = hops.find((h) => h.synAcks > 0);
@@ -157,6 +184,19 @@ function spanningPath(c: Crossing): AttemptPath | null {
     reached: { syn: hops[hops.length - 1]!.interface, synAck: answered?.interface ?? null },
     flows: [...new Set(hops.map((h) => h.flow))],
   };
+}
+
+/** The receiving node's hops: the VXLAN leg arriving, the task's leg, and the node's own NAT hops after them. */
+function arrivedHops(to: HostAnalysis, received: VxlanLeg, receivedFlow: Flow, via: string): Hop[] {
+  const name = (iface: number) => `${to.analysis.interfaceNames[iface] ?? `#${iface}`}@${to.name}`;
+  const id = (flow: string) => `${to.name}/${flow}`;
+  const hops = [legHop(id(receivedFlow.id), name(received.iface), received, via)];
+  // The overlay's bridge floods a frame to a MAC it has not learned yet, ingress_sbox's leg included: not the task's hop.
+  const task = receivedFlow.interfaces.filter((i) => i !== received.iface && !(to.analysis.interfaceNames[i] ?? '').endsWith('@ingress_sbox'));
+  if (task.length > 0) hops.push(plainHop(id(receivedFlow.id), name(task[task.length - 1]!), receivedFlow));
+  const after = to.analysis.attempts.find((p) => p.flows[0] === receivedFlow.id);
+  if (after !== undefined) hops.push(...after.hops.slice(1).map((h) => ({ ...h, flow: id(h.flow), interface: `${h.interface}@${to.name}` })));
+  return hops;
 }
 
 /** "192.0.2.10" of "192.0.2.10:44378", "2001:db8::1" of "[2001:db8::1]:443". */
@@ -188,32 +228,48 @@ interface Death {
   path: AttemptPath;
   direction: 'syn' | 'syn-ack';
   seenAt: string;
+  /** The next hop in the packet's direction, "client", or null (the SYN reached the last hop and nothing answered). */
   missingAt: string | null;
+  /** The two hops as hops of the path, where they are. */
+  seenHop: Hop;
+  missingHop: Hop | null;
 }
 
-function deathOf(path: AttemptPath): Death {
+/** `missingOn`: the receiving node's uplink, when the SYN left over VXLAN and was never seen there. */
+function deathOf(path: AttemptPath, missingOn: string | null): Death {
   const answered = path.hops.findIndex((h) => h.synAcks > 0);
-  if (answered < 0) return { path, direction: 'syn', seenAt: path.hops[path.hops.length - 1]!.interface, missingAt: null };
-  return { path, direction: 'syn-ack', seenAt: path.hops[answered]!.interface, missingAt: answered === 0 ? 'client' : path.hops[answered - 1]!.interface };
+  if (answered < 0) {
+    const last = path.hops[path.hops.length - 1]!;
+    return { path, direction: 'syn', seenAt: last.interface, missingAt: missingOn, seenHop: last, missingHop: null };
+  }
+  const seenHop = path.hops[answered]!;
+  const missingHop = answered === 0 ? null : path.hops[answered - 1]!;
+  return { path, direction: 'syn-ack', seenAt: seenHop.interface, missingAt: missingHop?.interface ?? 'client', seenHop, missingHop };
 }
+
+const nodeOf = (iface: string) => iface.slice(iface.lastIndexOf('@') + 1);
 
 /** One `nat-path-break` per place where spanning attempts died (same service, last hop seen, next hop missing). */
-function breakFindings(paths: readonly AttemptPath[]): Finding[] {
-  const deaths = paths.map(deathOf);
+function breakFindings(deaths: readonly Death[]): Finding[] {
   const groups = groupBy(deaths, (d) => `${d.path.hops[0]!.server}|${d.direction}|${d.seenAt}|${d.missingAt ?? ''}`);
   return [...groups.values()].map((group) => {
     const d = group[0]!;
     const service = d.path.hops[0]!.server;
     const clients = distinct(group.map((g) => clientAddress(g.path.hops[0]!.client)), MAX_FINDING_CLIENTS);
     const via = d.path.hops.find((h) => h.via !== undefined)!.via!;
-    const nodes = distinct(d.path.hops.map((h) => h.interface.slice(h.interface.lastIndexOf('@') + 1)), 10);
-    const what = d.direction === 'syn' ? `the SYN reached ${d.seenAt} and no SYN-ACK came back at any hop` : `the SYN-ACK was seen at ${d.seenAt} but not at ${d.missingAt}: it died between them`;
+    const nodes = distinct([...d.path.hops.map((h) => nodeOf(h.interface)), ...(d.missingAt === null || d.missingAt === 'client' ? [] : [nodeOf(d.missingAt)])], 10);
+    const what =
+      d.direction === 'syn-ack'
+        ? `the SYN-ACK was seen at ${d.seenAt} but not at ${d.missingAt}: it died between them`
+        : d.missingAt !== null
+          ? `the SYN left ${d.seenAt} over the overlay and never arrived at ${d.missingAt}`
+          : `the SYN reached ${d.seenAt} and no SYN-ACK came back at any hop`;
     return {
       code: 'nat-path-break',
       severity: 'error',
       confidence: 'high',
       title: `${service}: attempts across ${nodes.join(' and ')} (${via}) die: ${what}`,
-      explanation: `${group.length} attempt${group.length === 1 ? '' : 's'} to ${service} entered ${nodes[0]} and went over the overlay (${via}) to a task on ${nodes[nodes.length - 1]}; ${what}.`,
+      explanation: `${group.length} attempt${group.length === 1 ? '' : 's'} to ${service} entered ${nodes[0]} and went over the overlay (${via}) toward a task on ${nodes[nodes.length - 1]}; ${what}.`,
       evidence: {
         service,
         attempts: group.length,
@@ -236,10 +292,9 @@ function breakFindings(paths: readonly AttemptPath[]): Finding[] {
   });
 }
 
-/** What to check where the packet died: inside a node, or on the way between the tunnel's ends. */
+/** What to check where the packet died: on the node where it stopped (into or out of the tunnel), or between the tunnel's ends. */
 function remedyFor(d: Death, via: string): string[] {
-  const nodeOf = (iface: string) => iface.slice(iface.lastIndexOf('@') + 1);
-  const [outerFrom, outerTo] = via.split(' ').slice(2).filter((w) => w !== '>');
+  const [senderAddress, receiverAddress] = via.split(' ').slice(2).filter((w) => w !== '>');
   const overlayPorts = 'a swarm needs UDP 4789 (overlay data), TCP/UDP 7946 and TCP 2377 open between its nodes, in both directions';
   if (d.missingAt === null) {
     return [`the SYN reached ${d.seenAt} and nothing answered: on ${nodeOf(d.seenAt)}, check that the task listens and that its namespace's filter rules accept it (docker exec <task> ss -ltn)`];
@@ -247,11 +302,19 @@ function remedyFor(d: Death, via: string): string[] {
   if (d.missingAt === 'client') return [`the SYN-ACK left towards the client from ${d.seenAt}: check the path from ${nodeOf(d.seenAt)} back to the client`];
   const seenNode = nodeOf(d.seenAt);
   const missingNode = nodeOf(d.missingAt);
-  if (seenNode === missingNode) {
+  if (seenNode !== missingNode) {
+    const [src, dst] = d.direction === 'syn' ? [senderAddress, receiverAddress] : [receiverAddress, senderAddress];
+    return [`the VXLAN packets from ${seenNode} to ${missingNode} (UDP 4789, ${src} to ${dst}) are lost on the way: check ${missingNode}'s filter rules for incoming UDP 4789 (iptables -S INPUT; nft list ruleset) and the firewalls or security groups between the nodes`, overlayPorts];
+  }
+  const [peer, replyTo] = [seenNode === nodeOf(d.path.hops[0]!.interface) ? receiverAddress : senderAddress, senderAddress];
+  if (d.missingHop?.via !== undefined && d.seenHop.via === undefined) {
     return [
-      `on ${seenNode}, the reply did not get from ${d.seenAt} to ${d.missingAt}: check ${seenNode}'s filter rules for the overlay's outgoing VXLAN (iptables -S OUTPUT; iptables -t raw -S; nft list ruleset), e.g. a rule dropping UDP 4789 to ${outerFrom}`,
+      `on ${seenNode}, the reply left ${d.seenAt} but was never sent over the overlay: check ${seenNode}'s filter rules for outgoing VXLAN (iptables -S OUTPUT; iptables -t raw -S; nft list ruleset), e.g. a rule dropping UDP 4789 to ${replyTo}`,
       overlayPorts,
     ];
   }
-  return [`the VXLAN packets from ${seenNode} to ${missingNode} (UDP 4789, ${outerTo} to ${outerFrom}) are lost between the nodes: check the firewalls and security groups between them`, overlayPorts];
+  if (d.seenHop.via !== undefined && d.missingHop?.via === undefined) {
+    return [`on ${seenNode}, the reply came over the overlay on ${d.seenAt} but never reached ${d.missingAt}: check ${seenNode}'s filter rules for incoming UDP 4789 from ${peer} (iptables -S INPUT; nft list ruleset)`, overlayPorts];
+  }
+  return [`on ${seenNode}, the reply did not get from ${d.seenAt} to ${d.missingAt}: check ${seenNode}'s NAT and filter rules between them (iptables-save; conntrack -L)`];
 }
