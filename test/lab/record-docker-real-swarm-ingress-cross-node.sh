@@ -33,7 +33,9 @@
 # seen at the task's leg (eth0@web.1@node2) and not at node2's uplink (eth0@node2), with
 # node2's egress rules for UDP 4789 as the remedy. Each node's partial view (node1's
 # unanswered inner hop, node2's syn-ack-lost) gives no finding of its own, and the handshake
-# summary counts the attempt once: 2 attempts, 1 completed, 1 unanswered.
+# summary counts the attempt once: 2 attempts, 1 completed, 1 unanswered. The remedy is
+# applied in this lab after the capture: with node2's DROP of UDP 4789 deleted, the next
+# request through node1:8080 gets the page.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 source "$(dirname "$0")/docker-real-helpers.sh"
@@ -97,4 +99,12 @@ page=$(fetch 3.5)
 stop_captures "$capture1" "$capture2"
 lab_context "$outdir/node1.pcapng" "$outdir/node1.context.json"
 lab_context "$outdir/node2.pcapng" "$outdir/node2.context.json"
-echo "wrote $outdir/node1.pcapng, node2.pcapng and their contexts"
+
+# The remedy the report prints, applied (after the capture): node2's egress rules for UDP 4789
+# list the DROP to node1; without it the next request gets the page.
+lab_in node2 iptables -S OUTPUT | grep -q -- '-p udp -m udp --dport 4789 -j DROP' ||
+  { echo "node2's OUTPUT rules do not show the drop of UDP 4789:" >&2; lab_in node2 iptables -S OUTPUT >&2; exit 1; }
+lab_in node2 iptables -D OUTPUT -p udp --dport 4789 -d 192.0.2.1 -j DROP
+page=$(fetch 5)
+[ -n "$page" ] || { echo "with node2's drop of UDP 4789 removed, the request still got no answer" >&2; exit 1; }
+echo "wrote $outdir/node1.pcapng, node2.pcapng and their contexts; without node2's drop of UDP 4789 the page comes back"
