@@ -114,8 +114,8 @@ function neverArrived(sent: { host: HostAnalysis; leg: VxlanLeg }, hosts: readon
   const uplink = to?.context?.interfaces.find((i) => i.addresses.some((a) => a.address === leg.to))?.name;
   if (to === undefined || uplink === undefined || !to.analysis.interfaceNames.includes(uplink)) return null;
   const at = leg.firstSynAt! - offsets.get(host.name)! + offsets.get(to.name)!;
-  const times = to.analysis.flows.flatMap((f) => [f.firstSeen, f.lastSeen]);
-  if (times.length === 0 || at < Math.min(...times) || at > Math.max(...times)) return null;
+  const { firstSeen, lastSeen } = indexOf(to.analysis);
+  if (at < firstSeen || at > lastSeen) return null;
   const sentFlow = flowOf(host.analysis, leg);
   if (sentFlow === undefined) return null;
   return { from: host, to, sent: leg, sentFlow, arrived: null, missingOn: `${uplink}@${to.name}` };
@@ -130,15 +130,37 @@ function ownsAddress(context: HostContext | null, address: string): boolean {
   return context?.interfaces.some((i) => i.addresses.some((a) => a.address === address)) ?? false;
 }
 
-/** The host's flow of a leg's inner handshake (same tuple and ISN; the latest when the ISN came again). */
+/** The host's flow of a leg's inner handshake (same tuple and ISN, through the leg's interface; the nearest in time when the ISN came again). */
 function flowOf(a: Analysis, leg: VxlanLeg): Flow | undefined {
-  let found: Flow | undefined;
+  const flows = (indexOf(a).byHandshake.get(`${leg.client}|${leg.server}|${leg.isn}`) ?? []).filter((f) => f.interfaces.includes(leg.iface));
+  const distance = (f: Flow) => Math.abs((f.firstSynAt ?? f.firstSeen) - leg.firstSynAt!);
+  return flows.sort((x, y) => distance(x) - distance(y))[0];
+}
+
+/** A host's flows by handshake (client, server, ISN) and the time its flows span; built once per analysis, when it has VXLAN legs. */
+interface HostIndex {
+  byHandshake: Map<string, Flow[]>;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+const indexes = new WeakMap<Analysis, HostIndex>();
+
+function indexOf(a: Analysis): HostIndex {
+  let index = indexes.get(a);
+  if (index !== undefined) return index;
+  index = { byHandshake: new Map(), firstSeen: Infinity, lastSeen: -Infinity };
   for (const f of a.flows) {
-    if (f.isn !== leg.isn || formatEndpoint(f.clientIp, f.clientPort, f.ipVersion) !== leg.client || formatEndpoint(f.serverIp, f.serverPort, f.ipVersion) !== leg.server) continue;
-    if (leg.iface >= 0 && !f.interfaces.includes(leg.iface)) continue;
-    found = f;
+    if (f.firstSeen < index.firstSeen) index.firstSeen = f.firstSeen;
+    if (f.lastSeen > index.lastSeen) index.lastSeen = f.lastSeen;
+    if (f.isn === null) continue;
+    const key = `${formatEndpoint(f.clientIp, f.clientPort, f.ipVersion)}|${formatEndpoint(f.serverIp, f.serverPort, f.ipVersion)}|${f.isn}`;
+    const list = index.byHandshake.get(key);
+    if (list === undefined) index.byHandshake.set(key, [f]);
+    else list.push(f);
   }
-  return found;
+  indexes.set(a, index);
+  return index;
 }
 
 /**
