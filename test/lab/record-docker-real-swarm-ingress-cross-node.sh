@@ -24,7 +24,7 @@
 # so), so that a recording again gets the same counts.
 # Args: --host node1=node1.pcapng --host node2=node2.pcapng --context node1=node1.context.json --context node2=node2.context.json
 # Real Docker: dockerd on both nodes, the swarm, docker_gwbridge, ingress_sbox, the ingress overlay and its VXLAN between the nodes, the task and its REDIRECT are docker.io 20.10's own; stood in for: the IPVS step (no IP_VS in this kernel), i.e. node1's DOCKER-INGRESS chains and its ingress_sbox's DNAT/SNAT to the task on node2, written by docker_ingress_standin.
-# Usage: record-docker-real-swarm-ingress-cross-node.sh OUT-DIR   (root; about 60 s)
+# Usage: record-docker-real-swarm-ingress-cross-node.sh OUT-DIR   (root; 25-45 s)
 #
 # Verdict: the failing attempt is one ladder spanning node1 and node2: the client's hop on
 # eth0@node1, the DNAT to ingress_sbox on docker_gwbridge@node1, ingress_sbox's DNAT+SNAT to
