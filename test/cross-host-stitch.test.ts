@@ -13,6 +13,7 @@ import { renderAttemptLadders } from '../src/report/ladder';
 import { parseIp } from '../src/synth/address';
 import { internetChecksum } from '../src/synth/checksum';
 import { buildTcpFrame, type TcpFrameSpec } from '../src/synth/frames';
+import { REPO, runCli } from './cli-harness';
 import { iface, makeContext } from './context-fixtures';
 
 const LINKTYPE_ETHERNET = 1;
@@ -196,4 +197,18 @@ test('with the contexts, the sender is the node owning the tunnel source, whiche
   const a = analyzeHosts(hosts(failingAcrossNodes(tmp(), { bClock: -0.2 }), true), {});
   assert.deepEqual(a.attempts.map((p) => p.hops[0]!.interface), ['eth0@node-a']);
   assert.equal(a.attempts[0]!.hops.length, 5);
+});
+
+test('the recorded two-node swarm: the failed attempt\'s flows carry one path over node1 and node2 in the JSON report', async () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-swarm-ingress-cross-node');
+  const r = await runCli('analyze', '--json', '--host', `node1=${dir}/node1.pcapng`, '--host', `node2=${dir}/node2.pcapng`, '--context', `node1=${dir}/node1.context.json`, '--context', `node2=${dir}/node2.context.json`);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { flows: { id: string; attempt?: string; hops?: { interface: string; via?: string; synAcks: number }[] }[] };
+  const onPath = report.flows.filter((f) => f.attempt !== undefined);
+  assert.ok(onPath.some((f) => f.id.startsWith('node1/')) && onPath.some((f) => f.id.startsWith('node2/')), onPath.map((f) => f.id).join(' '));
+  assert.equal(new Set(onPath.map((f) => f.attempt)).size, 1, 'one attempt');
+  const hops = onPath[0]!.hops!;
+  assert.deepEqual(hops.map((h) => h.interface), ['eth0@node1', 'docker_gwbridge@node1', 'eth0@ingress_sbox@node1', 'eth0@node1', 'eth0@node2', 'eth0@web.1@node2']);
+  assert.deepEqual(hops.map((h) => h.via ?? null), [null, null, null, 'vxlan 4096 192.0.2.1 > 192.0.2.2', 'vxlan 4096 192.0.2.1 > 192.0.2.2', null]);
+  assert.deepEqual(hops.map((h) => h.synAcks > 0), [false, false, false, false, false, true]);
 });
