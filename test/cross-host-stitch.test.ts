@@ -134,6 +134,18 @@ test('a decapsulated SYN and SYN-ACK are one VXLAN leg: inner tuple and ISN as t
   assert.deepEqual(legs.list(), [{ iface: 3, vni: VNI, client: '10.0.0.2:40000', server: '10.0.0.5:8080', isn: ISN, from: NODE_A, to: NODE_B, firstSynAt: 1, syns: 1, synAcks: 1 }]);
 });
 
+test('the VXLAN legs are bounded; what the bound turns away is counted', () => {
+  const legs = new VxlanLegs(1);
+  const pkt = new DecodedPacket();
+  for (const port of [40000, 40001, 40001]) {
+    const bytes = vxlan(syn('10.0.0.2', port, '10.0.0.5', 8080), NODE_A, NODE_B);
+    decodeFrame(LINKTYPE_ETHERNET, bytes, 0, bytes.length, pkt);
+    legs.add(pkt, 1, 0);
+  }
+  assert.deepEqual(legs.list().map((l) => [l.client, l.syns]), [['10.0.0.2:40000', 1]]);
+  assert.equal(legs.notRecorded, 2);
+});
+
 test('one attempt across two nodes is one ladder, hops named interface@node, dying where the SYN-ACK stopped', () => {
   const a = analyzeHosts(hosts(failingAcrossNodes(tmp())), {});
   const spanning = a.attempts.filter((p) => p.hops.some((h) => h.interface.endsWith('@node-a')) && p.hops.some((h) => h.interface.endsWith('@node-b')));

@@ -176,7 +176,7 @@ class AnalysisRun {
       kernel: host.kernel,
       addressMacs,
       stitchedFlows: stitched.stitchedFlows,
-      vxlanLegs: decode.vxlanLegs.list(),
+      vxlanLegs: { legs: decode.vxlanLegs.list(), notRecorded: decode.vxlanLegs.notRecorded },
       clientClocks: this.log.clientClocks(stitched.innerHops),
       contextMatch: host.match?.verdict ?? null,
     };

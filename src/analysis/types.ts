@@ -114,7 +114,7 @@ export interface Analysis {
   /** Client addresses whose SYNs show several TCP timestamp clocks (hosts behind one address). */
   clientClocks?: ClientClocks[];
   /** Handshakes seen decapsulated from VXLAN, per interface (not in the JSON report; cross-host stitching follows them from node to node). */
-  vxlanLegs?: readonly VxlanLeg[];
+  vxlanLegs?: { legs: readonly VxlanLeg[]; notRecorded: number };
   /** Ids of the flows that are hops of a NAT-stitched attempt (not in the JSON report). */
   stitchedFlows?: ReadonlySet<string>;
   /** How the host context compared with the capture (match-capture.ts); null without one, or for a live run's own. */

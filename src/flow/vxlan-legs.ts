@@ -33,6 +33,8 @@ export class VxlanLegs {
   /** Handshakes not kept because the bound was reached. */
   notRecorded = 0;
 
+  constructor(private readonly capacity = MAX_VXLAN_LEGS) {}
+
   /** Notes a decapsulated SYN or SYN-ACK (pkt.vxlanVni >= 0); other packets are ignored. */
   add(pkt: DecodedPacket, time: number, iface: number): void {
     const flags = pkt.tcpFlags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST);
@@ -48,7 +50,7 @@ export class VxlanLegs {
     const key = `${iface}|${pkt.vxlanVni}|${client}|${server}|${isn}`;
     let leg = this.legs.get(key);
     if (leg === undefined) {
-      if (this.legs.size >= MAX_VXLAN_LEGS) {
+      if (this.legs.size >= this.capacity) {
         this.notRecorded++;
         return;
       }

@@ -6,7 +6,7 @@ import { formatEndpoint } from '../decode/address';
 import type { AttemptPath, Hop, Translation } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
 import { STITCH_WINDOW_SECONDS } from '../flow/stitch';
-import type { VxlanLeg } from '../flow/vxlan-legs';
+import { MAX_VXLAN_LEGS, type VxlanLeg } from '../flow/vxlan-legs';
 
 /** One host's own analysis, as analyze-hosts ran it (flow ids and interface names still its own). */
 export interface HostAnalysis {
@@ -43,7 +43,8 @@ interface Crossing {
  */
 export function stitchAcrossHosts(hosts: readonly HostAnalysis[], joined: Analysis): Analysis {
   const crossings = findCrossings(hosts, joined);
-  if (crossings.length === 0) return joined;
+  const warnings = [...joined.warnings, ...hosts.flatMap((h) => legsTurnedAway(h))];
+  if (crossings.length === 0) return { ...joined, warnings };
   const handshakes = { ...joined.summary.handshakes };
   const paths: AttemptPath[] = [];
   const deaths: Death[] = [];
@@ -63,8 +64,14 @@ export function stitchAcrossHosts(hosts: readonly HostAnalysis[], joined: Analys
     ...joined,
     summary: { ...joined.summary, handshakes },
     attempts,
+    warnings,
     findings: [...joined.findings.filter((f) => !partial(f)), ...spanning].sort(byImpact),
   };
+}
+
+function legsTurnedAway(h: HostAnalysis): string[] {
+  const n = h.analysis.vxlanLegs?.notRecorded ?? 0;
+  return n === 0 ? [] : [`${h.name}: ${n} handshake${n === 1 ? '' : 's'} in VXLAN beyond the first ${MAX_VXLAN_LEGS} not followed to other nodes`];
 }
 
 function findCrossings(hosts: readonly HostAnalysis[], joined: Analysis): Crossing[] {
@@ -72,7 +79,7 @@ function findCrossings(hosts: readonly HostAnalysis[], joined: Analysis): Crossi
   const tunnelKey = (l: VxlanLeg) => `${l.vni}|${l.from}|${l.to}|${l.client}|${l.server}|${l.isn}`;
   const seen = new Map<string, { host: HostAnalysis; leg: VxlanLeg }[]>();
   for (const host of hosts) {
-    for (const leg of host.analysis.vxlanLegs ?? []) {
+    for (const leg of host.analysis.vxlanLegs?.legs ?? []) {
       if (leg.firstSynAt === null) continue;
       const list = seen.get(tunnelKey(leg)) ?? [];
       list.push({ host, leg });
