@@ -17,6 +17,10 @@ test('the packet holds the innermost frame and the VNI', () => {
   assert.equal(pkt.transport, Transport.TCP);
   assert.equal(pkt.srcPort, 59856);
   assert.equal(pkt.tcpFlags, TcpFlag.SYN);
+  // The tunnel: the wire's Ethernet header and the nodes it went between.
+  assert.equal(pkt.vxlanOuterEthOffset, 0);
+  assert.equal(formatAddress(pkt.vxlanOuterSrc, 4), '10.0.0.1');
+  assert.equal(formatAddress(pkt.vxlanOuterDst, 4), '10.0.0.2');
 });
 
 test('without the I flag the datagram stays UDP', () => {

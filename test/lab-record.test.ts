@@ -39,6 +39,8 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-double-route-uplink-wins', 'record-docker-real-double-route-uplink-wins.sh', true],
   ['docker-real-compose-overlap', 'record-docker-real-compose-overlap.sh', true],
   ['docker-real-healthy', 'record-docker-real-healthy.sh', true],
+  // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
+  ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
 ];
 
 /** Recorders that start a real dockerd get 180 s, the others 60 s. */
@@ -66,8 +68,8 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-lab-${name}-`));
     const out = path.join(dir, capture);
     const outputs = writesContext === 'dir' ? [dir] : writesContext ? [out, path.join(dir, 'context.json')] : [out];
-    // A real-Docker recorder keeps the report its live run printed (DOCKER_LIVE_JSON).
-    const liveJson = name.startsWith('docker-real-') ? path.join(dir, 'live.json') : null;
+    // A real-Docker recorder of one host keeps the report its live run printed (DOCKER_LIVE_JSON).
+    const liveJson = name.startsWith('docker-real-') && writesContext !== 'dir' ? path.join(dir, 'live.json') : null;
     // The recorder's stderr goes with any difference: what the lab said while it ran.
     const recorded = spawnSync('bash', [path.join(REPO, 'test', 'lab', script), ...outputs], {
       encoding: 'utf8',

@@ -2,6 +2,7 @@ import { InterfaceRegistry } from '../capture/interface-registry';
 import type { CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
+import { VxlanLegs } from '../flow/vxlan-legs';
 import type { PacketEvidence } from './packet-evidence';
 import type { TrackStage } from './track';
 
@@ -18,6 +19,8 @@ export class DecodeStage {
   private readonly pkt = new DecodedPacket();
   readonly interfaces: InterfaceRegistry;
   readonly problems = new Float64Array(256);
+  /** Handshakes carried by VXLAN: the overlay legs of their paths. */
+  readonly vxlanLegs = new VxlanLegs();
   packets = 0;
   tcpPackets = 0;
   synsSeen = 0;
@@ -60,6 +63,7 @@ export class DecodeStage {
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
         else this.synAcksSeen++;
+        if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
         this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);
       }
     } else if (transport === Transport.ICMP) {

@@ -31,7 +31,9 @@ export class PacketEvidence {
 
   /** A SYN or SYN-ACK: its link MACs and its source MAC (`macOffset`: Ethernet or Linux cooked sender, or -1). */
   handshakePacket(pkt: DecodedPacket, data: Buffer, iface: number, macOffset: number): void {
-    if (pkt.ethOffset >= 0) this.noteLink(iface, data, pkt.ethOffset);
+    // A frame out of VXLAN went over the wire in its tunnel's Ethernet header: those are the interface's MACs.
+    const linkEth = pkt.vxlanVni >= 0 ? pkt.vxlanOuterEthOffset : pkt.ethOffset;
+    if (linkEth >= 0) this.noteLink(iface, data, linkEth);
     if (macOffset < 0) return;
     if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, data.readUIntBE(macOffset, 6));
     else this.noteMacV6(pkt.src, iface, data.readUIntBE(macOffset, 6));

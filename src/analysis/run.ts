@@ -176,6 +176,7 @@ class AnalysisRun {
       kernel: host.kernel,
       addressMacs,
       stitchedFlows: stitched.stitchedFlows,
+      vxlanLegs: { legs: decode.vxlanLegs.list(), notRecorded: decode.vxlanLegs.notRecorded },
       clientClocks: this.log.clientClocks(stitched.innerHops),
       contextMatch: host.match?.verdict ?? null,
     };

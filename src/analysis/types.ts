@@ -8,6 +8,7 @@ import type { KernelEvidence } from '../evidence/kernel-evidence';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { FailedGroup } from '../flow/failed-flow-groups';
 import type { Flow } from '../flow/flow';
+import type { VxlanLeg } from '../flow/vxlan-legs';
 
 /** What an analysis is given, what it reports, and the counts it shows while it runs. */
 
@@ -112,6 +113,8 @@ export interface Analysis {
   hosts?: HostSummary[];
   /** Client addresses whose SYNs show several TCP timestamp clocks (hosts behind one address). */
   clientClocks?: ClientClocks[];
+  /** Handshakes seen decapsulated from VXLAN, per interface (not in the JSON report; cross-host stitching follows them from node to node). */
+  vxlanLegs?: { legs: readonly VxlanLeg[]; notRecorded: number };
   /** Ids of the flows that are hops of a NAT-stitched attempt (not in the JSON report). */
   stitchedFlows?: ReadonlySet<string>;
   /** How the host context compared with the capture (match-capture.ts); null without one, or for a live run's own. */

@@ -59,6 +59,12 @@ export class DecodedPacket {
   readonly vlanIds = new Uint16Array(4);
   /** VXLAN network identifier when the packet was decapsulated from VXLAN, else -1. */
   vxlanVni = -1;
+  /** The tunnel's (outer) IP version and addresses when vxlanVni is set: the nodes the overlay carried the packet between. */
+  vxlanOuterIpVersion = 0;
+  /** Offset of the tunnel's (outer) Ethernet header when vxlanVni is set, or -1: the frame's MACs on the wire. */
+  vxlanOuterEthOffset = -1;
+  readonly vxlanOuterSrc = new Uint32Array(4);
+  readonly vxlanOuterDst = new Uint32Array(4);
   /** Ethernet type / protocol of the layer-3 payload (0x0800, 0x86dd, 0x0806...). */
   etherType = 0;
 

@@ -9,13 +9,17 @@ const I_FLAG = 0x08;
 /**
  * Decodes a VXLAN header and continues with the inner Ethernet frame, whose layers
  * then overwrite the outer ones: the packet ends up describing the innermost
- * packet, with pkt.vxlanVni telling it was tunnelled. Without the I flag the
+ * packet, with pkt.vxlanVni telling it was tunnelled (and pkt.vxlanOuterSrc/Dst between which nodes). Without the I flag the
  * datagram is not VXLAN and stays a plain UDP packet.
  */
 export function decodeVxlan(buf: Buffer, off: number, end: number, pkt: DecodedPacket): LayerId {
   if (end - off < HEADER) return fail(pkt, Problem.TRUNCATED_VXLAN);
   if ((buf[off]! & I_FLAG) === 0) return Layer.DONE;
   pkt.vxlanVni = (buf[off + 4]! << 16) | (buf[off + 5]! << 8) | buf[off + 6]!;
+  pkt.vxlanOuterIpVersion = pkt.ipVersion;
+  pkt.vxlanOuterEthOffset = pkt.ethOffset;
+  pkt.vxlanOuterSrc.set(pkt.src);
+  pkt.vxlanOuterDst.set(pkt.dst);
   // The outer UDP is the tunnel, not this packet's transport: forget it so a
   // truncated inner frame does not pass for a UDP datagram.
   pkt.transport = Transport.NONE;

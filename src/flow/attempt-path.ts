@@ -15,6 +15,8 @@ export interface Hop {
   translation: Translation;
   /** SYN-ACKs seen at this hop. */
   synAcks: number;
+  /** What carried the packets at this hop when it was a tunnel: "vxlan 4096 192.0.2.1 > 192.0.2.2" (VNI, the SYN's outer source and destination). */
+  via?: string;
 }
 
 /** One connection attempt seen at several hops, outermost (the client's side) first. */

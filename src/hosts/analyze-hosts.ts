@@ -9,6 +9,7 @@ import type { Flow } from '../flow/flow';
 import { firstHostAddress } from '../net/cidr';
 import { rfc3339 } from '../time/rfc3339';
 import { clockOffset, handshakeKey } from './clock-offset';
+import { stitchAcrossHosts } from './cross-host-stitch';
 
 /** One host of a multi-host analysis: its capture files and its host context. */
 export interface HostInput {
@@ -78,7 +79,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
   );
   const handshakes = countOnce(runs.map((r) => r.analysis));
   const first = runs[0]!.analysis;
-  return {
+  return stitchAcrossHosts(runs.map(({ host, analysis }) => ({ name: host.name, analysis, context: host.context })), {
     inputs: runs.flatMap((r) => r.analysis.inputs),
     summary: {
       packets: sum(runs.map((r) => r.analysis.summary.packets)),
@@ -97,7 +98,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
     kernel: runs.length === 1 ? first.kernel : null,
     hosts: summaries,
     clientClocks: runs.flatMap(({ host, analysis }) => (analysis.clientClocks ?? []).map((c) => ({ ...c, address: `${c.address}@${host.name}` }))),
-  };
+  });
 }
 
 /**

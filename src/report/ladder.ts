@@ -69,7 +69,7 @@ export function sightingsOf(path: AttemptPath, flowsById: ReadonlyMap<string, Fl
     return {
       name: nameOf(hop.interface),
       syn: flow === undefined ? 'SYN' : `SYN x${flow.syns}`,
-      translations: i === 0 ? [] : translationsSince(path.hops[i - 1]!, hop),
+      translations: [...(i === 0 ? [] : translationsSince(path.hops[i - 1]!, hop)), ...(hop.via === undefined ? [] : [`over ${hop.via}`])],
       replyKind,
       reply: hop.synAcks > 0 ? `SYN-ACK x${hop.synAcks}` : replyKind,
       replyLost: false,
@@ -201,8 +201,12 @@ function dashes(label: string, span: number): [string, string] {
   return ['-'.repeat(left), '-'.repeat(rest - left)];
 }
 
+/** Cut to NAME_WIDTH; a short "@node1" at the end (a hop of several hosts) is kept: it tells the hops apart. */
 function cut(name: string): string {
-  return name.length <= NAME_WIDTH ? name : `${name.slice(0, NAME_WIDTH - 1)}…`;
+  if (name.length <= NAME_WIDTH) return name;
+  const at = name.lastIndexOf('@');
+  const host = at > 0 && name.length - at <= NAME_WIDTH / 2 ? name.slice(at) : '';
+  return `${name.slice(0, NAME_WIDTH - 1 - host.length)}…${host}`;
 }
 
 function half(name: string): number {

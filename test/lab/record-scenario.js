@@ -25,8 +25,8 @@ function record(name) {
   const capture = intoDir ? null : path.join(dir, header.usage.includes('OUT.pcapng') ? 'capture.pcapng' : 'capture.pcap');
   const context = header.usage.includes('CONTEXT.json') ? path.join(dir, 'context.json') : null;
   for (const f of fs.readdirSync(dir)) if (/\.(pcap|pcapng)$/.test(f)) fs.rmSync(path.join(dir, f));
-  // A real-Docker recorder keeps the report its live run printed here (DOCKER_LIVE_JSON), to be checked against analyze.
-  const liveJson = header.realDocker ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-record-')), 'live.json') : null;
+  // A real-Docker recorder of one host keeps the report its live run printed here (DOCKER_LIVE_JSON), to be checked against analyze.
+  const liveJson = header.realDocker && !intoDir ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-record-')), 'live.json') : null;
   execFileSync('bash', [recorder, ...(intoDir ? [dir] : [capture]), ...(context ? [context] : [])], {
     stdio: 'inherit',
     timeout: header.realDocker ? 180_000 : 120_000,
