@@ -1,0 +1,63 @@
+import type { HostAnalysis } from '../hosts/analyze-hosts';
+import { asChunk, ChunkAssembler } from './event-chunks';
+import { decodeNodeEvidence, NODE_EVIDENCE_EVENT } from './node-evidence';
+import type { TaskLine } from './service-log-lines';
+
+/** One node's evidence from its task's log lines, or why there is none. */
+export type NodeLogResult = { ok: true; host: HostAnalysis; events: number } | { ok: false; reason: string };
+
+const STDERR_LINES_KEPT = 3;
+
+/**
+ * Read one node's lines: chunk events put back together, the node-evidence event decoded.
+ * Lines that are not events (a shell's message, a crash) are counted; the last stderr lines
+ * say why a node sent nothing.
+ */
+export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
+  const chunks = new ChunkAssembler();
+  let evidence: HostAnalysis | null = null;
+  let events = 0;
+  let problem: string | null = null;
+  const stderr: string[] = [];
+  const take = (text: string) => {
+    let event: Record<string, unknown>;
+    try {
+      event = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (typeof event !== 'object' || event === null || typeof event['type'] !== 'string') return;
+    events++;
+    if (event['type'] === 'chunk') {
+      const chunk = asChunk(event);
+      if (chunk === null) return;
+      try {
+        const whole = chunks.add(chunk);
+        if (whole !== null) take(whole);
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      return;
+    }
+    if (event['type'] !== NODE_EVIDENCE_EVENT) return;
+    try {
+      evidence = decodeNodeEvidence(event);
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+  };
+  for (const line of lines) {
+    if (line.stream === 'stderr') {
+      if (line.text.trim() !== '') stderr.push(line.text.trim());
+      continue;
+    }
+    take(line.text);
+  }
+  if (evidence !== null) return { ok: true, host: evidence, events };
+  const lost = chunks.incomplete();
+  const why = [
+    problem ?? (lost.length > 0 ? `evidence incomplete: ${lost.map((l) => `${l.have} of ${l.count} chunks of ${l.id}`).join(', ')}` : lines.length === 0 ? 'no log lines' : `no ${NODE_EVIDENCE_EVENT} event in ${lines.length} log lines`),
+    ...stderr.slice(-STDERR_LINES_KEPT),
+  ];
+  return { ok: false, reason: why.join('; ') };
+}
