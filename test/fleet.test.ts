@@ -118,7 +118,7 @@ test('fleet report: nodes joined from their log lines (chunked), the collision a
   for (const [h, id] of redisHosts().map((h, i) => [h, ['ida', 'idb'][i]!] as const)) {
     const host = analyzeHost(h);
     // Other handshakes of the node make its evidence longer than one log line.
-    const others = Array.from({ length: 100 }, (_, i) => handMadeFlow({ id: `f${1000 + i}`, clientIp: '10.9.0.1', clientPort: 1000 + i, serverIp: '10.9.0.2', outcome: 'completed' }));
+    const others = Array.from({ length: 100 }, (_, i) => handMadeFlow({ id: `f${1000 + i}`, clientIp: `10.9.${id.length}${h.name.at(-1) === 'a' ? 1 : 2}.1`, clientPort: 1000 + i, serverIp: '10.9.0.2', outcome: 'completed' }));
     const events = nodeEventLines(h.name, { ...host.analysis, flows: [...host.analysis.flows, ...others] }, host);
     assert.ok(events.some((e) => JSON.parse(e).type === 'chunk'), 'the evidence is over the limit: chunks');
     for (const text of events) lines.push({ nodeId: id, taskId: `t${id}`, stream: 'stdout', text: text.trimEnd() });
