@@ -134,7 +134,7 @@ test('fleet report: nodes joined from their log lines (chunked), the collision a
     ['node-e', 'no task: the node is down, availability active'],
   ]);
   assert.equal(report.hosts![1]!.clockMatches, 1);
-  assert.ok(report.warnings.includes('node-c did not answer: task rejected (exit 0): No such image: synscope:0.1.0; no log lines'));
+  assert.ok(report.warnings.includes('node-c did not answer: task rejected: No such image: synscope:0.1.0; no log lines'));
 });
 
 test('the global job: host network, NET_RAW and SYS_ADMIN only, socket and sandboxes read-only, never restarted', () => {
