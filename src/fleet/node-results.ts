@@ -4,7 +4,7 @@ import { decodeNodeEvidence, NODE_EVIDENCE_EVENT } from './node-evidence';
 import type { TaskLine } from './service-log-lines';
 
 /** One node's evidence from its task's log lines, or why there is none. */
-export type NodeLogResult = { ok: true; host: HostAnalysis; events: number } | { ok: false; reason: string };
+export type NodeLogResult = { ok: true; host: HostAnalysis; events: number; chunks: number; bytes: number } | { ok: false; reason: string };
 
 const STDERR_LINES_KEPT = 3;
 
@@ -17,6 +17,8 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
   const chunks = new ChunkAssembler();
   let evidence: HostAnalysis | null = null;
   let events = 0;
+  let chunkEvents = 0;
+  let bytes = 0;
   let problem: string | null = null;
   const stderr: string[] = [];
   const take = (text: string) => {
@@ -29,6 +31,7 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
     if (typeof event !== 'object' || event === null || typeof event['type'] !== 'string') return;
     events++;
     if (event['type'] === 'chunk') {
+      chunkEvents++;
       const chunk = asChunk(event);
       if (chunk === null) return;
       try {
@@ -51,9 +54,10 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
       if (line.text.trim() !== '') stderr.push(line.text.trim());
       continue;
     }
+    bytes += Buffer.byteLength(line.text) + 1;
     take(line.text);
   }
-  if (evidence !== null) return { ok: true, host: evidence, events };
+  if (evidence !== null) return { ok: true, host: evidence, events, chunks: chunkEvents, bytes };
   const lost = chunks.incomplete();
   const why = [
     problem ?? (lost.length > 0 ? `evidence incomplete: ${lost.map((l) => `${l.have} of ${l.count} chunks of ${l.id}`).join(', ')}` : lines.length === 0 ? 'no log lines' : `no ${NODE_EVIDENCE_EVENT} event in ${lines.length} log lines`),

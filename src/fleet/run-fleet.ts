@@ -53,7 +53,7 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
     stop.throwIfAborted();
     options.onStep?.(`tasks ended (${summarizeStates(tasks)}); reading the service's logs`);
     const lines = readLogLines(await api.logs(serviceId), `GET /services/${serviceId.slice(0, 12)}/logs`);
-    return fleetReport(nodes, tasks, lines, options.durationMs + options.graceMs);
+    return fleetReport(nodes, tasks, lines, options.durationMs + options.graceMs, options.onStep);
   } finally {
     await api.removeService(serviceId);
     options.onStep?.(`service ${name} removed`);
@@ -80,7 +80,7 @@ function readLogLines(bytes: Buffer, source: string): TaskLine[] {
 }
 
 /** Each node's evidence joined into one report; the nodes without evidence in `hosts` with the reason. */
-export function fleetReport(nodes: readonly SwarmNode[], tasks: readonly SwarmTask[], lines: readonly TaskLine[], waitedMs: number): Analysis {
+export function fleetReport(nodes: readonly SwarmNode[], tasks: readonly SwarmTask[], lines: readonly TaskLine[], waitedMs: number, onStep?: (text: string) => void): Analysis {
   const answered: HostAnalysis[] = [];
   const silent: SilentNode[] = [];
   const names = hostNames(nodes);
@@ -89,6 +89,7 @@ export function fleetReport(nodes: readonly SwarmNode[], tasks: readonly SwarmTa
     const task = own.find((t) => t.state === 'complete') ?? own[own.length - 1];
     const result = nodeLogResult(lines.filter((l) => l.nodeId === node.id));
     if (result.ok) {
+      onStep?.(`${names.get(node.id)!}: ${result.events} events, ${result.bytes} bytes (${result.chunks} chunk events)`);
       answered.push({ ...result.host, name: names.get(node.id)! });
       continue;
     }

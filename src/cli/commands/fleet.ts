@@ -81,7 +81,7 @@ export function fleetCommand(io: CliIo, setExit: (code: number) => void): Comman
       const durationMs = parseDuration(flags.duration);
       const graceMs = parseDuration(flags.timeout);
       const format = reportFormat(flags);
-      const nodeArgs = ['fleet-node', '--duration', flags.duration, '-q', ...args.flatMap((a) => (a.namespace === null ? ['-i', a.device] : ['--netns', `${a.namespace}:${a.device}`]))];
+      const nodeArgs = ['fleet-node', '--duration', flags.duration, ...args.flatMap((a) => (a.namespace === null ? ['-i', a.device] : ['--netns', `${a.namespace}:${a.device}`]))];
       const stop = new AbortController();
       const onSignal = () => stop.abort(new SynscopeError(ErrorCode.BAD_USAGE, 'stopped by a signal; the fleet service was removed'));
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
@@ -176,7 +176,9 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
         const node = os.hostname();
         const bridges = bridgesFromContext(result.context, []);
         const host = hostAnalysis(node, result.analysis, result.context, bridges);
-        for (const line of nodeEventLines(node, result.analysis, host)) io.stdout(line);
+        // An image without iproute2 leaves the context without interfaces; the task runs on the host network, so Node's view of them is the node's.
+        const own = new Set([...host.ownAddresses, ...Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))]);
+        for (const line of nodeEventLines(node, result.analysis, { ...host, ownAddresses: own })) io.stdout(line);
         setExit(0);
       } finally {
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
