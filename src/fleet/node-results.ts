@@ -4,7 +4,7 @@ import { decodeNodeEvidence, NODE_EVIDENCE_EVENT } from './node-evidence';
 import type { TaskLine } from './service-log-lines';
 
 /** One node's evidence from its task's log lines, or why there is none. */
-export type NodeLogResult = { ok: true; host: HostAnalysis; events: number; chunks: number; bytes: number } | { ok: false; reason: string };
+export type NodeLogResult = { ok: true; host: HostAnalysis; events: number; chunks: number; bytes: number; largestEvent: number } | { ok: false; reason: string };
 
 const STDERR_LINES_KEPT = 3;
 
@@ -19,6 +19,7 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
   let events = 0;
   let chunkEvents = 0;
   let bytes = 0;
+  let largestEvent = 0;
   let problem: string | null = null;
   const stderr: string[] = [];
   const take = (text: string) => {
@@ -42,6 +43,7 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
       }
       return;
     }
+    largestEvent = Math.max(largestEvent, Buffer.byteLength(text));
     if (event['type'] !== NODE_EVIDENCE_EVENT) return;
     try {
       evidence = decodeNodeEvidence(event);
@@ -57,7 +59,7 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
     bytes += Buffer.byteLength(line.text) + 1;
     take(line.text);
   }
-  if (evidence !== null) return { ok: true, host: evidence, events, chunks: chunkEvents, bytes };
+  if (evidence !== null) return { ok: true, host: evidence, events, chunks: chunkEvents, bytes, largestEvent };
   const lost = chunks.incomplete();
   const why = [
     problem ?? (lost.length > 0 ? `evidence incomplete: ${lost.map((l) => `${l.have} of ${l.count} chunks of ${l.id}`).join(', ')}` : lines.length === 0 ? 'no log lines' : `no ${NODE_EVIDENCE_EVENT} event in ${lines.length} log lines`),

@@ -89,7 +89,7 @@ export function fleetReport(nodes: readonly SwarmNode[], tasks: readonly SwarmTa
     const task = own.find((t) => t.state === 'complete') ?? own[own.length - 1];
     const result = nodeLogResult(lines.filter((l) => l.nodeId === node.id));
     if (result.ok) {
-      onStep?.(`${names.get(node.id)!}: ${result.events} events, ${result.bytes} bytes (${result.chunks} chunk events)`);
+      onStep?.(`${names.get(node.id)!}: ${result.events} events in ${result.bytes} bytes of log lines (${result.chunks} chunk events; largest event ${result.largestEvent} bytes)`);
       answered.push({ ...result.host, name: names.get(node.id)! });
       continue;
     }
@@ -110,9 +110,9 @@ function silentReason(node: SwarmNode, task: SwarmTask | undefined, logs: string
       ? `no task: the node is ${node.state}, availability ${node.availability}`
       : 'no task: the node does not meet the placement constraints';
   }
-  const said = [task.error, task.message].filter((m) => m !== '').join(': ');
+  const said = task.error !== '' ? task.error : task.message;
   if (!TERMINAL_TASK_STATES.has(task.state)) return `timed out after ${Math.round(waitedMs / 1000)} s with its task ${task.state}${said === '' ? '' : ` (${said})`}`;
-  if (task.state !== 'complete') return `task ${task.state}${task.exitCode === null ? '' : ` (exit ${task.exitCode})`}${said === '' ? '' : `: ${said}`}; ${logs}`;
+  if (task.state !== 'complete') return `task ${task.state}${task.state === 'failed' && task.exitCode !== null ? ` (exit ${task.exitCode})` : ''}${said === '' ? '' : `: ${said}`}; ${logs}`;
   return logs;
 }
 

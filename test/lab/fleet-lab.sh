@@ -63,27 +63,30 @@ dk node1 node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}' >"$out/n
 step swarm
 
 # Incident 004: the same container address on node1 and node2.
-dk node1 run -d --name c "$DOCKER_LAB_IMAGE" sleep 3600 >/dev/null
-dk node2 run -d --name d "$DOCKER_LAB_IMAGE" httpd -f -p 6379 -h /www >/dev/null
-docker_wait_listen node2 d 6379
+dk node1 run -d --name redis-c "$DOCKER_LAB_IMAGE" sleep 3600 >/dev/null
+dk node2 run -d --name redis-d "$DOCKER_LAB_IMAGE" httpd -f -p 6379 -h /www >/dev/null
+docker_wait_listen node2 redis-d 6379
 lab_serve node1 6379 600   # the host-network service on node1
 for n in node1 node2; do
-  got=$(dk "$n" inspect -f '{{.NetworkSettings.IPAddress}}' "$([ "$n" = node1 ] && echo c || echo d)")
+  got=$(dk "$n" inspect -f '{{.NetworkSettings.IPAddress}}' "$([ "$n" = node1 ] && echo redis-c || echo redis-d)")
   [ "$got" = 172.17.0.55 ] || { echo "fleet-lab: the container on $n got $got, not 172.17.0.55" >&2; exit 1; }
 done
 step incident
 
-fleet_services() { dk node1 service ls -q --filter label=io.synscope.fleet; }
-# wait_capturing N SECONDS: until N tasks of the fleet service say they capture.
+fleet_services() { dk node1 service ls --format '{{.Name}}' | grep '^synscope-fleet-' || true; }
+# wait_capturing SECONDS: until the fleet task on node1 and on node2 says it captures (its container's own log).
 wait_capturing() {
-  local deadline=$((SECONDS + $2)) svc
-  until svc=$(fleet_services) && [ -n "$svc" ] && [ "$(dk node1 service logs --raw "$svc" 2>/dev/null | grep -c 'capturing on')" -ge "$1" ]; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      echo "fleet-lab: fewer than $1 fleet tasks capturing after $2 s" >&2
-      [ -n "$svc" ] && { dk node1 service ps --no-trunc "$svc" >&2; dk node1 service logs --raw "$svc" >&2; }
-      return 1
-    fi
-    sleep 0.3
+  local deadline=$((SECONDS + $1)) svc n ctr
+  for n in node1 node2; do
+    until svc=$(fleet_services) && [ -n "$svc" ] && ctr=$(dk "$n" ps -aq --filter "label=com.docker.swarm.service.name=$svc" | head -n1) \
+      && [ -n "$ctr" ] && dk "$n" logs "$ctr" 2>&1 | grep -q 'capturing on'; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "fleet-lab: the fleet task on $n not capturing after $1 s" >&2
+        [ -n "$svc" ] && { dk node1 service ps --no-trunc "$svc" >&2; [ -n "${ctr:-}" ] && dk "$n" logs "$ctr" >&2; }
+        return 1
+      fi
+      sleep 0.3
+    done
   done
 }
 fleet() { # fleet OUT ERR ARGS...: synscope fleet in node1's namespace, in the background
@@ -94,14 +97,16 @@ fleet() { # fleet OUT ERR ARGS...: synscope fleet in node1's namespace, in the b
 }
 
 fleet "$out/fleet.json" "$out/fleet.err" --duration 20s --timeout 60s --json
-wait_capturing 2 120
+wait_capturing 120
 step fleet-start
-# Bounded traffic while the tasks capture: 8 rounds, each attempt at most 1 s.
+# Bounded traffic while the tasks capture: 8 rounds, each attempt at most 1 s; the cluster bus
+# three times a round, so that each node's evidence is over 16 KiB.
 for _ in 1 2 3 4 5 6 7 8; do
-  dk node1 exec c sh -c 'echo x | nc -w 1 192.0.2.1 6379' >/dev/null 2>&1 || true            # c meets the host service
-  printf 'x\n' | lab_in node2 timeout 1 busybox nc -w 1 192.0.2.1 6379 >/dev/null 2>&1 || true  # cluster bus, seen at both
+  dk node1 exec redis-c sh -c 'echo x | nc -w 1 192.0.2.1 6379' >/dev/null 2>&1 || true            # c meets the host service
+  for _ in 1 2 3; do
+    printf 'x\n' | lab_in node2 timeout 1 busybox nc -w 1 192.0.2.1 6379 >/dev/null 2>&1 || true  # cluster bus, seen at both
+  done
   printf 'GET / HTTP/1.0\r\n\r\n' | lab_in node2 timeout 1 busybox nc -w 1 172.17.0.55 6379 >/dev/null 2>&1 || true  # the leaked address: node2's d
-  sleep 0.5
 done
 rc=0; wait "$FLEET_PID" || rc=$?
 echo "$rc" >"$out/fleet.rc"
@@ -110,7 +115,7 @@ step fleet
 
 # Ctrl-C/SIGTERM: the service is removed before fleet exits.
 fleet "$out/killed.json" "$out/killed.err" --duration 120s
-wait_capturing 2 120
+wait_capturing 120
 kill -TERM "$FLEET_PID"
 rc=0; wait "$FLEET_PID" || rc=$?
 echo "$rc" >"$out/killed.rc"
@@ -122,6 +127,7 @@ dk node1 service create -q --detach --name split --mode replicated-job --no-reso
   "$DOCKER_LAB_IMAGE" sh -c 'i=0; while [ $i -lt 2000 ]; do printf 0123456789; i=$((i+1)); done; echo' >/dev/null
 deadline=$((SECONDS + 60))
 until [ "$(dk node1 service ps --format '{{.CurrentState}}' split 2>/dev/null | grep -c Complete)" -ge 1 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.3; done
+dk node1 service ps --no-trunc --format '{{.CurrentState}} {{.Error}}' split >"$out/split-status.txt" 2>&1 || true
 dk node1 service logs --raw split >"$out/split.log" 2>&1 || true
 dk node1 service rm split >/dev/null
 step split
