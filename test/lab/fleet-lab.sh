@@ -21,6 +21,7 @@
 #   killed.err, killed.rc  a second fleet run sent SIGTERM while its tasks capture
 #   services-after-kill.txt  fleet services left after that (none)
 #   split.log          `docker service logs --raw` of a job printing one 20000-byte line
+#   split-entries.txt  the entries json-file stored that line in on its node
 #   timings.txt        seconds for each step
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
@@ -51,7 +52,7 @@ for n in node1 node2 node3; do
 done
 step nodes
 
-docker_lab_image node1; docker_lab_image node2
+docker_lab_image node1; docker_lab_image node2; docker_lab_image node3
 synscope_image_build node1
 synscope_image_copy node1 node2
 step image
@@ -122,12 +123,16 @@ echo "$rc" >"$out/killed.rc"
 fleet_services >"$out/services-after-kill.txt"
 step kill
 
-# What Docker does to a line over 16 KiB on its way through `docker service logs`.
-dk node1 service create -q --detach --name split --mode replicated-job --no-resolve-image --constraint node.hostname==node1 \
+# What Docker does to a line over 16 KiB on its way through `docker service logs` (on node3:
+# node1's docker0 has one address, taken).
+dk node1 service create -q --detach --name split --mode replicated-job --no-resolve-image --constraint node.hostname==node3 \
   "$DOCKER_LAB_IMAGE" sh -c 'i=0; while [ $i -lt 2000 ]; do printf 0123456789; i=$((i+1)); done; echo' >/dev/null
 deadline=$((SECONDS + 60))
 until [ "$(dk node1 service ps --format '{{.CurrentState}}' split 2>/dev/null | grep -c Complete)" -ge 1 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.3; done
 dk node1 service ps --no-trunc --format '{{.CurrentState}} {{.Error}}' split >"$out/split-status.txt" 2>&1 || true
 dk node1 service logs --raw split >"$out/split.log" 2>&1 || true
+# How the node's log driver (json-file) stored it: one entry per piece.
+ctr=$(dk node3 ps -aq --filter label=com.docker.swarm.service.name=split | head -n1)
+[ -n "$ctr" ] && wc -l <"$(dk node3 inspect -f '{{.LogPath}}' "$ctr")" >"$out/split-entries.txt"
 dk node1 service rm split >/dev/null
 step split
