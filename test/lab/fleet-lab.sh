@@ -16,6 +16,7 @@
 #   lab.env            LAB and DOCKER_LAB_TMP (for the test's leftover checks)
 #   nodes.txt          `docker node ls` on node1: hostname and status of each node
 #   fleet.json         `synscope fleet --duration 20s --json` run in node1's namespace
+#                      (FLEET_REPORT_FLAGS="--format text" for the text report instead)
 #   fleet.err          its stderr (steps, per-node event counts, warnings); fleet.rc its exit code
 #   services-after.txt fleet services left after it (none)
 #   killed.err, killed.rc  a second fleet run sent SIGTERM while its tasks capture
@@ -97,7 +98,7 @@ fleet() { # fleet OUT ERR ARGS...: synscope fleet in node1's namespace, in the b
   FLEET_PID=$!
 }
 
-fleet "$out/fleet.json" "$out/fleet.err" --duration 20s --timeout 60s --json
+fleet "$out/fleet.json" "$out/fleet.err" --duration 20s --timeout 60s ${FLEET_REPORT_FLAGS:---json}
 wait_capturing 120
 step fleet-start
 # Bounded traffic while the tasks capture: 8 rounds, each attempt at most 1 s; the cluster bus
