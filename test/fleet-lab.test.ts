@@ -61,7 +61,7 @@ test('fleet on a three-node lab swarm: one report over every node, the cross-hos
   const node2 = report.hosts[1]!;
   assert.ok(node2.clockMatches > 0, 'no handshake seen at both nodes');
   assert.ok(node2.clockOffsetSeconds !== null && Math.abs(node2.clockOffsetSeconds) < 0.5, `offset ${node2.clockOffsetSeconds}`);
-  assert.ok(report.hosts[0]!.sources.includes('live:docker0') && report.hosts[0]!.sources.includes('live:eth0'), `node1 captured on ${report.hosts[0]!.sources.join(', ')}`);
+  assert.ok(report.hosts[0]!.sources.includes('node1/live:docker0') && report.hosts[0]!.sources.includes('node1/live:eth0'), `node1 captured on ${report.hosts[0]!.sources.join(', ')}`);
   assert.ok(report.summary.handshakes.completed > 0);
 
   // Each node's evidence went through `docker service logs` as chunks and came back whole, over 16 KiB.

@@ -134,6 +134,7 @@ test('fleet report: nodes joined from their log lines (chunked), the collision a
     ['node-e', 'no task: the node is down, availability active'],
   ]);
   assert.equal(report.hosts![1]!.clockMatches, 1);
+  assert.deepEqual(report.hosts![0]!.sources, [`node-a/${path.join(SCENARIO, 'node-a.pcapng')}`]);
   assert.ok(report.warnings.includes('node-c did not answer: task rejected: No such image: synscope:0.1.0; no log lines'));
 });
 

@@ -90,7 +90,10 @@ export function fleetReport(nodes: readonly SwarmNode[], tasks: readonly SwarmTa
     const result = nodeLogResult(lines.filter((l) => l.nodeId === node.id));
     if (result.ok) {
       onStep?.(`${names.get(node.id)!}: ${result.events} events in ${result.bytes} bytes of log lines (${result.chunks} chunk events; largest event ${result.largestEvent} bytes)`);
-      answered.push({ ...result.host, name: names.get(node.id)! });
+      const name = names.get(node.id)!;
+      // Every node captures on "live:eth0": the node's name tells the inputs apart, as in flow ids.
+      const inputs = result.host.analysis.inputs.map((i) => ({ ...i, source: `${name}/${i.source}` }));
+      answered.push({ ...result.host, name, analysis: { ...result.host.analysis, inputs } });
       continue;
     }
     silent.push({ node, reason: silentReason(node, task, result.reason, waitedMs) });
