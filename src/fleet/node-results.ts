@@ -1,4 +1,5 @@
 import type { HostAnalysis } from '../hosts/analyze-hosts';
+import { EVENTS_SCHEMA } from '../report/ndjson';
 import { asChunk, ChunkAssembler } from './event-chunks';
 import { decodeNodeEvidence, NODE_EVIDENCE_EVENT } from './node-evidence';
 import type { TaskLine } from './service-log-lines';
@@ -29,7 +30,7 @@ export function nodeLogResult(lines: readonly TaskLine[]): NodeLogResult {
     } catch {
       return;
     }
-    if (typeof event !== 'object' || event === null || typeof event['type'] !== 'string') return;
+    if (typeof event !== 'object' || event === null || event['schema'] !== EVENTS_SCHEMA || typeof event['type'] !== 'string') return;
     events++;
     if (event['type'] === 'chunk') {
       chunkEvents++;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Analysis, HostSummary } from '../analysis';
-import { ErrorCode, SynscopeError } from '../errors';
+import { ErrorCode, isSynscopeError, SynscopeError } from '../errors';
 import { joinHosts, type HostAnalysis } from '../hosts/analyze-hosts';
 import { demuxDockerStream } from './docker-log-frames';
 import { fleetServiceSpec } from './fleet-service';
@@ -52,8 +52,16 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
     const tasks = await waitForTasks(api, serviceId, options.durationMs + options.graceMs, stop);
     stop.throwIfAborted();
     options.onStep?.(`tasks ended (${summarizeStates(tasks)}); reading the service's logs`);
-    const lines = readLogLines(await api.logs(serviceId), `GET /services/${serviceId.slice(0, 12)}/logs`);
-    return fleetReport(nodes, tasks, lines, options.durationMs + options.graceMs, options.onStep);
+    let lines: TaskLine[] = [];
+    let logsProblem: string | null = null;
+    try {
+      lines = readLogLines(await api.logs(serviceId), `GET /services/${serviceId.slice(0, 12)}/logs`);
+    } catch (e) {
+      // Every node is then reported without evidence, with this reason.
+      logsProblem = isSynscopeError(e) ? e.oneLine() : (e as Error).message;
+    }
+    const report = fleetReport(nodes, tasks, lines, options.durationMs + options.graceMs, options.onStep);
+    return logsProblem === null ? report : { ...report, warnings: [`the service's logs could not be read: ${logsProblem}`, ...report.warnings] };
   } finally {
     await api.removeService(serviceId);
     options.onStep?.(`service ${name} removed`);
