@@ -1,5 +1,6 @@
 import { dockerRequest, type DockerAnswer } from '../context/docker-api';
 import { parseDockerSwarm } from '../context/docker-swarm';
+import { isObject, num, parseJsonArray, str, type JsonObject } from '../context/json-fields';
 import { ErrorCode, SynscopeError } from '../errors';
 
 /** Global jobs (ServiceSpec.Mode.GlobalJob) came with Engine API 1.41 (Docker 20.10). */
@@ -42,45 +43,54 @@ export class SwarmApi {
     const swarm = parseDockerSwarm(info.toString('utf8'));
     if (swarm.localNodeState !== 'active') throw new SynscopeError(ErrorCode.BAD_USAGE, `the Docker engine at ${this.socket} is not in a swarm (state ${swarm.localNodeState}): run fleet on a manager of the swarm`);
     if (!swarm.controlAvailable) throw new SynscopeError(ErrorCode.BAD_USAGE, `the Docker engine at ${this.socket} is a swarm worker, not a manager: run fleet on a manager (docker node ls lists them)`);
-    const version = JSON.parse((await this.call('GET', '/version', null, [200])).toString('utf8')) as { ApiVersion?: string };
-    const [major, minor] = String(version.ApiVersion ?? '0.0').split('.').map(Number);
-    if (major! < 1 || (major === 1 && minor! < 41)) throw new SynscopeError(ErrorCode.BAD_USAGE, `the Docker engine at ${this.socket} speaks API ${version.ApiVersion}; fleet needs ${FLEET_API_VERSION} (Docker 20.10) for global jobs`);
+    const version = parseObject((await this.call('GET', '/version', null, [200])).toString('utf8'), 'Docker API GET /version');
+    const apiVersion = str(version, 'ApiVersion') ?? '0.0';
+    const [major, minor] = apiVersion.split('.').map(Number);
+    if (!(major! > 1 || (major === 1 && minor! >= 41))) throw new SynscopeError(ErrorCode.BAD_USAGE, `the Docker engine at ${this.socket} speaks API ${apiVersion}; fleet needs ${FLEET_API_VERSION} (Docker 20.10) for global jobs`);
   }
 
   async nodes(): Promise<SwarmNode[]> {
-    const list = JSON.parse((await this.call('GET', `/v${FLEET_API_VERSION}/nodes`, null, [200])).toString('utf8')) as Record<string, any>[];
-    return list.map((n) => ({
-      id: String(n['ID']),
-      hostname: String(n['Description']?.['Hostname'] ?? n['ID']),
-      state: String(n['Status']?.['State'] ?? 'unknown'),
-      availability: String(n['Spec']?.['Availability'] ?? 'active'),
-    }));
+    const list = parseJsonArray((await this.call('GET', `/v${FLEET_API_VERSION}/nodes`, null, [200])).toString('utf8'), 'Docker API GET /nodes');
+    return list.map((n) => {
+      const id = str(n, 'ID') ?? '';
+      return {
+        id,
+        hostname: str(field(n, 'Description'), 'Hostname') ?? id,
+        state: str(field(n, 'Status'), 'State') ?? 'unknown',
+        availability: str(field(n, 'Spec'), 'Availability') ?? 'active',
+      };
+    });
   }
 
   /** The id of the network named `name` with driver `driver` (the host network for a service), or null. */
   async networkId(name: string, driver: string): Promise<string | null> {
-    const list = JSON.parse((await this.call('GET', `/v${FLEET_API_VERSION}/networks`, null, [200])).toString('utf8')) as Record<string, unknown>[];
+    const list = parseJsonArray((await this.call('GET', `/v${FLEET_API_VERSION}/networks`, null, [200])).toString('utf8'), 'Docker API GET /networks');
     const found = list.find((n) => n['Name'] === name && n['Driver'] === driver);
-    return found === undefined ? null : String(found['Id']);
+    return found === undefined ? null : str(found, 'Id');
   }
 
   async createService(spec: object): Promise<string> {
     const body = await this.call('POST', `/v${FLEET_API_VERSION}/services/create`, spec, [201]);
-    return String((JSON.parse(body.toString('utf8')) as { ID?: string }).ID);
+    const id = str(parseObject(body.toString('utf8'), 'Docker API POST /services/create'), 'ID');
+    if (id === null) throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, 'Docker API POST /services/create: no ID in the answer');
+    return id;
   }
 
   async tasks(serviceId: string): Promise<SwarmTask[]> {
     const filters = encodeURIComponent(JSON.stringify({ service: [serviceId] }));
-    const list = JSON.parse((await this.call('GET', `/v${FLEET_API_VERSION}/tasks?filters=${filters}`, null, [200])).toString('utf8')) as Record<string, any>[];
-    return list.map((t) => ({
-      id: String(t['ID']),
-      nodeId: String(t['NodeID'] ?? ''),
-      state: String(t['Status']?.['State'] ?? 'unknown'),
-      desiredState: String(t['DesiredState'] ?? ''),
-      message: String(t['Status']?.['Message'] ?? ''),
-      error: String(t['Status']?.['Err'] ?? ''),
-      exitCode: typeof t['Status']?.['ContainerStatus']?.['ExitCode'] === 'number' ? t['Status']['ContainerStatus']['ExitCode'] : null,
-    }));
+    const list = parseJsonArray((await this.call('GET', `/v${FLEET_API_VERSION}/tasks?filters=${filters}`, null, [200])).toString('utf8'), 'Docker API GET /tasks');
+    return list.map((t) => {
+      const status = field(t, 'Status');
+      return {
+        id: str(t, 'ID') ?? '',
+        nodeId: str(t, 'NodeID') ?? '',
+        state: str(status, 'State') ?? 'unknown',
+        desiredState: str(t, 'DesiredState') ?? '',
+        message: str(status, 'Message') ?? '',
+        error: str(status, 'Err') ?? '',
+        exitCode: num(field(status, 'ContainerStatus'), 'ExitCode'),
+      };
+    });
   }
 
   /** Every line the service's tasks wrote so far, multiplexed (no TTY), each with its time and its node and task ids. */
@@ -113,6 +123,23 @@ export class SwarmApi {
     }
     return answer.body;
   }
+}
+
+/** The object field `key`, or an empty object. */
+function field(o: JsonObject, key: string): JsonObject {
+  const v = o[key];
+  return isObject(v) ? v : {};
+}
+
+function parseObject(text: string, source: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, `${source}: output is not JSON (${(e as Error).message})`);
+  }
+  if (!isObject(value)) throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, `${source}: expected a JSON object`);
+  return value;
 }
 
 /** The daemon's error message ({"message": ...}) or the start of the body. */
