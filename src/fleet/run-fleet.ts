@@ -44,6 +44,7 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
   const hostNetwork = await api.networkId('host', 'host');
   if (hostNetwork === null) throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, `the Docker engine at ${options.dockerSocket} has no "host" network to run the capture job in`);
   const name = `synscope-fleet-${randomBytes(4).toString('hex')}`;
+  stop.throwIfAborted();
   const serviceId = await api.createService(
     fleetServiceSpec({ name, image: options.image, args: options.nodeArgs, hostNetworkId: hostNetwork, nodeDockerSocket: options.nodeDockerSocket, nodeNetnsDir: options.nodeNetnsDir, constraints: options.constraints }),
   );
@@ -63,7 +64,11 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
     const report = fleetReport(nodes, tasks, lines, options.durationMs + options.graceMs, options.onStep);
     return logsProblem === null ? report : { ...report, warnings: [`the service's logs could not be read: ${logsProblem}`, ...report.warnings] };
   } finally {
-    await api.removeService(serviceId);
+    try {
+      await api.removeService(serviceId);
+    } catch (e) {
+      throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, `service ${name} could not be removed (${isSynscopeError(e) ? e.message : (e as Error).message}): remove it with docker service rm ${name}`);
+    }
     options.onStep?.(`service ${name} removed`);
   }
 }

@@ -83,7 +83,7 @@ export function fleetCommand(io: CliIo, setExit: (code: number) => void): Comman
       const format = reportFormat(flags);
       const nodeArgs = ['fleet-node', '--duration', flags.duration, ...args.flatMap((a) => (a.namespace === null ? ['-i', a.device] : ['--netns', `${a.namespace}:${a.device}`]))];
       const stop = new AbortController();
-      const onSignal = () => stop.abort(new SynscopeError(ErrorCode.BAD_USAGE, 'stopped by a signal; the fleet service was removed'));
+      const onSignal = () => stop.abort(new SynscopeError(ErrorCode.BAD_USAGE, 'stopped by a signal'));
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       try {
         const analysis = await runFleet(
@@ -107,8 +107,9 @@ export function fleetCommand(io: CliIo, setExit: (code: number) => void): Comman
         const failOn = flags.failOn;
         setExit(failOn !== undefined && analysis.findings.some((f) => atLeast(f.severity, failOn)) ? 1 : 0);
       } catch (e) {
-        if (stop.signal.aborted) {
-          io.stderr('synscope: stopped by a signal; the fleet service was removed\n');
+        // The abort's own reason: the service was removed (a failed removal is another error, said as it is).
+        if (stop.signal.aborted && e === stop.signal.reason) {
+          io.stderr('synscope: stopped by a signal; no fleet service left\n');
           setExit(130);
           return;
         }
