@@ -131,6 +131,8 @@ export interface HostSummary {
   clockOffsetSeconds: number | null;
   /** Handshakes the offset was estimated from. */
   clockMatches: number;
+  /** synscope fleet: why this node sent nothing (its task rejected or failed, no evidence in its logs, timed out); absent when it answered. */
+  noAnswer?: string;
 }
 
 export interface LiveCounts {

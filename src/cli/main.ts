@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSynscopeError } from '../errors';
 import { analyzeCommand } from './commands/analyze';
 import { contextCommand } from './commands/context';
+import { fleetCommand, fleetNodeCommand } from './commands/fleet';
 import { liveCommand } from './commands/live';
 import { testCommand } from './commands/test';
 import { watchCommand } from './commands/watch';
@@ -21,6 +22,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   program.addCommand(contextCommand(io, setExit));
   program.addCommand(testCommand(io, setExit));
   program.addCommand(watchCommand(io, setExit));
+  program.addCommand(fleetCommand(io, setExit));
+  program.addCommand(fleetNodeCommand(io, setExit), { hidden: true });
   for (const c of program.commands) c.exitOverride().configureOutput(outputFor(io, `synscope ${c.name()}`));
   return program;
 }
@@ -49,7 +52,7 @@ function oneLine(text: string): string {
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
   if (argv.length <= 2) {
-    io.stderr(`synscope: usage: synscope analyze|live|watch|context|test [options] (run synscope --help for usage)\n`);
+    io.stderr(`synscope: usage: synscope analyze|live|watch|fleet|context|test [options] (run synscope --help for usage)\n`);
     return 2;
   }
   const program = createProgram(io, (c) => (exitCode = c));

@@ -59,30 +59,44 @@ export function fetchDockerInfo(socketPath: string, timeoutMs = DOCKER_TIMEOUT_M
 }
 
 /** One GET on the Engine API socket: the body of a 200 answer, or why there is none. */
-function fetchDocker(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
+async function fetchDocker(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
+  const answer = await dockerRequest(socketPath, 'GET', path, null, timeoutMs);
+  if (!answer.ok) return answer;
+  if (answer.status === 200) return { ok: true, stdout: answer.body.toString('utf8') };
+  return { ok: false, reason: `HTTP ${answer.status} from ${socketPath} GET ${path}` };
+}
+
+/** An Engine API answer: its status and body, or why there is none (no socket, refused, timeout). */
+export type DockerAnswer = { ok: true; status: number; body: Buffer } | { ok: false; reason: string };
+
+/**
+ * One request on the Engine API socket (plain HTTP over the unix socket), with a JSON body
+ * when given; resolves to the status and the whole body, never rejects.
+ */
+export function dockerRequest(socketPath: string, method: string, path: string, body: object | null, timeoutMs: number): Promise<DockerAnswer> {
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (outcome: CommandOutcome) => {
+    const finish = (answer: DockerAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(outcome);
+      resolve(answer);
     };
-    const req = http.get({ socketPath, path, headers: { Host: 'docker' } }, (res) => {
+    const payload = body === null ? null : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string | number> = { Host: 'docker' };
+    if (payload !== null) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': payload.length });
+    const req = http.request({ socketPath, path, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => finish({ ok: false, reason: `reading from ${socketPath}: ${e.message}` }));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode === 200) finish({ ok: true, stdout: body });
-        else finish({ ok: false, reason: `HTTP ${res.statusCode ?? '?'} from ${socketPath} GET ${path}` });
-      });
+      res.on('end', () => finish({ ok: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
     });
     const timer = setTimeout(() => {
       finish({ ok: false, reason: `no answer from ${socketPath} within ${timeoutMs / 1000} s` });
       req.destroy();
     }, timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: connectError(e, socketPath) }));
+    req.end(payload ?? undefined);
   });
 }
 

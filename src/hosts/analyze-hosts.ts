@@ -1,4 +1,5 @@
 import { analyzeFiles, type Analysis, type AnalyzeOptions, type HandshakeSummary, type HostSummary } from '../analysis';
+import type { BridgeSubnet } from '../context/bridge';
 import { bridgesFromContext } from '../context/context-bridges';
 import type { HostContext } from '../context/host-context';
 import { byImpact, type Finding } from '../diagnose/finding';
@@ -19,21 +20,55 @@ export interface HostInput {
 }
 
 /**
+ * One host's own analysis (with every flow), and what the join needs of its context: its
+ * bridges, its own addresses, its namespace and time. From files (analyzeHosts) or from a
+ * fleet node's evidence (src/fleet/node-evidence.ts).
+ */
+export interface HostAnalysis {
+  name: string;
+  analysis: Analysis;
+  bridges: readonly BridgeSubnet[];
+  ownAddresses: ReadonlySet<string>;
+  context: HostSummary['context'];
+}
+
+/**
  * Analyze the captures of several hosts together. Each host is analyzed on its own, with
- * its own context (interface names, bridges and routes are per host), then the reports
- * are joined: flow ids become "host/f3", interface names "eth0@host", per-host findings
- * carry the host in their title and evidence, and the rules that need several hosts
- * (a bridge-private address that is two machines) run over all of them. Each host's
- * clock is compared with the first host's on handshakes both captured.
+ * its own context (interface names, bridges and routes are per host), then joined
+ * (joinHosts).
  */
 export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOptions = {}): Analysis {
-  const runs = hosts.map((h) => {
-    const bridges = h.context === null ? (options.bridges ?? []) : bridgesFromContext(h.context, options.bridges ?? []);
-    const analysis = analyzeFiles(h.files, { ...options, context: h.context ?? undefined, bridges, kernel: h.context?.kernelEvidence ?? null, allFlows: true, onProgress: undefined });
-    // A snapshot that does not belong to the host's capture is not used across hosts either.
-    if (analysis.contextMatch === 'mismatch') return { host: { ...h, context: null }, bridges: bridges.filter((b) => b.source !== 'context'), analysis };
-    return { host: h, bridges, analysis };
-  });
+  return joinHosts(hosts.map((h) => analyzeHost(h, options)), options);
+}
+
+/** One host's captures with its own context, every flow kept for the join. */
+export function analyzeHost(h: HostInput, options: AnalyzeOptions = {}): HostAnalysis {
+  const bridges = h.context === null ? (options.bridges ?? []) : bridgesFromContext(h.context, options.bridges ?? []);
+  const analysis = analyzeFiles(h.files, { ...options, context: h.context ?? undefined, bridges, kernel: h.context?.kernelEvidence ?? null, allFlows: true, onProgress: undefined });
+  return hostAnalysis(h.name, analysis, h.context, bridges);
+}
+
+/** A host's analysis (made with its context and bridges) as the join sees it. */
+export function hostAnalysis(name: string, analysis: Analysis, hostContext: HostContext | null, bridges: readonly BridgeSubnet[]): HostAnalysis {
+  // A snapshot that does not belong to the host's capture is not used across hosts either.
+  const context = analysis.contextMatch === 'mismatch' ? null : hostContext;
+  const used = context === null ? bridges.filter((b) => b.source !== 'context') : bridges;
+  return { name, analysis, bridges: used, ownAddresses: ownAddresses(context, used), context: contextSummary(context) };
+}
+
+/** The namespace and capture time of a host's context, as the report shows them. */
+export function contextSummary(context: HostContext | null): HostSummary['context'] {
+  return context === null ? null : { namespace: context.namespace, capturedAt: rfc3339(Date.parse(context.capturedAt) / 1000, 3) };
+}
+
+/**
+ * Join the analyses of several hosts: flow ids become "host/f3", interface names
+ * "eth0@host", per-host findings carry the host in their title and evidence, and the rules
+ * that need several hosts (a bridge-private address that is two machines) run over all of
+ * them. Each host's clock is compared with the first host's on handshakes both captured.
+ */
+export function joinHosts(hostRuns: readonly HostAnalysis[], options: { allFlows?: boolean } = {}): Analysis {
+  const runs = hostRuns.map((r) => ({ host: r, bridges: r.bridges, analysis: r.analysis }));
   const interfaceNames: string[] = [];
   const flows: Flow[] = [];
   const attempts: AttemptPath[] = [];
@@ -60,7 +95,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
     summaries.push({
       name: host.name,
       sources: analysis.inputs.map((i) => i.source),
-      context: host.context === null ? null : { namespace: host.context.namespace, capturedAt: rfc3339(Date.parse(host.context.capturedAt) / 1000, 3) },
+      context: host.context,
       clockOffsetSeconds: clock?.offsetSeconds ?? null,
       clockMatches: clock?.matched ?? 0,
     });
@@ -73,7 +108,7 @@ export function analyzeHosts(hosts: readonly HostInput[], options: AnalyzeOption
         macsByAddress: analysis.addressMacs ?? new Map(),
         flows: analysis.flows,
         stitchedFlows: analysis.stitchedFlows ?? new Set(),
-        ownAddresses: ownAddresses(host.context, bridges),
+        ownAddresses: host.ownAddresses,
       })),
     ), { attempts }, flows),
   );

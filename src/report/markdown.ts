@@ -22,7 +22,7 @@ export function renderMarkdown(a: Analysis): string {
     const dropped = i.droppedByCapture === null ? '' : `, ${n(i.droppedByCapture)} dropped by capture`;
     out.push(`- ${inline(i.source)}: ${i.format}, ${inline(i.linkTypes.join('/') || 'no interfaces')}, interfaces ${inline(i.interfaces.join(', ') || '-')}, ${n(i.packets)} packets${dropped}`);
   }
-  for (const h of a.hosts ?? []) out.push(`- host ${inline(h.name)}: ${inline(h.sources.join(', '))}`);
+  for (const h of a.hosts ?? []) out.push(`- host ${inline(h.name)}: ${h.noAnswer === undefined ? inline(h.sources.join(', ')) : `did not answer: ${inline(h.noAnswer)}`}`);
 
   const h = s.handshakes;
   out.push('', '## Handshakes', '');

@@ -22,6 +22,7 @@ const DROP_REASON_ROWS = 10;
 function hostLines(hosts: readonly HostSummary[]): string[] {
   const first = hosts[0]?.name ?? '';
   return hosts.map((h, i) => {
+    if (h.noAnswer !== undefined) return `  host ${h.name}: did not answer: ${h.noAnswer}`;
     const context = h.context === null ? 'no host context' : `context of ${h.context.namespace}`;
     let clock = '';
     if (i > 0) {

@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { loadHostContext } from '../src/context/load';
+import { demuxDockerStream } from '../src/fleet/docker-log-frames';
+import { ChunkAssembler, asChunk, chunkedEvent, MAX_EVENT_BYTES } from '../src/fleet/event-chunks';
+import { fleetServiceSpec } from '../src/fleet/fleet-service';
+import { nodeEventLines } from '../src/fleet/node-events';
+import { decodeNodeEvidence, encodeNodeEvidence, MAX_NODE_FLOWS } from '../src/fleet/node-evidence';
+import { fleetReport } from '../src/fleet/run-fleet';
+import { ServiceLogLines, type TaskLine } from '../src/fleet/service-log-lines';
+import type { SwarmNode, SwarmTask } from '../src/fleet/swarm-api';
+import { analyzeHost, analyzeHosts, joinHosts } from '../src/hosts/analyze-hosts';
+import { eventLine } from '../src/report/ndjson';
+import { isSynscopeError } from '../src/errors';
+import { REPO } from './cli-harness';
+import { handMadeFlow } from './flow-fixtures';
+
+const SCENARIO = path.join(REPO, 'captures', 'redis-address-collision');
+const redisHosts = () => ['node-a', 'node-b'].map((name) => ({ name, files: [path.join(SCENARIO, `${name}.pcapng`)], context: loadHostContext(path.join(SCENARIO, `${name}.context.json`)) }));
+
+/** One frame of Docker's multiplexed stream. */
+function frame(stream: 1 | 2, text: string): Buffer {
+  const body = Buffer.from(text);
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
+const details = (node: string, task: string) => `2026-12-06T09:00:00.123456789Z com.docker.swarm.node.id=${node},com.docker.swarm.service.id=svc1,com.docker.swarm.task.id=${task} `;
+
+test('log demux: stdout and stderr frames apart, a TTY stream as it is, a cut frame and a bad header are errors at their byte offset', () => {
+  const bytes = Buffer.concat([frame(1, 'out one\n'), frame(2, 'err\n'), frame(1, '')]);
+  const frames = demuxDockerStream(bytes, false, 'logs');
+  assert.deepEqual(frames.map((f) => [f.stream, f.data.toString()]), [['stdout', 'out one\n'], ['stderr', 'err\n'], ['stdout', '']]);
+  assert.deepEqual(demuxDockerStream(Buffer.from('raw tty text\n'), true, 'logs').map((f) => f.data.toString()), ['raw tty text\n']);
+  const cut = Buffer.concat([frame(1, 'whole\n'), frame(1, 'cut short\n').subarray(0, 12)]);
+  assert.throws(() => demuxDockerStream(cut, false, 'logs'), (e: unknown) => isSynscopeError(e) && e.oneLine() === 'logs: byte 14: a frame of 10 bytes with 4 left [ERR_BAD_HOST_OUTPUT]');
+  assert.throws(() => demuxDockerStream(Buffer.from('{"message":"x"}'), false, 'logs'), (e: unknown) => isSynscopeError(e) && /byte 0: not a frame header/.test(e.oneLine()));
+  assert.throws(() => demuxDockerStream(frame(1, 'x').subarray(0, 5), false, 'logs'), /less than a frame header/);
+});
+
+test('service log lines: details name node and task; a message split by the log driver is joined again per task', () => {
+  const lines = new ServiceLogLines();
+  lines.push({ stream: 'stdout', data: Buffer.from(`${details('n1', 't1')}first half, `) });
+  lines.push({ stream: 'stdout', data: Buffer.from(`${details('n2', 't2')}other node\n`) });
+  lines.push({ stream: 'stdout', data: Buffer.from(`${details('n1', 't1')}second half\n`) });
+  lines.push({ stream: 'stderr', data: Buffer.from(`${details('n1', 't1')}synscope: oops\n`) });
+  lines.push({ stream: 'stdout', data: Buffer.from(`${details('n1', 't1')}cut at the end`) });
+  assert.deepEqual(lines.finish(), [
+    { nodeId: 'n2', taskId: 't2', stream: 'stdout', text: 'other node' },
+    { nodeId: 'n1', taskId: 't1', stream: 'stdout', text: 'first half, second half' },
+    { nodeId: 'n1', taskId: 't1', stream: 'stderr', text: 'synscope: oops' },
+    { nodeId: 'n1', taskId: 't1', stream: 'stdout', text: 'cut at the end' },
+  ]);
+});
+
+test('chunks: an event over the limit becomes chunk lines under it, put back together in any order, multibyte text included', () => {
+  const big = eventLine('node-evidence', { node: 'n', text: 'ä"\\€𝄞'.repeat(6000), n: 1 });
+  assert.ok(Buffer.byteLength(big) > 16 * 1024);
+  const lines = chunkedEvent(big, 'n.1');
+  assert.ok(lines.length > 1);
+  for (const l of lines) assert.ok(Buffer.byteLength(l) <= MAX_EVENT_BYTES, `${Buffer.byteLength(l)} bytes`);
+  const assembler = new ChunkAssembler();
+  const shuffled = [...lines.slice(1).reverse(), lines[0]!];
+  const results = shuffled.map((l) => assembler.add(asChunk(JSON.parse(l))!));
+  assert.deepEqual(results.slice(0, -1), new Array(lines.length - 1).fill(null));
+  assert.equal(results.at(-1), big);
+  assert.deepEqual(assembler.incomplete(), []);
+  const small = eventLine('summary', { packets: 1 });
+  assert.deepEqual(chunkedEvent(small, 'x'), [small]);
+  const partial = new ChunkAssembler();
+  partial.add(asChunk(JSON.parse(lines[0]!))!);
+  assert.deepEqual(partial.incomplete(), [{ id: 'n.1', have: 1, count: lines.length }]);
+  assert.throws(() => partial.add({ id: 'n.1', index: 0, count: lines.length + 1, data: '' }), /count/);
+});
+
+test('node evidence: encode, JSON, decode gives the join the same report as analyze --host', () => {
+  const direct = analyzeHosts(redisHosts());
+  const viaEvidence = joinHosts(
+    redisHosts().map((h) => {
+      const host = analyzeHost(h);
+      const wire = JSON.parse(JSON.stringify(encodeNodeEvidence(h.name, host.analysis, host)));
+      return decodeNodeEvidence(wire);
+    }),
+  );
+  assert.deepEqual(viaEvidence.findings, direct.findings);
+  assert.deepEqual(viaEvidence.hosts, direct.hosts);
+  assert.deepEqual(viaEvidence.summary, direct.summary);
+  assert.equal(viaEvidence.findings.filter((f) => f.code === 'address-collision').length, 1);
+  assert.throws(() => decodeNodeEvidence({ node: 'x', bridges: [] }), /ownAddresses missing/);
+});
+
+test('node evidence: flows beyond the cap are counted, failed and bridge flows kept first', () => {
+  const host = analyzeHost(redisHosts()[0]!);
+  const many = Array.from({ length: MAX_NODE_FLOWS + 5 }, (_, i) => handMadeFlow({ id: `f${i + 1}`, clientIp: '10.9.0.1', clientPort: 1000 + i, serverIp: '10.9.0.2', outcome: 'completed' }));
+  const failed = handMadeFlow({ id: `f${MAX_NODE_FLOWS + 6}`, clientIp: '10.9.0.1', serverIp: '10.9.0.3', outcome: 'unanswered' });
+  const evidence = encodeNodeEvidence('node-a', { ...host.analysis, flows: [...many, failed] }, host);
+  assert.equal(evidence.flows.length, MAX_NODE_FLOWS);
+  assert.equal(evidence.flowsNotSent, 6);
+  assert.ok(evidence.flows.some((f) => f.id === failed.id));
+  const decoded = decodeNodeEvidence(JSON.parse(JSON.stringify(evidence)));
+  assert.ok(decoded.analysis.warnings.some((w) => w.startsWith('6 flows not sent')));
+});
+
+test('fleet report: nodes joined from their log lines (chunked), the collision across them, the silent nodes with their reasons', () => {
+  const nodes: SwarmNode[] = [
+    { id: 'ida', hostname: 'node-a', state: 'ready', availability: 'active' },
+    { id: 'idb', hostname: 'node-b', state: 'ready', availability: 'active' },
+    { id: 'idc', hostname: 'node-c', state: 'ready', availability: 'active' },
+    { id: 'idd', hostname: 'node-d', state: 'ready', availability: 'active' },
+    { id: 'ide', hostname: 'node-e', state: 'down', availability: 'active' },
+  ];
+  const task = (id: string, nodeId: string, state: string, error = ''): SwarmTask => ({ id, nodeId, state, desiredState: 'complete', message: '', error, exitCode: state === 'failed' ? 2 : state === 'complete' ? 0 : null });
+  const tasks = [task('ta', 'ida', 'complete'), task('tb', 'idb', 'complete'), task('tc', 'idc', 'rejected', 'No such image: synscope:0.1.0'), task('td', 'idd', 'failed')];
+  const lines: TaskLine[] = [];
+  for (const [h, id] of redisHosts().map((h, i) => [h, ['ida', 'idb'][i]!] as const)) {
+    const host = analyzeHost(h);
+    // Other handshakes of the node make its evidence longer than one log line.
+    const others = Array.from({ length: 100 }, (_, i) => handMadeFlow({ id: `f${1000 + i}`, clientIp: `10.9.${id.length}${h.name.at(-1) === 'a' ? 1 : 2}.1`, clientPort: 1000 + i, serverIp: '10.9.0.2', outcome: 'completed' }));
+    const events = nodeEventLines(h.name, { ...host.analysis, flows: [...host.analysis.flows, ...others] }, host);
+    assert.ok(events.some((e) => JSON.parse(e).type === 'chunk'), 'the evidence is over the limit: chunks');
+    for (const text of events) lines.push({ nodeId: id, taskId: `t${id}`, stream: 'stdout', text: text.trimEnd() });
+  }
+  lines.push({ nodeId: 'idd', taskId: 'td', stream: 'stderr', text: 'synscope: found nothing to capture on [ERR_BAD_USAGE]' });
+  const report = fleetReport(nodes, tasks, lines, 80_000);
+  assert.deepEqual(report.findings.filter((f) => f.code === 'address-collision').map((f) => f.title), ['172.17.0.55 is a different machine on node-a and node-b']);
+  assert.deepEqual(report.hosts!.map((h) => [h.name, h.noAnswer ?? 'answered']), [
+    ['node-a', 'answered'],
+    ['node-b', 'answered'],
+    ['node-c', 'task rejected: No such image: synscope:0.1.0; no log lines'],
+    ['node-d', 'task failed (exit 2); no node-evidence event in 1 log lines; synscope: found nothing to capture on [ERR_BAD_USAGE]'],
+    ['node-e', 'no task: the node is down, availability active'],
+  ]);
+  assert.equal(report.hosts![1]!.clockMatches, 1);
+  assert.deepEqual(report.hosts![0]!.sources, [`node-a/${path.join(SCENARIO, 'node-a.pcapng')}`]);
+  assert.ok(report.warnings.includes('node-c did not answer: task rejected: No such image: synscope:0.1.0; no log lines'));
+});
+
+test('the global job: host network, NET_RAW and SYS_ADMIN only, socket and sandboxes read-only, never restarted', () => {
+  const spec = fleetServiceSpec({ name: 's', image: 'img', args: ['fleet-node'], hostNetworkId: 'hostid', nodeDockerSocket: '/var/run/docker.sock', nodeNetnsDir: '/var/run/docker/netns', constraints: [] }) as any;
+  assert.deepEqual(spec.Mode, { GlobalJob: {} });
+  assert.deepEqual(spec.TaskTemplate.ContainerSpec.CapabilityDrop, ['ALL']);
+  assert.deepEqual(spec.TaskTemplate.ContainerSpec.CapabilityAdd, ['CAP_NET_RAW', 'CAP_SYS_ADMIN']);
+  assert.ok(spec.TaskTemplate.ContainerSpec.Mounts.every((m: { ReadOnly: boolean }) => m.ReadOnly));
+  assert.deepEqual(spec.TaskTemplate.Networks, [{ Target: 'hostid' }]);
+  assert.equal(spec.TaskTemplate.RestartPolicy.Condition, 'none');
+});
