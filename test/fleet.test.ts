@@ -92,6 +92,21 @@ test('node evidence: encode, JSON, decode gives the join the same report as anal
   assert.throws(() => decodeNodeEvidence({ node: 'x', bridges: [] }), /ownAddresses missing/);
 });
 
+test('node evidence carries the VXLAN legs and own interfaces: the attempt across two nodes is the same one ladder as with analyze --host', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-swarm-ingress-cross-node');
+  const hosts = () => ['node1', 'node2'].map((name) => ({ name, files: [path.join(dir, `${name}.pcapng`)], context: loadHostContext(path.join(dir, `${name}.context.json`)) }));
+  const direct = analyzeHosts(hosts());
+  const viaEvidence = joinHosts(hosts().map((h) => {
+    const host = analyzeHost(h);
+    return decodeNodeEvidence(JSON.parse(JSON.stringify(encodeNodeEvidence(h.name, host.analysis, host))));
+  }));
+  const spanning = (a: typeof direct) => a.attempts.filter((p) => p.hops.some((h) => h.via !== undefined));
+  assert.equal(spanning(direct).length, 1);
+  assert.deepEqual(spanning(viaEvidence), spanning(direct));
+  assert.deepEqual(viaEvidence.findings, direct.findings);
+  assert.deepEqual(viaEvidence.summary, direct.summary);
+});
+
 test('node evidence: flows beyond the cap are counted, failed and bridge flows kept first', () => {
   const host = analyzeHost(redisHosts()[0]!);
   const many = Array.from({ length: MAX_NODE_FLOWS + 5 }, (_, i) => handMadeFlow({ id: `f${i + 1}`, clientIp: '10.9.0.1', clientPort: 1000 + i, serverIp: '10.9.0.2', outcome: 'completed' }));

@@ -26,6 +26,8 @@ export interface NodeEvidence {
   context: HostAnalysis['context'];
   bridges: { name: string; subnet: string; source: BridgeSubnet['source'] }[];
   ownAddresses: string[];
+  /** The interface of each own address ([address, interface] pairs). */
+  addressInterfaces: [string, string][];
   report: Omit<Analysis, 'flows' | 'kernel' | 'addressMacs' | 'stitchedFlows' | 'hosts' | 'contextMatch'>;
   flows: Flow[];
   /** Flows of the node not sent (beyond MAX_NODE_FLOWS). */
@@ -51,6 +53,7 @@ export function encodeNodeEvidence(node: string, analysis: Analysis, host: Omit<
     context: host.context,
     bridges: host.bridges.map((b) => ({ name: b.name, subnet: b.subnet.text, source: b.source })),
     ownAddresses: [...host.ownAddresses],
+    addressInterfaces: [...host.addressInterfaces],
     report,
     flows,
     flowsNotSent: analysis.flows.length - flows.length,
@@ -70,6 +73,7 @@ export function decodeNodeEvidence(value: unknown): HostAnalysis {
   need(typeof e.node === 'string' && e.node !== '', 'node');
   need(Array.isArray(e.bridges), 'bridges');
   need(Array.isArray(e.ownAddresses), 'ownAddresses');
+  need(Array.isArray(e.addressInterfaces), 'addressInterfaces');
   need(Array.isArray(e.flows), 'flows');
   need(Array.isArray(e.stitchedFlows), 'stitchedFlows');
   need(Array.isArray(e.macs), 'macs');
@@ -88,6 +92,7 @@ export function decodeNodeEvidence(value: unknown): HostAnalysis {
     name: e.node,
     bridges,
     ownAddresses: new Set(e.ownAddresses),
+    addressInterfaces: new Map(e.addressInterfaces.map(([address, name]) => [String(address), String(name)])),
     context: e.context ?? null,
     analysis: {
       ...e.report,

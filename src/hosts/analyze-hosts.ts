@@ -29,6 +29,8 @@ export interface HostAnalysis {
   analysis: Analysis;
   bridges: readonly BridgeSubnet[];
   ownAddresses: ReadonlySet<string>;
+  /** The interface each own address is on (from the context; empty without one). */
+  addressInterfaces: ReadonlyMap<string, string>;
   context: HostSummary['context'];
 }
 
@@ -53,7 +55,8 @@ export function hostAnalysis(name: string, analysis: Analysis, hostContext: Host
   // A snapshot that does not belong to the host's capture is not used across hosts either.
   const context = analysis.contextMatch === 'mismatch' ? null : hostContext;
   const used = context === null ? bridges.filter((b) => b.source !== 'context') : bridges;
-  return { name, analysis, bridges: used, ownAddresses: ownAddresses(context, used), context: contextSummary(context) };
+  const addressInterfaces = new Map(context?.interfaces.flatMap((i) => i.addresses.map((a) => [a.address, i.name] as const)) ?? []);
+  return { name, analysis, bridges: used, ownAddresses: ownAddresses(context, used), addressInterfaces, context: contextSummary(context) };
 }
 
 /** The namespace and capture time of a host's context, as the report shows them. */
@@ -114,7 +117,7 @@ export function joinHosts(hostRuns: readonly HostAnalysis[], options: { allFlows
   );
   const handshakes = countOnce(runs.map((r) => r.analysis));
   const first = runs[0]!.analysis;
-  return stitchAcrossHosts(runs.map(({ host, analysis }) => ({ name: host.name, analysis, context: host.context })), {
+  return stitchAcrossHosts(hostRuns, {
     inputs: runs.flatMap((r) => r.analysis.inputs),
     summary: {
       packets: sum(runs.map((r) => r.analysis.summary.packets)),

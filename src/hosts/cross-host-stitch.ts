@@ -1,5 +1,4 @@
 import type { Analysis, HandshakeSummary } from '../analysis';
-import type { HostContext } from '../context/host-context';
 import { byImpact, type Finding } from '../diagnose/finding';
 import { crossNodeBreakRule, deathOf, type Death } from '../diagnose/rules/cross-node-break';
 import { formatEndpoint } from '../decode/address';
@@ -7,13 +6,10 @@ import type { AttemptPath, Hop, Translation } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
 import { STITCH_WINDOW_SECONDS } from '../flow/stitch';
 import { MAX_VXLAN_LEGS, type VxlanLeg } from '../flow/vxlan-legs';
+import type { HostAnalysis as JoinedHost } from './analyze-hosts';
 
-/** One host's own analysis, as analyze-hosts ran it (flow ids and interface names still its own). */
-export interface HostAnalysis {
-  name: string;
-  analysis: Analysis;
-  context: HostContext | null;
-}
+/** One host's own analysis, as analyze-hosts ran it (flow ids and interface names still its own), and its own addresses with their interfaces. */
+type HostAnalysis = Pick<JoinedHost, 'name' | 'analysis' | 'ownAddresses' | 'addressInterfaces'>;
 
 /**
  * A handshake carried over VXLAN: the leg where it left one node and the leg where it
@@ -93,8 +89,8 @@ function findCrossings(hosts: readonly HostAnalysis[], joined: Analysis): Crossi
       if (lost !== null) out.push(lost);
       continue;
     }
-    const sender = sightings.find((s) => ownsAddress(s.host.context, s.leg.from));
-    const receiver = sightings.find((s) => s !== sender && s.host !== sender?.host && ownsAddress(s.host.context, s.leg.to));
+    const sender = sightings.find((s) => s.host.ownAddresses.has(s.leg.from));
+    const receiver = sightings.find((s) => s !== sender && s.host !== sender?.host && s.host.ownAddresses.has(s.leg.to));
     // Without contexts, the earlier capture is the sender (lab nodes share one clock; real ones are close).
     const [from, to] = sender !== undefined && receiver !== undefined ? [sender, receiver] : byTime(sightings);
     if (from === undefined || to === undefined || from.host === to.host) continue;
@@ -115,9 +111,9 @@ function findCrossings(hosts: readonly HostAnalysis[], joined: Analysis): Crossi
  */
 function neverArrived(sent: { host: HostAnalysis; leg: VxlanLeg }, hosts: readonly HostAnalysis[], offsets: ReadonlyMap<string, number>): Crossing | null {
   const { host, leg } = sent;
-  if (!ownsAddress(host.context, leg.from)) return null;
-  const to = hosts.find((h) => h !== host && ownsAddress(h.context, leg.to));
-  const uplink = to?.context?.interfaces.find((i) => i.addresses.some((a) => a.address === leg.to))?.name;
+  if (!host.ownAddresses.has(leg.from)) return null;
+  const to = hosts.find((h) => h !== host && h.ownAddresses.has(leg.to));
+  const uplink = to?.addressInterfaces.get(leg.to);
   if (to === undefined || uplink === undefined || !to.analysis.interfaceNames.includes(uplink)) return null;
   const at = leg.firstSynAt! - offsets.get(host.name)! + offsets.get(to.name)!;
   const { firstSeen, lastSeen } = indexOf(to.analysis);
@@ -130,10 +126,6 @@ function neverArrived(sent: { host: HostAnalysis; leg: VxlanLeg }, hosts: readon
 function byTime<T extends { host: HostAnalysis; leg: VxlanLeg }>(sightings: readonly T[]): [T | undefined, T | undefined] {
   const sorted = [...sightings].sort((a, b) => a.leg.firstSynAt! - b.leg.firstSynAt!);
   return [sorted[0], sorted.find((s) => s.host !== sorted[0]!.host)];
-}
-
-function ownsAddress(context: HostContext | null, address: string): boolean {
-  return context?.interfaces.some((i) => i.addresses.some((a) => a.address === address)) ?? false;
 }
 
 /** The host's flow of a leg's inner handshake (same tuple and ISN, through the leg's interface; the nearest in time when the ISN came again). */

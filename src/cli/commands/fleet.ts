@@ -178,8 +178,10 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
         const bridges = bridgesFromContext(result.context, []);
         const host = hostAnalysis(node, result.analysis, result.context, bridges);
         // An image without iproute2 leaves the context without interfaces; the task runs on the host network, so Node's view of them is the node's.
-        const own = new Set([...host.ownAddresses, ...Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))]);
-        for (const line of nodeEventLines(node, result.analysis, { ...host, ownAddresses: own })) io.stdout(line);
+        const hostNetwork = Object.entries(os.networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((i) => [i.address, name] as const));
+        const own = new Set([...host.ownAddresses, ...hostNetwork.map(([address]) => address)]);
+        const addressInterfaces = new Map([...hostNetwork, ...host.addressInterfaces]);
+        for (const line of nodeEventLines(node, result.analysis, { ...host, ownAddresses: own, addressInterfaces })) io.stdout(line);
         setExit(0);
       } finally {
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
