@@ -63,7 +63,9 @@ export class FailedFlowGroups {
   private readonly v4Groups = new Map<string, Map<number, FailedGroup>>();
   private readonly v6Groups = new Map<string, FailedGroup>();
   private readonly v6Clients = new Map<FailedGroup, Set<string>>();
-  private readonly others = new Map<string, FailedGroup>();
+  /** The per-service folds, in the order they were made, and found by service, then outcome (no key text per fold). */
+  private readonly others: FailedGroup[] = [];
+  private readonly othersByService = new Map<string, Map<string, FailedGroup>>();
   private readonly rest = new Map<string, FailedGroup>();
   private total = 0;
   /** Kept attempts per group, in order: a Flow, or the slot of a record copy in `copies` not yet made one. */
@@ -140,14 +142,14 @@ export class FailedFlowGroups {
     this.settle();
     for (const g of this.groups) if (g.subnetV4 >= 0 && g.clientSubnet === '') g.clientSubnet = `${ipv4ToString((g.subnetV4 << 8) >>> 0)}/24`;
     const byWeight = (a: FailedGroup, b: FailedGroup) => b.flows - a.flows || a.sample[0]!.firstSeen - b.sample[0]!.firstSeen;
-    return [...[...this.groups].sort(byWeight), ...[...this.others.values()].sort(byWeight), ...[...this.rest.values()].sort(byWeight)];
+    return [...[...this.groups].sort(byWeight), ...[...this.others].sort(byWeight), ...[...this.rest.values()].sort(byWeight)];
   }
 
   /** The kept attempts of every group, in the order they left the tracker. */
   sampled(): Flow[] {
     this.settle();
     const all: [number, Flow][] = [];
-    for (const g of [...this.groups, ...this.others.values(), ...this.rest.values()]) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
+    for (const g of [...this.groups, ...this.others, ...this.rest.values()]) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
     return all.sort((a, b) => a[0] - b[0]).map((e) => e[1]);
   }
 
@@ -198,11 +200,13 @@ export class FailedFlowGroups {
   }
 
   private fold(g: FailedGroup): void {
-    const byService = `${g.service}|${g.outcome}`;
-    let into = this.others.get(byService);
-    if (into === undefined && this.others.size < this.bounds.maxOtherGroups) {
+    let byService = this.othersByService.get(g.service);
+    let into = byService?.get(g.outcome);
+    if (into === undefined && this.others.length < this.bounds.maxOtherGroups) {
       into = emptyFolded(g.service, g.outcome);
-      this.others.set(byService, into);
+      if (byService === undefined) this.othersByService.set(g.service, (byService = new Map()));
+      byService.set(g.outcome, into);
+      this.others.push(into);
       this.kept.set(into, []);
     }
     if (into === undefined) {
