@@ -18,8 +18,8 @@ import type { FlowStore } from './flow-store';
  * The order above is the precedence when several apply.
  */
 export function attemptOutcome(store: FlowStore, slot: number): AttemptOutcome | null {
-  const r = store.rec;
-  const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+  const r = store.int;
+  const origSide = r[slot * Layout.WORDS + S.ORIG_SIDE]!;
   const client = endpointBase(slot, origSide);
   const server = endpointBase(slot, 1 - origSide);
   if (r[client + E.FIRST_KIND] !== 1) return null;
@@ -33,8 +33,8 @@ export function attemptOutcome(store: FlowStore, slot: number): AttemptOutcome |
 /** Who refused the attempt, when attemptOutcome() says 'rejected' (else null). */
 export function attemptRejection(store: FlowStore, slot: number, outcome: AttemptOutcome | null): Rejection | null {
   if (outcome !== 'rejected') return null;
-  const r = store.rec;
-  const s = slot * Layout.RECORD_SIZE;
+  const r = store.int;
+  const s = slot * Layout.WORDS;
   const server = endpointBase(slot, 1 - r[s + S.ORIG_SIDE]!);
   if (r[server + E.RST_BEFORE_HANDSHAKE] === 1) {
     const version = r[s + S.IP_VERSION] === 6 ? 6 : 4;

@@ -8,19 +8,19 @@ const RSTOS0_HISTORY = /^\^?S[^HAFGIQ]*R/;
 /**
  * Conn::conn_state (scripts/base/protocols/conn/main.zeek) for TCP, from the two endpoint
  * states at the time the connection is removed (`o`, `p`: base offsets of the originator
- * and the responder in `r`). First matching rule wins.
+ * and the responder in the record's views `i` and `u`). First matching rule wins.
  */
-export function connState(r: Float64Array, o: number, p: number, history: string): ConnState {
-  const os = r[o + E.STATE];
-  const rs = r[p + E.STATE];
-  const oInactive = endpointInactive(r, o);
-  const rInactive = endpointInactive(r, p);
+export function connState(i: Int32Array, u: Uint32Array, o: number, p: number, history: string): ConnState {
+  const os = i[o + E.STATE];
+  const rs = i[p + E.STATE];
+  const oInactive = endpointInactive(i, o);
+  const rInactive = endpointInactive(i, p);
 
   if (rs === EndpointState.RESET) {
     if (
       os === EndpointState.SYN_SENT ||
       os === EndpointState.SYN_ACK_SENT ||
-      (os === EndpointState.RESET && endpointSize(r, o, p) === 0 && endpointSize(r, p, o) === 0)
+      (os === EndpointState.RESET && endpointSize(i, u, o, p) === 0 && endpointSize(i, u, p, o) === 0)
     ) {
       return 'REJ';
     }

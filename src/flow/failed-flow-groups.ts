@@ -57,9 +57,15 @@ export interface GroupBounds {
 
 export class FailedFlowGroups {
   private readonly bounds: GroupBounds;
-  private readonly groups = new Map<string, FailedGroup>();
+  /** The subnets' own groups, in the order they were made (ties in weight keep it). */
+  private readonly groups = new Set<FailedGroup>();
+  /** IPv4 groups by service, then by v4GroupKey(); IPv6 groups by v6GroupKey(). No key text is made per attempt for IPv4. */
+  private readonly v4Groups = new Map<string, Map<number, FailedGroup>>();
+  private readonly v6Groups = new Map<string, FailedGroup>();
   private readonly v6Clients = new Map<FailedGroup, Set<string>>();
-  private readonly others = new Map<string, FailedGroup>();
+  /** The per-service folds, in the order they were made, and found by service, then outcome (no key text per fold). */
+  private readonly others: FailedGroup[] = [];
+  private readonly othersByService = new Map<string, Map<string, FailedGroup>>();
   private readonly rest = new Map<string, FailedGroup>();
   private total = 0;
   /** Kept attempts per group, in order: a Flow, or the slot of a record copy in `copies` not yet made one. */
@@ -80,12 +86,12 @@ export class FailedFlowGroups {
     const v4 = view.clientIpv4;
     const service = view.serverEndpoint;
     const subnetText = v4 >= 0 ? null : clientSubnetOf(view.clientIp);
-    const key = v4 >= 0 ? `${v4 >>> 8}|${service}|${outcome}` : `${subnetText}|${service}|${outcome}`;
-    let g = this.groups.get(key);
+    let g = v4 >= 0 ? this.v4Groups.get(service)?.get(v4GroupKey(v4 >>> 8, outcome)) : this.v6Groups.get(v6GroupKey(subnetText!, service, outcome));
     if (g === undefined) {
       if (this.groups.size >= this.bounds.maxGroups) this.foldLighterHalf();
       g = {
-        clientSubnet: subnetText ?? `${ipv4ToString(((v4 >>> 8) << 8) >>> 0)}/24`,
+        // An IPv4 subnet's text is made by list(), for the groups that were not folded.
+        clientSubnet: subnetText ?? '',
         service,
         outcome,
         flows: 0,
@@ -97,7 +103,8 @@ export class FailedFlowGroups {
         subnetV4: v4 >= 0 ? v4 >>> 8 : -1,
         sampleSeq: [],
       };
-      this.groups.set(key, g);
+      this.groups.add(g);
+      this.index(g);
       this.kept.set(g, []);
     }
     this.total++;
@@ -133,15 +140,16 @@ export class FailedFlowGroups {
   /** Every group: subnets first (heaviest first), then the folded ones. */
   list(): FailedGroup[] {
     this.settle();
+    for (const g of this.groups) if (g.subnetV4 >= 0 && g.clientSubnet === '') g.clientSubnet = `${ipv4ToString((g.subnetV4 << 8) >>> 0)}/24`;
     const byWeight = (a: FailedGroup, b: FailedGroup) => b.flows - a.flows || a.sample[0]!.firstSeen - b.sample[0]!.firstSeen;
-    return [...[...this.groups.values()].sort(byWeight), ...[...this.others.values()].sort(byWeight), ...[...this.rest.values()].sort(byWeight)];
+    return [...[...this.groups].sort(byWeight), ...[...this.others].sort(byWeight), ...[...this.rest.values()].sort(byWeight)];
   }
 
   /** The kept attempts of every group, in the order they left the tracker. */
   sampled(): Flow[] {
     this.settle();
     const all: [number, Flow][] = [];
-    for (const g of [...this.groups.values(), ...this.others.values(), ...this.rest.values()]) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
+    for (const g of [...this.groups, ...this.others, ...this.rest.values()]) g.sample.forEach((f, i) => all.push([g.sampleSeq[i]!, f]));
     return all.sort((a, b) => a[0] - b[0]).map((e) => e[1]);
   }
 
@@ -161,21 +169,44 @@ export class FailedFlowGroups {
   }
 
   private foldLighterHalf(): void {
-    const lighter = [...this.groups.entries()].sort((a, b) => a[1].flows - b[1].flows).slice(0, Math.ceil(this.bounds.maxGroups / 2));
-    for (const [key, g] of lighter) {
-      this.groups.delete(key);
+    const lighter = [...this.groups].sort((a, b) => a.flows - b.flows).slice(0, Math.ceil(this.bounds.maxGroups / 2));
+    for (const g of lighter) {
+      this.groups.delete(g);
+      this.unindex(g);
       this.v6Clients.delete(g);
       this.fold(g);
       this.kept.delete(g);
     }
   }
 
+  private index(g: FailedGroup): void {
+    if (g.subnetV4 < 0) {
+      this.v6Groups.set(v6GroupKey(g.clientSubnet, g.service, g.outcome), g);
+      return;
+    }
+    let byService = this.v4Groups.get(g.service);
+    if (byService === undefined) this.v4Groups.set(g.service, (byService = new Map()));
+    byService.set(v4GroupKey(g.subnetV4, g.outcome), g);
+  }
+
+  private unindex(g: FailedGroup): void {
+    if (g.subnetV4 < 0) {
+      this.v6Groups.delete(v6GroupKey(g.clientSubnet, g.service, g.outcome));
+      return;
+    }
+    const byService = this.v4Groups.get(g.service)!;
+    byService.delete(v4GroupKey(g.subnetV4, g.outcome));
+    if (byService.size === 0) this.v4Groups.delete(g.service);
+  }
+
   private fold(g: FailedGroup): void {
-    const byService = `${g.service}|${g.outcome}`;
-    let into = this.others.get(byService);
-    if (into === undefined && this.others.size < this.bounds.maxOtherGroups) {
+    let byService = this.othersByService.get(g.service);
+    let into = byService?.get(g.outcome);
+    if (into === undefined && this.others.length < this.bounds.maxOtherGroups) {
       into = emptyFolded(g.service, g.outcome);
-      this.others.set(byService, into);
+      if (byService === undefined) this.othersByService.set(g.service, (byService = new Map()));
+      byService.set(g.outcome, into);
+      this.others.push(into);
       this.kept.set(into, []);
     }
     if (into === undefined) {
@@ -202,6 +233,15 @@ export class FailedFlowGroups {
       }
     }
   }
+}
+
+/** An IPv4 group's key among its service's groups: the /24 (address >>> 8) and the outcome, one small integer. */
+function v4GroupKey(subnetV4: number, outcome: FailedGroup['outcome']): number {
+  return subnetV4 * 4 + (outcome === 'unanswered' ? 0 : outcome === 'synAckLost' ? 1 : 2);
+}
+
+function v6GroupKey(subnet: string, service: string, outcome: FailedGroup['outcome']): string {
+  return `${subnet}|${service}|${outcome}`;
 }
 
 function emptyFolded(service: string, outcome: FailedGroup['outcome']): FailedGroup {

@@ -127,16 +127,17 @@ export class FlowTable {
 
   /** Whether the flow at `slot` has endpoints (src, sport) and (dst, dport), in either order. */
   private matches(slot: number, src: Uint32Array, sport: number, dst: Uint32Array, dport: number): boolean {
-    const r = this.store.rec;
-    const a = slot * Layout.RECORD_SIZE + Layout.ENDPOINT_A;
+    const r = this.store.int;
+    const u = this.store.uint;
+    const a = slot * Layout.WORDS + Layout.ENDPOINT_A;
     const b = a + Layout.ENDPOINT_HOT;
     const s3 = src[3]!;
     const d3 = dst[3]!;
     // Word 3 and the port first: they differ between most flows (IPv4 lives in word 3).
-    if (r[a + E.A3] === s3 && r[a + E.PORT] === sport && r[b + E.A3] === d3 && r[b + E.PORT] === dport) {
+    if (u[a + E.A3] === s3 && r[a + E.PORT] === sport && u[b + E.A3] === d3 && r[b + E.PORT] === dport) {
       if (this.store.endpointIs(a, src, sport) && this.store.endpointIs(b, dst, dport)) return true;
     }
-    if (r[b + E.A3] === s3 && r[b + E.PORT] === sport && r[a + E.A3] === d3 && r[a + E.PORT] === dport) {
+    if (u[b + E.A3] === s3 && r[b + E.PORT] === sport && u[a + E.A3] === d3 && r[a + E.PORT] === dport) {
       if (this.store.endpointIs(b, src, sport) && this.store.endpointIs(a, dst, dport)) return true;
     }
     return false;

@@ -2,7 +2,7 @@ import { formatAddress, formatEndpoint } from '../decode/address';
 import { attemptOutcome, attemptRejection } from './attempt';
 import { connState } from './conn-state';
 import { flowId, type AttemptOutcome, type Flow, type SynOptions } from './flow';
-import { E, Layout, S, endpointBase } from './flow-record';
+import { E, Layout, S, W, endpointBase } from './flow-record';
 import type { FlowStore } from './flow-store';
 import { historyText, responderFinFirst } from './history';
 
@@ -14,6 +14,7 @@ import { historyText, responderFinFirst } from './history';
  */
 export class FlowView {
   private slot = -1;
+  private clientSide = 0;
   private client = 0;
   private server = 0;
   private outcomeCache: AttemptOutcome | null | undefined = undefined;
@@ -28,8 +29,9 @@ export class FlowView {
 
   /** Points the view at the flow in `slot` (tracker only). */
   bind(slot: number): void {
-    const origSide = this.store.rec[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    const origSide = this.store.int[slot * Layout.WORDS + S.ORIG_SIDE]!;
     this.slot = slot;
+    this.clientSide = origSide;
     this.client = endpointBase(slot, origSide);
     this.server = endpointBase(slot, 1 - origSide);
     this.outcomeCache = undefined;
@@ -44,11 +46,11 @@ export class FlowView {
 
   /** The number n of the flow id "f<n>" (no text made). */
   get ordinal(): number {
-    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.SEQ_NO]!;
+    return this.store.wide[this.slot * Layout.WIDE_WORDS + W.SEQ_NO]!;
   }
 
   get ipVersion(): 4 | 6 {
-    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.IP_VERSION] === 6 ? 6 : 4;
+    return this.store.int[this.slot * Layout.WORDS + S.IP_VERSION] === 6 ? 6 : 4;
   }
 
   /** As Flow.outcome. */
@@ -58,19 +60,19 @@ export class FlowView {
   }
 
   get syns(): number {
-    return this.store.rec[this.client + E.SYNS]!;
+    return this.store.int[this.client + E.SYNS]!;
   }
 
   get synAcks(): number {
-    return this.store.rec[this.server + E.SYN_ACKS]!;
+    return this.store.int[this.server + E.SYN_ACKS]!;
   }
 
   get origPackets(): number {
-    return this.store.rec[this.client + E.PACKETS]!;
+    return this.store.wide[this.slot * Layout.WIDE_WORDS + W.PACKETS_A + this.clientSide]!;
   }
 
   get respPackets(): number {
-    return this.store.rec[this.server + E.PACKETS]!;
+    return this.store.wide[this.slot * Layout.WIDE_WORDS + W.PACKETS_A + 1 - this.clientSide]!;
   }
 
   get clientIp(): string {
@@ -80,12 +82,12 @@ export class FlowView {
 
   /** The client's IPv4 address as uint32, or -1 for IPv6 (no text formatting). */
   get clientIpv4(): number {
-    return this.ipVersion === 4 ? this.store.rec[this.client + E.A3]! : -1;
+    return this.ipVersion === 4 ? this.store.uint[this.client + E.A3]! : -1;
   }
 
   /** The server's IPv4 address as uint32, or -1 for IPv6. */
   get serverIpv4(): number {
-    return this.ipVersion === 4 ? this.store.rec[this.server + E.A3]! : -1;
+    return this.ipVersion === 4 ? this.store.uint[this.server + E.A3]! : -1;
   }
 
   /** The client's address words (as the decoders hold them) copied into `out`: no text made. */
@@ -99,7 +101,7 @@ export class FlowView {
   }
 
   get clientPort(): number {
-    return this.store.rec[this.client + E.PORT]!;
+    return this.store.int[this.client + E.PORT]!;
   }
 
   get serverIp(): string {
@@ -108,7 +110,7 @@ export class FlowView {
   }
 
   get serverPort(): number {
-    return this.store.rec[this.server + E.PORT]!;
+    return this.store.int[this.server + E.PORT]!;
   }
 
   /**
@@ -117,13 +119,13 @@ export class FlowView {
    * same string comes back for them (cheap as a Map key: its hash is computed once).
    */
   get serverEndpoint(): string {
-    const r = this.store.rec;
+    const u = this.store.uint;
     const e = this.server;
-    const a0 = r[e + E.A0]!;
-    const a1 = r[e + E.A1]!;
-    const a2 = r[e + E.A2]!;
-    const a3 = r[e + E.A3]!;
-    const port = r[e + E.PORT]!;
+    const a0 = u[e + E.A0]!;
+    const a1 = u[e + E.A1]!;
+    const a2 = u[e + E.A2]!;
+    const a3 = u[e + E.A3]!;
+    const port = this.store.int[e + E.PORT]!;
     const i = Math.imul(a3 ^ Math.imul(a2, 0x85ebca6b) ^ Math.imul(port, 0x9e3779b1), 0x9e3779b1) >>> 24;
     const k = this.serviceKeys;
     const at = i * 5;
@@ -142,35 +144,35 @@ export class FlowView {
 
   /** As Flow.firstSynAt: the client's first SYN, or null when the flow did not start with one. */
   get firstSynAt(): number | null {
-    const r = this.store.rec;
-    const s = this.slot * Layout.RECORD_SIZE;
-    return r[s + S.SYN_FROM] === r[s + S.ORIG_SIDE]! + 1 ? r[s + S.SYN_AT]! : null;
+    const r = this.store.int;
+    const s = this.slot * Layout.WORDS;
+    return r[s + S.SYN_FROM] === r[s + S.ORIG_SIDE]! + 1 ? this.store.wide[this.slot * Layout.WIDE_WORDS + W.SYN_AT]! : null;
   }
 
   /** As Flow.firstSynAckAt. */
   get firstSynAckAt(): number | null {
-    const r = this.store.rec;
-    const s = this.slot * Layout.RECORD_SIZE;
-    return r[s + S.SYN_ACK_FROM] === 2 - r[s + S.ORIG_SIDE]! ? r[s + S.SYN_ACK_AT]! : null;
+    const r = this.store.int;
+    const s = this.slot * Layout.WORDS;
+    return r[s + S.SYN_ACK_FROM] === 2 - r[s + S.ORIG_SIDE]! ? this.store.wide[this.slot * Layout.WIDE_WORDS + W.SYN_ACK_AT]! : null;
   }
 
   get lastSeen(): number {
-    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.LAST_SEEN]!;
+    return this.store.wide[this.slot * Layout.WIDE_WORDS + W.LAST_SEEN]!;
   }
 
   /** TSval of the client's first SYN (Flow.synOptions.tsVal), or null. */
   get synTsVal(): number | null {
-    return this.firstSynAt === null ? null : nullIfAbsent(this.store.rec[this.slot * Layout.RECORD_SIZE + S.SYN_TSVAL]!);
+    return this.firstSynAt === null ? null : nullIfAbsent(this.store.wide[this.slot * Layout.WIDE_WORDS + W.SYN_TSVAL]!);
   }
 
   /** Initial sequence number of the client's first SYN (Flow.isn), or null. */
   get synIsn(): number | null {
-    return this.firstSynAt === null ? null : this.store.rec[this.slot * Layout.RECORD_SIZE + S.SYN_ISN]!;
+    return this.firstSynAt === null ? null : this.store.uint[this.slot * Layout.WORDS + S.SYN_ISN]!;
   }
 
-  /** A field of the client's first SYN by its slot (S.SYN_MSS, ...): -1 when absent or when there was no SYN. */
+  /** A 32-bit field of the client's first SYN by its offset (S.SYN_MSS, ...): -1 when absent or when there was no SYN. */
   private synField(field: number): number {
-    return this.firstSynAt === null ? -1 : this.store.rec[this.slot * Layout.RECORD_SIZE + field]!;
+    return this.firstSynAt === null ? -1 : this.store.int[this.slot * Layout.WORDS + field]!;
   }
 
   /** MSS option of the client's first SYN, or -1 when absent. */
@@ -195,7 +197,7 @@ export class FlowView {
 
   /** Id of the first interface that saw the flow, or -1. */
   get firstInterface(): number {
-    return this.store.rec[this.slot * Layout.RECORD_SIZE + S.IFACE0]!;
+    return this.store.int[this.slot * Layout.WORDS + S.IFACE0]!;
   }
 
   /** As Flow.history (built as text on each call). */
@@ -211,9 +213,12 @@ export class FlowView {
   /** The full output record (the only place a flow's history becomes text). */
   toFlow(): Flow {
     const store = this.store;
-    const r = store.rec;
+    const r = store.int;
+    const u = store.uint;
+    const w = store.wide;
     const slot = this.slot;
-    const s = slot * Layout.RECORD_SIZE;
+    const s = slot * Layout.WORDS;
+    const sw = slot * Layout.WIDE_WORDS;
     const client = this.client;
     const server = this.server;
     const origSide = r[s + S.ORIG_SIDE]!;
@@ -229,18 +234,18 @@ export class FlowView {
       clientPort: r[client + E.PORT]!,
       serverIp: this.serverIp,
       serverPort: r[server + E.PORT]!,
-      state: connState(r, client, server, history),
+      state: connState(r, u, client, server, history),
       history,
       syns: r[client + E.SYNS]!,
       synAcks: r[server + E.SYN_ACKS]!,
-      origPackets: r[client + E.PACKETS]!,
-      respPackets: r[server + E.PACKETS]!,
-      firstSeen: r[s + S.FIRST_SEEN]!,
-      lastSeen: r[s + S.LAST_SEEN]!,
-      firstSynAt: hasSyn ? r[s + S.SYN_AT]! : null,
-      firstSynAckAt: r[s + S.SYN_ACK_FROM] === 2 - origSide ? r[s + S.SYN_ACK_AT]! : null,
-      isn: hasSyn ? r[s + S.SYN_ISN]! : null,
-      synOptions: hasSyn ? synOptions(r, s) : null,
+      origPackets: w[sw + W.PACKETS_A + origSide]!,
+      respPackets: w[sw + W.PACKETS_A + 1 - origSide]!,
+      firstSeen: w[sw + W.FIRST_SEEN]!,
+      lastSeen: w[sw + W.LAST_SEEN]!,
+      firstSynAt: hasSyn ? w[sw + W.SYN_AT]! : null,
+      firstSynAckAt: r[s + S.SYN_ACK_FROM] === 2 - origSide ? w[sw + W.SYN_ACK_AT]! : null,
+      isn: hasSyn ? u[s + S.SYN_ISN]! : null,
+      synOptions: hasSyn ? synOptions(store, slot) : null,
       synIpId: hasSyn ? nullIfAbsent(r[s + S.SYN_IP_ID]!) : null,
       synTtl: hasSyn ? r[s + S.SYN_TTL]! : null,
       interfaces: more !== undefined ? more.slice() : iface0 === -1 ? [] : [iface0],
@@ -262,13 +267,16 @@ export class FlowView {
 /** Entries in FlowView's server endpoint cache (indexed by the top 8 bits of a hash). */
 const SERVICE_CACHE = 256;
 
-function synOptions(r: Float64Array, s: number): SynOptions {
+function synOptions(store: FlowStore, slot: number): SynOptions {
+  const r = store.int;
+  const s = slot * Layout.WORDS;
+  const sw = slot * Layout.WIDE_WORDS;
   return {
     mss: nullIfAbsent(r[s + S.SYN_MSS]!),
     windowScale: nullIfAbsent(r[s + S.SYN_WSCALE]!),
     sackPermitted: r[s + S.SYN_SACK] === 1,
-    tsVal: nullIfAbsent(r[s + S.SYN_TSVAL]!),
-    tsEcr: nullIfAbsent(r[s + S.SYN_TSECR]!),
+    tsVal: nullIfAbsent(store.wide[sw + W.SYN_TSVAL]!),
+    tsEcr: nullIfAbsent(store.wide[sw + W.SYN_TSECR]!),
   };
 }
 

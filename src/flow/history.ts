@@ -10,8 +10,8 @@ import type { FlowStore } from './flow-store';
  * the once-per-direction letters (a, d, i, q and the first s/h, f, r); the originator's
  * bits are the low 16, the responder's the same bits shifted left by 16.
  *
- * Letters are kept per flow as char codes in the store's inline buffer (Layout.HIST_INLINE per
- * flow) and become a string only when a Flow is built; a longer history moves to a string
+ * Letters are kept per flow as char codes in its record (Layout.HIST_INLINE bytes at
+ * Layout.HIST_AT) and become a string only when a Flow is built; a longer history moves to a string
  * in the store's spill map. The constants are `const enum`s so that they are literals in the
  * per-packet code (see flow-record.ts).
  */
@@ -45,17 +45,17 @@ export const enum Letter {
 
 /** Appends a char code unconditionally (Connection::AddHistory). */
 export function addHistory(store: FlowStore, slot: number, code: number): void {
-  const r = store.rec;
-  const lenAt = slot * Layout.RECORD_SIZE + S.HIST_LEN;
-  const len = r[lenAt]!;
+  const i = store.int;
+  const lenAt = slot * Layout.WORDS + S.HIST_LEN;
+  const len = i[lenAt]!;
   if (len < Layout.HIST_INLINE) {
-    store.hist[slot * Layout.HIST_INLINE + len] = code;
-    r[lenAt] = len + 1;
+    store.bytes[slot * Layout.RECORD_BYTES + Layout.HIST_AT + len] = code;
+    i[lenAt] = len + 1;
   } else if (len === Layout.HIST_SPILLED) {
     store.histSpill.set(slot, store.histSpill.get(slot)! + String.fromCharCode(code));
   } else {
     store.histSpill.set(slot, historyText(store, slot) + String.fromCharCode(code));
-    r[lenAt] = Layout.HIST_SPILLED;
+    i[lenAt] = Layout.HIST_SPILLED;
   }
 }
 
@@ -71,10 +71,10 @@ export function addHistoryFor(store: FlowStore, slot: number, code: number, isOr
  */
 export function checkHistory(store: FlowStore, slot: number, mask: number, code: number, isOrig: boolean): boolean {
   if (!isOrig) mask = (mask << 16) >>> 0;
-  const at = slot * Layout.RECORD_SIZE + S.HIST_SEEN;
-  const seen = store.rec[at]!;
+  const at = slot * Layout.WORDS + S.HIST_SEEN;
+  const seen = store.uint[at]!;
   if ((seen & mask) === 0) {
-    store.rec[at] = (seen | mask) >>> 0;
+    store.uint[at] = (seen | mask) >>> 0;
     addHistoryFor(store, slot, code, isOrig);
     return false;
   }
@@ -83,10 +83,10 @@ export function checkHistory(store: FlowStore, slot: number, mask: number, code:
 
 /** The history string (built on demand: only for flows handed out as Flow objects). */
 export function historyText(store: FlowStore, slot: number): string {
-  const len = store.rec[slot * Layout.RECORD_SIZE + S.HIST_LEN]!;
+  const len = store.int[slot * Layout.WORDS + S.HIST_LEN]!;
   if (len === Layout.HIST_SPILLED) return store.histSpill.get(slot)!;
-  const h = store.hist;
-  const base = slot * Layout.HIST_INLINE;
+  const h = store.bytes;
+  const base = slot * Layout.RECORD_BYTES + Layout.HIST_AT;
   let out = '';
   for (let i = 0; i < len; i++) out += String.fromCharCode(h[base + i]!);
   return out;
@@ -94,15 +94,15 @@ export function historyText(store: FlowStore, slot: number): string {
 
 /** The responder's FIN ('f') came before the originator's ('F'), read without building the text. */
 export function responderFinFirst(store: FlowStore, slot: number): boolean {
-  const len = store.rec[slot * Layout.RECORD_SIZE + S.HIST_LEN]!;
+  const len = store.int[slot * Layout.WORDS + S.HIST_LEN]!;
   if (len === Layout.HIST_SPILLED) {
     const text = store.histSpill.get(slot)!;
     const f = text.indexOf('f');
     const F = text.indexOf('F');
     return f >= 0 && (F < 0 || f < F);
   }
-  const h = store.hist;
-  const base = slot * Layout.HIST_INLINE;
+  const h = store.bytes;
+  const base = slot * Layout.RECORD_BYTES + Layout.HIST_AT;
   for (let i = 0; i < len; i++) {
     const c = h[base + i];
     if (c === 0x66) return true;
@@ -118,10 +118,9 @@ export function responderFinFirst(store: FlowStore, slot: number): boolean {
  * the baselines show that flip as a leading '^' (e.g. "^hADadFf").
  */
 export function flipHistoryFromStart(store: FlowStore, slot: number): void {
-  const r = store.rec;
-  const s = slot * Layout.RECORD_SIZE;
+  const s = slot * Layout.WORDS;
   const old = historyText(store, slot);
-  r[s + S.HIST_LEN] = 0;
+  store.int[s + S.HIST_LEN] = 0;
   store.histSpill.delete(slot);
   addHistory(store, slot, Letter.FLIP);
   for (let i = 0; i < old.length; i++) {
@@ -129,16 +128,17 @@ export function flipHistoryFromStart(store: FlowStore, slot: number): void {
     const isLetter = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
     addHistory(store, slot, isLetter ? c ^ 0x20 : c);
   }
-  const seen = r[s + S.HIST_SEEN]!;
-  r[s + S.HIST_SEEN] = (((seen & 0xffff) << 16) | (seen >>> 16)) >>> 0;
+  const u = store.uint;
+  const seen = u[s + S.HIST_SEEN]!;
+  u[s + S.HIST_SEEN] = (((seen & 0xffff) << 16) | (seen >>> 16)) >>> 0;
 }
 
 /**
  * Connection::ScaledHistoryEntry: logarithmic letters (t, w, c, g). `at` is the offset of
- * a count followed by its threshold in `r`. Counts one event and returns true when a letter
+ * a count followed by its threshold in the record's int view `r`. Counts one event and returns true when a letter
  * must be added: at the 1st, 10th, 100th... event (the threshold is multiplied by 10 each time).
  */
-export function bumpScaled(r: Float64Array, at: number): boolean {
+export function bumpScaled(r: Int32Array, at: number): boolean {
   const count = r[at]! + 1;
   r[at] = count;
   const threshold = r[at + 1]!;

@@ -1,5 +1,6 @@
 import type { DecodedPacket } from '../decode/packet';
-import { S } from './flow-record';
+import { Layout, S, W } from './flow-record';
+import type { FlowStore } from './flow-store';
 
 /**
  * Copies of one frame seen on two interfaces are one packet: a bridge and the veth behind
@@ -12,23 +13,20 @@ import { S } from './flow-record';
  */
 export const COPY_WINDOW_SECONDS = 0.05;
 
-/** The offset of `side`'s LAST_* fields within a record. */
-function lastOf(side: number): number {
-  return side === 0 ? S.LAST_A_AT : S.LAST_B_AT;
-}
-
 /**
  * True when the segment is a copy, from another interface, of the last one this side sent;
- * otherwise it becomes that last segment. `s` is the record's offset.
+ * otherwise it becomes that last segment.
  */
-export function isInterfaceCopy(r: Float64Array, s: number, side: number, pkt: DecodedPacket, t: number, iface: number): boolean {
-  const at = s + lastOf(side);
+export function isInterfaceCopy(store: FlowStore, slot: number, side: number, pkt: DecodedPacket, t: number, iface: number): boolean {
+  const w = store.wide;
+  const at = slot * Layout.WIDE_WORDS + W.LAST_A_AT + 2 * side;
+  const i = slot * Layout.WORDS + S.LAST_A_IFACE + 2 * side;
   const key = pkt.tcpFlags + 512 * pkt.payloadLength + 33554432 * (pkt.ipId + 1);
   const seq = pkt.seq >>> 0;
-  if (r[at]! >= 0 && r[at + 1] !== iface && r[at + 2] === seq && r[at + 3] === key && Math.abs(t - r[at]!) <= COPY_WINDOW_SECONDS) return true;
-  r[at] = t;
-  r[at + 1] = iface;
-  r[at + 2] = seq;
-  r[at + 3] = key;
+  if (w[at]! >= 0 && store.int[i] !== iface && store.uint[i + 1] === seq && w[at + 1] === key && Math.abs(t - w[at]!) <= COPY_WINDOW_SECONDS) return true;
+  w[at] = t;
+  w[at + 1] = key;
+  store.int[i] = iface;
+  store.uint[i + 1] = seq;
   return false;
 }

@@ -1,7 +1,7 @@
 import type { DecodedPacket } from '../decode/packet';
 import { TcpFlag } from '../decode/packet';
 import { parseTcpOptions } from '../decode/tcp-options';
-import { E, Layout, S, endpointBase } from './flow-record';
+import { E, EW, Layout, S, W, endpointBase, endpointWideBase } from './flow-record';
 import type { FlowStore } from './flow-store';
 import { Hist, Letter, addHistory, addHistoryFor, bumpScaled, checkHistory, flipHistoryFromStart } from './history';
 import { EndpointState, seqDelta, setState, toRelativeSeqSpace, updateAckSeq, updateLastSeq } from './zeek-endpoint';
@@ -18,7 +18,7 @@ export const ZEEK_TCP_INACTIVITY_TIMEOUT = 300;
 let relUnderflow = false;
 
 /** TCPSessionAdapter::get_relative_seq for the endpoint at `e`; sets the module flag `relUnderflow`. */
-function getRelativeSeq(r: Float64Array, e: number, cur: number, last: number, wraps: number): number {
+function getRelativeSeq(u: Uint32Array, e: number, cur: number, last: number, wraps: number): number {
   relUnderflow = false;
   let delta = seqDelta(cur, last);
   if (delta < 0) {
@@ -27,11 +27,11 @@ function getRelativeSeq(r: Float64Array, e: number, cur: number, last: number, w
     if (cur < last) ++wraps;
   }
   if (wraps === 0) {
-    delta = seqDelta(cur, r[e + E.START_SEQ]!);
+    delta = seqDelta(cur, u[e + E.START_SEQ]!);
     if (delta < 0) relUnderflow = true;
     return delta;
   }
-  return toRelativeSeqSpace(r, e, cur, wraps);
+  return toRelativeSeqSpace(u, e, cur, wraps);
 }
 
 /*
@@ -48,8 +48,8 @@ function getRelativeSeq(r: Float64Array, e: number, cur: number, last: number, w
 
 /** Connection::FlipRoles: swap originator and responder, append '^'. */
 export function flipRoles(store: FlowStore, slot: number): void {
-  const at = slot * Layout.RECORD_SIZE + S.ORIG_SIDE;
-  store.rec[at] = 1 - store.rec[at]!;
+  const at = slot * Layout.WORDS + S.ORIG_SIDE;
+  store.int[at] = 1 - store.int[at]!;
   addHistory(store, slot, Letter.FLIP);
 }
 
@@ -60,24 +60,25 @@ export function flipRoles(store: FlowStore, slot: number): void {
  * so that is what this reproduces: the SYN-ACK's sender becomes an ESTABLISHED responder.
  */
 export function flipAfterSynAck(store: FlowStore, slot: number): void {
-  const r = store.rec;
-  const s = slot * Layout.RECORD_SIZE;
-  const newOrig = 1 - r[s + S.ORIG_SIDE]!;
-  r[s + S.ORIG_SIDE] = newOrig;
+  const i = store.int;
+  const s = slot * Layout.WORDS;
+  const newOrig = 1 - i[s + S.ORIG_SIDE]!;
+  i[s + S.ORIG_SIDE] = newOrig;
   const resp = endpointBase(slot, 1 - newOrig);
-  r[resp + E.PREV_STATE] = EndpointState.INACTIVE;
-  r[resp + E.STATE] = EndpointState.ESTABLISHED;
-  r[s + S.ATTEMPT_AT] = -1;
+  i[resp + E.PREV_STATE] = EndpointState.INACTIVE;
+  i[resp + E.STATE] = EndpointState.ESTABLISHED;
+  store.wide[slot * Layout.WIDE_WORDS + W.ATTEMPT_AT] = -1;
   flipHistoryFromStart(store, slot);
-  r[s + S.BEGAN_WITH_SYN_ACK] = 0;
+  i[s + S.BEGAN_WITH_SYN_ACK] = 0;
 }
 
 /** TCPSessionAdapter::IsReuse: does this SYN start a new connection on the same tuple? */
 export function isReuse(store: FlowStore, slot: number, pkt: DecodedPacket): boolean {
   const flags = pkt.tcpFlags;
   if (!(flags & TcpFlag.SYN)) return false;
-  const r = store.rec;
-  const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+  const r = store.int;
+  const u = store.uint;
+  const origSide = r[slot * Layout.WORDS + S.ORIG_SIDE]!;
   const orig = endpointBase(slot, origSide);
   const resp = endpointBase(slot, 1 - origSide);
   let connOrig = orig;
@@ -87,12 +88,12 @@ export function isReuse(store: FlowStore, slot: number, pkt: DecodedPacket): boo
   }
   if (r[orig + E.DID_CLOSE] === 0 && r[resp + E.DID_CLOSE] === 0) {
     const baseSeq = pkt.seq >>> 0;
-    if (baseSeq === r[connOrig + E.START_SEQ]) return false;
+    if (baseSeq === u[connOrig + E.START_SEQ]) return false;
     if (
       !(flags & TcpFlag.ACK) &&
       r[connOrig + E.STATE] === EndpointState.SYN_ACK_SENT &&
       r[resp + E.STATE] === EndpointState.INACTIVE &&
-      baseSeq === r[resp + E.START_SEQ]
+      baseSeq === u[resp + E.START_SEQ]
     ) {
       return false;
     }
@@ -114,8 +115,11 @@ export function processSegment(
   iface: number,
   timersOn: boolean,
 ): void {
-  const r = store.rec;
-  const s = slot * Layout.RECORD_SIZE;
+  const r = store.int;
+  const u = store.uint;
+  const w = store.wide;
+  const s = slot * Layout.WORDS;
+  const sw = slot * Layout.WIDE_WORDS;
   const ep = endpointBase(slot, side);
   const peer = endpointBase(slot, 1 - side);
   const isOrig = side === r[s + S.ORIG_SIDE];
@@ -136,10 +140,10 @@ export function processSegment(
   if (RST) segLen -= len;
   const seqOnePast = (baseSeq + segLen) >>> 0;
 
-  initEndpoint(r, ep, SYN, baseSeq, seqOnePast);
+  initEndpoint(r, u, ep, SYN, baseSeq, seqOnePast);
 
-  const relSeq = getRelativeSeq(r, ep, baseSeq, r[ep + E.LAST_SEQ]!, r[ep + E.SEQ_WRAPS]!);
-  updateHistory(store, slot, ep, isOrig, SYN, ACK, FIN, RST, relSeq, len);
+  const relSeq = getRelativeSeq(u, ep, baseSeq, u[ep + E.LAST_SEQ]!, r[ep + E.SEQ_WRAPS]!);
+  updateHistory(store, slot, endpointWideBase(slot, side), isOrig, SYN, ACK, FIN, RST, relSeq, len);
 
   // update_window: only the zero-window letter is tracked. A scaled window is zero
   // exactly when the raw one is.
@@ -153,7 +157,7 @@ export function processSegment(
     addHistoryFor(store, slot, Letter.W, isOrig);
   }
 
-  if (r[ep + E.DID_CLOSE] === 0 || r[peer + E.DID_CLOSE] === 0) r[s + S.LAST_TIME] = t;
+  if (r[ep + E.DID_CLOSE] === 0 || r[peer + E.DID_CLOSE] === 0) w[sw + W.LAST_TIME] = t;
 
   if (FIN) r[ep + E.FIN_CNT]++;
 
@@ -161,31 +165,31 @@ export function processSegment(
     if (r[peer + E.STATE] === EndpointState.INACTIVE) {
       // init_peer: number the peer as if its SYN had been seen.
       const n = (ackSeq - 1) >>> 0;
-      r[peer + E.START_SEQ] = n;
-      r[peer + E.ACK_SEQ] = n;
-      r[peer + E.LAST_SEQ] = n;
+      u[peer + E.START_SEQ] = n;
+      u[peer + E.ACK_SEQ] = n;
+      u[peer + E.LAST_SEQ] = n;
     } else {
-      const peerAck = r[peer + E.ACK_SEQ]!;
-      getRelativeSeq(r, peer, ackSeq, peerAck, r[peer + E.ACK_WRAPS]!);
+      const peerAck = u[peer + E.ACK_SEQ]!;
+      getRelativeSeq(u, peer, ackSeq, peerAck, r[peer + E.ACK_WRAPS]!);
       if (!relUnderflow && !RST) {
         // update_ack_seq
         const deltaAck = seqDelta(ackSeq, peerAck);
-        if (!(ackSeq === 0 && deltaAck > TOO_LARGE_SEQ_DELTA) && deltaAck > 0) updateAckSeq(r, peer, ackSeq);
+        if (!(ackSeq === 0 && deltaAck > TOO_LARGE_SEQ_DELTA) && deltaAck > 0) updateAckSeq(r, u, peer, ackSeq);
       }
     }
   }
 
   // update_last_seq
-  const lastSeq = r[ep + E.LAST_SEQ]!;
+  const lastSeq = u[ep + E.LAST_SEQ]!;
   const deltaLast = seqDelta(seqOnePast, lastSeq);
   if ((SYN || RST) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
     // untrusted jump
-  } else if (FIN && lastSeq === ((r[ep + E.START_SEQ]! + 1) >>> 0)) {
-    updateLastSeq(r, ep, seqOnePast);
+  } else if (FIN && lastSeq === ((u[ep + E.START_SEQ]! + 1) >>> 0)) {
+    updateLastSeq(r, u, ep, seqOnePast);
   } else if (r[ep + E.STATE] === EndpointState.RESET) {
     // don't trust any subsequent sequence numbers
   } else if (deltaLast > 0) {
-    updateLastSeq(r, ep, seqOnePast);
+    updateLastSeq(r, u, ep, seqOnePast);
   } else if (len > 0 && bumpScaled(r, ep + E.RXMIT_COUNT)) {
     addHistoryFor(store, slot, Letter.T, isOrig);
   }
@@ -232,52 +236,52 @@ export function processSegment(
       if (RST && r[peer + E.STATE] !== EndpointState.CLOSED) {
         setState(r, ep, EndpointState.RESET);
         if (r[ep + E.DID_CLOSE] === 0) doClose = true;
-        r[s + S.RESET_AT] = t + ZEEK_TCP_RESET_DELAY;
+        w[sw + W.RESET_AT] = t + ZEEK_TCP_RESET_DELAY;
       }
       break;
     default:
       break;
   }
 
-  if (doClose) connectionClosed(r, s, ep, peer);
+  if (doClose) connectionClosed(r, w, s, sw, ep, peer);
 }
 
 /** init_endpoint: set up or re-initialize the sequence space of the endpoint at `e`. */
-function initEndpoint(r: Float64Array, e: number, SYN: boolean, firstSeq: number, lastSeq: number): void {
+function initEndpoint(r: Int32Array, u: Uint32Array, e: number, SYN: boolean, firstSeq: number, lastSeq: number): void {
   switch (r[e + E.STATE]) {
     case EndpointState.INACTIVE:
       if (SYN) {
-        r[e + E.ACK_SEQ] = firstSeq;
-        r[e + E.START_SEQ] = firstSeq;
+        u[e + E.ACK_SEQ] = firstSeq;
+        u[e + E.START_SEQ] = firstSeq;
       } else {
         const n = (firstSeq - 1) >>> 0;
-        r[e + E.ACK_SEQ] = n;
-        r[e + E.START_SEQ] = n;
+        u[e + E.ACK_SEQ] = n;
+        u[e + E.START_SEQ] = n;
         lastSeq = firstSeq;
       }
-      r[e + E.LAST_SEQ] = lastSeq;
+      u[e + E.LAST_SEQ] = lastSeq;
       break;
     case EndpointState.SYN_SENT:
     case EndpointState.SYN_ACK_SENT:
-      if (SYN && firstSeq !== r[e + E.START_SEQ]) {
-        r[e + E.START_SEQ] = firstSeq;
-        r[e + E.ACK_SEQ] = firstSeq;
-        r[e + E.LAST_SEQ] = lastSeq;
+      if (SYN && firstSeq !== u[e + E.START_SEQ]) {
+        u[e + E.START_SEQ] = firstSeq;
+        u[e + E.ACK_SEQ] = firstSeq;
+        u[e + E.LAST_SEQ] = lastSeq;
       }
       break;
     case EndpointState.ESTABLISHED:
     case EndpointState.PARTIAL:
       if (SYN) {
-        r[e + E.START_SEQ] = firstSeq;
-        r[e + E.ACK_SEQ] = firstSeq;
-        r[e + E.LAST_SEQ] = lastSeq;
+        u[e + E.START_SEQ] = firstSeq;
+        u[e + E.ACK_SEQ] = firstSeq;
+        u[e + E.LAST_SEQ] = lastSeq;
       }
       break;
     case EndpointState.RESET:
       if (SYN && r[e + E.PREV_STATE] === EndpointState.INACTIVE) {
-        r[e + E.START_SEQ] = firstSeq;
-        r[e + E.ACK_SEQ] = firstSeq;
-        r[e + E.LAST_SEQ] = lastSeq;
+        u[e + E.START_SEQ] = firstSeq;
+        u[e + E.ACK_SEQ] = firstSeq;
+        u[e + E.LAST_SEQ] = lastSeq;
       }
       break;
     default:
@@ -285,7 +289,7 @@ function initEndpoint(r: Float64Array, e: number, SYN: boolean, firstSeq: number
   }
 }
 
-/** update_history for a segment from the endpoint at `e`. */
+/** update_history for a segment from the endpoint whose wide fields are at `e`. */
 function updateHistory(
   store: FlowStore,
   slot: number,
@@ -298,7 +302,7 @@ function updateHistory(
   relSeq: number,
   len: number,
 ): void {
-  const r = store.rec;
+  const r = store.wide;
   const bits = (SYN ? 1 : 0) + (FIN ? 1 : 0) + (RST ? 1 : 0);
   if (bits > 1) {
     if (FIN && RST) checkHistory(store, slot, Hist.FIN_RST_PKT, Letter.I, o);
@@ -306,16 +310,16 @@ function updateHistory(
   } else if (bits === 1) {
     if (SYN) {
       const code = ACK ? Letter.H : Letter.S;
-      if (checkHistory(store, slot, Hist.SYN_PKT, code, o) && relSeq !== r[e + E.HIST_LAST_SYN]) addHistoryFor(store, slot, code, o);
-      r[e + E.HIST_LAST_SYN] = relSeq;
+      if (checkHistory(store, slot, Hist.SYN_PKT, code, o) && relSeq !== r[e + EW.HIST_LAST_SYN]) addHistoryFor(store, slot, code, o);
+      r[e + EW.HIST_LAST_SYN] = relSeq;
     }
     if (FIN) {
-      if (checkHistory(store, slot, Hist.FIN_PKT, Letter.F, o) && relSeq + len !== r[e + E.HIST_LAST_FIN]) addHistoryFor(store, slot, Letter.F, o);
-      r[e + E.HIST_LAST_FIN] = relSeq + len;
+      if (checkHistory(store, slot, Hist.FIN_PKT, Letter.F, o) && relSeq + len !== r[e + EW.HIST_LAST_FIN]) addHistoryFor(store, slot, Letter.F, o);
+      r[e + EW.HIST_LAST_FIN] = relSeq + len;
     }
     if (RST) {
-      if (checkHistory(store, slot, Hist.RST_PKT, Letter.R, o) && relSeq !== r[e + E.HIST_LAST_RST]) addHistoryFor(store, slot, Letter.R, o);
-      r[e + E.HIST_LAST_RST] = relSeq;
+      if (checkHistory(store, slot, Hist.RST_PKT, Letter.R, o) && relSeq !== r[e + EW.HIST_LAST_RST]) addHistoryFor(store, slot, Letter.R, o);
+      r[e + EW.HIST_LAST_RST] = relSeq;
     }
   } else if (len) {
     checkHistory(store, slot, Hist.DATA_PKT, Letter.D, o);
@@ -340,17 +344,17 @@ function updateInactive(
   RST: boolean,
   timersOn: boolean,
 ): boolean {
-  const r = store.rec;
-  const s = slot * Layout.RECORD_SIZE;
+  const r = store.int;
+  const s = slot * Layout.WORDS;
   let doClose = false;
   if (SYN) {
     if (isOrig) {
       setState(r, ep, ACK ? EndpointState.SYN_ACK_SENT : EndpointState.SYN_SENT);
-      if (timersOn) r[s + S.ATTEMPT_AT] = t + ZEEK_TCP_ATTEMPT_DELAY;
+      if (timersOn) store.wide[slot * Layout.WIDE_WORDS + W.ATTEMPT_AT] = t + ZEEK_TCP_ATTEMPT_DELAY;
     } else {
       if (ACK) {
         // bad_SYN_ack weird only
-      } else if (r[peer + E.STATE] === EndpointState.SYN_ACK_SENT && baseSeq === r[ep + E.START_SEQ]) {
+      } else if (r[peer + E.STATE] === EndpointState.SYN_ACK_SENT && baseSeq === store.uint[ep + E.START_SEQ]) {
         // SYN/SYN-ACK reversal (captured out of order): flip and establish.
         flipRoles(store, slot);
         setState(r, peer, EndpointState.ESTABLISHED);
@@ -381,8 +385,8 @@ function updateInactive(
   return doClose;
 }
 
-/** ConnectionClosed without reassembly (nothing is ever pending). `s`: the record's offset. */
-function connectionClosed(r: Float64Array, s: number, ep: number, peer: number): void {
+/** ConnectionClosed without reassembly (nothing is ever pending). `s`, `sw`: the record's offsets in the int and wide views. */
+function connectionClosed(r: Int32Array, w: Float64Array, s: number, sw: number, ep: number, peer: number): void {
   if (r[ep + E.DID_CLOSE] === 1) return;
   r[ep + E.DID_CLOSE] = 1;
   const closeComplete =
@@ -392,9 +396,9 @@ function connectionClosed(r: Float64Array, s: number, ep: number, peer: number):
       r[s + S.ACTIVE] = 0; // ConnectionFinished
     }
     // CancelTimers, then the delete timer.
-    r[s + S.ATTEMPT_AT] = -1;
-    r[s + S.RESET_AT] = -1;
-    r[s + S.DELETE_AT] = r[s + S.LAST_TIME]! + ZEEK_TCP_CLOSE_DELAY;
+    w[sw + W.ATTEMPT_AT] = -1;
+    w[sw + W.RESET_AT] = -1;
+    w[sw + W.DELETE_AT] = w[sw + W.LAST_TIME]! + ZEEK_TCP_CLOSE_DELAY;
   }
 }
 
@@ -411,13 +415,16 @@ function recordFacts(
   ACK: boolean,
   RST: boolean,
 ): void {
-  const r = store.rec;
-  const s = slot * Layout.RECORD_SIZE;
+  const r = store.int;
+  const u = store.uint;
+  const w = store.wide;
+  const s = slot * Layout.WORDS;
+  const sw = slot * Layout.WIDE_WORDS;
   const ep = endpointBase(slot, side);
   const peer = endpointBase(slot, 1 - side);
-  r[ep + E.PACKETS]++;
-  if (t > r[s + S.LAST_SEEN]!) r[s + S.LAST_SEEN] = t;
-  if (t < r[s + S.FIRST_SEEN]!) r[s + S.FIRST_SEEN] = t;
+  w[sw + W.PACKETS_A + side]++;
+  if (t > w[sw + W.LAST_SEEN]!) w[sw + W.LAST_SEEN] = t;
+  if (t < w[sw + W.FIRST_SEEN]!) w[sw + W.FIRST_SEEN] = t;
   noteInterface(store, slot, iface);
 
   if (SYN && !ACK) {
@@ -425,28 +432,28 @@ function recordFacts(
     if (r[s + S.SYN_FROM] === 0) {
       const o = parseTcpOptions(buf, pkt.tcpOptionsOffset, pkt.tcpOptionsLength);
       r[s + S.SYN_FROM] = side + 1;
-      r[s + S.SYN_AT] = t;
-      r[s + S.SYN_ISN] = pkt.seq >>> 0;
+      w[sw + W.SYN_AT] = t;
+      u[s + S.SYN_ISN] = pkt.seq >>> 0;
       r[s + S.SYN_MSS] = o.mss ?? -1;
       r[s + S.SYN_WSCALE] = o.windowScale ?? -1;
       r[s + S.SYN_SACK] = o.sackPermitted ? 1 : 0;
-      r[s + S.SYN_TSVAL] = o.tsVal ?? -1;
-      r[s + S.SYN_TSECR] = o.tsEcr ?? -1;
+      w[sw + W.SYN_TSVAL] = o.tsVal ?? -1;
+      w[sw + W.SYN_TSECR] = o.tsEcr ?? -1;
       r[s + S.SYN_IP_ID] = pkt.ipId >= 0 ? pkt.ipId : -1;
       r[s + S.SYN_TTL] = pkt.ttl;
     }
-    r[ep + E.LAST_SYN_SEQ] = pkt.seq >>> 0;
+    u[ep + E.LAST_SYN_SEQ] = pkt.seq >>> 0;
   } else if (SYN && ACK && !RST) {
     r[ep + E.SYN_ACKS]++;
-    r[ep + E.SYN_ACK_SEQ] = pkt.seq >>> 0;
+    u[ep + E.SYN_ACK_SEQ] = pkt.seq >>> 0;
     if (r[s + S.SYN_ACK_FROM] === 0) {
       r[s + S.SYN_ACK_FROM] = side + 1;
-      r[s + S.SYN_ACK_AT] = t;
+      w[sw + W.SYN_ACK_AT] = t;
     }
   } else if (ACK && !RST && r[ep + E.ACKED_PEER_SYN_ACK] === 0 && r[ep + E.SYNS]! > 0) {
     // The third step of the handshake: an ACK after our SYN, for the peer's SYN-ACK
     // (or for a SYN-ACK the capture missed).
-    if (r[peer + E.SYN_ACKS] === 0 || seqDelta(pkt.ack >>> 0, r[peer + E.SYN_ACK_SEQ]!) >= 1) r[ep + E.ACKED_PEER_SYN_ACK] = 1;
+    if (r[peer + E.SYN_ACKS] === 0 || seqDelta(pkt.ack >>> 0, u[peer + E.SYN_ACK_SEQ]!) >= 1) r[ep + E.ACKED_PEER_SYN_ACK] = 1;
   }
   if (RST && r[peer + E.ACKED_PEER_SYN_ACK] === 0) r[ep + E.RST_BEFORE_HANDSHAKE] = 1;
   if (r[ep + E.FIRST_KIND] === 0) r[ep + E.FIRST_KIND] = SYN ? (ACK ? 2 : 1) : 3;
@@ -454,10 +461,10 @@ function recordFacts(
 
 /** The flow was seen on `iface`: its first interface, or one more in the store's side map. */
 export function noteInterface(store: FlowStore, slot: number, iface: number): void {
-  const s = slot * Layout.RECORD_SIZE;
-  const iface0 = store.rec[s + S.IFACE0];
+  const at = slot * Layout.WORDS + S.IFACE0;
+  const iface0 = store.int[at];
   if (iface0 === iface) return;
-  if (iface0 === -1) store.rec[s + S.IFACE0] = iface;
+  if (iface0 === -1) store.int[at] = iface;
   else addInterface(store, slot, iface0!, iface);
 }
 

@@ -2,7 +2,7 @@ import { TcpFlag, Transport, type DecodedPacket } from '../decode/packet';
 import type { Flow } from './flow';
 import { EvictedAttempts } from './evicted-attempts';
 import { DeadlineHeap } from './deadline-heap';
-import { E, Layout, S, endpointBase } from './flow-record';
+import { E, Layout, S, W, endpointBase } from './flow-record';
 import { FlowStore } from './flow-store';
 import { FlowTable, tupleHash } from './flow-table';
 import { FlowView } from './flow-view';
@@ -71,7 +71,7 @@ export interface FlowTrackerOptions {
   maxLiveFlows?: number;
 }
 
-/** About 42 MB of flow records (FlowStore: Layout.RECORD_SIZE numbers per flow). */
+/** About 26 MB of flow records (FlowStore: Layout.RECORD_BYTES per flow). */
 export const MAX_LIVE_FLOWS = 50_000;
 
 /** What the flow limit cost: flows ended early, and later packets that met an ended attempt. */
@@ -146,10 +146,10 @@ export class FlowTracker {
 
   /** Flush every remaining flow to onFlow, in creation order. */
   finish(): void {
-    const r = this.store.rec;
+    const w = this.store.wide;
     const live: number[] = [];
     for (let slot = 0; slot < this.store.highWater; slot++) if (this.store.isLive(slot)) live.push(slot);
-    live.sort((x, y) => r[x * Layout.RECORD_SIZE + S.SEQ_NO]! - r[y * Layout.RECORD_SIZE + S.SEQ_NO]!);
+    live.sort((x, y) => w[x * Layout.WIDE_WORDS + W.SEQ_NO]! - w[y * Layout.WIDE_WORDS + W.SEQ_NO]!);
     for (const slot of live) this.emit(slot);
   }
 
@@ -167,13 +167,13 @@ export class FlowTracker {
       if (this.evicted !== null && this.metEndedAttempt(pkt, hash)) return;
       if (this.table.size >= this.maxLive && this.heap.length > 0) this.endEarly();
       slot = store.allocate(++this.created, pkt.ipVersion, pkt.src, pkt.srcPort, pkt.dst, pkt.dstPort, t);
-      store.rec[slot * Layout.RECORD_SIZE + S.HASH] = hash;
+      store.int[slot * Layout.WORDS + S.HASH] = hash;
       const bareSyn = (flags & TcpFlag.SYN) !== 0 && (flags & TcpFlag.ACK) === 0;
       if (!bareSyn && this.wantFlip(pkt.srcPort, pkt.dstPort, flags)) flipRoles(store, slot);
-      else if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) store.rec[slot * Layout.RECORD_SIZE + S.BEGAN_WITH_SYN_ACK] = 1;
+      else if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) store.int[slot * Layout.WORDS + S.BEGAN_WITH_SYN_ACK] = 1;
       this.table.insert(slot, hash);
     } else if (
-      store.rec[slot * Layout.RECORD_SIZE + S.BEGAN_WITH_SYN_ACK] === 1 &&
+      store.int[slot * Layout.WORDS + S.BEGAN_WITH_SYN_ACK] === 1 &&
       (flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0 &&
       ((flags & TcpFlag.ACK) !== 0 || pkt.payloadLength > 0) &&
       this.stillSynAckOnly(slot)
@@ -182,23 +182,23 @@ export class FlowTracker {
     }
     // A connection from a host to itself on the same port matches both sides; take A.
     const side = store.endpointIs(endpointBase(slot, 0), pkt.src, pkt.srcPort) ? 0 : 1;
-    if (isInterfaceCopy(store.rec, slot * Layout.RECORD_SIZE, side, pkt, t, iface)) {
+    if (isInterfaceCopy(store, slot, side, pkt, t, iface)) {
       noteInterface(store, slot, iface);
       return;
     }
     processSegment(store, slot, side, pkt, buf, t, iface, this.zeekTimers);
-    this.heap.schedule(slot, this.deadline(slot), store.rec[slot * Layout.RECORD_SIZE + S.SEQ_NO]!);
+    this.heap.schedule(slot, this.deadline(slot), store.wide[slot * Layout.WIDE_WORDS + W.SEQ_NO]!);
   }
 
   /** Table full: end the flow whose deadline is nearest, remembering it if it was an attempt. */
   private endEarly(): void {
     const slot = this.heap.pop();
-    const r = this.store.rec;
-    const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    const r = this.store.int;
+    const origSide = r[slot * Layout.WORDS + S.ORIG_SIDE]!;
     const orig = endpointBase(slot, origSide);
     if (r[orig + E.SYNS]! > 0 && this.stillAttempt(slot)) {
       this.evicted ??= new EvictedAttempts();
-      this.evicted.remember(r[slot * Layout.RECORD_SIZE + S.HASH]!, r[orig + E.START_SEQ]!);
+      this.evicted.remember(r[slot * Layout.WORDS + S.HASH]!, this.store.uint[orig + E.START_SEQ]!);
     }
     this.pressure.endedEarly++;
     this.emit(slot);
@@ -221,8 +221,8 @@ export class FlowTracker {
 
   /** The originator sent a SYN-ACK and the responder nothing yet (the PR #2191 flip's precondition). */
   private stillSynAckOnly(slot: number): boolean {
-    const r = this.store.rec;
-    const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    const r = this.store.int;
+    const origSide = r[slot * Layout.WORDS + S.ORIG_SIDE]!;
     return (
       r[endpointBase(slot, origSide) + E.STATE] === EndpointState.SYN_ACK_SENT &&
       r[endpointBase(slot, 1 - origSide) + E.STATE] === EndpointState.INACTIVE
@@ -245,9 +245,9 @@ export class FlowTracker {
     if (slot < 0) return;
     const side = store.endpointIs(endpointBase(slot, 0), pkt.quotedSrc, pkt.quotedSrcPort) ? 0 : 1;
     const q = endpointBase(slot, side);
-    const r = store.rec;
+    const u = store.uint;
     const seq = pkt.quotedSeq >>> 0;
-    if (r[q + E.SYNS] === 0 || (seq !== r[q + E.LAST_SYN_SEQ] && seq !== r[q + E.START_SEQ])) return;
+    if (store.int[q + E.SYNS] === 0 || (seq !== u[q + E.LAST_SYN_SEQ] && seq !== u[q + E.START_SEQ])) return;
     if (store.icmp.has(slot)) return;
     const from = new Uint32Array(4);
     from.set(pkt.src);
@@ -256,28 +256,29 @@ export class FlowTracker {
 
   /** When this flow should leave the table, given what has happened so far. */
   private deadline(slot: number): number {
-    const r = this.store.rec;
-    const s = slot * Layout.RECORD_SIZE;
+    const r = this.store.int;
+    const w = this.store.wide;
+    const sw = slot * Layout.WIDE_WORDS;
     let d: number;
     if (this.zeekTimers) {
-      d = r[s + S.LAST_TIME]! + ZEEK_TCP_INACTIVITY_TIMEOUT;
-      const attemptAt = r[s + S.ATTEMPT_AT]!;
+      d = w[sw + W.LAST_TIME]! + ZEEK_TCP_INACTIVITY_TIMEOUT;
+      const attemptAt = w[sw + W.ATTEMPT_AT]!;
       if (attemptAt >= 0 && attemptAt < d) d = attemptAt;
     } else {
-      const origSide = r[s + S.ORIG_SIDE]!;
+      const origSide = r[slot * Layout.WORDS + S.ORIG_SIDE]!;
       const os = r[endpointBase(slot, origSide) + E.STATE];
       const attempt =
         (os === EndpointState.SYN_SENT || os === EndpointState.SYN_ACK_SENT) &&
         r[endpointBase(slot, 1 - origSide) + E.STATE] === EndpointState.INACTIVE;
-      d = r[s + S.LAST_SEEN]! + (attempt ? this.attemptIdle : this.idle);
+      d = w[sw + W.LAST_SEEN]! + (attempt ? this.attemptIdle : this.idle);
     }
-    const deleteAt = r[s + S.DELETE_AT]!;
+    const deleteAt = w[sw + W.DELETE_AT]!;
     if (deleteAt >= 0) {
       const del = this.zeekTimers ? deleteAt : deleteAt - ZEEK_TCP_CLOSE_DELAY + this.closeDelay;
       if (del < d) d = del;
     }
-    const resetAt = r[s + S.RESET_AT]!;
-    if (resetAt >= 0 && r[s + S.ACTIVE] === 1) {
+    const resetAt = w[sw + W.RESET_AT]!;
+    if (resetAt >= 0 && r[slot * Layout.WORDS + S.ACTIVE] === 1) {
       const rs = this.zeekTimers ? resetAt : resetAt - ZEEK_TCP_RESET_DELAY + this.closeDelay;
       if (rs < d) d = rs;
     }
@@ -288,27 +289,27 @@ export class FlowTracker {
     const heap = this.heap;
     while (heap.peekTime() <= now) {
       const slot = heap.pop();
-      const r = this.store.rec;
-      const s = slot * Layout.RECORD_SIZE;
-      const attemptAt = r[s + S.ATTEMPT_AT]!;
+      const w = this.store.wide;
+      const sw = slot * Layout.WIDE_WORDS;
+      const attemptAt = w[sw + W.ATTEMPT_AT]!;
       if (this.zeekTimers && attemptAt >= 0 && attemptAt <= now) {
         // TCPSessionAdapter::AttemptTimer
-        r[s + S.ATTEMPT_AT] = -1;
-        if (r[s + S.ACTIVE] === 1 && this.stillAttempt(slot)) {
+        w[sw + W.ATTEMPT_AT] = -1;
+        if (this.store.int[slot * Layout.WORDS + S.ACTIVE] === 1 && this.stillAttempt(slot)) {
           this.emit(slot);
           continue;
         }
       }
       const d = this.deadline(slot);
       if (d <= now) this.emit(slot);
-      else heap.schedule(slot, d, r[s + S.SEQ_NO]!);
+      else heap.schedule(slot, d, w[sw + W.SEQ_NO]!);
     }
   }
 
   /** The originator sent a SYN or SYN-ACK and the responder nothing (Zeek's attempt-timer test). */
   private stillAttempt(slot: number): boolean {
-    const r = this.store.rec;
-    const origSide = r[slot * Layout.RECORD_SIZE + S.ORIG_SIDE]!;
+    const r = this.store.int;
+    const origSide = r[slot * Layout.WORDS + S.ORIG_SIDE]!;
     const os = r[endpointBase(slot, origSide) + E.STATE];
     return (
       (os === EndpointState.SYN_SENT || os === EndpointState.SYN_ACK_SENT) &&
@@ -318,7 +319,7 @@ export class FlowTracker {
 
   /** Takes the flow out of the table and the heap, hands it out, and frees its record. */
   private emit(slot: number): void {
-    this.table.remove(slot, this.store.rec[slot * Layout.RECORD_SIZE + S.HASH]!);
+    this.table.remove(slot, this.store.int[slot * Layout.WORDS + S.HASH]!);
     this.heap.remove(slot);
     this.view.bind(slot);
     this.sink(this.view);

@@ -27,38 +27,38 @@ const TWO32 = 4294967296;
  * One side of a TCP connection: Zeek's TCP_Endpoint (src/analyzer/protocol/tcp/TCP_Endpoint.cc)
  * reduced to what conn_state and history need (no reassembly, no checksums), plus the
  * per-side counters synscope reports. The fields live in the flow record (E.* in
- * flow-record.ts); these functions take the record array and the endpoint's base offset.
+ * flow-record.ts); these functions take the record's int and uint views and the endpoint's base offset.
  */
 
 /** TCP_Endpoint::SetState: remembers the previous state on a change. */
-export function setState(r: Float64Array, e: number, state: EndpointStateId): void {
-  const cur = r[e + E.STATE]!;
+export function setState(i: Int32Array, e: number, state: EndpointStateId): void {
+  const cur = i[e + E.STATE]!;
   if (state !== cur) {
-    r[e + E.PREV_STATE] = cur;
-    r[e + E.STATE] = state;
+    i[e + E.PREV_STATE] = cur;
+    i[e + E.STATE] = state;
   }
 }
 
-export function updateLastSeq(r: Float64Array, e: number, seq: number): void {
-  if (seq < r[e + E.LAST_SEQ]!) r[e + E.SEQ_WRAPS]++;
-  r[e + E.LAST_SEQ] = seq;
+export function updateLastSeq(i: Int32Array, u: Uint32Array, e: number, seq: number): void {
+  if (seq < u[e + E.LAST_SEQ]!) i[e + E.SEQ_WRAPS]++;
+  u[e + E.LAST_SEQ] = seq;
 }
 
-export function updateAckSeq(r: Float64Array, e: number, seq: number): void {
-  if (seq < r[e + E.ACK_SEQ]!) r[e + E.ACK_WRAPS]++;
-  r[e + E.ACK_SEQ] = seq;
+export function updateAckSeq(i: Int32Array, u: Uint32Array, e: number, seq: number): void {
+  if (seq < u[e + E.ACK_SEQ]!) i[e + E.ACK_WRAPS]++;
+  u[e + E.ACK_SEQ] = seq;
 }
 
 /** Position of `seq` after `wraps` wraps, relative to the start sequence number. */
-export function toRelativeSeqSpace(r: Float64Array, e: number, seq: number, wraps: number): number {
-  return wraps * TWO32 + seq - r[e + E.START_SEQ]!;
+export function toRelativeSeqSpace(u: Uint32Array, e: number, seq: number, wraps: number): number {
+  return wraps * TWO32 + seq - u[e + E.START_SEQ]!;
 }
 
 /** TCP_Endpoint::NoDataAcked. */
-function noDataAcked(r: Float64Array, e: number): boolean {
-  const ack = r[e + E.ACK_SEQ]!;
-  const start = r[e + E.START_SEQ]!;
-  return (ack === start || ack === ((start + 1) >>> 0)) && r[e + E.ACK_WRAPS] === 0;
+function noDataAcked(i: Int32Array, u: Uint32Array, e: number): boolean {
+  const ack = u[e + E.ACK_SEQ]!;
+  const start = u[e + E.START_SEQ]!;
+  return (ack === start || ack === ((start + 1) >>> 0)) && i[e + E.ACK_WRAPS] === 0;
 }
 
 /**
@@ -66,26 +66,26 @@ function noDataAcked(r: Float64Array, e: number): boolean {
  * highest of last seq and ack seq, minus the start, minus the SYN and FIN octets. Only its
  * zero-ness matters here (conn_state's REJ rule).
  */
-export function endpointSize(r: Float64Array, e: number, p: number): number {
+export function endpointSize(i: Int32Array, u: Uint32Array, e: number, p: number): number {
   if (
-    r[e + E.PREV_STATE] === EndpointState.SYN_SENT &&
-    r[e + E.STATE] === EndpointState.RESET &&
-    r[p + E.STATE] === EndpointState.INACTIVE &&
-    !noDataAcked(r, e)
+    i[e + E.PREV_STATE] === EndpointState.SYN_SENT &&
+    i[e + E.STATE] === EndpointState.RESET &&
+    i[p + E.STATE] === EndpointState.INACTIVE &&
+    !noDataAcked(i, u, e)
   ) {
     return 0;
   }
-  const last = r[e + E.SEQ_WRAPS]! * TWO32 + r[e + E.LAST_SEQ]!;
-  const ack = r[e + E.ACK_WRAPS]! * TWO32 + r[e + E.ACK_SEQ]!;
-  let size = (last > ack ? last : ack) - r[e + E.START_SEQ]!;
+  const last = i[e + E.SEQ_WRAPS]! * TWO32 + u[e + E.LAST_SEQ]!;
+  const ack = i[e + E.ACK_WRAPS]! * TWO32 + u[e + E.ACK_SEQ]!;
+  let size = (last > ack ? last : ack) - u[e + E.START_SEQ]!;
   if (size < 0) size = 0;
   if (size !== 0) size--;
-  if (r[e + E.FIN_CNT]! > 0 && size !== 0) size--;
+  if (i[e + E.FIN_CNT]! > 0 && size !== 0) size--;
   return size;
 }
 
 /** An endpoint that has sent nothing that made a state (INACTIVE or PARTIAL). */
-export function endpointInactive(r: Float64Array, e: number): boolean {
-  const s = r[e + E.STATE];
+export function endpointInactive(i: Int32Array, e: number): boolean {
+  const s = i[e + E.STATE];
   return s === EndpointState.INACTIVE || s === EndpointState.PARTIAL;
 }
