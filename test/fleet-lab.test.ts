@@ -85,6 +85,16 @@ test('fleet: a node that cannot run the job (no image there) is in the report as
   assert.ok(report.hosts.filter((h) => h.name !== 'node3').every((h) => h.noAnswer === undefined));
 });
 
+test('a fleet killed with -9 leaves its service; the next run removes it once the killed run\'s deadline has passed, and says so', () => {
+  const leftover = read('leftover.txt').trim();
+  assert.match(leftover, /^synscope-fleet-[0-9a-f]{8}$/, 'kill -9 left no service: the sweep is not tested');
+  assert.equal(read('swept.rc').trim(), '0', read('swept.err'));
+  assert.match(read('swept.err'), new RegExp(`^synscope: removed ${leftover}, left by an earlier synscope fleet that did not end \\(its run gave up at `, 'm'));
+  const report = JSON.parse(read('swept.json')) as { warnings: string[] };
+  assert.ok(report.warnings.some((w) => w.startsWith(`removed ${leftover}`)), report.warnings.join('\n'));
+  assert.equal(read('services-after-sweep.txt').trim(), '', 'fleet services left after the sweeping run');
+});
+
 test('fleet killed with SIGTERM while the nodes capture: exit 130 and its service removed', () => {
   assert.equal(labError, null, labError ?? '');
   assert.equal(read('killed.rc').trim(), '130', read('killed.err'));

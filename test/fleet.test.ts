@@ -154,11 +154,12 @@ test('fleet report: nodes joined from their log lines (chunked), the collision a
 });
 
 test('the global job: host network, NET_RAW and SYS_ADMIN only, socket and sandboxes read-only, never restarted', () => {
-  const spec = fleetServiceSpec({ name: 's', image: 'img', args: ['fleet-node'], hostNetworkId: 'hostid', nodeDockerSocket: '/var/run/docker.sock', nodeNetnsDir: '/var/run/docker/netns', constraints: [] }) as any;
+  const spec = fleetServiceSpec({ name: 's', image: 'img', args: ['fleet-node'], hostNetworkId: 'hostid', nodeDockerSocket: '/var/run/docker.sock', nodeNetnsDir: '/var/run/docker/netns', constraints: [], until: new Date('2026-12-06T10:00:20Z') }) as any;
   assert.deepEqual(spec.Mode, { GlobalJob: {} });
   assert.deepEqual(spec.TaskTemplate.ContainerSpec.CapabilityDrop, ['ALL']);
   assert.deepEqual(spec.TaskTemplate.ContainerSpec.CapabilityAdd, ['CAP_NET_RAW', 'CAP_SYS_ADMIN']);
   assert.ok(spec.TaskTemplate.ContainerSpec.Mounts.every((m: { ReadOnly: boolean }) => m.ReadOnly));
   assert.deepEqual(spec.TaskTemplate.Networks, [{ Target: 'hostid' }]);
   assert.equal(spec.TaskTemplate.RestartPolicy.Condition, 'none');
+  assert.deepEqual(spec.Labels, { 'io.synscope.fleet': '1', 'io.synscope.fleet.until': '2026-12-06T10:00:20.000Z' });
 });

@@ -10,10 +10,14 @@ export interface FleetJob {
   nodeNetnsDir: string;
   /** Placement constraints, as `docker service create --constraint` takes them. */
   constraints: string[];
+  /** When the run that creates the service gives up waiting for it: past this, it is a leftover. */
+  until: Date;
 }
 
 /** Label on every fleet service, so one left by a killed manager can be found. */
 export const FLEET_LABEL = 'io.synscope.fleet';
+/** The run's deadline (RFC 3339): a fleet service still there after it was left by a run that did not end. */
+export const FLEET_UNTIL_LABEL = 'io.synscope.fleet.until';
 
 /**
  * The ServiceSpec of one fleet run: a global job (one task per node, run once, never
@@ -27,7 +31,7 @@ export const FLEET_LABEL = 'io.synscope.fleet';
 export function fleetServiceSpec(job: FleetJob): object {
   return {
     Name: job.name,
-    Labels: { [FLEET_LABEL]: '1' },
+    Labels: { [FLEET_LABEL]: '1', [FLEET_UNTIL_LABEL]: job.until.toISOString() },
     TaskTemplate: {
       ContainerSpec: {
         Image: job.image,

@@ -3,7 +3,7 @@ import type { Analysis, HostSummary } from '../analysis';
 import { ErrorCode, isSynscopeError, SynscopeError } from '../errors';
 import { joinHosts, type HostAnalysis } from '../hosts/analyze-hosts';
 import { demuxDockerStream } from './docker-log-frames';
-import { fleetServiceSpec } from './fleet-service';
+import { FLEET_LABEL, FLEET_UNTIL_LABEL, fleetServiceSpec } from './fleet-service';
 import { nodeLogResult } from './node-results';
 import { ServiceLogLines, type TaskLine } from './service-log-lines';
 import { SwarmApi, TERMINAL_TASK_STATES, type SwarmNode, type SwarmTask } from './swarm-api';
@@ -43,10 +43,12 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
   const nodes = (await api.nodes()).sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
   const hostNetwork = await api.networkId('host', 'host');
   if (hostNetwork === null) throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, `the Docker engine at ${options.dockerSocket} has no "host" network to run the capture job in`);
+  const swept = await sweepLeftovers(api, options.onStep);
   const name = `synscope-fleet-${randomBytes(4).toString('hex')}`;
   stop.throwIfAborted();
+  const until = new Date(Date.now() + options.durationMs + options.graceMs);
   const serviceId = await api.createService(
-    fleetServiceSpec({ name, image: options.image, args: options.nodeArgs, hostNetworkId: hostNetwork, nodeDockerSocket: options.nodeDockerSocket, nodeNetnsDir: options.nodeNetnsDir, constraints: options.constraints }),
+    fleetServiceSpec({ name, image: options.image, args: options.nodeArgs, hostNetworkId: hostNetwork, nodeDockerSocket: options.nodeDockerSocket, nodeNetnsDir: options.nodeNetnsDir, constraints: options.constraints, until }),
   );
   options.onStep?.(`service ${name} (${serviceId.slice(0, 12)}) created: a global job on ${nodes.length} node${nodes.length === 1 ? '' : 's'}`);
   try {
@@ -62,7 +64,7 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
       logsProblem = isSynscopeError(e) ? e.oneLine() : (e as Error).message;
     }
     const report = fleetReport(nodes, tasks, lines, options.durationMs + options.graceMs, options.onStep);
-    return logsProblem === null ? report : { ...report, warnings: [`the service's logs could not be read: ${logsProblem}`, ...report.warnings] };
+    return { ...report, warnings: [...(logsProblem === null ? [] : [`the service's logs could not be read: ${logsProblem}`]), ...swept, ...report.warnings] };
   } finally {
     try {
       await api.removeService(serviceId);
@@ -71,6 +73,24 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
     }
     options.onStep?.(`service ${name} removed`);
   }
+}
+
+/**
+ * Remove the fleet services that earlier runs left (killed with -9, or the manager went
+ * away): those past the deadline their run wrote in their labels. A service still inside
+ * its deadline belongs to a run going on now and is left alone. Says what it removed.
+ */
+async function sweepLeftovers(api: SwarmApi, onStep?: (text: string) => void): Promise<string[]> {
+  const said: string[] = [];
+  for (const service of await api.servicesLabelled(FLEET_LABEL)) {
+    const until = Date.parse(service.labels[FLEET_UNTIL_LABEL] ?? '');
+    if (Number.isFinite(until) && until > Date.now()) continue;
+    await api.removeService(service.id);
+    const text = `removed ${service.name}, left by an earlier synscope fleet that did not end${Number.isFinite(until) ? ` (its run gave up at ${new Date(until).toISOString()})` : ''}`;
+    onStep?.(text);
+    said.push(text);
+  }
+  return said;
 }
 
 /** The service's tasks once every one has ended (and the orchestrator made them), or as they are at the deadline. */

@@ -98,6 +98,20 @@ export class SwarmApi {
     return this.call('GET', `/v${FLEET_API_VERSION}/services/${serviceId}/logs?stdout=1&stderr=1&timestamps=1&details=1`, null, [200], LOGS_TIMEOUT_MS);
   }
 
+  /** Services carrying `label`, with their labels. */
+  async servicesLabelled(label: string): Promise<{ id: string; name: string; labels: Record<string, string> }[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+    const list = parseJsonArray((await this.call('GET', `/v${FLEET_API_VERSION}/services?filters=${filters}`, null, [200])).toString('utf8'), 'Docker API GET /services');
+    return list.map((s) => {
+      const spec = field(s, 'Spec');
+      return {
+        id: str(s, 'ID') ?? '',
+        name: str(spec, 'Name') ?? '',
+        labels: Object.fromEntries(Object.entries(field(spec, 'Labels')).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      };
+    });
+  }
+
   /** Remove the service; a service already gone is fine. */
   async removeService(serviceId: string): Promise<void> {
     await this.call('DELETE', `/v${FLEET_API_VERSION}/services/${serviceId}`, null, [200, 404]);

@@ -21,6 +21,9 @@
 #   services-after.txt fleet services left after it (none)
 #   killed.err, killed.rc  a second fleet run sent SIGTERM while its tasks capture
 #   services-after-kill.txt  fleet services left after that (none)
+#   leftover.txt    the service a third run killed with -9 left behind
+#   swept.json, swept.err, swept.rc  the next run, which removes it
+#   services-after-sweep.txt  fleet services left after that (none)
 #   split.log          `docker service logs --raw` of a job printing one 20000-byte line
 #   split-entries.txt  the entries json-file stored that line in on its node
 #   timings.txt        seconds for each step
@@ -123,6 +126,28 @@ rc=0; wait "$FLEET_PID" || rc=$?
 echo "$rc" >"$out/killed.rc"
 fleet_services >"$out/services-after-kill.txt"
 step kill
+
+# kill -9: nothing of fleet runs to clean up. The next run removes the service once the
+# deadline the killed run wrote in its labels has passed.
+fleet "$out/killed9.json" "$out/killed9.err" --duration 2s --timeout 3s
+deadline=$((SECONDS + 60))
+until [ -n "$(fleet_services)" ]; do
+  [ "$SECONDS" -lt "$deadline" ] || { echo "fleet-lab: no fleet service 60 s after the start" >&2; exit 1; }
+  sleep 0.2
+done
+kill -KILL "$FLEET_PID"
+wait "$FLEET_PID" || true
+fleet_services >"$out/leftover.txt"
+until=$(dk node1 service inspect -f '{{index .Spec.Labels "io.synscope.fleet.until"}}' "$(head -n1 "$out/leftover.txt")")
+while [ "$(date +%s)" -le "$(date -d "$until" +%s)" ]; do
+  [ "$SECONDS" -lt "$deadline" ] || { echo "fleet-lab: the killed run's deadline $until not passed" >&2; exit 1; }
+  sleep 0.2
+done
+fleet "$out/swept.json" "$out/swept.err" --duration 2s --timeout 60s --json
+rc=0; wait "$FLEET_PID" || rc=$?
+echo "$rc" >"$out/swept.rc"
+fleet_services >"$out/services-after-sweep.txt"
+step sweep
 
 # What Docker does to a line over 16 KiB on its way through `docker service logs` (on node3:
 # node1's docker0 has one address, taken).
