@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli-harness';
 import { leftovers, readEnv, rootNetwork } from './docker-lab-leftovers';
+import { runLabScript } from './lab-script';
 
 /**
  * deploy/Dockerfile and deploy/synscope-stack.yml deployed for real (test/lab/deploy-watch.sh):
@@ -61,12 +61,7 @@ test('the image built offline and the stack deployed on a lab swarm: service log
   const before = rootNetwork();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-docker-deploy-'));
   try {
-    try {
-      execFileSync('bash', [LAB, out], { stdio: 'pipe', timeout: 240_000 });
-    } catch (e) {
-      const err = e as { stderr?: Buffer; stdout?: Buffer };
-      assert.fail(`deploy-watch.sh failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
-    }
+    runLabScript('deploy-watch.sh', LAB, [out], { timeoutMs: 240_000 });
     const read = (name: string) => fs.readFileSync(path.join(out, name), 'utf8');
 
     assert.equal(read('image.txt').trim(), '["synscope"] ["watch","--metrics",":9464"]');

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli-harness';
 import { leftovers, readEnv, rootNetwork } from './docker-lab-leftovers';
+import { runLabScript } from './lab-script';
 
 /**
  * The real-Docker lab (test/lab/docker-lab.sh): a real dockerd contained in a lab network
@@ -35,12 +35,7 @@ function checkRun(attempt: string): Record<string, number> {
   const before = rootNetwork();
   const hostname = os.hostname();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-docker-lab-${attempt.replace(' ', '-')}-`));
-  try {
-    execFileSync('bash', [CHECK, out], { stdio: 'pipe', timeout: 150_000 });
-  } catch (e) {
-    const err = e as { stderr?: Buffer; stdout?: Buffer };
-    assert.fail(`${attempt}: docker-lab-check.sh failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
-  }
+  runLabScript(`${attempt}: docker-lab-check.sh`, CHECK, [out], { timeoutMs: 150_000 });
   const { LAB: lab, DOCKER_LAB_TMP: tmp } = readEnv(path.join(out, 'lab.env'));
   assert.match(lab ?? '', /^ss\d+$/);
   assert.match(tmp ?? '', /^\/tmp\/synscope-docker-/);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, runCli } from './cli-harness';
 import { checkVerdicts, verdictOf, type Report, type VerdictScenario } from './docker-verdicts';
+import { runLabScript } from './lab-script';
 
 /**
  * The real-Docker bridge scenarios (docker-real-docker0-overlap, -compose-overlap,
@@ -120,16 +120,10 @@ for (const s of SCENARIOS.filter((x) => x.remedy)) {
     assert.equal(process.getuid?.(), 0, 'the Docker lab needs root; run the tests as root');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-remedy-${s.name}-`));
     const started = Date.now();
-    try {
-      execFileSync('bash', [path.join(REPO, 'test', 'lab', `record-${s.name}.sh`), path.join(dir, 'out.pcapng'), path.join(dir, 'out.json')], {
-        stdio: 'pipe',
-        timeout: 180_000,
-        env: { ...process.env, DOCKER_REMEDY_DIR: dir, DOCKER_LIVE_JSON: path.join(dir, 'live.json') },
-      });
-    } catch (e) {
-      const err = e as { stderr?: Buffer; stdout?: Buffer };
-      assert.fail(`${s.name}: the lab failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
-    }
+    runLabScript(`${s.name}: the lab`, path.join(REPO, 'test', 'lab', `record-${s.name}.sh`), [path.join(dir, 'out.pcapng'), path.join(dir, 'out.json')], {
+      timeoutMs: 180_000,
+      env: { ...process.env, DOCKER_REMEDY_DIR: dir, DOCKER_LIVE_JSON: path.join(dir, 'live.json') },
+    });
     const analyzed = JSON.parse(fs.readFileSync(path.join(dir, 'analyzed.json'), 'utf8')) as Report;
     const live = JSON.parse(fs.readFileSync(path.join(dir, 'live.json'), 'utf8')) as Report;
     checkVerdicts(s, analyzed, `${s.name} (analyze of the written files)`);

@@ -1,12 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostSummary } from '../src/analysis';
 import { REPO } from './cli-harness';
 import { leftovers, readEnv, rootNetwork } from './docker-lab-leftovers';
+import { runLabScript } from './lab-script';
 
 /**
  * `synscope fleet` on a real three-node swarm (test/lab/fleet-lab.sh): dockerds contained in
@@ -34,10 +34,9 @@ before(() => {
   before_ = rootNetwork();
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-fleet-lab-'));
   try {
-    execFileSync('bash', [LAB, out], { stdio: 'pipe', timeout: 480_000 });
+    runLabScript('fleet-lab.sh', LAB, [out], { timeoutMs: 480_000 });
   } catch (e) {
-    const err = e as { stderr?: Buffer; stdout?: Buffer };
-    labError = `fleet-lab.sh failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`;
+    labError = (e as Error).message;
   }
 });
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli-harness';
 import { leftovers, readEnv, rootNetwork } from './docker-lab-leftovers';
+import { runLabScript } from './lab-script';
 
 /**
  * deploy/synscope-stack.yml on a two-node lab swarm, scraped by a real Prometheus
@@ -39,12 +39,7 @@ test('two swarm nodes, one global synscope service, one Prometheus: each node sc
   const before = rootNetwork();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-prometheus-swarm-'));
   try {
-    try {
-      execFileSync('bash', [LAB, out], { stdio: 'pipe', timeout: 340_000 });
-    } catch (e) {
-      const err = e as { stderr?: Buffer; stdout?: Buffer };
-      assert.fail(`deploy-watch-swarm.sh failed:\n${err.stdout?.toString() ?? ''}${err.stderr?.toString() ?? ''}`);
-    }
+    runLabScript('deploy-watch-swarm.sh', LAB, [out], { timeoutMs: 340_000 });
     const read = (name: string) => fs.readFileSync(path.join(out, name), 'utf8');
     const query = (name: string): Sample[] => {
       const answer = JSON.parse(read(`q-${name}.json`)) as { status: string; data: { result: Sample[] } };
