@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dockerRequest } from '../src/context/docker-api';
 import { runCli, STACK_LINE } from './cli-harness';
 
 /** A stand-in Engine API on a unix socket: GET /info and /version as the test says, and the requests it got. */
@@ -52,4 +53,29 @@ test('fleet --help has examples and says what the job may do', async () => {
   assert.match(r.stdout, /\$ sudo synscope fleet --duration 20s/);
   assert.match(r.stdout, /NET_RAW and SYS_ADMIN/);
   assert.match(r.stdout, /removes the service, also on Ctrl-C or SIGTERM/);
+});
+
+test('a stop ends a Docker API request the engine never answers (fleet stopped while the logs are read), and a stop given already aborted sends nothing', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-fleet-stop-'));
+  const socket = path.join(dir, 'docker.sock');
+  const held: http.ServerResponse[] = [];
+  const server = http.createServer((_req, res) => held.push(res));
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  try {
+    const stop = new AbortController();
+    const started = Date.now();
+    const pending = dockerRequest(socket, 'GET', '/v1.41/services/x/logs', null, 60_000, stop.signal);
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    const answer = await pending;
+    assert.deepEqual(answer, { ok: false, reason: `stopped before ${socket} answered` });
+    assert.ok(Date.now() - started < 5_000, 'the stop did not end the request');
+    const before = held.length;
+    assert.equal((await dockerRequest(socket, 'GET', '/info', null, 60_000, AbortSignal.abort())).ok, false);
+    assert.equal(held.length, before);
+  } finally {
+    for (const res of held) res.destroy();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

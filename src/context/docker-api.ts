@@ -73,14 +73,19 @@ export type DockerAnswer = { ok: true; status: number; body: Buffer } | { ok: fa
  * One request on the Engine API socket (plain HTTP over the unix socket), with a JSON body
  * when given; resolves to the status and the whole body, never rejects.
  */
-export function dockerRequest(socketPath: string, method: string, path: string, body: object | null, timeoutMs: number): Promise<DockerAnswer> {
+export function dockerRequest(socketPath: string, method: string, path: string, body: object | null, timeoutMs: number, signal?: AbortSignal): Promise<DockerAnswer> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (answer: DockerAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve(answer);
+    };
+    const onAbort = () => {
+      finish({ ok: false, reason: `stopped before ${socketPath} answered` });
+      req.destroy();
     };
     const payload = body === null ? null : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string | number> = { Host: 'docker' };
@@ -96,6 +101,8 @@ export function dockerRequest(socketPath: string, method: string, path: string, 
       req.destroy();
     }, timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: connectError(e, socketPath) }));
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     req.end(payload ?? undefined);
   });
 }

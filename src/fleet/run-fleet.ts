@@ -58,8 +58,9 @@ export async function runFleet(options: FleetOptions, stop: AbortSignal): Promis
     let lines: TaskLine[] = [];
     let logsProblem: string | null = null;
     try {
-      lines = readLogLines(await api.logs(serviceId), `GET /services/${serviceId.slice(0, 12)}/logs`);
+      lines = readLogLines(await api.logs(serviceId, stop), `GET /services/${serviceId.slice(0, 12)}/logs`);
     } catch (e) {
+      stop.throwIfAborted();
       // Every node is then reported without evidence, with this reason.
       logsProblem = isSynscopeError(e) ? e.oneLine() : (e as Error).message;
     }

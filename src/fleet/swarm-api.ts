@@ -93,9 +93,9 @@ export class SwarmApi {
     });
   }
 
-  /** Every line the service's tasks wrote so far, multiplexed (no TTY), each with its time and its node and task ids. */
-  logs(serviceId: string): Promise<Buffer> {
-    return this.call('GET', `/v${FLEET_API_VERSION}/services/${serviceId}/logs?stdout=1&stderr=1&timestamps=1&details=1`, null, [200], LOGS_TIMEOUT_MS);
+  /** Every line the service's tasks wrote so far, multiplexed (no TTY), each with its time and its node and task ids; `stop` gives up waiting. */
+  logs(serviceId: string, stop?: AbortSignal): Promise<Buffer> {
+    return this.call('GET', `/v${FLEET_API_VERSION}/services/${serviceId}/logs?stdout=1&stderr=1&timestamps=1&details=1`, null, [200], LOGS_TIMEOUT_MS, stop);
   }
 
   /** Services carrying `label`, with their labels. */
@@ -123,14 +123,14 @@ export class SwarmApi {
     return answer.status !== 404;
   }
 
-  private async request(method: string, path: string, body: object | null, timeoutMs: number): Promise<Extract<DockerAnswer, { ok: true }>> {
-    const answer = await dockerRequest(this.socket, method, path, body, timeoutMs);
+  private async request(method: string, path: string, body: object | null, timeoutMs: number, stop?: AbortSignal): Promise<Extract<DockerAnswer, { ok: true }>> {
+    const answer = await dockerRequest(this.socket, method, path, body, timeoutMs, stop);
     if (!answer.ok) throw new SynscopeError(ErrorCode.BAD_USAGE, `Docker Engine API: ${answer.reason}`);
     return answer;
   }
 
-  private async call(method: string, path: string, body: object | null, expected: number[], timeoutMs = TIMEOUT_MS): Promise<Buffer> {
-    const answer = await this.request(method, path, body, timeoutMs);
+  private async call(method: string, path: string, body: object | null, expected: number[], timeoutMs = TIMEOUT_MS, stop?: AbortSignal): Promise<Buffer> {
+    const answer = await this.request(method, path, body, timeoutMs, stop);
     if (!expected.includes(answer.status)) {
       const message = safeMessage(answer.body);
       throw new SynscopeError(ErrorCode.BAD_HOST_OUTPUT, `Docker Engine API ${method} ${path.split('?')[0]}: HTTP ${answer.status}${message === '' ? '' : `: ${message}`}`);
