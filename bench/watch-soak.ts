@@ -24,6 +24,7 @@ import * as readline from 'node:readline';
 import { parseArgs as parseCommandLine } from 'node:util';
 import { cleanUpOnExit, killGroup, removeNamespaces, removeStaleNamespaces, sleep, waitFor } from './lab-namespaces';
 import { freePort } from '../test/free-port';
+import { scrapeMetrics } from '../test/metrics-scrape';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SYNSCOPE = path.join(ROOT, 'bin', 'synscope.js');
@@ -176,8 +177,6 @@ function start(argv: readonly string[], timeoutMs: number): ChildProcess {
   return proc;
 }
 
-
-/** A port free on 127.0.0.1 now (the kernel's pick, released at once). */
 // ---------------------------------------------------------------- what is sampled
 
 interface Sample {
@@ -201,18 +200,6 @@ function processUsage(pid: number): { rssKb: number; cpuSeconds: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { rssKb: Number(rss), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS };
-}
-
-/** /metrics as series → value (comments left out). */
-async function scrape(port: number): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const series = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    series.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return series;
 }
 
 const sumOf = (m: Map<string, number>, prefix: string): number => [...m].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
@@ -315,7 +302,7 @@ async function soak(o: Options, lab: Lab): Promise<{ samples: Sample[]; events: 
       log(`DROP of ${DROPPED} ${dropOn ? 'on' : 'off'}`);
     }
     const usage = processUsage(watch.pid!);
-    const m = await scrape(port);
+    const m = await scrapeMetrics(port);
     const s: Sample = {
       at: (Date.now() - begun) / 1000,
       ...usage,

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO } from './cli-harness';
 import { freePort } from './free-port';
+import { scrapeMetrics } from './metrics-scrape';
 
 /**
  * `synscope watch` on a throw-away namespace's loopback: listeners on BLOCKED and SERVED, an
@@ -93,7 +94,7 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
     assert.ok(Date.parse(opened.window.start) < Date.parse(opened.window.end));
     assert.ok(!events().some((e) => e.subject === `127.0.0.1:${SERVED}`), 'the served port is healthy');
 
-    const during = await scrape(port);
+    const during = await scrapeMetrics(port);
     assert.equal(during.get('synscope_findings_open{code="filtered",severity="error"}'), 1);
     assert.ok(during.get('synscope_packets_total{interface="lo"}')! > 0);
     assert.equal(during.get('synscope_capture_drops_total{interface="lo"}'), 0);
@@ -115,9 +116,9 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
     // Every connection the client made is a completed handshake in some window: none lost at a window's edge.
     client.kill('SIGTERM');
     await new Promise((resolve) => client.once('exit', resolve));
-    const windowsAfterClient = (await scrape(port)).get('synscope_windows_total')!;
-    await waitFor(async () => (await scrape(port)).get('synscope_windows_total')! >= windowsAfterClient + 2, 10_000);
-    const after = await scrape(port);
+    const windowsAfterClient = (await scrapeMetrics(port)).get('synscope_windows_total')!;
+    await waitFor(async () => (await scrapeMetrics(port)).get('synscope_windows_total')! >= windowsAfterClient + 2, 10_000);
+    const after = await scrapeMetrics(port);
     assert.equal(after.get('synscope_handshakes_total{outcome="completed"}'), made);
     assert.equal(after.get('synscope_findings_open{code="filtered",severity="error"}'), 0);
 
@@ -146,21 +147,6 @@ test('watch: a DROP rule opens a filtered finding (events and /metrics), removin
     execFileSync('ip', ['netns', 'del', ns]);
   }
 });
-
-/** A port free on 127.0.0.1 now (the kernel's pick, released at once). */
-/** /metrics as series → value (comments left out). */
-async function scrape(port: number): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  assert.equal(res.status, 200);
-  const series = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    series.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return series;
-}
-
 /** The trace instances of process `pid` that exist now (other synscope runs on the machine have their own). */
 function traceInstancesOf(pid: number): string[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-test-tracefs-'));
