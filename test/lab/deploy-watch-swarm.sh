@@ -32,9 +32,7 @@ IMAGE=$SYNSCOPE_LAB_IMAGE
 STACK=synscope
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 PROM_ADDR=192.0.2.20:9090
-step_start=$SECONDS
-step() { echo "$1 $((SECONDS - step_start))" >>"$out/timings.txt"; step_start=$SECONDS; }
-: >"$out/timings.txt"
+lab_timings "$out/timings.txt"
 [ -x "$PROMETHEUS" ] || { echo "deploy-watch-swarm: no $PROMETHEUS (apt-get install prometheus)" >&2; exit 1; }
 
 prom_pid=""
@@ -58,11 +56,11 @@ lab_in monitor ip addr add 192.0.2.20/24 dev eth0
 docker_node node1
 docker_node node2
 printf 'LAB=%s\nDOCKER_LAB_TMP=%s\n' "$LAB" "$DOCKER_LAB_TMP" >"$out/lab.env"
-step nodes
+lab_step nodes
 
 synscope_image_build node1
 synscope_image_copy node1 node2
-step image
+lab_step image
 
 # The stack names one socket and one sandbox directory for every node, as on real hosts.
 # Here each node's live under its own lab dir: inside each node's mount namespace (where
@@ -85,7 +83,7 @@ lab_in node2 iptables -I INPUT -p tcp --dport 8081 -j DROP
 docker_swarm_init node1
 docker_swarm_join node2 node1
 dk node1 node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' >"$out/nodes.txt"
-step swarm
+lab_step swarm
 
 SYNSCOPE_IMAGE=$IMAGE SYNSCOPE_WINDOW=3s DOCKER_SOCKET="$common/docker.sock" DOCKER_NETNS_DIR="$common/netns" \
   dk node1 stack deploy --resolve-image never -c "$LAB_REPO/deploy/synscope-stack.yml" "$STACK" >/dev/null
@@ -93,7 +91,7 @@ for n in node1 node2; do
   docker_service_ctr "$n" "${STACK}_watch" 90 >/dev/null
 done
 dk node1 service ps --filter desired-state=running --format '{{.Node}} {{.CurrentState}}' "${STACK}_watch" >"$out/tasks.txt"
-step deploy
+lab_step deploy
 
 cat >"$out/prometheus.yml" <<YAML
 global:
@@ -119,7 +117,7 @@ until api status/buildinfo >/dev/null; do
   fi
   sleep 0.2
 done
-step prometheus
+lab_step prometheus
 
 # attempt HOST PORT: one HTTP request from the client, bounded in time.
 attempt() {
@@ -160,7 +158,7 @@ for q in packets:synscope_packets_total handshakes:synscope_handshakes_total fin
   api query --data-urlencode "query=${q#*:}" >"$out/q-${q%%:*}.json"
 done
 dk node1 service logs --raw "${STACK}_watch" >"$out/service.log" 2>&1 || true
-step scrape
+lab_step scrape
 
 # The stack's task without CAP_SYS_ADMIN (the same image, mounts and command): ingress_sbox
 # cannot be entered and tracefs cannot be mounted; watch captures on the rest and says why.
@@ -177,9 +175,9 @@ until dk node1 logs no-sys-admin 2>&1 | grep '"type":"kernel-evidence"' >/dev/nu
 done
 dk node1 logs no-sys-admin >"$out/no-sys-admin.log" 2>&1 || true
 dk node1 rm -f no-sys-admin >/dev/null
-step no-sys-admin
+lab_step no-sys-admin
 
 prom_stop
 pgrep -af -- "$DOCKER_LAB_TMP/prometheus" >"$out/prometheus-gone.txt" || true
 dk node1 stack rm "$STACK" >/dev/null
-step remove
+lab_step remove

@@ -26,9 +26,7 @@ out=$(realpath -m "$1")
 mkdir -p "$out"
 IMAGE=$SYNSCOPE_LAB_IMAGE
 STACK=synscope
-step_start=$SECONDS
-step() { echo "$1 $((SECONDS - step_start))" >>"$out/timings.txt"; step_start=$SECONDS; }
-: >"$out/timings.txt"
+lab_timings "$out/timings.txt"
 
 lab_ns node1; lab_ns client
 lab_lan node1 client
@@ -40,11 +38,11 @@ lab_in node1 ip route add default via 192.0.2.254 dev eth0
 docker_node node1
 printf 'LAB=%s\nDOCKER_LAB_TMP=%s\n' "$LAB" "$DOCKER_LAB_TMP" >"$out/lab.env"
 docker_lab_image node1
-step node
+lab_step node
 
 synscope_image_build node1
 dk node1 image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$IMAGE" >"$out/image.txt"
-step build
+lab_step build
 
 # As on a systemd host, where / is a shared mount: the stack binds the sandboxes' directory
 # rslave (a sandbox made after the task started shows up in it), which Docker refuses on a
@@ -54,7 +52,7 @@ docker_swarm_init node1
 dk node1 run -d --name web -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
 docker_wait_listen node1 web 80
 lab_in node1 iptables -I INPUT -p tcp --dport 8081 -j DROP
-step swarm
+lab_step swarm
 
 node_dir=$(docker_lab_dir node1)
 SYNSCOPE_IMAGE=$IMAGE SYNSCOPE_WINDOW=5s DOCKER_SOCKET="$node_dir/docker.sock" DOCKER_NETNS_DIR="$(docker_exec_root node1)/netns" \
@@ -72,7 +70,7 @@ until lab_in node1 curl -sf --max-time 2 http://127.0.0.1:9464/metrics >/dev/nul
   fi
   sleep 0.2
 done
-step deploy
+lab_step deploy
 
 # attempt PORT: one HTTP request from the client to the node, bounded in time.
 attempt() {
@@ -95,16 +93,16 @@ wait "${attempts[@]}"
 lab_in node1 curl -sf --max-time 5 http://127.0.0.1:9464/metrics >"$out/metrics.txt" || true
 dk node1 service logs --raw "${STACK}_watch" >"$out/service.log" 2>&1 || true
 dk node1 service ps --no-trunc --format '{{.CurrentState}} {{.Error}}' "${STACK}_watch" >"$out/status.txt"
-step traffic
+lab_step traffic
 
 # Kernel evidence with the service's capabilities (and, where there is one, its AppArmor
 # profile): the same capture as a short `synscope live` inside the running task.
 ctr=$(docker_service_ctr node1 "${STACK}_watch")
 dk node1 exec "$ctr" synscope live -i eth0 --duration 2s --json -q >"$out/live-in-task.json"
-step live-in-task
+lab_step live-in-task
 
 dk node1 stack rm "$STACK" >/dev/null
 deadline=$((SECONDS + 30))
 while [ -n "$(dk node1 ps -aq --filter "label=com.docker.swarm.service.name=${STACK}_watch")" ] && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
 dk node1 ps -aq --filter "label=com.docker.swarm.service.name=${STACK}_watch" >"$out/removed.txt"
-step remove
+lab_step remove

@@ -32,9 +32,7 @@ source "$(dirname "$0")/docker-lab.sh"
 source "$(dirname "$0")/synscope-image.sh"
 out=$(realpath -m "$1")
 mkdir -p "$out"
-step_start=$SECONDS
-step() { echo "$1 $((SECONDS - step_start))" >>"$out/timings.txt"; step_start=$SECONDS; }
-: >"$out/timings.txt"
+lab_timings "$out/timings.txt"
 SYNSCOPE="$LAB_REPO/bin/synscope.js"
 
 lab_ns node1; lab_ns node2; lab_ns node3
@@ -54,18 +52,18 @@ for n in node1 node2 node3; do
   docker_in_mnt "$n" mount --make-rshared /
   docker_in_mnt "$n" mount --rbind "$(docker_lab_dir "$n")" "$view"
 done
-step nodes
+lab_step nodes
 
 docker_lab_image node1; docker_lab_image node2; docker_lab_image node3
 synscope_image_build node1
 synscope_image_copy node1 node2
-step image
+lab_step image
 
 docker_swarm_init node1
 docker_swarm_join node2 node1
 docker_swarm_join node3 node1
 dk node1 node ls --format '{{.Hostname}} {{.Status}} {{.Availability}}' >"$out/nodes.txt"
-step swarm
+lab_step swarm
 
 # Incident 004: the same container address on node1 and node2.
 dk node1 run -d --name redis-c "$DOCKER_LAB_IMAGE" sleep 3600 >/dev/null
@@ -76,7 +74,7 @@ for n in node1 node2; do
   got=$(dk "$n" inspect -f '{{.NetworkSettings.IPAddress}}' "$([ "$n" = node1 ] && echo redis-c || echo redis-d)")
   [ "$got" = 172.17.0.55 ] || { echo "fleet-lab: the container on $n got $got, not 172.17.0.55" >&2; exit 1; }
 done
-step incident
+lab_step incident
 
 fleet_services() { dk node1 service ls --format '{{.Name}}' | grep '^synscope-fleet-' || true; }
 # wait_capturing SECONDS: until the fleet task on node1 and on node2 says it captures (its container's own log).
@@ -103,7 +101,7 @@ fleet() { # fleet OUT ERR ARGS...: synscope fleet in node1's namespace, in the b
 
 fleet "$out/fleet.json" "$out/fleet.err" --duration 20s --timeout 60s ${FLEET_REPORT_FLAGS:---json}
 wait_capturing 120
-step fleet-start
+lab_step fleet-start
 # Bounded traffic while the tasks capture: 8 rounds, each attempt at most 1 s; the cluster bus
 # three times a round, so that each node's evidence is over 16 KiB.
 for _ in 1 2 3 4 5 6 7 8; do
@@ -116,7 +114,7 @@ done
 rc=0; wait "$FLEET_PID" || rc=$?
 echo "$rc" >"$out/fleet.rc"
 fleet_services >"$out/services-after.txt"
-step fleet
+lab_step fleet
 
 # Ctrl-C/SIGTERM: the service is removed before fleet exits.
 fleet "$out/killed.json" "$out/killed.err" --duration 120s
@@ -125,7 +123,7 @@ kill -TERM "$FLEET_PID"
 rc=0; wait "$FLEET_PID" || rc=$?
 echo "$rc" >"$out/killed.rc"
 fleet_services >"$out/services-after-kill.txt"
-step kill
+lab_step kill
 
 # kill -9: nothing of fleet runs to clean up. The next run removes the service once the
 # deadline the killed run wrote in its labels has passed.
@@ -147,7 +145,7 @@ fleet "$out/swept.json" "$out/swept.err" --duration 2s --timeout 60s --json
 rc=0; wait "$FLEET_PID" || rc=$?
 echo "$rc" >"$out/swept.rc"
 fleet_services >"$out/services-after-sweep.txt"
-step sweep
+lab_step sweep
 
 # What Docker does to a line over 16 KiB on its way through `docker service logs` (on node3:
 # node1's docker0 has one address, taken).
@@ -161,4 +159,4 @@ dk node1 service logs --raw split >"$out/split.log" 2>&1 || true
 ctr=$(dk node3 ps -aq --filter label=com.docker.swarm.service.name=split | head -n1)
 [ -n "$ctr" ] && wc -l <"$(dk node3 inspect -f '{{.LogPath}}' "$ctr")" >"$out/split-entries.txt"
 dk node1 service rm split >/dev/null
-step split
+lab_step split

@@ -182,3 +182,14 @@ lab_tcpdump() {
 }
 
 trap lab_cleanup EXIT
+
+lab_timings() { # lab_timings FILE: lab_step appends "NAME SECONDS" lines to FILE (emptied now)
+  LAB_TIMINGS=$1
+  : >"$LAB_TIMINGS"
+  lab_step_start=$SECONDS
+}
+
+lab_step() { # lab_step NAME: the seconds since the last step (or lab_timings), into the timings file
+  echo "$1 $((SECONDS - lab_step_start))" >>"$LAB_TIMINGS"
+  lab_step_start=$SECONDS
+}
