@@ -32,6 +32,11 @@ export interface LiveTarget {
   namespace: ResolvedNamespace | null;
 }
 
+/** A target as the command line names it: "eth0", or "ingress_sbox:eth1" inside another namespace. */
+export function targetName(target: LiveTarget): string {
+  return target.namespace === null ? target.device : `${target.namespace.label}:${target.device}`;
+}
+
 export interface LiveCaptureOptions {
   targets: readonly LiveTarget[];
   backend: CaptureBackend;

@@ -10,7 +10,7 @@ import { hostAnalysis } from '../../hosts/analyze-hosts';
 import { DEFAULT_BUFFER_BYTES, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
-import { runLiveCapture } from '../../live/live-capture';
+import { runLiveCapture, targetName } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
 import { discoverWatchTargets, DOCKER_INGRESS_SANDBOX } from '../../watch/default-targets';
@@ -169,7 +169,7 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
             trace: true,
             dockerSocket: flags.dockerSocket,
             onCapturing: () => {
-              if (flags.quiet !== true) io.stderr(`synscope: capturing on ${targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`)).join(', ')} for ${flags.duration}\n`);
+              if (flags.quiet !== true) io.stderr(`synscope: capturing on ${targets.map(targetName).join(', ')} for ${flags.duration}\n`);
             },
           },
           stop.signal,

@@ -7,7 +7,7 @@ import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_BUFFER_BYTES, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend, type BackendChoice } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
-import { runLiveCapture, WRITE_TO_STDOUT, type LiveTarget } from '../../live/live-capture';
+import { runLiveCapture, targetName, WRITE_TO_STDOUT, type LiveTarget } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { exitOnSecondSignal } from '../../live/second-signal';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
@@ -109,7 +109,7 @@ export function liveCommand(io: CliIo, setExit: (code: number) => void): Command
       const restoreSignals = exitOnSecondSignal(STOP_SIGNALS);
       const progress = new LiveProgressLine(io);
       try {
-        const names = targets.map((t) => (t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`));
+        const names = targets.map(targetName);
         const result = await runLiveCapture(
           {
             targets,

@@ -6,7 +6,7 @@ import { ErrorCode, SynscopeError } from '../../errors';
 import { DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
-import { interfaceName } from '../../live/live-capture';
+import { interfaceName, targetName } from '../../live/live-capture';
 import { checkLivePrivileges } from '../../live/privileges';
 import { kernelAvailabilityText } from '../../evidence/kernel-availability';
 import { exitOnSecondSignal } from '../../live/second-signal';
@@ -115,7 +115,7 @@ export function watchCommand(io: CliIo, setExit: (code: number) => void): Comman
       if (targets.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'watch found nothing to capture on (no default route, no Docker bridge, no ingress sandbox): give -i IFACE or --netns NS:IFACE');
       checkLivePrivileges(targets.some((t) => t.namespace !== null));
       const backend = chooseBackend(flags.backend);
-      const names = targets.map((t) => `${t.namespace === null ? t.device : `${t.namespace.label}:${t.device}`}${given ? '' : ` [${t.role}]`}`);
+      const names = targets.map((t) => `${targetName(t)}${given ? '' : ` [${t.role}]`}`);
       const emit = flags.events === undefined ? io.stdout : appendTo(flags.events);
       const ring = flags.write === undefined ? null : openRing(flags.write, flags.ring ?? DEFAULT_RING_FILES, (flags.ringSize ?? DEFAULT_RING_MB) * 1e6);
       const ringText = ring === null ? '' : `; writing ${flags.ring ?? DEFAULT_RING_FILES} files of ${flags.ringSize ?? DEFAULT_RING_MB} MB in ${flags.write}`;
