@@ -62,19 +62,12 @@ synscope_image_build node1
 synscope_image_copy node1 node2
 lab_step image
 
-# The stack names one socket and one sandbox directory for every node, as on real hosts.
-# Here each node's live under its own lab dir: inside each node's mount namespace (where
-# dockerd resolves a bind mount's source) they are bound onto the same two paths. / is made
-# shared first, as on a systemd host, so the stack's rslave bind of the sandboxes works and
-# sandboxes made later (ingress_sbox at swarm join) show through the bind.
-common="$DOCKER_LAB_TMP/common"
-mkdir -p "$common/netns"
-: >"$common/docker.sock"
+# The stack names one socket and one sandbox directory for every node: each node's own at
+# $view/docker.sock and $view/exec/netns.
+view="$DOCKER_LAB_TMP/view"
+docker_common_view "$view" node1 node2
 for n in node1 node2; do
-  docker_in_mnt "$n" mount --make-rshared /
-  docker_in_mnt "$n" mount --bind "$(docker_sock "$n")" "$common/docker.sock"
   mkdir -p "$(docker_exec_root "$n")/netns"
-  docker_in_mnt "$n" mount --rbind "$(docker_exec_root "$n")/netns" "$common/netns"
   docker_lab_image "$n"
   dk "$n" run -d --name web -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
   docker_wait_listen "$n" web 80
@@ -85,7 +78,7 @@ docker_swarm_join node2 node1
 dk node1 node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' >"$out/nodes.txt"
 lab_step swarm
 
-SYNSCOPE_IMAGE=$IMAGE SYNSCOPE_WINDOW=3s DOCKER_SOCKET="$common/docker.sock" DOCKER_NETNS_DIR="$common/netns" \
+SYNSCOPE_IMAGE=$IMAGE SYNSCOPE_WINDOW=3s DOCKER_SOCKET="$view/docker.sock" DOCKER_NETNS_DIR="$view/exec/netns" \
   dk node1 stack deploy --resolve-image never -c "$LAB_REPO/deploy/synscope-stack.yml" "$STACK" >/dev/null
 for n in node1 node2; do
   docker_service_ctr "$n" "${STACK}_watch" 90 >/dev/null
@@ -163,7 +156,7 @@ lab_step scrape
 # The stack's task without CAP_SYS_ADMIN (the same image, mounts and command): ingress_sbox
 # cannot be entered and tracefs cannot be mounted; watch captures on the rest and says why.
 dk node1 run -d --name no-sys-admin --network host --cap-drop ALL --cap-add NET_RAW \
-  -v "$common/docker.sock:/var/run/docker.sock:ro" -v "$common/netns:/var/run/docker/netns:ro,rslave" \
+  -v "$view/docker.sock:/var/run/docker.sock:ro" -v "$view/exec/netns:/var/run/docker/netns:ro,rslave" \
   "$IMAGE" watch --window 1s >/dev/null
 deadline=$((SECONDS + 30))
 until dk node1 logs no-sys-admin 2>&1 | grep '"type":"kernel-evidence"' >/dev/null; do

@@ -113,6 +113,21 @@ docker_lab_dir() { # docker_lab_dir NAME: the node's directory under the lab's t
 docker_sock() { printf '%s/docker.sock' "$(docker_lab_dir "$1")"; }
 docker_exec_root() { printf '%s/exec' "$(docker_lab_dir "$1")"; }
 
+docker_common_view() { # docker_common_view PATH NODE...: each node's own directory seen at PATH inside its mount namespace
+  # A stack or a job names one socket and one sandbox directory for every node, as on real
+  # hosts, where dockerd resolves a bind's source in its own mount namespace: PATH/docker.sock
+  # and PATH/exec/netns are then each node's own. / is made shared first, as on a systemd host,
+  # so an rslave bind of the sandboxes works (Docker refuses it on a private mount) and
+  # sandboxes made later (ingress_sbox at swarm join) show through.
+  local view=$1 n
+  shift
+  mkdir -p "$view"
+  for n in "$@"; do
+    docker_in_mnt "$n" mount --make-rshared /
+    docker_in_mnt "$n" mount --rbind "$(docker_lab_dir "$n")" "$view"
+  done
+}
+
 docker_pid() { # docker_pid NAME: dockerd's PID (from its pidfile)
   local pid
   pid=$(cat "$(docker_lab_dir "$1")/docker.pid" 2>/dev/null) && [ -n "$pid" ] ||

@@ -46,12 +46,7 @@ printf 'LAB=%s\nDOCKER_LAB_TMP=%s\n' "$LAB" "$DOCKER_LAB_TMP" >"$out/lab.env"
 docker_node node2 "$collide"
 docker_node node3
 view="$DOCKER_LAB_TMP/view"
-mkdir -p "$view"
-for n in node1 node2 node3; do
-  # rshared: the job binds the sandboxes' directory rslave, which Docker refuses on a private mount.
-  docker_in_mnt "$n" mount --make-rshared /
-  docker_in_mnt "$n" mount --rbind "$(docker_lab_dir "$n")" "$view"
-done
+docker_common_view "$view" node1 node2 node3
 lab_step nodes
 
 docker_lab_image node1; docker_lab_image node2; docker_lab_image node3
