@@ -7,7 +7,14 @@ import { ChunkAssembler, asChunk, chunkedEvent, MAX_EVENT_BYTES } from '../src/f
 import { fleetServiceSpec } from '../src/fleet/fleet-service';
 import { nodeEventLines } from '../src/fleet/node-events';
 import { decodeNodeEvidence, encodeNodeEvidence, MAX_NODE_FLOWS } from '../src/fleet/node-evidence';
+import { NodeFlowSample, sentNodeFlows } from '../src/fleet/node-flow-sample';
 import { fleetReport } from '../src/fleet/run-fleet';
+import { parseBridgeFlag } from '../src/context/bridge';
+import { writeFloodCapture } from '../bench/flood-capture';
+import { analyzeFiles } from '../src/analysis';
+import { hostAnalysis } from '../src/hosts/analyze-hosts';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { ServiceLogLines, type TaskLine } from '../src/fleet/service-log-lines';
 import type { SwarmNode, SwarmTask } from '../src/fleet/swarm-api';
 import { analyzeHost, analyzeHosts, joinHosts } from '../src/hosts/analyze-hosts';
@@ -117,6 +124,60 @@ test('node evidence: flows beyond the cap are counted, failed and bridge flows k
   assert.ok(evidence.flows.some((f) => f.id === failed.id));
   const decoded = decodeNodeEvidence(JSON.parse(JSON.stringify(evidence)));
   assert.ok(decoded.analysis.warnings.some((w) => w.startsWith('6 flows not sent')));
+});
+
+test('node flow sample: a flood of flows held in bounded memory, and the same flows sent as from the whole list', () => {
+  const bridges = [parseBridgeFlag('docker0=172.17.0.0/16')];
+  const outcomes = ['completed', 'unanswered', 'rejected', null] as const;
+  const sample = new NodeFlowSample(bridges);
+  const all = [];
+  let held = 0;
+  // Times out of order, as flows leave the tracker; every rank well past its cap.
+  for (let i = 0; i < 5 * MAX_NODE_FLOWS * 4; i++) {
+    const flow = handMadeFlow({
+      id: `f${i + 1}`,
+      clientIp: i % 3 === 0 ? `172.17.${(i >> 8) & 255}.${i & 255}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      clientPort: 1024 + (i % 60000),
+      outcome: outcomes[(i * 7) % 4]!,
+      firstSeen: 1000 + ((i * 7919) % 10007) / 100,
+    });
+    all.push(flow);
+    sample.add(flow);
+    held = Math.max(held, (sample as unknown as { kept: unknown[][] }).kept.reduce((n, l) => n + l.length, 0));
+  }
+  assert.ok(held <= 4 * 2 * MAX_NODE_FLOWS, `held ${held}`);
+  assert.equal(sample.seen, all.length);
+  const expected = sentNodeFlows(all, bridges).map((f) => f.id);
+  assert.deepEqual(sentNodeFlows(sample.flows(), bridges).map((f) => f.id), expected);
+  const host = analyzeHost(redisHosts()[0]!);
+  const evidence = encodeNodeEvidence('node-a', { ...host.analysis, flows: sample.flows() }, { ...host, bridges }, sample.seen);
+  assert.deepEqual(evidence.flows.map((f) => f.id), expected);
+  assert.equal(evidence.flowsNotSent, all.length - MAX_NODE_FLOWS);
+});
+
+test('node evidence of a flood: flows sampled while captured, groups sent as counts and the ids of sent flows, a small event', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-fleet-flood-'));
+  try {
+    const file = path.join(dir, 'flood.pcap');
+    writeFloodCapture({ syns: 30_000, out: file, spoofed: false, answered: false });
+    const sample = new NodeFlowSample([]);
+    const analysis = analyzeFiles([file], { allFlows: true, onFlow: (f) => sample.add(f) });
+    assert.equal(analysis.flows.length, 0, 'streamed, not held');
+    const host = hostAnalysis('node-a', { ...analysis, flows: sample.flows() }, null, []);
+    const evidence = encodeNodeEvidence('node-a', host.analysis, host, sample.seen);
+    assert.equal(evidence.flows.length, MAX_NODE_FLOWS);
+    assert.equal(evidence.flowsNotSent, 30_000 - MAX_NODE_FLOWS);
+    const sent = new Set(evidence.flows.map((f) => f.id));
+    const listed = evidence.report.failedGroups.flatMap((g) => g.sample);
+    assert.ok(listed.length > 0 && listed.every((id) => sent.has(id)));
+    const bytes = JSON.stringify(evidence).length;
+    assert.ok(bytes < 1_500_000, `${bytes} bytes`);
+    const decoded = decodeNodeEvidence(JSON.parse(JSON.stringify(evidence)));
+    assert.deepEqual(decoded.analysis.failedGroups.map((g) => [g.clientSubnet, g.flows, g.sample.length]), analysis.failedGroups.map((g) => [g.clientSubnet, g.flows, g.sample.filter((f) => sent.has(f.id)).length]));
+    assert.equal(decoded.analysis.failedGroups.reduce((n, g) => n + g.flows, 0), 30_000);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('fleet report: nodes joined from their log lines (chunked), the collision across them, the silent nodes with their reasons', () => {

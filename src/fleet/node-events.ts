@@ -9,11 +9,11 @@ import { encodeNodeEvidence, NODE_EVIDENCE_EVENT } from './node-evidence';
  * flows travel in the evidence), then its node-evidence event; every line under Docker's
  * 16 KiB log line, a longer one as chunk events.
  */
-export function nodeEventLines(node: string, analysis: Analysis, host: Omit<HostAnalysis, 'name' | 'analysis'>): string[] {
+export function nodeEventLines(node: string, analysis: Analysis, host: Omit<HostAnalysis, 'name' | 'analysis'>, flowsSeen = analysis.flows.length): string[] {
   const lines: string[] = [];
   writeReportNdjson({ ...analysis, flows: [] }, (chunk) => {
     for (const line of chunk.split('\n')) if (line !== '') lines.push(`${line}\n`);
   }, true);
-  lines.push(eventLine(NODE_EVIDENCE_EVENT, encodeNodeEvidence(node, analysis, host)));
+  lines.push(eventLine(NODE_EVIDENCE_EVENT, encodeNodeEvidence(node, analysis, host, flowsSeen)));
   return lines.flatMap((line, i) => chunkedEvent(line, `${node}.${i}`));
 }

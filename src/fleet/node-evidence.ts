@@ -1,17 +1,26 @@
 import type { Analysis } from '../analysis';
 import type { BridgeSubnet } from '../context/bridge';
 import type { MacSighting } from '../diagnose/input';
+import type { FailedGroup } from '../flow/failed-flow-groups';
 import type { Flow } from '../flow/flow';
 import type { HostAnalysis } from '../hosts/analyze-hosts';
 import { parseSubnet, subnetContains } from '../net/cidr';
+import { MAX_NODE_FLOWS, sentNodeFlows } from './node-flow-sample';
+
+export { MAX_NODE_FLOWS } from './node-flow-sample';
 
 /** The event type of a node's evidence in the fleet's NDJSON. */
 export const NODE_EVIDENCE_EVENT = 'node-evidence';
 
-/** Flows a node sends at most: the failed ones first, then those touching a bridge subnet, then the other handshakes. */
-export const MAX_NODE_FLOWS = 2000;
 /** Addresses whose MACs a node sends at most: those in a bridge subnet first. */
 export const MAX_NODE_MAC_ADDRESSES = 1000;
+
+/**
+ * A failed group as a node sends it: the counts, and its sample as the ids of the flows the
+ * node sent (the flows themselves travel once, in `flows`). The sample's client bits stay
+ * on the node, whose rules used them.
+ */
+export type NodeGroup = Omit<FailedGroup, 'sample' | 'clientBits' | 'sampleSeq'> & { sample: string[] };
 
 /**
  * What one node of `synscope fleet` sends the manager, so that the manager joins nodes as
@@ -28,7 +37,7 @@ export interface NodeEvidence {
   ownAddresses: string[];
   /** The interface of each own address ([address, interface] pairs). */
   addressInterfaces: [string, string][];
-  report: Omit<Analysis, 'flows' | 'kernel' | 'addressMacs' | 'stitchedFlows' | 'hosts' | 'contextMatch'>;
+  report: Omit<Analysis, 'flows' | 'kernel' | 'addressMacs' | 'stitchedFlows' | 'hosts' | 'contextMatch' | 'failedGroups'> & { failedGroups: NodeGroup[] };
   flows: Flow[];
   /** Flows of the node not sent (beyond MAX_NODE_FLOWS). */
   flowsNotSent: number;
@@ -38,16 +47,18 @@ export interface NodeEvidence {
   macAddressesNotSent: number;
 }
 
-/** A node's evidence from its own analysis (made with every flow kept) and the join's view of its context. */
-export function encodeNodeEvidence(node: string, analysis: Analysis, host: Omit<HostAnalysis, 'name' | 'analysis'>): NodeEvidence {
+/**
+ * A node's evidence from its own analysis and the join's view of its context. The analysis'
+ * flows are every flow, or a NodeFlowSample's (then `flowsSeen` is how many it saw).
+ */
+export function encodeNodeEvidence(node: string, analysis: Analysis, host: Omit<HostAnalysis, 'name' | 'analysis'>, flowsSeen = analysis.flows.length): NodeEvidence {
   const bridged = (ip: string) => host.bridges.some((b) => subnetContains(b.subnet, ip));
-  const rank = (f: Flow) => (f.outcome !== null && f.outcome !== 'completed' ? 0 : bridged(f.clientIp) || bridged(f.serverIp) ? 1 : f.outcome !== null ? 2 : 3);
-  const ranked = analysis.flows.map((f, i) => ({ f, i, r: rank(f) })).sort((a, b) => a.r - b.r || a.i - b.i);
-  const flows = ranked.slice(0, MAX_NODE_FLOWS).sort((a, b) => a.i - b.i).map((x) => x.f);
+  const flows = sentNodeFlows(analysis.flows, host.bridges);
   const sent = new Set(flows.map((f) => f.id));
   const macs = [...(analysis.addressMacs ?? new Map<string, readonly MacSighting[]>())].map(([a, s]) => [a, [...s]] as [string, MacSighting[]]);
   macs.sort(([a], [b]) => Number(!bridged(a)) - Number(!bridged(b)));
-  const { flows: _f, kernel: _k, addressMacs: _a, stitchedFlows: _s, hosts: _h, contextMatch: _c, ...report } = analysis;
+  const { flows: _f, kernel: _k, addressMacs: _a, stitchedFlows: _s, hosts: _h, contextMatch: _c, failedGroups, ...rest } = analysis;
+  const report = { ...rest, failedGroups: failedGroups.map(({ sample, clientBits: _b, sampleSeq: _q, ...g }) => ({ ...g, sample: sample.map((f) => f.id).filter((id) => sent.has(id)) })) };
   return {
     node,
     context: host.context,
@@ -56,7 +67,7 @@ export function encodeNodeEvidence(node: string, analysis: Analysis, host: Omit<
     addressInterfaces: [...host.addressInterfaces],
     report,
     flows,
-    flowsNotSent: analysis.flows.length - flows.length,
+    flowsNotSent: flowsSeen - flows.length,
     stitchedFlows: [...(analysis.stitchedFlows ?? [])].filter((id) => sent.has(id)),
     macs: macs.slice(0, MAX_NODE_MAC_ADDRESSES),
     macAddressesNotSent: Math.max(0, macs.length - MAX_NODE_MAC_ADDRESSES),
@@ -84,6 +95,7 @@ export function decodeNodeEvidence(value: unknown): HostAnalysis {
     need(subnet !== null && typeof b.name === 'string', `bridges[${i}]`);
     return { name: b.name, subnet: subnet!, source: b.source === 'flag' ? 'flag' : 'context' };
   });
+  const byId = new Map(e.flows.map((f) => [f.id, f]));
   const notSent = [
     ...(e.flowsNotSent > 0 ? [`${e.flowsNotSent} flows not sent by the node (over ${MAX_NODE_FLOWS}): its counts are exact, the cross-host rules and clock offsets see the flows sent`] : []),
     ...(e.macAddressesNotSent > 0 ? [`the MACs of ${e.macAddressesNotSent} addresses not sent by the node (over ${MAX_NODE_MAC_ADDRESSES})`] : []),
@@ -96,6 +108,8 @@ export function decodeNodeEvidence(value: unknown): HostAnalysis {
     context: e.context ?? null,
     analysis: {
       ...e.report,
+      // A group lists the flows of its sample that the node sent.
+      failedGroups: e.report.failedGroups.map((g) => ({ ...g, sample: (Array.isArray(g.sample) ? g.sample : []).map((id: string) => byId.get(id)).filter((f): f is Flow => f !== undefined), clientBits: null, sampleSeq: [] })),
       warnings: [...e.report.warnings, ...notSent],
       flows: e.flows,
       kernel: null,

@@ -63,6 +63,8 @@ export interface LiveCaptureOptions {
   trace: boolean;
   /** The Docker Engine API socket the host context asks for networks (default /var/run/docker.sock). */
   dockerSocket?: string;
+  /** The first window's host context when the caller collected it already (collectNamespaceContext of the first target's namespace). */
+  context?: Promise<HostContext>;
   onProgress?: (progress: LiveProgress) => void;
   /** Called once every handle is open, before the first packet is read. */
   onCapturing?: () => void;
@@ -200,7 +202,7 @@ export class LiveRun {
     // Packets wait in the kernel rings until the first poll, after the counters are read.
     this.kernel.begin();
     this.analysis = new StreamingAnalysis(this.sources, this.options.analyze);
-    this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
+    this.contextPromise = this.options.context ?? collectNamespaceContext(this.primary, this.options.dockerSocket);
     if (this.options.write !== null) {
       this.writer = this.openWriter(this.options.write);
       if (this.options.write !== WRITE_TO_STDOUT) this.writeStartContext(this.options.write);

@@ -5,12 +5,14 @@ import { DEFAULT_DOCKER_SOCKET } from '../../context/docker-api';
 import { atLeast, SEVERITIES, type Severity } from '../../diagnose/finding';
 import { ErrorCode, SynscopeError } from '../../errors';
 import { nodeEventLines } from '../../fleet/node-events';
+import { NodeFlowSample } from '../../fleet/node-flow-sample';
 import { runFleet } from '../../fleet/run-fleet';
 import { hostAnalysis } from '../../hosts/analyze-hosts';
 import { DEFAULT_BUFFER_BYTES, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../../live/capture-defaults';
 import { chooseBackend } from '../../live/choose-backend';
 import { parseDuration } from '../../live/duration';
 import { runLiveCapture, targetName } from '../../live/live-capture';
+import { collectNamespaceContext } from '../../live/namespace-context';
 import { checkLivePrivileges } from '../../live/privileges';
 import { resolveNamespaceSpec } from '../../netns/namespace-spec';
 import { discoverWatchTargets, DOCKER_INGRESS_SANDBOX } from '../../watch/default-targets';
@@ -152,6 +154,9 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
       if (targets.length === 0) throw new SynscopeError(ErrorCode.BAD_USAGE, 'found nothing to capture on (no default route, no Docker bridge, no ingress sandbox): give -i IFACE or --netns NS:IFACE');
       checkLivePrivileges(targets.some((t) => t.namespace !== null));
       const backend = chooseBackend('auto');
+      // The bridges rank the flows the node holds, so the context comes first (the capture then reuses it).
+      const context = collectNamespaceContext(targets[0]!.namespace, flags.dockerSocket);
+      const sample = new NodeFlowSample(bridgesFromContext(await context, []));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
@@ -165,9 +170,10 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
             bufferBytes: DEFAULT_BUFFER_BYTES,
             durationMs,
             write: null,
-            analyze: { allFlows: true },
+            analyze: { allFlows: true, onFlow: (flow) => sample.add(flow) },
             trace: true,
             dockerSocket: flags.dockerSocket,
+            context,
             onCapturing: () => {
               if (flags.quiet !== true) io.stderr(`synscope: capturing on ${targets.map(targetName).join(', ')} for ${flags.duration}\n`);
             },
@@ -176,12 +182,13 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
         );
         const node = os.hostname();
         const bridges = bridgesFromContext(result.context, []);
-        const host = hostAnalysis(node, result.analysis, result.context, bridges);
+        const analysis = { ...result.analysis, flows: sample.flows() };
+        const host = hostAnalysis(node, analysis, result.context, bridges);
         // An image without iproute2 leaves the context without interfaces; the task runs on the host network, so Node's view of them is the node's.
         const hostNetwork = Object.entries(os.networkInterfaces()).flatMap(([name, list]) => (list ?? []).map((i) => [i.address, name] as const));
         const own = new Set([...host.ownAddresses, ...hostNetwork.map(([address]) => address)]);
         const addressInterfaces = new Map([...hostNetwork, ...host.addressInterfaces]);
-        for (const line of nodeEventLines(node, result.analysis, { ...host, ownAddresses: own, addressInterfaces })) io.stdout(line);
+        for (const line of nodeEventLines(node, analysis, { ...host, ownAddresses: own, addressInterfaces }, sample.seen)) io.stdout(line);
         setExit(0);
       } finally {
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
