@@ -14,6 +14,8 @@ import { writeFloodCapture } from '../bench/flood-capture';
 import { analyzeFiles } from '../src/analysis';
 import { hostAnalysis } from '../src/hosts/analyze-hosts';
 import * as fs from 'node:fs';
+import Ajv from 'ajv';
+import { toReportJson } from '../src/report/json';
 import * as os from 'node:os';
 import { ServiceLogLines, type TaskLine } from '../src/fleet/service-log-lines';
 import type { SwarmNode, SwarmTask } from '../src/fleet/swarm-api';
@@ -212,6 +214,10 @@ test('fleet report: nodes joined from their log lines (chunked), the collision a
   assert.equal(report.hosts![1]!.clockMatches, 1);
   assert.deepEqual(report.hosts![0]!.sources, [`node-a/${path.join(SCENARIO, 'node-a.pcapng')}`]);
   assert.ok(report.warnings.includes('node-c did not answer: task rejected: No such image: synscope:0.1.0; no log lines'));
+  const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile(JSON.parse(fs.readFileSync(path.join(REPO, 'schema', 'report.schema.json'), 'utf8')) as object);
+  const json = JSON.parse(JSON.stringify(toReportJson(report))) as { hosts: object[] };
+  assert.ok(validate(json), JSON.stringify(validate.errors?.slice(0, 3)));
+  assert.equal(validate({ ...json, hosts: [{ ...json.hosts[2], noAnswer: 7 }] }), false, 'noAnswer is text');
 });
 
 test('the global job: host network, NET_RAW and SYS_ADMIN only, socket and sandboxes read-only, never restarted', () => {
