@@ -90,6 +90,7 @@ test('PcapngWriter round-trips interfaces, packets, statistics and sections thro
   const br = w.addInterface({ linkType: 113, name: 'docker0', tsResolution: 'ns' });
   packets.forEach((p, i) => w.writePacket(i % 2 === 0 ? eth : br, p.bytes, p.tsSec, p.tsNsec, p.origLen));
   w.writeStatistics(br, { received: 10, dropped: 3 }, 1, 0);
+  w.writeStatistics(eth, { received: 10 }, 1_700_000_100, 250_000, { sec: 1_700_000_000, nsec: 500_000_000 });
   w.newSection();
   const lo = w.addInterface({ linkType: 0, name: 'lo' });
   assert.equal(lo, 0, 'interface ids restart in a new section');
@@ -120,6 +121,15 @@ test('PcapngWriter round-trips interfaces, packets, statistics and sections thro
     ],
   );
   assert.equal(reader.droppedByCapture(), 7);
+  // isb_starttime / isb_endtime (eth0, microseconds, big-endian), and a statistics block's own time for docker0 and lo.
+  assert.deepEqual(
+    reader.interfaces.map((i) => [i.capturedFrom, i.capturedTo]),
+    [
+      [1_700_000_000.5, 1_700_000_100.00025],
+      [1, 1],
+      [7, 7],
+    ],
+  );
 });
 
 test('PcapngWriter keeps nanosecond times exact beyond 2^53 ns and past 2106', () => {

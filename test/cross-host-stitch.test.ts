@@ -8,6 +8,7 @@ import { PcapngWriter } from '../src/capture/pcapng-writer';
 import { decodeFrame } from '../src/decode/dispatch';
 import { DecodedPacket, TcpFlag } from '../src/decode/packet';
 import { VxlanLegs } from '../src/flow/vxlan-legs';
+import { analyzeFiles } from '../src/analysis';
 import { analyzeHosts } from '../src/hosts/analyze-hosts';
 import { renderAttemptLadders } from '../src/report/ladder';
 import { parseIp } from '../src/synth/address';
@@ -200,6 +201,9 @@ test('with both nodes\' contexts, a SYN that left over VXLAN and never arrived a
   assert.deepEqual(a.attempts[0]!.hops.map((h) => h.interface), ['eth0@node-a', 'eth0@ingress_sbox@node-a', 'eth0@node-a']);
   assert.deepEqual(a.findings.map((f) => [f.code, f.evidence['seenAt'], f.evidence['missingAt']]), [['nat-path-break', 'eth0@node-a', 'eth0@node-b']]);
   assert.match(a.findings[0]!.remedy[0]!, /from node-a to node-b \(UDP 4789, 192\.0\.2\.1 to 192\.0\.2\.2\)/);
+  // node-b's capture of eth0 comes before its own firewall: the remedy is the way between the nodes, not node-b's INPUT rules.
+  assert.match(a.findings[0]!.remedy[0]!, /lost between the nodes\. Allow UDP 4789 from 192\.0\.2\.1 to 192\.0\.2\.2 in the security groups/);
+  assert.doesNotMatch(a.findings[0]!.remedy.join(' '), /INPUT/);
   // Without the contexts nothing says where the tunnel went: node-a's own view stays.
   const alone = analyzeHosts(hosts(failingAcrossNodes(tmp(), { lostBetween: true })), {});
   assert.ok(alone.findings.every((f) => f.evidence['missingAt'] !== 'eth0@node-b'), JSON.stringify(alone.findings.map((f) => f.evidence)));
@@ -223,4 +227,25 @@ test('the recorded two-node swarm: the failed attempt\'s flows carry one path ov
   assert.deepEqual(hops.map((h) => h.interface), ['eth0@node1', 'docker_gwbridge@node1', 'eth0@ingress_sbox@node1', 'eth0@node1', 'eth0@node2', 'eth0@web.1@node2']);
   assert.deepEqual(hops.map((h) => h.via ?? null), [null, null, null, 'vxlan 4096 192.0.2.1 > 192.0.2.2', 'vxlan 4096 192.0.2.1 > 192.0.2.2', null]);
   assert.deepEqual(hops.map((h) => h.synAcks > 0), [false, false, false, false, false, true]);
+});
+
+test('the recorded VXLAN loss between two swarm nodes: one finding pointing between the nodes, though node2\'s uplink was quiet by then', async () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-swarm-ingress-vxlan-lost');
+  const hostArgs = ['--host', `node1=${dir}/node1.pcapng`, '--host', `node2=${dir}/node2.pcapng`, '--context', `node1=${dir}/node1.context.json`, '--context', `node2=${dir}/node2.context.json`];
+  const r = await runCli('analyze', '--json', ...hostArgs);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { findings: { code: string; evidence: Record<string, unknown>; remedy: string[]; clients: string[]; clientCount: number }[] };
+  assert.deepEqual(report.findings.map((f) => [f.code, f.evidence['seenAt'], f.evidence['missingAt']]), [['nat-path-break', 'eth0@node1', 'eth0@node2']]);
+  const finding = report.findings[0]!;
+  assert.match(finding.remedy[0]!, /never reached eth0@node2, where a capture sees them before node2's own firewall: they are lost between the nodes/);
+  assert.deepEqual([finding.clients, finding.clientCount], [['192.0.2.10'], 1]);
+  // node2 saw nothing after the first request's handshake: only its capture's own start and stop (pcapng statistics) say it was capturing when the SYN should have come.
+  const node2 = analyzeFiles([`${dir}/node2.pcapng`], { allFlows: true });
+  const lostAt = Math.max(...node2.flows.map((f) => f.lastSeen));
+  assert.ok(node2.captureSpans!.some((s) => s.interface === 'eth0' && s.to > lostAt + 1), JSON.stringify(node2.captureSpans));
+  const node1 = JSON.parse((await runCli('analyze', '--json', `${dir}/node1.pcapng`, '--context', `${dir}/node1.context.json`)).stdout) as { flows: { outcome: string; firstSeen: string }[]; findings: typeof report.findings };
+  const failedAt = Date.parse(node1.flows.find((f) => f.outcome === 'unanswered')!.firstSeen) / 1000;
+  assert.ok(lostAt < failedAt, `node2's last packet ${lostAt} before the lost SYN ${failedAt}`);
+  // node1 alone: its NAT hops are one attempt from one client (the SNAT address of ingress_sbox is not a client).
+  assert.deepEqual(node1.findings.map((f) => [f.code, f.clients, f.clientCount]), [['nat-path-break', ['192.0.2.10'], 1]]);
 });

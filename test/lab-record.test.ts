@@ -41,6 +41,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-healthy', 'record-docker-real-healthy.sh', true],
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
+  ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],
 ];
 
 /** Recorders that start a real dockerd get 180 s, the others 60 s. */

@@ -11,7 +11,8 @@ import { openFiles, readRecords } from './read';
 import { decodeProblems, inputSummaries, inputWarnings, sumOrNull } from './report-input';
 import { stitchAttempts } from './stitch-attempts';
 import { TrackStage } from './track';
-import type { Analysis, AnalyzeOptions, LiveCounts } from './types';
+import { fileInterfaceName } from '../capture/interface-registry';
+import type { Analysis, AnalyzeOptions, CaptureSpan, LiveCounts } from './types';
 
 const PROGRESS_MASK = 0x3ffff;
 
@@ -178,7 +179,17 @@ class AnalysisRun {
       stitchedFlows: stitched.stitchedFlows,
       vxlanLegs: { legs: decode.vxlanLegs.list(), notRecorded: decode.vxlanLegs.notRecorded },
       clientClocks: this.log.clientClocks(stitched.innerHops),
+      captureSpans: captureSpans(this.readers),
       contextMatch: host.match?.verdict ?? null,
     };
   }
+}
+
+/** The interfaces whose input says when their capture ran (pcapng statistics, a live window). */
+function captureSpans(readers: readonly CaptureSource[]): CaptureSpan[] {
+  return readers.flatMap((reader) =>
+    reader.interfaces.flatMap((i, local) =>
+      i.capturedFrom === undefined || i.capturedTo === undefined ? [] : [{ interface: i.name ?? fileInterfaceName(reader, local), from: i.capturedFrom, to: i.capturedTo }],
+    ),
+  );
 }

@@ -64,6 +64,13 @@ export interface InputSummary {
   namespacePath?: string;
 }
 
+/** An interface (by its name in interfaceNames) and when its capture ran, in seconds. */
+export interface CaptureSpan {
+  interface: string;
+  from: number;
+  to: number;
+}
+
 export interface HandshakeSummary {
   attempted: number;
   completed: number;
@@ -113,6 +120,11 @@ export interface Analysis {
   hosts?: HostSummary[];
   /** Client addresses whose SYNs show several TCP timestamp clocks (hosts behind one address). */
   clientClocks?: ClientClocks[];
+  /**
+   * When each interface's capture ran, where the input says (not in the JSON report):
+   * cross-host stitching asks whether a node was capturing when a packet should have arrived.
+   */
+  captureSpans?: CaptureSpan[];
   /** Handshakes seen decapsulated from VXLAN, per interface (not in the JSON report; cross-host stitching follows them from node to node). */
   vxlanLegs?: { legs: readonly VxlanLeg[]; notRecorded: number };
   /** Ids of the flows that are hops of a NAT-stitched attempt (not in the JSON report). */

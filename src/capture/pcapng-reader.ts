@@ -34,6 +34,8 @@ function minLength(type: number): number {
 const IF_NAME = 2;
 const IF_TSRESOL = 9;
 const IF_TSOFFSET = 14;
+const ISB_STARTTIME = 2;
+const ISB_ENDTIME = 3;
 const ISB_IFDROP = 5;
 const TWO_32 = 4294967296;
 /** Finest resolutions libpcap accepts (sf-pcapng.c): 10^-19 and 2^-63 seconds. */
@@ -260,16 +262,32 @@ export class PcapngReader implements CaptureReader {
   private readStatistics(): void {
     const p = this.window.pos;
     const little = this.little;
-    const iface = this.interfaceOf(this.window.view.getUint32(p + 8, little));
+    const view = this.window.view;
+    const iface = this.interfaceOf(view.getUint32(p + 8, little));
+    const info = this.interfaces[iface];
+    // The statistics were taken while the capture ran: their time bounds it too.
+    this.noteCaptured(info, this.timeAt(iface, view.getUint32(p + 12, little), view.getUint32(p + 16, little)));
     const end = p + this.blockLength - 4;
     for (let o = p + 20; o + 4 <= end; ) {
-      const code = this.window.view.getUint16(o, little);
-      const length = this.window.view.getUint16(o + 2, little);
+      const code = view.getUint16(o, little);
+      const length = view.getUint16(o + 2, little);
       const value = o + 4;
       if (code === 0 || value + length > end) break;
-      if (code === ISB_IFDROP && length >= 8) this.interfaces[iface].dropped = u64(this.window.view, value, little);
+      if (code === ISB_IFDROP && length >= 8) info.dropped = u64(view, value, little);
+      else if ((code === ISB_STARTTIME || code === ISB_ENDTIME) && length >= 8) this.noteCaptured(info, this.timeAt(iface, view.getUint32(value, little), view.getUint32(value + 4, little)));
       o = value + ((length + 3) & ~3);
     }
+  }
+
+  private noteCaptured(info: CaptureInterface, at: number): void {
+    if (info.capturedFrom === undefined || at < info.capturedFrom) info.capturedFrom = at;
+    if (info.capturedTo === undefined || at > info.capturedTo) info.capturedTo = at;
+  }
+
+  /** A timestamp of the interface's clock in seconds (through the reused record, which the next packet overwrites). */
+  private timeAt(iface: number, hi: number, lo: number): number {
+    this.setTime(iface, hi, lo);
+    return this.record.tsSec + this.record.tsNsec * 1e-9;
   }
 
   /** EPB and OPB: the same layout after the interface id. */

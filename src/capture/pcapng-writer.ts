@@ -38,6 +38,8 @@ const OPT_ENDOFOPT = 0;
 const IF_NAME = 2;
 const IF_DESCRIPTION = 3;
 const IF_TSRESOL = 9;
+const ISB_STARTTIME = 2;
+const ISB_ENDTIME = 3;
 const ISB_IFRECV = 4;
 const ISB_IFDROP = 5;
 const TWO_32 = 4294967296;
@@ -134,10 +136,17 @@ export class PcapngWriter {
     this.out.write(this.epb.subarray(0, total));
   }
 
-  /** Write an Interface Statistics Block with isb_ifrecv / isb_ifdrop. */
-  writeStatistics(ifIndex: number, counters: PcapngStatistics, tsSec: number, tsNsec: number): void {
+  /**
+   * Write an Interface Statistics Block with isb_ifrecv / isb_ifdrop, taken at tsSec.tsNsec;
+   * with `startedAt`, also isb_starttime and isb_endtime (the capture ran from then to now).
+   */
+  writeStatistics(ifIndex: number, counters: PcapngStatistics, tsSec: number, tsNsec: number, startedAt?: { sec: number; nsec: number }): void {
     const units = this.unitsOf(ifIndex);
     const opts: Array<[number, Uint8Array]> = [];
+    if (startedAt !== undefined) {
+      opts.push([ISB_STARTTIME, this.timestampOption(units, startedAt.sec, startedAt.nsec)]);
+      opts.push([ISB_ENDTIME, this.timestampOption(units, tsSec, tsNsec)]);
+    }
     if (counters.received !== undefined) opts.push([ISB_IFRECV, this.u64(counters.received)]);
     if (counters.dropped !== undefined) opts.push([ISB_IFDROP, this.u64(counters.dropped)]);
     const block = this.newBlock(BLOCK_ISB, 12, opts);
@@ -204,6 +213,16 @@ export class PcapngWriter {
     const lo = value % TWO_32;
     view.setUint32(this.little ? 4 : 0, hi, this.little);
     view.setUint32(this.little ? 0 : 4, lo, this.little);
+    return bytes;
+  }
+
+  /** A timestamp option: the upper and lower 32 bits as in a packet block, each in the section's byte order. */
+  private timestampOption(units: number, tsSec: number, tsNsec: number): Uint8Array {
+    this.timestamp(units, tsSec, tsNsec);
+    const bytes = Buffer.alloc(8);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+    view.setUint32(0, this.ts.hi, this.little);
+    view.setUint32(4, this.ts.lo, this.little);
     return bytes;
   }
 

@@ -49,6 +49,13 @@ export interface CaptureInterface {
   section: number;
   /** if_drop / isb_ifdrop as last reported for this interface, or null if never reported. */
   dropped: number | null;
+  /**
+   * When the capture on this interface ran (seconds), as far as the source says: pcapng's
+   * isb_starttime / isb_endtime and the statistics' own time, or the live capture's window.
+   * Absent when unknown (classic pcap, a pcapng without statistics).
+   */
+  capturedFrom?: number;
+  capturedTo?: number;
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng';

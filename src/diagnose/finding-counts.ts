@@ -16,10 +16,14 @@ export const MAX_FINDING_FLOWS = 100;
 export function countFindings(findings: readonly Finding[], input: Pick<DiagnosisInput, 'attempts' | 'counts'>, flows: readonly Flow[]): Finding[] {
   const counts = input.counts ?? new SampleCounts([]);
   const clientOf = new Map(flows.map((f) => [f.id, f.clientIp]));
+  // The client of a NAT-stitched attempt is its outermost hop's: an inner hop's is a SNAT address.
+  const outerOf = new Map<string, string>();
+  for (const a of input.attempts ?? []) for (const id of a.flows) outerOf.set(id, a.id);
   return findings
     .map((finding) => {
+      const clientFlows = distinct(finding.flows.map((id) => (clientOf.has(outerOf.get(id) ?? '') ? outerOf.get(id)! : id)));
       const given = finding.evidence['clients'];
-      const named = Array.isArray(given) && given.every((c) => typeof c === 'string') ? (given as string[]) : distinct(finding.flows.flatMap((id) => clientOf.get(id) ?? []));
+      const named = Array.isArray(given) && given.every((c) => typeof c === 'string') ? (given as string[]) : distinct(clientFlows.flatMap((id) => clientOf.get(id) ?? []));
       const ids = finding.flows.map((id) => ({ id }));
       return {
         ...finding,
@@ -27,7 +31,7 @@ export function countFindings(findings: readonly Finding[], input: Pick<Diagnosi
         flows: finding.flows.slice(0, MAX_FINDING_FLOWS),
         flowCount: attemptCount(ids, input),
         clients: named.slice(0, MAX_FINDING_CLIENTS),
-        clientCount: counts.clients(finding.flows, (id) => clientOf.get(id), named),
+        clientCount: counts.clients(clientFlows, (id) => clientOf.get(id), named),
         ...(counts.estimated(finding.flows) && { countsEstimated: true }),
       };
     })

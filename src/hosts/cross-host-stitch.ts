@@ -116,8 +116,11 @@ function neverArrived(sent: { host: HostAnalysis; leg: VxlanLeg }, hosts: readon
   const uplink = to?.addressInterfaces.get(leg.to);
   if (to === undefined || uplink === undefined || !to.analysis.interfaceNames.includes(uplink)) return null;
   const at = leg.firstSynAt! - offsets.get(host.name)! + offsets.get(to.name)!;
+  // The capture ran from its first packet to its last at least; its own start and stop say
+  // more: a quiet uplink may see nothing after the last handshake that got through.
   const { firstSeen, lastSeen } = indexOf(to.analysis);
-  if (at < firstSeen || at > lastSeen) return null;
+  const span = to.analysis.captureSpans?.find((s) => s.interface === uplink);
+  if (at < Math.min(firstSeen, span?.from ?? Infinity) || at > Math.max(lastSeen, span?.to ?? -Infinity)) return null;
   const sentFlow = flowOf(host.analysis, leg);
   if (sentFlow === undefined) return null;
   return { from: host, to, sent: leg, sentFlow, arrived: null, missingOn: `${uplink}@${to.name}` };

@@ -248,9 +248,13 @@ export class LiveRun {
     for (const [i, handle] of this.handles.entries()) {
       const stats = handle.stats();
       drops.push({ name: this.names[i]!, stats: windowStats(this.statsAtWindowStart[i] ?? null, stats) });
+      const source = this.sources[i]!;
+      source.ended();
       if (this.writer !== null) {
         const { sec, nsec } = nowParts();
-        this.writer.writeStatistics(i, stats === null ? { received: this.sources[i]!.stats.packets } : { received: stats.received, dropped: stats.dropped + stats.ifDropped }, sec, nsec);
+        const fromMs = Math.round(source.interfaces[0]!.capturedFrom! * 1000);
+        const startedAt = { sec: Math.floor(fromMs / 1000), nsec: (fromMs % 1000) * 1e6 };
+        this.writer.writeStatistics(i, stats === null ? { received: source.stats.packets } : { received: stats.received, dropped: stats.dropped + stats.ifDropped }, sec, nsec, startedAt);
       }
       handle.close();
     }
@@ -287,6 +291,7 @@ export class LiveRun {
       return { name: this.names[i]!, stats: window };
     });
     const ended = { analysis: this.analysis!, sources: this.sources, kernel: this.kernel, context: this.contextPromise!, drops };
+    for (const s of ended.sources) s.ended();
     const evidence = ended.kernel.end();
     this.sources = this.newSources();
     this.kernel = new KernelWindow(distinctNamespaces(this.options.targets), this.options.trace);

@@ -15,7 +15,13 @@ export class LiveSource implements CaptureSource {
     snaplen: number,
     readonly namespacePath?: string,
   ) {
-    this.interfaces = [{ name, linkType, snaplen, section: 0, dropped: null }];
+    // The window opens with its source; ended() closes it.
+    this.interfaces = [{ name, linkType, snaplen, section: 0, dropped: null, capturedFrom: Date.now() / 1000 }];
+  }
+
+  /** The capture of this window has stopped (or rotated): it ran until now. */
+  ended(): void {
+    this.interfaces[0]!.capturedTo = Date.now() / 1000;
   }
 
   count(caplen: number, origLen: number): void {

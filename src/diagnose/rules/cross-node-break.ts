@@ -88,8 +88,14 @@ function remedyFor(d: Death, via: string): string[] {
   const seenNode = nodeOf(d.seenAt);
   const missingNode = nodeOf(d.missingAt);
   if (seenNode !== missingNode) {
+    // A capture sees a packet leave after the sender's own filter rules and arrive before the
+    // receiver's (only XDP comes earlier): neither node's iptables lost this one.
     const [src, dst] = d.direction === 'syn' ? [senderAddress, receiverAddress] : [receiverAddress, senderAddress];
-    return [`the VXLAN packets from ${seenNode} to ${missingNode} (UDP 4789, ${src} to ${dst}) are lost on the way: check ${missingNode}'s filter rules for incoming UDP 4789 (iptables -S INPUT; nft list ruleset) and the firewalls or security groups between the nodes`, overlayPorts];
+    const missingIface = d.missingAt.slice(0, d.missingAt.lastIndexOf('@'));
+    return [
+      `the VXLAN packets from ${seenNode} to ${missingNode} (UDP 4789, ${src} to ${dst}) left ${d.seenAt} and never reached ${d.missingAt}, where a capture sees them before ${missingNode}'s own firewall: they are lost between the nodes. Allow UDP 4789 from ${src} to ${dst} in the security groups, firewalls or switch ACLs on the way (and check for an XDP program on ${missingNode}: ip -d link show ${missingIface})`,
+      overlayPorts,
+    ];
   }
   const [peer, replyTo] = [seenNode === nodeOf(d.path.hops[0]!.interface) ? receiverAddress : senderAddress, senderAddress];
   if (d.missingHop?.via !== undefined && d.seenHop.via === undefined) {
