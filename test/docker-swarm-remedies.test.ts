@@ -58,6 +58,18 @@ const SCENARIOS: VerdictScenario[] = [
       assert.equal(r.summary.handshakes.attempted, 4, 'each attempt counted once across eth0, docker_gwbridge and ingress_sbox');
     },
   },
+  {
+    name: 'docker-real-listen-overflow',
+    failing: { '192.0.2.30': 'listen-overflow' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'listen-overflow')!;
+      assert.deepEqual([f.evidence.service, f.evidence.listener, f.evidence.container], ['192.0.2.1:8080', '172.17.0.2:8080', 'app'], 'one finding for the published port, naming the container behind it');
+      assert.ok(Number(f.evidence.lateAnswered) >= 1, 'answers after a SYN retransmission');
+      // The node's counters are not the container's: nothing said about them, no sysctl on the host proposed.
+      assert.ok(!('listenOverflows' in f.evidence) && !f.remedy.some((line) => /(^|: )sysctl -w/.test(line)), JSON.stringify(f));
+    },
+  },
 ];
 
 for (const s of SCENARIOS) {
@@ -155,6 +167,13 @@ for (const s of SCENARIOS) {
       const steps = readTsv(path.join(dir, 'applied-172.17.0.3.tsv'));
       const listing = fs.readFileSync(path.join(dir, `step-172.17.0.3-${steps.findIndex((st) => st.command.startsWith('iptables -L INPUT')) + 1}.out`), 'utf8');
       assert.match(listing, /^\s*\d+\s+[1-9]\d*\s+\d+\s+DROP\s+\S+\s+--\s+\*\s+\*\s+172\.17\.0\.3\s/m, `the INPUT listing does not show the counting DROP rule:\n${listing}`);
+    }
+    if (s.name === 'docker-real-listen-overflow') {
+      // The listings the remedy prints, run in the container's namespace: the queue full and its counters rising there.
+      const steps = readTsv(path.join(dir, 'applied-192.0.2.30.tsv'));
+      const output = (prefix: string) => fs.readFileSync(path.join(dir, `step-192.0.2.30-${steps.findIndex((st) => st.kind === 'ctr' && st.command.startsWith(prefix)) + 1}.out`), 'utf8');
+      assert.match(output('app ss -ltn'), /^LISTEN\s+2\s+1\s+0\.0\.0\.0:8080\s/m, 'Recv-Q 2 waiting for accept(), backlog 1');
+      assert.match(output('app nstat'), /^TcpExtListenOverflows\s+[1-9]\d*\s/m);
     }
     t.diagnostic(`${s.name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     fs.rmSync(dir, { recursive: true, force: true });

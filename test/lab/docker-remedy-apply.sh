@@ -45,6 +45,9 @@ docker_remedy_apply() {
             rc=127
           fi
           ;;
+        ctr)
+          docker_in_ctr "$REMEDY_NODE" "${cmd%% *}" bash -c "${cmd#* }" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
+          ;;
         hand)
           remedy_hand "$cmd" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
           printf '%s: %s\n' "$line" "$(tr '\n' ' ' <"$dir/step-$ip-$n.out")" >>"$dir/hand-$ip.txt"

@@ -8,6 +8,9 @@
 //   host     an iptables/ip/sysctl/nstat command, run in the node's network namespace
 //   hand     what a person must do that no command in the line spells out (the lab does it
 //            with the scenario's own commands and logs that it did)
+//   ctr      a command in a container's network namespace, printed as
+//            `nsenter -t $(docker inspect -f '{{.State.Pid}}' CTR) -n CMD`: COMMAND is "CTR CMD"
+//            (docker-remedy-apply.sh runs CMD there through bash, quotes and all)
 //   config   a daemon.json setting (merged into the node's daemon.json; takes effect when
 //            dockerd restarts, which the lab does not do)
 //   advice   a sentence with no command (read, not run), or a command that would not return
@@ -30,6 +33,17 @@ const step = (kind, command, line) => out.push([kind, command.trim(), line.trim(
 for (const raw of findings[0].remedy) {
   // A step's own comment follows three spaces: "docker swarm leave --force   (the only manager: ...)".
   const line = raw.trim().replace(/\s{3,}\(.*\)$/, '');
+  const inContainer = /nsenter -t \$\(docker inspect -f '\{\{\.State\.Pid\}\}' (\S+)\) -n (.*?)(?=;\s*nsenter -t |$)/g;
+  const ctrSteps = [...line.matchAll(inContainer)];
+  if (ctrSteps.length > 0) {
+    // "... confirms it." / "... (Recv-Q = ...)": the command ends before the words about it.
+    for (const m of ctrSteps) step('ctr', `${m[1]} ${m[2].replace(/ \(Recv-Q.*$/, '').replace(/ rising while .*$/, '').replace(/\.$/, '')}`, raw);
+    continue;
+  }
+  if (/^Make the application accept\(\) faster/.test(line)) {
+    step('hand', 'accept-faster', raw);
+    continue;
+  }
   if (/^docker\s/.test(line)) {
     step('docker', line, raw);
   } else if (/^note what the swarm holds.*: (docker .*)$/.test(line)) {
