@@ -92,8 +92,13 @@ global:
   scrape_timeout: 1s
 scrape_configs:
   - job_name: synscope
-    static_configs:
-      - targets: ['192.0.2.1:9464', '192.0.2.2:9464']
+    # The nodes from the manager's Engine API, as the README advises for many nodes: each
+    # node's address with the metrics port is its target (and its instance label).
+    dockerswarm_sd_configs:
+      - host: unix://$(docker_sock node1)
+        role: nodes
+        port: 9464
+        refresh_interval: 1s
 YAML
 mkdir -p "$DOCKER_LAB_TMP/prometheus"
 # Started as a simple command, so $! is Prometheus itself (ip netns exec execs it).
