@@ -59,6 +59,17 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-ip-forward-off',
+    failing: { '192.0.2.20': 'nat-path-break' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.deepEqual([f.evidence.seenAt, f.evidence.missingAt, f.evidence.forwarding], ['eth0', 'docker0', 'net.ipv4.ip_forward = 0']);
+      assert.equal(f.remedy[0], 'Turn forwarding back on: sysctl -w net.ipv4.ip_forward=1.');
+      assert.ok(!f.remedy.some((line) => line.startsWith('Find the rule whose counter rises')), 'no hunt for a filter rule that is not there');
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

@@ -109,6 +109,24 @@ test('stopped at the first hop (context): eth0 reached, docker0 not, the DNAT ru
   assert.ok(f.remedy.some((r) => r.includes('iptables -D DOCKER-USER -s 198.51.100.0/24 -j DROP')), f.remedy.join('\n'));
 });
 
+test('stopped at the first hop: forwarding off on the host, or on the interface the SYN came in by, is the cause and the remedy', () => {
+  const client: [string, number] = ['192.0.2.77', 40000];
+  for (const [sysctls, setting, fix] of [
+    [{ 'net.ipv4.ip_forward': '0' }, 'net.ipv4.ip_forward = 0', 'sysctl -w net.ipv4.ip_forward=1'],
+    [{ 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.eth0.forwarding': '0', 'net.ipv4.conf.docker0.forwarding': '1' }, 'net.ipv4.conf.eth0.forwarding = 0', 'sysctl -w net.ipv4.conf.eth0.forwarding=1'],
+  ] as const) {
+    const f = only(diagnose(input([flow({ id: 'f2', iface: ETH0, client })], [], { ...dockerHost(DOCKER_IPTABLES_SAVE), sysctls: { ...sysctls } }), COMPLETED));
+    assert.equal(f.evidence['forwarding'], setting);
+    assert.equal(f.confidence, 'high');
+    assert.match(f.explanation, new RegExp(`does not forward IPv4 from eth0 \\(${setting.replace(/\./g, '\\.')} in the snapshot\\)`));
+    assert.equal(f.remedy[0], `Turn forwarding back on: ${fix}.`);
+  }
+  // Forwarding on (and the rules accept): nothing said about it.
+  const on = only(diagnose(input([flow({ id: 'f2', iface: ETH0, client })], [], { ...dockerHost(DOCKER_IPTABLES_SAVE), sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.eth0.forwarding': '1' } }), COMPLETED));
+  assert.equal(on.evidence['forwarding'], undefined);
+  assert.equal(on.confidence, 'medium');
+});
+
 test('stopped at the first hop: with only the nat table in iptables-save, the filter rules come from nft', () => {
   const natOnly = DOCKER_IPTABLES_SAVE.slice(DOCKER_IPTABLES_SAVE.indexOf('*nat'));
   const f = only(diagnose(input([flow({ id: 'f2', iface: ETH0 })], [], dockerHost(natOnly, DOCKER_NFT_RULESET)), COMPLETED));

@@ -19,7 +19,7 @@ const GLOBAL_SYSCTLS: readonly GlobalSysctl[] = [
 ];
 
 /** Per-interface IPv4 settings, read for "all", "default" and every interface. */
-const CONF_SYSCTLS = ['rp_filter', 'route_localnet'] as const;
+const CONF_SYSCTLS = ['rp_filter', 'route_localnet', 'forwarding'] as const;
 
 /** What `readSysctls` found: values by full sysctl name, and the absences that mean something. */
 export interface SysctlReading {

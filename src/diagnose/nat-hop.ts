@@ -256,6 +256,22 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
     }
   }
 
+  if (dropRule === null && outDev !== null) {
+    const off = forwardingOff(ctx, inDev, dst);
+    if (off !== null) {
+      dropRule = off.setting;
+      evidence['forwarding'] = off.setting;
+      sentences.unshift(
+        `The host does not forward IPv4 from ${inDev} (${off.setting} in the snapshot): a packet for another machine's address, here ${dst} behind ${outDev}, is dropped without an ICMP and counted as Ip.InAddrErrors. ` +
+          'Docker turns forwarding on when dockerd starts; something turned it off since (a sysctl file applied later, a network service restarted, a hardening script).',
+      );
+      dropRemedy.push(
+        `Turn forwarding back on: sysctl -w ${off.fix}.`,
+        `Keep it on: find what sets it to 0 (grep -rs forward /etc/sysctl.conf /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/network /etc/NetworkManager) and set 1 there, or add "${off.fix.replace('=', ' = ')}" to /etc/sysctl.d/99-forward.conf; restarting dockerd turns net.ipv4.ip_forward on again, but not a per-interface setting.`,
+      );
+    }
+  }
+
   if (q.reply !== undefined) {
     const r = q.reply;
     const route = lookupRoute(ctx, r.client, { src: r.from, iif: linkOf(ctx, r.iif) });
@@ -389,3 +405,16 @@ function quote(rule: string): string {
   return `\`${rule}\``;
 }
 
+
+/**
+ * IPv4 forwarding off for a packet arriving on `inDev` for `dst`, an address not the host's:
+ * the global switch (which sets every interface's) or the arriving interface's own
+ * (ip_route_input_slow checks the input device; ip_error then drops the packet silently).
+ */
+function forwardingOff(ctx: HostContext, inDev: string, dst: string): { setting: string; fix: string } | null {
+  if (!dst.includes('.') || isLocalAddress(ctx, dst)) return null;
+  if (ctx.sysctls['net.ipv4.ip_forward'] === '0') return { setting: 'net.ipv4.ip_forward = 0', fix: 'net.ipv4.ip_forward=1' };
+  const own = `net.ipv4.conf.${inDev.replace(/\./g, '/')}.forwarding`;
+  if (ctx.sysctls[own] === '0') return { setting: `${own} = 0`, fix: `${own}=1` };
+  return null;
+}
