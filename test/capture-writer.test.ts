@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { FileSink, MemorySink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
 import { PcapngWriter } from '../src/capture/pcapng-writer';
+import { analyzeFiles } from '../src/analysis';
 import { ErrorCode, SynscopeError } from '../src/errors';
 import { makePackets, openBytes, readAll } from './capture-helpers';
 
@@ -156,4 +157,29 @@ test('PcapngWriter refuses a packet for an interface not added in this section',
   w.addInterface({ linkType: 1 });
   w.newSection();
   assert.throws(() => w.writePacket(0, Buffer.alloc(1), 0, 0), (e: unknown) => e instanceof SynscopeError && e.code === ErrorCode.BAD_USAGE);
+});
+
+test('capture spans: one per interface over all files, statistics times far from the packets not believed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-spans-'));
+  try {
+    const write = (name: string, packetAt: number, startedAt: number, endAt: number) => {
+      const sink = new FileSink(path.join(dir, name));
+      const w = new PcapngWriter(sink);
+      const eth = w.addInterface({ linkType: 1, name: 'eth0', tsResolution: 'ns' });
+      const p = makePackets(1)[0]!;
+      w.writePacket(eth, p.bytes, packetAt, 0, p.origLen);
+      w.writeStatistics(eth, { received: 1 }, endAt, 0, { sec: startedAt, nsec: 0 });
+      w.close();
+      return path.join(dir, name);
+    };
+    const T = 1_700_000_000;
+    const a = write('a.pcapng', T + 10, T, T + 20);
+    const b = write('b.pcapng', T + 100, T + 90, T + 130);
+    assert.deepEqual(analyzeFiles([a, b]).captureSpans, [{ interface: 'eth0', from: T, to: T + 130 }]);
+    // dumpcap's statistics times in microseconds on a nanosecond interface read as 1970: left out.
+    const wrongUnits = write('c.pcapng', T + 10, Math.floor(T / 1000), Math.floor((T + 20) / 1000));
+    assert.deepEqual(analyzeFiles([wrongUnits]).captureSpans, []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

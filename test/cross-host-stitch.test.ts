@@ -237,7 +237,7 @@ test('the recorded VXLAN loss between two swarm nodes: one finding pointing betw
   const report = JSON.parse(r.stdout) as { findings: { code: string; evidence: Record<string, unknown>; remedy: string[]; clients: string[]; clientCount: number }[] };
   assert.deepEqual(report.findings.map((f) => [f.code, f.evidence['seenAt'], f.evidence['missingAt']]), [['nat-path-break', 'eth0@node1', 'eth0@node2']]);
   const finding = report.findings[0]!;
-  assert.match(finding.remedy[0]!, /never reached eth0@node2, where a capture sees them before node2's own firewall: they are lost between the nodes/);
+  assert.match(finding.remedy[0]!, /never reached eth0@node2, where a capture sees them before node2's own firewall \(and it reported no drops of its own\): they are lost between the nodes/);
   assert.deepEqual([finding.clients, finding.clientCount], [['192.0.2.10'], 1]);
   // node2 saw nothing after the first request's handshake: only its capture's own start and stop (pcapng statistics) say it was capturing when the SYN should have come.
   const node2 = analyzeFiles([`${dir}/node2.pcapng`], { allFlows: true });

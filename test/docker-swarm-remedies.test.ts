@@ -70,6 +70,17 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-icc-off',
+    failing: { '172.17.0.3': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.equal(f.evidence.forwardVerdictBy, '-A FORWARD -i docker0 -o docker0 -j DROP', 'Docker\'s icc rule named');
+      assert.ok(!r.findings.some((x) => x.code === 'bridge-subnet-overlap'), 'a container of docker0 is no overlap');
+      assert.match(f.remedy[0]!, /^Let this traffic through, before Docker's drop: iptables -I DOCKER-USER -i docker0 -o docker0 -s 172\.17\.0\.3 -d 172\.17\.0\.2 -p tcp --dport 80 -j ACCEPT\.$/);
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

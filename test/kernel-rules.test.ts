@@ -138,6 +138,28 @@ test('listen-overflow: TCP_LISTEN_OVERFLOW drops count; counters read and unchan
   assert.match(f.explanation, /did not rise in web-1/);
 });
 
+test('listen-overflow: a listener at an address the snapshot\'s namespace does not own (behind DNAT) is not judged by the counters read here', () => {
+  const late: FlowSpec[] = [{ id: 'f9', outcome: 'completed', syns: 2, answeredAfter: 1.02 }];
+  const quiet = kernel({ counters: [{ namespace: 'host', seconds: 12, deltas: { 'Tcp.OutRsts': 2 } }] });
+  const host = (endpoint: string) =>
+    makeContext({
+      interfaces: [iface('eth1', 'physical', ['10.1.0.5/24']), iface('docker0', 'bridge', ['10.0.0.1/24'])],
+      sysctls: { 'net.core.somaxconn': '4096' },
+      dockerNetworks: [{ id: 'n', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['10.0.0.0/24'], gateways: [], bridge: 'docker0', ingress: false, internal: false, endpoints: [{ name: endpoint, addresses: ['10.0.0.5'] }] }],
+    });
+  const f = only(listenOverflowRule(makeInput(burst, { lateAnsweredFlows: late.map(flow), kernel: quiet, context: host('web-1') }), answeredOthers), 'listen-overflow');
+  assert.equal(f.confidence, 'medium', 'quiet counters of another namespace do not lower it');
+  assert.equal(f.title, '10.0.0.5:80 drops SYNs while it answers others: the accept queue of its listener 10.0.0.5:80 in container web-1 overflows');
+  assert.match(f.explanation, /not an address of this namespace .*the counters read here do not\./);
+  assert.deepEqual([f.evidence['container'], 'kernelCounters' in f.evidence, 'somaxconn' in f.evidence], ['web-1', false, false]);
+  assert.match(f.remedy[0]!, /nsenter -t \$\(docker inspect -f '\{\{\.State\.Pid\}\}' web-1\) -n ss -ltn 'sport = :80'/);
+  // ingress_sbox only forwards (IPVS): no container to name, no docker inspect of it.
+  const sbox = only(listenOverflowRule(makeInput(burst, { lateAnsweredFlows: late.map(flow), kernel: quiet, context: host('ingress-sbox') }), answeredOthers), 'listen-overflow');
+  assert.equal(sbox.evidence['container'], undefined);
+  assert.match(sbox.explanation, /The listener is 10\.0\.0\.5:80 behind ingress_sbox, not an address of this namespace/);
+  assert.ok(!sbox.remedy.join(' ').includes('ingress_sbox)'), sbox.remedy.join('\n'));
+});
+
 // rp_filter
 
 function twoUplinks(): HostContext {

@@ -179,17 +179,33 @@ class AnalysisRun {
       stitchedFlows: stitched.stitchedFlows,
       vxlanLegs: { legs: decode.vxlanLegs.list(), notRecorded: decode.vxlanLegs.notRecorded },
       clientClocks: this.log.clientClocks(stitched.innerHops),
-      captureSpans: captureSpans(this.readers),
+      captureSpans: captureSpans(this.readers, decode.firstAt, decode.lastAt),
       contextMatch: host.match?.verdict ?? null,
     };
   }
 }
 
-/** The interfaces whose input says when their capture ran (pcapng statistics, a live window). */
-function captureSpans(readers: readonly CaptureSource[]): CaptureSpan[] {
-  return readers.flatMap((reader) =>
-    reader.interfaces.flatMap((i, local) =>
-      i.capturedFrom === undefined || i.capturedTo === undefined ? [] : [{ interface: i.name ?? fileInterfaceName(reader, local), from: i.capturedFrom, to: i.capturedTo }],
-    ),
-  );
+/**
+ * A capture's start or stop this far from its packets is not believed: some writers put
+ * statistics times in other units than the interface's (dumpcap writes microseconds), and a
+ * trimmed file keeps the original's.
+ */
+const SPAN_MARGIN_SECONDS = 3600;
+
+/**
+ * The interfaces whose input says when their capture ran (pcapng statistics, a live window),
+ * one span per interface name over all inputs; times far outside the packets' are dropped.
+ */
+function captureSpans(readers: readonly CaptureSource[], firstAt: number, lastAt: number): CaptureSpan[] {
+  const plausible = (t: number | undefined) => t !== undefined && Number.isFinite(t) && (firstAt > lastAt || (t >= firstAt - SPAN_MARGIN_SECONDS && t <= lastAt + SPAN_MARGIN_SECONDS));
+  const spans = new Map<string, CaptureSpan>();
+  for (const reader of readers) {
+    for (const [local, i] of reader.interfaces.entries()) {
+      if (!plausible(i.capturedFrom) || !plausible(i.capturedTo)) continue;
+      const name = i.name ?? fileInterfaceName(reader, local);
+      const known = spans.get(name);
+      spans.set(name, known === undefined ? { interface: name, from: i.capturedFrom!, to: i.capturedTo! } : { interface: name, from: Math.min(known.from, i.capturedFrom!), to: Math.max(known.to, i.capturedTo!) });
+    }
+  }
+  return [...spans.values()];
 }

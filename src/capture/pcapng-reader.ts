@@ -284,10 +284,14 @@ export class PcapngReader implements CaptureReader {
     if (info.capturedTo === undefined || at > info.capturedTo) info.capturedTo = at;
   }
 
-  /** A timestamp of the interface's clock in seconds (through the reused record, which the next packet overwrites). */
+  /** A timestamp of the interface's clock in seconds (the record's time is left as it was). */
   private timeAt(iface: number, hi: number, lo: number): number {
+    const { tsSec, tsNsec } = this.record;
     this.setTime(iface, hi, lo);
-    return this.record.tsSec + this.record.tsNsec * 1e-9;
+    const at = this.record.tsSec + this.record.tsNsec * 1e-9;
+    this.record.tsSec = tsSec;
+    this.record.tsNsec = tsNsec;
+    return at;
   }
 
   /** EPB and OPB: the same layout after the interface id. */

@@ -256,7 +256,8 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
     }
   }
 
-  if (dropRule === null && outDev !== null) {
+  // Bridged between two ports of one bridge, a packet is not routed: IP forwarding plays no part.
+  if (dropRule === null && outDev !== null && outDev !== inDev) {
     const off = forwardingOff(ctx, inDev, dst);
     if (off !== null) {
       dropRule = off.setting;

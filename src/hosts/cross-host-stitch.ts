@@ -115,6 +115,8 @@ function neverArrived(sent: { host: HostAnalysis; leg: VxlanLeg }, hosts: readon
   const to = hosts.find((h) => h !== host && h.ownAddresses.has(leg.to));
   const uplink = to?.addressInterfaces.get(leg.to);
   if (to === undefined || uplink === undefined || !to.analysis.interfaceNames.includes(uplink)) return null;
+  // A capture that dropped packets (its ring, or the interface before it) may have missed this one.
+  if (to.analysis.inputs.some((i) => (i.droppedByCapture ?? 0) > 0)) return null;
   const at = leg.firstSynAt! - offsets.get(host.name)! + offsets.get(to.name)!;
   // The capture ran from its first packet to its last at least; its own start and stop say
   // more: a quiet uplink may see nothing after the last handshake that got through.

@@ -23,6 +23,7 @@ import { captureDropWarnings, type InterfaceDrops } from './capture-drops';
 import { filterEvidenceWarning } from './filter-evidence';
 import { KernelWindow } from './kernel-window';
 import { LiveSource } from './live-source';
+import { bridgeCaptureWarnings } from './bridge-capture-warning';
 import { collectNamespaceContext } from './namespace-context';
 import { namespaceInterfaces } from './namespace-interfaces';
 
@@ -302,6 +303,13 @@ export class LiveRun {
     return { ...result, contextPath: null };
   }
 
+  /** Bridges of the context's namespace that the native backend captured (never promiscuous). */
+  private bridgeWarnings(context: HostContext): string[] {
+    if (this.options.backend.name !== 'native') return [];
+    const here = this.options.targets.filter((t) => t.namespace?.path === this.primary?.path).map((t) => t.device);
+    return bridgeCaptureWarnings(here, context);
+  }
+
   /** Finish one window's analysis with its host context, bridges and kernel evidence. */
   private async diagnose(window: EndedWindow, evidence: KernelEvidence): Promise<Omit<LiveResult, 'contextPath'>> {
     for (const [i, d] of window.drops.entries()) window.sources[i]!.setDropped(d.stats === null ? null : d.stats.dropped + d.stats.ifDropped);
@@ -312,7 +320,7 @@ export class LiveRun {
       bridges: bridgesFromContext(context, this.options.analyze.bridges ?? []),
       kernel: evidence,
     });
-    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents), ...this.filterWarnings);
+    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents), ...this.filterWarnings, ...this.bridgeWarnings(context));
     return {
       analysis,
       context,

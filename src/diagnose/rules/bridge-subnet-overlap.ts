@@ -31,7 +31,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     // Clients are the ones seen arriving from outside the bridge; their DNATed leg, seen
     // only on the bridge (e.g. toward ingress_sbox), is the same failure and is covered too.
     const targetAway = silent.filter((f) => targetRoutedAway(input, bridge, f) !== null);
-    const clients = distinct([...targetAway, ...inside.filter((f) => !onlySeenOn(f, bridge.name, input))].map((f) => f.clientIp));
+    const clients = distinct([...targetAway, ...inside.filter((f) => !onlySeenOn(f, bridge.name, input) && !onTheBridge(f, bridge.name, input))].map((f) => f.clientIp));
     if (clients.length === 0) continue;
     const flows = [...new Set([...targetAway, ...inside.filter((f) => clients.includes(f.clientIp))])];
     for (const f of flows) covered.add(f.id);
@@ -193,6 +193,20 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
 }
 
 /** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */
+/**
+ * A client that is on the bridge itself: a Docker endpoint of the bridge's network, or one
+ * whose SYN came in by a port of the bridge (a container's veth, in a capture of -i any). Its
+ * address is inside the subnet because it belongs there: nothing overlaps.
+ */
+function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
+  const ctx = input.context;
+  if (ctx === null) return false;
+  if ((ctx.dockerNetworks ?? []).some((n) => n.bridge === bridgeName && (n.endpoints ?? []).some((e) => e.addresses.includes(f.clientIp)))) return true;
+  const ports = new Set(ctx.interfaces.filter((i) => i.master === bridgeName).map((i) => i.name));
+  const first = f.interfaces[0];
+  return first !== undefined && ports.has(input.interfaceNames[first] ?? '');
+}
+
 function onlySeenOn(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
   return f.interfaces.length > 0 && f.interfaces.every((i) => input.interfaceNames[i] === bridgeName);
 }

@@ -93,7 +93,7 @@ function remedyFor(d: Death, via: string): string[] {
     const [src, dst] = d.direction === 'syn' ? [senderAddress, receiverAddress] : [receiverAddress, senderAddress];
     const missingIface = d.missingAt.slice(0, d.missingAt.lastIndexOf('@'));
     return [
-      `the VXLAN packets from ${seenNode} to ${missingNode} (UDP 4789, ${src} to ${dst}) left ${d.seenAt} and never reached ${d.missingAt}, where a capture sees them before ${missingNode}'s own firewall: they are lost between the nodes. Allow UDP 4789 from ${src} to ${dst} in the security groups, firewalls or switch ACLs on the way (and check for an XDP program on ${missingNode}: ip -d link show ${missingIface})`,
+      `the VXLAN packets from ${seenNode} to ${missingNode} (UDP 4789, ${src} to ${dst}) left ${d.seenAt} and never reached ${d.missingAt}, where a capture sees them before ${missingNode}'s own firewall (and it reported no drops of its own): they are lost between the nodes. Allow UDP 4789 from ${src} to ${dst} in the security groups, firewalls or switch ACLs on the way (and check for an XDP program on ${missingNode}: ip -d link show ${missingIface})`,
       overlayPorts,
     ];
   }

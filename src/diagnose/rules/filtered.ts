@@ -6,6 +6,9 @@ import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
+import { hopFacts } from '../nat-hop';
+import { holderOf } from '../reply-origin';
+import { subnetContains } from '../../net/cidr';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
 /**
@@ -22,17 +25,20 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
     const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
+    const bridged = bridgedDrop(input, first);
     findings.push({
       code: 'filtered',
       severity: 'error',
-      confidence: live?.firewall === true ? 'high' : 'medium',
+      confidence: live?.firewall === true || bridged !== null ? 'high' : 'medium',
       title: `${plural(attemptCount(flows, input), 'attempt')} to ${service} got no answer at all`,
       explanation:
         `${plural(clientCount(input, flows, clients), 'client')} sent SYNs to ${service} (${plural(synCount(flows, input), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
         (answeredOthers > 0
           ? `The same service completed ${plural(answeredOthers, 'handshake')} with others in this capture, so it is up: the drop is specific to these clients or their path. `
           : '') +
-        'Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering), or the replies leave by another path this capture does not see.' +
+        (bridged !== null
+          ? bridged.sentences.join(' ')
+          : 'Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering), or the replies leave by another path this capture does not see.') +
         (live?.sentences ?? ''),
       evidence: {
         service,
@@ -43,9 +49,10 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
         firstSeen: rfc3339(flows.reduce((m, f) => Math.min(m, f.firstSeen), Infinity), 3),
         lastSeen: rfc3339(flows.reduce((m, f) => Math.max(m, f.lastSeen), -Infinity), 3),
         ...(live !== null && { kernelDrops: live.drops, kernelSynAckRetransmits: live.synAcks }),
+        ...(bridged !== null && bridged.evidence),
       },
       flows: flows.map((f) => f.id),
-      remedy: [
+      remedy: bridged?.remedy ?? [
         `Look for a DROP rule whose counters rise while the clients retry: iptables -L INPUT -v -n --line-numbers; iptables -L DOCKER-USER -v -n; iptables -t raw -L -v -n; nft list ruleset.`,
         `Check the kernel's own drop counters: nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtPAWSPassive IpExtInNoRoutes TcpExtTCPReqQFullDrop; and sysctl net.ipv4.conf.all.rp_filter.`,
         `Capture one hop further (docker_gwbridge, docker0 or inside the container) to see whether the SYNs get there: synscope live -i eth0 -i docker_gwbridge.`,
@@ -75,4 +82,39 @@ function liveFacts(kernel: KernelEvidence, flows: readonly Flow[]) {
     sentences += ` The kernel retransmitted ${plural(synAcks.retransmits, 'SYN-ACK')} for ${synAcks.attempts} of these attempts (matched by addresses and ports): the server on this host answered, so its replies leave by a path this capture does not see, or are dropped after it.`;
   }
   return { drops, firewall, synAcks, sentences };
+}
+
+/**
+ * A SYN between two containers of one bridge, dropped by the filter rules the bridge's
+ * traffic goes through (br_netfilter: bridge-nf-call-iptables = 1): Docker's own rule for
+ * "icc": false above all, which drops everything between the containers of docker0.
+ */
+function bridgedDrop(input: DiagnosisInput, flow: Flow): { sentences: string[]; evidence: Record<string, unknown>; remedy: string[] } | null {
+  const ctx = input.context;
+  if (ctx === null || ctx.sysctls['net.bridge.bridge-nf-call-iptables'] !== '1') return null;
+  const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
+  if (bridge === undefined) return null;
+  const ports = new Set([bridge.name, ...ctx.interfaces.filter((i) => i.master === bridge.name).map((i) => i.name)]);
+  if (!flow.interfaces.some((i) => ports.has(input.interfaceNames[i] ?? ''))) return null;
+  const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: bridge.name, to: bridge.name });
+  if (facts.dropRule === null) return null;
+  const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
+  const icc = new RegExp(`^-A FORWARD -i ${escapeRegExp(bridge.name)} -o ${escapeRegExp(bridge.name)} -j DROP$`).test(facts.dropRule);
+  if (!icc) return { sentences: [`The SYNs go between two containers of ${bridge.name}, and the filter rules its traffic passes through drop them.`, ...facts.sentences], evidence, remedy: facts.dropRemedy };
+  const [client, server] = [holderOf(ctx, flow.clientIp) ?? flow.clientIp, holderOf(ctx, flow.serverIp) ?? flow.serverIp];
+  return {
+    sentences: [
+      `The SYNs go between two containers of ${bridge.name} (${client} to ${server}), and Docker does not let containers of ${bridge.name} talk to each other: its rule \`${facts.dropRule}\` is what Docker writes for "icc": false (daemon.json, or com.docker.network.bridge.enable_icc=false on the network), and it drops them in the bridge's forward path. Traffic from outside through a published port is not affected.`,
+    ],
+    evidence: { ...evidence, interContainerTraffic: 'off (icc false)' },
+    remedy: [
+      `Let this traffic through, before Docker's drop: iptables -I DOCKER-USER -i ${bridge.name} -o ${bridge.name} -s ${flow.clientIp} -d ${flow.serverIp} -p tcp --dport ${flow.serverPort} -j ACCEPT.`,
+      `Or do as Docker intends (icc concerns the default bridge): put the two on a user-defined network and dial ${server} by its name there (docker network create NET, then docker network connect NET ${client} and docker network connect NET ${server}).`,
+      `Or let every container of ${bridge.name} reach every other: "icc": true in /etc/docker/daemon.json (or remove the setting), then systemctl restart docker.`,
+    ],
+  };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -5,7 +5,13 @@ import { counterRises, countersRead, describeRises, dropsOf, namespacesRead, typ
 import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
+import { isLocalAddress } from '../context-facts';
 import { holderOf } from '../reply-origin';
+
+/** Docker's own sandboxes, which forward (ingress_sbox: IPVS) or carry a task's gateway leg, and are no container to nsenter by name. */
+function isDockerSandbox(holder: string): boolean {
+  return holder === 'ingress_sbox' || holder.startsWith('gateway_') || holder.startsWith('lb-');
+}
 
 /**
  * `listen-overflow`: a service that completes handshakes with some clients and ignores
@@ -29,14 +35,18 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
   const findings: Finding[] = [];
   // One finding per service as the clients dialed it; the listener is where its NAT hops end.
   for (const [service, flows] of groupBy(unanswered, serviceOf)) {
-    const listenerFlow = hops.innermost(flows[0]!);
+    // A flow a flood left out of its group's sample has no stitched attempt: take one that has.
+    const listenerFlow = hops.innermost(flows.find((f) => hops.isStitched(f.id)) ?? flows[0]!);
     const listener = serviceOf(listenerFlow);
     const answered = completedByService.get(service) ?? completedByService.get(listener) ?? 0;
     const lateFlows = late.get(service) ?? late.get(listener) ?? [];
-    // A listener in a container has its own network namespace: the host's counters do not count its drops.
-    const container = listener === service || input.context === null ? null : holderOf(input.context, listenerFlow.serverIp);
-    const countersKnown = container === null && (live !== null || overflows !== null || drops !== null);
-    const countersRose = container === null && (live !== null ? live.rose : (overflows ?? 0) > 0 || (drops ?? 0) > 0);
+    // A listener at an address the snapshot's namespace does not own (behind DNAT, in a
+    // container) has its own network namespace: the counters read here do not count its drops.
+    const elsewhere = input.context !== null && !isLocalAddress(input.context, listenerFlow.serverIp);
+    const holder = elsewhere ? holderOf(input.context!, listenerFlow.serverIp) : null;
+    const container = holder !== null && !isDockerSandbox(holder) ? holder : null;
+    const countersKnown = !elsewhere && (live !== null || overflows !== null || drops !== null);
+    const countersRose = !elsewhere && (live !== null ? live.rose : (overflows ?? 0) > 0 || (drops ?? 0) > 0);
     if (answered === 0 || (lateFlows.length === 0 && !countersRose)) continue;
     const delays = lateFlows.map((f) => f.firstSynAckAt! - f.firstSynAt!).sort((a, b) => a - b);
     const port = listenerFlow.serverPort;
@@ -45,15 +55,15 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
       code: 'listen-overflow',
       severity: 'error',
       confidence: (countersKnown && live?.rose === true) || (lateFlows.length > 0 && countersRose) ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
-      title: `${service} drops SYNs while it answers others: ${container === null ? 'its accept queue' : `the accept queue of its listener ${listener} in container ${container}`} overflows`,
+      title: `${service} drops SYNs while it answers others: ${container !== null ? `the accept queue of its listener ${listener} in container ${container}` : elsewhere ? `the accept queue of its listener ${listener}` : 'its accept queue'} overflows`,
       explanation:
         `${service} completed ${plural(answered, 'handshake')} but left ${plural(attemptCount(flows, input), 'attempt')} unanswered` +
         (lateFlows.length > 0
           ? `, and answered ${plural(lateFlows.length, 'other attempt')} only after the client retransmitted its SYN (${formatDelay(delays[0]!)} to ${formatDelay(delays[delays.length - 1]!)} late). `
           : '. ') +
         'A listening socket whose accept queue is full drops new SYNs without a word until the application accept()s, so some clients get through on a retransmission and others give up. ' +
-        (container !== null
-          ? `The listener is ${listener} in container ${container}, behind Docker's DNAT: it has its own network namespace, whose TcpExt.ListenOverflows and ListenDrops count these drops; the host's counters do not.`
+        (elsewhere
+          ? `The listener is ${listener}${container !== null ? ` in container ${container}` : holder !== null ? ` behind ${holder}` : ''}, not an address of this namespace (the SYNs were translated to it): its own network namespace's TcpExt.ListenOverflows and ListenDrops count these drops; the counters read here do not.`
           : live !== null
             ? describeLive(live)
             : countersRose
@@ -63,7 +73,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
                 : 'Confirm with the server\'s counters (nstat -az TcpExtListenOverflows TcpExtListenDrops).'),
       evidence: {
         service,
-        ...(container !== null && { listener, container }),
+        ...(elsewhere && { listener, ...(container !== null && { container }) }),
         unanswered: attemptCount(flows, input),
         answered,
         lateAnswered: lateFlows.length,
@@ -71,8 +81,8 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
         lateAnsweredExamples: lateFlows.slice(0, 5).map((f) => f.id),
         clients: distinct(flows.map((f) => f.clientIp), 20),
         peakAttemptsPerSecond: peakPerSecond([...flows, ...lateFlows]),
-        // The host's counters and caps: a container's are its own.
-        ...(container === null && {
+        // This namespace's counters and caps: the listener's own are elsewhere.
+        ...(!elsewhere && {
           listenOverflows: overflows,
           listenDrops: drops,
           reqQFullDrop: counter(input.context, 'TcpExt.TCPReqQFullDrop'),
@@ -83,14 +93,16 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
       },
       flows: flows.flatMap((f) => hops.flowsOf(f.id)),
       remedy:
-        inContainer === null
+        !elsewhere
           ? [
               `See the queue on the server: ss -ltn 'sport = :${port}' (Recv-Q = connections waiting for accept(), Send-Q = the backlog); nstat -az TcpExtListenOverflows TcpExtListenDrops rising while clients retry confirms it.`,
               ACCEPT_FASTER,
               'Raise the kernel caps the backlog is clipped to: sysctl -w net.core.somaxconn=4096 and sysctl -w net.ipv4.tcp_max_syn_backlog=8192 (persist in /etc/sysctl.d/); in a container they are per network namespace: docker run --sysctl net.core.somaxconn=4096. The application must listen() again (restart) to get the larger queue.',
             ]
           : [
-              `See the queue in container ${container}'s network namespace (the host's ss and nstat show docker-proxy and the host, not the container): ${inContainer} ss -ltn 'sport = :${port}' (Recv-Q = connections waiting for accept(), Send-Q = the backlog); ${inContainer} nstat -az TcpExtListenOverflows TcpExtListenDrops rising while clients retry confirms it.`,
+              inContainer !== null
+                ? `See the queue in container ${container}'s network namespace (the host's ss and nstat show docker-proxy and the host, not the container): ${inContainer} ss -ltn 'sport = :${port}' (Recv-Q = connections waiting for accept(), Send-Q = the backlog); ${inContainer} nstat -az TcpExtListenOverflows TcpExtListenDrops rising while clients retry confirms it.`
+                : `See the queue where ${listenerFlow.serverIp} listens (the container or task the SYNs were translated to; on another node for swarm ingress): nsenter -t $(docker inspect -f '{{.State.Pid}}' CONTAINER) -n ss -ltn 'sport = :${port}' (Recv-Q = connections waiting for accept(), Send-Q = the backlog), and its nstat -az TcpExtListenOverflows TcpExtListenDrops.`,
               ACCEPT_FASTER,
               `If the backlog the application asks for is larger than the container's caps, raise them for the container (they are per network namespace; the host's sysctl does not reach it): docker run --sysctl net.core.somaxconn=4096 --sysctl net.ipv4.tcp_max_syn_backlog=8192 (compose: sysctls:), then restart the application so that it listen()s again.`,
             ],
@@ -103,12 +115,13 @@ const ACCEPT_FASTER =
   'Make the application accept() faster (more acceptor threads or workers, no blocking work before accept) and give it a larger backlog: the listen() backlog argument or the server\'s setting (nginx "listen ... backlog=4096", Redis tcp-backlog, Java ServerSocket backlog / server.tomcat.accept-count).';
 
 /** The NAT hops of each failed attempt (attempt-path.ts): which flow is the client's view, which the listener's. */
-function attemptHops(input: DiagnosisInput): { isOutermost(id: string): boolean; innermost(flow: Flow): Flow; flowsOf(id: string): string[] } {
+function attemptHops(input: DiagnosisInput): { isOutermost(id: string): boolean; isStitched(id: string): boolean; innermost(flow: Flow): Flow; flowsOf(id: string): string[] } {
   const byOuter = new Map((input.attempts ?? []).map((a) => [a.id, a.flows] as const));
   const inner = new Set((input.attempts ?? []).flatMap((a) => a.flows.filter((id) => id !== a.id)));
   const byId = new Map(input.failedFlows.map((f) => [f.id, f] as const));
   return {
     isOutermost: (id) => !inner.has(id),
+    isStitched: (id) => byOuter.has(id),
     innermost: (flow) => byId.get(byOuter.get(flow.id)?.at(-1) ?? flow.id) ?? flow,
     flowsOf: (id) => byOuter.get(id) ?? [id],
   };
