@@ -42,7 +42,8 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
     const lateFlows = late.get(service) ?? late.get(listener) ?? [];
     // A listener at an address the snapshot's namespace does not own (behind DNAT, in a
     // container) has its own network namespace: the counters read here do not count its drops.
-    const elsewhere = input.context !== null && !isLocalAddress(input.context, listenerFlow.serverIp);
+    // A snapshot without addresses (its `ip` failed) cannot tell.
+    const elsewhere = input.context !== null && input.context.interfaces.some((i) => i.addresses.length > 0) && !isLocalAddress(input.context, listenerFlow.serverIp);
     const holder = elsewhere ? holderOf(input.context!, listenerFlow.serverIp) : null;
     const container = holder !== null && !isDockerSandbox(holder) ? holder : null;
     const countersKnown = !elsewhere && (live !== null || overflows !== null || drops !== null);
