@@ -6,6 +6,7 @@ import { resolveScenarioArgs } from '../src/regress/expectation';
 import { findScenarios } from '../src/regress/find-scenarios';
 import { REPO, runCli } from './cli-harness';
 import type { HostContext, NetInterface } from '../src/context/host-context';
+import { LinkMacs } from '../src/evidence/link-macs';
 import { matchContext, type CaptureFacts } from '../src/context/match-capture';
 import type { MacSighting } from '../src/diagnose/input';
 import { iface, makeContext } from './context-fixtures';
@@ -138,4 +139,14 @@ test('every stored scenario\'s snapshot matches its capture: no warning about it
     assert.deepEqual(warnings.filter((w) => /host context/.test(w)), [], sc.name);
   }
   assert.ok(checked >= 7, `${checked} scenarios with a snapshot`);
+});
+
+test('an interface that only heard broadcasts (ARP requests the host never answered) is not compared', () => {
+  const links = new LinkMacs();
+  const mac = (text: string) => parseInt(text.replace(/:/g, ''), 16);
+  links.note(0, mac(CLIENT_MAC), mac('ff:ff:ff:ff:ff:ff'));
+  links.note(1, mac(CLIENT_MAC), mac('ff:ff:ff:ff:ff:ff'));
+  links.note(1, mac(CLIENT_MAC), mac(ETH0_MAC));
+  assert.deepEqual([...links.named(['eth1', 'eth0'])], [['eth0', [CLIENT_MAC, ETH0_MAC]]]);
+  assert.equal(matchContext(host(), facts({ linkMacs: links.named(['eth1', 'eth0']), statedNames: ['eth0', 'eth1'] })).verdict, 'match');
 });

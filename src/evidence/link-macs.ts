@@ -10,6 +10,8 @@ const MAX_MACS_PER_INTERFACE = 32;
  */
 export class LinkMacs {
   private readonly byInterface: number[][] = [];
+  /** Interfaces that showed a frame to one machine: only there must the host's MAC appear. */
+  private readonly unicast: boolean[] = [];
 
   /** A frame on interface `iface` between `src` and `dst` (48-bit MACs). */
   note(iface: number, src: number, dst: number): void {
@@ -20,14 +22,21 @@ export class LinkMacs {
     }
     add(list, src);
     // The group bit (lowest bit of the first octet) marks broadcast and multicast.
-    if (Math.floor(dst / 2 ** 40) % 2 === 0) add(list, dst);
+    if (Math.floor(dst / 2 ** 40) % 2 === 0) {
+      add(list, dst);
+      this.unicast[iface] = true;
+    }
   }
 
-  /** Interface name → MACs ("aa:bb:..."), for the interfaces that showed frames. */
+  /**
+   * Interface name → MACs ("aa:bb:..."), for the interfaces that showed a unicast frame. An
+   * interface that only heard broadcasts (ARP requests the host never answered) says nothing
+   * about whose MAC it has.
+   */
   named(names: readonly string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const [iface, list] of this.byInterface.entries()) {
-      if (list === undefined) continue;
+      if (list === undefined || this.unicast[iface] !== true) continue;
       const name = names[iface]!;
       out.set(name, [...(out.get(name) ?? []), ...list.map(formatMac)]);
     }
