@@ -81,6 +81,16 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-rp-filter',
+    failing: { '203.0.113.10': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.evidence.interface, f.evidence.reverseDevice], ['eth1', 'eth0'], 'strict rp_filter on eth1, the way back out of eth0');
+      assert.equal(f.remedy[0], 'Make the check loose on eth1: sysctl -w net.ipv4.conf.eth1.rp_filter=2.');
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

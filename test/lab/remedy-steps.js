@@ -13,8 +13,8 @@
 //            (docker-remedy-apply.sh runs CMD there through bash, quotes and all)
 //   config   a daemon.json setting (merged into the node's daemon.json; takes effect when
 //            dockerd restarts, which the lab does not do)
-//   advice   a sentence with no command (read, not run), or a command that would not return
-//            (another capture)
+//   advice   a sentence with no command (read, not run), a command that would not return
+//            (another capture), or an alternative ("Or ...") to the steps before it
 'use strict';
 const fs = require('node:fs');
 
@@ -38,6 +38,11 @@ for (const raw of findings[0].remedy) {
   if (ctrSteps.length > 0) {
     // "... confirms it." / "... (Recv-Q = ...)": the command ends before the words about it.
     for (const m of ctrSteps) step('ctr', `${m[1]} ${m[2].replace(/ \(Recv-Q.*$/, '').replace(/ rising while .*$/, '').replace(/\.$/, '')}`, raw);
+    continue;
+  }
+  // "Or ...": another way to the same end, read, not applied after the first.
+  if (/^Or\b/.test(line)) {
+    step('advice', '', raw);
     continue;
   }
   if (/^Make the application accept\(\) faster/.test(line)) {

@@ -120,7 +120,8 @@ function finding(ctx: HostContext, group: RpfDrop[], filtered: number | null, in
     flows: group.map((d) => d.flow.id),
     remedy: mode === 1 && reverseDevice !== null
       ? [
-          `Make the check loose on ${iface}: sysctl -w net.ipv4.conf.${iface}.rp_filter=2 (2 = accept a packet when any route leads back to its source; the kernel takes the larger of "all" and the interface, so 2 on ${iface} is enough even with all=1), and persist it: echo 'net.ipv4.conf.${iface}.rp_filter = 2' > /etc/sysctl.d/90-rp-filter.conf.`,
+          `Make the check loose on ${iface}: sysctl -w net.ipv4.conf.${iface}.rp_filter=2.`,
+          `2 accepts a packet when any route leads back to its source, and the kernel takes the larger of "all" and the interface, so 2 on ${iface} is enough even with all=1. Keep it across reboots with the line net.ipv4.conf.${iface}.rp_filter = 2 in /etc/sysctl.d/90-rp-filter.conf.`,
           `Or make the routing symmetric so strict mode passes: replies to ${clients[0]} should leave by ${iface} (ip route get ${clients[0]} from ${group[0]!.flow.serverIp} names ${reverseDevice} today), e.g. policy routing keyed on the address the clients dial (the reverse-path check looks up from it too): ip route add default via ${gatewayOn(ctx, iface)} dev ${iface} table 100; ip rule add from ${group[0]!.flow.serverIp} lookup 100.`,
           'Watch the counter while the clients retry: nstat -az TcpExtIPReversePathFilter.',
         ]
