@@ -250,6 +250,17 @@ test('syn-ack-lost: the kernel retransmitting SYN-ACKs of the flow is evidence',
   assert.match(f.explanation, /retransmitted 2 SYN-ACKs/);
 });
 
+test('syn-ack-lost: SYN-ACKs seen leaving by the uplink the SYNs came in on are lost beyond this host; seen on a bridge, the host may still misroute them', () => {
+  const lost = [flow({ id: 'f1', outcome: 'synAckLost' })];
+  const out = only(synAckLostRule(makeInput([], { failedFlows: lost })), 'syn-ack-lost');
+  assert.equal(out.evidence['leftBy'], 'eth0');
+  assert.match(out.explanation, /left this host by eth0, the way the SYNs came in .* lost beyond this host/);
+  assert.ok(!out.remedy.some((r) => r.includes('ip route get')), 'no host-side routing check for replies that left');
+  const onBridge = only(synAckLostRule(makeInput([], { failedFlows: lost, interfaceNames: ['docker0', 'eth1'], bridges: [parseBridgeFlag('docker0=10.0.0.0/24')] })), 'syn-ack-lost');
+  assert.equal(onBridge.evidence['leftBy'], undefined);
+  assert.match(onBridge.remedy[0]!, /^Ask the kernel where replies to a client go: ip route get/);
+});
+
 // bridge-subnet-overlap
 
 test('bridge-subnet-overlap: SYN-ACK retransmissions for the clients show the server answered, high confidence', () => {

@@ -1,3 +1,4 @@
+import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -5,7 +6,10 @@ import { synAckRetransmitsOf } from '../kernel-facts';
 
 /** `syn-ack-lost`: the server answered but the client never got it and kept retransmitting its SYN. */
 export function synAckLostRule(input: DiagnosisInput): Finding[] {
-  const lost = input.failedFlows.filter((f) => f.outcome === 'synAckLost');
+  // One finding per attempt as the client made it: its NAT hops (the container's leg) go with it.
+  const byOuter = new Map((input.attempts ?? []).map((a) => [a.id, a.flows] as const));
+  const inner = new Set((input.attempts ?? []).flatMap((a) => a.flows.filter((id) => id !== a.id)));
+  const lost = input.failedFlows.filter((f) => f.outcome === 'synAckLost' && !inner.has(f.id));
   const findings: Finding[] = [];
   for (const flows of groupBy(lost, serviceOf).values()) {
     const first = flows[0]!;
@@ -13,6 +17,35 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
     const clients = distinct(flows.map((f) => f.clientIp));
     const interfaces = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? `#${i}`)));
     const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
+    const leftBy = leftHostBy(input, flows);
+    if (leftBy !== null) {
+      findings.push({
+        code: 'syn-ack-lost',
+        severity: 'error',
+        confidence: 'high',
+        title: `${service} answered ${plural(attemptCount(flows, input), 'attempt')}, the SYN-ACKs left this host by ${leftBy}, and the clients never got them`,
+        explanation:
+          `${service} sent SYN-ACKs and they left this host by ${leftBy}, the way the SYNs came in (a capture sees a packet leave after the host's own routing and firewall), yet the clients kept retransmitting the same SYN: the replies are lost beyond this host, between ${leftBy} and the clients. ` +
+          'Typical causes: a stateful firewall, security group or NAT on the way that did not see the SYN (the SYNs come in by another path than the replies take) and drops a SYN-ACK it holds no state for, or a route toward the clients that ends elsewhere.' +
+          kernelSentence(retransmits),
+        evidence: {
+          service,
+          attempts: attemptCount(flows, input),
+          clients,
+          synAcksSent: flows.reduce((n, f) => n + f.synAcks, 0),
+          clientSynRetransmissions: flows.reduce((n, f) => n + Math.max(0, f.syns - 1), 0),
+          seenOn: interfaces,
+          leftBy,
+          ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
+        },
+        flows: flows.flatMap((f) => byOuter.get(f.id) ?? [f.id]),
+        remedy: [
+          `Look beyond this host, on the way from ${leftBy} to ${clients[0]}: the firewalls, security groups, NAT gateways and routers the replies cross; one that did not see the SYN (asymmetric routing) drops the SYN-ACK. From this host, traceroute -n ${clients[0]} shows the path the replies take.`,
+          `Capture at the client, or the last hop before it, to see whether the SYN-ACKs arrive there: tcpdump -ni any 'tcp and host ${first.serverIp} and port ${first.serverPort}'.`,
+        ],
+      });
+      continue;
+    }
     findings.push({
       code: 'syn-ack-lost',
       severity: 'error',
@@ -21,9 +54,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
       explanation:
         `${service} sent SYN-ACKs, yet the clients kept retransmitting the same SYN, so the replies were lost between this capture point and the clients. ` +
         'Typical causes: the reply is routed out of another interface (a bridge subnet or route that contains the clients), reverse-path filtering, or a stateful firewall on the return path.' +
-        (retransmits === null
-          ? ''
-          : ` The kernel on this host retransmitted ${plural(retransmits.retransmits, 'SYN-ACK')} for ${retransmits.attempts} of these attempts (tcp_retransmit_synack, matched by addresses and ports): the server is here and never got the handshake's ACK.`),
+        kernelSentence(retransmits),
       evidence: {
         service,
         attempts: attemptCount(flows, input),
@@ -33,7 +64,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
         seenOn: interfaces,
         ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
       },
-      flows: flows.map((f) => f.id),
+      flows: flows.flatMap((f) => byOuter.get(f.id) ?? [f.id]),
       remedy: [
         `Ask the kernel where replies to a client go: ip route get ${clients[0]} from ${first.serverIp}. If it names a bridge (docker0, docker_gwbridge, br-...) instead of the uplink, the bridge subnet overlaps the clients.`,
         'Capture on the next hop toward the clients (the uplink, or the client itself) to see where the SYN-ACK stops: synscope live -i <uplink>.',
@@ -42,4 +73,25 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * The interface the SYN-ACKs were seen leaving by, when that is the way out of the host: the
+ * flows were seen on one interface only, the one their SYNs came in on, and it is no bridge
+ * or bridge port (where a reply can still be misrouted inside the host). Null otherwise.
+ */
+function leftHostBy(input: DiagnosisInput, flows: readonly Flow[]): string | null {
+  const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
+  if (names.length !== 1 || names[0] === '' || names[0] === 'any' || flows.some((f) => f.synAcks === 0)) return null;
+  const name = names[0]!;
+  const bridges = new Set(input.bridges.map((b) => b.name));
+  const iface = input.context?.interfaces.find((i) => i.name === name);
+  if (bridges.has(name) || iface?.kind === 'bridge' || (iface?.master ?? null) !== null) return null;
+  return name;
+}
+
+function kernelSentence(retransmits: ReturnType<typeof synAckRetransmitsOf>): string {
+  return retransmits === null
+    ? ''
+    : ` The kernel on this host retransmitted ${plural(retransmits.retransmits, 'SYN-ACK')} for ${retransmits.attempts} of these attempts (tcp_retransmit_synack, matched by addresses and ports): the server is here and never got the handshake's ACK.`;
 }
