@@ -91,6 +91,17 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-syn-ack-lost',
+    failing: { '192.0.2.20': 'syn-ack-lost' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'syn-ack-lost')!;
+      assert.equal(f.evidence.leftBy, 'eth0', 'the SYN-ACKs left the node');
+      assert.equal(r.findings.length, 1, 'the container\'s leg on docker0 is the same attempt');
+      assert.ok(!f.remedy.some((line) => line.includes('ip route get')), 'no look at the node\'s routes for replies that left it');
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],
