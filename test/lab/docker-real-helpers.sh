@@ -33,3 +33,24 @@ docker_ingress_standin_reset() {
   lab_in "$name" iptables -t filter -F DOCKER-INGRESS
   lab_in "$name" iptables -t filter -X DOCKER-INGRESS
 }
+
+# docker_web_lab: the one-node lab of several recorders: the node "host" (192.0.2.1) and the
+# clients "good" (192.0.2.10) and "remote" (192.0.2.20) on one lab LAN (its switch is the
+# namespace "lan", the ports p-NAME), dockerd on host running a busybox httpd "web"
+# published with -p 8080:80, listening. Defines fetch NS SECONDS: one HTTP request from NS to
+# the published port, bounded in time; the answer on stdout.
+docker_web_lab() {
+  lab_ns host; lab_ns good; lab_ns remote
+  lab_lan host good remote
+  lab_in host ip addr add 192.0.2.1/24 dev eth0
+  lab_in good ip addr add 192.0.2.10/24 dev eth0
+  lab_in remote ip addr add 192.0.2.20/24 dev eth0
+  docker_node host
+  docker_lab_image host
+  dk host run -d --name web -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
+  docker_wait_listen host web 80
+  lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
+  fetch() {
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 2>/dev/null || true
+  }
+}

@@ -21,21 +21,9 @@ source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
-lab_ns host; lab_ns good; lab_ns remote
-lab_lan host good remote
-lab_in host ip addr add 192.0.2.1/24 dev eth0
-lab_in good ip addr add 192.0.2.10/24 dev eth0
-lab_in remote ip addr add 192.0.2.20/24 dev eth0
-docker_node host
-docker_lab_image host
-dk host run -d --name web -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
-docker_wait_listen host web 80
-lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
+docker_web_lab
 [ "$(lab_in host sysctl -n net.ipv4.ip_forward)" = 1 ] || { echo "dockerd did not turn forwarding on" >&2; exit 1; }
 
-fetch() { # fetch NS SECONDS: one request to the published port; the answer on stdout
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 2>/dev/null || true
-}
 
 docker_live host "$out" 30 -i eth0 -i docker0
 page=$(fetch good 3)

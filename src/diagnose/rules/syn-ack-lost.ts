@@ -18,6 +18,15 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
     const interfaces = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? `#${i}`)));
     const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
     const leftBy = leftHostBy(input, flows);
+    const evidence: Record<string, unknown> = {
+      service,
+      attempts: attemptCount(flows, input),
+      clients,
+      synAcksSent: flows.reduce((n, f) => n + f.synAcks, 0),
+      clientSynRetransmissions: flows.reduce((n, f) => n + Math.max(0, f.syns - 1), 0),
+      seenOn: interfaces,
+      ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
+    };
     if (leftBy !== null) {
       findings.push({
         code: 'syn-ack-lost',
@@ -28,16 +37,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
           `${service} sent SYN-ACKs and they left this host by ${leftBy}, the way the SYNs came in (a capture sees a packet leave after the host's own routing and firewall), yet the clients kept retransmitting the same SYN: the replies are lost beyond this host, between ${leftBy} and the clients. ` +
           'Typical causes: a stateful firewall, security group or NAT on the way that did not see the SYN (the SYNs come in by another path than the replies take) and drops a SYN-ACK it holds no state for, or a route toward the clients that ends elsewhere.' +
           kernelSentence(retransmits),
-        evidence: {
-          service,
-          attempts: attemptCount(flows, input),
-          clients,
-          synAcksSent: flows.reduce((n, f) => n + f.synAcks, 0),
-          clientSynRetransmissions: flows.reduce((n, f) => n + Math.max(0, f.syns - 1), 0),
-          seenOn: interfaces,
-          leftBy,
-          ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
-        },
+        evidence: { ...evidence, leftBy },
         flows: flows.flatMap((f) => byOuter.get(f.id) ?? [f.id]),
         remedy: [
           `Look beyond this host, on the way from ${leftBy} to ${clients[0]}: the firewalls, security groups, NAT gateways and routers the replies cross; one that did not see the SYN (asymmetric routing) drops the SYN-ACK. From this host, traceroute -n ${clients[0]} shows the path the replies take.`,
@@ -55,15 +55,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
         `${service} sent SYN-ACKs, yet the clients kept retransmitting the same SYN, so the replies were lost between this capture point and the clients. ` +
         'Typical causes: the reply is routed out of another interface (a bridge subnet or route that contains the clients), reverse-path filtering, or a stateful firewall on the return path.' +
         kernelSentence(retransmits),
-      evidence: {
-        service,
-        attempts: attemptCount(flows, input),
-        clients,
-        synAcksSent: flows.reduce((n, f) => n + f.synAcks, 0),
-        clientSynRetransmissions: flows.reduce((n, f) => n + Math.max(0, f.syns - 1), 0),
-        seenOn: interfaces,
-        ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
-      },
+      evidence,
       flows: flows.flatMap((f) => byOuter.get(f.id) ?? [f.id]),
       remedy: [
         `Ask the kernel where replies to a client go: ip route get ${clients[0]} from ${first.serverIp}. If it names a bridge (docker0, docker_gwbridge, br-...) instead of the uplink, the bridge subnet overlaps the clients.`,
