@@ -1,6 +1,6 @@
 import type { Flow } from '../flow/flow';
 import { byImpact, type Finding } from './finding';
-import { attemptCount, distinct } from './group';
+import { attemptCount, attemptHops, distinct } from './group';
 import type { DiagnosisInput } from './input';
 import { SampleCounts } from './sample-counts';
 
@@ -17,11 +17,14 @@ export function countFindings(findings: readonly Finding[], input: Pick<Diagnosi
   const counts = input.counts ?? new SampleCounts([]);
   const clientOf = new Map(flows.map((f) => [f.id, f.clientIp]));
   // The client of a NAT-stitched attempt is its outermost hop's: an inner hop's is a SNAT address.
-  const outerOf = new Map<string, string>();
-  for (const a of input.attempts ?? []) for (const id of a.flows) outerOf.set(id, a.id);
+  const hops = attemptHops(input);
+  const clientFlow = (id: string) => {
+    const outer = hops.attemptOf(id);
+    return outer !== undefined && clientOf.has(outer) ? outer : id;
+  };
   return findings
     .map((finding) => {
-      const clientFlows = distinct(finding.flows.map((id) => (clientOf.has(outerOf.get(id) ?? '') ? outerOf.get(id)! : id)));
+      const clientFlows = distinct(finding.flows.map(clientFlow));
       const given = finding.evidence['clients'];
       const named = Array.isArray(given) && given.every((c) => typeof c === 'string') ? (given as string[]) : distinct(clientFlows.flatMap((id) => clientOf.get(id) ?? []));
       const ids = finding.flows.map((id) => ({ id }));

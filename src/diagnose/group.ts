@@ -43,19 +43,42 @@ export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
 }
 
+/** The NAT hops of the stitched attempts (input.attempts), looked up by flow id. */
+export interface AttemptHops {
+  /** The attempt a flow is a hop of (the id of its outermost flow), or undefined when it was not stitched. */
+  attemptOf(id: string): string | undefined;
+  /** A hop after the first: the same attempt again, after NAT. */
+  isInner(id: string): boolean;
+  /** The flows of the attempt whose outermost flow is `id`, outermost first; just `id` when it was not stitched. */
+  hopsOf(id: string): readonly string[];
+}
+
+export function attemptHops(input: Pick<DiagnosisInput, 'attempts'>): AttemptHops {
+  const attemptOf = new Map<string, string>();
+  const hops = new Map<string, readonly string[]>();
+  for (const a of input.attempts ?? []) {
+    hops.set(a.id, a.flows);
+    for (const id of a.flows) attemptOf.set(id, a.id);
+  }
+  return {
+    attemptOf: (id) => attemptOf.get(id),
+    isInner: (id) => (attemptOf.get(id) ?? id) !== id,
+    hopsOf: (id) => hops.get(id) ?? [id],
+  };
+}
+
 /**
  * How many connection attempts the flows are: the hops of one stitched attempt (NAT) count
  * once, and when the rules saw a sample (input.counts) each flow counts for the attempts of
  * its group it stands for.
  */
 export function attemptCount(flows: readonly { id: string }[], input: Pick<DiagnosisInput, 'attempts' | 'counts'>): number {
-  const attemptOf = new Map<string, string>();
-  for (const a of input.attempts ?? []) for (const id of a.flows) attemptOf.set(id, a.id);
+  const hops = attemptHops(input);
   const weight = (id: string) => input.counts?.weight(id) ?? 1;
   let count = 0;
   const stitched = new Set<string>();
   for (const f of flows) {
-    const attempt = attemptOf.get(f.id);
+    const attempt = hops.attemptOf(f.id);
     if (attempt === undefined) count += weight(f.id);
     else stitched.add(attempt);
   }

@@ -406,7 +406,6 @@ function quote(rule: string): string {
   return `\`${rule}\``;
 }
 
-
 /**
  * IPv4 forwarding off for a packet arriving on `inDev` for `dst`, an address not the host's:
  * the global switch (which sets every interface's) or the arriving interface's own

@@ -156,7 +156,8 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
       const backend = chooseBackend('auto');
       // The bridges rank the flows the node holds, so the context comes first (the capture then reuses it).
       const context = collectNamespaceContext(targets[0]!.namespace, flags.dockerSocket);
-      const sample = new NodeFlowSample(bridgesFromContext(await context, []));
+      const bridges = bridgesFromContext(await context, []);
+      const sample = new NodeFlowSample(bridges);
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
@@ -181,7 +182,6 @@ export function fleetNodeCommand(io: CliIo, setExit: (code: number) => void): Co
           stop.signal,
         );
         const node = os.hostname();
-        const bridges = bridgesFromContext(result.context, []);
         const analysis = { ...result.analysis, flows: sample.flows() };
         const host = hostAnalysis(node, analysis, result.context, bridges);
         // An image without iproute2 leaves the context without interfaces; the task runs on the host network, so Node's view of them is the node's.

@@ -4,7 +4,7 @@ import { parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { bridgeRemedy } from '../bridge-remedy';
-import { isLocalAddress } from '../context-facts';
+import { contextInterface, isLocalAddress } from '../context-facts';
 import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
@@ -192,7 +192,6 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
   };
 }
 
-/** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */
 /**
  * A client that is on the bridge itself: a Docker endpoint of the bridge's network, or one
  * whose SYN came in by a port of the bridge (a container's veth, in a capture of -i any). Its
@@ -202,11 +201,11 @@ function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolea
   const ctx = input.context;
   if (ctx === null) return false;
   if ((ctx.dockerNetworks ?? []).some((n) => n.bridge === bridgeName && (n.endpoints ?? []).some((e) => e.addresses.includes(f.clientIp)))) return true;
-  const ports = new Set(ctx.interfaces.filter((i) => i.master === bridgeName).map((i) => i.name));
   const first = f.interfaces[0];
-  return first !== undefined && ports.has(input.interfaceNames[first] ?? '');
+  return first !== undefined && contextInterface(ctx, input.interfaceNames[first] ?? '')?.master === bridgeName;
 }
 
+/** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */
 function onlySeenOn(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
   return f.interfaces.length > 0 && f.interfaces.every((i) => input.interfaceNames[i] === bridgeName);
 }

@@ -6,6 +6,7 @@ import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
+import { sameLink } from '../context-facts';
 import { hopFacts } from '../nat-hop';
 import { holderOf } from '../reply-origin';
 import { subnetContains } from '../../net/cidr';
@@ -94,12 +95,11 @@ function bridgedDrop(input: DiagnosisInput, flow: Flow): { sentences: string[]; 
   if (ctx === null || ctx.sysctls['net.bridge.bridge-nf-call-iptables'] !== '1') return null;
   const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
   if (bridge === undefined) return null;
-  const ports = new Set([bridge.name, ...ctx.interfaces.filter((i) => i.master === bridge.name).map((i) => i.name)]);
-  if (!flow.interfaces.some((i) => ports.has(input.interfaceNames[i] ?? ''))) return null;
+  if (!flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', bridge.name))) return null;
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: bridge.name, to: bridge.name });
   if (facts.dropRule === null) return null;
   const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
-  const icc = new RegExp(`^-A FORWARD -i ${escapeRegExp(bridge.name)} -o ${escapeRegExp(bridge.name)} -j DROP$`).test(facts.dropRule);
+  const icc = facts.dropRule === `-A FORWARD -i ${bridge.name} -o ${bridge.name} -j DROP`;
   if (!icc) return { sentences: [`The SYNs go between two containers of ${bridge.name}, and the filter rules its traffic passes through drop them.`, ...facts.sentences], evidence, remedy: facts.dropRemedy };
   const [client, server] = [holderOf(ctx, flow.clientIp) ?? flow.clientIp, holderOf(ctx, flow.serverIp) ?? flow.serverIp];
   return {
@@ -113,8 +113,4 @@ function bridgedDrop(input: DiagnosisInput, flow: Flow): { sentences: string[]; 
       `Or let every container of ${bridge.name} reach every other: "icc": true in /etc/docker/daemon.json (or remove the setting), then systemctl restart docker.`,
     ],
   };
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -3,7 +3,7 @@ import type { Flow } from '../../flow/flow';
 import { counter } from '../context-facts';
 import { counterRises, countersRead, describeRises, dropsOf, namespacesRead, type CounterRise } from '../kernel-facts';
 import type { Finding } from '../finding';
-import { attemptCount, distinct, groupBy, plural, serviceOf } from '../group';
+import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
 import { isLocalAddress } from '../context-facts';
 import { holderOf } from '../reply-origin';
@@ -31,12 +31,14 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
   const drops = counter(input.context, 'TcpExt.ListenDrops');
   const live = liveQueueFacts(input.kernel);
   const hops = attemptHops(input);
-  const unanswered = input.failedFlows.filter((f) => f.outcome === 'unanswered' && hops.isOutermost(f.id));
+  const byId = new Map(input.failedFlows.map((f) => [f.id, f] as const));
+  const unanswered = input.failedFlows.filter((f) => f.outcome === 'unanswered' && !hops.isInner(f.id));
   const findings: Finding[] = [];
   // One finding per service as the clients dialed it; the listener is where its NAT hops end.
   for (const [service, flows] of groupBy(unanswered, serviceOf)) {
     // A flow a flood left out of its group's sample has no stitched attempt: take one that has.
-    const listenerFlow = hops.innermost(flows.find((f) => hops.isStitched(f.id)) ?? flows[0]!);
+    const outer = flows.find((f) => hops.attemptOf(f.id) !== undefined) ?? flows[0]!;
+    const listenerFlow = byId.get(hops.hopsOf(outer.id).at(-1)!) ?? outer;
     const listener = serviceOf(listenerFlow);
     const answered = completedByService.get(service) ?? completedByService.get(listener) ?? 0;
     const lateFlows = late.get(service) ?? late.get(listener) ?? [];
@@ -92,7 +94,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
           ...(input.kernel != null && { kernelCounters: live?.rises ?? [], kernelListenOverflowDrops: live?.overflowDrops ?? 0 }),
         }),
       },
-      flows: flows.flatMap((f) => hops.flowsOf(f.id)),
+      flows: flows.flatMap((f) => hops.hopsOf(f.id)),
       remedy:
         !elsewhere
           ? [
@@ -114,19 +116,6 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
 
 const ACCEPT_FASTER =
   'Make the application accept() faster (more acceptor threads or workers, no blocking work before accept) and give it a larger backlog: the listen() backlog argument or the server\'s setting (nginx "listen ... backlog=4096", Redis tcp-backlog, Java ServerSocket backlog / server.tomcat.accept-count).';
-
-/** The NAT hops of each failed attempt (attempt-path.ts): which flow is the client's view, which the listener's. */
-function attemptHops(input: DiagnosisInput): { isOutermost(id: string): boolean; isStitched(id: string): boolean; innermost(flow: Flow): Flow; flowsOf(id: string): string[] } {
-  const byOuter = new Map((input.attempts ?? []).map((a) => [a.id, a.flows] as const));
-  const inner = new Set((input.attempts ?? []).flatMap((a) => a.flows.filter((id) => id !== a.id)));
-  const byId = new Map(input.failedFlows.map((f) => [f.id, f] as const));
-  return {
-    isOutermost: (id) => !inner.has(id),
-    isStitched: (id) => byOuter.has(id),
-    innermost: (flow) => byId.get(byOuter.get(flow.id)?.at(-1) ?? flow.id) ?? flow,
-    flowsOf: (id) => byOuter.get(id) ?? [id],
-  };
-}
 
 /** Counters that rise when a listener's queues overflow. */
 const QUEUE_COUNTERS = ['TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'TcpExt.TCPReqQFullDrop'];
