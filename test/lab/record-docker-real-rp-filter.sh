@@ -41,8 +41,7 @@ lab_in remote ip addr add 10.9.0.2/30 dev eth1
 lab_in remote ip route add 198.51.100.0/24 dev eth0 src 203.0.113.10
 lab_in remote sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
 # Strict rp_filter also drops the node's ARP answers to it: the client knows the node's MAC.
-eth1_mac=$(ip netns exec "$LAB-host" cat /sys/class/net/eth1/address 2>/dev/null || true)
-[ -n "$eth1_mac" ] || eth1_mac=$(ip -n "$LAB-host" -o link show eth1 | sed 's/.*link\/ether \([^ ]*\).*/\1/')
+eth1_mac=$(ip netns exec "$LAB-host" cat /sys/class/net/eth1/address)
 lab_in remote ip neigh replace 198.51.100.1 lladdr "$eth1_mac" dev eth0 nud permanent
 
 docker_node host
