@@ -163,6 +163,11 @@ function readConntrack(readFile: FileReader): { count: number; max: number } | n
   return Number.isInteger(count) && Number.isInteger(max) ? { count, max } : null;
 }
 
+/** The sysctls `collectHostContext` records, read again now in this thread's namespace. */
+export function readCurrentSysctls(): Record<string, string> {
+  return readSysctls(readTextFile, (listDirectory('/proc/sys/net/ipv4/conf') ?? []).sort()).sysctls;
+}
+
 function readTextFile(path: string): string | null {
   try {
     return fs.readFileSync(path, 'utf8');
