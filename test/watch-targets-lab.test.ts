@@ -73,7 +73,7 @@ test('watch without -i: uplink and Docker bridges found at start, a bridge that 
 
     ip('link', 'set', NEW_BRIDGE, 'up');
     networks = [defaultBridge, { Name: 'web', Id: NEW_NET_ID, Driver: 'bridge', Options: {} }];
-    await waitFor(() => targetsEvents().length >= 1, 10_000, () => stdout + stderr);
+    await waitFor(() => targetsEvents().length >= 1 && stderr.includes(`added ${NEW_BRIDGE}`), 10_000, () => stdout + stderr);
     const added = targetsEvents()[0]!;
     assert.equal(added.schema, 'synscope.events/1');
     assert.equal(added.node, os.hostname());
@@ -85,13 +85,17 @@ test('watch without -i: uplink and Docker bridges found at start, a bridge that 
 
     // The bridge goes while captured (docker network rm deletes it before the API stops listing it).
     ip('link', 'del', NEW_BRIDGE);
-    await waitFor(() => targetsEvents().length >= 2, 10_000, () => stdout + stderr);
+    // The event (stdout) and its line (stderr) come through two pipes: either may be read first.
+    await waitFor(() => targetsEvents().length >= 2 && stderr.includes(`dropped ${NEW_BRIDGE}`), 10_000, () => stdout + stderr);
     const removed = targetsEvents()[1]!;
     assert.deepEqual(removed.added, []);
     assert.deepEqual(removed.removed, [{ interface: NEW_BRIDGE, role: 'docker-bridge' }]);
     assert.ok(removed.window > added.window);
     assert.match(stderr, new RegExp(`dropped ${NEW_BRIDGE}`));
-    assert.match(stderr, new RegExp(`${NEW_BRIDGE}: capture stopped: the interface was removed during the capture; capture goes on with the interfaces there are now`));
+    // Mostly the handle sees the interface go first and says so; a window's rediscovery can be first (then nothing broke).
+    if (stderr.includes(`${NEW_BRIDGE}: capture stopped`)) {
+      assert.match(stderr, new RegExp(`${NEW_BRIDGE}: capture stopped: the interface was removed during the capture; capture goes on with the interfaces there are now`));
+    }
     assert.match(stderr, new RegExp(`Docker reports bridge ${NEW_BRIDGE}, but there is no such interface here`));
     networks = [defaultBridge];
     assert.deepEqual([...captured()].sort(), ['docker0', 'up4']);

@@ -8,8 +8,11 @@ import { isObject, parseJsonArray, str, type JsonObject } from './json-fields';
 /** Where the Docker Engine listens unless told otherwise. */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
-/** A local daemon answers /networks in milliseconds; a hung one must not hang `synscope context`. */
-export const DOCKER_TIMEOUT_MS = 2000;
+/**
+ * A local daemon answers /networks in milliseconds, but a busy one (dockerd 20.10's /info runs
+ * `runc --version`) can take seconds; a hung one must not hang `synscope context`.
+ */
+export const DOCKER_TIMEOUT_MS = 5000;
 
 /** Networks inspected one by one for their endpoints (the list answer leaves them out); more are listed without. */
 const MAX_INSPECTED_NETWORKS = 64;

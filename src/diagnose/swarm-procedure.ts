@@ -61,11 +61,14 @@ export function gwbridgeProcedure(subnet: string, swarm: DockerSwarm | null | un
   }
 }
 
+// dockerd releases the ingress sandbox's endpoint on docker_gwbridge shortly after the leave returns.
+const RM_GWBRIDGE = '  docker network rm docker_gwbridge   (if it says "has active endpoints", the ingress sandbox is still going away: run it again after a few seconds)';
+
 function workerSteps(create: string, manager: string): string[] {
   return [
     '  on a manager: docker node update --availability drain <this node>   (its tasks move to other nodes)',
     '  docker swarm leave',
-    '  docker network rm docker_gwbridge',
+    RM_GWBRIDGE,
     `  ${create}`,
     `  docker swarm join --token <worker token> ${manager}   (on a manager, docker swarm join-token worker prints it)`,
     '  on a manager: docker node rm <the old node ID, now Down>',
@@ -76,7 +79,7 @@ function managerSteps(create: string, manager: string): string[] {
   return [
     '  on another manager: docker node update --availability drain <this node>; docker node demote <this node>   (as a worker it can leave without --force; the other managers keep the swarm state)',
     '  docker swarm leave',
-    '  docker network rm docker_gwbridge',
+    RM_GWBRIDGE,
     `  ${create}`,
     `  docker swarm join --token <manager token> ${manager}   (on another manager, docker swarm join-token manager prints it)`,
     '  on another manager: docker node rm <the old node ID, now Down>',
@@ -87,7 +90,7 @@ function singleNodeSteps(create: string, address: string | null): string[] {
   return [
     '  note what the swarm holds, it is lost on leaving: docker service ls; docker secret ls; docker config ls; docker network ls --filter driver=overlay',
     '  docker swarm leave --force   (the only manager: --force is needed, and the swarm state goes with it)',
-    '  docker network rm docker_gwbridge',
+    RM_GWBRIDGE,
     `  ${create}`,
     `  docker swarm init --advertise-addr ${address ?? '<this host address>'}   (a new swarm: init, not join)`,
     // Seen on Docker 20.10 (test/docker-swarm-remedies.test.ts): just after the new init, the old

@@ -88,8 +88,8 @@ lab_step deploy
 
 cat >"$out/prometheus.yml" <<YAML
 global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
+  scrape_interval: 2s
+  scrape_timeout: 2s
 scrape_configs:
   - job_name: synscope
     # The nodes from the manager's Engine API, as the README advises for many nodes: each
@@ -133,13 +133,16 @@ seen() {
     const up = targets.activeTargets.filter((t) => t.health === "up").map((t) => t.labels.instance).sort();
     const instances = (r) => r.result.map((s) => s.metric.instance).sort().join(" ");
     process.exit(up.join(" ") === "192.0.2.1:9464 192.0.2.2:9464" && instances(completed) === up.join(" ") && instances(findings) === "192.0.2.2:9464" ? 0 : 1);
-  ' "$targets" "$completed" "$findings"
+  ' "$targets" "$completed" "$findings" || return 1
+  # The targets as they were when all of it held (a later scrape of a busy node may be slow).
+  printf '%s\n' "$targets" >"$out/targets.json"
 }
 deadline=$((SECONDS + 90))
 attempts=()
 until seen; do
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "deploy-watch-swarm: Prometheus did not show both nodes' counters after 90 s of traffic" >&2
+    api targets >"$out/targets.json" || true
     break
   fi
   attempt 192.0.2.1 8080
@@ -150,10 +153,10 @@ until seen; do
 done
 # Only the attempts: a bare `wait` would wait for dockerd and Prometheus too.
 wait "${attempts[@]}"
-api targets >"$out/targets.json"
+save_query() { api query --data-urlencode "query=$1" >"$2"; }
 for q in packets:synscope_packets_total handshakes:synscope_handshakes_total findings:synscope_findings_open \
   kernel:synscope_kernel_evidence_available windows:synscope_windows_total; do
-  api query --data-urlencode "query=${q#*:}" >"$out/q-${q%%:*}.json"
+  lab_wait "Prometheus's answer to ${q#*:}" 15 save_query "${q#*:}" "$out/q-${q%%:*}.json" || true
 done
 dk node1 service logs --raw "${STACK}_watch" >"$out/service.log" 2>&1 || true
 lab_step scrape

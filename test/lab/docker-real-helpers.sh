@@ -15,6 +15,7 @@ docker_live() {
     --docker-socket "$(docker_sock "$name")" >"${DOCKER_LIVE_JSON:-/dev/null}" 2>"$log" &
   LAB_CAPTURE_PID=$!
   lab_wait_log "$log" 'capturing on' "$LAB_CAPTURE_PID" "synscope live in $LAB-$name"
+  lab_wait_context "$out"
 }
 
 # docker_ingress_standin_reset NAME: remove what docker_ingress_standin wrote on node NAME (the

@@ -35,6 +35,13 @@ docker_remedy_apply() {
         docker)
           read -ra argv <<<"${cmd#docker }"
           dk "$REMEDY_NODE" "${argv[@]}" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
+          # As the step's note says: an endpoint still going away, the step again (30 s at most).
+          local until=$((SECONDS + 30))
+          while [ "$rc" != 0 ] && grep -q 'has active endpoints' "$dir/step-$ip-$n.out" && [ $SECONDS -lt $until ]; do
+            sleep 0.5
+            rc=0
+            dk "$REMEDY_NODE" "${argv[@]}" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
+          done
           ;;
         host)
           read -ra argv <<<"$cmd"

@@ -26,7 +26,8 @@ case "$mode" in
 esac
 
 # --duration only bounds the run; it is stopped with SIGTERM once the traffic has settled.
-node "$LAB_REPO/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 60s --json \
+# No Docker socket: a dockerd on the machine running the tests must not lend its networks to the lab's context.
+node "$LAB_REPO/bin/synscope.js" live "${targets[@]}" --backend "$backend" --duration 60s --json --docker-socket /nonexistent/docker.sock \
   >"$outdir/report.json" 2>"$outdir/stderr.txt" &
 live=$!
 capturing() { grep -q 'capturing on' "$outdir/stderr.txt" || ! kill -0 "$live" 2>/dev/null; }

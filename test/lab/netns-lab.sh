@@ -124,7 +124,16 @@ lab_capture() {
     --docker-socket "${LAB_DOCKER_SOCKET:-/nonexistent/docker.sock}" >"${LAB_LIVE_JSON:-/dev/null}" 2>"$log" &
   LAB_CAPTURE_PID=$!
   lab_wait_log "$log" 'capturing on' "$LAB_CAPTURE_PID" "synscope live in $LAB-$ns"
+  lab_wait_context "$out"
 }
+
+# lab_wait_context OUT: wait until `synscope live --write OUT` holds the host context of the
+# capture's start (collected in a child after "capturing on"), so that whatever the recorder
+# changes next on the host falls after that snapshot every time, however busy the machine.
+lab_wait_context() {
+  lab_wait "synscope's host context of the capture's start" 30 lab_context_collected "${1%.pcapng}.context.json"
+}
+lab_context_collected() { [ -s "$1" ] && ! grep -q 'before the host context was collected' "$1"; }
 
 # lab_wait_log LOG TEXT PID WHAT: wait until LOG holds TEXT; fail (showing LOG) if PID exits first.
 lab_wait_log() {

@@ -47,17 +47,20 @@ queued() { [ "$(ip netns exec "$LAB-host" ss -Hltn 'sport = :8080' | awk '{print
 # A SYN before the socket listens would be refused with RST.
 lab_wait "the listener" 30 test -e "$go/listening"
 # Two connections fill the accept queue (it is full when sk_ack_backlog > backlog).
-lab_connect client 192.0.2.1 8080 4 &
+# They wait for the server (they end when it answers), however slow the machine.
+lab_connect client 192.0.2.1 8080 30 &
 lab_wait "the first queued connection" 30 queued 1
-lab_connect client 192.0.2.1 8080 4 &
+lab_connect client 192.0.2.1 8080 30 &
 lab_wait "the second queued connection" 30 queued 2
-# The burst: SYNs at 0 s and 1 s are dropped; the server drains the queue at 2 s; the
-# SYNs of those still trying at 3 s are answered.
+# The burst: SYNs at 0 s and 1 s are dropped; the server drains the queue 2 s after they are
+# all out; the SYNs of those still trying at 3 s are answered.
+connecting() { [ "$(ip netns exec "$LAB-client" ss -Htn state syn-sent | wc -l)" = "$1" ]; }
+lab_connect client 192.0.2.1 8080 2.5 &
+lab_connect client 192.0.2.1 8080 2.5 &
+lab_connect client 192.0.2.1 8080 5 &
+lab_connect client 192.0.2.1 8080 5 &
+lab_wait "the burst's four SYNs" 10 connecting 4
 touch "$go/burst"
-lab_connect client 192.0.2.1 8080 2.5 &
-lab_connect client 192.0.2.1 8080 2.5 &
-lab_connect client 192.0.2.1 8080 5 &
-lab_connect client 192.0.2.1 8080 5 &
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

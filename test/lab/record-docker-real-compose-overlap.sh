@@ -61,12 +61,12 @@ fetch() {
 }
 
 docker_capture host "$out" 30 eth0 "$bridge"
-fetch good 2 >/dev/null
-fetch good 2 >/dev/null
+fetch good 10 >/dev/null
+fetch good 10 >/dev/null
 # The failing attempt ends the traffic (three SYNs in 3.5 s); the good ones are over before it.
 fetch office 3.5 >/dev/null &
 bad=$!
-fetch good 2 >/dev/null
+fetch good 10 >/dev/null
 wait "$bad" || true
 lab_capture_stop
 lab_context "$out" "$ctx"

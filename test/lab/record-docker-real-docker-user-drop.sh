@@ -79,17 +79,17 @@ fetch() {
 
 docker_live host "$out" 30 -i eth0 -i docker0
 fetch good 192.0.2.1 8080 2 >/dev/null
-fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
+fetch ctr:cli 192.0.2.1 8081 10 >/dev/null
 # The failing attempts end the traffic: the good connections are over long before they time
 # out, and the capture stops after the failure has run its course.
 fetch remote 192.0.2.1 8080 3.5 >/dev/null &
 bad=$!
 fetch ctr:cli 192.0.2.1 8080 3.5 >/dev/null &
 badctr=$!
-fetch remote2 192.0.2.1 8080 2 >/dev/null
-fetch ctr:cli 192.0.2.1 8081 2 >/dev/null
+fetch remote2 192.0.2.1 8080 10 >/dev/null
+fetch ctr:cli 192.0.2.1 8081 10 >/dev/null
 fetch good 192.0.2.1 8080 2 >/dev/null
-fetch remote2 192.0.2.1 8080 2 >/dev/null
+fetch remote2 192.0.2.1 8080 10 >/dev/null
 wait "$bad" "$badctr" || true
 lab_capture_stop
 lab_context "$out" "$ctx"

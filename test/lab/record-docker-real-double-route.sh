@@ -59,12 +59,12 @@ fetch() {
 }
 
 docker_capture host "$out" 30 eth0 docker0
-fetch other 2 >/dev/null
-fetch other 2 >/dev/null
+fetch other 10 >/dev/null
+fetch other 10 >/dev/null
 # The failing attempt ends the traffic (three SYNs in 3.5 s); the good ones are over before it.
 fetch lanclient 3.5 >/dev/null &
 bad=$!
-fetch other 2 >/dev/null
+fetch other 10 >/dev/null
 wait "$bad" || true
 lab_capture_stop
 lab_context "$out" "$ctx"

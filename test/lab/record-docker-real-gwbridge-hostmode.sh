@@ -71,11 +71,11 @@ fetch() {
 docker_live host "$out" 30 -i eth0 -i docker_gwbridge
 # The failing attempt ends the traffic: the good connections are over long before it times
 # out, and the capture stops after the failure has run its course.
-fetch good 2 >/dev/null
+fetch good 10 >/dev/null
 fetch office 3.5 >/dev/null &
 bad=$!
-fetch good 2 >/dev/null
-fetch good 2 >/dev/null
+fetch good 10 >/dev/null
+fetch good 10 >/dev/null
 wait "$bad" || true
 lab_capture_stop
 lab_context "$out" "$ctx"

@@ -45,7 +45,7 @@ done
 
 # fetch NS PORT: one HTTP request to a published port, bounded in time; the answer on stdout.
 fetch() {
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout 2 busybox nc 192.0.2.1 "$2" 2>/dev/null || true
+  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout 10 busybox nc 192.0.2.1 "$2" 2>/dev/null || true
 }
 
 docker_capture host "$out" 30 eth0 docker0 "br-${app:0:12}" "br-${db:0:12}"

@@ -26,11 +26,10 @@ docker_web_lab
 
 
 docker_live host "$out" 30 -i eth0 -i docker0
-page=$(fetch good 3)
+page=$(fetch good 10)
 [ -n "$page" ] || { echo "192.0.2.10 got no page while the node forwards" >&2; exit 1; }
-# Off only once synscope holds the node's context of the start (forwarding on), so the change
-# falls inside the window every time: the verdict rests on the sysctls read at the window's end.
-lab_wait "synscope's context of the capture's start" 30 grep -q '"net.ipv4.ip_forward": "1"' "${out%.pcapng}.context.json"
+# docker_live returned once synscope held the node's context of the start (forwarding on): the
+# change falls inside the window every time, and the verdict rests on the sysctls read at its end.
 lab_in host sysctl -qw net.ipv4.ip_forward=0
 page=$(fetch remote 3.5)
 [ -z "$page" ] || { echo "192.0.2.20 got a page although the node does not forward" >&2; exit 1; }

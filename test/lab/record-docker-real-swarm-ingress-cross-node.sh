@@ -45,7 +45,7 @@ mkdir -p "$outdir"
 source "$(dirname "$0")/swarm-cross-node-lab.sh"
 swarm_cross_node_lab "$outdir"
 
-page=$(fetch 5)
+page=$(fetch 10)
 [ -n "$page" ] || { echo "the request through node1's published port to the task on node2 got no answer before the firewall rule" >&2; exit 1; }
 lab_in node2 iptables -I OUTPUT -p udp --dport 4789 -d 192.0.2.1 -j DROP
 page=$(fetch 3.5)
@@ -57,6 +57,6 @@ swarm_cross_node_stop "$outdir"
 lab_in node2 iptables -S OUTPUT | grep -q -- '-p udp -m udp --dport 4789 -j DROP' ||
   { echo "node2's OUTPUT rules do not show the drop of UDP 4789:" >&2; lab_in node2 iptables -S OUTPUT >&2; exit 1; }
 lab_in node2 iptables -D OUTPUT -p udp --dport 4789 -d 192.0.2.1 -j DROP
-page=$(fetch 5)
+page=$(fetch 10)
 [ -n "$page" ] || { echo "with node2's drop of UDP 4789 removed, the request still got no answer" >&2; exit 1; }
 echo "wrote $outdir/node1.pcapng, node2.pcapng and their contexts; without node2's drop of UDP 4789 the page comes back"

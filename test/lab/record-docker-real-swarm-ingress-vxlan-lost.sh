@@ -40,7 +40,7 @@ mkdir -p "$outdir"
 source "$(dirname "$0")/swarm-cross-node-lab.sh"
 swarm_cross_node_lab "$outdir"
 
-page=$(fetch 5)
+page=$(fetch 10)
 [ -n "$page" ] || { echo "the request through node1's published port to the task on node2 got no answer before the firewall rule" >&2; exit 1; }
 # The way between the nodes: the lab switch's port to node2 drops UDP 4789 from node1.
 # ebtables-nft ships with Debian's iptables; the rule is the lab switch's, in its namespace.
@@ -55,6 +55,6 @@ swarm_cross_node_stop "$outdir"
 lab_in lan ebtables-nft -L FORWARD --Lc | grep -q -- '--ip-dport 4789 -j DROP , pcnt = [1-9]' ||
   { echo "the switch's drop of UDP 4789 to node2 dropped nothing:" >&2; lab_in lan ebtables-nft -L FORWARD --Lc >&2; exit 1; }
 lab_in lan ebtables-nft -D "${drop_vxlan[@]}"
-page=$(fetch 5)
+page=$(fetch 10)
 [ -n "$page" ] || { echo "with UDP 4789 from node1 to node2 allowed again, the request still got no answer" >&2; exit 1; }
 echo "wrote $outdir/node1.pcapng, node2.pcapng and their contexts; with UDP 4789 allowed between the nodes the page comes back"

@@ -29,7 +29,7 @@ drop_replies=(FORWARD -p IPv4 --ip-src 192.0.2.1 --ip-proto tcp --ip-sport 8080 
 lab_in lan ebtables-nft -A "${drop_replies[@]}"
 
 docker_live host "$out" 30 -i eth0 -i docker0
-page=$(fetch good 3)
+page=$(fetch good 10)
 [ -n "$page" ] || { echo "192.0.2.10 got no page" >&2; exit 1; }
 page=$(fetch remote 3.5)
 [ -z "$page" ] || { echo "192.0.2.20 got a page although the switch drops the replies" >&2; exit 1; }

@@ -44,7 +44,9 @@ lab_serve host 8080
 lab_capture host "$out" 8 eth0 docker0
 lab_connect far 192.168.0.10 8080 2
 lab_connect client 192.168.0.10 8080 4 &
+failing=$!
 lab_connect far 192.168.0.10 8080 2
+wait "$failing"
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -45,7 +45,9 @@ lab_serve host 8080
 lab_capture host "$out" 7 eth0 eth1
 lab_connect local 192.0.2.1 8080 2
 lab_connect branch 192.0.2.1 8080 4 &
+failing=$!
 lab_connect local 192.0.2.1 8080 2
+wait "$failing"
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

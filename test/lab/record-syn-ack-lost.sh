@@ -33,6 +33,8 @@ lab_serve server 8080
 lab_capture server "$out" 7 eth0
 lab_connect ca 192.0.2.1 8080 2
 lab_connect cb 192.0.2.1 8080 4 &
+failing=$!
 lab_connect ca 192.0.2.1 8080 2
+wait "$failing"
 lab_capture_stop
 echo "wrote $out"

@@ -45,6 +45,11 @@ swarm_cross_node_lab() {
     printf 'GET / HTTP/1.0\r\n\r\n' | lab_in client timeout "$1" busybox nc 192.0.2.1 8080 2>/dev/null || true
   }
 
+  # node1 learns where the task lives over the swarm's gossip: the captured requests start once
+  # one has gone through (this one is before the captures), so the first is not a retransmitted SYN.
+  answered() { [ -n "$(fetch 3)" ]; }
+  lab_wait "the routing mesh from node1 to the task on node2" 90 answered
+
   # The swarm's own connections between the nodes (2377, 7946) stay established: only the
   # client's connections have to settle before the captures stop.
   stop_captures() {
