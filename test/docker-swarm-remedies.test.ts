@@ -109,6 +109,8 @@ const SCENARIOS: VerdictScenario[] = [
       const f = r.findings.find((x) => x.code === 'listen-overflow')!;
       assert.deepEqual([f.evidence.service, f.evidence.listener, f.evidence.container], ['192.0.2.1:8080', '172.17.0.2:8080', 'app'], 'one finding for the published port, naming the container behind it');
       assert.ok(Number(f.evidence.lateAnswered) >= 1, 'answers after a SYN retransmission');
+      const inside = f.evidence.listenerCounters as Record<string, number> | undefined;
+      assert.ok((inside?.['TcpExt.ListenOverflows'] ?? 0) >= 1 && f.confidence === 'high', `the container's own counters, read live, confirm it: ${JSON.stringify(f.evidence)}`);
       // The node's counters are not the container's: nothing said about them, no sysctl on the host proposed.
       assert.ok(!('listenOverflows' in f.evidence) && !f.remedy.some((line) => /(^|: )sysctl -w/.test(line)), JSON.stringify(f));
     },

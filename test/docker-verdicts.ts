@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 
 export interface Finding {
   code: string;
+  confidence: string;
   severity: string;
   evidence: Record<string, unknown> & { clients?: string[] };
   remedy: string[];

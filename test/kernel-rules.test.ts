@@ -160,6 +160,34 @@ test('listen-overflow: a listener at an address the snapshot\'s namespace does n
   assert.ok(!sbox.remedy.join(' ').includes('ingress_sbox)'), sbox.remedy.join('\n'));
 });
 
+test('listen-overflow: behind DNAT, the listener\'s own namespace read live confirms (high) or refutes (low) a late-answer finding', () => {
+  const late: FlowSpec[] = [{ id: 'f9', outcome: 'completed', syns: 2, answeredAfter: 1.02 }];
+  const context = makeContext({
+    interfaces: [iface('eth1', 'physical', ['10.1.0.5/24']), iface('docker0', 'bridge', ['10.0.0.1/24'])],
+    dockerNetworks: [{ id: 'n', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['10.0.0.0/24'], gateways: [], bridge: 'docker0', ingress: false, internal: false, endpoints: [{ name: 'web-1', addresses: ['10.0.0.5'] }] }],
+  });
+  const withInside = (deltas: Record<string, number>) =>
+    kernel({
+      counters: [{ namespace: 'host', seconds: 12, deltas: { 'Tcp.OutRsts': 2 } }],
+      otherNamespaces: [
+        { namespace: 'pid:77', seconds: 12, deltas: { 'TcpExt.ListenOverflows': 9 }, addresses: ['10.0.0.9'] },
+        { namespace: 'pid:42', seconds: 12, deltas, addresses: ['10.0.0.5', 'fe80::1'] },
+      ],
+    });
+  const input = (deltas: Record<string, number>) => makeInput(burst, { lateAnsweredFlows: late.map(flow), kernel: withInside(deltas), context });
+  const rose = only(listenOverflowRule(input({ 'TcpExt.ListenOverflows': 6, 'TcpExt.ListenDrops': 6, 'Tcp.OutRsts': 1 }), answeredOthers), 'listen-overflow');
+  assert.equal(rose.confidence, 'high');
+  assert.deepEqual([rose.evidence['listenerNamespace'], rose.evidence['listenerCounters']], ['pid:42', { 'TcpExt.ListenOverflows': 6, 'TcpExt.ListenDrops': 6 }]);
+  assert.match(rose.explanation, /counted it in its network namespace \(read through pid:42\): TcpExt\.ListenOverflows \+6, TcpExt\.ListenDrops \+6\./);
+  // ListenDrops alone is not a full queue; another container's overflows are not this listener's.
+  const quiet = only(listenOverflowRule(input({ 'TcpExt.ListenDrops': 3 }), answeredOthers), 'listen-overflow');
+  assert.equal(quiet.confidence, 'low');
+  assert.match(quiet.explanation, /did not rise in its network namespace \(read through pid:42\)/);
+  // Without late answers, a rise in the listener's namespace alone is enough to say it.
+  const noLate = listenOverflowRule(makeInput(burst, { kernel: withInside({ 'TcpExt.ListenOverflows': 6 }), context }), answeredOthers);
+  assert.equal(only(noLate, 'listen-overflow').confidence, 'high');
+});
+
 // rp_filter
 
 function twoUplinks(): HostContext {

@@ -92,7 +92,7 @@ export function parseHostContext(text: string, file: string): HostContext {
     unavailable: d.unavailable ?? [],
   };
   const k = d.kernelEvidence;
-  if (k != null) ctx.kernelEvidence = { counters: k.counters ?? [], events: k.events ?? [], unavailable: k.unavailable ?? [] };
+  if (k != null) ctx.kernelEvidence = { counters: k.counters ?? [], events: k.events ?? [], unavailable: k.unavailable ?? [], ...(k.otherNamespaces != null && { otherNamespaces: k.otherNamespaces }) };
   if (d.dockerSwarm !== undefined) ctx.dockerSwarm = d.dockerSwarm;
   return ctx;
 }

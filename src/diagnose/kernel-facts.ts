@@ -1,4 +1,4 @@
-import type { DropEvent, KernelEvidence } from '../evidence/kernel-evidence';
+import type { DropEvent, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { plural } from './group';
 
@@ -58,6 +58,11 @@ export function counterRises(kernel: KernelEvidence | null | undefined, names: r
     }
   }
   return out;
+}
+
+/** The host's other namespace that owns `address` (a container's), when the window read its counters. */
+export function namespaceOwning(kernel: KernelEvidence | null | undefined, address: string): NamespaceCounters | null {
+  return kernel?.otherNamespaces?.find((o) => o.addresses.includes(address)) ?? null;
 }
 
 /** "TcpExt.ListenOverflows +15 in kt-b, TcpExt.ListenDrops +15 in kt-b". */

@@ -11,6 +11,11 @@ export interface KernelEvidence {
   events: KernelEvent[];
   /** Evidence that could not be collected, each with the reason (no tracefs, not root...). */
   unavailable: { source: string; reason: string }[];
+  /**
+   * The diagnostic counters of the host's other network namespaces that own addresses (a
+   * container's, where a listener behind DNAT counts its drops); absent when none was read.
+   */
+  otherNamespaces?: NamespaceCounters[];
 }
 
 export interface CounterDeltas {
@@ -20,6 +25,11 @@ export interface CounterDeltas {
   seconds: number;
   /** "TcpExt.ListenOverflows": after - before, only counters that changed. */
   deltas: Record<string, number>;
+}
+
+/** Counters of a namespace the capture did not target, read through a process in it, with the addresses it owns. */
+export interface NamespaceCounters extends CounterDeltas {
+  addresses: string[];
 }
 
 export type KernelEvent = DropEvent | SynAckRetransmitEvent;

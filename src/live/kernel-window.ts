@@ -1,17 +1,32 @@
 import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-availability';
-import { counterDeltas, readKernelCounters } from '../evidence/kernel-counters';
-import type { CounterDeltas, KernelEvidence } from '../evidence/kernel-evidence';
+import * as fs from 'node:fs';
+import { counterDeltas, DIAGNOSTIC_COUNTERS, readKernelCounters } from '../evidence/kernel-counters';
+import type { CounterDeltas, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
+import { addressesThrough, countersThrough, namespaceCensus, namespaceOf } from '../evidence/namespace-census';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
 import { currentNamespaceLabel } from '../context/netns-label';
 
+/** Other namespaces one window reads at most (each costs four /proc reads). */
+export const MAX_OTHER_NAMESPACES = 512;
+
+/** A namespace the capture does not target, as begin() read it. */
+interface OtherNamespace {
+  inode: number;
+  pid: number;
+  before: Record<string, number>;
+}
+
 /**
  * The kernel's side of a capture window: counters of every namespace involved read
  * before and after, and (root, tracefs) drop reasons and SYN-ACK retransmits during it.
+ * The host's other namespaces (containers behind DNAT count their own accept-queue drops)
+ * are read too, through a process in each.
  */
 export class KernelWindow {
   private before: (Record<string, number> | null)[] = [];
+  private others: OtherNamespace[] = [];
   private startedAt = 0;
   private trace: TraceSession | null = null;
   private readonly unavailable: KernelEvidence['unavailable'] = [];
@@ -26,6 +41,7 @@ export class KernelWindow {
   begin(): void {
     this.startedAt = Date.now();
     this.before = this.namespaces.map((ns) => this.read(ns));
+    this.others = this.readOthers();
     if (!this.traceEvents) {
       this.unavailable.push({ source: 'tracefs', reason: 'not asked for (--no-trace)' });
       return;
@@ -49,11 +65,43 @@ export class KernelWindow {
       if (before === null || before === undefined || after === null) continue;
       counters.push(counterDeltas(this.label(ns), before, after, seconds));
     }
+    const others = this.othersAtEnd(seconds);
     const session = this.trace;
     this.trace = null;
     const trace = session === null ? { events: [], unavailable: [], lost: 0 } : session.stop();
     this.lostTraceEvents = trace.lost;
-    return { counters, events: trace.events, unavailable: [...this.unavailable, ...trace.unavailable] };
+    return { counters, events: trace.events, unavailable: [...this.unavailable, ...trace.unavailable], ...(others.length > 0 && { otherNamespaces: others }) };
+  }
+
+  private readOthers(): OtherNamespace[] {
+    const targets = new Set(this.namespaces.map(namespaceInode));
+    const others: OtherNamespace[] = [];
+    const census = [...namespaceCensus()].filter(([inode]) => !targets.has(inode));
+    if (census.length > MAX_OTHER_NAMESPACES) {
+      this.unavailable.push({ source: 'counters of other namespaces', reason: `read in the first ${MAX_OTHER_NAMESPACES} of ${census.length}` });
+    }
+    for (const [inode, pid] of census.slice(0, MAX_OTHER_NAMESPACES)) {
+      const before = countersThrough(pid);
+      if (Object.keys(before).length > 0) others.push({ inode, pid, before });
+    }
+    return others;
+  }
+
+  /** The diagnostic counters' changes in the other namespaces still there and owning addresses. */
+  private othersAtEnd(seconds: number): NamespaceCounters[] {
+    let census: Map<number, number> | null = null;
+    const out: NamespaceCounters[] = [];
+    for (const o of this.others) {
+      const pid = namespaceOf(o.pid) === o.inode ? o.pid : (census ??= namespaceCensus()).get(o.inode);
+      if (pid === undefined) continue;
+      const addresses = addressesThrough(pid);
+      if (addresses.length === 0) continue;
+      const { deltas, ...rest } = counterDeltas(`pid:${pid}`, o.before, countersThrough(pid), seconds);
+      const diagnostic = Object.fromEntries(DIAGNOSTIC_COUNTERS.filter((c) => deltas[c] !== undefined).map((c) => [c, deltas[c]!]));
+      out.push({ ...rest, deltas: diagnostic, addresses });
+    }
+    this.others = [];
+    return out;
   }
 
   /** Remove the trace instance after an error; nothing is reported. */
@@ -73,5 +121,14 @@ export class KernelWindow {
 
   private label(ns: ResolvedNamespace | null): string {
     return ns?.label ?? currentNamespaceLabel();
+  }
+}
+
+/** The inode of a target's network namespace (null: the one this process runs in). */
+function namespaceInode(ns: ResolvedNamespace | null): number | null {
+  try {
+    return fs.statSync(ns?.path ?? '/proc/self/ns/net').ino;
+  } catch {
+    return null;
   }
 }

@@ -2,7 +2,7 @@ import type { ClientClocks } from '../diagnose/client-clocks';
 import type { Analysis, HostSummary, AnalysisSummary, InputSummary } from '../analysis';
 import { formatEndpoint } from '../decode/address';
 import type { Finding } from '../diagnose/finding';
-import type { CounterDeltas, DropEvent, KernelEvidence, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
+import type { CounterDeltas, DropEvent, KernelEvidence, NamespaceCounters, SynAckRetransmitEvent } from '../evidence/kernel-evidence';
 import { capturedTuples, eventScope, type EventScope } from '../evidence/kernel-scope';
 import type { AttemptPath, Hop } from '../flow/attempt-path';
 import type { FailedGroup } from '../flow/failed-flow-groups';
@@ -69,6 +69,8 @@ export interface ReportJson {
 export interface KernelJson {
   /** Per namespace: every counter that changed, after - before. */
   counters: CounterDeltas[];
+  /** Other namespaces of the host (containers) where a diagnostic counter changed. */
+  otherNamespaces?: NamespaceCounters[];
   events: {
     total: number;
     /**
@@ -122,11 +124,17 @@ export function toReportJson(a: Analysis): ReportJson {
   };
 }
 
+/** The other namespaces where a diagnostic counter changed (the rest are in the context file). */
+export function changedOthers(k: KernelEvidence): NamespaceCounters[] {
+  return (k.otherNamespaces ?? []).filter((o) => Object.keys(o.deltas).length > 0);
+}
+
 export function kernelJson(k: KernelEvidence, flows: readonly Flow[]): KernelJson {
   const captured = capturedTuples(flows);
   const scopes = k.events.map((e) => eventScope(e, captured));
   return {
     counters: k.counters,
+    ...(changedOthers(k).length > 0 && { otherNamespaces: changedOthers(k) }),
     events: {
       total: k.events.length,
       byScope: { captured: scopes.filter((s) => s === 'captured').length, 'host-wide': scopes.filter((s) => s === 'host-wide').length },

@@ -10,7 +10,7 @@ import type { Flow } from '../flow/flow';
 import { paintFor, plain, visibleLength, type Paint } from './colour';
 import { LIST_ITEMS, keyInWords, valueInWords } from './evidence-words';
 import { findingCauses, type FindingCause } from './finding-causes';
-import { flowJson } from './json';
+import { changedOthers, flowJson } from './json';
 import { renderAttemptLadders } from './ladder';
 import { reportWidth, textTable, type Column } from './text-table';
 
@@ -183,6 +183,10 @@ function renderKernel(k: KernelEvidence, flows: readonly Flow[]): string[] {
   for (const c of k.counters) {
     const changed = DIAGNOSTIC_COUNTERS.filter((name) => c.deltas[name] !== undefined).map((name) => `${name} ${signed(c.deltas[name]!)}`);
     lines.push(`  counters in ${c.namespace} over ${c.seconds.toFixed(1)} s: ${changed.length > 0 ? changed.join(', ') : 'no diagnostic counter changed'}`);
+  }
+  for (const o of changedOthers(k)) {
+    const changed = Object.entries(o.deltas).map(([name, delta]) => `${name} ${signed(delta)}`);
+    lines.push(`  counters in ${o.namespace} (${listed(o.addresses)}) over ${o.seconds.toFixed(1)} s: ${changed.join(', ')}`);
   }
   const reasons = new Map<string, number>();
   let synAcks = 0;

@@ -14,7 +14,8 @@
 # Usage: record-docker-real-listen-overflow.sh OUT.pcapng CONTEXT.json   (root; 25-40 s)
 #
 # Verdict: one listen-overflow error for 192.0.2.1:8080 naming 192.0.2.30, with the late
-# answers as evidence; the remedy is applied in the lab: the application accept()s promptly
+# answers as evidence and, high, the rise of TcpExt.ListenOverflows that synscope read in the
+# container's namespace (through a process in it); the remedy is applied in the lab: the application accept()s promptly
 # with a backlog of 4096, and 192.0.2.30 connects.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
@@ -57,19 +58,26 @@ stop_app() {
   lab_wait "the application to stop listening" 10 not_listening
   rm -f "$go/listening"
 }
-queued() { [ "$(docker_in_ctr host app ss -Hltn 'sport = :8080' | awk '{print $2}')" = "$1" ]; }
+# Polled every 20 ms: through the container's pid read once, not a docker inspect per poll.
+queued() { [ "$(nsenter -t "$app_pid" -n ss -Hltn 'sport = :8080' | awk '{print $2}')" = "$1" ]; }
+connecting() { [ "$(lab_in burst ss -Htn state syn-sent | wc -l)" = "$1" ]; }
 
+app_pid=$(docker_ctr_pid host app)
 app 1 True
 docker_live host "$out" 30 -i eth0 -i docker0
-lab_connect good 192.0.2.1 8080 4 &
+# The queue fillers wait for the application (they end when it answers), however slow the lab.
+lab_connect good 192.0.2.1 8080 30 &
 lab_wait "the first queued connection" 30 queued 1
-lab_connect good 192.0.2.1 8080 4 &
+lab_connect good 192.0.2.1 8080 30 &
 lab_wait "the second queued connection" 30 queued 2
+# The burst's first SYNs are out before the application's two seconds start: their 1 s
+# retransmission meets the full queue, the 3 s one (of the clients that wait 5 s) an accepting one.
+lab_connect burst 192.0.2.1 8080 2.5 &
+lab_connect burst 192.0.2.1 8080 2.5 &
+lab_connect burst 192.0.2.1 8080 5 &
+lab_connect burst 192.0.2.1 8080 5 &
+lab_wait "the burst's four SYNs" 10 connecting 4
 touch "$go/burst"
-lab_connect burst 192.0.2.1 8080 2.5 &
-lab_connect burst 192.0.2.1 8080 2.5 &
-lab_connect burst 192.0.2.1 8080 5 &
-lab_connect burst 192.0.2.1 8080 5 &
 lab_capture_stop
 lab_context "$out" "$ctx"
 echo "wrote $out and $ctx"

@@ -1,7 +1,8 @@
 import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import type { Flow } from '../../flow/flow';
 import { counter } from '../context-facts';
-import { counterRises, countersRead, describeRises, dropsOf, namespacesRead, type CounterRise } from '../kernel-facts';
+import { counterRises, countersRead, describeRises, dropsOf, namespaceOwning, namespacesRead, type CounterRise } from '../kernel-facts';
+import type { NamespaceCounters } from '../../evidence/kernel-evidence';
 import type { Finding } from '../finding';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
@@ -48,8 +49,12 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
     const elsewhere = input.context !== null && input.context.interfaces.some((i) => i.addresses.length > 0) && !isLocalAddress(input.context, listenerFlow.serverIp);
     const holder = elsewhere ? holderOf(input.context!, listenerFlow.serverIp) : null;
     const container = holder !== null && !isDockerSandbox(holder) ? holder : null;
-    const countersKnown = !elsewhere && (live !== null || overflows !== null || drops !== null);
-    const countersRose = !elsewhere && (live !== null ? live.rose : (overflows ?? 0) > 0 || (drops ?? 0) > 0);
+    // Live, the listener's own namespace was read too when a process holds it (a container's).
+    const inside = elsewhere ? namespaceOwning(input.kernel, listenerFlow.serverIp) : null;
+    const insideRose = inside !== null && QUEUE_FULL_COUNTERS.some((c) => (inside.deltas[c] ?? 0) > 0);
+    const countersKnown = elsewhere ? inside !== null : live !== null || overflows !== null || drops !== null;
+    const countersRose = elsewhere ? insideRose : live !== null ? live.rose : (overflows ?? 0) > 0 || (drops ?? 0) > 0;
+    const confirmed = elsewhere ? insideRose : live?.rose === true;
     if (answered === 0 || (lateFlows.length === 0 && !countersRose)) continue;
     const delays = lateFlows.map((f) => f.firstSynAckAt! - f.firstSynAt!).sort((a, b) => a - b);
     const port = listenerFlow.serverPort;
@@ -57,7 +62,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
     findings.push({
       code: 'listen-overflow',
       severity: 'error',
-      confidence: (countersKnown && live?.rose === true) || (lateFlows.length > 0 && countersRose) ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
+      confidence: (countersKnown && confirmed) || (lateFlows.length > 0 && countersRose) ? 'high' : lateFlows.length > 0 && countersKnown ? 'low' : 'medium',
       title: `${service} drops SYNs while it answers others: ${container !== null ? `the accept queue of its listener ${listener} in container ${container}` : elsewhere ? `the accept queue of its listener ${listener}` : 'its accept queue'} overflows`,
       explanation:
         `${service} completed ${plural(answered, 'handshake')} but left ${plural(attemptCount(flows, input), 'attempt')} unanswered` +
@@ -66,7 +71,8 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
           : '. ') +
         'A listening socket whose accept queue is full drops new SYNs without a word until the application accept()s, so some clients get through on a retransmission and others give up. ' +
         (elsewhere
-          ? `The listener is ${listener}${container !== null ? ` in container ${container}` : holder !== null ? ` behind ${holder}` : ''}, not an address of this namespace (the SYNs were translated to it): its own network namespace's TcpExt.ListenOverflows and ListenDrops count these drops; the counters read here do not.`
+          ? `The listener is ${listener}${container !== null ? ` in container ${container}` : holder !== null ? ` behind ${holder}` : ''}, not an address of this namespace (the SYNs were translated to it)` +
+            (inside === null ? ": its own network namespace's TcpExt.ListenOverflows and ListenDrops count these drops; the counters read here do not." : `. ${describeInside(inside, insideRose)}`)
           : live !== null
             ? describeLive(live)
             : countersRose
@@ -77,6 +83,7 @@ export function listenOverflowRule(input: DiagnosisInput, completedByService: Re
       evidence: {
         service,
         ...(elsewhere && { listener, ...(container !== null && { container }) }),
+        ...(inside !== null && { listenerNamespace: inside.namespace, listenerCounters: queueDeltas(inside) }),
         unanswered: attemptCount(flows, input),
         answered,
         lateAnswered: lateFlows.length,
@@ -152,6 +159,18 @@ function describeLive(live: LiveQueueFacts): string {
   if (live.rises.length > 0) parts.push(describeRises(live.rises));
   if (live.overflowDrops > 0) parts.push(`${plural(live.overflowDrops, 'handshake ACK')} dropped as TCP_LISTEN_OVERFLOW`);
   return `During the capture the kernel counted it: ${parts.join('; ')}.`;
+}
+
+/** The listener's namespace's queue counters that changed during the capture. */
+function queueDeltas(inside: NamespaceCounters): Record<string, number> {
+  return Object.fromEntries(QUEUE_COUNTERS.filter((c) => inside.deltas[c] !== undefined).map((c) => [c, inside.deltas[c]!]));
+}
+
+function describeInside(inside: NamespaceCounters, rose: boolean): string {
+  const where = `its network namespace (read through ${inside.namespace})`;
+  if (!rose) return `But during the capture TcpExt.ListenOverflows and TCPReqQFullDrop did not rise in ${where}: the drops come from somewhere else.`;
+  const rises = Object.entries(queueDeltas(inside)).filter(([, d]) => d > 0).map(([c, d]) => `${c} +${d}`);
+  return `During the capture the kernel counted it in ${where}: ${rises.join(', ')}.`;
 }
 
 function isLateAnswer(f: Flow): boolean {

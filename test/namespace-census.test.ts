@@ -1,0 +1,85 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { localAddresses, namespaceCensus, namespaceOf } from '../src/evidence/namespace-census';
+import { KernelWindow } from '../src/live/kernel-window';
+
+/**
+ * A live window also reads the counters of the host's other namespaces (a container's, where a
+ * listener behind DNAT counts its drops), through a process in each. Builds a namespace with a
+ * process in it and an address; needs root and fails without it.
+ */
+const NS = `sscensus${process.pid}`;
+const READY_MS = 10_000;
+let holder: ChildProcess | null = null;
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'this test builds a network namespace (ip netns add) and needs root');
+  execFileSync('ip', ['netns', 'add', NS]);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+  execFileSync('ip', ['-n', NS, 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
+  execFileSync('ip', ['-n', NS, 'addr', 'add', 'fd99::1/128', 'dev', 'lo', 'nodad']);
+  holder = spawn('ip', ['netns', 'exec', NS, 'sleep', '120'], { stdio: 'ignore' });
+  const inode = fs.statSync(`/run/netns/${NS}`).ino;
+  const until = Date.now() + READY_MS;
+  while (namespaceOf(holder.pid!) !== inode) {
+    assert.ok(Date.now() < until, `the process did not enter ${NS} within ${READY_MS} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+});
+
+after(() => {
+  holder?.kill();
+  execFileSync('ip', ['netns', 'delete', NS]);
+});
+
+test('local addresses come from fib_trie\'s /32 host LOCAL leaves and if_inet6, loopback left out', () => {
+  const fibTrie = [
+    'Main:',
+    '  +-- 0.0.0.0/0 3 0 5',
+    '     |-- 0.0.0.0',
+    '        /0 universe UNICAST',
+    '           |-- 127.0.0.1',
+    '              /32 host LOCAL',
+    '     +-- 172.17.0.0/16 2 0 2',
+    '           |-- 172.17.0.0',
+    '              /16 link UNICAST',
+    '           |-- 172.17.0.2',
+    '              /32 host LOCAL',
+    '        |-- 172.17.255.255',
+    '           /32 link BROADCAST',
+    'Local:',
+    '           |-- 172.17.0.2',
+    '              /32 host LOCAL',
+  ].join('\n');
+  const ifInet6 = 'fd000000000000000000000000000002 04 40 00 82     eth0\n00000000000000000000000000000001 01 80 10 80       lo\n';
+  assert.deepEqual(localAddresses(fibTrie, ifInet6), ['172.17.0.2', 'fd00::2']);
+});
+
+test('the census finds each namespace once, through a process in it', () => {
+  const census = namespaceCensus();
+  assert.equal(census.get(fs.statSync(`/run/netns/${NS}`).ino) !== undefined, true, `${NS} is found through its process`);
+  assert.equal(census.get(fs.statSync('/proc/self/ns/net').ino) !== undefined, true, 'this process\'s own namespace too');
+});
+
+test('a window reads the other namespaces\' diagnostic counters and addresses, not the targets\' again', () => {
+  const window = new KernelWindow([null], false);
+  window.begin();
+  // A SYN to a closed port inside NS: its kernel answers with a RST (Tcp.OutRsts +1).
+  try {
+    execFileSync('ip', ['netns', 'exec', NS, 'bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/9'], { stdio: 'ignore', timeout: READY_MS });
+  } catch {
+    // Refused, as it should be.
+  }
+  const evidence = window.end();
+  const mine = (evidence.otherNamespaces ?? []).filter((o) => o.addresses.includes('10.99.0.1'));
+  assert.equal(mine.length, 1, JSON.stringify(evidence.otherNamespaces));
+  assert.deepEqual(mine[0]!.addresses.sort(), ['10.99.0.1', 'fd99::1']);
+  assert.ok((mine[0]!.deltas['Tcp.OutRsts'] ?? 0) >= 1, JSON.stringify(mine[0]));
+  assert.match(mine[0]!.namespace, /^pid:\d+$/);
+  assert.ok(Object.keys(mine[0]!.deltas).every((c) => /^(TcpExt|Tcp|Ip|IpExt)\./.test(c)), 'only the diagnostic counters');
+  assert.equal(evidence.counters.length, 1, 'the target itself is read once, as a target');
+  const ours = fs.statSync('/proc/self/ns/net').ino;
+  assert.ok(!(evidence.otherNamespaces ?? []).some((o) => namespaceOf(Number(o.namespace.slice('pid:'.length))) === ours), 'not among the others');
+});
