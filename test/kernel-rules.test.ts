@@ -183,6 +183,11 @@ test('listen-overflow: behind DNAT, the listener\'s own namespace read live conf
   const quiet = only(listenOverflowRule(input({ 'TcpExt.ListenDrops': 3 }), answeredOthers), 'listen-overflow');
   assert.equal(quiet.confidence, 'low');
   assert.match(quiet.explanation, /did not rise in its network namespace \(read through pid:42\)/);
+  // Two namespaces own the address (a second Docker daemon's 172.17.0.0/16): neither is the listener's for sure.
+  const twice = withInside({ 'TcpExt.ListenOverflows': 6 });
+  twice.otherNamespaces!.push({ namespace: 'pid:99', seconds: 12, deltas: {}, addresses: ['10.0.0.5'] });
+  const ambiguous = only(listenOverflowRule(makeInput(burst, { lateAnsweredFlows: late.map(flow), kernel: twice, context }), answeredOthers), 'listen-overflow');
+  assert.deepEqual([ambiguous.confidence, 'listenerCounters' in ambiguous.evidence], ['medium', false]);
   // Without late answers, a rise in the listener's namespace alone is enough to say it.
   const noLate = listenOverflowRule(makeInput(burst, { kernel: withInside({ 'TcpExt.ListenOverflows': 6 }), context }), answeredOthers);
   assert.equal(only(noLate, 'listen-overflow').confidence, 'high');

@@ -34,7 +34,7 @@ after(() => {
   execFileSync('ip', ['netns', 'delete', NS]);
 });
 
-test('local addresses come from fib_trie\'s /32 host LOCAL leaves and if_inet6, loopback left out', () => {
+test('local addresses come from fib_trie\'s /32 host LOCAL leaves and if_inet6, loopback and link-local left out', () => {
   const fibTrie = [
     'Main:',
     '  +-- 0.0.0.0/0 3 0 5',
@@ -53,7 +53,7 @@ test('local addresses come from fib_trie\'s /32 host LOCAL leaves and if_inet6, 
     '           |-- 172.17.0.2',
     '              /32 host LOCAL',
   ].join('\n');
-  const ifInet6 = 'fd000000000000000000000000000002 04 40 00 82     eth0\n00000000000000000000000000000001 01 80 10 80       lo\n';
+  const ifInet6 = 'fd000000000000000000000000000002 04 40 00 82     eth0\nfe8000000000000000fc00fffe000001 04 40 20 80     eth0\n00000000000000000000000000000001 01 80 10 80       lo\n';
   assert.deepEqual(localAddresses(fibTrie, ifInet6), ['172.17.0.2', 'fd00::2']);
 });
 

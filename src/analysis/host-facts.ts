@@ -3,6 +3,7 @@ import type { CaptureSource } from '../capture/record';
 import { captureFacts } from '../context/capture-facts';
 import { contextUse } from '../context/context-use';
 import { matchContext, type ContextMatch } from '../context/match-capture';
+import { sysctlChangeWarning } from '../context/sysctl-changes';
 import type { MacSighting } from '../diagnose/input';
 import type { DecodeStage } from './decode';
 import type { PacketEvidence } from './packet-evidence';
@@ -29,6 +30,7 @@ export function hostFacts(
   const match = context === null || contextIsOwn ? null : matchContext(context, facts, options.contextWindowSeconds);
   const use = contextUse({ context, bridges: options.bridges ?? [], kernel: options.kernel ?? null }, match);
   const unnamed = interfaces.resolveIfindexNames(use.ifindexNames);
-  const warning = anyDeviceWarning(readers, interfaces, unnamed, context === null ? 'none' : use.ifindexNames === null ? 'unusable' : 'matched');
-  return { ...use, match, warnings: warning === null ? use.warnings : [...use.warnings, warning] };
+  const anyDevice = anyDeviceWarning(readers, interfaces, unnamed, context === null ? 'none' : use.ifindexNames === null ? 'unusable' : 'matched');
+  const sysctls = match === null || match.verdict !== 'mismatch' ? sysctlChangeWarning(context) : null;
+  return { ...use, match, warnings: [...use.warnings, ...[anyDevice, sysctls].filter((w): w is string => w !== null)] };
 }

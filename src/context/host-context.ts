@@ -26,8 +26,10 @@ export interface HostContext {
   dockerNetworks: DockerNetwork[] | null;
   /** The node's swarm role from the Engine API's /info; absent or null when unknown (no Docker, an older snapshot). */
   dockerSwarm?: DockerSwarm | null;
-  /** Relevant sysctls by full name, e.g. "net.ipv4.conf.eth0.rp_filter": "1". */
+  /** Relevant sysctls by full name, e.g. "net.ipv4.conf.eth0.rp_filter": "1"; a live run's, as its window ended. */
   sysctls: Record<string, string>;
+  /** Written by `synscope live` only: the sysctls that changed during the capture's window. */
+  sysctlChanges?: SysctlChange[];
   /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
   counters: Record<string, number>;
   conntrack: { count: number; max: number } | null;
@@ -106,6 +108,13 @@ export interface PolicyRule {
   invert: boolean;
   /** For action "goto": the priority where evaluation continues. */
   target?: number;
+}
+
+/** A sysctl whose value at the end of a live window differs from the one at its start. */
+export interface SysctlChange {
+  name: string;
+  atStart: string;
+  atEnd: string;
 }
 
 export interface DockerNetwork {

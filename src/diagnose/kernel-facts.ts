@@ -60,9 +60,14 @@ export function counterRises(kernel: KernelEvidence | null | undefined, names: r
   return out;
 }
 
-/** The host's other namespace that owns `address` (a container's), when the window read its counters. */
+/**
+ * The host's other namespace that owns `address` (a container's), when the window read its
+ * counters; null when none or several do (a second Docker daemon's 172.17.0.0/16): the wrong
+ * namespace's counters would confirm or refute for the wrong listener.
+ */
 export function namespaceOwning(kernel: KernelEvidence | null | undefined, address: string): NamespaceCounters | null {
-  return kernel?.otherNamespaces?.find((o) => o.addresses.includes(address)) ?? null;
+  const owners = (kernel?.otherNamespaces ?? []).filter((o) => o.addresses.includes(address));
+  return owners.length === 1 ? owners[0]! : null;
 }
 
 /** "TcpExt.ListenOverflows +15 in kt-b, TcpExt.ListenDrops +15 in kt-b". */

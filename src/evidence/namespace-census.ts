@@ -47,7 +47,8 @@ export function addressesThrough(pid: number, proc = '/proc'): string[] {
 
 /**
  * Local addresses from /proc/net/fib_trie (a leaf "|-- 172.17.0.2" followed by "/32 host
- * LOCAL") and /proc/net/if_inet6 (32 hex digits first on each line), loopback left out.
+ * LOCAL") and /proc/net/if_inet6 (32 hex digits first on each line), loopback and IPv6
+ * link-local (fe80::/10, the same on many links) left out.
  */
 export function localAddresses(fibTrie: string, ifInet6: string): string[] {
   const out = new Set<string>();
@@ -61,7 +62,7 @@ export function localAddresses(fibTrie: string, ifInet6: string): string[] {
     const hex = /^([0-9a-f]{32})\s/.exec(line)?.[1];
     if (hex === undefined) continue;
     const address = canonicalAddress(hex.match(/.{4}/g)!.join(':'));
-    if (address !== null && address.text !== '::1') out.add(address.text);
+    if (address !== null && address.text !== '::1' && !/^fe[89ab]/.test(hex)) out.add(address.text);
   }
   return [...out];
 }

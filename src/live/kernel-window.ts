@@ -6,9 +6,10 @@ import { addressesThrough, countersThrough, namespaceCensus, namespaceOf } from 
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
+import { readCurrentSysctls } from '../context/collect';
 import { currentNamespaceLabel } from '../context/netns-label';
 
-/** Other namespaces one window reads at most (each costs four /proc reads). */
+/** Other namespaces one window reads at most (each: two /proc reads at begin, a stat and four reads at end). */
 export const MAX_OTHER_NAMESPACES = 512;
 
 /** A namespace the capture does not target, as begin() read it. */
@@ -32,6 +33,8 @@ export class KernelWindow {
   private readonly unavailable: KernelEvidence['unavailable'] = [];
   /** Trace events the trace ring buffer had no room for (known after end()). */
   lostTraceEvents = 0;
+  /** The first namespace's sysctls as the window ended (after end(); null: not readable). */
+  sysctlsAtEnd: Record<string, string> | null = null;
 
   constructor(
     private readonly namespaces: readonly (ResolvedNamespace | null)[],
@@ -66,6 +69,11 @@ export class KernelWindow {
       counters.push(counterDeltas(this.label(ns), before, after, seconds));
     }
     const others = this.othersAtEnd(seconds);
+    try {
+      this.sysctlsAtEnd = inNetns(this.namespaces[0] ?? null, readCurrentSysctls);
+    } catch {
+      this.sysctlsAtEnd = null; // the counters' reading already says why the namespace cannot be entered
+    }
     const session = this.trace;
     this.trace = null;
     const trace = session === null ? { events: [], unavailable: [], lost: 0 } : session.stop();
@@ -77,12 +85,13 @@ export class KernelWindow {
     const targets = new Set(this.namespaces.map(namespaceInode));
     const others: OtherNamespace[] = [];
     const census = [...namespaceCensus()].filter(([inode]) => !targets.has(inode));
+    // Not "counters of ...": that source is the targets' own (kernel-availability.ts).
     if (census.length > MAX_OTHER_NAMESPACES) {
-      this.unavailable.push({ source: 'counters of other namespaces', reason: `read in the first ${MAX_OTHER_NAMESPACES} of ${census.length}` });
+      this.unavailable.push({ source: 'other namespaces', reason: `counters read in the first ${MAX_OTHER_NAMESPACES} of ${census.length}` });
     }
     for (const [inode, pid] of census.slice(0, MAX_OTHER_NAMESPACES)) {
-      const before = countersThrough(pid);
-      if (Object.keys(before).length > 0) others.push({ inode, pid, before });
+      const before = diagnosticOnly(countersThrough(pid));
+      if (Object.keys(before).length > 0 && namespaceOf(pid) === inode) others.push({ inode, pid, before });
     }
     return others;
   }
@@ -95,10 +104,13 @@ export class KernelWindow {
       const pid = namespaceOf(o.pid) === o.inode ? o.pid : (census ??= namespaceCensus()).get(o.inode);
       if (pid === undefined) continue;
       const addresses = addressesThrough(pid);
-      if (addresses.length === 0) continue;
-      const { deltas, ...rest } = counterDeltas(`pid:${pid}`, o.before, countersThrough(pid), seconds);
-      const diagnostic = Object.fromEntries(DIAGNOSTIC_COUNTERS.filter((c) => deltas[c] !== undefined).map((c) => [c, deltas[c]!]));
-      out.push({ ...rest, deltas: diagnostic, addresses });
+      const after = diagnosticOnly(countersThrough(pid));
+      // The process gone during the reads, or a namespace that is not the one read at begin
+      // (an inode reused after a container restart): no deltas rather than wrong ones.
+      if (addresses.length === 0 || Object.keys(after).length === 0 || namespaceOf(pid) !== o.inode) continue;
+      const reading = counterDeltas(`pid:${pid}`, o.before, after, seconds);
+      if (Object.values(reading.deltas).some((d) => d < 0)) continue;
+      out.push({ ...reading, addresses });
     }
     this.others = [];
     return out;
@@ -131,4 +143,8 @@ function namespaceInode(ns: ResolvedNamespace | null): number | null {
   } catch {
     return null;
   }
+}
+
+function diagnosticOnly(counters: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(DIAGNOSTIC_COUNTERS.filter((c) => counters[c] !== undefined).map((c) => [c, counters[c]!]));
 }

@@ -22,7 +22,7 @@ import { DEFAULT_FILTER } from './capture-defaults';
 import { captureDropWarnings, type InterfaceDrops } from './capture-drops';
 import { filterEvidenceWarning } from './filter-evidence';
 import { KernelWindow } from './kernel-window';
-import { withSysctlsAtEnd } from './sysctls-at-end';
+import { withSysctlsAtEnd } from '../context/sysctl-changes';
 import { LiveSource } from './live-source';
 import { bridgeCaptureWarnings } from './bridge-capture-warning';
 import { collectNamespaceContext } from './namespace-context';
@@ -314,15 +314,14 @@ export class LiveRun {
   /** Finish one window's analysis with its host context, bridges and kernel evidence. */
   private async diagnose(window: EndedWindow, evidence: KernelEvidence): Promise<Omit<LiveResult, 'contextPath'>> {
     for (const [i, d] of window.drops.entries()) window.sources[i]!.setDropped(d.stats === null ? null : d.stats.dropped + d.stats.ifDropped);
-    const atEnd = withSysctlsAtEnd(await window.context, this.primary);
-    const context: HostContext = { ...atEnd.context, kernelEvidence: evidence };
+    const context: HostContext = { ...withSysctlsAtEnd(await window.context, window.kernel.sysctlsAtEnd), kernelEvidence: evidence };
     await yieldToEventLoop();
     const analysis = window.analysis.finish({
       context,
       bridges: bridgesFromContext(context, this.options.analyze.bridges ?? []),
       kernel: evidence,
     });
-    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents), ...this.filterWarnings, ...this.bridgeWarnings(context), ...atEnd.warnings);
+    analysis.warnings.unshift(...captureDropWarnings(window.drops, window.kernel.lostTraceEvents), ...this.filterWarnings, ...this.bridgeWarnings(context));
     return {
       analysis,
       context,

@@ -124,9 +124,13 @@ export function toReportJson(a: Analysis): ReportJson {
   };
 }
 
-/** The other namespaces where a diagnostic counter changed (the rest are in the context file). */
-export function changedOthers(k: KernelEvidence): NamespaceCounters[] {
-  return (k.otherNamespaces ?? []).filter((o) => Object.keys(o.deltas).length > 0);
+/**
+ * The other namespaces that own an address of the report's flows and where a diagnostic
+ * counter changed: on a busy host every container's Tcp.OutRsts moves (all are in the context file).
+ */
+export function changedOthers(k: KernelEvidence, flows: readonly Flow[]): NamespaceCounters[] {
+  const addresses = new Set(flows.flatMap((f) => [f.clientIp, f.serverIp]));
+  return (k.otherNamespaces ?? []).filter((o) => Object.keys(o.deltas).length > 0 && o.addresses.some((a) => addresses.has(a)));
 }
 
 export function kernelJson(k: KernelEvidence, flows: readonly Flow[]): KernelJson {
@@ -134,7 +138,7 @@ export function kernelJson(k: KernelEvidence, flows: readonly Flow[]): KernelJso
   const scopes = k.events.map((e) => eventScope(e, captured));
   return {
     counters: k.counters,
-    ...(changedOthers(k).length > 0 && { otherNamespaces: changedOthers(k) }),
+    ...(changedOthers(k, flows).length > 0 && { otherNamespaces: changedOthers(k, flows) }),
     events: {
       total: k.events.length,
       byScope: { captured: scopes.filter((s) => s === 'captured').length, 'host-wide': scopes.filter((s) => s === 'host-wide').length },

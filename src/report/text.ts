@@ -184,7 +184,7 @@ function renderKernel(k: KernelEvidence, flows: readonly Flow[]): string[] {
     const changed = DIAGNOSTIC_COUNTERS.filter((name) => c.deltas[name] !== undefined).map((name) => `${name} ${signed(c.deltas[name]!)}`);
     lines.push(`  counters in ${c.namespace} over ${c.seconds.toFixed(1)} s: ${changed.length > 0 ? changed.join(', ') : 'no diagnostic counter changed'}`);
   }
-  for (const o of changedOthers(k)) {
+  for (const o of changedOthers(k, flows)) {
     const changed = Object.entries(o.deltas).map(([name, delta]) => `${name} ${signed(delta)}`);
     lines.push(`  counters in ${o.namespace} (${listed(o.addresses)}) over ${o.seconds.toFixed(1)} s: ${changed.join(', ')}`);
   }

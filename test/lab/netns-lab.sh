@@ -133,7 +133,8 @@ lab_capture() {
 lab_wait_context() {
   lab_wait "synscope's host context of the capture's start" 30 lab_context_collected "${1%.pcapng}.context.json"
 }
-lab_context_collected() { [ -s "$1" ] && ! grep -q 'before the host context was collected' "$1"; }
+# True once collected; also (so lab_wait ends at once) when the capture has exited: its wait says why.
+lab_context_collected() { { [ -s "$1" ] && ! grep -q 'before the host context was collected' "$1"; } || ! kill -0 "$LAB_CAPTURE_PID" 2>/dev/null; }
 
 # lab_wait_log LOG TEXT PID WHAT: wait until LOG holds TEXT; fail (showing LOG) if PID exits first.
 lab_wait_log() {
