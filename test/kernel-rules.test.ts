@@ -188,6 +188,11 @@ test('listen-overflow: behind DNAT, the listener\'s own namespace read live conf
   twice.otherNamespaces!.push({ namespace: 'pid:99', seconds: 12, deltas: {}, addresses: ['10.0.0.5'] });
   const ambiguous = only(listenOverflowRule(makeInput(burst, { lateAnsweredFlows: late.map(flow), kernel: twice, context }), answeredOthers), 'listen-overflow');
   assert.deepEqual([ambiguous.confidence, 'listenerCounters' in ambiguous.evidence], ['medium', false]);
+  // The listener's namespace captured itself (--netns web.1:eth0): its own counters, by its label.
+  const captured = kernel({ counters: [{ namespace: 'host', seconds: 12, deltas: {}, addresses: ['10.1.0.5'] }, { namespace: 'web.1', seconds: 12, deltas: { 'TcpExt.ListenOverflows': 2 }, addresses: ['10.0.0.5'] }] });
+  const task = only(listenOverflowRule(makeInput(burst, { lateAnsweredFlows: late.map(flow), kernel: captured, context }), answeredOthers), 'listen-overflow');
+  assert.deepEqual([task.confidence, task.evidence['listenerNamespace']], ['high', 'web.1']);
+  assert.match(task.explanation, /counted it in its network namespace web\.1: TcpExt\.ListenOverflows \+2\./);
   // Without late answers, a rise in the listener's namespace alone is enough to say it.
   const noLate = listenOverflowRule(makeInput(burst, { kernel: withInside({ 'TcpExt.ListenOverflows': 6 }), context }), answeredOthers);
   assert.equal(only(noLate, 'listen-overflow').confidence, 'high');

@@ -80,6 +80,7 @@ test('a window reads the other namespaces\' diagnostic counters and addresses, n
   assert.match(mine[0]!.namespace, /^pid:\d+$/);
   assert.ok(Object.keys(mine[0]!.deltas).every((c) => /^(TcpExt|Tcp|Ip|IpExt)\./.test(c)), 'only the diagnostic counters');
   assert.equal(evidence.counters.length, 1, 'the target itself is read once, as a target');
+  assert.ok(!(evidence.counters[0]!.addresses ?? []).includes('10.99.0.1') && evidence.counters[0]!.addresses !== undefined, 'the target\'s own addresses, not the other namespace\'s');
   const ours = fs.statSync('/proc/self/ns/net').ino;
   assert.ok(!(evidence.otherNamespaces ?? []).some((o) => namespaceOf(Number(o.namespace.slice('pid:'.length))) === ours), 'not among the others');
 });

@@ -1,4 +1,4 @@
-import type { DropEvent, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
+import type { CounterDeltas, DropEvent, KernelEvidence } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { plural } from './group';
 
@@ -61,12 +61,12 @@ export function counterRises(kernel: KernelEvidence | null | undefined, names: r
 }
 
 /**
- * The host's other namespace that owns `address` (a container's), when the window read its
- * counters; null when none or several do (a second Docker daemon's 172.17.0.0/16): the wrong
- * namespace's counters would confirm or refute for the wrong listener.
+ * The namespace that owns `address` (a container's, or a captured one such as a swarm task's),
+ * when the window read its counters; null when none or several do (a second Docker daemon's
+ * 172.17.0.0/16): the wrong namespace's counters would confirm or refute for the wrong listener.
  */
-export function namespaceOwning(kernel: KernelEvidence | null | undefined, address: string): NamespaceCounters | null {
-  const owners = (kernel?.otherNamespaces ?? []).filter((o) => o.addresses.includes(address));
+export function namespaceOwning(kernel: KernelEvidence | null | undefined, address: string): CounterDeltas | null {
+  const owners = [...(kernel?.counters ?? []), ...(kernel?.otherNamespaces ?? [])].filter((o) => o.addresses?.includes(address) === true);
   return owners.length === 1 ? owners[0]! : null;
 }
 

@@ -25,6 +25,8 @@ export interface CounterDeltas {
   seconds: number;
   /** "TcpExt.ListenOverflows": after - before, only counters that changed. */
   deltas: Record<string, number>;
+  /** The addresses the namespace owns (loopback and link-local left out); absent in older files. */
+  addresses?: string[];
 }
 
 /** Counters of a namespace the capture did not target, read through a process in it, with the addresses it owns. */

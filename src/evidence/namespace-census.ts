@@ -45,6 +45,11 @@ export function addressesThrough(pid: number, proc = '/proc'): string[] {
   return localAddresses(readOrNull(`${proc}/${pid}/net/fib_trie`) ?? '', readOrNull(`${proc}/${pid}/net/if_inet6`) ?? '');
 }
 
+/** The addresses of the namespace this thread is in (/proc/net resolves through the main thread). */
+export function addressesHere(): string[] {
+  return localAddresses(readOrNull('/proc/net/fib_trie') ?? '', readOrNull('/proc/net/if_inet6') ?? '');
+}
+
 /**
  * Local addresses from /proc/net/fib_trie (a leaf "|-- 172.17.0.2" followed by "/32 host
  * LOCAL") and /proc/net/if_inet6 (32 hex digits first on each line), loopback and IPv6

@@ -2,7 +2,7 @@ import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-
 import * as fs from 'node:fs';
 import { counterDeltas, DIAGNOSTIC_COUNTERS, readKernelCounters } from '../evidence/kernel-counters';
 import type { CounterDeltas, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
-import { addressesThrough, countersThrough, namespaceCensus, namespaceOf } from '../evidence/namespace-census';
+import { addressesHere, addressesThrough, countersThrough, namespaceCensus, namespaceOf } from '../evidence/namespace-census';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
@@ -43,7 +43,7 @@ export class KernelWindow {
 
   begin(): void {
     this.startedAt = Date.now();
-    this.before = this.namespaces.map((ns) => this.read(ns));
+    this.before = this.namespaces.map((ns) => this.read(ns, false)?.counters ?? null);
     this.others = this.readOthers();
     if (!this.traceEvents) {
       this.unavailable.push({ source: 'tracefs', reason: 'not asked for (--no-trace)' });
@@ -64,9 +64,9 @@ export class KernelWindow {
     const counters: CounterDeltas[] = [];
     for (const [i, ns] of this.namespaces.entries()) {
       const before = this.before[i];
-      const after = this.read(ns);
+      const after = this.read(ns, true);
       if (before === null || before === undefined || after === null) continue;
-      counters.push(counterDeltas(this.label(ns), before, after, seconds));
+      counters.push({ ...counterDeltas(this.label(ns), before, after.counters, seconds), addresses: after.addresses });
     }
     const others = this.othersAtEnd(seconds);
     try {
@@ -122,9 +122,10 @@ export class KernelWindow {
     this.trace = null;
   }
 
-  private read(ns: ResolvedNamespace | null): Record<string, number> | null {
+  /** A target's counters, and at the end the addresses it owns (a listener there is judged by them). */
+  private read(ns: ResolvedNamespace | null, withAddresses: boolean): { counters: Record<string, number>; addresses: string[] } | null {
     try {
-      return inNetns(ns, () => readKernelCounters());
+      return inNetns(ns, () => ({ counters: readKernelCounters(), addresses: withAddresses ? addressesHere() : [] }));
     } catch (e) {
       this.unavailable.push({ source: `counters of ${this.label(ns)}`, reason: (e as Error).message });
       return null;

@@ -2,7 +2,7 @@ import type { KernelEvidence } from '../../evidence/kernel-evidence';
 import type { Flow } from '../../flow/flow';
 import { counter } from '../context-facts';
 import { counterRises, countersRead, describeRises, dropsOf, namespaceOwning, namespacesRead, type CounterRise } from '../kernel-facts';
-import type { NamespaceCounters } from '../../evidence/kernel-evidence';
+import type { CounterDeltas } from '../../evidence/kernel-evidence';
 import type { Finding } from '../finding';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
@@ -162,12 +162,12 @@ function describeLive(live: LiveQueueFacts): string {
 }
 
 /** The listener's namespace's queue counters that changed during the capture. */
-function queueDeltas(inside: NamespaceCounters): Record<string, number> {
+function queueDeltas(inside: CounterDeltas): Record<string, number> {
   return Object.fromEntries(QUEUE_COUNTERS.filter((c) => inside.deltas[c] !== undefined).map((c) => [c, inside.deltas[c]!]));
 }
 
-function describeInside(inside: NamespaceCounters, rose: boolean): string {
-  const where = `its network namespace (read through ${inside.namespace})`;
+function describeInside(inside: CounterDeltas, rose: boolean): string {
+  const where = inside.namespace.startsWith('pid:') ? `its network namespace (read through ${inside.namespace})` : `its network namespace ${inside.namespace}`;
   if (!rose) return `But during the capture TcpExt.ListenOverflows and TCPReqQFullDrop did not rise in ${where}: the drops come from somewhere else.`;
   const rises = Object.entries(queueDeltas(inside)).filter(([, d]) => d > 0).map(([c, d]) => `${c} +${d}`);
   return `During the capture the kernel counted it in ${where}: ${rises.join(', ')}.`;
