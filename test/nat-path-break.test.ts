@@ -121,6 +121,13 @@ test('stopped at the first hop: forwarding off on the host, or on the interface 
     assert.match(f.explanation, new RegExp(`does not forward IPv4 from eth0 \\(${setting.replace(/\./g, '\\.')} in the snapshot\\)`));
     assert.equal(f.remedy[0], `Turn forwarding back on: ${fix}.`);
   }
+  // Off when a live capture started, on at its end: the cause of the earlier SYNs, and only "keep it on" left to do.
+  const turnedOn = only(
+    diagnose(input([flow({ id: 'f2', iface: ETH0, client })], [], { ...dockerHost(DOCKER_IPTABLES_SAVE), sysctls: { 'net.ipv4.ip_forward': '1' }, sysctlChanges: [{ name: 'net.ipv4.ip_forward', atStart: '0', atEnd: '1' }] }), COMPLETED),
+  );
+  assert.equal(turnedOn.evidence['forwarding'], 'net.ipv4.ip_forward = 0 when the capture started (1 at its end)');
+  assert.match(turnedOn.explanation, /did not forward IPv4 from eth0 \(net\.ipv4\.ip_forward = 0 when the capture started \(1 at its end\)\)/);
+  assert.match(turnedOn.remedy[0]!, /^Keep it on: /);
   // Forwarding on (and the rules accept): nothing said about it.
   const on = only(diagnose(input([flow({ id: 'f2', iface: ETH0, client })], [], { ...dockerHost(DOCKER_IPTABLES_SAVE), sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.eth0.forwarding': '1' } }), COMPLETED));
   assert.equal(on.evidence['forwarding'], undefined);

@@ -263,11 +263,11 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
       dropRule = off.setting;
       evidence['forwarding'] = off.setting;
       sentences.unshift(
-        `The host does not forward IPv4 from ${inDev} (${off.setting} in the snapshot): a packet for another machine's address, here ${dst} behind ${outDev}, is dropped without an ICMP and counted as Ip.InAddrErrors. ` +
+        `The host ${off.onAgain ? 'did' : 'does'} not forward IPv4 from ${inDev} (${off.setting}${off.onAgain ? '' : ' in the snapshot'}): a packet for another machine's address, here ${dst} behind ${outDev}, is dropped without an ICMP and counted as Ip.InAddrErrors. ` +
           'Docker turns forwarding on when dockerd starts; something turned it off since (a sysctl file applied later, a network service restarted, a hardening script).',
       );
       dropRemedy.push(
-        `Turn forwarding back on: sysctl -w ${off.fix}.`,
+        ...(off.onAgain ? [] : [`Turn forwarding back on: sysctl -w ${off.fix}.`]),
         `Keep it on: find what sets it to 0 (grep -rs forward /etc/sysctl.conf /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d /etc/network /etc/NetworkManager) and set 1 there, or add "${off.fix.replace('=', ' = ')}" to /etc/sysctl.d/99-forward.conf; restarting dockerd turns net.ipv4.ip_forward on again, but not a per-interface setting.`,
       );
     }
@@ -411,10 +411,17 @@ function quote(rule: string): string {
  * the global switch (which sets every interface's) or the arriving interface's own
  * (ip_route_input_slow checks the input device; ip_error then drops the packet silently).
  */
-function forwardingOff(ctx: HostContext, inDev: string, dst: string): { setting: string; fix: string } | null {
+function forwardingOff(ctx: HostContext, inDev: string, dst: string): { setting: string; fix: string; onAgain: boolean } | null {
   if (!dst.includes('.') || isLocalAddress(ctx, dst)) return null;
-  if (ctx.sysctls['net.ipv4.ip_forward'] === '0') return { setting: 'net.ipv4.ip_forward = 0', fix: 'net.ipv4.ip_forward=1' };
   const own = `net.ipv4.conf.${inDev.replace(/\./g, '/')}.forwarding`;
-  if (ctx.sysctls[own] === '0') return { setting: `${own} = 0`, fix: `${own}=1` };
+  for (const name of ['net.ipv4.ip_forward', own]) {
+    if (ctx.sysctls[name] === '0') return { setting: `${name} = 0`, fix: `${name}=1`, onAgain: false };
+  }
+  // Off when a live capture started and on at its end (someone turned it on meanwhile): the
+  // SYNs before that were dropped for it, and what is left to do is keep it on.
+  for (const name of ['net.ipv4.ip_forward', own]) {
+    const change = ctx.sysctlChanges?.find((c) => c.name === name && c.atStart === '0');
+    if (change !== undefined) return { setting: `${name} = 0 when the capture started (${change.atEnd} at its end)`, fix: `${name}=1`, onAgain: true };
+  }
   return null;
 }
