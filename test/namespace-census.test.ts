@@ -2,7 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { localAddresses, namespaceCensus, namespaceOf } from '../src/evidence/namespace-census';
+import { parseProcNet } from '../src/context/parse-proc-net';
+import { DIAGNOSTIC_COUNTERS } from '../src/evidence/kernel-counters';
+import { countersThrough, localAddresses, namespaceCensus, namespaceOf } from '../src/evidence/namespace-census';
 import { KernelWindow } from '../src/live/kernel-window';
 
 /**
@@ -55,6 +57,17 @@ test('local addresses come from fib_trie\'s /32 host LOCAL leaves and if_inet6, 
   ].join('\n');
   const ifInet6 = 'fd000000000000000000000000000002 04 40 00 82     eth0\nfe8000000000000000fc00fffe000001 04 40 20 80     eth0\n00000000000000000000000000000001 01 80 10 80       lo\n';
   assert.deepEqual(localAddresses(fibTrie, ifInet6), ['172.17.0.2', 'fd00::2']);
+});
+
+test('the diagnostic counters read through a process are the ones the whole parse gives', () => {
+  const all = Object.assign({}, ...['netstat', 'snmp'].map((f) => parseProcNet(fs.readFileSync(`/proc/${holder!.pid}/net/${f}`, 'utf8')))) as Record<string, number>;
+  const through = countersThrough(holder!.pid!);
+  assert.ok(Object.keys(through).length >= 10, JSON.stringify(through));
+  for (const [name, value] of Object.entries(through)) {
+    assert.ok((DIAGNOSTIC_COUNTERS as readonly string[]).includes(name), name);
+    assert.ok(Math.abs(all[name]! - value) <= 2, `${name}: ${value} against ${all[name]}`);
+  }
+  assert.deepEqual(Object.keys(through).sort(), DIAGNOSTIC_COUNTERS.filter((c) => all[c] !== undefined).sort());
 });
 
 test('the census finds each namespace once, through a process in it', () => {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { canonicalAddress } from '../context/canonical';
-import { readKernelCounters } from './kernel-counters';
+import { parseProcNetSome } from '../context/parse-proc-net';
+import { COUNTER_FILES, DIAGNOSTIC_COUNTERS } from './kernel-counters';
 
 /** Network namespaces, by inode, each with one process in it (through which /proc/PID/net reads it). */
 export type NamespaceCensus = Map<number, number>;
@@ -35,9 +36,16 @@ export function namespaceOf(pid: number, proc = '/proc'): number | null {
   }
 }
 
-/** The namespace's counters, read through a process in it ("/proc/net/..." as /proc/PID/net/...). */
+const DIAGNOSTIC = new Set<string>(DIAGNOSTIC_COUNTERS);
+
+/** The namespace's diagnostic counters, read through a process in it (/proc/PID/net/netstat and snmp). */
 export function countersThrough(pid: number, proc = '/proc'): Record<string, number> {
-  return readKernelCounters((file) => readOrNull(file.replace(/^\/proc\/net\//, `${proc}/${pid}/net/`)));
+  const counters: Record<string, number> = {};
+  for (const file of COUNTER_FILES) {
+    const text = readOrNull(file.replace(/^\/proc\/net\//, `${proc}/${pid}/net/`));
+    if (text !== null) Object.assign(counters, parseProcNetSome(text, DIAGNOSTIC));
+  }
+  return counters;
 }
 
 /** The addresses the namespace of PID owns (not loopback), from its fib_trie and if_inet6. */

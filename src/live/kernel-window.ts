@@ -1,6 +1,6 @@
 import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-availability';
 import * as fs from 'node:fs';
-import { counterDeltas, DIAGNOSTIC_COUNTERS, readKernelCounters } from '../evidence/kernel-counters';
+import { counterDeltas, readKernelCounters } from '../evidence/kernel-counters';
 import type { CounterDeltas, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
 import { addressesHere, addressesThrough, countersThrough, namespaceCensus, namespaceOf } from '../evidence/namespace-census';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
@@ -90,7 +90,7 @@ export class KernelWindow {
       this.unavailable.push({ source: 'other namespaces', reason: `counters read in the first ${MAX_OTHER_NAMESPACES} of ${census.length}` });
     }
     for (const [inode, pid] of census.slice(0, MAX_OTHER_NAMESPACES)) {
-      const before = diagnosticOnly(countersThrough(pid));
+      const before = countersThrough(pid);
       if (Object.keys(before).length > 0 && namespaceOf(pid) === inode) others.push({ inode, pid, before });
     }
     return others;
@@ -104,7 +104,7 @@ export class KernelWindow {
       const pid = namespaceOf(o.pid) === o.inode ? o.pid : (census ??= namespaceCensus()).get(o.inode);
       if (pid === undefined) continue;
       const addresses = addressesThrough(pid);
-      const after = diagnosticOnly(countersThrough(pid));
+      const after = countersThrough(pid);
       // The process gone during the reads, or a namespace that is not the one read at begin
       // (an inode reused after a container restart): no deltas rather than wrong ones.
       if (addresses.length === 0 || Object.keys(after).length === 0 || namespaceOf(pid) !== o.inode) continue;
@@ -144,8 +144,4 @@ function namespaceInode(ns: ResolvedNamespace | null): number | null {
   } catch {
     return null;
   }
-}
-
-function diagnosticOnly(counters: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(DIAGNOSTIC_COUNTERS.filter((c) => counters[c] !== undefined).map((c) => [c, counters[c]!]));
 }
