@@ -3,9 +3,11 @@
  * a header ("TcpExt: SyncookiesSent ... ListenOverflows ...") then the values with
  * the same prefix; they become "TcpExt.ListenOverflows": n. A pair whose lengths
  * differ or whose values are not numbers is skipped (a kernel never writes one).
- * Values above 2^53 lose precision, which no counter reaches in practice.
+ * Values above 2^53 lose precision, which no counter reaches in practice. With `wanted`,
+ * only those counters: a live window reads hundreds of other namespaces, and building every
+ * counter of each was most of its time.
  */
-export function parseProcNet(text: string): Record<string, number> {
+export function parseProcNet(text: string, wanted: ReadonlySet<string> | null = null): Record<string, number> {
   const out: Record<string, number> = {};
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   for (let i = 0; i + 1 < lines.length; i++) {
@@ -16,7 +18,10 @@ export function parseProcNet(text: string): Record<string, number> {
     if (head.fields.length !== values.fields.length) continue;
     const numbers = values.fields.map(Number);
     if (numbers.some((n) => !Number.isFinite(n))) continue;
-    head.fields.forEach((name, k) => (out[`${head.prefix}.${name}`] = numbers[k]!));
+    head.fields.forEach((field, k) => {
+      const name = `${head.prefix}.${field}`;
+      if (wanted === null || wanted.has(name)) out[name] = numbers[k]!;
+    });
   }
   return out;
 }
@@ -27,26 +32,3 @@ function splitLine(line: string): { prefix: string; fields: string[] } | null {
   return { prefix: line.slice(0, colon), fields: line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== '') };
 }
 
-/**
- * As parseProcNet, but only the counters named in `wanted` ("TcpExt.ListenOverflows"): a
- * window reads hundreds of other namespaces, and building every counter of each was most
- * of its time.
- */
-export function parseProcNetSome(text: string, wanted: ReadonlySet<string>): Record<string, number> {
-  const out: Record<string, number> = {};
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  for (let i = 0; i + 1 < lines.length; i++) {
-    const head = splitLine(lines[i]!);
-    if (head === null || !lines[i + 1]!.startsWith(`${head.prefix}:`)) continue;
-    const names = head.fields.map((name) => `${head.prefix}.${name}`);
-    i++;
-    if (!names.some((n) => wanted.has(n))) continue;
-    const values = splitLine(lines[i]!)!.fields;
-    if (values.length !== names.length) continue;
-    names.forEach((name, k) => {
-      const n = Number(values[k]);
-      if (wanted.has(name) && Number.isFinite(n)) out[name] = n;
-    });
-  }
-  return out;
-}

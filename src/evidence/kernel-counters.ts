@@ -93,7 +93,8 @@ export function counterDeltas(
   return { namespace, seconds, deltas };
 }
 
-function readIfPresent(path: string): string | null {
+/** A file's text, or null when it cannot be read. */
+export function readIfPresent(path: string): string | null {
   try {
     return fs.readFileSync(path, 'utf8');
   } catch {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { canonicalAddress } from '../context/canonical';
-import { parseProcNetSome } from '../context/parse-proc-net';
-import { COUNTER_FILES, DIAGNOSTIC_COUNTERS } from './kernel-counters';
+import { parseProcNet } from '../context/parse-proc-net';
+import { COUNTER_FILES, DIAGNOSTIC_COUNTERS, readIfPresent } from './kernel-counters';
 
 /** Network namespaces, by inode, each with one process in it (through which /proc/PID/net reads it). */
 export type NamespaceCensus = Map<number, number>;
@@ -29,8 +29,13 @@ export function namespaceCensus(proc = '/proc'): NamespaceCensus {
 
 /** The inode of PID's network namespace, or null when the process is gone (or hidden). */
 export function namespaceOf(pid: number, proc = '/proc'): number | null {
+  return namespaceInodeAt(`${proc}/${pid}/ns/net`);
+}
+
+/** The inode of the network namespace an nsfs file (or /proc/PID/ns/net) stands for, or null. */
+export function namespaceInodeAt(path: string): number | null {
   try {
-    return fs.statSync(`${proc}/${pid}/ns/net`).ino;
+    return fs.statSync(path).ino;
   } catch {
     return null;
   }
@@ -42,20 +47,20 @@ const DIAGNOSTIC = new Set<string>(DIAGNOSTIC_COUNTERS);
 export function countersThrough(pid: number, proc = '/proc'): Record<string, number> {
   const counters: Record<string, number> = {};
   for (const file of COUNTER_FILES) {
-    const text = readOrNull(file.replace(/^\/proc\/net\//, `${proc}/${pid}/net/`));
-    if (text !== null) Object.assign(counters, parseProcNetSome(text, DIAGNOSTIC));
+    const text = readIfPresent(file.replace(/^\/proc\/net\//, `${proc}/${pid}/net/`));
+    if (text !== null) Object.assign(counters, parseProcNet(text, DIAGNOSTIC));
   }
   return counters;
 }
 
 /** The addresses the namespace of PID owns (not loopback), from its fib_trie and if_inet6. */
 export function addressesThrough(pid: number, proc = '/proc'): string[] {
-  return localAddresses(readOrNull(`${proc}/${pid}/net/fib_trie`) ?? '', readOrNull(`${proc}/${pid}/net/if_inet6`) ?? '');
+  return localAddresses(readIfPresent(`${proc}/${pid}/net/fib_trie`) ?? '', readIfPresent(`${proc}/${pid}/net/if_inet6`) ?? '');
 }
 
 /** The addresses of the namespace this thread is in (/proc/net resolves through the main thread). */
 export function addressesHere(): string[] {
-  return localAddresses(readOrNull('/proc/net/fib_trie') ?? '', readOrNull('/proc/net/if_inet6') ?? '');
+  return localAddresses(readIfPresent('/proc/net/fib_trie') ?? '', readIfPresent('/proc/net/if_inet6') ?? '');
 }
 
 /**
@@ -80,10 +85,3 @@ export function localAddresses(fibTrie: string, ifInet6: string): string[] {
   return [...out];
 }
 
-function readOrNull(path: string): string | null {
-  try {
-    return fs.readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}

@@ -1,8 +1,7 @@
 import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-availability';
-import * as fs from 'node:fs';
 import { counterDeltas, readKernelCounters } from '../evidence/kernel-counters';
 import type { CounterDeltas, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
-import { addressesHere, addressesThrough, countersThrough, namespaceCensus, namespaceOf } from '../evidence/namespace-census';
+import { addressesHere, addressesThrough, countersThrough, namespaceCensus, namespaceInodeAt, namespaceOf } from '../evidence/namespace-census';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
@@ -82,7 +81,7 @@ export class KernelWindow {
   }
 
   private readOthers(): OtherNamespace[] {
-    const targets = new Set(this.namespaces.map(namespaceInode));
+    const targets = new Set(this.namespaces.map((ns) => namespaceInodeAt(ns?.path ?? '/proc/self/ns/net')));
     const others: OtherNamespace[] = [];
     const census = [...namespaceCensus()].filter(([inode]) => !targets.has(inode));
     // Not "counters of ...": that source is the targets' own (kernel-availability.ts).
@@ -137,11 +136,3 @@ export class KernelWindow {
   }
 }
 
-/** The inode of a target's network namespace (null: the one this process runs in). */
-function namespaceInode(ns: ResolvedNamespace | null): number | null {
-  try {
-    return fs.statSync(ns?.path ?? '/proc/self/ns/net').ino;
-  } catch {
-    return null;
-  }
-}

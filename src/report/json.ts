@@ -136,9 +136,10 @@ export function changedOthers(k: KernelEvidence, flows: readonly Flow[]): Namesp
 export function kernelJson(k: KernelEvidence, flows: readonly Flow[]): KernelJson {
   const captured = capturedTuples(flows);
   const scopes = k.events.map((e) => eventScope(e, captured));
+  const others = changedOthers(k, flows);
   return {
     counters: k.counters,
-    ...(changedOthers(k, flows).length > 0 && { otherNamespaces: changedOthers(k, flows) }),
+    ...(others.length > 0 && { otherNamespaces: others }),
     events: {
       total: k.events.length,
       byScope: { captured: scopes.filter((s) => s === 'captured').length, 'host-wide': scopes.filter((s) => s === 'host-wide').length },
