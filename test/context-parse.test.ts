@@ -258,11 +258,19 @@ test('Docker API /networks: bridge devices, swarm ingress + docker_gwbridge, can
       { Name: 'backend', Id: '9f8e7d6c5b4a3928', Driver: 'bridge', Internal: true, IPAM: { Config: [{ Subnet: '192.168.0.0/20' }] } },
     ]),
   );
-  assert.deepEqual(bare.map((n) => [n.name, n.bridge, n.subnets, n.gateways, n.internal]), [
-    ['backend', 'br-9f8e7d6c5b4a', ['192.168.0.0/20'], [], true],
-    ['bridge', 'docker0', ['172.17.0.0/16'], ['172.17.0.1'], false],
-    ['docker_gwbridge', 'docker_gwbridge', [], [], false],
+  assert.deepEqual(bare.map((n) => [n.name, n.bridge, n.subnets, n.gateways, n.internal, n.masquerade]), [
+    ['backend', 'br-9f8e7d6c5b4a', ['192.168.0.0/20'], [], true, true],
+    ['bridge', 'docker0', ['172.17.0.0/16'], ['172.17.0.1'], false, true],
+    ['docker_gwbridge', 'docker_gwbridge', [], [], false, true],
   ]);
+  // Docker masquerades a bridge network unless told not to; other drivers carry no flag.
+  const routed = parseDockerNetworks(
+    JSON.stringify([
+      { Name: 'routed', Id: 'cccccccccccccccc', Driver: 'bridge', Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } },
+      { Name: 'ovl', Id: 'dddddddddddddddd', Driver: 'overlay' },
+    ]),
+  );
+  assert.deepEqual(routed.map((n) => [n.name, n.masquerade]), [['ovl', undefined], ['routed', false]]);
   assert.throws(() => parseDockerNetworks('{"message":"page not found"}'), (e: unknown) => isSynscopeError(e) && e.code === 'ERR_BAD_HOST_OUTPUT');
 });
 

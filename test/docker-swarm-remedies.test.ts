@@ -102,6 +102,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-masquerade-missing',
+    failing: { '172.17.0.2': 'nat-path-break' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.deepEqual([f.evidence.bridge, f.evidence.leftBy, f.evidence.seenLeaving, f.evidence.masquerade], ['docker0', 'eth0', true, true], 'seen leaving eth0 with the container\'s address');
+      assert.equal(f.confidence, 'high');
+      assert.equal(f.remedy[0], "Put Docker's rule back: iptables -t nat -I POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE.");
+      assert.ok(!r.findings.some((x) => x.code === 'filtered'), 'the silence is explained');
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

@@ -160,6 +160,7 @@ export function parseDockerNetworks(text: string): DockerNetwork[] {
       bridge: bridgeDevice(n, name, id, driver),
       ingress: n['Ingress'] === true,
       internal: n['Internal'] === true,
+      ...(driver === 'bridge' && { masquerade: bridgeOption(n, 'com.docker.network.bridge.enable_ip_masquerade') !== 'false' }),
       endpoints: endpointsOf(n),
     });
   }
@@ -193,10 +194,14 @@ function ipamConfigs(n: JsonObject): JsonObject[] {
   return Array.isArray(config) ? config.filter(isObject) : [];
 }
 
+function bridgeOption(n: JsonObject, key: string): string | null {
+  const options = n['Options'];
+  return isObject(options) ? str(options, key) : null;
+}
+
 function bridgeDevice(n: JsonObject, name: string, id: string, driver: string): string | null {
   if (driver !== 'bridge') return null;
-  const options = n['Options'];
-  const named = isObject(options) ? str(options, 'com.docker.network.bridge.name') : null;
+  const named = bridgeOption(n, 'com.docker.network.bridge.name');
   if (named !== null && named !== '') return named;
   if (name === 'bridge') return 'docker0';
   if (name === 'docker_gwbridge') return 'docker_gwbridge';

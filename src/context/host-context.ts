@@ -128,6 +128,12 @@ export interface DockerNetwork {
   bridge: string | null;
   ingress: boolean;
   internal: boolean;
+  /**
+   * Bridge networks: whether Docker masquerades the network's traffic leaving the host
+   * (com.docker.network.bridge.enable_ip_masquerade, true unless set to "false"; "ip-masq"
+   * in daemon.json for docker0). Absent for other drivers and in older snapshots.
+   */
+  masquerade?: boolean;
   /** Who holds which address on the network (from GET /networks/ID); absent in older snapshots. */
   endpoints?: DockerEndpoint[];
 }

@@ -4,6 +4,7 @@ import { bridgeSubnetOverlapRule } from './rules/bridge-subnet-overlap';
 import { captureIncompleteRule } from './rules/capture-incomplete';
 import { addressCollisionRule } from './rules/address-collision';
 import { filteredRule } from './rules/filtered';
+import { masqueradeMissingRule } from './rules/masquerade-missing';
 import { natPathBreakRule } from './rules/nat-path-break';
 import { listenOverflowRule } from './rules/listen-overflow';
 import { pawsTimestampRejectRule } from './rules/paws-timestamp-reject';
@@ -34,6 +35,7 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
     ...routeConflictRule(input, withAttempts(input, [...reversePath, ...overlaps].flatMap((f) => f.flows))),
     ...reversePath,
     ...addressCollisionRule(input),
+    ...masqueradeMissingRule(input),
   ];
   // A SYN whose reply has nowhere to go is not one a full queue dropped.
   const notQueued = new Set([...pawsExplained, ...misrouted.flatMap((f) => f.flows)]);

@@ -194,7 +194,8 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
 
 /**
  * A client that is on the bridge itself: a Docker endpoint of the bridge's network, or one
- * whose SYN came in by a port of the bridge (a container's veth, in a capture of -i any). Its
+ * whose SYN was seen first on the bridge or on a port of it (a container's veth, in a capture
+ * of -i any), before any other interface saw it. Its
  * address is inside the subnet because it belongs there: nothing overlaps.
  */
 function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
@@ -202,7 +203,9 @@ function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolea
   if (ctx === null) return false;
   if ((ctx.dockerNetworks ?? []).some((n) => n.bridge === bridgeName && (n.endpoints ?? []).some((e) => e.addresses.includes(f.clientIp)))) return true;
   const first = f.interfaces[0];
-  return first !== undefined && contextInterface(ctx, input.interfaceNames[first] ?? '')?.master === bridgeName;
+  if (first === undefined) return false;
+  const name = input.interfaceNames[first] ?? '';
+  return name === bridgeName || contextInterface(ctx, name)?.master === bridgeName;
 }
 
 /** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */

@@ -1,0 +1,135 @@
+import type { BridgeSubnet } from '../../context/bridge';
+import type { DockerNetwork, HostContext } from '../../context/host-context';
+import type { Flow } from '../../flow/flow';
+import { subnetContains } from '../../net/cidr';
+import { contextInterface, deviceOf, isLocalAddress } from '../context-facts';
+import type { Finding } from '../finding';
+import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
+import type { DiagnosisInput } from '../input';
+import { routeText } from '../nat-hop';
+import { rulesetOf, traverseHook } from '../netfilter-walk';
+import { lookupRoute } from '../route-sim';
+
+const SNAT_HOOK = { hook: 'postrouting', type: 'nat' } as const;
+
+/** A failed attempt from a bridge's subnet that leaves (or would leave) the host with its private source. */
+interface Untranslated {
+  flow: Flow;
+  bridge: BridgeSubnet;
+  /** The device the host routes the server by (eth0): where the SYN leaves. */
+  uplink: string;
+  /** True when the capture saw the SYN on the uplink, untranslated. */
+  seenLeaving: boolean;
+  route: string;
+}
+
+/**
+ * `nat-path-break` for the translation that never happened: an unanswered IPv4 attempt from
+ * a container (an address in a local bridge's subnet) to a server beyond the host, which
+ * the host routes out of a device that is not a bridge, while the snapshot's nat
+ * POSTROUTING surely neither masquerades nor SNATs it. The SYN leaves with the container's
+ * private source, and the answer, addressed to a network nobody beyond the host routes back
+ * to it, never comes. Seen on the uplink untranslated: high confidence; the uplink not
+ * captured: medium. A rule that may masquerade it (a match synscope does not model), or no
+ * nat table in the snapshot, claims nothing.
+ */
+export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
+  const ctx = input.context;
+  if (ctx === null) return [];
+  const ruleset = rulesetOf(ctx);
+  const found: Untranslated[] = [];
+  const verdicts = new Map<string, boolean>();
+  for (const flow of input.failedFlows) {
+    if (flow.outcome !== 'unanswered' || flow.clientIp.includes(':')) continue;
+    const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp));
+    if (bridge === undefined || subnetContains(bridge.subnet, flow.serverIp) || isLocalAddress(ctx, flow.serverIp)) continue;
+    const names = flow.interfaces.map((i) => input.interfaceNames[i]);
+    if (!names.includes(bridge.name)) continue;
+    const r = lookupRoute(ctx, flow.serverIp, { iif: bridge.name, src: flow.clientIp });
+    const uplink = deviceOf(r);
+    if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') continue;
+    const key = `${flow.clientIp}|${flow.serverIp}|${flow.serverPort}|${uplink}`;
+    let bare = verdicts.get(key);
+    if (bare === undefined) {
+      const t = traverseHook(ruleset, SNAT_HOOK, { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort, inInterface: bridge.name, outInterface: uplink, srcLocal: false, dstLocal: false });
+      const translates = (v: string | null) => v === 'MASQUERADE' || v === 'SNAT' || v === 'NETMAP';
+      bare = t !== null && !translates(t.verdict) && !t.maybe.some((rule) => translates(rule.target));
+      verdicts.set(key, bare);
+    }
+    if (!bare) continue;
+    found.push({ flow, bridge, uplink, seenLeaving: names.includes(uplink), route: routeText(flow.serverIp, r) });
+  }
+  const groups = groupBy(found, (u) => `${u.bridge.name}|${u.uplink}|${serviceOf(u.flow)}|${u.seenLeaving}`);
+  return [...groups.values()].map((group) => finding(group, input, ctx));
+}
+
+function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext): Finding {
+  const { bridge, uplink, seenLeaving, route } = group[0]!;
+  const flows = group.map((u) => u.flow);
+  const service = serviceOf(flows[0]!);
+  const clients = distinct(flows.map((f) => f.clientIp), 20);
+  const subnet = bridge.subnet.text;
+  const network = ctx.dockerNetworks?.find((n) => n.bridge === bridge.name);
+  const dockerRule = `-s ${subnet} ! -o ${bridge.name} -j MASQUERADE`;
+  const dockerNat = rulesetOf(ctx).get('nat')?.has('DOCKER') === true;
+  const uplinkAddress = contextInterface(ctx, uplink)?.addresses.find((a) => !a.address.includes(':'))?.address ?? null;
+  const who = network === undefined ? `behind ${bridge.name}, ${subnet}` : `on Docker's network "${network.name}", ${bridge.name} ${subnet}`;
+  const how = seenLeaving
+    ? `were seen on ${bridge.name} and then leaving by ${uplink} untranslated`
+    : `were seen on ${bridge.name}, and the host routes them out of ${uplink} (not captured)`;
+  const sentences = [
+    `The SYNs to ${service} from ${clients.join(', ')} (${who}) ${how}; nothing came back: no SYN-ACK, RST or ICMP.`,
+    `The snapshot's nat POSTROUTING neither masquerades nor SNATs ${subnet} leaving by ${uplink}, so ${seenLeaving ? 'they left' : 'they leave'} with the container's private source address, and the answer, addressed to ${clients[0]}, goes to a network that nothing beyond this host routes back to it (a router or the provider drops it).`,
+    ...reason(network, bridge.name, dockerRule, dockerNat),
+  ];
+  const remedy =
+    network?.masquerade === false
+      ? [
+          `Either route ${subnet} back to this host on the network beyond it (on the router: ip route add ${subnet} via ${uplinkAddress ?? "this host's address"}), or let Docker masquerade the network again (recreate it without com.docker.network.bridge.enable_ip_masquerade=false, or remove "ip-masq": false from /etc/docker/daemon.json for docker0, then restart dockerd).`,
+        ]
+      : [
+          `Put Docker's rule back: iptables -t nat -I POSTROUTING ${dockerRule}.`,
+          dockerNat
+            ? "Then restore whatever else was removed with it: restarting dockerd (systemctl restart docker) writes all of Docker's rules again; find what flushed them (a firewall reload or an iptables-restore of a nat table saved without Docker's rules: firewalld, netfilter-persistent, ufw, a boot script) so it does not happen again."
+            : 'The nat table has no DOCKER chain either: Docker\'s rules were flushed (restarting dockerd writes them all again: systemctl restart docker) or Docker writes none ("iptables": false in /etc/docker/daemon.json; then keep this rule yourself, or remove that setting).',
+          `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; conntrack -L -s ${clients[0]} shows the new attempts translated to ${uplinkAddress ?? `${uplink}'s address`}.`,
+        ];
+  return {
+    code: 'nat-path-break',
+    severity: 'error',
+    confidence: seenLeaving ? 'high' : 'medium',
+    title: `${plural(flows.length, 'attempt')} from ${bridge.name} to ${service} ${seenLeaving ? 'left' : 'leave'} by ${uplink} with the container's own address: nothing masquerades ${subnet}`,
+    explanation: sentences.join(' '),
+    evidence: {
+      service,
+      attempts: flows.length,
+      clients,
+      syns: synCount(flows, input),
+      direction: 'syn',
+      seenAt: seenLeaving ? uplink : bridge.name,
+      missingAt: null,
+      translation: 'none',
+      bridge: bridge.name,
+      subnet,
+      leftBy: uplink,
+      seenLeaving,
+      routeToServer: route,
+      snatRules: [],
+      ...(network !== undefined && { dockerNetwork: network.name, masquerade: network.masquerade ?? null }),
+      dockerNatChain: dockerNat,
+    },
+    flows: flows.map((f) => f.id),
+    remedy,
+  };
+}
+
+/** Why nothing masquerades: Docker was told not to, or its rule went away. */
+function reason(network: DockerNetwork | undefined, bridge: string, rule: string, dockerNat: boolean): string[] {
+  if (network === undefined) return [];
+  if (network.masquerade === false) {
+    return [`Docker was told not to masquerade this network (com.docker.network.bridge.enable_ip_masquerade=false; for docker0, "ip-masq": false in daemon.json): its containers' addresses must be routed back to this host by the network beyond it.`];
+  }
+  return [
+    `Docker writes \`-A POSTROUTING ${rule}\` for ${bridge} when it creates the network${dockerNat ? ', and the rest of its nat rules are still there: that one was removed since (iptables -t nat -F POSTROUTING, a firewall reload or a restore of a nat table saved without it)' : '; the snapshot has no DOCKER chain in nat either, so Docker\'s nat rules were flushed or it was told to write none ("iptables": false)'}.`,
+  ];
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Scenario docker-real-masquerade-missing (containers' outbound connections after Docker's
+# MASQUERADE was flushed, on a real Docker engine): dockerd (docker.io 20.10) in lab namespaces
+# runs a busybox httpd "web" published with `-p 8080:80` and a container "cli" (172.17.0.2
+# behind docker0). The node (192.0.2.1) reaches the server 198.51.100.80 through the router
+# 192.0.2.254, which, like the internet, has no route to Docker's 172.17.0.0/16. Before the
+# capture, nat POSTROUTING is flushed (`iptables -t nat -F POSTROUTING`, as a firewall script
+# or a reload that rewrites the nat table does under a running Docker): Docker's
+# `-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE` is gone. cli's SYNs to the
+# server leave the node's eth0 with the source 172.17.0.2, the server answers toward it, and
+# the router drops the answer; nothing comes back. The client 192.0.2.10 still gets the page
+# through the published port (DNAT is in PREROUTING, untouched). Captured with synscope live
+# --write on the node's eth0 and docker0, with the node's context at its own Docker socket.
+# Real Docker: dockerd, docker0, the containers, `-p 8080:80` (Docker's DNAT, chains and docker-proxy) are docker.io 20.10's own; stood in for: the flush (the operator's command) and the internet (a lab router and server).
+# Usage: record-docker-real-masquerade-missing.sh OUT.pcapng CONTEXT.json   (root; 20-40 s)
+#
+# Verdict: one nat-path-break error for 198.51.100.80:80 naming 172.17.0.2: its SYNs left
+# eth0 untranslated, with docker0's private source, because no nat POSTROUTING rule
+# masquerades 172.17.0.0/16 in the snapshot; the remedy puts Docker's rule back and says to
+# restart dockerd to restore the rest of its rules. It is applied in the lab: cli gets the
+# server's page again.
+source "$(dirname "$0")/netns-lab.sh"
+source "$(dirname "$0")/docker-lab.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
+out=$(realpath -m "$1")
+ctx=$(realpath -m "$2")
+
+lab_ns host; lab_ns good; lab_ns router; lab_ns server
+lab_lan host good router
+lab_link router eth1 server eth0
+lab_in host ip addr add 192.0.2.1/24 dev eth0
+lab_in host ip route add default via 192.0.2.254 dev eth0
+lab_in good ip addr add 192.0.2.10/24 dev eth0
+lab_in router ip addr add 192.0.2.254/24 dev eth0
+lab_in router ip addr add 198.51.100.1/24 dev eth1
+lab_in router sysctl -qw net.ipv4.ip_forward=1
+lab_in server ip addr add 198.51.100.80/24 dev eth0
+lab_in server ip route add default via 198.51.100.1
+
+docker_node host
+docker_lab_image host
+# The server: busybox httpd, bounded in time, its page in the lab's temp dir (removed at teardown).
+mkdir "$DOCKER_LAB_TMP/www"
+echo "the server 198.51.100.80" >"$DOCKER_LAB_TMP/www/index.html"
+lab_in server timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/www" &
+lab_wait "httpd on tcp/80 in the server" 20 lab_listening server 80
+dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
+dk host run -d --name web -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
+docker_wait_listen host web 80
+lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
+[ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.2 ] || { echo "cli is not 172.17.0.2" >&2; exit 1; }
+
+fetch() { # fetch NS|ctr:NAME ADDRESS PORT SECONDS: one request; the answer on stdout
+  local ns=$1; shift
+  if [ "${ns#ctr:}" != "$ns" ]; then
+    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+  else
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+  fi
+}
+
+page=$(fetch ctr:cli 198.51.100.80 80 10)
+[ -n "$page" ] || { echo "cli got no answer from the server while Docker masquerades" >&2; exit 1; }
+lab_in host iptables -t nat -S POSTROUTING | grep -q -- '-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE' || { echo "Docker wrote no MASQUERADE for docker0" >&2; exit 1; }
+lab_in host iptables -t nat -F POSTROUTING
+
+docker_live host "$out" 30 -i eth0 -i docker0
+page=$(fetch good 192.0.2.1 8080 10)
+[ -n "$page" ] || { echo "192.0.2.10 got no page through the published port" >&2; exit 1; }
+page=$(fetch ctr:cli 198.51.100.80 80 3.5)
+[ -z "$page" ] || { echo "cli reached the server although nothing masquerades it" >&2; exit 1; }
+lab_capture_stop
+lab_context "$out" "$ctx"
+echo "wrote $out and $ctx"
+
+if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
+  source "$LAB_DIR/docker-remedy-apply.sh"
+  REMEDY_NODE=host
+  REMEDY_CLIENTS="ctr:cli=172.17.0.2"
+  REMEDY_GOOD="good"
+  fetch_page() { if [ "$1" = good ]; then fetch good 192.0.2.1 8080 "$2"; else fetch "$1" 198.51.100.80 80 "$2"; fi; }
+  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
+  docker_remedy_apply
+fi

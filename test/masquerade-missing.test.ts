@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { parseBridgeFlag } from '../src/context/bridge';
+import { bridgesFromContext } from '../src/context/context-bridges';
+import type { DockerNetwork } from '../src/context/host-context';
+import { loadHostContext } from '../src/context/load';
+import { diagnose } from '../src/diagnose/diagnose';
+import type { DiagnosisInput } from '../src/diagnose/input';
+import { masqueradeMissingRule } from '../src/diagnose/rules/masquerade-missing';
+import { analyzeFiles } from '../src/analysis';
+import { REPO } from './cli-harness';
+import { iface, makeContext, route } from './context-fixtures';
+import { handMadeFlow } from './flow-fixtures';
+
+const NAMES = ['docker0', 'eth0'];
+const DOCKER0 = 0;
+const ETH0 = 1;
+const DOCKER_RULE = '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE';
+
+/** Docker's nat table for docker0, with POSTROUTING's rules as given. */
+function nat(postrouting: string[], dockerChain = true): string {
+  return [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ...(dockerChain ? [':DOCKER - [0:0]', '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER', '-A DOCKER -i docker0 -j RETURN'] : []),
+    ...postrouting,
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+const BRIDGE_NETWORK: DockerNetwork = {
+  id: 'a1b2', name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['172.17.0.0/16'], gateways: ['172.17.0.1'],
+  bridge: 'docker0', ingress: false, internal: false, masquerade: true,
+};
+
+/** A Docker host: eth0 192.0.2.1/24 with its default route via 192.0.2.254, docker0 172.17.0.1/16. */
+function host(iptables: string | null, network: DockerNetwork = BRIDGE_NETWORK) {
+  return makeContext({
+    interfaces: [iface('eth0', 'veth', ['192.0.2.1/24']), iface('docker0', 'bridge', ['172.17.0.1/16'])],
+    routes: [route('default via 192.0.2.254 dev eth0'), route('192.0.2.0/24 dev eth0'), route('172.17.0.0/16 dev docker0')],
+    natRules: { iptables, nft: null },
+    dockerNetworks: [network],
+  });
+}
+
+/** The container 172.17.0.2's unanswered attempt to 198.51.100.80:80, seen on the interfaces given. */
+function attempt(interfaces: number[], clientIp = '172.17.0.2', serverIp = '198.51.100.80') {
+  return handMadeFlow({ id: 'f1', clientIp, clientPort: 40000, serverIp, serverPort: 80, outcome: 'unanswered', syns: 4, synAcks: 0, interfaces });
+}
+
+function input(flows: ReturnType<typeof attempt>[], context: DiagnosisInput['context']): DiagnosisInput {
+  return {
+    failedFlows: flows,
+    interfaceNames: NAMES,
+    bridges: [parseBridgeFlag('docker0=172.17.0.0/16')],
+    arpRequests: new Map(),
+    seenAddresses: new Set(),
+    capture: { droppedByCapture: 0, synAckWithoutSyn: 0, synAckWithoutSynExamples: [], oneSidedFlows: 0, truncatedFiles: [], undecodablePackets: 0, completed: 1 },
+    context,
+  };
+}
+
+test('a container\'s SYN seen leaving eth0 untranslated, with no MASQUERADE in the snapshot: a high-confidence nat-path-break that puts Docker\'s rule back', () => {
+  const [f, ...rest] = masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], host(nat([]))));
+  assert.equal(rest.length, 0);
+  assert.equal(f!.code, 'nat-path-break');
+  assert.equal(f!.confidence, 'high');
+  assert.deepEqual([f!.evidence['bridge'], f!.evidence['leftBy'], f!.evidence['seenLeaving'], f!.evidence['masquerade']], ['docker0', 'eth0', true, true]);
+  assert.equal(f!.remedy[0], "Put Docker's rule back: iptables -t nat -I POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE.");
+  assert.match(f!.explanation, /rest of its nat rules are still there/);
+  assert.match(f!.remedy[1]!, /systemctl restart docker/);
+});
+
+test('the uplink not captured: the same cause from the snapshot, at medium confidence', () => {
+  const [f] = masqueradeMissingRule(input([attempt([DOCKER0])], host(nat([]))));
+  assert.equal(f!.confidence, 'medium');
+  assert.equal(f!.evidence['seenLeaving'], false);
+});
+
+test('Docker\'s MASQUERADE in the snapshot, or a SNAT for the subnet: no claim', () => {
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], host(nat([DOCKER_RULE])))), []);
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], host(nat(['-A POSTROUTING -s 172.17.0.0/16 -o eth0 -j SNAT --to-source 192.0.2.1'])))), []);
+});
+
+test('no nat table in the snapshot, an IPv6 container, a server on the host or in the bridge: no claim', () => {
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], host(null))), []);
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], null)), []);
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0], 'fd00::2', '2001:db8::80')], host(nat([])))), []);
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0], '172.17.0.2', '192.0.2.1')], host(nat([])))), []);
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0], '172.17.0.2', '172.17.0.3')], host(nat([])))), []);
+});
+
+test('an attempt from outside the bridge (a client on eth0 to a server beyond): no claim', () => {
+  assert.deepEqual(masqueradeMissingRule(input([attempt([ETH0], '192.0.2.10')], host(nat([])))), []);
+});
+
+test('no DOCKER chain in nat either: says Docker\'s rules were flushed or never written ("iptables": false)', () => {
+  const [f] = masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], host(nat([], false))));
+  assert.equal(f!.evidence['dockerNatChain'], false);
+  assert.match(f!.remedy[1]!, /"iptables": false/);
+});
+
+test('a network Docker was told not to masquerade: the remedy routes the subnet back, it does not add the rule', () => {
+  const [f] = masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], host(nat([]), { ...BRIDGE_NETWORK, masquerade: false })));
+  assert.equal(f!.remedy.length, 1);
+  assert.match(f!.remedy[0]!, /ip route add 172\.17\.0\.0\/16 via 192\.0\.2\.1\b/);
+  assert.ok(!f!.remedy[0]!.includes('iptables -t nat -I'));
+});
+
+test('diagnose: the finding explains the silence, so no filtered finding for it', () => {
+  const findings = diagnose(input([attempt([DOCKER0, ETH0])], host(nat([]))), new Map());
+  assert.deepEqual(findings.map((f) => f.code), ['nat-path-break']);
+});
+
+test('stored docker-real-masquerade-missing: one finding, Docker\'s rule named, the masquerade flag read from Docker\'s API', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-masquerade-missing');
+  const context = loadHostContext(path.join(dir, 'context.json'));
+  assert.equal(context.dockerNetworks?.find((n) => n.name === 'bridge')?.masquerade, true);
+  const result = analyzeFiles([path.join(dir, 'capture.pcapng')], { context, bridges: bridgesFromContext(context) });
+  assert.deepEqual(result.findings.map((f) => [f.code, f.evidence['clients']]), [['nat-path-break', ['172.17.0.2']]]);
+  assert.match(result.findings[0]!.title, /left by eth0 with the container's own address: nothing masquerades 172\.17\.0\.0\/16/);
+});
