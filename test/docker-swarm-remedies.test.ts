@@ -114,6 +114,17 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-host-input-drop',
+    failing: { '172.17.0.2': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.interface, f.evidence.inputVerdictBy], ['high', 'docker0', "the INPUT chain's policy DROP"], 'the host\'s own INPUT policy named');
+      assert.equal(f.remedy[0], 'Accept this traffic before the drop: iptables -I INPUT -i docker0 -s 172.17.0.0/16 -d 172.17.0.1 -p tcp --dport 8000 -j ACCEPT.');
+      assert.ok(!r.findings.some((x) => x.code === 'bridge-subnet-overlap'), 'a container of docker0 is no overlap');
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

@@ -45,6 +45,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-rp-filter', 'record-docker-real-rp-filter.sh', true],
   ['docker-real-syn-ack-lost', 'record-docker-real-syn-ack-lost.sh', true],
   ['docker-real-masquerade-missing', 'record-docker-real-masquerade-missing.sh', true],
+  ['docker-real-host-input-drop', 'record-docker-real-host-input-drop.sh', true],
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
   ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],

@@ -9,6 +9,7 @@ import type { DiagnosisInput } from '../input';
 import { sameLink } from '../context-facts';
 import { hopFacts } from '../nat-hop';
 import { holderOf } from '../reply-origin';
+import { inputDrop } from '../input-drop';
 import { subnetContains } from '../../net/cidr';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
@@ -26,7 +27,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
     const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
-    const bridged = bridgedDrop(input, first);
+    const bridged = bridgedDrop(input, first) ?? inputDrop(input, first);
     findings.push({
       code: 'filtered',
       severity: 'error',
@@ -57,7 +58,9 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
         `Look for a DROP rule whose counters rise while the clients retry: iptables -L INPUT -v -n --line-numbers; iptables -L DOCKER-USER -v -n; iptables -t raw -L -v -n; nft list ruleset.`,
         `Check the kernel's own drop counters: nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtPAWSPassive IpExtInNoRoutes TcpExtTCPReqQFullDrop; and sysctl net.ipv4.conf.all.rp_filter.`,
         `Capture one hop further (docker_gwbridge, docker0 or inside the container) to see whether the SYNs get there: synscope live -i eth0 -i docker_gwbridge.`,
-        'If you know the host\'s bridges, rerun with --bridge NAME=CIDR (e.g. --bridge docker0=172.17.0.0/16) so an overlap with the clients can be checked.',
+        ...(input.context === null && input.bridges.length === 0
+          ? ['If you know the host\'s bridges, rerun with --bridge NAME=CIDR (e.g. --bridge docker0=172.17.0.0/16) so an overlap with the clients can be checked.']
+          : []),
       ],
     });
   }

@@ -1,0 +1,62 @@
+import type { HostContext } from '../context/host-context';
+import type { Flow } from '../flow/flow';
+import { subnetContains } from '../net/cidr';
+import { isLocalAddress, synInterface } from './context-facts';
+import type { DiagnosisInput } from './input';
+import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
+import { holderOf } from './reply-origin';
+
+const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
+const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;
+
+/** Why a SYN to the host's own address got no answer: the filter INPUT verdict that drops it. */
+export interface InputDrop {
+  sentences: string[];
+  evidence: Record<string, unknown>;
+  remedy: string[];
+}
+
+/**
+ * A SYN addressed to this host itself (not DNATed on: a service on the host, dialled by its
+ * address, such as a container reaching docker0's 172.17.0.1) that the snapshot's filter
+ * INPUT chains surely drop or reject, by a rule or by the chain's policy. Null when the
+ * destination is not local, a DNAT takes it elsewhere, or the walk says it is accepted or
+ * may be (a match synscope does not model).
+ */
+export function inputDrop(input: DiagnosisInput, flow: Flow): InputDrop | null {
+  const ctx = input.context;
+  if (ctx === null || !isLocalAddress(ctx, flow.serverIp)) return null;
+  const iif = synInterface(flow, input);
+  if (iif === null) return null;
+  const ruleset = rulesetOf(ctx);
+  const pkt = { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort, inInterface: iif, dstLocal: true, srcLocal: false, ctState: 'NEW' as const };
+  const nat = traverseHook(ruleset, DNAT_HOOK, pkt);
+  if (nat !== null && (nat.verdict === 'DNAT' || nat.verdict === 'REDIRECT' || nat.maybe.some((r) => r.target === 'DNAT' || r.target === 'REDIRECT'))) return null;
+  const t = traverseHook(ruleset, INPUT_HOOK, pkt);
+  if (t === null || (t.verdict !== 'DROP' && t.verdict !== 'REJECT') || t.maybe.some((r) => r.target === 'ACCEPT')) return null;
+  return describe(ctx, input, flow, iif, t);
+}
+
+function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: string, t: Traversal): InputDrop {
+  const base = t.base!;
+  const by = t.rule === null ? `the ${base.chain.name} chain's policy ${t.verdict}` : ruleText(t.rule);
+  const bridge = input.bridges.find((b) => b.name === iif && subnetContains(b.subnet, flow.clientIp));
+  // A container's address changes when it is recreated: its bridge's subnet is what stays.
+  const from = bridge?.subnet.text ?? flow.clientIp;
+  const who = bridge === undefined ? flow.clientIp : `${holderOf(ctx, flow.clientIp) ?? flow.clientIp} (a container on ${bridge.name})`;
+  const fromIptables = base.table === 'filter' && ctx.natRules.iptables?.includes('*filter') === true;
+  const accept = fromIptables
+    ? `iptables -I ${base.chain.name} -i ${iif} -s ${from} -d ${flow.serverIp} -p tcp --dport ${flow.serverPort} -j ACCEPT`
+    : `nft insert rule ${nftTable(base.table)} ${base.chain.name} iifname "${iif}" ip saddr ${from} ip daddr ${flow.serverIp} tcp dport ${flow.serverPort} accept`;
+  return {
+    sentences: [
+      `The SYNs from ${who} are addressed to this host itself (${flow.serverIp}, arriving on ${iif}), so they go through the filter INPUT chain, not through Docker's chains, and the snapshot's rules ${t.verdict === 'DROP' ? 'drop' : 'reject'} them: ${t.rule === null ? by : `\`${by}\``} applies to ${flow.clientIp} → ${flow.serverIp}:${flow.serverPort} arriving on ${iif}.`,
+      ...(bridge !== undefined ? [`Containers reach the host from ${bridge.name}'s ${bridge.subnet.text} (host.docker.internal, the gateway ${flow.serverIp}); a host firewall that allows a service only from named networks easily leaves that subnet out.`] : []),
+    ],
+    evidence: { interface: iif, inputVerdict: t.verdict, inputVerdictBy: by },
+    remedy: [
+      `Accept this traffic before the drop: ${accept}.`,
+      `Keep it where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`,
+    ],
+  };
+}

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseBridgeFlag } from '../src/context/bridge';
+import type { DiagnosisInput } from '../src/diagnose/input';
+import { inputDrop } from '../src/diagnose/input-drop';
+import { filteredRule } from '../src/diagnose/rules/filtered';
+import { iface, makeContext, route } from './context-fixtures';
+import { handMadeFlow } from './flow-fixtures';
+
+const NAMES = ['docker0', 'eth0'];
+const DOCKER0 = 0;
+const ETH0 = 1;
+
+/** iptables-save's filter and nat tables: INPUT with the rules and policy given, Docker's DNAT for -p 8080:80. */
+function iptables(inputRules: string[], policy = 'DROP'): string {
+  return [
+    '*filter',
+    `:INPUT ${policy} [0:0]`,
+    ':FORWARD DROP [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ...inputRules,
+    'COMMIT',
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':DOCKER - [0:0]',
+    '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
+    '-A DOCKER -i docker0 -j RETURN',
+    '-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.3:80',
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+const HARDENED = ['-A INPUT -i lo -j ACCEPT', '-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A INPUT -s 192.0.2.0/24 -p tcp -m tcp --dport 8000 -j ACCEPT'];
+
+function host(rules: { iptables: string | null; nft: string | null }) {
+  return makeContext({
+    interfaces: [iface('eth0', 'veth', ['192.0.2.1/24']), iface('docker0', 'bridge', ['172.17.0.1/16'])],
+    routes: [route('192.0.2.0/24 dev eth0'), route('172.17.0.0/16 dev docker0'), route('local 172.17.0.1 dev docker0 table local'), route('local 192.0.2.1 dev eth0 table local')],
+    natRules: rules,
+  });
+}
+
+function attempt(iface: number, clientIp: string, serverIp: string, serverPort = 8000) {
+  return handMadeFlow({ id: 'f1', clientIp, clientPort: 40000, serverIp, serverPort, outcome: 'unanswered', syns: 4, synAcks: 0, interfaces: [iface] });
+}
+
+function input(flow: ReturnType<typeof attempt>, context: DiagnosisInput['context']): DiagnosisInput {
+  return {
+    failedFlows: [flow],
+    interfaceNames: NAMES,
+    bridges: [parseBridgeFlag('docker0=172.17.0.0/16')],
+    arpRequests: new Map(),
+    seenAddresses: new Set(),
+    capture: { droppedByCapture: 0, synAckWithoutSyn: 0, synAckWithoutSynExamples: [], oneSidedFlows: 0, truncatedFiles: [], undecodablePackets: 0, completed: 0 },
+    context,
+  };
+}
+
+test('a container dialling the host\'s docker0 address, dropped by INPUT\'s policy: the policy named, an ACCEPT for the bridge\'s subnet before it', () => {
+  const i = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), host({ iptables: iptables(HARDENED), nft: null }));
+  const d = inputDrop(i, i.failedFlows[0]!)!;
+  assert.deepEqual(d.evidence, { interface: 'docker0', inputVerdict: 'DROP', inputVerdictBy: "the INPUT chain's policy DROP" });
+  assert.equal(d.remedy[0], 'Accept this traffic before the drop: iptables -I INPUT -i docker0 -s 172.17.0.0/16 -d 172.17.0.1 -p tcp --dport 8000 -j ACCEPT.');
+  const [f] = filteredRule(i, new Set(), new Map());
+  assert.equal(f!.confidence, 'high');
+  assert.match(f!.explanation, /addressed to this host itself \(172\.17\.0\.1, arriving on docker0\)/);
+  assert.ok(!f!.remedy.some((line) => line.includes('--bridge NAME=CIDR')), 'no advice to give bridges the snapshot already has');
+});
+
+test('a DROP rule in INPUT is quoted; a client outside any bridge gets an ACCEPT for its own address', () => {
+  const rules = ['-A INPUT -s 198.51.100.0/24 -j DROP'];
+  const i = input(attempt(ETH0, '198.51.100.7', '192.0.2.1'), host({ iptables: iptables(rules, 'ACCEPT'), nft: null }));
+  const d = inputDrop(i, i.failedFlows[0]!)!;
+  assert.equal(d.evidence['inputVerdictBy'], '-A INPUT -s 198.51.100.0/24 -j DROP');
+  assert.match(d.remedy[0]!, /iptables -I INPUT -i eth0 -s 198\.51\.100\.7 -d 192\.0\.2\.1 -p tcp --dport 8000 -j ACCEPT\.$/);
+});
+
+test('accepted, possibly accepted, DNATed away, or not addressed to the host: no INPUT drop', () => {
+  const allowed = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), host({ iptables: iptables([...HARDENED, '-A INPUT -i docker0 -j ACCEPT']), nft: null }));
+  assert.equal(inputDrop(allowed, allowed.failedFlows[0]!), null);
+  const maybe = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), host({ iptables: iptables([...HARDENED, '-A INPUT -m set --match-set trusted src -j ACCEPT']), nft: null }));
+  assert.equal(inputDrop(maybe, maybe.failedFlows[0]!), null, 'an accept synscope cannot evaluate');
+  const published = input(attempt(ETH0, '198.51.100.7', '192.0.2.1', 8080), host({ iptables: iptables(HARDENED), nft: null }));
+  assert.equal(inputDrop(published, published.failedFlows[0]!), null, 'a published port goes to FORWARD, not INPUT');
+  const away = input(attempt(DOCKER0, '172.17.0.2', '198.51.100.80'), host({ iptables: iptables(HARDENED), nft: null }));
+  assert.equal(inputDrop(away, away.failedFlows[0]!), null);
+  const none = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), null);
+  assert.equal(inputDrop(none, none.failedFlows[0]!), null);
+});
+
+test('an nftables host firewall (inet filter input, policy drop): the accept is an nft insert in that chain', () => {
+  const nft = `table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iifname "lo" accept
+		ct state established,related accept
+		ip saddr 192.0.2.0/24 tcp dport 8000 accept
+	}
+}
+`;
+  const i = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), host({ iptables: null, nft }));
+  const d = inputDrop(i, i.failedFlows[0]!)!;
+  assert.equal(d.evidence['inputVerdictBy'], "the input chain's policy DROP");
+  assert.equal(d.remedy[0], 'Accept this traffic before the drop: nft insert rule inet filter input iifname "docker0" ip saddr 172.17.0.0/16 ip daddr 172.17.0.1 tcp dport 8000 accept.');
+});

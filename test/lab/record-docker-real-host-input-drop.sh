@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Scenario docker-real-host-input-drop (a container cannot reach a service on its own host, on
+# a real Docker engine): dockerd (docker.io 20.10) in lab namespaces runs a container "cli"
+# (172.17.0.2 behind docker0). The node serves HTTP on port 8000 (busybox httpd, standing in
+# for a database or an API running on the host), and its firewall is the usual hardened one:
+# INPUT policy DROP, loopback and established traffic accepted, port 8000 allowed from the
+# office LAN 192.0.2.0/24 only. The client 192.0.2.10 on that LAN gets the page. cli dials
+# the host at docker0's address 172.17.0.1:8000 (what host.docker.internal resolves to): its
+# SYNs reach the node on docker0 and INPUT's policy drops them without a word. Captured with
+# synscope live --write on the node's eth0 and docker0, with the node's context at its own
+# Docker socket.
+# Real Docker: dockerd, docker0 and the container are docker.io 20.10's own; stood in for: the host's service (busybox httpd) and its firewall (the operator's INPUT rules).
+# Usage: record-docker-real-host-input-drop.sh OUT.pcapng CONTEXT.json   (root; 20-40 s)
+#
+# Verdict: one filtered error for 172.17.0.1:8000 naming 172.17.0.2: the SYNs came in by
+# docker0 to the host's own address, and the snapshot's INPUT chain drops them (its policy);
+# the remedy accepts this traffic in INPUT before the drop. It is applied in the lab: cli gets
+# the page.
+source "$(dirname "$0")/netns-lab.sh"
+source "$(dirname "$0")/docker-lab.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
+out=$(realpath -m "$1")
+ctx=$(realpath -m "$2")
+
+lab_ns host; lab_ns good
+lab_lan host good
+lab_in host ip addr add 192.0.2.1/24 dev eth0
+lab_in good ip addr add 192.0.2.10/24 dev eth0
+docker_node host
+docker_lab_image host
+dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
+[ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.2 ] || { echo "cli is not 172.17.0.2" >&2; exit 1; }
+
+# The host's service: busybox httpd on port 8000, bounded in time, its page in the lab's temp dir.
+mkdir "$DOCKER_LAB_TMP/www"
+echo "the host's service" >"$DOCKER_LAB_TMP/www/index.html"
+lab_in host timeout 120 busybox httpd -f -p 8000 -h "$DOCKER_LAB_TMP/www" &
+lab_wait "httpd on tcp/8000 in the node" 20 lab_listening host 8000
+
+fetch() { # fetch NS|ctr:NAME ADDRESS SECONDS: one request to port 8000; the answer on stdout
+  local ns=$1; shift
+  if [ "${ns#ctr:}" != "$ns" ]; then
+    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$2" busybox nc "$1" 8000 2>/dev/null || true
+  else
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$2" busybox nc "$1" 8000 2>/dev/null || true
+  fi
+}
+
+page=$(fetch ctr:cli 172.17.0.1 10)
+[ -n "$page" ] || { echo "cli got no page from the host before its firewall" >&2; exit 1; }
+# The hardened host firewall: the service allowed from the office LAN, docker0 forgotten.
+lab_in host iptables -A INPUT -i lo -j ACCEPT
+lab_in host iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+lab_in host iptables -A INPUT -s 192.0.2.0/24 -p tcp --dport 8000 -j ACCEPT
+lab_in host iptables -P INPUT DROP
+
+docker_live host "$out" 30 -i eth0 -i docker0
+page=$(fetch good 192.0.2.1 10)
+[ -n "$page" ] || { echo "192.0.2.10 got no page from the host" >&2; exit 1; }
+page=$(fetch ctr:cli 172.17.0.1 3.5)
+[ -z "$page" ] || { echo "cli got a page although INPUT drops it" >&2; exit 1; }
+lab_capture_stop
+lab_context "$out" "$ctx"
+echo "wrote $out and $ctx"
+
+if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
+  source "$LAB_DIR/docker-remedy-apply.sh"
+  REMEDY_NODE=host
+  REMEDY_CLIENTS="ctr:cli=172.17.0.2"
+  REMEDY_GOOD="good"
+  fetch_page() { if [ "$1" = good ]; then fetch good 192.0.2.1 "$2"; else fetch "$1" 172.17.0.1 "$2"; fi; }
+  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
+  docker_remedy_apply
+fi
