@@ -366,6 +366,9 @@ const PROC: Record<string, string> = {
   '/proc/sys/net/ipv4/tcp_timestamps': '1\n',
   '/proc/sys/net/ipv4/conf/all/rp_filter': '1\n',
   '/proc/sys/net/ipv4/conf/eth0/rp_filter': '2\n',
+  '/proc/net/tcp':
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+    '   0: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0\n',
 };
 
 test('collect: joins every source; recorded ip outputs plus a Docker API on a unix socket', async () => {
@@ -395,6 +398,7 @@ test('collect: joins every source; recorded ip outputs plus a Docker API on a un
     assert.equal(ctx.rules.length, 14);
     assert.equal(ctx.dockerNetworks?.find((n) => n.name === 'bridge')?.bridge, 'docker0');
     assert.deepEqual(ctx.conntrack, { count: 12, max: 262144 });
+    assert.deepEqual(ctx.listeners, ['0.0.0.0:22'], 'tcp read, tcp6 absent (IPv6 off) is no loss');
     assert.deepEqual(ctx.dockerSwarm, { localNodeState: 'active', controlAvailable: true, nodeAddress: '192.168.0.10', managers: 1, nodes: 1, remoteManagers: ['192.168.0.10:2377'] });
     assert.deepEqual(docker.requests.filter((r) => !r.startsWith('GET /networks/')).sort(), ['GET /info', 'GET /networks']);
     assert.equal(

@@ -121,6 +121,7 @@ const SCENARIOS: VerdictScenario[] = [
       const f = r.findings.find((x) => x.code === 'filtered')!;
       assert.deepEqual([f.confidence, f.evidence.interface, f.evidence.inputVerdictBy], ['high', 'docker0', "the INPUT chain's policy DROP"], 'the host\'s own INPUT policy named');
       assert.equal(f.remedy[0], 'Accept this traffic before the drop: iptables -I INPUT -i docker0 -s 172.17.0.0/16 -d 172.17.0.1 -p tcp --dport 8000 -j ACCEPT.');
+      assert.ok((f.evidence.listeners as string[]).some((l) => /^(0\.0\.0\.0|\[::\]):8000$/.test(l)), `the snapshot's listener on port 8000: ${JSON.stringify(f.evidence.listeners)}`);
       assert.ok(!r.findings.some((x) => x.code === 'bridge-subnet-overlap'), 'a container of docker0 is no overlap');
     },
   },

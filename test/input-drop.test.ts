@@ -107,3 +107,23 @@ test('an nftables host firewall (inet filter input, policy drop): the accept is 
   assert.equal(d.evidence['inputVerdictBy'], "the input chain's policy DROP");
   assert.equal(d.remedy[0], 'Accept this traffic before the drop: nft insert rule inet filter input iifname "docker0" ip saddr 172.17.0.0/16 ip daddr 172.17.0.1 tcp dport 8000 accept.');
 });
+
+test('the snapshot\'s listeners: a service on 127.0.0.1 only is named, and the remedy makes it listen before it accepts', () => {
+  const ctx = { ...host({ iptables: iptables(HARDENED), nft: null }), listeners: ['0.0.0.0:22', '127.0.0.1:8000'] };
+  const i = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), ctx);
+  const d = inputDrop(i, i.failedFlows[0]!)!;
+  assert.deepEqual(d.evidence['listeners'], ['127.0.0.1:8000']);
+  assert.match(d.sentences.join(' '), /Nothing listens on 172\.17\.0\.1:8000 either \(the snapshot's listeners on port 8000: 127\.0\.0\.1:8000\)/);
+  assert.match(d.remedy[0]!, /^Make the service listen on 172\.17\.0\.1:8000: bind it to 0\.0\.0\.0 .*without the 127\.0\.0\.1: prefix\.$/);
+  assert.match(d.remedy[1]!, /^Accept this traffic before the drop: iptables -I INPUT /);
+});
+
+test('a listener on 0.0.0.0 or [::] takes the SYN: no listening advice', () => {
+  for (const listener of ['0.0.0.0:8000', '[::]:8000', '172.17.0.1:8000']) {
+    const ctx = { ...host({ iptables: iptables(HARDENED), nft: null }), listeners: [listener] };
+    const i = input(attempt(DOCKER0, '172.17.0.2', '172.17.0.1'), ctx);
+    const d = inputDrop(i, i.failedFlows[0]!)!;
+    assert.deepEqual(d.evidence['listeners'], [listener]);
+    assert.match(d.remedy[0]!, /^Accept this traffic before the drop/, listener);
+  }
+});

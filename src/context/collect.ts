@@ -10,6 +10,7 @@ import { parseIpLink } from './parse-ip-link';
 import { parseIpRoute } from './parse-ip-route';
 import { parseIpRule } from './parse-ip-rule';
 import { parseProcNet } from './parse-proc-net';
+import { parseTcpListeners } from './parse-proc-net-tcp';
 import { readSysctls } from './sysctls';
 
 export type { CommandRunner, FileReader } from './command';
@@ -112,6 +113,10 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     unavailable.push({ source: 'conntrack', reason: 'no /proc/sys/net/netfilter/nf_conntrack_count (nf_conntrack not loaded)' });
   }
 
+  const tcp = ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file));
+  const listeners = tcp[0] === null ? null : [...new Set(tcp.flatMap((t) => (t === null ? [] : parseTcpListeners(t))))].sort();
+  if (listeners === null) unavailable.push({ source: 'listeners', reason: 'cannot read /proc/net/tcp' });
+
   const release = readFile('/proc/sys/kernel/osrelease')?.trim() ?? null;
   if (release === null) unavailable.push({ source: 'kernel release', reason: 'cannot read /proc/sys/kernel/osrelease' });
 
@@ -129,6 +134,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     sysctls: sysctlReading.sysctls,
     counters,
     conntrack,
+    ...(listeners !== null && { listeners }),
     natRules,
     unavailable,
   };

@@ -33,6 +33,11 @@ export interface HostContext {
   /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
   counters: Record<string, number>;
   conntrack: { count: number; max: number } | null;
+  /**
+   * The namespace's listening TCP sockets (/proc/net/tcp and tcp6) as "0.0.0.0:22",
+   * "127.0.0.1:8000", "[::]:80"; absent in older snapshots or when unreadable.
+   */
+  listeners?: string[];
   /** Netfilter rules as text (the raw, mangle, nat, filter and security tables of `iptables-save`; `nft list ruleset`), null when the tool is missing. */
   natRules: { iptables: string | null; nft: string | null };
   /** Sources that could not be read, each with the reason. */

@@ -95,5 +95,6 @@ export function parseHostContext(text: string, file: string): HostContext {
   if (k != null) ctx.kernelEvidence = { counters: k.counters ?? [], events: k.events ?? [], unavailable: k.unavailable ?? [], ...(k.otherNamespaces != null && { otherNamespaces: k.otherNamespaces }) };
   if (d.dockerSwarm !== undefined) ctx.dockerSwarm = d.dockerSwarm;
   if (Array.isArray(d.sysctlChanges) && d.sysctlChanges.length > 0) ctx.sysctlChanges = d.sysctlChanges;
+  if (Array.isArray(d.listeners)) ctx.listeners = d.listeners;
   return ctx;
 }

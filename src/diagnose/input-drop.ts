@@ -48,15 +48,44 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
   const accept = fromIptables
     ? `iptables -I ${base.chain.name} -i ${iif} -s ${from} -d ${flow.serverIp} -p tcp --dport ${flow.serverPort} -j ACCEPT`
     : `nft insert rule ${nftTable(base.table)} ${base.chain.name} iifname "${iif}" ip saddr ${from} ip daddr ${flow.serverIp} tcp dport ${flow.serverPort} accept`;
+  const listening = listenersOn(ctx, flow.serverPort);
+  const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp));
+  const at = endpoint(flow.serverIp, flow.serverPort);
   return {
     sentences: [
       `The SYNs from ${who} are addressed to this host itself (${flow.serverIp}, arriving on ${iif}), so they go through the filter INPUT chain, not through Docker's chains, and the snapshot's rules ${t.verdict === 'DROP' ? 'drop' : 'reject'} them: ${t.rule === null ? by : `\`${by}\``} applies to ${flow.clientIp} → ${flow.serverIp}:${flow.serverPort} arriving on ${iif}.`,
       ...(bridge !== undefined ? [`Containers reach the host from ${bridge.name}'s ${bridge.subnet.text} (host.docker.internal, the gateway ${flow.serverIp}); a host firewall that allows a service only from named networks easily leaves that subnet out.`] : []),
+      ...(deaf
+        ? [
+            `Nothing listens on ${at} either (the snapshot's listeners on port ${flow.serverPort}: ${listening.length === 0 ? 'none' : listening.join(', ')}), so once accepted the SYNs would meet a RST: the service must listen on that address too.`,
+          ]
+        : []),
     ],
-    evidence: { interface: iif, inputVerdict: t.verdict, inputVerdictBy: by },
+    evidence: { interface: iif, inputVerdict: t.verdict, inputVerdictBy: by, ...(listening !== null && { listeners: listening }) },
     remedy: [
+      ...(deaf
+        ? [
+            `Make the service listen on ${at}: bind it to 0.0.0.0 (or to ${flow.serverIp} as well)${listening.some((l) => l.startsWith('127.')) ? '; a container port published as -p 127.0.0.1:HOST_PORT:PORT is published without the 127.0.0.1: prefix' : ''}.`,
+          ]
+        : []),
       `Accept this traffic before the drop: ${accept}.`,
       `Keep it where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`,
     ],
   };
+}
+
+/** The snapshot's listeners on `port`, or null when the snapshot did not record them. */
+function listenersOn(ctx: HostContext, port: number): string[] | null {
+  return ctx.listeners?.filter((l) => l.endsWith(`:${port}`)) ?? null;
+}
+
+/** Does a listener ("0.0.0.0:8000", "[::]:8000", "127.0.0.1:8000") take a SYN to `ip`? "[::]" takes IPv4 too (bindv6only is 0 by default). */
+function accepts(listener: string, ip: string): boolean {
+  const host = listener.slice(0, listener.lastIndexOf(':'));
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return bare === ip || bare === '::' || (bare === '0.0.0.0' && !ip.includes(':'));
+}
+
+function endpoint(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
