@@ -126,6 +126,19 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-forward-policy-drop',
+    failing: { '10.20.0.10': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.interface, f.evidence.leavesBy, f.evidence.forwardVerdictBy, f.evidence.dockerForwardPolicy], ['high', 'eth1', 'eth0', 'the FORWARD policy DROP', true]);
+      assert.deepEqual(f.remedy.slice(0, 2), [
+        'Accept this forwarding in DOCKER-USER, where Docker leaves rules alone: iptables -I DOCKER-USER -i eth1 -o eth0 -j ACCEPT.',
+        'And the replies back: iptables -I DOCKER-USER -i eth0 -o eth1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.',
+      ]);
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

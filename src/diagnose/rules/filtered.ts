@@ -10,6 +10,7 @@ import { sameLink } from '../context-facts';
 import { hopFacts } from '../nat-hop';
 import { holderOf } from '../reply-origin';
 import { inputDrop } from '../input-drop';
+import { routedDrop } from '../routed-drop';
 import { subnetContains } from '../../net/cidr';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
@@ -27,7 +28,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
     const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
-    const bridged = bridgedDrop(input, first) ?? inputDrop(input, first);
+    const bridged = bridgedDrop(input, first) ?? inputDrop(input, first) ?? routedDrop(input, first);
     findings.push({
       code: 'filtered',
       severity: 'error',

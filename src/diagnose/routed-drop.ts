@@ -1,0 +1,61 @@
+import type { HostContext } from '../context/host-context';
+import type { Flow } from '../flow/flow';
+import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
+import type { DiagnosisInput } from './input';
+import { hopFacts } from './nat-hop';
+import { rulesetOf } from './netfilter-walk';
+import { lookupRoute } from './route-sim';
+
+/** Why a SYN the host should have routed on got no answer: the forward verdict that drops it. */
+export interface RoutedDrop {
+  sentences: string[];
+  evidence: Record<string, unknown>;
+  remedy: string[];
+}
+
+const DOCKER_POLICY = 'the FORWARD policy DROP';
+
+/**
+ * A SYN this host routes between two of its interfaces (neither end is the host, no NAT
+ * involved), seen coming in and never going out, that the snapshot's forward-hook filter
+ * chains surely drop: a host routing for a VPN, VMs or a second network. When the drop is
+ * iptables' FORWARD policy on a Docker host, it is most likely Docker's: dockerd sets it to
+ * DROP when it turns IPv4 forwarding on itself, and accepts only its own bridges' traffic
+ * (the snapshot's iptables text is IPv4's, so this is an IPv4 story). Null otherwise.
+ */
+export function routedDrop(input: DiagnosisInput, flow: Flow): RoutedDrop | null {
+  const ctx = input.context;
+  if (ctx === null || isLocalAddress(ctx, flow.serverIp) || isLocalAddress(ctx, flow.clientIp)) return null;
+  const iif = synInterface(flow, input);
+  if (iif === null) return null;
+  const out = deviceOf(lookupRoute(ctx, flow.serverIp, { iif, src: flow.clientIp }));
+  if (out === null || sameLink(ctx, iif, out)) return null;
+  if (flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', out))) return null;
+  const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: out });
+  if (facts.dropRule === null) return null;
+  const evidence = { interface: iif, leavesBy: out, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
+  if (facts.dropRule !== DOCKER_POLICY || !hasDockerUser(ctx)) {
+    return {
+      sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and were not seen leaving.`, ...facts.sentences],
+      evidence,
+      remedy: facts.dropRemedy,
+    };
+  }
+  return {
+    sentences: [
+      `The SYNs came in by ${iif} to be routed out of ${out}, and FORWARD's policy DROP drops them. On a Docker host that policy is usually Docker's: dockerd sets it when it turns IP forwarding on itself (forwarding was off when it started, as at boot before a router, VPN or VM service turns it on), then accepts only its own bridges' traffic.`,
+      `Routing between ${iif} and ${out}, which is not Docker's, is dropped without a word.`,
+    ],
+    evidence: { ...evidence, dockerForwardPolicy: true },
+    remedy: [
+      `Accept this forwarding in DOCKER-USER, where Docker leaves rules alone: iptables -I DOCKER-USER -i ${iif} -o ${out} -j ACCEPT.`,
+      `And the replies back: iptables -I DOCKER-USER -i ${out} -o ${iif} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.`,
+      `Keep them where the host's firewall is kept (they go when the host restarts); turning forwarding on at boot before dockerd starts (net.ipv4.ip_forward = 1 in /etc/sysctl.d/) also keeps Docker from setting the policy.`,
+    ],
+  };
+}
+
+/** Docker's iptables chains are in the snapshot's filter table. */
+function hasDockerUser(ctx: HostContext): boolean {
+  return rulesetOf(ctx).get('filter')?.has('DOCKER-USER') === true;
+}
