@@ -10,7 +10,7 @@ import { parseIpLink } from './parse-ip-link';
 import { parseIpRoute } from './parse-ip-route';
 import { parseIpRule } from './parse-ip-rule';
 import { parseProcNet } from './parse-proc-net';
-import { parseTcpListeners } from './parse-proc-net-tcp';
+import { parseSsListeners, parseTcpListeners } from './parse-listeners';
 import { readSysctls } from './sysctls';
 
 export type { CommandRunner, FileReader } from './command';
@@ -63,7 +63,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     }
   };
 
-  const [ip, nat, nft, docker, dockerInfo] = await Promise.all([
+  const [ip, nat, nft, docker, dockerInfo, ss] = await Promise.all([
     readIp(run),
     // Plain iptables-save lists only tables already loaded; `-t nat` could make the kernel
     // load iptable_nat, and the tool must not change the host it inspects.
@@ -71,6 +71,9 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     run('nft', ['list', 'ruleset']),
     fetchDockerNetworks(dockerSocket),
     fetchDockerInfo(dockerSocket),
+    // Listening sockets over netlink (sock_diag, filtered by state in the kernel): on a host
+    // with a million connections /proc/net/tcp would list them all.
+    run('ss', ['-Hltn']),
   ]);
 
   let interfaces: NetInterface[] = [];
@@ -113,9 +116,8 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     unavailable.push({ source: 'conntrack', reason: 'no /proc/sys/net/netfilter/nf_conntrack_count (nf_conntrack not loaded)' });
   }
 
-  const tcp = ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file));
-  const listeners = tcp[0] === null ? null : [...new Set(tcp.flatMap((t) => (t === null ? [] : parseTcpListeners(t))))].sort();
-  if (listeners === null) unavailable.push({ source: 'listeners', reason: 'cannot read /proc/net/tcp' });
+  const listeners = ss.ok ? parseSsListeners(ss.stdout) : listenersFromProc(readFile);
+  if (listeners === null) unavailable.push({ source: 'listeners', reason: `${ss.ok ? '' : `ss: ${ss.reason}; `}cannot read /proc/net/tcp` });
 
   const release = readFile('/proc/sys/kernel/osrelease')?.trim() ?? null;
   if (release === null) unavailable.push({ source: 'kernel release', reason: 'cannot read /proc/sys/kernel/osrelease' });
@@ -161,6 +163,12 @@ async function readIp(run: CommandRunner): Promise<IpOutputs | null> {
     run('ip', ['-j', '-6', 'rule', 'show']),
   ]);
   return { link, addr, route4, route6, rule4, rule6 };
+}
+
+/** The listening sockets from /proc/net/tcp and tcp6, when `ss` is missing; null when /proc/net/tcp cannot be read. */
+function listenersFromProc(readFile: FileReader): string[] | null {
+  const tcp = ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file));
+  return tcp[0] === null ? null : [...new Set(tcp.flatMap((t) => (t === null ? [] : parseTcpListeners(t))))].sort();
 }
 
 function readConntrack(readFile: FileReader): { count: number; max: number } | null {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTcpListeners } from '../src/context/parse-proc-net-tcp';
+import { parseSsListeners, parseTcpListeners } from '../src/context/parse-listeners';
 
 // /proc/net/tcp and tcp6 as a little-endian kernel (x86-64) prints them: a LISTEN socket (st 0A)
 // on 0.0.0.0:22, one on 127.0.0.1:8000, an established connection (st 01), and [::]:80.
@@ -28,4 +28,17 @@ test('a big-endian kernel prints the bytes in order', () => {
 
 test('rows that are not sockets are skipped', () => {
   assert.deepEqual(parseTcpListeners('header\n garbage\n   0: ZZ:0016 00000000:0000 0A\n'), []);
+});
+
+test('ss -Hltn: the local column, "*" as the dual-stack wildcard, interface scopes dropped', () => {
+  const ss = [
+    'LISTEN 0      128          0.0.0.0:22        0.0.0.0:*',
+    'LISTEN 0      4096   127.0.0.53%lo:53        0.0.0.0:*',
+    'LISTEN 0      511                *:80              *:*',
+    'LISTEN 0      4096            [::]:8000         [::]:*',
+    'LISTEN 0      4096  [fe80::1%eth0]:9000         [::]:*',
+    'ESTAB  0      0       192.0.2.1:22      192.0.2.9:50000',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseSsListeners(ss), ['0.0.0.0:22', '127.0.0.53:53', '[::]:80', '[::]:8000', '[fe80::1]:9000']);
 });

@@ -39,3 +39,26 @@ function ipv6Text(bytes: number[]): string {
 function isLittleEndian(): boolean {
   return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 }
+
+/**
+ * The listening sockets in `ss -Hltn` output, in the same form: its fourth column is the
+ * local address and port ("0.0.0.0:22", "[::]:80", "127.0.0.53%lo:53", "*:80"). "*" is a
+ * dual-stack wildcard, written "[::]"; an interface scope ("%lo") is dropped.
+ */
+export function parseSsListeners(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[0] !== 'LISTEN' || cols.length < 5) continue;
+    const local = cols[3]!;
+    const colon = local.lastIndexOf(':');
+    const port = Number(local.slice(colon + 1));
+    let host = local.slice(0, colon).replace(/%[^\]]*/, '');
+    if (host === '*') host = '::';
+    if (host.startsWith('[')) host = host.slice(1, -1);
+    const canonical = canonicalAddress(host);
+    if (canonical === null || !Number.isInteger(port)) continue;
+    out.push(canonical.family === 6 ? `[${canonical.text}]:${port}` : `${canonical.text}:${port}`);
+  }
+  return [...new Set(out)].sort();
+}
