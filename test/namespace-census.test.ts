@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { parseProcNet } from '../src/context/parse-proc-net';
 import { DIAGNOSTIC_COUNTERS } from '../src/evidence/kernel-counters';
-import { countersThrough, localAddresses, namespaceCensus, namespaceOf } from '../src/evidence/namespace-census';
+import { countersThrough, listenersThrough, localAddresses, namespaceCensus, namespaceOf } from '../src/evidence/namespace-census';
 import { KernelWindow } from '../src/live/kernel-window';
 
 /**
@@ -22,11 +22,13 @@ before(async () => {
   execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
   execFileSync('ip', ['-n', NS, 'addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
   execFileSync('ip', ['-n', NS, 'addr', 'add', 'fd99::1/128', 'dev', 'lo', 'nodad']);
-  holder = spawn('ip', ['netns', 'exec', NS, 'sleep', '120'], { stdio: 'ignore' });
+  // The process in NS holds a listener on 127.0.0.1:8000 (a server bound to localhost), for 120 s at most.
+  const listen = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 8000)); s.listen(); time.sleep(120)";
+  holder = spawn('ip', ['netns', 'exec', NS, 'python3', '-c', listen], { stdio: 'ignore' });
   const inode = fs.statSync(`/run/netns/${NS}`).ino;
   const until = Date.now() + READY_MS;
-  while (namespaceOf(holder.pid!) !== inode) {
-    assert.ok(Date.now() < until, `the process did not enter ${NS} within ${READY_MS} ms`);
+  while (namespaceOf(holder.pid!) !== inode || !listenersThrough(holder.pid!).includes('127.0.0.1:8000')) {
+    assert.ok(Date.now() < until, `the process did not enter ${NS} and listen within ${READY_MS} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 });
@@ -89,6 +91,7 @@ test('a window reads the other namespaces\' diagnostic counters and addresses, n
   const mine = (evidence.otherNamespaces ?? []).filter((o) => o.addresses.includes('10.99.0.1'));
   assert.equal(mine.length, 1, JSON.stringify(evidence.otherNamespaces));
   assert.deepEqual(mine[0]!.addresses.sort(), ['10.99.0.1', 'fd99::1']);
+  assert.deepEqual(mine[0]!.listeners, ['127.0.0.1:8000'], 'its listening sockets, read through its process');
   assert.ok((mine[0]!.deltas['Tcp.OutRsts'] ?? 0) >= 1, JSON.stringify(mine[0]));
   assert.match(mine[0]!.namespace, /^pid:\d+$/);
   assert.ok(Object.keys(mine[0]!.deltas).every((c) => /^(TcpExt|Tcp|Ip|IpExt)\./.test(c)), 'only the diagnostic counters');

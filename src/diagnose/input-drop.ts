@@ -4,6 +4,7 @@ import { subnetContains } from '../net/cidr';
 import { isLocalAddress, synInterface } from './context-facts';
 import type { DiagnosisInput } from './input';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
+import { accepts } from './refusing-listener';
 import { holderOf } from './reply-origin';
 
 const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
@@ -49,7 +50,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
     ? `iptables -I ${base.chain.name} -i ${iif} -s ${from} -d ${flow.serverIp} -p tcp --dport ${flow.serverPort} -j ACCEPT`
     : `nft insert rule ${nftTable(base.table)} ${base.chain.name} iifname "${iif}" ip saddr ${from} ip daddr ${flow.serverIp} tcp dport ${flow.serverPort} accept`;
   const listening = listenersOn(ctx, flow.serverPort);
-  const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp));
+  const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
   const at = endpoint(flow.serverIp, flow.serverPort);
   return {
     sentences: [
@@ -79,12 +80,6 @@ function listenersOn(ctx: HostContext, port: number): string[] | null {
   return ctx.listeners?.filter((l) => l.endsWith(`:${port}`)) ?? null;
 }
 
-/** Does a listener ("0.0.0.0:8000", "[::]:8000", "127.0.0.1:8000") take a SYN to `ip`? "[::]" takes IPv4 too (bindv6only is 0 by default). */
-function accepts(listener: string, ip: string): boolean {
-  const host = listener.slice(0, listener.lastIndexOf(':'));
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  return bare === ip || bare === '::' || (bare === '0.0.0.0' && !ip.includes(':'));
-}
 
 function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;

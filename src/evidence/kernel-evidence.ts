@@ -32,6 +32,8 @@ export interface CounterDeltas {
 /** Counters of a namespace the capture did not target, read through a process in it, with the addresses it owns. */
 export interface NamespaceCounters extends CounterDeltas {
   addresses: string[];
+  /** Its listening TCP sockets at the window's end ("127.0.0.1:80"); absent in older files. */
+  listeners?: string[];
 }
 
 export type KernelEvent = DropEvent | SynAckRetransmitEvent;

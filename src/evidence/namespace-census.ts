@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { canonicalAddress } from '../context/canonical';
+import { parseTcpListeners } from '../context/parse-listeners';
 import { parseProcNet } from '../context/parse-proc-net';
 import { COUNTER_FILES, DIAGNOSTIC_COUNTERS, readIfPresent } from './kernel-counters';
 
@@ -56,6 +57,12 @@ export function countersThrough(pid: number, proc = '/proc'): Record<string, num
 /** The addresses the namespace of PID owns (not loopback), from its fib_trie and if_inet6. */
 export function addressesThrough(pid: number, proc = '/proc'): string[] {
   return localAddresses(readIfPresent(`${proc}/${pid}/net/fib_trie`) ?? '', readIfPresent(`${proc}/${pid}/net/if_inet6`) ?? '');
+}
+
+/** The namespace's listening TCP sockets ("127.0.0.1:80", "[::]:8000"), from /proc/PID/net/tcp and tcp6: a container's are few. */
+export function listenersThrough(pid: number, proc = '/proc'): string[] {
+  const all = [`${proc}/${pid}/net/tcp`, `${proc}/${pid}/net/tcp6`].flatMap((file) => parseTcpListeners(readIfPresent(file) ?? ''));
+  return [...new Set(all)].sort();
 }
 
 /** The addresses of the namespace this thread is in (/proc/net resolves through the main thread). */

@@ -1,7 +1,7 @@
 import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-availability';
 import { counterDeltas, readKernelCounters } from '../evidence/kernel-counters';
 import type { CounterDeltas, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
-import { addressesHere, addressesThrough, countersThrough, namespaceCensus, namespaceInodeAt, namespaceOf } from '../evidence/namespace-census';
+import { addressesHere, addressesThrough, countersThrough, listenersThrough, namespaceCensus, namespaceInodeAt, namespaceOf } from '../evidence/namespace-census';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
 import { inNetns } from '../netns/in-netns';
 import type { ResolvedNamespace } from '../netns/namespace-spec';
@@ -103,13 +103,14 @@ export class KernelWindow {
       const pid = namespaceOf(o.pid) === o.inode ? o.pid : (census ??= namespaceCensus()).get(o.inode);
       if (pid === undefined) continue;
       const addresses = addressesThrough(pid);
+      const listeners = listenersThrough(pid);
       const after = countersThrough(pid);
       // The process gone during the reads, or a namespace that is not the one read at begin
       // (an inode reused after a container restart): no deltas rather than wrong ones.
       if (addresses.length === 0 || Object.keys(after).length === 0 || namespaceOf(pid) !== o.inode) continue;
       const reading = counterDeltas(`pid:${pid}`, o.before, after, seconds);
       if (Object.values(reading.deltas).some((d) => d < 0)) continue;
-      out.push({ ...reading, addresses });
+      out.push({ ...reading, addresses, listeners });
     }
     this.others = [];
     return out;

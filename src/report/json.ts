@@ -130,7 +130,9 @@ export function toReportJson(a: Analysis): ReportJson {
  */
 export function changedOthers(k: KernelEvidence, flows: readonly Flow[]): NamespaceCounters[] {
   const addresses = new Set(flows.flatMap((f) => [f.clientIp, f.serverIp]));
-  return (k.otherNamespaces ?? []).filter((o) => Object.keys(o.deltas).length > 0 && o.addresses.some((a) => addresses.has(a)));
+  return (k.otherNamespaces ?? [])
+    .filter((o) => Object.keys(o.deltas).length > 0 && o.addresses.some((a) => addresses.has(a)))
+    .map(({ listeners: _listeners, ...counters }) => counters);
 }
 
 export function kernelJson(k: KernelEvidence, flows: readonly Flow[]): KernelJson {

@@ -3,6 +3,7 @@ import type { Finding } from '../finding';
 import { attemptCount, clientOf, distinct, groupBy, plural, serviceOf } from '../group';
 import { icmpErrorName, isAdministrativeReject } from '../icmp-names';
 import type { DiagnosisInput } from '../input';
+import { refusingListener } from '../refusing-listener';
 
 /** `rejected`: a RST or an ICMP error answered the SYN. Not silent: say who refused and how. */
 export function rejectedRule(input: DiagnosisInput): Finding[] {
@@ -17,6 +18,8 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
     const clients = distinct(flows.map((f) => f.clientIp));
     const byIcmp = rej.by === 'icmp';
     const admin = byIcmp && isAdministrativeReject(first.ipVersion, rej.icmpType!, rej.icmpCode!);
+    // The RST came from the innermost hop of the attempt (the container behind a published port): ask what listens there.
+    const deaf = byIcmp ? null : refusingListener(input, innermost(first, input));
     findings.push({
       code: 'rejected',
       severity: 'warning',
@@ -24,7 +27,9 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
       title: `${service} refused ${plural(attemptCount(flows, input), 'connection attempt')} with ${how}`,
       explanation: byIcmp
         ? `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
-        : `${service} answered the SYNs with RST: nothing listens on port ${first.serverPort} there, or a firewall rule rejects with tcp-reset. The failure is not silent.`,
+        : deaf !== null
+          ? `${service} answered the SYNs with RST. ${deaf.sentence} The failure is not silent.`
+          : `${service} answered the SYNs with RST: nothing listens on port ${first.serverPort} there, or a firewall rule rejects with tcp-reset. The failure is not silent.`,
       evidence: {
         service,
         refusedBy: rej.from,
@@ -32,12 +37,20 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
         attempts: attemptCount(flows, input),
         clients,
         examples: flows.slice(0, 5).map(clientOf),
+        ...(deaf !== null && { refusedIn: deaf.where, listeners: deaf.listeners }),
       },
       flows: flows.map((f) => f.id),
-      remedy: byIcmp ? icmpRemedy(first, admin) : rstRemedy(first),
+      remedy: byIcmp ? icmpRemedy(first, admin) : deaf !== null ? deaf.remedy : rstRemedy(first),
     });
   }
   return findings;
+}
+
+/** The flow of the attempt's innermost hop (after DNAT), or the flow itself when it was not stitched. */
+function innermost(f: Flow, input: DiagnosisInput): Flow {
+  const attempt = input.attempts?.find((a) => a.flows.includes(f.id));
+  const id = attempt?.flows[attempt.flows.length - 1];
+  return (id === undefined ? undefined : input.failedFlows.find((x) => x.id === id)) ?? f;
 }
 
 function refusalOf(f: Flow): string {

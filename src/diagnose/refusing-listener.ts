@@ -1,0 +1,81 @@
+import type { Flow } from '../flow/flow';
+import { isLocalAddress } from './context-facts';
+import type { DiagnosisInput } from './input';
+import { namespaceOwning } from './kernel-facts';
+import { holderOf } from './reply-origin';
+
+/** What listened where a SYN was answered with a RST, when the capture's host knew it. */
+export interface RefusingListener {
+  /** "container app (pid:4242)", "this host". */
+  where: string;
+  /** The listeners there on the SYN's port, or all of them when none is on it. */
+  listeners: string[];
+  sentence: string;
+  remedy: string[];
+}
+
+/**
+ * Why a RST answered: nothing listened on the SYN's address and port in the namespace that
+ * owns the address. Its listening sockets come from the snapshot (the host's own namespace)
+ * or from a live window's read of the other namespaces (a container's, behind Docker's
+ * DNAT). Null when they are unknown, or something listens there after all (then a
+ * tcp-reset rule, or a listener that came later, is the story).
+ */
+export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingListener | null {
+  const ctx = input.context;
+  const ip = flow.serverIp;
+  const port = flow.serverPort;
+  let where: string;
+  let listeners: readonly string[] | undefined;
+  let container: string | null = null;
+  if (ctx !== null && isLocalAddress(ctx, ip)) {
+    where = 'this host';
+    listeners = ctx.listeners;
+  } else {
+    const owner = namespaceOwning(input.kernel, ip);
+    if (owner === null || !('listeners' in owner)) return null;
+    container = ctx === null ? null : holderOf(ctx, ip);
+    where = container === null ? `the namespace that owns ${ip} (${owner.namespace})` : `container ${container} (${owner.namespace})`;
+    listeners = (owner as { listeners?: string[] }).listeners;
+  }
+  if (listeners === undefined || listeners.some((l) => accepts(l, ip, port))) return null;
+  const onPort = listeners.filter((l) => portOf(l) === port);
+  const at = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  const app = container === null ? 'the service' : `the application in ${container}`;
+  if (onPort.length > 0) {
+    return {
+      where,
+      listeners: onPort,
+      sentence: `Nothing listens on ${at} in ${where}: it listens on ${onPort.join(', ')} only, so the kernel there answers every SYN to ${at} with a RST.`,
+      remedy: [
+        `Make ${app} listen on all addresses (0.0.0.0:${port} or [::]:${port}), not ${onPort.join(', ')}: ${container === null ? 'its bind or listen setting' : 'a server bound to localhost inside a container cannot be reached through a published port; set its bind address (often --host 0.0.0.0, --bind 0.0.0.0 or a HOST variable)'}.`,
+      ],
+    };
+  }
+  const others = [...listeners].sort((a, b) => portOf(a) - portOf(b));
+  return {
+    where,
+    listeners: others,
+    sentence: `Nothing listens on port ${port} in ${where}${others.length === 0 ? ' (nothing listens there at all)' : `; it listens on ${others.join(', ')}`}, so the kernel there answers every SYN to ${at} with a RST.`,
+    remedy:
+      others.length === 0
+        ? [`Check that ${app} is running and has started its server: docker logs / docker ps, or the service's own status.`]
+        : [
+            container === null
+              ? `Point the clients at the port the service listens on (${[...new Set(others.map(portOf))].join(', ')}), or make it listen on ${port}.`
+              : `Publish the port the application listens on: docker run -p HOST_PORT:${portOf(others[0]!)} (or ports: "HOST_PORT:${portOf(others[0]!)}" in compose), instead of :${port}; or make it listen on ${port}.`,
+          ],
+  };
+}
+
+function portOf(listener: string): number {
+  return Number(listener.slice(listener.lastIndexOf(':') + 1));
+}
+
+/** Does a listener ("0.0.0.0:80", "[::]:80", "172.17.0.2:80") take a SYN to ip:port? "[::]" takes IPv4 too (bindv6only is 0 by default). */
+export function accepts(listener: string, ip: string, port: number): boolean {
+  if (portOf(listener) !== port) return false;
+  const host = listener.slice(0, listener.lastIndexOf(':'));
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  return bare === ip || bare === '::' || (bare === '0.0.0.0' && !ip.includes(':'));
+}
