@@ -5,6 +5,7 @@ import type { DiagnosisInput } from '../src/diagnose/input';
 import { inputDrop } from '../src/diagnose/input-drop';
 import { filteredRule } from '../src/diagnose/rules/filtered';
 import { iface, makeContext, route } from './context-fixtures';
+import { diagnosisInput } from './diagnosis-fixtures';
 import { handMadeFlow } from './flow-fixtures';
 
 const NAMES = ['docker0', 'eth0'];
@@ -49,15 +50,7 @@ function attempt(iface: number, clientIp: string, serverIp: string, serverPort =
 }
 
 function input(flow: ReturnType<typeof attempt>, context: DiagnosisInput['context']): DiagnosisInput {
-  return {
-    failedFlows: [flow],
-    interfaceNames: NAMES,
-    bridges: [parseBridgeFlag('docker0=172.17.0.0/16')],
-    arpRequests: new Map(),
-    seenAddresses: new Set(),
-    capture: { droppedByCapture: 0, synAckWithoutSyn: 0, synAckWithoutSynExamples: [], oneSidedFlows: 0, truncatedFiles: [], undecodablePackets: 0, completed: 0 },
-    context,
-  };
+  return diagnosisInput({ failedFlows: [flow], interfaceNames: NAMES, bridges: [parseBridgeFlag('docker0=172.17.0.0/16')], context });
 }
 
 test('a container dialling the host\'s docker0 address, dropped by INPUT\'s policy: the policy named, an ACCEPT for the bridge\'s subnet before it', () => {

@@ -11,6 +11,7 @@ import { masqueradeMissingRule } from '../src/diagnose/rules/masquerade-missing'
 import { analyzeFiles } from '../src/analysis';
 import { REPO } from './cli-harness';
 import { iface, makeContext, route } from './context-fixtures';
+import { diagnosisInput } from './diagnosis-fixtures';
 import { handMadeFlow } from './flow-fixtures';
 
 const NAMES = ['docker0', 'eth0'];
@@ -54,15 +55,7 @@ function attempt(interfaces: number[], clientIp = '172.17.0.2', serverIp = '198.
 }
 
 function input(flows: ReturnType<typeof attempt>[], context: DiagnosisInput['context']): DiagnosisInput {
-  return {
-    failedFlows: flows,
-    interfaceNames: NAMES,
-    bridges: [parseBridgeFlag('docker0=172.17.0.0/16')],
-    arpRequests: new Map(),
-    seenAddresses: new Set(),
-    capture: { droppedByCapture: 0, synAckWithoutSyn: 0, synAckWithoutSynExamples: [], oneSidedFlows: 0, truncatedFiles: [], undecodablePackets: 0, completed: 1 },
-    context,
-  };
+  return diagnosisInput({ failedFlows: flows, interfaceNames: NAMES, bridges: [parseBridgeFlag('docker0=172.17.0.0/16')], context });
 }
 
 test('a container\'s SYN seen leaving eth0 untranslated, with no MASQUERADE in the snapshot: a high-confidence nat-path-break that puts Docker\'s rule back', () => {

@@ -6,6 +6,7 @@ import { accepts, refusingListener } from '../src/diagnose/refusing-listener';
 import { rejectedRule } from '../src/diagnose/rules/rejected';
 import type { KernelEvidence } from '../src/evidence/kernel-evidence';
 import { iface, makeContext, route } from './context-fixtures';
+import { diagnosisInput } from './diagnosis-fixtures';
 import { handMadeFlow } from './flow-fixtures';
 
 const BRIDGE: DockerNetwork = {
@@ -40,11 +41,7 @@ function refused(serverIp: string, serverPort: number) {
 }
 
 function input(flow: ReturnType<typeof refused>, context: DiagnosisInput['context'], k: KernelEvidence | null = null): DiagnosisInput {
-  return {
-    failedFlows: [flow], interfaceNames: ['docker0'], bridges: [], arpRequests: new Map(), seenAddresses: new Set(),
-    capture: { droppedByCapture: 0, synAckWithoutSyn: 0, synAckWithoutSynExamples: [], oneSidedFlows: 0, truncatedFiles: [], undecodablePackets: 0, completed: 0 },
-    context, kernel: k,
-  };
+  return diagnosisInput({ failedFlows: [flow], interfaceNames: ['docker0'], context, kernel: k });
 }
 
 test('a container whose server listens on 127.0.0.1 only: named, with its listener, and told to listen on all addresses', () => {

@@ -4,34 +4,16 @@ import type { DiagnosisInput } from '../src/diagnose/input';
 import { routedDrop } from '../src/diagnose/routed-drop';
 import { filteredRule } from '../src/diagnose/rules/filtered';
 import { iface, makeContext, route } from './context-fixtures';
+import { diagnosisInput } from './diagnosis-fixtures';
 import { handMadeFlow } from './flow-fixtures';
+import { DOCKER_IPTABLES_SAVE } from './nat-path-break-fixtures';
 
 const NAMES = ['eth1', 'eth0'];
 const ETH1 = 0;
 const ETH0 = 1;
 
-/** Docker 20.10's filter table for docker0 after it turned forwarding on itself (FORWARD policy DROP). */
-const DOCKER_FILTER = `*filter
-:INPUT ACCEPT [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
-:DOCKER - [0:0]
-:DOCKER-ISOLATION-STAGE-1 - [0:0]
-:DOCKER-ISOLATION-STAGE-2 - [0:0]
-:DOCKER-USER - [0:0]
--A FORWARD -j DOCKER-USER
--A FORWARD -j DOCKER-ISOLATION-STAGE-1
--A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A FORWARD -o docker0 -j DOCKER
--A FORWARD -i docker0 ! -o docker0 -j ACCEPT
--A FORWARD -i docker0 -o docker0 -j ACCEPT
--A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
--A DOCKER-ISOLATION-STAGE-1 -j RETURN
--A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
--A DOCKER-ISOLATION-STAGE-2 -j RETURN
--A DOCKER-USER -j RETURN
-COMMIT
-`;
+/** Docker's filter table for docker0 with FORWARD's policy DROP (and a DOCKER-USER drop these clients do not meet). */
+const DOCKER_FILTER = DOCKER_IPTABLES_SAVE;
 
 /** A router: eth0 192.0.2.1/24 (the server's LAN), eth1 10.20.0.1/24 (the clients' network), docker0. */
 function router(iptables: string) {
@@ -45,15 +27,7 @@ function router(iptables: string) {
 
 function input(interfaces: number[], context: DiagnosisInput['context'], serverIp = '192.0.2.30'): DiagnosisInput {
   const flow = handMadeFlow({ id: 'f1', clientIp: '10.20.0.10', clientPort: 40000, serverIp, serverPort: 80, outcome: 'unanswered', syns: 4, synAcks: 0, interfaces });
-  return {
-    failedFlows: [flow],
-    interfaceNames: NAMES,
-    bridges: [],
-    arpRequests: new Map(),
-    seenAddresses: new Set(),
-    capture: { droppedByCapture: 0, synAckWithoutSyn: 0, synAckWithoutSynExamples: [], oneSidedFlows: 0, truncatedFiles: [], undecodablePackets: 0, completed: 0 },
-    context,
-  };
+  return diagnosisInput({ failedFlows: [flow], interfaceNames: NAMES, context });
 }
 
 test('routed from eth1 to eth0 and dropped by FORWARD\'s policy on a Docker host: Docker\'s policy, accepted both ways in DOCKER-USER', () => {
