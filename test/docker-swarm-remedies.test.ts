@@ -245,10 +245,11 @@ for (const s of SCENARIOS) {
       assert.equal(fs.readFileSync(path.join(dir, 'gwbridge-after.txt'), 'utf8').trim(), overlap.evidence.proposedSubnet);
     }
     if (s.name === 'docker-real-docker-user-drop') {
-      // filtered only says where to look: the INPUT listing it prints shows the DROP rule, counting.
+      // filtered names the INPUT rule: the listing it prints shows it counting, and it is deleted as printed.
       const steps = readTsv(path.join(dir, 'applied-172.17.0.3.tsv'));
       const listing = fs.readFileSync(path.join(dir, `step-172.17.0.3-${steps.findIndex((st) => st.command.startsWith('iptables -L INPUT')) + 1}.out`), 'utf8');
       assert.match(listing, /^\s*\d+\s+[1-9]\d*\s+\d+\s+DROP\s+\S+\s+--\s+\*\s+\*\s+172\.17\.0\.3\s/m, `the INPUT listing does not show the counting DROP rule:\n${listing}`);
+      assert.ok(steps.some((st) => st.kind === 'host' && st.command === 'iptables -D INPUT -s 172.17.0.3/32 -p tcp -m tcp --dport 8080 -j DROP'), 'the INPUT rule deleted as printed');
     }
     if (s.name === 'docker-real-listen-overflow') {
       // The listings the remedy prints, run in the container's namespace: the queue full and its counters rising there.

@@ -64,12 +64,16 @@ test('a container dialling the host\'s docker0 address, dropped by INPUT\'s poli
   assert.ok(!f!.remedy.some((line) => line.includes('--bridge NAME=CIDR')), 'no advice to give bridges the snapshot already has');
 });
 
-test('a DROP rule in INPUT is quoted; a client outside any bridge gets an ACCEPT for its own address', () => {
+test('a DROP rule in INPUT is quoted: watch it, delete or narrow it, or (for a client outside any bridge) accept its own address before it', () => {
   const rules = ['-A INPUT -s 198.51.100.0/24 -j DROP'];
   const i = input(attempt(ETH0, '198.51.100.7', '192.0.2.1'), host({ iptables: iptables(rules, 'ACCEPT'), nft: null }));
   const d = inputDrop(i, i.failedFlows[0]!)!;
   assert.equal(d.evidence['inputVerdictBy'], '-A INPUT -s 198.51.100.0/24 -j DROP');
-  assert.match(d.remedy[0]!, /iptables -I INPUT -i eth0 -s 198\.51\.100\.7 -d 192\.0\.2\.1 -p tcp --dport 8000 -j ACCEPT\.$/);
+  assert.deepEqual(d.remedy.slice(0, 3), [
+    'Watch its counter while a client retries: iptables -L INPUT -v -n --line-numbers.',
+    'If these clients should reach the service, delete or narrow the rule: iptables -D INPUT -s 198.51.100.0/24 -j DROP.',
+    'Or accept this traffic before it: iptables -I INPUT -i eth0 -s 198.51.100.7 -d 192.0.2.1 -p tcp --dport 8000 -j ACCEPT.',
+  ]);
 });
 
 test('accepted, possibly accepted, DNATed away, or not addressed to the host: no INPUT drop', () => {

@@ -2,7 +2,9 @@ import type { HostContext } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { isLocalAddress, synInterface } from './context-facts';
+import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
+import { undoRule } from './nat-hop';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
 import { accepts } from './refusing-listener';
 import { holderOf } from './reply-origin';
@@ -10,12 +12,6 @@ import { holderOf } from './reply-origin';
 const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
 const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;
 
-/** Why a SYN to the host's own address got no answer: the filter INPUT verdict that drops it. */
-export interface InputDrop {
-  sentences: string[];
-  evidence: Record<string, unknown>;
-  remedy: string[];
-}
 
 /**
  * A SYN addressed to this host itself (not DNATed on: a service on the host, dialled by its
@@ -24,7 +20,7 @@ export interface InputDrop {
  * destination is not local, a DNAT takes it elsewhere, or the walk says it is accepted or
  * may be (a match synscope does not model).
  */
-export function inputDrop(input: DiagnosisInput, flow: Flow): InputDrop | null {
+export function inputDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
   if (ctx === null || !isLocalAddress(ctx, flow.serverIp)) return null;
   const iif = synInterface(flow, input);
@@ -38,7 +34,7 @@ export function inputDrop(input: DiagnosisInput, flow: Flow): InputDrop | null {
   return describe(ctx, input, flow, iif, t);
 }
 
-function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: string, t: Traversal): InputDrop {
+function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: string, t: Traversal): DropCause {
   const base = t.base!;
   const by = t.rule === null ? `the ${base.chain.name} chain's policy ${t.verdict}` : ruleText(t.rule);
   const bridge = input.bridges.find((b) => b.name === iif && subnetContains(b.subnet, flow.clientIp));
@@ -53,6 +49,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
   const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
   const at = endpoint(flow.serverIp, flow.serverPort);
   return {
+    because: `${deaf ? `nothing listens on ${at}, and ` : ''}the host's INPUT ${t.rule === null ? `policy ${t.verdict} ${t.verdict === 'DROP' ? 'drops' : 'rejects'}` : `rules ${t.verdict === 'DROP' ? 'drop' : 'reject'}`} them`,
     sentences: [
       `The SYNs from ${who} are addressed to this host itself (${flow.serverIp}, arriving on ${iif}), so they go through the filter INPUT chain, not through Docker's chains, and the snapshot's rules ${t.verdict === 'DROP' ? 'drop' : 'reject'} them: ${t.rule === null ? by : `\`${by}\``} applies to ${flow.clientIp} → ${flow.serverIp}:${flow.serverPort} arriving on ${iif}.`,
       ...(bridge !== undefined ? [`Containers reach the host from ${bridge.name}'s ${bridge.subnet.text} (host.docker.internal, the gateway ${flow.serverIp}); a host firewall that allows a service only from named networks easily leaves that subnet out.`] : []),
@@ -69,7 +66,8 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
             `Make the service listen on ${at}: bind it to 0.0.0.0 (or to ${flow.serverIp} as well)${listening.some((l) => l.startsWith('127.')) ? '; a container port published as -p 127.0.0.1:HOST_PORT:PORT is published without the 127.0.0.1: prefix' : ''}.`,
           ]
         : []),
-      `Accept this traffic before the drop: ${accept}.`,
+      // A rule someone wrote for these clients is theirs to delete or narrow; a policy gets an exception before it.
+      ...(t.rule === null ? [`Accept this traffic before the drop: ${accept}.`] : [...undoRule(t.rule), `Or accept this traffic before it: ${accept}.`]),
       `Keep it where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`,
     ],
   };

@@ -382,7 +382,7 @@ function dockerDropRemedy(rule: NonNullable<Traversal['rule']>, port: number): s
 }
 
 /** How to watch (and, when it should not be there, remove) the rule that drops the packet. */
-function undoRule(rule: Traversal['rule']): string[] {
+export function undoRule(rule: Traversal['rule']): string[] {
   if (rule === null) return [];
   if (rule.origin === 'nft') {
     const chain = `${nftTable(rule.table)} ${rule.chain}`;

@@ -1,17 +1,12 @@
 import type { HostContext } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
+import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
 import { hopFacts } from './nat-hop';
 import { rulesetOf } from './netfilter-walk';
 import { lookupRoute } from './route-sim';
 
-/** Why a SYN the host should have routed on got no answer: the forward verdict that drops it. */
-export interface RoutedDrop {
-  sentences: string[];
-  evidence: Record<string, unknown>;
-  remedy: string[];
-}
 
 const DOCKER_POLICY = 'the FORWARD policy DROP';
 
@@ -23,7 +18,7 @@ const DOCKER_POLICY = 'the FORWARD policy DROP';
  * DROP when it turns IPv4 forwarding on itself, and accepts only its own bridges' traffic
  * (the snapshot's iptables text is IPv4's, so this is an IPv4 story). Null otherwise.
  */
-export function routedDrop(input: DiagnosisInput, flow: Flow): RoutedDrop | null {
+export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
   if (ctx === null || isLocalAddress(ctx, flow.serverIp) || isLocalAddress(ctx, flow.clientIp)) return null;
   const iif = synInterface(flow, input);
@@ -36,12 +31,14 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): RoutedDrop | null
   const evidence = { interface: iif, leavesBy: out, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
   if (facts.dropRule !== DOCKER_POLICY || !hasDockerUser(ctx)) {
     return {
+      because: `dropped as they are forwarded from ${iif} to ${out}`,
       sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and were not seen leaving.`, ...facts.sentences],
       evidence,
       remedy: facts.dropRemedy,
     };
   }
   return {
+    because: `FORWARD's policy DROP (Docker's) drops them as they are forwarded from ${iif} to ${out}`,
     sentences: [
       `The SYNs came in by ${iif} to be routed out of ${out}, and FORWARD's policy DROP drops them. On a Docker host that policy is usually Docker's: dockerd sets it when it turns IP forwarding on itself (forwarding was off when it started, as at boot before a router, VPN or VM service turns it on), then accepts only its own bridges' traffic.`,
       `Routing between ${iif} and ${out}, which is not Docker's, is dropped without a word.`,

@@ -26,15 +26,16 @@
 # SYNs reached eth0 and never docker0, where the other attempts went (DNAT to
 # 172.17.0.2:80); from the context's iptables the finding names the DOCKER-USER rule that
 # drops it, and its remedy deletes that rule. One `filtered` error for 192.0.2.1:8080
-# naming only 172.17.0.3 (seen on docker0 only, nothing came back). No
+# naming only 172.17.0.3 (seen on docker0 only, nothing came back), with the INPUT rule
+# that drops it (the SYN is addressed to the host: docker-proxy serves it there). No
 # `bridge-subnet-overlap` anywhere: 172.17.0.3 is inside docker0's subnet but it is a
 # container on docker0 (its attempts are seen only there, and it completes
 # handshakes with the host on 8081), and 198.51.100.20 is in no bridge's subnet.
 # Remedies applied in this lab by test/docker-swarm-remedies.test.ts: nat-path-break's
 # `iptables -D DOCKER-USER -s 198.51.100.20/32 -p tcp -m tcp --dport 80 -j DROP`, run as
-# printed, and 198.51.100.20 gets the page. filtered's remedy only says where to look: its
-# `iptables -L INPUT -v -n --line-numbers` shows the DROP rule for 172.17.0.3 counting; deleting
-# it is the hand step (done by the lab), then 172.17.0.3 gets the page.
+# printed, and 198.51.100.20 gets the page. filtered's `iptables -L INPUT -v -n --line-numbers`
+# shows the DROP rule for 172.17.0.3 counting, and its `iptables -D INPUT -s 172.17.0.3/32 ...`
+# deletes it, run as printed: then 172.17.0.3 gets the page.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
 source "$(dirname "$0")/docker-real-helpers.sh"
@@ -102,12 +103,7 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
   REMEDY_CLIENTS="remote=198.51.100.20 ctr:cli=172.17.0.3"
   REMEDY_GOOD="good remote2"
   fetch_page() { fetch "$1" 192.0.2.1 8080 "$2"; }
-  # nat-path-break's remedy is all commands; filtered's only says where to look: the INPUT
-  # listing shows the DROP rule for 172.17.0.3 with its counter, and a person deletes it.
-  remedy_hand() {
-    [ "$1" = filtered ] || { echo "no hand step $1 in this scenario"; return 1; }
-    echo "iptables -D INPUT -s 172.17.0.3/32 -p tcp -m tcp --dport 8080 -j DROP"
-    lab_in host iptables -D INPUT -s 172.17.0.3/32 -p tcp -m tcp --dport 8080 -j DROP
-  }
+  # Both remedies are commands: the DOCKER-USER rule deleted, the INPUT rule listed and deleted.
+  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
   docker_remedy_apply
 fi

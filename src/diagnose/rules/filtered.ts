@@ -11,6 +11,7 @@ import { hopFacts } from '../nat-hop';
 import { holderOf } from '../reply-origin';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
+import type { DropCause } from '../drop-cause';
 import { subnetContains } from '../../net/cidr';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
@@ -33,7 +34,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
       code: 'filtered',
       severity: 'error',
       confidence: live?.firewall === true || bridged !== null ? 'high' : 'medium',
-      title: `${plural(attemptCount(flows, input), 'attempt')} to ${service} got no answer at all`,
+      title: `${plural(attemptCount(flows, input), 'attempt')} to ${service} got no answer at all${bridged === null ? '' : `: ${bridged.because}`}`,
       explanation:
         `${plural(clientCount(input, flows, clients), 'client')} sent SYNs to ${service} (${plural(synCount(flows, input), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
         (answeredOthers > 0
@@ -94,7 +95,7 @@ function liveFacts(kernel: KernelEvidence, flows: readonly Flow[]) {
  * traffic goes through (br_netfilter: bridge-nf-call-iptables = 1): Docker's own rule for
  * "icc": false above all, which drops everything between the containers of docker0.
  */
-function bridgedDrop(input: DiagnosisInput, flow: Flow): { sentences: string[]; evidence: Record<string, unknown>; remedy: string[] } | null {
+function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
   if (ctx === null || ctx.sysctls['net.bridge.bridge-nf-call-iptables'] !== '1') return null;
   const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
@@ -104,9 +105,17 @@ function bridgedDrop(input: DiagnosisInput, flow: Flow): { sentences: string[]; 
   if (facts.dropRule === null) return null;
   const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
   const icc = facts.dropRule === `-A FORWARD -i ${bridge.name} -o ${bridge.name} -j DROP`;
-  if (!icc) return { sentences: [`The SYNs go between two containers of ${bridge.name}, and the filter rules its traffic passes through drop them.`, ...facts.sentences], evidence, remedy: facts.dropRemedy };
+  if (!icc) {
+    return {
+      because: `the filter rules between ${bridge.name}'s containers drop them`,
+      sentences: [`The SYNs go between two containers of ${bridge.name}, and the filter rules its traffic passes through drop them.`, ...facts.sentences],
+      evidence,
+      remedy: facts.dropRemedy,
+    };
+  }
   const [client, server] = [holderOf(ctx, flow.clientIp) ?? flow.clientIp, holderOf(ctx, flow.serverIp) ?? flow.serverIp];
   return {
+    because: `Docker's icc rule drops traffic between ${bridge.name}'s containers`,
     sentences: [
       `The SYNs go between two containers of ${bridge.name} (${client} to ${server}), and Docker does not let containers of ${bridge.name} talk to each other: its rule \`${facts.dropRule}\` is what Docker writes for "icc": false (daemon.json, or com.docker.network.bridge.enable_icc=false on the network), and it drops them in the bridge's forward path. Traffic from outside through a published port is not affected.`,
     ],
