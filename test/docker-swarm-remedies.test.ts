@@ -139,6 +139,19 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-localhost-bind',
+    failing: {},
+    refused: { '192.0.2.20': 'rejected' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'rejected')!;
+      assert.equal(r.findings.length, 1, 'one refusal for the attempt, not one per hop');
+      assert.match(String(f.evidence.refusedIn), /^container app \(pid:\d+\)$/);
+      assert.deepEqual(f.evidence.listeners, ['127.0.0.1:80'], "app's listener, read live in its namespace");
+      assert.match(f.remedy[0]!, /^Make the application in app listen on all addresses \(0\.0\.0\.0:80 or \[::\]:80\), not 127\.0\.0\.1:80/);
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],
@@ -222,7 +235,7 @@ for (const s of SCENARIOS) {
     checkVerdicts(s, analyzed, `${s.name} (analyze of the written files)`);
     assert.deepEqual(verdictOf(live), verdictOf(analyzed), `${s.name}: the live report and analyze of its files disagree`);
 
-    for (const client of Object.keys(s.failing)) {
+    for (const client of [...Object.keys(s.failing), ...Object.keys(s.refused ?? {})]) {
       const before = fs.readFileSync(path.join(dir, `before-${client}.txt`), 'utf8');
       assert.equal(before, '', `${client} got an answer before the remedy:\n${before}`);
       const steps = readTsv(path.join(dir, `applied-${client}.tsv`));

@@ -1,4 +1,5 @@
 import type { Analysis } from '../analysis';
+import { plural } from '../diagnose/group';
 import { LIST_ITEMS, keyInWords, valueInWords } from './evidence-words';
 import { findingCauses, type FindingCause } from './finding-causes';
 import { flowJson } from './json';
@@ -33,7 +34,7 @@ export function renderMarkdown(a: Analysis): string {
     out.push('## Findings', '', h.attempted === 0 ? 'None: no TCP connection attempts in the capture.' : 'None: every connection attempt was answered.');
   } else {
     const causes = findingCauses(a.findings);
-    out.push(causes.length === a.findings.length ? `## Findings (${a.findings.length})` : `## Findings (${a.findings.length}, from ${causes.length} causes)`);
+    out.push(causes.length === a.findings.length ? `## Findings (${a.findings.length})` : `## Findings (${a.findings.length}, from ${plural(causes.length, 'cause')})`);
     for (const c of causes) out.push('', ...causeSection(c));
   }
 

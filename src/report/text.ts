@@ -1,7 +1,7 @@
 import type { FailedGroup } from '../flow/failed-flow-groups';
 import type { Analysis, HostSummary } from '../analysis';
 import { clientSubnetOf } from '../decode/address';
-import { groupBy, serviceOf } from '../diagnose/group';
+import { groupBy, plural, serviceOf } from '../diagnose/group';
 import { DROP_REASON_MEANINGS } from '../evidence/drop-reasons';
 import { DIAGNOSTIC_COUNTERS } from '../evidence/kernel-counters';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
@@ -110,7 +110,7 @@ export function renderText(a: Analysis, o: TextOptions = { width: 100, paint: pl
     out.push(h.attempted === 0 ? 'Findings: none (no TCP connection attempts in the capture).' : 'Findings: none. Every connection attempt was answered.');
   } else {
     const causes = findingCauses(a.findings);
-    out.push(causes.length === a.findings.length ? `Findings (${a.findings.length})` : `Findings (${a.findings.length}, from ${causes.length} causes)`);
+    out.push(causes.length === a.findings.length ? `Findings (${a.findings.length})` : `Findings (${a.findings.length}, from ${plural(causes.length, 'cause')})`);
     for (const c of causes) out.push(...renderCause(c, o));
   }
   if (a.kernel != null) out.push('', ...renderKernel(a.kernel, a.flows));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Usage: node test/lab/remedy-steps.js REPORT.json CLIENT
-// Turns the remedy of every ERROR finding that names CLIENT (synscope.report/2 JSON) into the
+// Turns the remedy of the ERROR finding (or, for a refused client, the WARNING) that names CLIENT (synscope.report/2 JSON) into the
 // steps docker-remedy-apply.sh carries out, one per line, tab-separated: KIND, COMMAND, the
 // remedy line as printed. Nothing is guessed: a line either holds commands this parser knows
 // how to run as printed, or it is a hand step / advice and says so.
@@ -20,9 +20,11 @@ const fs = require('node:fs');
 
 const [reportFile, client] = process.argv.slice(2);
 const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
-const findings = report.findings.filter((f) => f.severity === 'error' && (f.evidence?.clients ?? []).includes(client));
+// The client's one ERROR; a client whose failure is not silent (a RST: rejected) has one WARNING instead.
+const naming = (severity) => report.findings.filter((f) => f.severity === severity && (f.evidence?.clients ?? []).includes(client));
+const findings = naming('error').length > 0 ? naming('error') : naming('warning');
 if (findings.length !== 1) {
-  console.error(`remedy-steps: ${findings.length} ERROR findings name ${client} (want exactly one)`);
+  console.error(`remedy-steps: ${findings.length} ERROR (or, without one, WARNING) findings name ${client} (want exactly one)`);
   process.exit(1);
 }
 
@@ -47,6 +49,10 @@ for (const raw of findings[0].remedy) {
   }
   if (/^Make the application accept\(\) faster/.test(line)) {
     step('hand', 'accept-faster', raw);
+    continue;
+  }
+  if (/^Make the application in \S+ listen on all addresses/.test(line)) {
+    step('hand', 'listen-all', raw);
     continue;
   }
   if (/^docker\s/.test(line)) {

@@ -5,9 +5,15 @@ import { icmpErrorName, isAdministrativeReject } from '../icmp-names';
 import type { DiagnosisInput } from '../input';
 import { refusingListener } from '../refusing-listener';
 
-/** `rejected`: a RST or an ICMP error answered the SYN. Not silent: say who refused and how. */
+/**
+ * `rejected`: a RST or an ICMP error answered the SYN. Not silent: say who refused and how,
+ * once per attempt (a stitched attempt by its outermost hop), and for a RST what listens
+ * where the SYN ended up.
+ */
 export function rejectedRule(input: DiagnosisInput): Finding[] {
-  const rejected = input.failedFlows.filter((f) => f.outcome === 'rejected' && f.rejection !== null);
+  // One attempt refused at several hops (the published port and the container behind it) is one refusal: its outermost hop speaks for it.
+  const inner = new Set((input.attempts ?? []).flatMap((a) => a.flows.slice(1)));
+  const rejected = input.failedFlows.filter((f) => f.outcome === 'rejected' && f.rejection !== null && !inner.has(f.id));
   const groups = groupBy(rejected, (f) => `${serviceOf(f)}|${refusalOf(f)}`);
   const findings: Finding[] = [];
   for (const flows of groups.values()) {
