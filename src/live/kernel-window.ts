@@ -10,6 +10,12 @@ import { currentNamespaceLabel } from '../context/netns-label';
 
 /** Other namespaces one window reads at most (each: two /proc reads at begin, a stat and four reads at end). */
 export const MAX_OTHER_NAMESPACES = 512;
+/**
+ * At most this many other namespaces get their listening sockets read at a window's end, and
+ * only those that sent RSTs during it (a refused SYN is one): /proc/PID/net/tcp walks the
+ * host's whole TCP hash for each namespace, about 2 ms apiece (bench/window-census.sh).
+ */
+export const MAX_LISTENER_READS = 32;
 
 /** A namespace the capture does not target, as begin() read it. */
 interface OtherNamespace {
@@ -99,18 +105,25 @@ export class KernelWindow {
   private othersAtEnd(seconds: number): NamespaceCounters[] {
     let census: Map<number, number> | null = null;
     const out: NamespaceCounters[] = [];
+    let listenerReads = 0;
+    let refusing = 0;
     for (const o of this.others) {
       const pid = namespaceOf(o.pid) === o.inode ? o.pid : (census ??= namespaceCensus()).get(o.inode);
       if (pid === undefined) continue;
       const addresses = addressesThrough(pid);
-      const listeners = listenersThrough(pid);
       const after = countersThrough(pid);
       // The process gone during the reads, or a namespace that is not the one read at begin
       // (an inode reused after a container restart): no deltas rather than wrong ones.
       if (addresses.length === 0 || Object.keys(after).length === 0 || namespaceOf(pid) !== o.inode) continue;
       const reading = counterDeltas(`pid:${pid}`, o.before, after, seconds);
       if (Object.values(reading.deltas).some((d) => d < 0)) continue;
-      out.push({ ...reading, addresses, listeners });
+      const sentRsts = (reading.deltas['Tcp.OutRsts'] ?? 0) > 0;
+      if (sentRsts) refusing++;
+      const listeners = sentRsts && listenerReads < MAX_LISTENER_READS ? (listenerReads++, listenersThrough(pid)) : null;
+      out.push({ ...reading, addresses, ...(listeners !== null && { listeners }) });
+    }
+    if (refusing > listenerReads) {
+      this.unavailable.push({ source: 'other namespaces', reason: `listening sockets read in the first ${listenerReads} of ${refusing} that sent RSTs` });
     }
     this.others = [];
     return out;
