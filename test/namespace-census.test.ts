@@ -27,7 +27,7 @@ before(async () => {
   holder = spawn('ip', ['netns', 'exec', NS, 'python3', '-c', listen], { stdio: 'ignore' });
   const inode = fs.statSync(`/run/netns/${NS}`).ino;
   const until = Date.now() + READY_MS;
-  while (namespaceOf(holder.pid!) !== inode || !listenersThrough(holder.pid!).includes('127.0.0.1:8000')) {
+  while (namespaceOf(holder.pid!) !== inode || !(listenersThrough(holder.pid!) ?? []).includes('127.0.0.1:8000')) {
     assert.ok(Date.now() < until, `the process did not enter ${NS} and listen within ${READY_MS} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -99,4 +99,8 @@ test('a window reads the other namespaces\' diagnostic counters and addresses, n
   assert.ok(!(evidence.counters[0]!.addresses ?? []).includes('10.99.0.1') && evidence.counters[0]!.addresses !== undefined, 'the target\'s own addresses, not the other namespace\'s');
   const ours = fs.statSync('/proc/self/ns/net').ino;
   assert.ok(!(evidence.otherNamespaces ?? []).some((o) => namespaceOf(Number(o.namespace.slice('pid:'.length))) === ours), 'not among the others');
+});
+
+test('listeners of a process that is gone are unknown (null), not an empty list', () => {
+  assert.equal(listenersThrough(2 ** 22 + 1), null, 'no such pid');
 });

@@ -59,9 +59,14 @@ export function addressesThrough(pid: number, proc = '/proc'): string[] {
   return localAddresses(readIfPresent(`${proc}/${pid}/net/fib_trie`) ?? '', readIfPresent(`${proc}/${pid}/net/if_inet6`) ?? '');
 }
 
-/** The namespace's listening TCP sockets ("127.0.0.1:80", "[::]:8000"), from /proc/PID/net/tcp and tcp6: a container's are few. */
-export function listenersThrough(pid: number, proc = '/proc'): string[] {
-  const all = [`${proc}/${pid}/net/tcp`, `${proc}/${pid}/net/tcp6`].flatMap((file) => parseTcpListeners(readIfPresent(file) ?? ''));
+/**
+ * The namespace's listening TCP sockets ("127.0.0.1:80", "[::]:8000"), from /proc/PID/net/tcp
+ * and tcp6; null when they cannot be read (the process gone), which is not "none".
+ */
+export function listenersThrough(pid: number, proc = '/proc'): string[] | null {
+  const tcp = readIfPresent(`${proc}/${pid}/net/tcp`);
+  if (tcp === null) return null;
+  const all = [...parseTcpListeners(tcp), ...parseTcpListeners(readIfPresent(`${proc}/${pid}/net/tcp6`) ?? '')];
   return [...new Set(all)].sort();
 }
 

@@ -120,7 +120,9 @@ export class KernelWindow {
       const sentRsts = (reading.deltas['Tcp.OutRsts'] ?? 0) > 0;
       if (sentRsts) refusing++;
       const listeners = sentRsts && listenerReads < MAX_LISTENER_READS ? (listenerReads++, listenersThrough(pid)) : null;
-      out.push({ ...reading, addresses, ...(listeners !== null && { listeners }) });
+      // Read after the identity check: a process gone (or a namespace replaced) since then gives no listeners, not an empty list.
+      const same = listeners !== null && namespaceOf(pid) === o.inode;
+      out.push({ ...reading, addresses, ...(same && { listeners }) });
     }
     if (refusing > listenerReads) {
       this.unavailable.push({ source: 'other namespaces', reason: `listening sockets read in the first ${listenerReads} of ${refusing} that sent RSTs` });
