@@ -36,31 +36,36 @@ interface Untranslated {
 export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
   const ctx = input.context;
   if (ctx === null) return [];
-  const ruleset = rulesetOf(ctx);
   const found: Untranslated[] = [];
-  const verdicts = new Map<string, boolean>();
+  // A flood's sample repeats a few client/server pairs: route and rule walks once per pair.
+  const paths = new Map<string, Path | null>();
   for (const flow of input.failedFlows) {
     if (flow.outcome !== 'unanswered' || flow.clientIp.includes(':')) continue;
-    const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp));
-    if (bridge === undefined || subnetContains(bridge.subnet, flow.serverIp) || isLocalAddress(ctx, flow.serverIp)) continue;
+    const key = `${flow.clientIp}|${flow.serverIp}|${flow.serverPort}`;
+    let path = paths.get(key);
+    if (path === undefined) paths.set(key, (path = untranslatedPath(input, ctx, flow)));
+    if (path === null) continue;
     const names = flow.interfaces.map((i) => input.interfaceNames[i]);
-    if (!names.includes(bridge.name)) continue;
-    const r = lookupRoute(ctx, flow.serverIp, { iif: bridge.name, src: flow.clientIp });
-    const uplink = deviceOf(r);
-    if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') continue;
-    const key = `${flow.clientIp}|${flow.serverIp}|${flow.serverPort}|${uplink}`;
-    let bare = verdicts.get(key);
-    if (bare === undefined) {
-      const t = traverseHook(ruleset, SNAT_HOOK, { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort, inInterface: bridge.name, outInterface: uplink, srcLocal: false, dstLocal: false });
-      const translates = (v: string | null) => v === 'MASQUERADE' || v === 'SNAT' || v === 'NETMAP';
-      bare = t !== null && !translates(t.verdict) && !t.maybe.some((rule) => translates(rule.target));
-      verdicts.set(key, bare);
-    }
-    if (!bare) continue;
-    found.push({ flow, bridge, uplink, seenLeaving: names.includes(uplink), route: routeText(flow.serverIp, r) });
+    if (!names.includes(path.bridge.name)) continue;
+    found.push({ flow, ...path, seenLeaving: names.includes(path.uplink) });
   }
   const groups = groupBy(found, (u) => `${u.bridge.name}|${u.uplink}|${serviceOf(u.flow)}|${u.seenLeaving}`);
   return [...groups.values()].map((group) => finding(group, input, ctx));
+}
+
+type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'>;
+
+/** The bridge the client is on and the uplink toward the server, when nothing surely translates the pair between them; else null. */
+function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): Path | null {
+  const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp));
+  if (bridge === undefined || subnetContains(bridge.subnet, flow.serverIp) || isLocalAddress(ctx, flow.serverIp)) return null;
+  const r = lookupRoute(ctx, flow.serverIp, { iif: bridge.name, src: flow.clientIp });
+  const uplink = deviceOf(r);
+  if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') return null;
+  const t = traverseHook(rulesetOf(ctx), SNAT_HOOK, { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort, inInterface: bridge.name, outInterface: uplink, srcLocal: false, dstLocal: false });
+  const translates = (v: string | null) => v === 'MASQUERADE' || v === 'SNAT' || v === 'NETMAP';
+  if (t === null || translates(t.verdict) || t.maybe.some((rule) => translates(rule.target))) return null;
+  return { bridge, uplink, route: routeText(flow.serverIp, r) };
 }
 
 function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext): Finding {
