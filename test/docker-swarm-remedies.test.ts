@@ -152,6 +152,17 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-network-isolation',
+    failing: { '172.30.1.2': 'nat-path-break' },
+    healthy: ['172.30.2.3'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.match(String(f.evidence.forwardVerdictBy), /^-A DOCKER-ISOLATION-STAGE-2 -o br-[0-9a-f]{12} -j DROP$/, "Docker's isolation rule named");
+      assert.match(f.remedy[0]!, /^Put the client's container on the server's network: docker network connect back cli {3}\(/);
+      assert.ok(!f.remedy.some((line) => line.includes('publish the port instead')), 'no advice to publish a port for two networks that are kept apart');
+    },
+  },
+  {
     name: 'docker-real-listen-overflow',
     failing: { '192.0.2.30': 'listen-overflow' },
     healthy: ['192.0.2.10'],

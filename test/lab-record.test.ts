@@ -48,6 +48,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-host-input-drop', 'record-docker-real-host-input-drop.sh', true],
   ['docker-real-forward-policy-drop', 'record-docker-real-forward-policy-drop.sh', true],
   ['docker-real-localhost-bind', 'record-docker-real-localhost-bind.sh', true],
+  ['docker-real-network-isolation', 'record-docker-real-network-isolation.sh', true],
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
   ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],

@@ -7,7 +7,7 @@ import type { DiagnosisInput } from './input';
 import { undoRule } from './nat-hop';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
 import { accepts } from './refusing-listener';
-import { holderOf } from './reply-origin';
+import { holderOf } from './docker-holder';
 
 const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
 const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;

@@ -1,8 +1,9 @@
-import type { HostContext } from '../context/host-context';
+import type { DockerNetwork, HostContext } from '../context/host-context';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { ServiceHop, ServicePath } from '../flow/service-path';
 import { contextInterface, deviceOf, isLocalAddress, sameLink } from './context-facts';
 import { plural } from './group';
+import { holderOf } from './docker-holder';
 import { nftTable, ruleText, rulesetOf, traverseHook, type PacketView, type Traversal } from './netfilter-walk';
 import { lookupRoute, type RouteLookup } from './route-sim';
 
@@ -244,7 +245,9 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
         const baseName = fwd.base?.chain.name ?? 'FORWARD';
         const chain = fwd.rule !== null && fwd.rule.chain !== baseName ? ` (chain ${fwd.rule.chain}, reached from ${baseName})` : '';
         sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
-        dropRemedy.push(...(isDockerOwned(fwd.rule) ? dockerDropRemedy(fwd.rule!, dstPort) : undoRule(fwd.rule)));
+        const apart = isDockerOwned(fwd.rule) ? networksApart(ctx, inDev, outDev) : null;
+        if (apart !== null) sentences.push(`Docker keeps its networks apart: ${apart.from.name} (${inDev}) and ${apart.to.name} (${outDev}) are two networks, and traffic between them is dropped unless a container is on both.`);
+        dropRemedy.push(...(apart !== null ? isolationRemedy(ctx, apart, src, dst) : isDockerOwned(fwd.rule) ? dockerDropRemedy(fwd.rule!, dstPort) : undoRule(fwd.rule)));
       } else if (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') {
         sentences.push(
           `The snapshot's filter rules may ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} ${packet} (${byText}), unless an earlier rule accepts it first (a match synscope does not model): ${maybeAccepts.map(quote).join('; ')}.`,
@@ -373,6 +376,24 @@ function isDockerOwned(rule: Traversal['rule']): boolean {
   if (rule === null) return false;
   if (rule.origin === 'nft' && /(^| )docker-bridges$/.test(rule.table)) return true;
   return rule.table === 'filter' && rule.chain.startsWith('DOCKER') && rule.chain !== 'DOCKER-USER';
+}
+
+/** The two Docker networks whose bridges a packet went between, or null when either is not a Docker network's bridge. */
+function networksApart(ctx: HostContext, inDev: string, outDev: string): { from: DockerNetwork; to: DockerNetwork } | null {
+  const of = (dev: string) => (ctx.dockerNetworks ?? []).find((n) => n.bridge === dev);
+  const from = of(inDev);
+  const to = of(outDev);
+  return from === undefined || to === undefined || from === to ? null : { from, to };
+}
+
+/** Docker's way for containers of two networks to talk: one of them joins the other's network. */
+function isolationRemedy(ctx: HostContext, apart: { from: DockerNetwork; to: DockerNetwork }, client: string, server: string): string[] {
+  const cli = holderOf(ctx, client) ?? 'CLIENT_CONTAINER';
+  const srv = holderOf(ctx, server);
+  return [
+    `Put the client's container on the server's network: docker network connect ${apart.to.name} ${cli}   (then it reaches ${srv ?? server} there${srv === null ? '' : `, by name or at ${server}`}; Docker's isolation rule is rewritten on every change, so deleting it does not last)`,
+    `Or, in compose, give both services a network in common (networks: in each service), or publish the port and dial the host's address.`,
+  ];
 }
 
 function dockerDropRemedy(rule: NonNullable<Traversal['rule']>, port: number): string[] {

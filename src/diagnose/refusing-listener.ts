@@ -2,7 +2,7 @@ import type { Flow } from '../flow/flow';
 import { isLocalAddress } from './context-facts';
 import type { DiagnosisInput } from './input';
 import { namespaceOwning } from './kernel-facts';
-import { holderOf } from './reply-origin';
+import { holderOf } from './docker-holder';
 
 /** What listened where a SYN was answered with a RST, when the capture's host knew it. */
 export interface RefusingListener {

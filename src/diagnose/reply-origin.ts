@@ -5,6 +5,7 @@ import type { DiagnosisInput } from './input';
 import { linkOf, natTarget, splitEndpoint } from './nat-hop';
 import { rulesetOf, ruleText, traverse } from './netfilter-walk';
 import { describeRoute } from './double-routes';
+import { holderOf } from './docker-holder';
 import { lookupRoute } from './route-sim';
 
 /**
@@ -70,18 +71,4 @@ export function targetReplyRoute(input: DiagnosisInput, target: string, client: 
   const r = lookupRoute(ns, client, { src: target });
   if (!('route' in r)) return { namespace: ns.namespace, route: r.unreachable, onLink: false, device: null };
   return { namespace: ns.namespace, route: describeRoute(r.route), onLink: r.route.gateway === null && r.route.type === 'unicast', device: r.route.device };
-}
-
-/** The Docker endpoint holding `address` ("ingress-sbox", "web-1"), or null. */
-export function holderOf(ctx: HostContext, address: string): string | null {
-  for (const n of ctx.dockerNetworks ?? []) {
-    for (const e of n.endpoints ?? []) if (e.addresses.includes(address)) return sandboxName(e.name);
-  }
-  return null;
-}
-
-/** Docker's endpoint names for its own sandboxes, as the namespace is called on disk. */
-function sandboxName(endpoint: string): string {
-  if (endpoint === 'ingress-sbox' || endpoint === 'gateway_ingress-sbox') return 'ingress_sbox';
-  return endpoint;
 }

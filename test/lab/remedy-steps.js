@@ -59,6 +59,9 @@ for (const raw of findings[0].remedy) {
     step('docker', line, raw);
   } else if (/^note what the swarm holds.*: (docker .*)$/.test(line)) {
     for (const cmd of line.replace(/^[^:]*: /, '').split(/;\s*/)) step('docker', cmd, raw);
+  } else if (/^[^:]*: (docker network connect \S+ \S+)$/.test(line)) {
+    // "Put the client's container on the server's network: docker network connect back cli".
+    step('docker', line.replace(/^[^:]*: /, ''), raw);
   } else if (/^create the services, secrets, configs and overlay networks noted above again$/.test(line)) {
     step('hand', 'recreate the services noted above', raw);
   } else if (/\/etc\/docker\/daemon\.json: (\{.*\})\.?$/.test(line)) {

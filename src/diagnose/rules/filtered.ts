@@ -8,7 +8,7 @@ import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
 import { sameLink } from '../context-facts';
 import { hopFacts } from '../nat-hop';
-import { holderOf } from '../reply-origin';
+import { holderOf } from '../docker-holder';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
 import type { DropCause } from '../drop-cause';

@@ -7,7 +7,7 @@ import type { Finding } from '../finding';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import { LATE_ANSWER_SECONDS, type DiagnosisInput } from '../input';
 import { isLocalAddress } from '../context-facts';
-import { holderOf } from '../reply-origin';
+import { holderOf } from '../docker-holder';
 
 /** Docker's own sandboxes, which forward (ingress_sbox: IPVS) or carry a task's gateway leg, and are no container to nsenter by name. */
 function isDockerSandbox(holder: string): boolean {
