@@ -124,3 +124,21 @@ test('a listener on 0.0.0.0 or [::] takes the SYN: no listening advice', () => {
     assert.match(d.remedy[0]!, /^Accept this traffic before the drop/, listener);
   }
 });
+
+test('IPv6 through an inet table: the nft accept matches ip6 addresses', () => {
+  const nft = `table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iifname "lo" accept
+	}
+}
+`;
+  const ctx = makeContext({
+    interfaces: [iface('eth0', 'veth', ['192.0.2.1/24', '2001:db8::1/64'])],
+    routes: [route('192.0.2.0/24 dev eth0'), route('2001:db8::/64 dev eth0')],
+    natRules: { iptables: null, nft },
+  });
+  const i = input(attempt(ETH0, '2001:db8::7', '2001:db8::1'), ctx);
+  const d = inputDrop(i, i.failedFlows[0]!)!;
+  assert.equal(d.remedy[0], 'Accept this traffic before the drop: nft insert rule inet filter input iifname "eth0" ip6 saddr 2001:db8::7 ip6 daddr 2001:db8::1 tcp dport 8000 accept.');
+});

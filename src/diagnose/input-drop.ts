@@ -42,9 +42,10 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
   const from = bridge?.subnet.text ?? flow.clientIp;
   const who = bridge === undefined ? flow.clientIp : `${holderOf(ctx, flow.clientIp) ?? flow.clientIp} (a container on ${bridge.name})`;
   const fromIptables = base.table === 'filter' && ctx.natRules.iptables?.includes('*filter') === true;
+  const family = flow.serverIp.includes(':') ? 'ip6' : 'ip';
   const accept = fromIptables
     ? `iptables -I ${base.chain.name} -i ${iif} -s ${from} -d ${flow.serverIp} -p tcp --dport ${flow.serverPort} -j ACCEPT`
-    : `nft insert rule ${nftTable(base.table)} ${base.chain.name} iifname "${iif}" ip saddr ${from} ip daddr ${flow.serverIp} tcp dport ${flow.serverPort} accept`;
+    : `nft insert rule ${nftTable(base.table)} ${base.chain.name} iifname "${iif}" ${family} saddr ${from} ${family} daddr ${flow.serverIp} tcp dport ${flow.serverPort} accept`;
   const listening = listenersOn(ctx, flow.serverPort);
   const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
   const at = endpoint(flow.serverIp, flow.serverPort);
@@ -68,7 +69,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
         : []),
       // A rule someone wrote for these clients is theirs to delete or narrow; a policy gets an exception before it.
       ...(t.rule === null ? [`Accept this traffic before the drop: ${accept}.`] : [...undoRule(t.rule), `Or accept this traffic before it: ${accept}.`]),
-      `Keep it where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`,
+      `Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`,
     ],
   };
 }
@@ -77,7 +78,6 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
 function listenersOn(ctx: HostContext, port: number): string[] | null {
   return ctx.listeners?.filter((l) => l.endsWith(`:${port}`)) ?? null;
 }
-
 
 function endpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
