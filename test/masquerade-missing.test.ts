@@ -118,3 +118,24 @@ test('stored docker-real-masquerade-missing: one finding, Docker\'s rule named, 
   assert.deepEqual(result.findings.map((f) => [f.code, f.evidence['clients']]), [['nat-path-break', ['172.17.0.2']]]);
   assert.match(result.findings[0]!.title, /left by eth0 with the container's own address: nothing masquerades 172\.17\.0\.0\/16/);
 });
+
+test('captured on the uplink alone (tcpdump -i eth0): a container\'s SYN leaving untranslated is named too, when the host sent it', () => {
+  const ctx = host(nat([]));
+  ctx.interfaces.find((i) => i.name === 'eth0')!.mac = '02:00:00:00:00:01';
+  const withEndpoint = { ...ctx, dockerNetworks: [{ ...BRIDGE_NETWORK, endpoints: [{ name: 'cli', addresses: ['172.17.0.2'] }] }] };
+  const [byEndpoint] = masqueradeMissingRule(input([attempt([ETH0])], withEndpoint));
+  assert.deepEqual([byEndpoint!.evidence['seenOnBridge'], byEndpoint!.evidence['seenLeaving'], byEndpoint!.confidence], [false, true, 'high']);
+  assert.match(byEndpoint!.explanation, /seen leaving by eth0 untranslated \(docker0 was not captured\)/);
+
+  const sentFrom = (mac: string): DiagnosisInput => ({ ...input([attempt([ETH0])], ctx), macsByAddress: new Map([['172.17.0.2', [{ mac, interface: 'eth0', packets: 4 }]]]) });
+  assert.equal(masqueradeMissingRule(sentFrom('02:00:00:00:00:01')).length, 1, 'the uplink\'s own MAC: the host sent it');
+  assert.deepEqual(masqueradeMissingRule(sentFrom('02:00:00:00:00:99')), [], 'another host\'s MAC: a remote client in the subnet (an overlap), not a container');
+  assert.deepEqual(masqueradeMissingRule(input([attempt([ETH0])], ctx)), [], 'nothing says the host sent it');
+});
+
+test('diagnose, uplink alone, sent with the host\'s own MAC: one ERROR, the untranslated SYN, not a bridge overlap as well', () => {
+  const ctx = host(nat([]));
+  ctx.interfaces.find((i) => i.name === 'eth0')!.mac = '02:00:00:00:00:01';
+  const i = { ...input([attempt([ETH0])], ctx), macsByAddress: new Map([['172.17.0.2', [{ mac: '02:00:00:00:00:01', interface: 'eth0', packets: 4 }]]]) };
+  assert.deepEqual(diagnose(i, new Map()).map((f) => f.code), ['nat-path-break']);
+});

@@ -89,3 +89,9 @@ export function usedSubnets(input: DiagnosisInput): Subnet[] {
   for (const n of ctx.dockerNetworks ?? []) for (const s of n.subnets) add(s);
   return out;
 }
+
+/** True when packets from `ip` seen on `iface` carry that interface's own MAC: this host sent them (a container's, forwarded untranslated). */
+export function sentFromHere(input: Pick<DiagnosisInput, 'macsByAddress'>, ctx: HostContext, ip: string, iface: string): boolean {
+  const own = contextInterface(ctx, iface)?.mac;
+  return own != null && (input.macsByAddress?.get(ip) ?? []).some((m) => m.interface === iface && m.mac === own);
+}

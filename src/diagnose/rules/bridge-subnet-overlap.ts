@@ -4,7 +4,7 @@ import { parseSubnet, subnetContains } from '../../net/cidr';
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import { bridgeRemedy } from '../bridge-remedy';
-import { contextInterface, isLocalAddress } from '../context-facts';
+import { contextInterface, isLocalAddress, sentFromHere } from '../context-facts';
 import { attemptCount, distinct, plural } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
@@ -195,7 +195,8 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
 /**
  * A client that is on the bridge itself: a Docker endpoint of the bridge's network, or one
  * whose SYN was seen first on the bridge or on a port of it (a container's veth, in a capture
- * of -i any), before any other interface saw it. Its
+ * of -i any), before any other interface saw it, or first on an uplink with the uplink's own
+ * MAC (this host sent it: a container's SYN forwarded untranslated). Its
  * address is inside the subnet because it belongs there: nothing overlaps.
  */
 function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
@@ -205,7 +206,7 @@ function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolea
   const first = f.interfaces[0];
   if (first === undefined) return false;
   const name = input.interfaceNames[first] ?? '';
-  return name === bridgeName || contextInterface(ctx, name)?.master === bridgeName;
+  return name === bridgeName || contextInterface(ctx, name)?.master === bridgeName || sentFromHere(input, ctx, f.clientIp, name);
 }
 
 /** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */

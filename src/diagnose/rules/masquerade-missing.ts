@@ -2,10 +2,11 @@ import type { BridgeSubnet } from '../../context/bridge';
 import type { DockerNetwork, HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import { subnetContains } from '../../net/cidr';
-import { contextInterface, deviceOf, isLocalAddress } from '../context-facts';
+import { contextInterface, deviceOf, isLocalAddress, sentFromHere } from '../context-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import type { DiagnosisInput } from '../input';
+import { holderOf } from '../docker-holder';
 import { routeText } from '../nat-hop';
 import { rulesetOf, traverseHook } from '../netfilter-walk';
 import { lookupRoute } from '../route-sim';
@@ -20,6 +21,8 @@ interface Untranslated {
   uplink: string;
   /** True when the capture saw the SYN on the uplink, untranslated. */
   seenLeaving: boolean;
+  /** True when it saw the SYN on the bridge (false: the bridge was not captured). */
+  seenOnBridge: boolean;
   route: string;
 }
 
@@ -46,14 +49,26 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
     if (path === undefined) paths.set(key, (path = untranslatedPath(input, ctx, flow)));
     if (path === null) continue;
     const names = flow.interfaces.map((i) => input.interfaceNames[i]);
-    if (!names.includes(path.bridge.name)) continue;
-    found.push({ flow, ...path, seenLeaving: names.includes(path.uplink) });
+    const onBridge = names.includes(path.bridge.name);
+    const onUplink = names.includes(path.uplink);
+    // Captured on the uplink alone (tcpdump -i eth0), the SYN is a container's leaving when the host sent it.
+    if (!onBridge && !(onUplink && sentByHost(input, ctx, flow.clientIp, path.uplink))) continue;
+    found.push({ flow, ...path, seenOnBridge: onBridge, seenLeaving: onUplink });
   }
   const groups = groupBy(found, (u) => `${u.bridge.name}|${u.uplink}|${serviceOf(u.flow)}|${u.seenLeaving}`);
   return [...groups.values()].map((group) => finding(group, input, ctx));
 }
 
 type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'>;
+
+/**
+ * Did this host send the packets from `client` seen on `uplink`: a Docker endpoint holds
+ * the address, or their source MAC is the uplink's own (not a remote host's that happens to
+ * be in the bridge's subnet: that is an overlap, the other rule's business).
+ */
+function sentByHost(input: DiagnosisInput, ctx: HostContext, client: string, uplink: string): boolean {
+  return holderOf(ctx, client) !== null || sentFromHere(input, ctx, client, uplink);
+}
 
 /** The bridge the client is on and the uplink toward the server, when nothing surely translates the pair between them; else null. */
 function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): Path | null {
@@ -69,7 +84,7 @@ function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): 
 }
 
 function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext): Finding {
-  const { bridge, uplink, seenLeaving, route } = group[0]!;
+  const { bridge, uplink, seenLeaving, seenOnBridge, route } = group[0]!;
   const flows = group.map((u) => u.flow);
   const service = serviceOf(flows[0]!);
   const clients = distinct(flows.map((f) => f.clientIp), 20);
@@ -79,9 +94,11 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
   const dockerNat = rulesetOf(ctx).get('nat')?.has('DOCKER') === true;
   const uplinkAddress = contextInterface(ctx, uplink)?.addresses.find((a) => !a.address.includes(':'))?.address ?? null;
   const who = network === undefined ? `behind ${bridge.name}, ${subnet}` : `on Docker's network "${network.name}", ${bridge.name} ${subnet}`;
-  const how = seenLeaving
-    ? `were seen on ${bridge.name} and then leaving by ${uplink} untranslated`
-    : `were seen on ${bridge.name}, and the host routes them out of ${uplink} (not captured)`;
+  const how = !seenOnBridge
+    ? `were seen leaving by ${uplink} untranslated (${bridge.name} was not captured)`
+    : seenLeaving
+      ? `were seen on ${bridge.name} and then leaving by ${uplink} untranslated`
+      : `were seen on ${bridge.name}, and the host routes them out of ${uplink} (not captured)`;
   const sentences = [
     `The SYNs to ${service} from ${clients.join(', ')} (${who}) ${how}; nothing came back: no SYN-ACK, RST or ICMP.`,
     `The snapshot's nat POSTROUTING neither masquerades nor SNATs ${subnet} leaving by ${uplink}, so ${seenLeaving ? 'they left' : 'they leave'} with the container's private source address, and the answer, addressed to ${clients[0]}, goes to a network that nothing beyond this host routes back to it (a router or the provider drops it).`,
@@ -118,6 +135,7 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
       subnet,
       leftBy: uplink,
       seenLeaving,
+      seenOnBridge,
       routeToServer: route,
       snatRules: [],
       ...(network !== undefined && { dockerNetwork: network.name, masquerade: network.masquerade ?? null }),
