@@ -139,3 +139,10 @@ test('diagnose, uplink alone, sent with the host\'s own MAC: one ERROR, the untr
   const i = { ...input([attempt([ETH0])], ctx), macsByAddress: new Map([['172.17.0.2', [{ mac: '02:00:00:00:00:01', interface: 'eth0', packets: 4 }]]]) };
   assert.deepEqual(diagnose(i, new Map()).map((f) => f.code), ['nat-path-break']);
 });
+
+test('stored docker-real-masquerade-missing, its eth0 packets alone (tshark -Y \'frame.interface_name == "eth0"\'): the same one finding, from the uplink', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-masquerade-missing');
+  const context = loadHostContext(path.join(dir, 'context.json'));
+  const result = analyzeFiles([path.join(REPO, 'test', 'fixtures', 'capture', 'docker-real-masquerade-missing-eth0.pcapng')], { context, bridges: bridgesFromContext(context) });
+  assert.deepEqual(result.findings.map((f) => [f.code, f.evidence['clients'], f.evidence['seenOnBridge'], f.evidence['seenLeaving']]), [['nat-path-break', ['172.17.0.2'], false, true]]);
+});
