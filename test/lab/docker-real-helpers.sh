@@ -55,3 +55,22 @@ docker_web_lab() {
     printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 2>/dev/null || true
   }
 }
+
+# docker_capture_done: stop the capture docker_live started and write the node's context
+# beside it (the recorder's $out and $ctx).
+docker_capture_done() {
+  lab_capture_stop
+  lab_context "$out" "$ctx"
+  echo "wrote $out and $ctx"
+}
+
+# docker_remedies NODE "NS=IP ..." "GOOD ...": called when DOCKER_REMEDY_DIR is set
+# (test/docker-swarm-remedies.test.ts): apply the printed remedies in this lab
+# (docker-remedy-apply.sh) on NODE for the failing clients, then try them and the good ones
+# again. The recorder defines fetch_page first, and remedy_hand when its remedy has a hand step.
+docker_remedies() {
+  source "$LAB_DIR/docker-remedy-apply.sh"
+  REMEDY_NODE=$1 REMEDY_CLIENTS=$2 REMEDY_GOOD=$3
+  declare -F remedy_hand >/dev/null || remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
+  docker_remedy_apply
+}

@@ -34,6 +34,7 @@
 # compose on the lab machine); every other step runs as printed.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
@@ -68,9 +69,7 @@ fetch office 3.5 >/dev/null &
 bad=$!
 fetch good 10 >/dev/null
 wait "$bad" || true
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
   source "$LAB_DIR/docker-bridge-remedy.sh"

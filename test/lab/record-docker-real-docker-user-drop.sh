@@ -92,18 +92,10 @@ fetch ctr:cli 192.0.2.1 8081 10 >/dev/null
 fetch good 192.0.2.1 8080 2 >/dev/null
 fetch remote2 192.0.2.1 8080 10 >/dev/null
 wait "$bad" "$badctr" || true
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
-# test/docker-swarm-remedies.test.ts: apply the printed remedies in this lab (docker-remedy-apply.sh).
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="remote=198.51.100.20 ctr:cli=172.17.0.3"
-  REMEDY_GOOD="good remote2"
   fetch_page() { fetch "$1" 192.0.2.1 8080 "$2"; }
-  # Both remedies are commands: the DOCKER-USER rule deleted, the INPUT rule listed and deleted.
-  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
-  docker_remedy_apply
+  docker_remedies host "remote=198.51.100.20 ctr:cli=172.17.0.3" "good remote2"
 fi

@@ -24,6 +24,7 @@
 # `docker start web`; docker0 leaves 192.168.0.0/24 and both clients get the page.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
@@ -58,9 +59,7 @@ fetch lanclient 3.5 >/dev/null &
 bad=$!
 fetch other 3.5 >/dev/null
 wait "$bad" || true
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
   source "$LAB_DIR/docker-bridge-remedy.sh"

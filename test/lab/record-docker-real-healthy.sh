@@ -19,6 +19,7 @@
 # network's subnet, no prefix is routed twice, and nothing is filtered.
 source "$(dirname "$0")/netns-lab.sh"
 source "$(dirname "$0")/docker-lab.sh"
+source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
@@ -54,6 +55,4 @@ for ns in lanc remote remote2; do
     fetch "$ns" "$port" | grep -q '^HTTP/1.[01] 200' || { echo "$ns got no page from port $port" >&2; exit 1; }
   done
 done
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done

@@ -50,16 +50,10 @@ page=$(fetch good 192.0.2.1 8080 3)
 [ -n "$page" ] || { echo "192.0.2.10 got no page through the published port" >&2; exit 1; }
 page=$(fetch ctr:cli 172.17.0.2 80 3.5)
 [ -z "$page" ] || { echo "cli reached web although icc is off" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="ctr:cli=172.17.0.3"
-  REMEDY_GOOD="good"
   fetch_page() { if [ "$1" = good ]; then fetch good 192.0.2.1 8080 "$2"; else fetch "$1" 172.17.0.2 80 "$2"; fi; }
-  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
-  docker_remedy_apply
+  docker_remedies host "ctr:cli=172.17.0.3" "good"
 fi

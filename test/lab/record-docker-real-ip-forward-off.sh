@@ -33,16 +33,10 @@ page=$(fetch good 10)
 lab_in host sysctl -qw net.ipv4.ip_forward=0
 page=$(fetch remote 3.5)
 [ -z "$page" ] || { echo "192.0.2.20 got a page although the node does not forward" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="remote=192.0.2.20"
-  REMEDY_GOOD="good"
   fetch_page() { fetch "$1" "$2"; }
-  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
-  docker_remedy_apply
+  docker_remedies host "remote=192.0.2.20" "good"
 fi

@@ -78,12 +78,10 @@ lab_connect burst 192.0.2.1 8080 5 &
 lab_connect burst 192.0.2.1 8080 5 &
 lab_wait "the burst's four SYNs" 10 connecting 4
 touch "$go/burst"
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
   # The application stuck again, as during the burst: listen(1), nothing accept()ed, two
   # connections of 192.0.2.10 filling its queue.
   stop_app
@@ -93,9 +91,6 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
   lab_wait "the first queued connection" 30 queued 1
   lab_connect good 192.0.2.1 8080 60 &
   lab_wait "the second queued connection" 30 queued 2
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="burst=192.0.2.30"
-  REMEDY_GOOD="good"
   fetch_page() { printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 2>/dev/null || true; }
   # "Make the application accept() faster ... and give it a larger backlog": the stand-in
   # application started again with listen(4096), accept()ing at once.
@@ -105,5 +100,5 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
     app 4096 False
     echo "the application restarted with listen(4096), accept()ing at once"
   }
-  docker_remedy_apply
+  docker_remedies host "burst=192.0.2.30" "good"
 fi

@@ -35,15 +35,10 @@ page=$(fetch good 10)
 [ -n "$page" ] || { echo "192.0.2.10 got no page from web" >&2; exit 1; }
 page=$(fetch_app remote 3.5)
 [ -z "$page" ] || { echo "192.0.2.20 got a page from app although it listens on 127.0.0.1" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="remote=192.0.2.20"
-  REMEDY_GOOD="good"
   fetch_page() { if [ "$1" = good ]; then fetch good "$2"; else fetch_app "$1" "$2"; fi; }
   # The application's own setting: the lab recreates app with its server on all addresses.
   remedy_hand() {
@@ -53,5 +48,5 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
     docker_wait_listen host app 80
     echo "app recreated with httpd -f -p 80 (all addresses)"
   }
-  docker_remedy_apply
+  docker_remedies host "remote=192.0.2.20" "good"
 fi

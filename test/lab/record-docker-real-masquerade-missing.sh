@@ -69,16 +69,10 @@ page=$(fetch good 192.0.2.1 8080 10)
 [ -n "$page" ] || { echo "192.0.2.10 got no page through the published port" >&2; exit 1; }
 page=$(fetch ctr:cli 198.51.100.80 80 3.5)
 [ -z "$page" ] || { echo "cli reached the server although nothing masquerades it" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="ctr:cli=172.17.0.2"
-  REMEDY_GOOD="good"
   fetch_page() { if [ "$1" = good ]; then fetch good 192.0.2.1 8080 "$2"; else fetch "$1" 198.51.100.80 80 "$2"; fi; }
-  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
-  docker_remedy_apply
+  docker_remedies host "ctr:cli=172.17.0.2" "good"
 fi

@@ -43,16 +43,10 @@ page=$(fetch ctr:probe 10)
 [ -n "$page" ] || { echo "probe got no page from web on back" >&2; exit 1; }
 page=$(fetch ctr:cli 3.5)
 [ -z "$page" ] || { echo "cli got a page across Docker's network isolation" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="ctr:cli=172.30.1.2"
-  REMEDY_GOOD="ctr:probe"
   fetch_page() { fetch "$1" "$2"; }
-  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
-  docker_remedy_apply
+  docker_remedies host "ctr:cli=172.30.1.2" "ctr:probe"
 fi

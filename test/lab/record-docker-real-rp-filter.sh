@@ -60,16 +60,10 @@ page=$(fetch good 192.0.2.1 3)
 [ -n "$page" ] || { echo "192.0.2.10 got no page on eth0" >&2; exit 1; }
 page=$(fetch remote 198.51.100.1 3.5)
 [ -z "$page" ] || { echo "203.0.113.10 got a page although rp_filter is strict on eth1" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="remote=203.0.113.10"
-  REMEDY_GOOD="good"
   fetch_page() { if [ "$1" = good ]; then fetch good 192.0.2.1 "$2"; else fetch "$1" 198.51.100.1 "$2"; fi; }
-  remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
-  docker_remedy_apply
+  docker_remedies host "remote=203.0.113.10" "good"
 fi

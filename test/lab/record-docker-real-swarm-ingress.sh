@@ -81,16 +81,10 @@ bad=$!
 fetch good 10 >/dev/null
 fetch good 10 >/dev/null
 wait "$bad" || true
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
-# test/docker-swarm-remedies.test.ts: apply the printed remedy in this lab (docker-remedy-apply.sh).
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="office=172.18.50.20"
-  REMEDY_GOOD="good"
   fetch_page() { fetch "$1" "$2"; }
   remedy_hand() {
     [ "$1" = "recreate the services noted above" ] || { echo "no hand step $1 in this scenario"; return 1; }
@@ -100,5 +94,5 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
     declare -f create_services | sed -n '/^ /p'
     create_services
   }
-  docker_remedy_apply
+  docker_remedies host "office=172.18.50.20" "good"
 fi

@@ -33,15 +33,10 @@ page=$(fetch good 10)
 [ -n "$page" ] || { echo "192.0.2.10 got no page" >&2; exit 1; }
 page=$(fetch remote 3.5)
 [ -z "$page" ] || { echo "192.0.2.20 got a page although the switch drops the replies" >&2; exit 1; }
-lab_capture_stop
-lab_context "$out" "$ctx"
-echo "wrote $out and $ctx"
+docker_capture_done
 
+# test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  source "$LAB_DIR/docker-remedy-apply.sh"
-  REMEDY_NODE=host
-  REMEDY_CLIENTS="remote=192.0.2.20"
-  REMEDY_GOOD="good"
   fetch_page() { fetch "$1" "$2"; }
   # The remedy only says where to look (beyond the node): the person fixes the firewall there.
   remedy_hand() {
@@ -50,5 +45,5 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
     echo "ebtables-nft -D ${drop_replies[*]} (on the switch between the node and 192.0.2.20)"
     lab_in lan ebtables-nft -D "${drop_replies[@]}"
   }
-  docker_remedy_apply
+  docker_remedies host "remote=192.0.2.20" "good"
 fi
