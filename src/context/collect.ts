@@ -10,7 +10,7 @@ import { parseIpLink } from './parse-ip-link';
 import { parseIpRoute } from './parse-ip-route';
 import { parseIpRule } from './parse-ip-rule';
 import { parseProcNet } from './parse-proc-net';
-import { parseSsListeners, parseTcpListeners } from './parse-listeners';
+import { parseSsListeners, readTcpListeners } from './parse-listeners';
 import { readSysctls } from './sysctls';
 
 export type { CommandRunner, FileReader } from './command';
@@ -116,7 +116,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     unavailable.push({ source: 'conntrack', reason: 'no /proc/sys/net/netfilter/nf_conntrack_count (nf_conntrack not loaded)' });
   }
 
-  const listeners = ss.ok ? parseSsListeners(ss.stdout) : listenersFromProc(readFile);
+  const listeners = ss.ok ? parseSsListeners(ss.stdout) : readTcpListeners(readFile, '/proc/net');
   if (listeners === null) unavailable.push({ source: 'listeners', reason: `${ss.ok ? '' : `ss: ${ss.reason}; `}cannot read /proc/net/tcp` });
 
   const release = readFile('/proc/sys/kernel/osrelease')?.trim() ?? null;
@@ -163,12 +163,6 @@ async function readIp(run: CommandRunner): Promise<IpOutputs | null> {
     run('ip', ['-j', '-6', 'rule', 'show']),
   ]);
   return { link, addr, route4, route6, rule4, rule6 };
-}
-
-/** The listening sockets from /proc/net/tcp and tcp6, when `ss` is missing; null when /proc/net/tcp cannot be read. */
-function listenersFromProc(readFile: FileReader): string[] | null {
-  const tcp = ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file));
-  return tcp[0] === null ? null : [...new Set(tcp.flatMap((t) => (t === null ? [] : parseTcpListeners(t))))].sort();
 }
 
 function readConntrack(readFile: FileReader): { count: number; max: number } | null {

@@ -1,3 +1,4 @@
+import { formatEndpoint } from '../decode/address';
 import { canonicalAddress } from './canonical';
 
 /** The `st` column of /proc/net/tcp for a listening socket (TCP_LISTEN). */
@@ -25,9 +26,20 @@ export function parseTcpListeners(text: string, littleEndian = isLittleEndian())
     const canonical = canonicalAddress(address);
     if (canonical === null) continue;
     const port = parseInt(portHex, 16);
-    out.push(canonical.family === 6 ? `[${canonical.text}]:${port}` : `${canonical.text}:${port}`);
+    out.push(formatEndpoint(canonical.text, port, canonical.family));
   }
   return [...new Set(out)].sort();
+}
+
+/**
+ * The listening sockets of the namespace whose /proc net directory is `netDir` ("/proc/net",
+ * "/proc/PID/net"), from its tcp and tcp6; null when tcp cannot be read (a process gone, no
+ * procfs), which is not "none". tcp6 is absent when IPv6 is off.
+ */
+export function readTcpListeners(read: (path: string) => string | null, netDir: string): string[] | null {
+  const tcp = read(`${netDir}/tcp`);
+  if (tcp === null) return null;
+  return [...new Set([...parseTcpListeners(tcp), ...parseTcpListeners(read(`${netDir}/tcp6`) ?? '')])].sort();
 }
 
 function ipv6Text(bytes: number[]): string {
@@ -58,7 +70,7 @@ export function parseSsListeners(text: string): string[] {
     if (host.startsWith('[')) host = host.slice(1, -1);
     const canonical = canonicalAddress(host);
     if (canonical === null || !Number.isInteger(port)) continue;
-    out.push(canonical.family === 6 ? `[${canonical.text}]:${port}` : `${canonical.text}:${port}`);
+    out.push(formatEndpoint(canonical.text, port, canonical.family));
   }
   return [...new Set(out)].sort();
 }

@@ -31,4 +31,3 @@ function splitLine(line: string): { prefix: string; fields: string[] } | null {
   if (colon <= 0) return null;
   return { prefix: line.slice(0, colon), fields: line.slice(colon + 1).trim().split(/\s+/).filter((f) => f !== '') };
 }
-

@@ -1,15 +1,15 @@
 import type { HostContext } from '../context/host-context';
+import { formatEndpoint } from '../decode/address';
 import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { isLocalAddress, synInterface } from './context-facts';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
-import { undoRule } from './nat-hop';
+import { DNAT_HOOK, splitEndpoint, undoRule } from './nat-hop';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
 import { accepts } from './refusing-listener';
 import { holderOf } from './docker-holder';
 
-const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
 const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;
 
 
@@ -48,7 +48,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
     : `nft insert rule ${nftTable(base.table)} ${base.chain.name} iifname "${iif}" ${family} saddr ${from} ${family} daddr ${flow.serverIp} tcp dport ${flow.serverPort} accept`;
   const listening = listenersOn(ctx, flow.serverPort);
   const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
-  const at = endpoint(flow.serverIp, flow.serverPort);
+  const at = formatEndpoint(flow.serverIp, flow.serverPort, flow.ipVersion);
   return {
     because: `${deaf ? `nothing listens on ${at}, and ` : ''}the host's INPUT ${t.rule === null ? `policy ${t.verdict} ${t.verdict === 'DROP' ? 'drops' : 'rejects'}` : `rules ${t.verdict === 'DROP' ? 'drop' : 'reject'}`} them`,
     sentences: [
@@ -76,9 +76,5 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
 
 /** The snapshot's listeners on `port`, or null when the snapshot did not record them. */
 function listenersOn(ctx: HostContext, port: number): string[] | null {
-  return ctx.listeners?.filter((l) => l.endsWith(`:${port}`)) ?? null;
-}
-
-function endpoint(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return ctx.listeners?.filter((l) => splitEndpoint(l).port === port) ?? null;
 }

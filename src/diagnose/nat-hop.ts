@@ -16,8 +16,8 @@ import { lookupRoute, type RouteLookup } from './route-sim';
  */
 
 /** nat PREROUTING (iptables) and nat-PREROUTING (Docker 29's nft table): where DNAT happens. */
-const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
-const SNAT_HOOK = { hook: 'postrouting', type: 'nat' } as const;
+export const DNAT_HOOK = { hook: 'prerouting', type: 'nat' } as const;
+export const SNAT_HOOK = { hook: 'postrouting', type: 'nat' } as const;
 /** filter FORWARD, DOCKER-USER and Docker 29's filter-FORWARD: the verdict between two interfaces. */
 const FORWARD_HOOK = { hook: 'forward', type: 'filter' } as const;
 /** raw (and mangle) PREROUTING: before DNAT (priority -100), where Docker 28+ drops direct access to containers. */

@@ -1,7 +1,10 @@
+import { formatEndpoint } from '../decode/address';
+import type { NamespaceCounters } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { isLocalAddress } from './context-facts';
 import type { DiagnosisInput } from './input';
 import { namespaceOwning } from './kernel-facts';
+import { splitEndpoint } from './nat-hop';
 import { holderOf } from './docker-holder';
 
 /** What listened where a SYN was answered with a RST, when the capture's host knew it. */
@@ -32,15 +35,15 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
     where = 'this host';
     listeners = ctx.listeners;
   } else {
-    const owner = namespaceOwning(input.kernel, ip);
-    if (owner === null || !('listeners' in owner)) return null;
+    const owner: Partial<NamespaceCounters> | null = namespaceOwning(input.kernel, ip);
+    if (owner === null) return null;
     container = ctx === null ? null : holderOf(ctx, ip);
     where = container === null ? `the namespace that owns ${ip} (${owner.namespace})` : `container ${container} (${owner.namespace})`;
-    listeners = (owner as { listeners?: string[] }).listeners;
+    listeners = owner.listeners;
   }
   if (listeners === undefined || listeners.some((l) => accepts(l, ip, port))) return null;
   const onPort = listeners.filter((l) => portOf(l) === port);
-  const at = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  const at = formatEndpoint(ip, port, flow.ipVersion);
   const app = container === null ? 'the service' : `the application in ${container}`;
   if (onPort.length > 0) {
     return {
@@ -69,13 +72,11 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
 }
 
 function portOf(listener: string): number {
-  return Number(listener.slice(listener.lastIndexOf(':') + 1));
+  return splitEndpoint(listener).port;
 }
 
 /** Does a listener ("0.0.0.0:80", "[::]:80", "172.17.0.2:80") take a SYN to ip:port? "[::]" takes IPv4 too (bindv6only is 0 by default). */
 export function accepts(listener: string, ip: string, port: number): boolean {
-  if (portOf(listener) !== port) return false;
-  const host = listener.slice(0, listener.lastIndexOf(':'));
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  return bare === ip || bare === '::' || (bare === '0.0.0.0' && !ip.includes(':'));
+  const l = splitEndpoint(listener);
+  return l.port === port && (l.ip === ip || l.ip === '::' || (l.ip === '0.0.0.0' && !ip.includes(':')));
 }

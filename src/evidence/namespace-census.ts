@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { canonicalAddress } from '../context/canonical';
-import { parseTcpListeners } from '../context/parse-listeners';
+import { readTcpListeners } from '../context/parse-listeners';
 import { parseProcNet } from '../context/parse-proc-net';
 import { COUNTER_FILES, DIAGNOSTIC_COUNTERS, readIfPresent } from './kernel-counters';
 
@@ -64,10 +64,7 @@ export function addressesThrough(pid: number, proc = '/proc'): string[] {
  * and tcp6; null when they cannot be read (the process gone), which is not "none".
  */
 export function listenersThrough(pid: number, proc = '/proc'): string[] | null {
-  const tcp = readIfPresent(`${proc}/${pid}/net/tcp`);
-  if (tcp === null) return null;
-  const all = [...parseTcpListeners(tcp), ...parseTcpListeners(readIfPresent(`${proc}/${pid}/net/tcp6`) ?? '')];
-  return [...new Set(all)].sort();
+  return readTcpListeners(readIfPresent, `${proc}/${pid}/net`);
 }
 
 /** The addresses of the namespace this thread is in (/proc/net resolves through the main thread). */

@@ -7,11 +7,9 @@ import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import type { DiagnosisInput } from '../input';
 import { holderOf } from '../docker-holder';
-import { routeText } from '../nat-hop';
+import { routeText, SNAT_HOOK } from '../nat-hop';
 import { rulesetOf, traverseHook } from '../netfilter-walk';
 import { lookupRoute } from '../route-sim';
-
-const SNAT_HOOK = { hook: 'postrouting', type: 'nat' } as const;
 
 /** A failed attempt from a bridge's subnet that leaves (or would leave) the host with its private source. */
 interface Untranslated {
