@@ -58,11 +58,23 @@ export function leftovers(lab: string, tmp: string): string[] {
     }
     if (cmdline.includes(tmp)) found.push(`process ${pid}: ${cmdline}`);
   }
+  // ss12 must not match the mounts of lab ss123: a lab's names go on with - or .
+  const ofLab = new RegExp(`\\b${lab}[-.]`);
   for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    if (line.includes(tmp) || line.includes(lab)) found.push(`mount ${line}`);
+    if (line.includes(tmp) || ofLab.test(line)) found.push(`mount ${line}`);
   }
   const cgroups = run('find', ['/sys/fs/cgroup', '-type', 'd', '-name', `synscope-${lab}-*`]).trim();
   if (cgroups !== '') found.push(...cgroups.split('\n').map((c) => `cgroup ${c}`));
   if (fs.existsSync(tmp)) found.push(`directory ${tmp}`);
   return found;
+}
+
+/**
+ * What the lab of a finished lab script left, known only by its name (netns-lab.sh's LAB is
+ * ss<pid of its bash>): its namespaces, and its Docker directories wherever docker_node made them.
+ */
+export function labLeftovers(lab: string): string[] {
+  const prefix = `synscope-docker-${lab}.`;
+  const dirs = fs.readdirSync('/tmp').filter((d) => d.startsWith(prefix)).map((d) => `/tmp/${d}`);
+  return dirs.length === 0 ? leftovers(lab, `/tmp/${prefix}`) : dirs.flatMap((d) => leftovers(lab, d));
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { compareWithExpectation, resolveScenarioArgs, type Expectation } from '../src/regress/expectation';
 import { REPO, runCli } from './cli-harness';
 import { verdictOf, type Report } from './docker-verdicts';
+import { labLeftovers } from './docker-lab-leftovers';
 
 /**
  * Record the real-kernel scenarios again from scratch in fresh network namespaces and
@@ -88,6 +89,7 @@ for (const [name, script, writesContext, capture = 'capture.pcapng'] of SCENARIO
       env: { ...process.env, ...(liveJson !== null && { DOCKER_LIVE_JSON: liveJson }) },
     });
     assert.equal(recorded.status, 0, `${script} exited ${recorded.status ?? recorded.signal}: ${recorded.stderr}`);
+    assert.deepEqual(labLeftovers(`ss${recorded.pid}`), [], `${script} left its lab behind`);
     const expect = JSON.parse(fs.readFileSync(path.join(REPO, 'captures', name, 'expect.json'), 'utf8')) as Expectation;
     // A several-host recorder's files are named by the --host arguments of its expect.json.
     const files = writesContext === 'dir' ? [] : [out];

@@ -33,7 +33,8 @@ docker_node host
 docker_lab_image host
 dk host run -d --name app -p 8080:8080 "$DOCKER_LAB_IMAGE" sleep 600 >/dev/null
 go=$(mktemp -d)
-trap 'lab_cleanup; rm -rf "$go"' EXIT
+# docker-lab.sh's EXIT trap tears dockerd down (its cgroups, its directory): keep it in this one.
+trap 'docker_teardown || true; lab_cleanup; rm -rf "$go"' EXIT
 
 # app BACKLOG WAIT: the stand-in application in the container's namespace, answering each
 # connection with a page; with WAIT it accept()s only two seconds after $go/burst exists
