@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadHostContext, MAX_CONTEXT_BYTES, parseHostContext } from '../src/context/load';
-import { contextProblem, CONTEXT_SCHEMA_PATH } from '../src/context/validate-context';
+import { compileContextSchema, contextProblem, CONTEXT_SCHEMA_PATH, precompiledValidator } from '../src/context/validate-context';
 import { hostContextJson } from '../src/context/write-context';
 import { isSynscopeError } from '../src/errors';
 import { findCaptures, ROOT } from './capture-helpers';
@@ -86,6 +86,24 @@ test('hostile contexts are refused with the field path and what is wrong', () =>
       what,
     );
   }
+});
+
+test('the build writes the schema validator out, and it judges as the schema compiled now does', () => {
+  const built = precompiledValidator();
+  assert.ok(built !== null, 'no dist/src/context/context-validator.js: run npm run build (tsc alone does not write it)');
+  const fresh = compileContextSchema().validate;
+  const docs: [string, unknown][] = [
+    ...STORED.map((f): [string, unknown] => [f, JSON.parse(fs.readFileSync(f, 'utf8'))]),
+    ...HOSTILE.map(([what, text]): [string, unknown] => [what, (() => { try { return JSON.parse(text); } catch { return null; } })()]),
+  ];
+  let refused = 0;
+  for (const [what, doc] of docs) {
+    const ok: boolean = built!(doc) as boolean;
+    assert.equal(ok, fresh(doc), what);
+    assert.deepEqual(built!.errors ?? null, fresh.errors ?? null, what);
+    if (!ok) refused++;
+  }
+  assert.ok(refused >= 5, `only ${refused} of the hostile documents are refused by the schema itself`);
 });
 
 test('an IPv4-mapped address given as IPv6 (family 6) is an address like any other', () => {
