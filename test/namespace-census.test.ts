@@ -104,3 +104,36 @@ test('a window reads the other namespaces\' diagnostic counters and addresses, n
 test('listeners of a process that is gone are unknown (null), not an empty list', () => {
   assert.equal(listenersThrough(2 ** 22 + 1), null, 'no such pid');
 });
+
+/** `n` SYNs to a closed port inside NS, each answered by a RST from NS's kernel (Tcp.OutRsts +n). */
+function refusedInside(n: number): void {
+  execFileSync('ip', ['netns', 'exec', NS, 'bash', '-c', `for i in $(seq ${n}); do (exec 3<>/dev/tcp/127.0.0.1/9) 2>/dev/null; done; true`], { stdio: 'ignore', timeout: READY_MS });
+}
+
+test("watch's next window begins from the last one's end readings: what moved in between counts in the next one", () => {
+  const target = { path: `/run/netns/${NS}`, label: NS };
+  const first = new KernelWindow([target, null], false);
+  first.begin();
+  refusedInside(2);
+  const firstRsts = (e: ReturnType<KernelWindow['end']>) => e.counters.find((c) => c.namespace === NS)!.deltas['Tcp.OutRsts'] ?? 0;
+  assert.equal(firstRsts(first.end()), 2, 'the target counts the window\'s own RSTs');
+  refusedInside(3); // between one window's end and the next one's begin
+  const next = new KernelWindow([target, null], false);
+  next.begin(first);
+  refusedInside(1);
+  assert.equal(firstRsts(next.end()), 4, 'the 3 RSTs between the windows count in the next one, the target\'s as the others\'');
+  // The same for NS as another namespace of the host, read through its process.
+  const other = new KernelWindow([null], false);
+  other.begin();
+  other.end();
+  refusedInside(3);
+  const after = new KernelWindow([null], false);
+  after.begin(other);
+  const mine = (after.end().otherNamespaces ?? []).find((o) => o.addresses.includes('10.99.0.1'));
+  assert.equal(mine?.deltas['Tcp.OutRsts'], 3, JSON.stringify(mine));
+  // Without the window before, its own begin is the start: the RSTs before it are not its.
+  refusedInside(2);
+  const alone = new KernelWindow([target], false);
+  alone.begin();
+  assert.equal(firstRsts(alone.end()), 0);
+});

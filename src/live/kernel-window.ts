@@ -17,6 +17,15 @@ export const MAX_OTHER_NAMESPACES = 512;
  */
 export const MAX_LISTENER_READS = 32;
 
+/** What end() read, for the next window to begin from (KernelWindow.next). */
+interface EndReadings {
+  at: number;
+  /** Each target's counters by namespace path ('' for this process's own), when readable. */
+  targets: Map<string, Record<string, number>>;
+  /** Other namespaces' counters by inode, with the process they were read through. */
+  others: Map<number, { pid: number; counters: Record<string, number> }>;
+}
+
 /** A namespace the capture does not target, as begin() read it. */
 interface OtherNamespace {
   inode: number;
@@ -35,6 +44,7 @@ export class KernelWindow {
   private others: OtherNamespace[] = [];
   private startedAt = 0;
   private trace: TraceSession | null = null;
+  private endReadings: EndReadings | null = null;
   private readonly unavailable: KernelEvidence['unavailable'] = [];
   /** Trace events the trace ring buffer had no room for (known after end()). */
   lostTraceEvents = 0;
@@ -46,10 +56,17 @@ export class KernelWindow {
     private readonly traceEvents: boolean,
   ) {}
 
-  begin(): void {
-    this.startedAt = Date.now();
-    this.before = this.namespaces.map((ns) => this.read(ns, false)?.counters ?? null);
-    this.others = this.readOthers();
+  /**
+   * Read every counter now. Given the window before (watch's windows follow each other), its
+   * end readings are taken instead where it has them: a counter that moves between one
+   * window's end and the next one's begin (the census, the sysctls, the trace session and
+   * the diagnosis start in between) then counts in the next window instead of in neither.
+   */
+  begin(previous: KernelWindow | null = null): void {
+    const handed = previous?.endReadings ?? null;
+    this.startedAt = handed?.at ?? Date.now();
+    this.before = this.namespaces.map((ns) => handed?.targets.get(ns?.path ?? '') ?? this.read(ns, false)?.counters ?? null);
+    this.others = this.readOthers(handed);
     if (!this.traceEvents) {
       this.unavailable.push({ source: 'tracefs', reason: 'not asked for (--no-trace)' });
       return;
@@ -65,15 +82,19 @@ export class KernelWindow {
   }
 
   end(): KernelEvidence {
-    const seconds = (Date.now() - this.startedAt) / 1000;
+    const at = Date.now();
+    const seconds = (at - this.startedAt) / 1000;
     const counters: CounterDeltas[] = [];
+    const readings: EndReadings = { at, targets: new Map(), others: new Map() };
     for (const [i, ns] of this.namespaces.entries()) {
       const before = this.before[i];
       const after = this.read(ns, true);
+      if (after !== null) readings.targets.set(ns?.path ?? '', after.counters);
       if (before === null || before === undefined || after === null) continue;
       counters.push({ ...counterDeltas(this.label(ns), before, after.counters, seconds), addresses: after.addresses });
     }
-    const others = this.othersAtEnd(seconds);
+    const others = this.othersAtEnd(seconds, readings);
+    this.endReadings = readings;
     try {
       this.sysctlsAtEnd = inNetns(this.namespaces[0] ?? null, readCurrentSysctls);
     } catch {
@@ -86,7 +107,7 @@ export class KernelWindow {
     return { counters, events: trace.events, unavailable: [...this.unavailable, ...trace.unavailable], ...(others.length > 0 && { otherNamespaces: others }) };
   }
 
-  private readOthers(): OtherNamespace[] {
+  private readOthers(handed: EndReadings | null): OtherNamespace[] {
     const targets = new Set(this.namespaces.map((ns) => namespaceInodeAt(ns?.path ?? '/proc/self/ns/net')));
     const others: OtherNamespace[] = [];
     const census = [...namespaceCensus()].filter(([inode]) => !targets.has(inode));
@@ -95,6 +116,12 @@ export class KernelWindow {
       this.unavailable.push({ source: 'other namespaces', reason: `counters read in the first ${MAX_OTHER_NAMESPACES} of ${census.length}` });
     }
     for (const [inode, pid] of census.slice(0, MAX_OTHER_NAMESPACES)) {
+      const known = handed?.others.get(inode);
+      // The namespace read at the last end, through a process still in it: that reading is its start.
+      if (known !== undefined && namespaceOf(known.pid) === inode) {
+        others.push({ inode, pid: known.pid, before: known.counters });
+        continue;
+      }
       const before = countersThrough(pid);
       if (Object.keys(before).length > 0 && namespaceOf(pid) === inode) others.push({ inode, pid, before });
     }
@@ -102,7 +129,7 @@ export class KernelWindow {
   }
 
   /** The diagnostic counters' changes in the other namespaces still there and owning addresses. */
-  private othersAtEnd(seconds: number): NamespaceCounters[] {
+  private othersAtEnd(seconds: number, readings: EndReadings): NamespaceCounters[] {
     let census: Map<number, number> | null = null;
     const out: NamespaceCounters[] = [];
     let listenerReads = 0;
@@ -115,6 +142,7 @@ export class KernelWindow {
       // The process gone during the reads, or a namespace that is not the one read at begin
       // (an inode reused after a container restart): no deltas rather than wrong ones.
       if (addresses.length === 0 || Object.keys(after).length === 0 || namespaceOf(pid) !== o.inode) continue;
+      readings.others.set(o.inode, { pid, counters: after });
       const reading = counterDeltas(`pid:${pid}`, o.before, after, seconds);
       if (Object.values(reading.deltas).some((d) => d < 0)) continue;
       const sentRsts = (reading.deltas['Tcp.OutRsts'] ?? 0) > 0;

@@ -297,7 +297,7 @@ export class LiveRun {
     const evidence = ended.kernel.end();
     this.sources = this.newSources();
     this.kernel = new KernelWindow(distinctNamespaces(this.options.targets), this.options.trace);
-    this.kernel.begin();
+    this.kernel.begin(ended.kernel);
     this.analysis = new StreamingAnalysis(this.sources, nextAnalyze);
     this.contextPromise = collectNamespaceContext(this.primary, this.options.dockerSocket);
     const result = await this.diagnose(ended, evidence);
