@@ -152,6 +152,20 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-publish-localhost',
+    failing: {},
+    refused: { '192.0.2.20': 'rejected' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'rejected')!;
+      assert.equal(r.findings.length, 1, 'one refusal');
+      assert.deepEqual([f.evidence.publishedOn, f.evidence.container, f.evidence.listeners], [['127.0.0.1'], 'app', ['127.0.0.1:8081']]);
+      assert.match(String((f.evidence.dnatRules as string[])[0]), /^-A DOCKER -d 127\.0\.0\.1\/32 .*--dport 8081 -j DNAT --to-destination 172\.17\.0\.3:80$/);
+      assert.match(f.remedy[0]!, /^If clients on the network should reach it, publish it on all addresses: recreate app with -p 8081:80 instead of -p 127\.0\.0\.1:8081:80/);
+      assert.ok(!f.remedy.some((line) => /listen on all addresses/.test(line)), 'not "make the service listen on all addresses": it is docker-proxy');
+    },
+  },
+  {
     name: 'docker-real-network-isolation',
     failing: { '172.30.1.2': 'nat-path-break' },
     healthy: ['172.30.2.3'],

@@ -6,6 +6,7 @@ import type { DiagnosisInput } from './input';
 import { namespaceOwning } from './kernel-facts';
 import { splitEndpoint } from './nat-hop';
 import { holderOf } from './docker-holder';
+import { publishedElsewhere, type PublishedElsewhere } from './published-elsewhere';
 
 /** What listened where a SYN was answered with a RST, when the capture's host knew it. */
 export interface RefusingListener {
@@ -15,6 +16,8 @@ export interface RefusingListener {
   listeners: string[];
   sentence: string;
   remedy: string[];
+  /** A port published on other addresses only: those addresses and the container behind them. */
+  publishedOn?: { addresses: string[]; container: string | null; rules: string[] };
 }
 
 /**
@@ -34,6 +37,8 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
   if (ctx !== null && isLocalAddress(ctx, ip)) {
     where = 'this host';
     listeners = ctx.listeners;
+    const elsewhere = publishedElsewhere(ctx, ip, port);
+    if (elsewhere !== null && (listeners === undefined || !listeners.some((l) => accepts(l, ip, port)))) return publishedOnlyThere(elsewhere, formatEndpoint(ip, port, flow.ipVersion), listeners ?? []);
   } else {
     const owner: Partial<NamespaceCounters> | null = namespaceOwning(input.kernel, ip);
     if (owner === null) return null;
@@ -68,6 +73,26 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
               ? `Point the clients at the port the service listens on (${[...new Set(others.map(portOf))].join(', ')}), or make it listen on ${port}.`
               : `Publish the port the application listens on: docker run -p HOST_PORT:${portOf(others[0]!)} (or ports: "HOST_PORT:${portOf(others[0]!)}" in compose), instead of :${port}; or make it listen on ${port}.`,
           ],
+  };
+}
+
+/** A port Docker publishes on other addresses of this host only (docker run -p 127.0.0.1:8081:80). */
+function publishedOnlyThere(p: PublishedElsewhere, at: string, hostListeners: readonly string[]): RefusingListener {
+  const port = splitEndpoint(at).port;
+  const on = p.addresses.join(' and ');
+  const who = p.container === null ? `${p.target.ip}:${p.target.port}` : `container ${p.container}`;
+  const spec = (address: string) => `-p ${address.includes(':') ? `[${address}]` : address}:${port}:${p.target.port}`;
+  const ip = splitEndpoint(at).ip;
+  const ctr = p.container ?? 'the container';
+  return {
+    where: 'this host',
+    listeners: hostListeners.filter((l) => portOf(l) === port),
+    publishedOn: { addresses: p.addresses, container: p.container, rules: p.rules },
+    sentence: `Port ${port} is published on ${on} only (${p.rules.join('; ')}), to ${who}: a SYN to ${at} matches no DNAT rule and nothing on this host listens there, so its kernel answers with a RST.`,
+    remedy: [
+      `If clients on the network should reach it, publish it on all addresses: recreate ${ctr} with -p ${port}:${p.target.port} instead of ${spec(p.addresses[0]!)} (compose: ports: ["${port}:${p.target.port}"]), or with ${spec(ip)} for this address only.`,
+      `If it is kept on ${on} on purpose (a database, an admin page), reach it through the host instead: ssh -L ${port}:${p.addresses[0]!.includes(':') ? `[${p.addresses[0]}]` : p.addresses[0]}:${port} HOST.`,
+    ],
   };
 }
 

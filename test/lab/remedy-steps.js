@@ -51,6 +51,10 @@ for (const raw of findings[0].remedy) {
     step('hand', 'accept-faster', raw);
     continue;
   }
+  if (/^If clients on the network should reach it, publish it on all addresses: recreate \S+ with -p /.test(line)) {
+    step('hand', 'publish-all', raw);
+    continue;
+  }
   if (/^Make the application in \S+ listen on all addresses/.test(line)) {
     step('hand', 'listen-all', raw);
     continue;

@@ -44,6 +44,7 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
         clients,
         examples: flows.slice(0, 5).map(clientOf),
         ...(deaf !== null && { refusedIn: deaf.where, listeners: deaf.listeners }),
+        ...(deaf?.publishedOn !== undefined && { publishedOn: deaf.publishedOn.addresses, container: deaf.publishedOn.container, dnatRules: deaf.publishedOn.rules }),
       },
       flows: flows.map((f) => f.id),
       remedy: byIcmp ? icmpRemedy(first, admin) : deaf !== null ? deaf.remedy : rstRemedy(first),
