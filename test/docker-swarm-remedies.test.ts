@@ -166,6 +166,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-nftables-forward-drop',
+    failing: { '192.0.2.20': 'nat-path-break' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.deepEqual([f.evidence.seenAt, f.evidence.missingAt], ['eth0', 'docker0'], 'docker0 saw nothing, and was captured all the same');
+      assert.equal(f.evidence.forwardVerdictBy, 'the policy DROP of nft chain inet filter forward');
+      assert.match(f.remedy[0]!, /: nft insert rule inet filter forward oifname "docker0" ct status dnat accept\.$/);
+      assert.match(f.remedy[1]!, /: nft insert rule inet filter forward iifname "docker0" ct state established,related accept\.$/);
+    },
+  },
+  {
     name: 'docker-real-network-isolation',
     failing: { '172.30.1.2': 'nat-path-break' },
     healthy: ['172.30.2.3'],

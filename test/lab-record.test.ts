@@ -51,6 +51,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-localhost-bind', 'record-docker-real-localhost-bind.sh', true],
   ['docker-real-network-isolation', 'record-docker-real-network-isolation.sh', true],
   ['docker-real-publish-localhost', 'record-docker-real-publish-localhost.sh', true],
+  ['docker-real-nftables-forward-drop', 'record-docker-real-nftables-forward-drop.sh', true],
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
   ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],

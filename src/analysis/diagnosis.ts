@@ -8,6 +8,7 @@ import type { Flow } from '../flow/flow';
 import type { AttemptLog } from './attempt-log';
 import type { HostFacts } from './host-facts';
 import type { PacketEvidence } from './packet-evidence';
+import type { CaptureSpan } from './types';
 import type { StitchedAttempts } from './stitch-attempts';
 import type { TrackStage } from './track';
 import type { AnalyzeOptions } from './types';
@@ -28,6 +29,7 @@ export function runDiagnosis(parts: {
   capture: CaptureHealth;
   addressMacs: ReadonlyMap<string, readonly MacSighting[]>;
   interfaceNames: string[];
+  captureSpans: readonly CaptureSpan[];
   options: AnalyzeOptions;
 }): Finding[] {
   const { track, failedFlows, stitched, evidence, host } = parts;
@@ -37,6 +39,7 @@ export function runDiagnosis(parts: {
       failedFlows,
       counts,
       interfaceNames: parts.interfaceNames,
+      captureSpans: parts.captureSpans,
       bridges: host.bridges,
       arpRequests: evidence.arp.sightings(parts.interfaceNames),
       seenAddresses: evidence.seenAddresses(),

@@ -150,7 +150,8 @@ class AnalysisRun {
       undecodablePackets: problems.undecodable,
       completed: track.handshakes.completed,
     };
-    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, options: this.options });
+    const spans = captureSpans(this.readers, decode.firstAt, decode.lastAt);
+    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, captureSpans: spans, options: this.options });
     const allFlows = this.options.allFlows === true;
     const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
@@ -179,7 +180,7 @@ class AnalysisRun {
       stitchedFlows: stitched.stitchedFlows,
       vxlanLegs: { legs: decode.vxlanLegs.list(), notRecorded: decode.vxlanLegs.notRecorded },
       clientClocks: this.log.clientClocks(stitched.innerHops),
-      captureSpans: captureSpans(this.readers, decode.firstAt, decode.lastAt),
+      captureSpans: spans,
       contextMatch: host.match?.verdict ?? null,
     };
   }

@@ -247,7 +247,7 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
         sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
         const apart = isDockerOwned(fwd.rule) ? networksApart(ctx, inDev, outDev) : null;
         if (apart !== null) sentences.push(`Docker keeps its networks apart: ${apart.from.name} (${inDev}) and ${apart.to.name} (${outDev}) are two networks, and traffic between them is dropped unless a container is on both.`);
-        dropRemedy.push(...(apart !== null ? isolationRemedy(ctx, apart, src, dst) : isDockerOwned(fwd.rule) ? dockerDropRemedy(fwd.rule!, dstPort) : undoRule(fwd.rule)));
+        dropRemedy.push(...(apart !== null ? isolationRemedy(ctx, apart, src, dst) : forwardDropRemedy(fwd, { inDev, outDev, dst, dstPort, dnat: q.dnatOf !== undefined })));
       } else if (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') {
         sentences.push(
           `The snapshot's filter rules may ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} ${packet} (${byText}), unless an earlier rule accepts it first (a match synscope does not model): ${maybeAccepts.map(quote).join('; ')}.`,
@@ -393,6 +393,23 @@ function isolationRemedy(ctx: HostContext, apart: { from: DockerNetwork; to: Doc
   return [
     `Put the client's container on the server's network: docker network connect ${apart.to.name} ${cli}   (then it reaches ${srv ?? server} there${srv === null ? '' : `, by name or at ${server}`}; Docker's isolation rule is rewritten on every change, so deleting it does not last)`,
     `Or, in compose, give both services a network in common (networks: in each service), or publish the port and dial the host's address.`,
+  ];
+}
+
+/** What to do about a forward-hook drop: Docker's own rule, an nft base chain's policy, or a rule someone wrote. */
+function forwardDropRemedy(fwd: Traversal, p: { inDev: string; outDev: string; dst: string; dstPort: number; dnat: boolean }): string[] {
+  if (isDockerOwned(fwd.rule)) return dockerDropRemedy(fwd.rule!, p.dstPort);
+  const base = fwd.base;
+  if (fwd.rule !== null || base === undefined || base.chain.hook === undefined || (base.table === 'filter' && base.chain.name === 'FORWARD')) return undoRule(fwd.rule);
+  // A policy of the host's own nft chain (nftables.conf, firewalld): every base chain on the hook must accept.
+  const chain = `${nftTable(base.table)} ${base.chain.name}`;
+  const accept = p.dnat
+    ? `oifname "${p.outDev}" ct status dnat accept`
+    : `iifname "${p.inDev}" oifname "${p.outDev}" ${p.dst.includes(':') ? 'ip6' : 'ip'} daddr ${p.dst} tcp dport ${p.dstPort} accept`;
+  return [
+    `Accept it in that chain, whose policy drops it whatever Docker's own chains accept (a packet must pass every base chain on the forward hook)${p.dnat ? `; this accepts what Docker's DNAT sends to ${p.outDev}, its published ports` : ''}: nft insert rule ${chain} ${accept}.`,
+    `And the replies: nft insert rule ${chain} iifname "${p.outDev}" ct state established,related accept.`,
+    `Put both in the file that defines ${chain} (/etc/nftables.conf, or the firewall's own configuration): loading it again drops rules added by hand.`,
   ];
 }
 

@@ -141,7 +141,7 @@ function stoppedAtFirstHop(input: DiagnosisInput, explained: ReadonlySet<string>
       if (path === null && ctx !== null) {
         const pathKey = perClient || !isLocalAddress(ctx, flow.serverIp) ? key : `${iface}|${service}`;
         path = predicted.get(pathKey) ?? null;
-        if (!predicted.has(pathKey)) predicted.set(pathKey, (path = predictPath(ctx, flow.clientIp, service, iface, input.interfaceNames)));
+        if (!predicted.has(pathKey)) predicted.set(pathKey, (path = predictPath(ctx, flow.clientIp, service, iface, capturedDuring(input, flow))));
       }
       shapes.set(key, (shape = path === null || path.hops.length < 2 ? null : { path, query: stoppedQuery(flow, iface, path.hops[1]!) }));
     }
@@ -149,6 +149,12 @@ function stoppedAtFirstHop(input: DiagnosisInput, explained: ReadonlySet<string>
     out.push({ kind: 'stopped', attempt: { flow, iface }, direction: 'syn', seenAt: iface, missingAt: shape.path.hops[1]!, known: shape.path, query: shape.query, dropRule: null });
   }
   return out;
+}
+
+/** The interfaces captured while `flow` lasted: those that saw packets, and those whose capture span covers it. */
+function capturedDuring(input: DiagnosisInput, flow: Flow): string[] {
+  const spans = (input.captureSpans ?? []).filter((s) => s.from <= flow.firstSeen && s.to >= flow.lastSeen).map((s) => s.interface);
+  return [...new Set([...input.interfaceNames, ...spans])];
 }
 
 /** What to ask the context about a SYN from `flow`'s client that reached `iface` and never `next`. */
