@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { FileSink, MemorySink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
 import { PcapngWriter } from '../src/capture/pcapng-writer';
+import { keepsEveryTcpPacket } from '../src/capture/filter-scope';
 import { analyzeFiles } from '../src/analysis';
 import { ErrorCode, SynscopeError } from '../src/errors';
 import { makePackets, openBytes, readAll } from './capture-helpers';
@@ -88,7 +89,7 @@ test('PcapngWriter round-trips interfaces, packets, statistics and sections thro
   const sink = new MemorySink();
   const w = new PcapngWriter(sink, { bigEndian: true });
   const eth = w.addInterface({ linkType: 1, name: 'eth0' });
-  const br = w.addInterface({ linkType: 113, name: 'docker0', tsResolution: 'ns' });
+  const br = w.addInterface({ linkType: 113, name: 'docker0', tsResolution: 'ns', filter: 'tcp or icmp or arp' });
   packets.forEach((p, i) => w.writePacket(i % 2 === 0 ? eth : br, p.bytes, p.tsSec, p.tsNsec, p.origLen));
   w.writeStatistics(br, { received: 10, dropped: 3 }, 1, 0);
   w.writeStatistics(eth, { received: 10 }, 1_700_000_100, 250_000, { sec: 1_700_000_000, nsec: 500_000_000 });
@@ -122,6 +123,7 @@ test('PcapngWriter round-trips interfaces, packets, statistics and sections thro
     ],
   );
   assert.equal(reader.droppedByCapture(), 7);
+  assert.deepEqual(reader.interfaces.map((i) => i.filter ?? null), [null, 'tcp or icmp or arp', null], 'if_filter, written and read back');
   // isb_starttime / isb_endtime (eth0, microseconds, big-endian), and a statistics block's own time for docker0 and lo.
   assert.deepEqual(
     reader.interfaces.map((i) => [i.capturedFrom, i.capturedTo]),
@@ -157,6 +159,12 @@ test('PcapngWriter refuses a packet for an interface not added in this section',
   w.addInterface({ linkType: 1 });
   w.newSection();
   assert.throws(() => w.writePacket(0, Buffer.alloc(1), 0, 0), (e: unknown) => e instanceof SynscopeError && e.code === ErrorCode.BAD_USAGE);
+});
+
+test('a capture filter keeps every TCP packet only with `tcp` among top-level `or` alternatives', () => {
+  for (const f of ['', 'tcp or icmp or icmp6 or arp or (udp port 4789)', 'arp || tcp']) assert.equal(keepsEveryTcpPacket(f), true, f);
+  // libpcap's and/or bind alike, left to right: `tcp or arp and host x` is `(tcp or arp) and host x`.
+  for (const f of ['port 8080', 'tcp and host 10.0.0.5', 'tcp or arp and host 10.0.0.5', '(tcp or arp) and host 10.0.0.5', 'udp or (tcp and port 80)']) assert.equal(keepsEveryTcpPacket(f), false, f);
 });
 
 test('capture spans: one per interface over all files, statistics times far from the packets not believed', () => {

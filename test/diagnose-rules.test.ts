@@ -459,10 +459,10 @@ test('a DROP on one port is no overlap when the same client is answered or refus
 test('a hop that saw no packet at all (every client failing) is still one the SYNs never reached when its capture span covers them', () => {
   const input = makeInput({ failed: [{ id: 'f1', client: '198.51.100.7', server: '192.0.2.1', port: 8080, on: ['eth0'] }], context: publishingHost(PUBLISHED_8080) });
   assert.deepEqual(natPathBreakRule(input, new Set()), [], 'docker0 not known to be captured: no hop the SYN could have missed');
-  const [f] = natPathBreakRule({ ...input, captureSpans: [{ interface: 'docker0', from: 1_699_999_990, to: 1_700_000_100 }] }, new Set());
+  const [f] = natPathBreakRule({ ...input, tcpCaptureSpans: [{ interface: 'docker0', from: 1_699_999_990, to: 1_700_000_100 }] }, new Set());
   assert.deepEqual([f?.code, f?.evidence['seenAt'], f?.evidence['missingAt']], ['nat-path-break', 'eth0', 'docker0']);
   const before = { interface: 'docker0', from: 1_699_999_000, to: 1_699_999_999 };
-  assert.deepEqual(natPathBreakRule({ ...input, captureSpans: [before] }, new Set()), [], 'captured only before the attempt: not a hop it missed');
+  assert.deepEqual(natPathBreakRule({ ...input, tcpCaptureSpans: [before] }, new Set()), [], 'captured only before the attempt: not a hop it missed');
 });
 
 test('a DNATed reply forwarded out of the wrong uplink is a route-conflict that names the container and its bridge', () => {

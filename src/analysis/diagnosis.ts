@@ -29,7 +29,7 @@ export function runDiagnosis(parts: {
   capture: CaptureHealth;
   addressMacs: ReadonlyMap<string, readonly MacSighting[]>;
   interfaceNames: string[];
-  captureSpans: readonly CaptureSpan[];
+  tcpCaptureSpans: readonly CaptureSpan[];
   options: AnalyzeOptions;
 }): Finding[] {
   const { track, failedFlows, stitched, evidence, host } = parts;
@@ -39,7 +39,7 @@ export function runDiagnosis(parts: {
       failedFlows,
       counts,
       interfaceNames: parts.interfaceNames,
-      captureSpans: parts.captureSpans,
+      tcpCaptureSpans: parts.tcpCaptureSpans,
       bridges: host.bridges,
       arpRequests: evidence.arp.sightings(parts.interfaceNames),
       seenAddresses: evidence.seenAddresses(),

@@ -1,4 +1,5 @@
-import type { CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
+import type { CaptureInterface, CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
+import { keepsEveryTcpPacket } from '../capture/filter-scope';
 import type { CaptureHealth } from '../diagnose/input';
 import { flowOrdinal, type Flow } from '../flow/flow';
 import { AttemptLog } from './attempt-log';
@@ -151,7 +152,8 @@ class AnalysisRun {
       completed: track.handshakes.completed,
     };
     const spans = captureSpans(this.readers, decode.firstAt, decode.lastAt);
-    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, captureSpans: spans, options: this.options });
+    const tcpCaptureSpans = captureSpans(this.readers, decode.firstAt, decode.lastAt, (i) => i.filter !== undefined && keepsEveryTcpPacket(i.filter));
+    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans, options: this.options });
     const allFlows = this.options.allFlows === true;
     const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
@@ -197,12 +199,12 @@ const SPAN_MARGIN_SECONDS = 3600;
  * The interfaces whose input says when their capture ran (pcapng statistics, a live window),
  * one span per interface name over all inputs; times far outside the packets' are dropped.
  */
-function captureSpans(readers: readonly CaptureSource[], firstAt: number, lastAt: number): CaptureSpan[] {
+function captureSpans(readers: readonly CaptureSource[], firstAt: number, lastAt: number, which: (i: CaptureInterface) => boolean = () => true): CaptureSpan[] {
   const plausible = (t: number | undefined) => t !== undefined && Number.isFinite(t) && (firstAt > lastAt || (t >= firstAt - SPAN_MARGIN_SECONDS && t <= lastAt + SPAN_MARGIN_SECONDS));
   const spans = new Map<string, CaptureSpan>();
   for (const reader of readers) {
     for (const [local, i] of reader.interfaces.entries()) {
-      if (!plausible(i.capturedFrom) || !plausible(i.capturedTo)) continue;
+      if (!plausible(i.capturedFrom) || !plausible(i.capturedTo) || !which(i)) continue;
       const name = i.name ?? fileInterfaceName(reader, local);
       const known = spans.get(name);
       spans.set(name, known === undefined ? { interface: name, from: i.capturedFrom!, to: i.capturedTo! } : { interface: name, from: Math.min(known.from, i.capturedFrom!), to: Math.max(known.to, i.capturedTo!) });

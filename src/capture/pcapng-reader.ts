@@ -33,6 +33,7 @@ function minLength(type: number): number {
 
 const IF_NAME = 2;
 const IF_TSRESOL = 9;
+const IF_FILTER = 11;
 const IF_TSOFFSET = 14;
 const ISB_STARTTIME = 2;
 const ISB_ENDTIME = 3;
@@ -214,6 +215,7 @@ export class PcapngReader implements CaptureReader {
     const p = this.window.pos;
     const little = this.little;
     let name: string | null = null;
+    let filter: string | undefined;
     let tsresol = 6;
     let offsetSec = 0;
     const end = p + this.blockLength - 4;
@@ -224,6 +226,8 @@ export class PcapngReader implements CaptureReader {
       if (code === 0 || value + length > end) break;
       if (code === IF_NAME) name = buf.toString('utf8', value, value + length).replace(/\0+$/, '');
       else if (code === IF_TSRESOL && length >= 1) tsresol = buf[value];
+      // A libpcap filter string (type 0); a BPF program (type 1) says nothing readable.
+      else if (code === IF_FILTER && length >= 1 && buf[value] === 0) filter = buf.toString('utf8', value + 1, value + length).replace(/\0+$/, '');
       else if (code === IF_TSOFFSET && length >= 8) {
         const hi = little ? buf.readInt32LE(value + 4) : buf.readInt32BE(value);
         offsetSec = hi * TWO_32 + this.window.view.getUint32(little ? value : value + 4, little);
@@ -238,6 +242,7 @@ export class PcapngReader implements CaptureReader {
       snaplen: this.window.view.getUint32(p + 12, little),
       section: this.section,
       dropped: null,
+      ...(filter !== undefined && { filter }),
     });
     this.clocks.push(clockFor(tsresol, offsetSec));
   }

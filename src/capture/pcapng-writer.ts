@@ -19,6 +19,8 @@ export interface PcapngInterfaceOptions {
   snaplen?: number;
   /** Timestamp unit of this interface's packets (if_tsresol 6 or 9). Default 'us'. */
   tsResolution?: 'us' | 'ns';
+  /** if_filter: the capture filter, in libpcap's language. */
+  filter?: string;
 }
 
 /** Counters of an Interface Statistics Block. */
@@ -38,6 +40,9 @@ const OPT_ENDOFOPT = 0;
 const IF_NAME = 2;
 const IF_DESCRIPTION = 3;
 const IF_TSRESOL = 9;
+const IF_FILTER = 11;
+/** if_filter's first byte: the filter that follows is a libpcap filter string. */
+const FILTER_LIBPCAP = 0;
 const ISB_STARTTIME = 2;
 const ISB_ENDTIME = 3;
 const ISB_IFRECV = 4;
@@ -102,6 +107,7 @@ export class PcapngWriter {
     if (options.name !== undefined) opts.push([IF_NAME, Buffer.from(options.name, 'utf8')]);
     if (options.description !== undefined) opts.push([IF_DESCRIPTION, Buffer.from(options.description, 'utf8')]);
     if (nanosecond) opts.push([IF_TSRESOL, Uint8Array.of(9)]);
+    if (options.filter !== undefined) opts.push([IF_FILTER, Buffer.concat([Uint8Array.of(FILTER_LIBPCAP), Buffer.from(options.filter, 'utf8')])]);
     const block = this.newBlock(BLOCK_IDB, 8, opts);
     block.view.setUint16(8, options.linkType, this.little);
     block.view.setUint32(12, options.snaplen ?? 262144, this.little);

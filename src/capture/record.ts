@@ -49,6 +49,8 @@ export interface CaptureInterface {
   section: number;
   /** if_drop / isb_ifdrop as last reported for this interface, or null if never reported. */
   dropped: number | null;
+  /** The capture filter (pcapng if_filter in libpcap's language, a live capture's own), when the source says. */
+  filter?: string;
   /**
    * When the capture on this interface ran (seconds), as far as the source says: pcapng's
    * isb_starttime / isb_endtime and the statistics' own time, or the live capture's window.

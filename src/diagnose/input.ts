@@ -40,11 +40,12 @@ export interface DiagnosisInput {
   /** Interface id → name, for flow.interfaces. */
   readonly interfaceNames: readonly string[];
   /**
-   * Interfaces whose input says when their capture ran (pcapng statistics, a live window),
-   * also those that saw no packet at all: a SYN that never reached such an interface was
-   * not there to see (every client failing through one hop leaves it empty).
+   * Interfaces whose input says when their capture ran (pcapng statistics, a live window)
+   * and that its filter kept every TCP packet (pcapng if_filter, a live capture's own), also
+   * those that saw no packet at all: a SYN that never reached such an interface was not
+   * there to see (every client failing through one hop leaves it empty).
    */
-  readonly captureSpans?: readonly { interface: string; from: number; to: number }[];
+  readonly tcpCaptureSpans?: readonly { interface: string; from: number; to: number }[];
   readonly bridges: readonly BridgeSubnet[];
   /** ARP requests by target address (canonical text). */
   readonly arpRequests: ReadonlyMap<string, ArpSighting>;

@@ -330,7 +330,7 @@ export class LiveRun {
   }
 
   private newSources(): LiveSource[] {
-    return this.options.targets.map((target, i) => new LiveSource(`live:${this.names[i]}`, this.names[i]!, this.handles[i]!.linkType, this.options.snaplen, target.namespace?.path));
+    return this.options.targets.map((target, i) => new LiveSource(`live:${this.names[i]}`, this.names[i]!, this.handles[i]!.linkType, this.options.snaplen, this.options.filter, target.namespace?.path));
   }
 
   /** -c COUNT packets have been delivered: the rest of the poll is dropped and the capture stops. */
@@ -460,7 +460,7 @@ export class LiveRun {
 
   private openWriter(path: string): PcapngWriter {
     const writer = new PcapngWriter(path === WRITE_TO_STDOUT ? FileSink.stdout() : new FileSink(path));
-    for (const d of this.interfaceDescriptions()) writer.addInterface({ ...d, snaplen: this.options.snaplen, tsResolution: 'ns' });
+    for (const d of this.interfaceDescriptions()) writer.addInterface({ ...d, snaplen: this.options.snaplen, tsResolution: 'ns', filter: this.options.filter });
     writer.flush();
     this.flushedAt = Date.now();
     process.once('exit', this.closeOnExit);

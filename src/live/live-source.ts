@@ -13,10 +13,11 @@ export class LiveSource implements CaptureSource {
     name: string,
     linkType: number,
     snaplen: number,
+    filter: string,
     readonly namespacePath?: string,
   ) {
     // The window opens with its source; ended() closes it.
-    this.interfaces = [{ name, linkType, snaplen, section: 0, dropped: null, capturedFrom: Date.now() / 1000 }];
+    this.interfaces = [{ name, linkType, snaplen, section: 0, dropped: null, filter, capturedFrom: Date.now() / 1000 }];
   }
 
   /** The capture of this window has stopped (or rotated): it ran until now. */

@@ -153,7 +153,7 @@ function stoppedAtFirstHop(input: DiagnosisInput, explained: ReadonlySet<string>
 
 /** The interfaces captured while `flow` lasted: those that saw packets, and those whose capture span covers it. */
 function capturedDuring(input: DiagnosisInput, flow: Flow): string[] {
-  const spans = (input.captureSpans ?? []).filter((s) => s.from <= flow.firstSeen && s.to >= flow.lastSeen).map((s) => s.interface);
+  const spans = (input.tcpCaptureSpans ?? []).filter((s) => s.from <= flow.firstSeen && s.to >= flow.lastSeen).map((s) => s.interface);
   return [...new Set([...input.interfaceNames, ...spans])];
 }
 
