@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
+import { loadHostContext } from '../src/context/load';
 import { SynscopeError } from '../src/errors';
 import { REPO, runBin, STACK_LINE } from './cli-harness';
 
@@ -73,4 +74,16 @@ test('a filter libpcap cannot parse is one line, exit 2, before any file is read
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /-f 'tcp prot 80'.*syntax error.*\[ERR_BAD_USAGE\]/);
   assert.doesNotMatch(r.stderr, STACK_LINE);
+});
+
+test('with a narrow -f an empty interface is no evidence: behind the nft forward drop, a path break only while every TCP packet is kept', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-nftables-forward-drop');
+  const context = loadHostContext(path.join(dir, 'context.json'));
+  const errors = (filter?: string) =>
+    analyzeFiles([path.join(dir, 'capture.pcapng')], { context, ...(filter !== undefined && { filter }) })
+      .findings.filter((f) => f.severity === 'error')
+      .map((f) => f.code);
+  assert.deepEqual(errors(), ['nat-path-break'], 'docker0 empty under live\'s default filter: the SYNs never got there');
+  assert.deepEqual(errors('tcp or arp'), ['nat-path-break'], 'a filter keeping every TCP packet keeps that evidence');
+  assert.deepEqual(errors('tcp port 8080 or tcp port 8000'), ['filtered'], 'port 80 on docker0 would not have been kept: its silence proves nothing');
 });

@@ -162,9 +162,11 @@ test('PcapngWriter refuses a packet for an interface not added in this section',
 });
 
 test('a capture filter keeps every TCP packet only with `tcp` among top-level `or` alternatives', () => {
-  for (const f of ['', 'tcp or icmp or icmp6 or arp or (udp port 4789)', 'arp || tcp']) assert.equal(keepsEveryTcpPacket(f), true, f);
+  for (const f of ['', 'tcp or icmp or icmp6 or arp or (udp port 4789)', 'arp || tcp', '(tcp) or arp', 'not udp or tcp']) assert.equal(keepsEveryTcpPacket(f), true, f);
   // libpcap's and/or bind alike, left to right: `tcp or arp and host x` is `(tcp or arp) and host x`.
-  for (const f of ['port 8080', 'tcp and host 10.0.0.5', 'tcp or arp and host 10.0.0.5', '(tcp or arp) and host 10.0.0.5', 'udp or (tcp and port 80)']) assert.equal(keepsEveryTcpPacket(f), false, f);
+  for (const f of ['port 8080', 'tcp and host 10.0.0.5', 'tcp or arp and host 10.0.0.5', '(tcp or arp) and host 10.0.0.5', 'udp or (tcp and port 80)', 'tcp or arp and(host 10.0.0.5)', 'arp&&host 10.0.0.5 || tcp', 'ip proto tcp', 'vlan or tcp']) {
+    assert.equal(keepsEveryTcpPacket(f), false, f);
+  }
 });
 
 test('capture spans: one per interface over all files, statistics times far from the packets not believed', () => {

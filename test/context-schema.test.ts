@@ -106,6 +106,19 @@ test('the build writes the schema validator out, and it judges as the schema com
   assert.ok(refused >= 5, `only ${refused} of the hostile documents are refused by the schema itself`);
 });
 
+test('a validator written from another schema than the one beside it is not used (the schema changed, only tsc ran)', () => {
+  const written = fs.readFileSync(path.join(ROOT, 'dist', 'src', 'context', 'context-validator.js'), 'utf8');
+  // A copy beside dist/, where its require('ajv/...') still resolves; the build's own file is not touched.
+  const dir = fs.mkdtempSync(path.join(ROOT, 'dist', 'validator-'));
+  try {
+    const copy = (name: string, text: string) => (fs.writeFileSync(path.join(dir, name), text), path.join(dir, name));
+    assert.notEqual(precompiledValidator(copy('same.js', written)), null, 'the same schema: used');
+    assert.equal(precompiledValidator(copy('other.js', written.replace(/schemaDigest = "[0-9a-f]+"/, 'schemaDigest = "0000"'))), null);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an IPv4-mapped address given as IPv6 (family 6) is an address like any other', () => {
   const ctx = parseHostContext(edited((c) => (c.interfaces[1].addresses[0] = { family: 6, address: '::ffff:192.168.0.1', prefixLength: 120 })), 'host.json');
   assert.equal(ctx.interfaces[1]!.addresses[0]!.address, '::ffff:192.168.0.1');

@@ -463,6 +463,16 @@ test('a hop that saw no packet at all (every client failing) is still one the SY
   assert.deepEqual([f?.code, f?.evidence['seenAt'], f?.evidence['missingAt']], ['nat-path-break', 'eth0', 'docker0']);
   const before = { interface: 'docker0', from: 1_699_999_000, to: 1_699_999_999 };
   assert.deepEqual(natPathBreakRule({ ...input, tcpCaptureSpans: [before] }, new Set()), [], 'captured only before the attempt: not a hop it missed');
+  // Two attempts of one client, only the first while docker0 was captured: the path found for it is not the second's.
+  const two = makeInput({
+    failed: [
+      { id: 'f1', client: '198.51.100.7', server: '192.0.2.1', port: 8080, on: ['eth0'] },
+      { id: 'f2', client: '198.51.100.7', server: '192.0.2.1', port: 8080, on: ['eth0'], at: 1_700_000_500 },
+    ],
+    context: publishingHost(PUBLISHED_8080),
+  });
+  const found = natPathBreakRule({ ...two, tcpCaptureSpans: [{ interface: 'docker0', from: 1_699_999_990, to: 1_700_000_100 }] }, new Set());
+  assert.deepEqual(found.flatMap((f) => f.flows), ['f1']);
 });
 
 test('a DNATed reply forwarded out of the wrong uplink is a route-conflict that names the container and its bridge', () => {

@@ -137,3 +137,37 @@ test("watch's next window begins from the last one's end readings: what moved in
   alone.begin();
   assert.equal(firstRsts(alone.end()), 0);
 });
+
+test('a target namespace made again under the same path between two windows is read afresh, not against the old one', () => {
+  const name = `${NS}-again`;
+  const target = { path: `/run/netns/${name}`, label: name };
+  const make = () => {
+    execFileSync('ip', ['netns', 'add', name]);
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  };
+  const refused = (n: number) => execFileSync('ip', ['netns', 'exec', name, 'bash', '-c', `for i in $(seq ${n}); do (exec 3<>/dev/tcp/127.0.0.1/9) 2>/dev/null; done; true`], { stdio: 'ignore', timeout: READY_MS });
+  make();
+  try {
+    const first = new KernelWindow([target], false);
+    first.begin();
+    refused(4);
+    first.end();
+    // A process keeps the old namespace alive while the new one is made, so the two surely differ (a freed inode number could come back).
+    const keeper = spawn('ip', ['netns', 'exec', name, 'sleep', '30'], { stdio: 'ignore' });
+    const until = Date.now() + READY_MS;
+    while (namespaceOf(keeper.pid!) !== fs.statSync(target.path).ino) {
+      assert.ok(Date.now() < until, `the keeper did not enter ${name}`);
+      execFileSync('sleep', ['0.01']);
+    }
+    execFileSync('ip', ['netns', 'delete', name]);
+    make();
+    keeper.kill();
+    refused(1); // in the new namespace, before the next window begins
+    const next = new KernelWindow([target], false);
+    next.begin(first);
+    refused(2);
+    assert.equal(next.end().counters[0]?.deltas['Tcp.OutRsts'], 2, 'counted from the new namespace\'s own begin');
+  } finally {
+    execFileSync('ip', ['netns', 'delete', name]);
+  }
+});

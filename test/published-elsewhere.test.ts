@@ -42,6 +42,24 @@ test('published for every address, for this one too, or not at all: not this sto
 
 test('a range of published ports and an IPv6 flow meet only rules of their own', () => {
   const range = NAT('-A DOCKER -d 10.0.0.5/32 ! -i docker0 -p tcp -m tcp --dport 9000:9010 -j DNAT --to-destination 172.17.0.3:9000-9010\n');
-  assert.deepEqual(publishedElsewhere(context(range), '192.0.2.1', 9005)?.addresses, ['10.0.0.5']);
+  const ranged = publishedElsewhere(context(range), '192.0.2.1', 9005);
+  assert.deepEqual([ranged?.addresses, ranged?.target], [['10.0.0.5'], { ip: '172.17.0.3', port: 9005 }], 'the SYN keeps its offset in the range');
   assert.equal(publishedElsewhere(context(NAT()), '2001:db8::1', 8081), null, 'iptables (IPv4) rules say nothing of an IPv6 SYN');
+  const allBut = NAT().replace('-d 127.0.0.1/32', '! -d 10.9.9.9/32');
+  assert.equal(publishedElsewhere(context(allBut), '192.0.2.1', 8081), null, 'published on every address but one: this one too');
+});
+
+test("an nft table's DNAT is read the same way, named with its table and chain", () => {
+  const nft = `table inet edge {
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 127.0.0.1 tcp dport 8081 dnat ip to 172.17.0.3:80
+	}
+}
+`;
+  const p = publishedElsewhere(context(null, nft), '192.0.2.1', 8081);
+  assert.deepEqual([p?.addresses, p?.target, p?.container], [['127.0.0.1'], { ip: '172.17.0.3', port: 80 }, 'app']);
+  assert.match(p!.rules[0]!, /^nft table inet edge chain prerouting: /);
+  const ranged = nft.replace('ip daddr 127.0.0.1', 'ip daddr 10.0.0.1-10.0.0.9');
+  assert.equal(publishedElsewhere(context(null, ranged), '192.0.2.1', 8081), null, 'a destination this reader cannot read may hold the address');
 });

@@ -88,3 +88,19 @@ test('accepts: the address itself, 0.0.0.0 for IPv4, [::] for both, and only on 
   assert.ok(!accepts('127.0.0.1:80', '172.17.0.3', 80));
   assert.ok(!accepts('0.0.0.0:8080', '172.17.0.3', 80));
 });
+
+/** Docker 20.10's nat rule for `-p 127.0.0.1:8081:80` (app). */
+const PUBLISHED_LOCALHOST = '*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\n-A DOCKER -d 127.0.0.1/32 ! -i docker0 -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.17.0.3:80\nCOMMIT\n';
+
+test('a port published on 127.0.0.1 only, dialled at the LAN address: the rule and the container named, publish it on all addresses', () => {
+  const ctx = { ...host(['127.0.0.1:8081', '0.0.0.0:22']), natRules: { iptables: PUBLISHED_LOCALHOST, nft: null } };
+  const i = input(refused('192.0.2.1', 8081), ctx);
+  const r = refusingListener(i, i.failedFlows[0]!)!;
+  assert.deepEqual([r.where, r.listeners, r.publishedOn?.addresses, r.publishedOn?.container], ['this host', ['127.0.0.1:8081'], ['127.0.0.1'], 'app']);
+  assert.match(r.remedy[0]!, /recreate app with -p 8081:80 instead of -p 127\.0\.0\.1:8081:80 .* or with -p 192\.0\.2\.1:8081:80 for this address only\.$/);
+  assert.ok(!r.remedy.some((line) => line.includes('listen on all addresses')));
+  // Without the host's listeners (an older snapshot) nothing is said of what listens: no such finding.
+  const unknown = { ...host(), natRules: { iptables: PUBLISHED_LOCALHOST, nft: null } };
+  const j = input(refused('192.0.2.1', 8081), unknown);
+  assert.equal(refusingListener(j, j.failedFlows[0]!), null);
+});

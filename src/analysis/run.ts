@@ -151,9 +151,9 @@ class AnalysisRun {
       undecodablePackets: problems.undecodable,
       completed: track.handshakes.completed,
     };
-    const spans = captureSpans(this.readers, decode.firstAt, decode.lastAt);
-    const tcpCaptureSpans = captureSpans(this.readers, decode.firstAt, decode.lastAt, (i) => i.filter !== undefined && keepsEveryTcpPacket(i.filter));
-    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans, options: this.options });
+    const perInterface = interfaceSpans(this.readers, decode.firstAt, decode.lastAt);
+    const tcpSpans = tcpCaptureSpans(perInterface, this.options.filter);
+    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans: tcpSpans, options: this.options });
     const allFlows = this.options.allFlows === true;
     const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
@@ -182,7 +182,7 @@ class AnalysisRun {
       stitchedFlows: stitched.stitchedFlows,
       vxlanLegs: { legs: decode.vxlanLegs.list(), notRecorded: decode.vxlanLegs.notRecorded },
       clientClocks: this.log.clientClocks(stitched.innerHops),
-      captureSpans: spans,
+      captureSpans: captureSpans(perInterface),
       contextMatch: host.match?.verdict ?? null,
     };
   }
@@ -195,20 +195,39 @@ class AnalysisRun {
  */
 const SPAN_MARGIN_SECONDS = 3600;
 
+/** One interface of one input whose capture times are believable, with what its input says of it. */
+interface InterfaceSpan extends CaptureSpan {
+  info: CaptureInterface;
+}
+
+function interfaceSpans(readers: readonly CaptureSource[], firstAt: number, lastAt: number): InterfaceSpan[] {
+  const plausible = (t: number | undefined) => t !== undefined && Number.isFinite(t) && (firstAt > lastAt || (t >= firstAt - SPAN_MARGIN_SECONDS && t <= lastAt + SPAN_MARGIN_SECONDS));
+  return readers.flatMap((reader) =>
+    [...reader.interfaces.entries()]
+      .filter(([, i]) => plausible(i.capturedFrom) && plausible(i.capturedTo))
+      .map(([local, i]) => ({ interface: i.name ?? fileInterfaceName(reader, local), from: i.capturedFrom!, to: i.capturedTo!, info: i })),
+  );
+}
+
 /**
  * The interfaces whose input says when their capture ran (pcapng statistics, a live window),
  * one span per interface name over all inputs; times far outside the packets' are dropped.
  */
-function captureSpans(readers: readonly CaptureSource[], firstAt: number, lastAt: number, which: (i: CaptureInterface) => boolean = () => true): CaptureSpan[] {
-  const plausible = (t: number | undefined) => t !== undefined && Number.isFinite(t) && (firstAt > lastAt || (t >= firstAt - SPAN_MARGIN_SECONDS && t <= lastAt + SPAN_MARGIN_SECONDS));
-  const spans = new Map<string, CaptureSpan>();
-  for (const reader of readers) {
-    for (const [local, i] of reader.interfaces.entries()) {
-      if (!plausible(i.capturedFrom) || !plausible(i.capturedTo) || !which(i)) continue;
-      const name = i.name ?? fileInterfaceName(reader, local);
-      const known = spans.get(name);
-      spans.set(name, known === undefined ? { interface: name, from: i.capturedFrom!, to: i.capturedTo! } : { interface: name, from: Math.min(known.from, i.capturedFrom!), to: Math.max(known.to, i.capturedTo!) });
-    }
+function captureSpans(spans: readonly InterfaceSpan[]): CaptureSpan[] {
+  const merged = new Map<string, CaptureSpan>();
+  for (const { interface: name, from, to } of spans) {
+    const known = merged.get(name);
+    merged.set(name, known === undefined ? { interface: name, from, to } : { interface: name, from: Math.min(known.from, from), to: Math.max(known.to, to) });
   }
-  return [...spans.values()];
+  return [...merged.values()];
+}
+
+/**
+ * The spans in which an interface that saw no packet still shows that none came: each input's
+ * own (a gap between two files is no capture), where its capture filter, and `analyze -f`,
+ * surely kept every TCP packet and it reported no packet dropped.
+ */
+function tcpCaptureSpans(spans: readonly InterfaceSpan[], analyzeFilter: string | undefined): CaptureSpan[] {
+  if (analyzeFilter !== undefined && !keepsEveryTcpPacket(analyzeFilter)) return [];
+  return spans.filter((s) => s.info.filter !== undefined && keepsEveryTcpPacket(s.info.filter) && (s.info.dropped ?? 0) === 0).map(({ interface: name, from, to }) => ({ interface: name, from, to }));
 }

@@ -1,3 +1,6 @@
+/** Words after which libpcap reads the rest of a filter at other offsets (an encapsulation's): alternatives there no longer take every packet. */
+const SHIFTING = new Set(['vlan', 'mpls', 'pppoes', 'geneve']);
+
 /**
  * Whether a capture filter in libpcap's language surely keeps every TCP packet: empty, or
  * only `or` at its top level with `tcp` one of the alternatives, as synscope live's default
@@ -7,21 +10,20 @@
  * a hop should have shown, so an empty capture on that interface proves nothing.
  */
 export function keepsEveryTcpPacket(filter: string): boolean {
-  const text = filter.trim();
-  if (text === '') return true;
+  const tokens = filter.match(/\(|\)|&&|\|\||!|[^\s()&|!]+/g) ?? [];
+  if (tokens.length === 0) return true;
   let depth = 0;
-  let term = '';
-  const terms: string[] = [];
-  for (const word of text.split(/\s+/)) {
-    for (const c of word) depth += c === '(' ? 1 : c === ')' ? -1 : 0;
-    if ((word === 'and' || word === '&&') && depth === 0) return false;
-    if ((word === 'or' || word === '||') && depth === 0) {
-      terms.push(term.trim());
-      term = '';
-    } else {
-      term += ` ${word}`;
+  const alternatives: string[][] = [[]];
+  for (const token of tokens) {
+    if (SHIFTING.has(token)) return false;
+    if (token === '(') depth++;
+    else if (token === ')') depth--;
+    else if (depth === 0 && (token === 'and' || token === '&&')) return false;
+    else if (depth === 0 && (token === 'or' || token === '||')) {
+      alternatives.push([]);
+      continue;
     }
+    alternatives[alternatives.length - 1]!.push(token);
   }
-  terms.push(term.trim());
-  return terms.some((t) => t === 'tcp' || t === 'ip proto tcp' || t === '(tcp)');
+  return alternatives.some((a) => a.join(' ') === 'tcp' || a.join(' ') === '( tcp )');
 }

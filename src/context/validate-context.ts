@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -18,10 +19,16 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-/** The build's validator, or null when the build did not write one (a bare tsc): then it is compiled here. */
-export function precompiledValidator(): ValidateFunction | null {
-  const file = path.join(__dirname, PRECOMPILED_VALIDATOR);
-  return fs.existsSync(file) ? (require(file) as ValidateFunction) : null;
+/** The build's validator, or null when the build did not write one (a bare tsc) or wrote it from another schema: then it is compiled here. */
+export function precompiledValidator(file = path.join(__dirname, PRECOMPILED_VALIDATOR)): ValidateFunction | null {
+  if (!fs.existsSync(file)) return null;
+  const built = require(file) as ValidateFunction & { schemaDigest?: string };
+  return built.schemaDigest === contextSchemaDigest() ? built : null;
+}
+
+/** sha256 of the schema file as it is now. */
+export function contextSchemaDigest(): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(CONTEXT_SCHEMA_PATH)).digest('hex');
 }
 
 /** The schema compiled by ajv now (about 0.2 s); `source` keeps the code for writing it out. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compileContextSchema, PRECOMPILED_VALIDATOR } from './validate-context';
+import { compileContextSchema, contextSchemaDigest, PRECOMPILED_VALIDATOR } from './validate-context';
 
 /**
  * Writes the context schema's validator as JavaScript (ajv's standalone code) beside the
@@ -10,7 +10,8 @@ import { compileContextSchema, PRECOMPILED_VALIDATOR } from './validate-context'
 export function writeContextValidator(file = path.join(__dirname, PRECOMPILED_VALIDATOR)): void {
   const standaloneCode = (require('ajv/dist/standalone') as typeof import('ajv/dist/standalone')).default;
   const { ajv, validate } = compileContextSchema({ source: true });
-  fs.writeFileSync(file, standaloneCode(ajv, validate));
+  // The schema it was written from, so that a run after the schema changed (and only tsc ran) compiles it afresh.
+  fs.writeFileSync(file, `${standaloneCode(ajv, validate)}\nmodule.exports.schemaDigest = ${JSON.stringify(contextSchemaDigest())};\n`);
 }
 
 if (require.main === module) writeContextValidator();

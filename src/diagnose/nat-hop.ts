@@ -351,9 +351,14 @@ export function forwardDrop(ctx: HostContext, q: HopQuery): string | null {
 function verdictBy(t: Traversal): string {
   if (t.rule !== null) return ruleText(t.rule);
   const base = t.base;
-  if (base === undefined || (base.table === 'filter' && base.chain.name === 'FORWARD')) return `the FORWARD policy ${t.verdict}`;
+  if (base === undefined || isIptablesForward(base)) return `the FORWARD policy ${t.verdict}`;
   if (base.table === 'raw' && base.chain.name === 'PREROUTING') return `the raw PREROUTING policy ${t.verdict}`;
   return `the policy ${t.verdict} of nft chain ${nftTable(base.table)} ${base.chain.name}`;
+}
+
+/** iptables' (or ip6tables') own FORWARD chain, as iptables-save or iptables-nft's nft tables show it: Docker's policy, not a chain of the host's own nft ruleset. */
+function isIptablesForward(base: NonNullable<Traversal['base']>): boolean {
+  return /^(ip6 )?filter$/.test(base.table) && base.chain.name === 'FORWARD';
 }
 
 /** A sure drop: the walk ended in DROP or REJECT and no rule passed over on the way may have accepted the packet first. */
@@ -400,7 +405,7 @@ function isolationRemedy(ctx: HostContext, apart: { from: DockerNetwork; to: Doc
 function forwardDropRemedy(fwd: Traversal, p: { inDev: string; outDev: string; dst: string; dstPort: number; dnat: boolean }): string[] {
   if (isDockerOwned(fwd.rule)) return dockerDropRemedy(fwd.rule!, p.dstPort);
   const base = fwd.base;
-  if (fwd.rule !== null || base === undefined || base.chain.hook === undefined || (base.table === 'filter' && base.chain.name === 'FORWARD')) return undoRule(fwd.rule);
+  if (fwd.rule !== null || base === undefined || base.chain.hook === undefined || isIptablesForward(base) || /(^| )docker-bridges$/.test(base.table)) return undoRule(fwd.rule);
   // A policy of the host's own nft chain (nftables.conf, firewalld): every base chain on the hook must accept.
   const chain = `${nftTable(base.table)} ${base.chain.name}`;
   const accept = p.dnat

@@ -37,8 +37,9 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
   if (ctx !== null && isLocalAddress(ctx, ip)) {
     where = 'this host';
     listeners = ctx.listeners;
-    const elsewhere = publishedElsewhere(ctx, ip, port);
-    if (elsewhere !== null && (listeners === undefined || !listeners.some((l) => accepts(l, ip, port)))) return publishedOnlyThere(elsewhere, formatEndpoint(ip, port, flow.ipVersion), listeners ?? []);
+    // Only with the host's listeners known: "nothing listens there" is a reading, not a guess.
+    const elsewhere = listeners === undefined ? null : publishedElsewhere(ctx, ip, port);
+    if (elsewhere !== null && !listeners!.some((l) => accepts(l, ip, port))) return publishedOnlyThere(elsewhere, formatEndpoint(ip, port, flow.ipVersion), listeners!);
   } else {
     const owner: Partial<NamespaceCounters> | null = namespaceOwning(input.kernel, ip);
     if (owner === null) return null;

@@ -17,13 +17,18 @@ export const MAX_OTHER_NAMESPACES = 512;
  */
 export const MAX_LISTENER_READS = 32;
 
-/** What end() read, for the next window to begin from (KernelWindow.next). */
+/** What end() read, for the next window to begin from (begin(previous)). */
 interface EndReadings {
   at: number;
-  /** Each target's counters by namespace path ('' for this process's own), when readable. */
-  targets: Map<string, Record<string, number>>;
+  /** Each target's counters by namespace path ('' for this process's own), when readable, with the namespace's inode then. */
+  targets: Map<string, { inode: number | null; counters: Record<string, number> }>;
   /** Other namespaces' counters by inode, with the process they were read through. */
   others: Map<number, { pid: number; counters: Record<string, number> }>;
+}
+
+/** The inode of a target's namespace now (null when it cannot be read). */
+function targetInode(ns: ResolvedNamespace | null): number | null {
+  return namespaceInodeAt(ns?.path ?? '/proc/self/ns/net');
 }
 
 /** A namespace the capture does not target, as begin() read it. */
@@ -65,7 +70,11 @@ export class KernelWindow {
   begin(previous: KernelWindow | null = null): void {
     const handed = previous?.endReadings ?? null;
     this.startedAt = handed?.at ?? Date.now();
-    this.before = this.namespaces.map((ns) => handed?.targets.get(ns?.path ?? '') ?? this.read(ns, false)?.counters ?? null);
+    this.before = this.namespaces.map((ns) => {
+      const known = handed?.targets.get(ns?.path ?? '');
+      // The same path may name a new namespace by now (ingress_sbox after the swarm was created again): then read it afresh.
+      return known !== undefined && known.inode !== null && known.inode === targetInode(ns) ? known.counters : (this.read(ns, false)?.counters ?? null);
+    });
     this.others = this.readOthers(handed);
     if (!this.traceEvents) {
       this.unavailable.push({ source: 'tracefs', reason: 'not asked for (--no-trace)' });
@@ -89,7 +98,7 @@ export class KernelWindow {
     for (const [i, ns] of this.namespaces.entries()) {
       const before = this.before[i];
       const after = this.read(ns, true);
-      if (after !== null) readings.targets.set(ns?.path ?? '', after.counters);
+      if (after !== null) readings.targets.set(ns?.path ?? '', { inode: targetInode(ns), counters: after.counters });
       if (before === null || before === undefined || after === null) continue;
       counters.push({ ...counterDeltas(this.label(ns), before, after.counters, seconds), addresses: after.addresses });
     }

@@ -62,6 +62,11 @@ lab_cleanup() {
   local ns
   for ns in "${LAB_NAMESPACES[@]}"; do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+    # Until they are gone (5 s at most): a server still exiting holds the lab's files and would be a leftover.
+    for _ in $(seq 50); do
+      [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break
+      sleep 0.1
+    done
     ip netns del "$ns" 2>/dev/null || true
   done
 }

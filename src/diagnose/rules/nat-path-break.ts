@@ -134,14 +134,17 @@ function stoppedAtFirstHop(input: DiagnosisInput, explained: ReadonlySet<string>
     const iface = input.interfaceNames[flow.interfaces[0]!];
     if (iface === undefined) continue;
     const service = serviceOf(flow);
-    const key = `${iface}|${flow.clientIp}|${service}`;
+    // The interfaces captured while this attempt lasted: a path through one captured at another time says nothing of it.
+    const captured = capturedDuring(input, flow);
+    const coverage = captured.join(',');
+    const key = `${iface}|${flow.clientIp}|${service}|${coverage}`;
     let shape = shapes.get(key);
     if (shape === undefined) {
       let path = known.get(`${iface}|${service}`) ?? null;
       if (path === null && ctx !== null) {
-        const pathKey = perClient || !isLocalAddress(ctx, flow.serverIp) ? key : `${iface}|${service}`;
+        const pathKey = perClient || !isLocalAddress(ctx, flow.serverIp) ? key : `${iface}|${service}|${coverage}`;
         path = predicted.get(pathKey) ?? null;
-        if (!predicted.has(pathKey)) predicted.set(pathKey, (path = predictPath(ctx, flow.clientIp, service, iface, capturedDuring(input, flow))));
+        if (!predicted.has(pathKey)) predicted.set(pathKey, (path = predictPath(ctx, flow.clientIp, service, iface, captured)));
       }
       shapes.set(key, (shape = path === null || path.hops.length < 2 ? null : { path, query: stoppedQuery(flow, iface, path.hops[1]!) }));
     }
