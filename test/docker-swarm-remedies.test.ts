@@ -167,14 +167,18 @@ const SCENARIOS: VerdictScenario[] = [
   },
   {
     name: 'docker-real-nftables-forward-drop',
-    failing: { '192.0.2.20': 'nat-path-break' },
+    failing: { '192.0.2.20': 'nat-path-break', '172.17.0.3': 'nat-path-break' },
     healthy: ['192.0.2.10'],
     check(r) {
-      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
-      assert.deepEqual([f.evidence.seenAt, f.evidence.missingAt], ['eth0', 'docker0'], 'docker0 saw nothing, and was captured all the same');
-      assert.equal(f.evidence.forwardVerdictBy, 'the policy DROP of nft chain inet filter forward');
-      assert.match(f.remedy[0]!, /: nft insert rule inet filter forward oifname "docker0" ct status dnat accept\.$/);
-      assert.match(f.remedy[1]!, /: nft insert rule inet filter forward iifname "docker0" ct state established,related accept\.$/);
+      const inbound = r.findings.find((x) => x.evidence.service === '192.0.2.1:8080')!;
+      assert.deepEqual([inbound.evidence.seenAt, inbound.evidence.missingAt], ['eth0', 'docker0'], 'docker0 saw none of its packets, and was captured all the same');
+      assert.equal(inbound.evidence.forwardVerdictBy, 'the policy DROP of nft chain inet filter forward');
+      assert.match(inbound.remedy[0]!, /: nft insert rule inet filter forward oifname "docker0" ct status dnat accept\.$/);
+      assert.match(inbound.remedy[1]!, /: nft insert rule inet filter forward iifname "docker0" ct state established,related accept\.$/);
+      const outbound = r.findings.find((x) => x.evidence.service === '192.0.2.30:80')!;
+      assert.deepEqual([outbound.evidence.seenAt, outbound.evidence.missingAt, outbound.evidence.forwardVerdictBy], ['docker0', 'eth0', 'the policy DROP of nft chain inet filter forward']);
+      assert.match(outbound.remedy[0]!, /: nft insert rule inet filter forward iifname "docker0" oifname != "docker0" accept\.$/);
+      assert.ok(!r.findings.some((x) => x.code === 'bridge-subnet-overlap'), 'a LAN client that answers ARP is no overlap of the uplink');
     },
   },
   {

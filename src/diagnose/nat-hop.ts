@@ -247,7 +247,7 @@ export function hopFacts(ctx: HostContext, q: HopQuery): HopFacts {
         sentences.push(`The snapshot's filter rules ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} it: ${byText} applies to ${packet}${chain}.`);
         const apart = isDockerOwned(fwd.rule) ? networksApart(ctx, inDev, outDev) : null;
         if (apart !== null) sentences.push(`Docker keeps its networks apart: ${apart.from.name} (${inDev}) and ${apart.to.name} (${outDev}) are two networks, and traffic between them is dropped unless a container is on both.`);
-        dropRemedy.push(...(apart !== null ? isolationRemedy(ctx, apart, src, dst) : forwardDropRemedy(fwd, { inDev, outDev, dst, dstPort, dnat: q.dnatOf !== undefined })));
+        dropRemedy.push(...(apart !== null ? isolationRemedy(ctx, apart, src, dst) : forwardDropRemedy(fwd, { inDev, outDev, dst, dstPort, dnat: q.dnatOf !== undefined, fromBridge: (ctx.dockerNetworks ?? []).some((n) => n.bridge === inDev) })));
       } else if (fwd.verdict === 'DROP' || fwd.verdict === 'REJECT') {
         sentences.push(
           `The snapshot's filter rules may ${fwd.verdict === 'DROP' ? 'drop' : 'reject'} ${packet} (${byText}), unless an earlier rule accepts it first (a match synscope does not model): ${maybeAccepts.map(quote).join('; ')}.`,
@@ -402,17 +402,20 @@ function isolationRemedy(ctx: HostContext, apart: { from: DockerNetwork; to: Doc
 }
 
 /** What to do about a forward-hook drop: Docker's own rule, an nft base chain's policy, or a rule someone wrote. */
-function forwardDropRemedy(fwd: Traversal, p: { inDev: string; outDev: string; dst: string; dstPort: number; dnat: boolean }): string[] {
+function forwardDropRemedy(fwd: Traversal, p: { inDev: string; outDev: string; dst: string; dstPort: number; dnat: boolean; fromBridge: boolean }): string[] {
   if (isDockerOwned(fwd.rule)) return dockerDropRemedy(fwd.rule!, p.dstPort);
   const base = fwd.base;
   if (fwd.rule !== null || base === undefined || base.chain.hook === undefined || isIptablesForward(base) || /(^| )docker-bridges$/.test(base.table)) return undoRule(fwd.rule);
   // A policy of the host's own nft chain (nftables.conf, firewalld): every base chain on the hook must accept.
   const chain = `${nftTable(base.table)} ${base.chain.name}`;
-  const accept = p.dnat
-    ? `oifname "${p.outDev}" ct status dnat accept`
-    : `iifname "${p.inDev}" oifname "${p.outDev}" ${p.dst.includes(':') ? 'ip6' : 'ip'} daddr ${p.dst} tcp dport ${p.dstPort} accept`;
+  // Docker's own accepts, said in nft: what its DNAT sends to a bridge (published ports), what a bridge's containers send out.
+  const [accept, what] = p.dnat
+    ? [`oifname "${p.outDev}" ct status dnat accept`, `what Docker's DNAT sends to ${p.outDev}, its published ports`]
+    : p.fromBridge
+      ? [`iifname "${p.inDev}" oifname != "${p.inDev}" accept`, `what the containers of ${p.inDev} send out, as Docker's own FORWARD rule does`]
+      : [`iifname "${p.inDev}" oifname "${p.outDev}" ${p.dst.includes(':') ? 'ip6' : 'ip'} daddr ${p.dst} tcp dport ${p.dstPort} accept`, `this traffic`];
   return [
-    `Accept it in that chain, whose policy drops it whatever Docker's own chains accept (a packet must pass every base chain on the forward hook)${p.dnat ? `; this accepts what Docker's DNAT sends to ${p.outDev}, its published ports` : ''}: nft insert rule ${chain} ${accept}.`,
+    `Accept it in that chain, whose policy drops it whatever Docker's own chains accept (a packet must pass every base chain on the forward hook); this accepts ${what}: nft insert rule ${chain} ${accept}.`,
     `And the replies: nft insert rule ${chain} iifname "${p.outDev}" ct state established,related accept.`,
     `Put both in the file that defines ${chain} (/etc/nftables.conf, or the firewall's own configuration): loading it again drops rules added by hand.`,
   ];

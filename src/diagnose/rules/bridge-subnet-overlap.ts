@@ -37,7 +37,9 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     for (const f of flows) covered.add(f.id);
     findings.push(overlapFinding(input, bridge, clients, flows, 'bridge'));
   }
-  for (const { link, clients, flows } of connectedLinkOverlaps(input, silent.filter((f) => !covered.has(f.id)))) {
+  // A client that answers ARP on the link, or that the server answered before, is a neighbour there after all (a host's own LAN).
+  const notNeighbours = silent.filter((f) => !covered.has(f.id) && !reachable.has(`${f.clientIp}|${f.serverIp}`) && !answersArp(input, f.clientIp));
+  for (const { link, clients, flows } of connectedLinkOverlaps(input, notNeighbours)) {
     findings.push(overlapFinding(input, link, clients, flows, 'container-link'));
   }
   return findings;
