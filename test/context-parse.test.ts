@@ -373,7 +373,10 @@ const PROC: Record<string, string> = {
 
 test('collect: joins every source; recorded ip outputs plus a Docker API on a unix socket', async () => {
   const info = '{"Swarm":{"NodeAddr":"192.168.0.10","LocalNodeState":"active","ControlAvailable":true,"RemoteManagers":[{"Addr":"192.168.0.10:2377"}],"Nodes":1,"Managers":1}}';
-  const docker = await unixServer((req, res) => res.writeHead(200).end(req.url === '/info' ? info : fixture('docker-networks.json')));
+  // GET /containers/json lists one running container; its inspect asks for -p 8082:80 that Docker did not publish.
+  const inspect = '{"Name":"/app","HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8082"}]}},"NetworkSettings":{"Ports":{},"Networks":{"backend":{}}}}';
+  const answers: Record<string, string> = { '/info': info, '/containers/json': '[{"Id":"c0ffee"}]', '/containers/c0ffee/json': inspect };
+  const docker = await unixServer((req, res) => res.writeHead(200).end(answers[req.url ?? ''] ?? fixture('docker-networks.json')));
   try {
     const ctx = await collectHostContext({
       dockerSocket: docker.socket,
@@ -400,7 +403,8 @@ test('collect: joins every source; recorded ip outputs plus a Docker API on a un
     assert.deepEqual(ctx.conntrack, { count: 12, max: 262144 });
     assert.deepEqual(ctx.listeners, ['0.0.0.0:22'], 'tcp read, tcp6 absent (IPv6 off) is no loss');
     assert.deepEqual(ctx.dockerSwarm, { localNodeState: 'active', controlAvailable: true, nodeAddress: '192.168.0.10', managers: 1, nodes: 1, remoteManagers: ['192.168.0.10:2377'] });
-    assert.deepEqual(docker.requests.filter((r) => !r.startsWith('GET /networks/')).sort(), ['GET /info', 'GET /networks']);
+    assert.deepEqual(docker.requests.filter((r) => !r.startsWith('GET /networks/')).sort(), ['GET /containers/c0ffee/json', 'GET /containers/json', 'GET /info', 'GET /networks']);
+    assert.deepEqual(ctx.dockerPorts, [{ container: 'app', containerPort: 80, protocol: 'tcp', hostIp: '', hostPort: 8082, published: false, networks: ['backend'] }]);
     assert.equal(
       ctx.natRules.iptables,
       '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n*nat\n-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE\nCOMMIT\n*raw\nCOMMIT\n',

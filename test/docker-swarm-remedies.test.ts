@@ -182,6 +182,19 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-internal-publish',
+    failing: {},
+    refused: { '192.0.2.20': 'rejected' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'rejected')!;
+      assert.equal(r.findings.length, 1, 'one refusal');
+      assert.deepEqual([f.evidence.container, f.evidence.portRequest, f.evidence.internalNetworks], ['app', '-p 8082:80', ['backend']]);
+      assert.match(f.remedy[0]!, /^Give app a network that reaches outside as well: docker network connect bridge app {3}\(/);
+      assert.ok(!f.remedy.some((line) => /port the service listens on/.test(line)), 'not "point the clients at 8080": that is another container\'s port');
+    },
+  },
+  {
     name: 'docker-real-network-isolation',
     failing: { '172.30.1.2': 'nat-path-break' },
     healthy: ['172.30.2.3'],

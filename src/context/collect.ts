@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { runCommand, type CommandOutcome, type CommandRunner, type FileReader } from './command';
-import { DEFAULT_DOCKER_SOCKET, fetchDockerInfo, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
+import { DEFAULT_DOCKER_SOCKET, DOCKER_TIMEOUT_MS, fetchDockerInfo, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
+import { fetchDockerContainers, parseDockerPortRequests } from './docker-ports';
 import { parseDockerSwarm } from './docker-swarm';
 import { CONTEXT_SCHEMA, type HostContext, type InterfaceAddress, type NetInterface } from './host-context';
 import { currentNamespaceLabel } from './netns-label';
@@ -63,7 +64,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     }
   };
 
-  const [ip, nat, nft, docker, dockerInfo, ss] = await Promise.all([
+  const [ip, nat, nft, docker, dockerInfo, dockerContainers, ss] = await Promise.all([
     readIp(run),
     // Plain iptables-save lists only tables already loaded; `-t nat` could make the kernel
     // load iptable_nat, and the tool must not change the host it inspects.
@@ -71,6 +72,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     run('nft', ['list', 'ruleset']),
     fetchDockerNetworks(dockerSocket),
     fetchDockerInfo(dockerSocket),
+    fetchDockerContainers(dockerSocket, DOCKER_TIMEOUT_MS),
     // Listening sockets over netlink (sock_diag, filtered by state in the kernel): on a host
     // with a million connections /proc/net/tcp would list them all.
     run('ss', ['-Hltn']),
@@ -98,6 +100,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
   const dockerNetworks = parsed('docker', docker, parseDockerNetworks);
   // No socket is one entry ("docker"), not two.
   const dockerSwarm = dockerNetworks === null ? null : parsed('docker info', dockerInfo, parseDockerSwarm);
+  const dockerPorts = dockerNetworks === null ? null : parsed('docker containers', dockerContainers, parseDockerPortRequests);
   const natRules = { iptables: parsed('iptables-save', nat, natSection), nft: parsed('nft', nft, (t) => t) };
 
   const confDirs = listDir('/proc/sys/net/ipv4/conf') ?? interfaces.map((i) => i.name);
@@ -133,6 +136,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     rules,
     dockerNetworks,
     ...(dockerNetworks !== null && { dockerSwarm }),
+    ...(dockerPorts !== null && { dockerPorts }),
     sysctls: sysctlReading.sysctls,
     counters,
     conntrack,

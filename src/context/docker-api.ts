@@ -62,7 +62,7 @@ export function fetchDockerInfo(socketPath: string, timeoutMs = DOCKER_TIMEOUT_M
 }
 
 /** One GET on the Engine API socket: the body of a 200 answer, or why there is none. */
-async function fetchDocker(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
+export async function fetchDocker(socketPath: string, path: string, timeoutMs: number): Promise<CommandOutcome> {
   const answer = await dockerRequest(socketPath, 'GET', path, null, timeoutMs);
   if (!answer.ok) return answer;
   if (answer.status === 200) return { ok: true, stdout: answer.body.toString('utf8') };

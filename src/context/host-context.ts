@@ -24,6 +24,8 @@ export interface HostContext {
   rules: PolicyRule[];
   /** Docker networks from the Engine API, or null when the socket was not there. */
   dockerNetworks: DockerNetwork[] | null;
+  /** The ports running containers asked to publish (GET /containers/ID/json); absent in older snapshots and without the Docker API. */
+  dockerPorts?: DockerPortRequest[];
   /** The node's swarm role from the Engine API's /info; absent or null when unknown (no Docker, an older snapshot). */
   dockerSwarm?: DockerSwarm | null;
   /** Relevant sysctls by full name, e.g. "net.ipv4.conf.eth0.rp_filter": "1"; a live run's, as its window ended. */
@@ -141,6 +143,23 @@ export interface DockerNetwork {
   masquerade?: boolean;
   /** Who holds which address on the network (from GET /networks/ID); absent in older snapshots. */
   endpoints?: DockerEndpoint[];
+}
+
+/** A port a running container asked Docker to publish (`-p`, compose `ports:`), and whether Docker did. */
+export interface DockerPortRequest {
+  /** The container's name ("app"). */
+  container: string;
+  containerPort: number;
+  /** "tcp", "udp", "sctp". */
+  protocol: string;
+  /** The host address asked for; "" for every address. */
+  hostIp: string;
+  /** The host port asked for; 0 for one Docker picks. */
+  hostPort: number;
+  /** Docker published it (NetworkSettings.Ports holds a binding for it). */
+  published: boolean;
+  /** The container's networks, by name. */
+  networks: string[];
 }
 
 /** A container or Docker sandbox attached to a network. */

@@ -96,5 +96,6 @@ export function parseHostContext(text: string, file: string): HostContext {
   if (d.dockerSwarm !== undefined) ctx.dockerSwarm = d.dockerSwarm;
   if (Array.isArray(d.sysctlChanges) && d.sysctlChanges.length > 0) ctx.sysctlChanges = d.sysctlChanges;
   if (Array.isArray(d.listeners)) ctx.listeners = d.listeners;
+  if (Array.isArray(d.dockerPorts)) ctx.dockerPorts = d.dockerPorts;
   return ctx;
 }

@@ -7,6 +7,7 @@ import { namespaceOwning } from './kernel-facts';
 import { splitEndpoint } from './nat-hop';
 import { holderOf } from './docker-holder';
 import { publishedElsewhere, type PublishedElsewhere } from './published-elsewhere';
+import { unpublishedPort, type UnpublishedPort } from './unpublished-port';
 
 /** What listened where a SYN was answered with a RST, when the capture's host knew it. */
 export interface RefusingListener {
@@ -18,6 +19,8 @@ export interface RefusingListener {
   remedy: string[];
   /** A port published on other addresses only: those addresses and the container behind them. */
   publishedOn?: { addresses: string[]; container: string | null; rules: string[] };
+  /** A port a container asked for and Docker did not publish: the container, what it asked, its networks when all are internal. */
+  unpublished?: { container: string; asked: string; internalNetworks: string[] };
 }
 
 /**
@@ -40,6 +43,8 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
     // Only with the host's listeners known: "nothing listens there" is a reading, not a guess.
     const elsewhere = listeners === undefined ? null : publishedElsewhere(ctx, ip, port);
     if (elsewhere !== null && !listeners!.some((l) => accepts(l, ip, port))) return publishedOnlyThere(elsewhere, formatEndpoint(ip, port, flow.ipVersion), listeners!);
+    const asked = listeners === undefined ? null : unpublishedPort(ctx, ip, port);
+    if (asked !== null && !listeners!.some((l) => accepts(l, ip, port))) return notPublished(asked, formatEndpoint(ip, port, flow.ipVersion), listeners!);
   } else {
     const owner: Partial<NamespaceCounters> | null = namespaceOwning(input.kernel, ip);
     if (owner === null) return null;
@@ -94,6 +99,32 @@ function publishedOnlyThere(p: PublishedElsewhere, at: string, hostListeners: re
       `If clients on the network should reach it, publish it on all addresses: recreate ${ctr} with -p ${port}:${p.target.port} instead of ${spec(p.addresses[0]!)} (compose: ports: ["${port}:${p.target.port}"]), or with ${spec(ip)} for this address only.`,
       `If it is kept on ${on} on purpose (a database, an admin page), reach it through the host instead: ssh -L ${port}:${p.addresses[0]!.includes(':') ? `[${p.addresses[0]}]` : p.addresses[0]}:${port} HOST.`,
     ],
+  };
+}
+
+/** A port a container asked for that Docker did not publish: on --internal networks only, it never does. */
+function notPublished(u: UnpublishedPort, at: string, hostListeners: readonly string[]): RefusingListener {
+  const r = u.request;
+  const c = r.container;
+  const asked = `-p ${r.hostIp === '' ? '' : `${r.hostIp.includes(':') ? `[${r.hostIp}]` : r.hostIp}:`}${r.hostPort}:${r.containerPort}`;
+  const names = u.internal.map((n) => n.name);
+  const listed = `nothing on this host listens on port ${r.hostPort}`;
+  const common = { where: 'this host', listeners: hostListeners.filter((l) => portOf(l) === r.hostPort), unpublished: { container: c, asked, internalNetworks: names } };
+  if (names.length > 0) {
+    const only = names.length === 1 ? `its only network, ${names[0]}, is` : `its networks, ${names.join(' and ')}, are all`;
+    return {
+      ...common,
+      sentence: `Container ${c} asks for ${asked}, but Docker published nothing for it: ${only} internal (docker network create --internal), and Docker publishes no port of a container without a network that reaches outside. No DNAT rule takes a SYN to ${at} and ${listed}, so its kernel answers with a RST.`,
+      remedy: [
+        `Give ${c} a network that reaches outside as well: docker network connect ${u.outside ?? 'NETWORK'} ${c}   (Docker then publishes its ports; on --internal networks alone it never does)`,
+        `Or, if ${names.join(' and ')} need not be internal, create ${names.length === 1 ? 'it' : 'them'} again without --internal (compose: internal: false) and recreate ${c} on ${names.length === 1 ? 'it' : 'them'}.`,
+      ],
+    };
+  }
+  return {
+    ...common,
+    sentence: `Container ${c} asks for ${asked}, but Docker has no mapping for it (docker port ${c} shows none): no DNAT rule takes a SYN to ${at} and ${listed}, so its kernel answers with a RST.`,
+    remedy: [`See why Docker did not publish it: docker port ${c}; the daemon's log (journalctl -u docker: a port another process holds, a docker-proxy error); then recreate ${c}.`],
   };
 }
 

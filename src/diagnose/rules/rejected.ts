@@ -45,6 +45,7 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
         examples: flows.slice(0, 5).map(clientOf),
         ...(deaf !== null && { refusedIn: deaf.where, listeners: deaf.listeners }),
         ...(deaf?.publishedOn !== undefined && { publishedOn: deaf.publishedOn.addresses, container: deaf.publishedOn.container, dnatRules: deaf.publishedOn.rules }),
+        ...(deaf?.unpublished !== undefined && { container: deaf.unpublished.container, portRequest: deaf.unpublished.asked, internalNetworks: deaf.unpublished.internalNetworks }),
       },
       flows: flows.map((f) => f.id),
       remedy: byIcmp ? icmpRemedy(first, admin) : deaf !== null ? deaf.remedy : rstRemedy(first),
