@@ -375,7 +375,7 @@ test('collect: joins every source; recorded ip outputs plus a Docker API on a un
   const info = '{"Swarm":{"NodeAddr":"192.168.0.10","LocalNodeState":"active","ControlAvailable":true,"RemoteManagers":[{"Addr":"192.168.0.10:2377"}],"Nodes":1,"Managers":1}}';
   // GET /containers/json lists one running container; its inspect asks for -p 8082:80 that Docker did not publish.
   const inspect = '{"Name":"/app","HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8082"}]}},"NetworkSettings":{"Ports":{},"Networks":{"backend":{}}}}';
-  const answers: Record<string, string> = { '/info': info, '/containers/json': '[{"Id":"c0ffee"}]', '/containers/c0ffee/json': inspect };
+  const answers: Record<string, string> = { '/info': info, '/containers/json': '[{"Id":"c0ffee","Ports":[],"HostConfig":{"NetworkMode":"backend"}},{"Id":"beef","Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":8080,"Type":"tcp"}]},{"Id":"cafe","Ports":[],"HostConfig":{"NetworkMode":"host"}}]', '/containers/c0ffee/json': inspect };
   const docker = await unixServer((req, res) => res.writeHead(200).end(answers[req.url ?? ''] ?? fixture('docker-networks.json')));
   try {
     const ctx = await collectHostContext({

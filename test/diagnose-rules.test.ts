@@ -477,10 +477,14 @@ test('a hop that saw no packet at all (every client failing) is still one the SY
 
 test('a silent client on the host\'s own LAN that answers ARP there is a neighbour, not an overlap of the uplink\'s subnet', () => {
   const arp = (replies: number) => new Map([['192.0.2.20', { target: '192.0.2.20', requests: 1, replies, interfaces: ['eth0'], askers: ['192.0.2.1'] }]]);
-  const base = makeInput({ failed: [{ id: 'f1', client: '192.0.2.20', server: '192.0.2.1', port: 8080, on: ['eth0'] }], context: publishingHost(PUBLISHED_8080) });
+  const client = { mac: '02:00:00:00:00:14', interface: 'eth0', packets: 3 };
+  const base = makeInput({ failed: [{ id: 'f1', client: '192.0.2.20', server: '192.0.2.1', port: 8080, on: ['eth0'] }], context: publishingHost(PUBLISHED_8080), macs: { '192.0.2.20': [client] } });
   const overlaps = (i: DiagnosisInput) => codes(diagnose(i, new Map())).filter((c) => c === 'bridge-subnet-overlap');
   assert.deepEqual(overlaps({ ...base, arpRequests: arp(0) }), ['bridge-subnet-overlap'], 'asked for and never answering: the namespace takes it for a neighbour that is not there');
-  assert.deepEqual(overlaps({ ...base, arpRequests: arp(1) }), [], 'it answered: it is on the link, and its silence has another cause');
+  assert.deepEqual(overlaps({ ...base, arpRequests: arp(1) }), [], 'it answered, from the MAC its SYNs came from: it is on the link, and its silence has another cause');
+  // ingress_sbox's eth1: the SYN comes through the gateway's MAC, and a container's leg holding the client's address answers the ARP.
+  const twice = new Map([['192.0.2.20', [client, { mac: '02:42:ac:12:00:03', interface: 'eth0', packets: 1 }]]]);
+  assert.deepEqual(overlaps({ ...base, arpRequests: arp(1), macsByAddress: twice }), ['bridge-subnet-overlap'], 'another host answering for the address is the overlap itself');
 });
 
 test('a DNATed reply forwarded out of the wrong uplink is a route-conflict that names the container and its bridge', () => {

@@ -18,6 +18,10 @@ const INSPECTED = JSON.stringify([
     NetworkSettings: { Ports: {}, Networks: { backend: {} } },
   },
   { Name: '/plain', HostConfig: { PortBindings: {} }, NetworkSettings: { Ports: {}, Networks: { bridge: {} } } },
+  // Docker keeps -p of a container in another namespace, or restarting, but publishes nothing for it; a host port range is not read.
+  { Name: '/hostnet', HostConfig: { NetworkMode: 'host', PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8083' }] } }, NetworkSettings: { Ports: {}, Networks: { host: {} } } },
+  { Name: '/again', State: { Restarting: true }, HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8084' }] } }, NetworkSettings: { Ports: {}, Networks: { bridge: {} } } },
+  { Name: '/range', HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '9000-9010' }] } }, NetworkSettings: { Ports: {}, Networks: { bridge: {} } } },
 ]);
 
 test('port requests: what each container asked for, whether Docker published it, and its networks', () => {
@@ -40,4 +44,7 @@ test('an unpublished TCP request for the SYN\'s port: on internal networks only,
   const onBoth = makeContext({ dockerNetworks: [network('bridge', false), network('backend', true)], dockerPorts: parseDockerPortRequests(INSPECTED).map((p) => ({ ...p, networks: ['backend', 'bridge'] })) });
   assert.deepEqual(unpublishedPort(onBoth, '192.0.2.1', 8082)?.internal, [], 'not internal only: Docker failed to publish it for another reason');
   assert.equal(unpublishedPort(makeContext({}), '192.0.2.1', 8082), null, 'an older snapshot without dockerPorts');
+  const v6only = makeContext({ dockerNetworks: [network('backend', true)], dockerPorts: parseDockerPortRequests(INSPECTED).map((p) => ({ ...p, hostIp: '::' })) });
+  assert.equal(unpublishedPort(v6only, '192.0.2.1', 8082), null, ':: is every IPv6 address, not an IPv4 one');
+  assert.equal(unpublishedPort(v6only, '2001:db8::1', 8082)?.request.container, 'app');
 });

@@ -108,7 +108,7 @@ function notPublished(u: UnpublishedPort, at: string, hostListeners: readonly st
   const c = r.container;
   const asked = `-p ${r.hostIp === '' ? '' : `${r.hostIp.includes(':') ? `[${r.hostIp}]` : r.hostIp}:`}${r.hostPort}:${r.containerPort}`;
   const names = u.internal.map((n) => n.name);
-  const listed = `nothing on this host listens on port ${r.hostPort}`;
+  const listed = `nothing on this host listens on ${at}`;
   const common = { where: 'this host', listeners: hostListeners.filter((l) => portOf(l) === r.hostPort), unpublished: { container: c, asked, internalNetworks: names } };
   if (names.length > 0) {
     const only = names.length === 1 ? `its only network, ${names[0]}, is` : `its networks, ${names.join(' and ')}, are all`;

@@ -1,3 +1,4 @@
+import { canonicalAddress } from '../context/canonical';
 import type { DockerNetwork, DockerPortRequest, HostContext } from '../context/host-context';
 
 /** A port a container asked Docker to publish on this host that Docker did not publish. */
@@ -11,8 +12,11 @@ export interface UnpublishedPort {
 
 /** The container that asked for TCP port `port` on `ip` (or every address) and got nothing published, or null. */
 export function unpublishedPort(ctx: HostContext, ip: string, port: number): UnpublishedPort | null {
+  // Docker reads 0.0.0.0 as every IPv4 address and :: as every IPv6 one; "" as both.
+  const every = ip.includes(':') ? '::' : '0.0.0.0';
+  const here = canonicalAddress(ip)?.text ?? ip;
   const request = (ctx.dockerPorts ?? []).find(
-    (p) => p.protocol === 'tcp' && p.hostPort === port && !p.published && (p.hostIp === '' || p.hostIp === '0.0.0.0' || p.hostIp === '::' || p.hostIp === ip),
+    (p) => p.protocol === 'tcp' && p.hostPort === port && !p.published && (p.hostIp === '' || p.hostIp === every || (canonicalAddress(p.hostIp)?.text ?? p.hostIp) === here),
   );
   if (request === undefined) return null;
   const networks = ctx.dockerNetworks ?? [];

@@ -37,8 +37,9 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     for (const f of flows) covered.add(f.id);
     findings.push(overlapFinding(input, bridge, clients, flows, 'bridge'));
   }
-  // A client that answers ARP on the link, or that the server answered before, is a neighbour there after all (a host's own LAN).
-  const notNeighbours = silent.filter((f) => !covered.has(f.id) && !reachable.has(`${f.clientIp}|${f.serverIp}`) && !answersArp(input, f.clientIp));
+  // A client that answers ARP on its SYN's link from the one MAC its SYNs came from is a neighbour there after all (a host's own
+  // LAN); another MAC answering for it (a container's leg holding the same address) is the overlap itself.
+  const notNeighbours = silent.filter((f) => !covered.has(f.id) && !reachable.has(`${f.clientIp}|${f.serverIp}`) && !answersArpItself(input, f));
   for (const { link, clients, flows } of connectedLinkOverlaps(input, notNeighbours)) {
     findings.push(overlapFinding(input, link, clients, flows, 'container-link'));
   }
@@ -84,6 +85,13 @@ function reachableClients(input: DiagnosisInput): Set<string> {
     if (f.outcome === 'rejected' && f.rejection?.by === 'rst' && f.rejection.from === f.serverIp) out.add(`${f.clientIp}|${f.serverIp}`);
   }
   return out;
+}
+
+/** The client answered ARP, and its address shows one MAC on its SYN's interface: the host that asked for it reached the host that sent the SYN. */
+function answersArpItself(input: DiagnosisInput, f: Flow): boolean {
+  const iface = input.interfaceNames[f.interfaces[0] ?? -1];
+  const macs = distinct((input.macsByAddress?.get(f.clientIp) ?? []).filter((m) => m.interface === iface).map((m) => m.mac));
+  return answersArp(input, f.clientIp) && macs.length === 1;
 }
 
 function answersArp(input: DiagnosisInput, client: string): boolean {
