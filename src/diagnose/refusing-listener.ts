@@ -40,11 +40,14 @@ export function refusingListener(input: DiagnosisInput, flow: Flow): RefusingLis
   if (ctx !== null && isLocalAddress(ctx, ip)) {
     where = 'this host';
     listeners = ctx.listeners;
-    // Only with the host's listeners known: "nothing listens there" is a reading, not a guess.
-    const elsewhere = listeners === undefined ? null : publishedElsewhere(ctx, ip, port);
-    if (elsewhere !== null && !listeners!.some((l) => accepts(l, ip, port))) return publishedOnlyThere(elsewhere, formatEndpoint(ip, port, flow.ipVersion), listeners!);
-    const asked = listeners === undefined ? null : unpublishedPort(ctx, ip, port);
-    if (asked !== null && !listeners!.some((l) => accepts(l, ip, port))) return notPublished(asked, formatEndpoint(ip, port, flow.ipVersion), listeners!);
+    // Docker's part, only with the host's listeners known: "nothing listens there" is a reading, not a guess.
+    if (listeners !== undefined && !listeners.some((l) => accepts(l, ip, port))) {
+      const at = formatEndpoint(ip, port, flow.ipVersion);
+      const elsewhere = publishedElsewhere(ctx, ip, port);
+      if (elsewhere !== null) return publishedOnlyThere(elsewhere, at, listeners);
+      const asked = unpublishedPort(ctx, ip, port);
+      if (asked !== null) return notPublished(asked, at, listeners);
+    }
   } else {
     const owner: Partial<NamespaceCounters> | null = namespaceOwning(input.kernel, ip);
     if (owner === null) return null;
