@@ -38,8 +38,9 @@ docker_ingress_standin_reset() {
 # docker_web_lab: the one-node lab of several recorders: the node "host" (192.0.2.1) and the
 # clients "good" (192.0.2.10) and "remote" (192.0.2.20) on one lab LAN (its switch is the
 # namespace "lan", the ports p-NAME), dockerd on host running a busybox httpd "web"
-# published with -p 8080:80, listening. Defines fetch NS SECONDS: one HTTP request from NS to
-# the published port, bounded in time; the answer on stdout.
+# published with -p 8080:80, listening. Defines fetch NS SECONDS [PORT]: one HTTP request from
+# NS to the node's PORT (web's 8080 unless given), bounded in time; the answer on stdout; and
+# docker_remedies' fetch_page: 192.0.2.10 to web, the others to docker_web_capture's port.
 docker_web_lab() {
   lab_ns host; lab_ns good; lab_ns remote
   lab_lan host good remote
@@ -52,8 +53,22 @@ docker_web_lab() {
   docker_wait_listen host web 80
   lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
   fetch() {
-    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8080 2>/dev/null || true
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 "${3:-8080}" 2>/dev/null || true
   }
+  fetch_page() { if [ "$1" = good ]; then fetch good "$2"; else fetch "$1" "$2" "${WEB_FAILING_PORT:-8080}"; fi; }
+}
+
+# docker_web_capture PORT WHY: docker_web_lab's capture of eth0 and docker0 (into $out, the
+# context into $ctx) while 192.0.2.10 gets web's page and 192.0.2.20 gets none from the node's
+# PORT; WHY ("it listens on 127.0.0.1") goes into the lab's error when a page does come.
+docker_web_capture() {
+  WEB_FAILING_PORT=$1
+  docker_live host "$out" 30 -i eth0 -i docker0
+  page=$(fetch good 10)
+  [ -n "$page" ] || { echo "192.0.2.10 got no page from web" >&2; exit 1; }
+  page=$(fetch remote 3.5 "$1")
+  [ -z "$page" ] || { echo "192.0.2.20 got a page from port $1 although $2" >&2; exit 1; }
+  docker_capture_done
 }
 
 # docker_capture_done: stop the capture docker_live started and write the node's context

@@ -29,16 +29,7 @@ dk host network create --internal --subnet 172.31.0.0/24 backend >/dev/null
 dk host run -d --name app --network backend -p 8082:80 "$DOCKER_LAB_IMAGE" >/dev/null
 docker_wait_listen host app 80
 [ "$(dk host inspect -f '{{json .NetworkSettings.Ports}}' app)" = '{}' ] || { echo "Docker published a port of app on an internal network" >&2; exit 1; }
-fetch_app() { # fetch_app NS SECONDS: one request to app's port on the node's address
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8082 2>/dev/null || true
-}
-
-docker_live host "$out" 30 -i eth0 -i docker0
-page=$(fetch good 10)
-[ -n "$page" ] || { echo "192.0.2.10 got no page from web" >&2; exit 1; }
-page=$(fetch_app remote 3.5)
-[ -z "$page" ] || { echo "192.0.2.20 got a page from app although nothing is published" >&2; exit 1; }
-docker_capture_done
+docker_web_capture 8082 "nothing is published for app"
 
 # test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
@@ -46,7 +37,7 @@ if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
     if [ "$1" = good ]; then fetch good "$2"; return; fi
     # After the remedy docker-proxy takes the port; before it, nothing will (5 s at most).
     lab_wait "docker-proxy on tcp/8082" 5 lab_listening host 8082 2>/dev/null || true
-    fetch_app "$1" "$2"
+    fetch "$1" "$2" 8082
   }
   docker_remedies host "remote=192.0.2.20" "good"
 fi

@@ -37,6 +37,5 @@ docker_capture_done
 
 # test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  fetch_page() { fetch "$1" "$2"; }
   docker_remedies host "remote=192.0.2.20" "good"
 fi

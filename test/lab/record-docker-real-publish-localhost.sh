@@ -28,20 +28,10 @@ dk host run -d --name app -p 127.0.0.1:8081:80 "$DOCKER_LAB_IMAGE" >/dev/null
 docker_wait_listen host app 80
 lab_wait "docker-proxy on tcp/8081 in the node" 20 lab_listening host 8081
 [ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' app)" = 172.17.0.3 ] || { echo "app is not 172.17.0.3" >&2; exit 1; }
-fetch_app() { # fetch_app NS SECONDS: one request to app's port on the node's address
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$2" busybox nc 192.0.2.1 8081 2>/dev/null || true
-}
-
-docker_live host "$out" 30 -i eth0 -i docker0
-page=$(fetch good 10)
-[ -n "$page" ] || { echo "192.0.2.10 got no page from web" >&2; exit 1; }
-page=$(fetch_app remote 3.5)
-[ -z "$page" ] || { echo "192.0.2.20 got a page from app although it is published on 127.0.0.1 only" >&2; exit 1; }
-docker_capture_done
+docker_web_capture 8081 "app is published on 127.0.0.1 only"
 
 # test/docker-swarm-remedies.test.ts applies the printed remedies in this lab.
 if [ -n "${DOCKER_REMEDY_DIR:-}" ]; then
-  fetch_page() { if [ "$1" = good ]; then fetch good "$2"; else fetch_app "$1" "$2"; fi; }
   # Publishing is part of how the container was created: the lab recreates app with -p 8081:80.
   remedy_hand() {
     [ "$1" = publish-all ] || { echo "no hand step $1 in this scenario"; return 1; }
