@@ -76,6 +76,48 @@ test('cross-host rule: needs the address to leave one host untranslated and be d
   assert.deepEqual(crossHostCollisionRule([facts('a', '02:00:00:00:00:01', []), facts('b', '02:00:00:00:00:02', [dial])]), []);
 });
 
+test('cross-host rule: Docker naming the container at the address on each host makes them two machines, and the remedy concrete', () => {
+  const subnet = parseSubnet('172.17.0.0/16')!;
+  const leak = handMadeFlow({ id: 'f1', clientIp: '172.17.0.9', serverIp: '10.0.0.1', serverPort: 6379, outcome: 'completed' });
+  const dial = (port: number) => handMadeFlow({ id: 'f2', clientIp: '172.17.0.1', serverIp: '172.17.0.9', serverPort: port, outcome: 'completed' });
+  const facts = (host: string, flows: Flow[], container?: string): HostFacts => ({
+    host,
+    bridges: [{ name: 'docker0', subnet, source: 'context' }],
+    macsByAddress: new Map([['172.17.0.9', [{ mac: '02:42:ac:11:00:09', interface: 'docker0', packets: 2 }]]]),
+    flows,
+    stitchedFlows: new Set(),
+    ownAddresses: new Set(host === 'a' ? ['172.17.0.1', '10.0.0.1'] : ['172.17.0.1', '10.0.0.2']),
+    ownNetworks: new Map([[host === 'a' ? '10.0.0.1' : '10.0.0.2', '10.0.0.0/24']]),
+    bridgeContainers: new Map(container === undefined ? [] : [['172.17.0.9', container]]),
+  });
+  const [named] = crossHostCollisionRule([facts('a', [leak], 'cache-1'), facts('b', [dial(6379)], 'cache-2')]);
+  assert.equal(named?.confidence, 'high', 'two containers Docker names on two hosts are two machines, derived MACs or not');
+  assert.match(named!.explanation, /each host's Docker names who holds it: cache-1 on a, cache-2 on b/);
+  assert.deepEqual((named!.evidence.owners as { container?: string }[]).map((o) => o.container), ['cache-1', 'cache-2']);
+  // The peers dial 6379 and the service it reached holds 6379 on a: another host port.
+  assert.match(named!.remedy[0]!, /^Make cache-1 on a announce a routable address instead of 172\.17\.0\.9: a's 10\.0\.0\.1, .*docker run -p HOSTPORT:6379, HOSTPORT a port free on a .*cluster-announce-ip 10\.0\.0\.1 and cluster-announce-port HOSTPORT/);
+  assert.match(named!.remedy[1]!, /ip route add 10\.0\.0\.0\/24 dev/);
+  // Peers dialling another port than the one it reached: that port, published as it is.
+  const [free] = crossHostCollisionRule([facts('a', [leak], 'cache-1'), facts('b', [dial(16379)], 'cache-2')]);
+  assert.match(free!.remedy[0]!, /docker run -p 16379:16379; then, for Redis Cluster, cluster-announce-ip 10\.0\.0\.1 and cluster-announce-port 16379/);
+  // One side unnamed: the connections alone, medium, and the remedy stays general.
+  const [half] = crossHostCollisionRule([facts('a', [leak], 'cache-1'), facts('b', [dial(6379)])]);
+  assert.equal(half?.confidence, 'medium');
+  const [unnamed] = crossHostCollisionRule([facts('a', [leak]), facts('b', [dial(6379)])]);
+  assert.match(unnamed!.remedy[0]!, /^Make the service announce a routable address instead of 172\.17\.0\.9: for Redis Cluster/);
+});
+
+test('docker-real-address-collision (two real dockerd, fixed-cidr): one high-confidence collision naming redis-c and redis-d, the remedy naming node-a\'s address', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-address-collision');
+  const hosts = ['node-a', 'node-b'].map((name) => ({ name, files: [path.join(dir, `${name}.pcapng`)], context: loadHostContext(path.join(dir, `${name}.context.json`)) }));
+  const findings = analyzeHosts(hosts, {}).findings;
+  assert.deepEqual(findings.map((f) => [f.code, f.severity, f.confidence, f.evidence.address]), [['address-collision', 'error', 'high', '172.17.0.55']]);
+  const owners = findings[0]!.evidence.owners as { host: string; macs: string[]; container?: string }[];
+  assert.deepEqual(owners.map((o) => [o.host, o.macs, o.container]), [['node-a', ['02:42:ac:11:00:37'], 'redis-c'], ['node-b', ['02:42:ac:11:00:37'], 'redis-d']]);
+  assert.match(findings[0]!.remedy[0]!, /Make redis-c on node-a .* node-a's 10\.100\.1\.100, .*docker run -p HOSTPORT:6379/);
+  assert.match(findings[0]!.remedy[1]!, /ip route add 10\.100\.1\.0\/24 dev/);
+});
+
 test('several hosts: two ordinary Docker hosts with a container at the same address are no collision', () => {
   const scenario = (name: string) => path.join(REPO, 'captures', name);
   const a = analyzeHosts(

@@ -56,6 +56,8 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
   ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],
+  // Two real dockerd hosts (no swarm) whose first containers share 172.17.0.55 (incident 004).
+  ['docker-real-address-collision', 'record-docker-real-address-collision.sh', 'dir'],
 ];
 
 /** Recorders that start a real dockerd get 180 s, the others 60 s. */

@@ -37,6 +37,10 @@ export interface NodeEvidence {
   ownAddresses: string[];
   /** The interface of each own address ([address, interface] pairs). */
   addressInterfaces: [string, string][];
+  /** The network of each own address ([address, CIDR] pairs); absent from older nodes. */
+  ownNetworks?: [string, string][];
+  /** Who holds each Docker bridge address ([address, container] pairs); absent from older nodes. */
+  bridgeContainers?: [string, string][];
   report: Omit<Analysis, 'flows' | 'kernel' | 'addressMacs' | 'stitchedFlows' | 'hosts' | 'contextMatch' | 'failedGroups'> & { failedGroups: NodeGroup[] };
   flows: Flow[];
   /** Flows of the node not sent (beyond MAX_NODE_FLOWS). */
@@ -65,6 +69,8 @@ export function encodeNodeEvidence(node: string, analysis: Analysis, host: Omit<
     bridges: host.bridges.map((b) => ({ name: b.name, subnet: b.subnet.text, source: b.source })),
     ownAddresses: [...host.ownAddresses],
     addressInterfaces: [...host.addressInterfaces],
+    ownNetworks: [...host.ownNetworks],
+    bridgeContainers: [...host.bridgeContainers],
     report,
     flows,
     flowsNotSent: flowsSeen - flows.length,
@@ -105,6 +111,8 @@ export function decodeNodeEvidence(value: unknown): HostAnalysis {
     bridges,
     ownAddresses: new Set(e.ownAddresses),
     addressInterfaces: new Map(e.addressInterfaces.map(([address, name]) => [String(address), String(name)])),
+    ownNetworks: textPairs(e.ownNetworks),
+    bridgeContainers: textPairs(e.bridgeContainers),
     context: e.context ?? null,
     analysis: {
       ...e.report,
@@ -117,4 +125,10 @@ export function decodeNodeEvidence(value: unknown): HostAnalysis {
       stitchedFlows: new Set(e.stitchedFlows),
     },
   };
+}
+
+/** [key, value] pairs of text as a map; anything else (an older node sent none) as an empty one. */
+function textPairs(pairs: unknown): Map<string, string> {
+  if (!Array.isArray(pairs)) return new Map();
+  return new Map(pairs.filter((p): p is [unknown, unknown] => Array.isArray(p) && p.length === 2).map(([k, v]) => [String(k), String(v)]));
 }

@@ -7,7 +7,7 @@ import { countFindings } from '../diagnose/finding-counts';
 import { crossHostCollisionRule } from '../diagnose/rules/cross-host-collision';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
-import { firstHostAddress } from '../net/cidr';
+import { firstHostAddress, parseSubnet } from '../net/cidr';
 import { rfc3339 } from '../time/rfc3339';
 import { clockOffset, handshakeKey } from './clock-offset';
 import { stitchAcrossHosts } from './cross-host-stitch';
@@ -31,6 +31,10 @@ export interface HostAnalysis {
   ownAddresses: ReadonlySet<string>;
   /** The interface each own address is on (from the context; empty without one). */
   addressInterfaces: ReadonlyMap<string, string>;
+  /** The network (CIDR) each own address is on (from the context; empty without one). */
+  ownNetworks: ReadonlyMap<string, string>;
+  /** Who holds each address of the host's Docker bridge networks, by container name (from the context's Engine API endpoints). */
+  bridgeContainers: ReadonlyMap<string, string>;
   context: HostSummary['context'];
 }
 
@@ -55,8 +59,16 @@ export function hostAnalysis(name: string, analysis: Analysis, hostContext: Host
   // A snapshot that does not belong to the host's capture is not used across hosts either.
   const context = analysis.contextMatch === 'mismatch' ? null : hostContext;
   const used = context === null ? bridges.filter((b) => b.source !== 'context') : bridges;
-  const addressInterfaces = new Map(context?.interfaces.flatMap((i) => i.addresses.map((a) => [a.address, i.name] as const)) ?? []);
-  return { name, analysis, bridges: used, ownAddresses: ownAddresses(context, used), addressInterfaces, context: contextSummary(context) };
+  const addresses = context?.interfaces.flatMap((i) => i.addresses.map((a) => ({ ...a, interface: i.name }))) ?? [];
+  const addressInterfaces = new Map(addresses.map((a) => [a.address, a.interface]));
+  const ownNetworks = new Map(addresses.flatMap((a) => {
+    const network = parseSubnet(`${a.address}/${a.prefixLength}`);
+    return network === null ? [] : [[a.address, network.text] as const];
+  }));
+  const bridgeContainers = new Map(
+    (context?.dockerNetworks ?? []).filter((n) => n.bridge !== null).flatMap((n) => (n.endpoints ?? []).flatMap((e) => e.addresses.map((a) => [a, e.name] as const))),
+  );
+  return { name, analysis, bridges: used, ownAddresses: ownAddresses(context, used), addressInterfaces, ownNetworks, bridgeContainers, context: contextSummary(context) };
 }
 
 /** The namespace and capture time of a host's context, as the report shows them. */
@@ -112,6 +124,8 @@ export function joinHosts(hostRuns: readonly HostAnalysis[], options: { allFlows
         flows: analysis.flows,
         stitchedFlows: analysis.stitchedFlows ?? new Set(),
         ownAddresses: host.ownAddresses,
+        ownNetworks: host.ownNetworks,
+        bridgeContainers: host.bridgeContainers,
       })),
     ), { attempts }, flows),
   );

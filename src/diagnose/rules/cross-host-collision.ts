@@ -17,12 +17,18 @@ export interface HostFacts {
   stitchedFlows: ReadonlySet<string>;
   /** The host's own addresses (from its context, or its bridges' gateway addresses without one). */
   ownAddresses: ReadonlySet<string>;
+  /** Who holds each address on the host's Docker bridge networks (the Engine API's endpoints, by container name); empty without a context. */
+  bridgeContainers?: ReadonlyMap<string, string>;
+  /** The network (CIDR) each own address is on, from the context. */
+  ownNetworks?: ReadonlyMap<string, string>;
 }
 
 interface Owner {
   host: string;
   interface: string;
   macs: string[];
+  /** The container Docker says holds the address there, when the host's context names one. */
+  container?: string;
 }
 
 interface Connection {
@@ -60,7 +66,8 @@ export function crossHostCollisionRule(hosts: readonly HostFacts[]): Finding[] {
     if (leakOwner === undefined || dialOwner === undefined) continue;
     const macsTell = !derivedFromAddress(leakOwner.macs, address) || !derivedFromAddress(dialOwner.macs, address);
     if (macsTell && leakOwner.macs.some((m) => dialOwner.macs.includes(m))) continue;
-    findings.push(collisionFinding(address, [leakOwner, dialOwner], [leak, dial], macsTell));
+    const leakNetwork = hosts.find((h) => h.host === leak.host)?.ownNetworks?.get(leak.flow.serverIp) ?? null;
+    findings.push(collisionFinding(address, [leakOwner, dialOwner], [leak, dial], macsTell, leakNetwork));
   }
   return findings;
 }
@@ -76,7 +83,8 @@ function ownersByAddress(hosts: readonly HostFacts[]): Map<string, Owner[]> {
       const macs = [...new Set(sightings.filter((s) => s.interface === bridge.name).map((s) => s.mac))];
       if (macs.length === 0) continue;
       const list = owners.get(address) ?? [];
-      if (!list.some((o) => o.host === h.host)) list.push({ host: h.host, interface: bridge.name, macs });
+      const container = h.bridgeContainers?.get(address);
+      if (!list.some((o) => o.host === h.host)) list.push({ host: h.host, interface: bridge.name, macs, ...(container !== undefined && { container }) });
       owners.set(address, list);
     }
   }
@@ -91,21 +99,27 @@ function derivedFromAddress(macs: readonly string[], address: string): boolean {
   return macs.length > 0 && macs.every((m) => m.toLowerCase() === derived);
 }
 
-function collisionFinding(address: string, owners: Owner[], connections: readonly Connection[], macsTell: boolean): Finding {
+function collisionFinding(address: string, owners: Owner[], connections: readonly Connection[], macsTell: boolean, leakNetwork: string | null): Finding {
   const [leak, dial] = connections as [Connection, Connection];
+  const [leakOwner, dialOwner] = owners as [Owner, Owner];
   const endpoint = (f: Flow, side: 'client' | 'server') =>
     side === 'client' ? formatEndpoint(f.clientIp, f.clientPort, f.ipVersion) : formatEndpoint(f.serverIp, f.serverPort, f.ipVersion);
+  // Two containers Docker names on two hosts are two machines, whatever their MACs say.
+  const named = leakOwner.container !== undefined && dialOwner.container !== undefined;
+  const machines = macsTell
+    ? `Their MACs differ (${owners.map((o) => `${o.host}: ${o.macs.join(', ')}`).join('; ')}): two machines.`
+    : named
+      ? `Docker derived both MACs from the address, so they cannot tell the machines apart; each host's Docker names who holds it: ${leakOwner.container} on ${leak.host}, ${dialOwner.container} on ${dial.host}.`
+      : `Docker derived both MACs from the address, so they cannot tell the machines apart; the connections above do.`;
   return {
     code: 'address-collision',
     severity: 'error',
-    confidence: macsTell ? 'high' : 'medium',
+    confidence: macsTell || named ? 'high' : 'medium',
     title: `${address} is a different machine on ${leak.host} and ${dial.host}`,
     explanation:
-      `Bridge-private addresses are only unique per host. On ${leak.host}, ${address} (behind ${owners[0]!.interface}) connected to ${endpoint(leak.flow, 'server')}, one of ${leak.host}'s own addresses, without NAT, so that service knows it as ${address} and may hand the address to peers (Redis Cluster gossip does). ` +
-      `On ${dial.host}, ${endpoint(dial.flow, 'client')} dialled ${endpoint(dial.flow, 'server')} directly and reached ${dial.host}'s own container at that address (${dial.flow.outcome ?? 'no handshake'}), not the one on ${leak.host}. ` +
-      (macsTell
-        ? `Their MACs differ (${owners.map((o) => `${o.host}: ${o.macs.join(', ')}`).join('; ')}): two machines.`
-        : `Docker derived both MACs from the address, so they cannot tell the machines apart; the connections above do.`),
+      `Bridge-private addresses are only unique per host. On ${leak.host}, ${address} (${leakOwner.container !== undefined ? `container ${leakOwner.container}, ` : ''}behind ${leakOwner.interface}) connected to ${endpoint(leak.flow, 'server')}, one of ${leak.host}'s own addresses, without NAT, so that service knows it as ${address} and may hand the address to peers (Redis Cluster gossip does). ` +
+      `On ${dial.host}, ${endpoint(dial.flow, 'client')} dialled ${endpoint(dial.flow, 'server')} directly and reached ${dial.host}'s ${dialOwner.container !== undefined ? `container ${dialOwner.container}` : 'own container'} at that address (${dial.flow.outcome ?? 'no handshake'}), not the one on ${leak.host}. ` +
+      machines,
     evidence: {
       address,
       owners,
@@ -120,9 +134,26 @@ function collisionFinding(address: string, owners: Owner[], connections: readonl
     },
     flows: connections.map((c) => `${c.host}/${c.flow.id}`),
     remedy: [
-      `Make the service announce a routable address instead of ${address}: for Redis Cluster, cluster-announce-ip <the host's or the container's routable address> (and cluster-announce-port / cluster-announce-bus-port); other clustered services have the same setting (advertise address).`,
-      `Or let the container reach its peers from a routable address: host networking, or a route inside the container so that traffic to the peers' network leaves by its routable interface (e.g. ip route add 10.100.0.0/16 dev <vlan interface>), so peers see that address and never the bridge one.`,
+      announceRemedy(address, leak, dial, leakOwner.container),
+      `Or let the container reach its peers from a routable address: host networking, or a route inside the container so that traffic to the peers' network leaves by its routable interface (e.g. ip route add ${leakNetwork ?? "<the peers' network>"} dev <that interface>), so peers see that address and never the bridge one.`,
       `Or keep bridge subnets apart per host (daemon.json "bip" and "default-address-pools" different on each host), so a bridge-private address can never name two machines.`,
     ],
   };
+}
+
+/**
+ * The first remedy: the service announces a routable address. With the container named, it is
+ * the host's address its peer saw it reach, with the port the peers dial published there (on
+ * another host port when the service it reached holds that one).
+ */
+function announceRemedy(address: string, leak: Connection, dial: Connection, container: string | undefined): string {
+  const generic = `for Redis Cluster, cluster-announce-ip <the host's or the container's routable address> (and cluster-announce-port / cluster-announce-bus-port); other clustered services have the same setting (advertise address).`;
+  if (container === undefined || leak.flow.ipVersion !== 4) return `Make the service announce a routable address instead of ${address}: ${generic}`;
+  const hostIp = leak.flow.serverIp;
+  const port = dial.flow.serverPort;
+  // The service it reached holds that port on the host address: another host port then.
+  const taken = leak.flow.serverPort === port;
+  const hostPort = taken ? 'HOSTPORT' : String(port);
+  const publish = `docker run -p ${hostPort}:${port}${taken ? `, HOSTPORT a port free on ${leak.host} (${port} there is the service it reached)` : ''}`;
+  return `Make ${container} on ${leak.host} announce a routable address instead of ${address}: ${leak.host}'s ${hostIp}, with the port its peers dial published there: ${publish}; then, for Redis Cluster, cluster-announce-ip ${hostIp} and cluster-announce-port ${hostPort} (and cluster-announce-bus-port); other clustered services have the same setting (advertise address).`;
 }
