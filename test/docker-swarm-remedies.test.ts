@@ -126,6 +126,17 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-vm-bridge',
+    failing: { '192.0.2.10': 'filtered' },
+    healthy: ['192.0.2.1'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.bridge, f.evidence.forwardVerdictBy, f.evidence.dockerForwardPolicy, f.evidence.dockerBridge], ['high', 'br0', 'the FORWARD policy DROP', true, false]);
+      assert.doesNotMatch(f.explanation, /containers of br0/, 'br0 holds a VM, not containers');
+      assert.equal(f.remedy[0], 'Accept what br0 bridges in DOCKER-USER, where Docker leaves rules alone (one rule for both directions, as a bridged frame comes in and goes out by br0): iptables -I DOCKER-USER -i br0 -o br0 -j ACCEPT.');
+    },
+  },
+  {
     name: 'docker-real-forward-policy-drop',
     failing: { '10.20.0.10': 'filtered' },
     healthy: ['192.0.2.10'],

@@ -10,6 +10,7 @@ export interface Finding {
   code: string;
   confidence: string;
   severity: string;
+  explanation: string;
   evidence: Record<string, unknown> & { clients?: string[] };
   remedy: string[];
 }

@@ -1,14 +1,10 @@
-import type { HostContext } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
+import { isDockerForwardPolicy, KEEP_FORWARD_ACCEPTS } from './docker-forward-policy';
 import { hopFacts } from './nat-hop';
-import { rulesetOf } from './netfilter-walk';
 import { lookupRoute } from './route-sim';
-
-
-const DOCKER_POLICY = 'the FORWARD policy DROP';
 
 /**
  * A SYN this host routes between two of its interfaces (neither end is the host, no NAT
@@ -29,7 +25,7 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null 
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: out });
   if (facts.dropRule === null) return null;
   const evidence = { interface: iif, leavesBy: out, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
-  if (facts.dropRule !== DOCKER_POLICY || !hasDockerUser(ctx)) {
+  if (!isDockerForwardPolicy(ctx, facts.dropRule)) {
     return {
       because: `dropped as they are forwarded from ${iif} to ${out}`,
       sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and were not seen leaving.`, ...facts.sentences],
@@ -47,12 +43,7 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null 
     remedy: [
       `Accept this forwarding in DOCKER-USER, where Docker leaves rules alone: iptables -I DOCKER-USER -i ${iif} -o ${out} -j ACCEPT.`,
       `And the replies back: iptables -I DOCKER-USER -i ${out} -o ${iif} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.`,
-      `Keep them where the host's firewall is kept (they go when the host restarts); turning forwarding on at boot before dockerd starts (net.ipv4.ip_forward = 1 in /etc/sysctl.d/) also keeps Docker from setting the policy.`,
+      KEEP_FORWARD_ACCEPTS,
     ],
   };
-}
-
-/** Docker's iptables chains are in the snapshot's filter table. */
-function hasDockerUser(ctx: HostContext): boolean {
-  return rulesetOf(ctx).get('filter')?.has('DOCKER-USER') === true;
 }

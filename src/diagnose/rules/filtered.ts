@@ -6,13 +6,9 @@ import type { Finding } from '../finding';
 import { attemptCount, distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
-import { sameLink } from '../context-facts';
-import { hopFacts } from '../nat-hop';
-import { holderOf } from '../docker-holder';
+import { bridgedDrop } from '../bridged-drop';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
-import type { DropCause } from '../drop-cause';
-import { subnetContains } from '../../net/cidr';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
 /**
@@ -88,42 +84,4 @@ function liveFacts(kernel: KernelEvidence, flows: readonly Flow[]) {
     sentences += ` The kernel retransmitted ${plural(synAcks.retransmits, 'SYN-ACK')} for ${synAcks.attempts} of these attempts (matched by addresses and ports): the server on this host answered, so its replies leave by a path this capture does not see, or are dropped after it.`;
   }
   return { drops, firewall, synAcks, sentences };
-}
-
-/**
- * A SYN between two containers of one bridge, dropped by the filter rules the bridge's
- * traffic goes through (br_netfilter: bridge-nf-call-iptables = 1): Docker's own rule for
- * "icc": false above all, which drops everything between the containers of docker0.
- */
-function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
-  const ctx = input.context;
-  if (ctx === null || ctx.sysctls['net.bridge.bridge-nf-call-iptables'] !== '1') return null;
-  const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
-  if (bridge === undefined) return null;
-  if (!flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', bridge.name))) return null;
-  const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: bridge.name, to: bridge.name });
-  if (facts.dropRule === null) return null;
-  const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
-  const icc = facts.dropRule === `-A FORWARD -i ${bridge.name} -o ${bridge.name} -j DROP`;
-  if (!icc) {
-    return {
-      because: `the filter rules between ${bridge.name}'s containers drop them`,
-      sentences: [`The SYNs go between two containers of ${bridge.name}, and the filter rules its traffic passes through drop them.`, ...facts.sentences],
-      evidence,
-      remedy: facts.dropRemedy,
-    };
-  }
-  const [client, server] = [holderOf(ctx, flow.clientIp) ?? flow.clientIp, holderOf(ctx, flow.serverIp) ?? flow.serverIp];
-  return {
-    because: `Docker's icc rule drops traffic between ${bridge.name}'s containers`,
-    sentences: [
-      `The SYNs go between two containers of ${bridge.name} (${client} to ${server}), and Docker does not let containers of ${bridge.name} talk to each other: its rule \`${facts.dropRule}\` is what Docker writes for "icc": false (daemon.json, or com.docker.network.bridge.enable_icc=false on the network), and it drops them in the bridge's forward path. Traffic from outside through a published port is not affected.`,
-    ],
-    evidence: { ...evidence, interContainerTraffic: 'off (icc false)' },
-    remedy: [
-      `Let this traffic through, before Docker's drop: iptables -I DOCKER-USER -i ${bridge.name} -o ${bridge.name} -s ${flow.clientIp} -d ${flow.serverIp} -p tcp --dport ${flow.serverPort} -j ACCEPT.`,
-      `Or do as Docker intends (icc concerns the default bridge): put the two on a user-defined network and dial ${server} by its name there (docker network create NET, then docker network connect NET ${client} and docker network connect NET ${server}).`,
-      `Or let every container of ${bridge.name} reach every other: "icc": true in /etc/docker/daemon.json (or remove the setting), then systemctl restart docker.`,
-    ],
-  };
 }
