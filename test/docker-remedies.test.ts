@@ -54,6 +54,20 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'docker-real-outbound-overlap',
+    failing: { '172.17.0.2': 'bridge-subnet-overlap' },
+    healthy: ['192.0.2.1'],
+    remedy: true,
+    check(r) {
+      const f = overlap(r);
+      assert.match(String(f.evidence.bridge), /^br-[0-9a-f]{12}$/, "the stack network's own bridge");
+      assert.deepEqual([f.evidence.network, f.evidence.subnet, f.evidence.servers, f.confidence], ['stack_default', '192.168.0.0/20', ['192.168.5.20'], 'high']);
+      assert.match(String(f.evidence.forwardVerdictBy), /^-A DOCKER-ISOLATION-STAGE-2 -o br-/, "Docker's isolation rule is where cli's SYNs die, named as a side fact");
+      assert.match(f.remedy[0]!, /^Recreate the network stack_default /);
+      assert.deepEqual(r.findings.map((x) => x.code), ['bridge-subnet-overlap'], 'no nat-path-break proposing docker network connect');
+    },
+  },
+  {
     name: 'docker-real-double-route-uplink-wins',
     // eth0's route wins: the container the DNAT targets is looked for on eth0, every client fails.
     failing: { '192.168.0.50': 'bridge-subnet-overlap', '203.0.113.20': 'bridge-subnet-overlap' },

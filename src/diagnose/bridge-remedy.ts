@@ -19,13 +19,13 @@ export interface BridgeRemedy {
 }
 
 /**
- * How to move a bridge whose subnet holds clients: docker0 through daemon.json's `bip`,
+ * How to move a bridge whose subnet holds clients (or servers it took the range of): docker0 through daemon.json's `bip`,
  * docker_gwbridge recreated out of the swarm (swarm-procedure.ts), any other network
  * recreated on a free subnet; with a `default-address-pools` so that new networks stay off
  * the clients' range. Both subnets are checked free against the snapshot (addresses,
  * routes, Docker networks, bridges) and every address of the capture.
  */
-export function bridgeRemedy(input: DiagnosisInput, bridge: BridgeSubnet, clients: readonly string[]): BridgeRemedy {
+export function bridgeRemedy(input: DiagnosisInput, bridge: BridgeSubnet, clients: readonly string[], range = "the clients' range"): BridgeRemedy {
   let free: FreeSubnet | null = null;
   let pool: FreeSubnet | null = null;
   if (bridge.subnet.version === 4) {
@@ -35,7 +35,7 @@ export function bridgeRemedy(input: DiagnosisInput, bridge: BridgeSubnet, client
     free = findFreeSubnets(replacementPrefix(Number(bridge.subnet.range.getPrefix().getValue()), ports), 1, avoid, addresses)[0] ?? null;
     pool = findFreeSubnets(POOL_PREFIX, 1, free === null ? avoid : [...avoid, parseSubnet(free.subnet)!], addresses)[0] ?? null;
   }
-  return { free, pool, remedy: remedyFor(input, bridge, free?.subnet ?? null, pool?.subnet ?? null) };
+  return { free, pool, remedy: remedyFor(input, bridge, free?.subnet ?? null, pool?.subnet ?? null, range) };
 }
 
 /** docker0's `bip`: the gateway address with the subnet's prefix, "10.200.0.1/20". */
@@ -43,7 +43,7 @@ function gatewayOf(subnet: string): string {
   return `${firstHostAddress(subnet)}/${subnet.split('/')[1]}`;
 }
 
-function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | null, pool: string | null): string[] {
+function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | null, pool: string | null, range: string): string[] {
   const subnet = free ?? '<a free private subnet>';
   const pools = `"default-address-pools": [{ "base": "${pool ?? '<another free private subnet>'}", "size": 24 }]`;
   const network = (input.context?.dockerNetworks ?? []).find((n) => n.bridge === bridge.name);
@@ -57,7 +57,7 @@ function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | n
     ];
   }
   if (bridge.name === 'docker_gwbridge') {
-    return [...gwbridgeProcedure(subnet, input.context?.dockerSwarm), `To keep new networks off the clients' range, also set in /etc/docker/daemon.json: { ${pools} }.`];
+    return [...gwbridgeProcedure(subnet, input.context?.dockerSwarm), `To keep new networks off ${range}, also set in /etc/docker/daemon.json: { ${pools} }.`];
   }
   // `docker network rm` takes the network's name or ID, not its bridge's name: br-<id12> is the ID's start.
   const old = network?.name ?? /^br-([0-9a-f]{12})$/.exec(bridge.name)?.[1] ?? null;
@@ -72,6 +72,6 @@ function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | n
     old === null
       ? `Recreate the network whose bridge is ${bridge.name} on a free subnet: docker network create --subnet ${subnet} <new name>, move the containers to it (${move('<old network>')}; ${compose}), then docker network rm the old one.`
       : `Recreate the network ${old} (bridge ${bridge.name}) on a free subnet: docker network create --subnet ${subnet} <new name>, move the containers to it (${move(old)}; ${compose}), then docker network rm ${old}.`,
-    `To keep new networks off the clients' range, set in /etc/docker/daemon.json: { ${pools} } and restart docker.`,
+    `To keep new networks off ${range}, set in /etc/docker/daemon.json: { ${pools} } and restart docker.`,
   ];
 }

@@ -39,7 +39,7 @@ for (const line of errors[0].remedy) {
     if (m[3].includes('<container>')) step('move', m[1], line);
     else for (const cmd of m[3].split(/;\s*/)) step('docker', cmd, line);
     step('docker', m[4], line);
-  } else if ((m = /^To keep new networks off the clients' range, set in \/etc\/docker\/daemon\.json: (\{.*\}) and restart docker\.$/.exec(line))) {
+  } else if ((m = /^To keep new networks off .+ range, set in \/etc\/docker\/daemon\.json: (\{.*\}) and restart docker\.$/.exec(line))) {
     step('daemon-json', JSON.stringify(JSON.parse(m[1])), line);
     step('restart', '', line);
   } else if (/^\S+( and \S+ were| was) checked against /.test(line)) {

@@ -10,6 +10,7 @@ import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-routes';
 import { replyOrigin, targetReplyRoute } from '../reply-origin';
+import { takenRangeFindings } from '../taken-range';
 
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
@@ -18,6 +19,8 @@ import { replyOrigin, targetReplyRoute } from '../reply-origin';
  * overlap (incident 001 when the uplink's route is the one the table uses): a published
  * port DNATs to a container inside the bridge's subnet, but the host routes that address
  * out of another device, so no SYN reaches the container, whatever the client's address.
+ * And the overlap seen from inside (taken-range.ts): a server elsewhere whose address a
+ * Docker network's subnet took, so the host routes SYNs to it into the bridge.
  */
 export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const findings: Finding[] = [];
@@ -42,7 +45,9 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const notNeighbours = silent.filter((f) => !covered.has(f.id) && !reachable.has(`${f.clientIp}|${f.serverIp}`) && !answersArpItself(input, f));
   for (const { link, clients, flows } of connectedLinkOverlaps(input, notNeighbours)) {
     findings.push(overlapFinding(input, link, clients, flows, 'container-link'));
+    for (const f of flows) covered.add(f.id);
   }
+  findings.push(...takenRangeFindings(input, silent.filter((f) => !covered.has(f.id))));
   return findings;
 }
 
