@@ -137,6 +137,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-docker-user-replies',
+    failing: { '172.17.0.3': 'nat-path-break' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.deepEqual([f.confidence, f.evidence.direction, f.evidence.seenAt, f.evidence.missingAt, f.evidence.forwardVerdictBy], ['high', 'syn-ack', 'eth0', 'docker0', '-A DOCKER-USER ! -s 192.0.2.10/32 -i eth0 -j DROP']);
+      assert.equal(f.evidence.replyRoute, '172.17.0.3 dev docker0 (route 172.17.0.0/16, table main)', 'the reply is routed to the container, as the kernel does once conntrack has undone the masquerade');
+      assert.equal(f.remedy[0], "Let replies through before the rule, as Docker's documentation pairs the two: iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.");
+      assert.ok(!f.remedy.some((l) => l.includes('iptables -D ')), 'deleting the rule would open the published ports to everyone');
+    },
+  },
+  {
     name: 'docker-real-forward-policy-drop',
     failing: { '10.20.0.10': 'filtered' },
     healthy: ['192.0.2.10'],

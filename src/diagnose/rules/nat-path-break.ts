@@ -84,7 +84,9 @@ function pathBreak(attempt: AttemptPath): PathBreak | null {
   if (answered > 0) {
     const seenAt = hops[answered]!;
     const missingAt = hops[answered - 1]!;
-    const client = splitEndpoint(seenAt.client);
+    // A reply to a source-translated hop has its destination restored before the forward
+    // path (conntrack undoes SNAT in PREROUTING): FORWARD sees the client of the hop inside.
+    const client = splitEndpoint(seenAt.translation === 'snat' ? missingAt.client : seenAt.client);
     const server = splitEndpoint(seenAt.server);
     const query: HopQuery = {
       packet: { src: server.ip, dst: client.ip, dstPort: client.port },
@@ -329,15 +331,35 @@ function inside({ path, seen: inner, n, clients }: TextInput): Text {
 function reply({ b, path, seen: inner, n, clients, facts }: TextInput): Text {
   const missing = b.missingAt!;
   const service = path.hops[0]!.server;
+  const title = `${service} answered ${plural(n, 'attempt')} on ${inner.interface} but the SYN-ACKs never appeared on ${missing.interface}`;
+  const checks = [
+    `Check where the host routes the reply: ip route get ${clients[0] ?? 'CLIENT'} from ${hostOf(inner.server)} iif ${inner.interface}.`,
+    'Check the forward path and the NAT state: iptables -L FORWARD -v -n; iptables -L DOCKER-USER -v -n; conntrack -L -p tcp; sysctl net.ipv4.conf.all.rp_filter.',
+  ];
+  if (inner.translation !== 'snat') {
+    return {
+      title,
+      explanation:
+        `The SYNs to ${service} reached ${inner.interface} (as ${inner.client} → ${inner.server}) and the SYN-ACKs were seen there, but they never left by ${missing.interface}: ` +
+        'the reply was dropped or misrouted inside this host, after the SYN-ACK was sent and before the reverse translation put it on the outer interface (a reply route via another device, reverse-path filtering, a FORWARD rule, or a lost conntrack entry).',
+      remedy: [...facts.dropRemedy, ...checks],
+      confidence: 'high',
+    };
+  }
+  // The host's own client (a container) opened the connection: its reply comes back in by the uplink like a new connection would.
+  const outbound =
+    `The SYNs from ${clients.join(', ')} to ${service} left by ${inner.interface} (the source rewritten to ${inner.client}) and the SYN-ACKs came back there, but they never reached ${missing.interface}: ` +
+    `the host dropped the replies on their way back to ${clients.length === 1 ? 'the client' : 'the clients'}.`;
+  const rule = facts.dropRule;
+  if (rule === null || !rule.startsWith('-A DOCKER-USER ')) return { title, explanation: outbound, remedy: [...facts.dropRemedy, ...checks], confidence: 'high' };
   return {
-    title: `${service} answered ${plural(n, 'attempt')} on ${inner.interface} but the SYN-ACKs never appeared on ${missing.interface}`,
+    title: `${service} answered ${plural(n, 'attempt')} from ${clients.join(', ')}, and a DOCKER-USER rule drops the SYN-ACKs coming back by ${inner.interface}`,
     explanation:
-      `The SYNs to ${service} reached ${inner.interface} (as ${inner.client} → ${inner.server}) and the SYN-ACKs were seen there, but they never left by ${missing.interface}: ` +
-      'the reply was dropped or misrouted inside this host, after the SYN-ACK was sent and before the reverse translation put it on the outer interface (a reply route via another device, reverse-path filtering, a FORWARD rule, or a lost conntrack entry).',
+      `${outbound} DOCKER-USER comes first in FORWARD, before Docker's own accept of replies (RELATED,ESTABLISHED), so a rule there meant for new connections to published ports also drops the replies to connections the containers opened themselves.`,
     remedy: [
-      ...facts.dropRemedy,
-      `Check where the host routes the reply: ip route get ${clients[0] ?? 'CLIENT'} from ${hostOf(inner.server)} iif ${inner.interface}.`,
-      'Check the forward path and the NAT state: iptables -L FORWARD -v -n; iptables -L DOCKER-USER -v -n; conntrack -L -p tcp; sysctl net.ipv4.conf.all.rp_filter.',
+      `Let replies through before the rule, as Docker's documentation pairs the two: iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.`,
+      `It goes first, so \`${rule}\` still drops new connections from others to the published ports; keep it where that rule is kept (it goes when the host restarts).`,
+      `Watch the counters while a container connects out: iptables -L DOCKER-USER -v -n --line-numbers.`,
     ],
     confidence: 'high',
   };
