@@ -8,7 +8,8 @@
         "src/netns.c",
         "src/capture.c",
         "src/filter.c",
-        "src/signals.c"
+        "src/signals.c",
+        "src/huge-pages.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -1,8 +1,9 @@
-/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records and a second-signal exit, on plain Node-API. */
+/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records, a second-signal exit and huge-page advice, on plain Node-API. */
 #include <node_api.h>
 
 #include "capture.h"
 #include "filter.h"
+#include "huge-pages.h"
 #include "netns.h"
 #include "signals.h"
 
@@ -14,6 +15,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"compileFilter", NULL, compile_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"exitOnSecondSignal", NULL, exit_on_second_signal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"restoreSignals", NULL, restore_signals, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;

@@ -4,6 +4,7 @@ import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/cli
 import type { PeerSyns } from '../diagnose/input';
 import type { TimestampSample } from '../diagnose/timestamp-clocks';
 import type { FlowView } from '../flow/flow-view';
+import { hugePageArrayBuffer } from '../native/huge-buffer';
 
 /**
  * Bounds of the attempt records kept for the tcp_tw_recycle replay: SynRecord.SIZE numbers
@@ -44,7 +45,7 @@ const enum SynRecord {
  * reach them, and nothing is copied to grow it.
  */
 export class AttemptLog {
-  private readonly synRecords = new Float64Array(SynRecord.SIZE * MAX_SYNS_TOTAL);
+  private readonly synRecords = new Float64Array(hugePageArrayBuffer(8 * SynRecord.SIZE * MAX_SYNS_TOTAL));
   private synRecordCount = 0;
   /** IPv4 server addresses (uint32) → index, in first-seen order. */
   private readonly synServers = new Map<number, number>();

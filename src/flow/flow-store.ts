@@ -1,3 +1,4 @@
+import { hugePageArrayBuffer } from '../native/huge-buffer';
 import { E, EW, Layout, S, W, endpointWideBase } from './flow-record';
 import { EndpointState } from './zeek-endpoint';
 
@@ -41,11 +42,14 @@ export class FlowStore {
 
   /**
    * With a maximum, the records are allocated at it at once: pages no flow has touched cost
-   * no memory, and a full table is never copied to grow (a copy would need both at once).
+   * no memory, and a full table is never copied to grow (a copy would need both at once);
+   * pages are then faulted in 2 MiB at a time (see hugePageArrayBuffer).
    */
   constructor(initialCapacity = 1024, private readonly maxCapacity = Infinity) {
-    this.capacity = Number.isFinite(maxCapacity) ? maxCapacity : initialCapacity;
-    this.buffer = new ArrayBuffer(this.capacity * Layout.RECORD_BYTES);
+    const bounded = Number.isFinite(maxCapacity);
+    this.capacity = bounded ? maxCapacity : initialCapacity;
+    const bytes = this.capacity * Layout.RECORD_BYTES;
+    this.buffer = bounded ? hugePageArrayBuffer(bytes) : new ArrayBuffer(bytes);
     this.wide = new Float64Array(this.buffer);
     this.int = new Int32Array(this.buffer);
     this.uint = new Uint32Array(this.buffer);

@@ -1,4 +1,5 @@
 import { formatEndpoint } from '../decode/address';
+import { hugePageArrayBuffer } from '../native/huge-buffer';
 import { flowOrdinal, type AttemptOutcome, type Flow } from './flow';
 import type { FlowView } from './flow-view';
 
@@ -84,9 +85,9 @@ export class AttemptStitcher {
   private severalInterfaces = false;
 
   constructor(private readonly capacity = MAX_STITCH_RECORDS) {
-    this.wide = new Float64Array(capacity * W.SIZE);
-    this.small = new Int32Array(capacity * N.SIZE);
-    this.isns = new Uint32Array(capacity);
+    this.wide = new Float64Array(hugePageArrayBuffer(8 * capacity * W.SIZE));
+    this.small = new Int32Array(hugePageArrayBuffer(4 * capacity * N.SIZE));
+    this.isns = new Uint32Array(hugePageArrayBuffer(4 * capacity));
   }
 
   /** Records the attempt a tracker's view shows (ignored unless it is an attempt: outcome and ISN known). */

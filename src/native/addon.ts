@@ -85,6 +85,14 @@ export interface NativeAddon {
   exitOnSecondSignal(signals: number[]): void;
   /** Put back the handlers exitOnSecondSignal found. */
   restoreSignals(): void;
+  /**
+   * madvise(MADV_HUGEPAGE) on the whole 2 MiB pages inside `buffer`, before it is touched,
+   * so that filling it costs one page fault per 2 MiB instead of per 4 KiB (transparent huge
+   * pages in `madvise` mode). Contents are kept. Returns the bytes advised: 0 when no whole
+   * 2 MiB page fits or madvise fails (a kernel without THP), which is not an error. TypeError when
+   * `buffer` is not an ArrayBuffer.
+   */
+  adviseHugePages(buffer: ArrayBuffer): number;
 }
 
 export type NativeAddonLoad = { addon: NativeAddon } | { reason: string };
