@@ -1,6 +1,7 @@
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
-import { contextInterface } from '../context-facts';
+import { contextInterface, isLocalAddress } from '../context-facts';
+import { replyToHost, type ReplyToHost } from '../reply-to-host';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
@@ -17,13 +18,20 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
     const clients = distinct(flows.map((f) => f.clientIp));
     const interfaces = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? `#${i}`)));
     const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
-    const leftBy = leftHostBy(input, flows);
+    const cameBackBy = input.context !== null && isLocalAddress(input.context, first.clientIp) ? singleInterface(input, flows) : null;
+    const here = cameBackBy === null ? null : replyToHost(input, first, cameBackBy);
+    const leftBy = cameBackBy === null ? leftHostBy(input, flows) : null;
     const attempts = attemptCount(flows, input);
-    const text = leftBy === null ? lostOnTheWay(service, attempts, clients[0]!, first.serverIp) : lostBeyond(service, attempts, leftBy, clients[0]!, first);
+    const text =
+      here !== null
+        ? droppedHere(service, attempts, cameBackBy!, first, here)
+        : leftBy === null
+          ? lostOnTheWay(service, attempts, clients[0]!, first.serverIp)
+          : lostBeyond(service, attempts, leftBy, clients[0]!, first);
     findings.push({
       code: 'syn-ack-lost',
       severity: 'error',
-      confidence: 'high',
+      confidence: here === null ? 'high' : 'medium',
       title: text.title,
       explanation:
         text.explanation +
@@ -39,6 +47,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
         seenOn: interfaces,
         ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
         ...(leftBy !== null && { leftBy }),
+        ...(here !== null && { cameBackBy, clientIsThisHost: true, inputDrop: here.inputDrop, forwardDrops: here.forwardDrops }),
       },
       flows: flows.flatMap((f) => hops.hopsOf(f.id)),
       remedy: text.remedy,
@@ -67,6 +76,29 @@ function lostBeyond(service: string, attempts: number, leftBy: string, client: s
   };
 }
 
+/** The client is this host: the SYN-ACKs came back by `iface` and were dropped here, by INPUT or on the way to a container. */
+function droppedHere(service: string, attempts: number, iface: string, first: Flow, here: ReplyToHost): Text {
+  const client = first.clientIp;
+  const forward = here.forwardDrops.map((d) => `for a container on ${d.bridge}, \`${d.rule}\``).join('; ');
+  const dockerUser = here.forwardDrops.find((d) => d.rule.startsWith('-A DOCKER-USER '));
+  return {
+    title: `${service} answered ${plural(attempts, 'attempt')} from this host's own address ${client}, and the SYN-ACKs that came back by ${iface} were never taken`,
+    explanation:
+      `The client, ${client}, is this host's own address: the SYNs left by ${iface} and the SYN-ACKs came back by it, yet the same SYN kept being retransmitted, so the replies were dropped here, not on the way. ` +
+      `Either a process on this host made the connection and the INPUT rules drop the replies, or a container did (Docker masquerades its connections to this address) and the forward path to its bridge drops them; a capture of the bridges too tells which. ` +
+      (here.inputDrop === null && forward === ''
+        ? `The snapshot's rules name no drop for either.`
+        : `The snapshot's rules would drop them: ${[...(here.inputDrop === null ? [] : [`for a process here, \`${here.inputDrop}\` in INPUT`]), ...(forward === '' ? [] : [forward])].join('; ')}.`),
+    remedy: [
+      `Capture the bridges too, to see whose connection it is: synscope live -i ${iface} -i docker0 (and the other bridges); the finding then names the hop where the SYN-ACKs stop.`,
+      ...(dockerUser === undefined
+        ? []
+        : [`If it is a container's: a DOCKER-USER rule comes before Docker's own accept of replies, so let them through first: iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT (\`${dockerUser.rule}\` still drops new connections).`]),
+      `If it is this host's own: iptables -L INPUT -v -n --line-numbers shows the rule whose counter rises while it retries; replies need -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT before it.`,
+    ],
+  };
+}
+
 /** Where the SYN-ACKs went after this capture point is not known: the host may still have misrouted them. */
 function lostOnTheWay(service: string, attempts: number, client: string, serverIp: string): Text {
   return {
@@ -80,6 +112,12 @@ function lostOnTheWay(service: string, attempts: number, client: string, serverI
       'Check reverse-path filtering and conntrack on the return path: sysctl net.ipv4.conf.all.rp_filter; conntrack -S (look at invalid/drop).',
     ],
   };
+}
+
+/** The one interface the flows were seen on, or null. */
+function singleInterface(input: DiagnosisInput, flows: readonly Flow[]): string | null {
+  const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
+  return names.length === 1 && names[0] !== '' && names[0] !== 'any' ? names[0]! : null;
 }
 
 /**
