@@ -9,6 +9,7 @@ import type { DiagnosisInput } from '../input';
 import { bridgedDrop } from '../bridged-drop';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
+import { publishedDrop } from '../published-drop';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
 /**
@@ -25,7 +26,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
     const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
-    const bridged = bridgedDrop(input, first) ?? inputDrop(input, first) ?? routedDrop(input, first);
+    const bridged = bridgedDrop(input, first) ?? inputDrop(input, first) ?? routedDrop(input, first) ?? publishedDrop(input, first);
     findings.push({
       code: 'filtered',
       severity: 'error',
