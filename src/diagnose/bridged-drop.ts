@@ -21,10 +21,13 @@ export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null
   const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
   if (bridge === undefined) return null;
   if (!flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', bridge.name))) return null;
+  const network = (ctx.dockerNetworks ?? []).find((n) => n.bridge === bridge.name);
+  const dockers = network !== undefined;
+  // On a Docker bridge whose containers the snapshot lists, a client that is none of them came from outside (DNATed to a published port): not bridged.
+  if (network?.endpoints !== undefined && !network.endpoints.some((e) => e.addresses.includes(flow.clientIp))) return null;
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: bridge.name, to: bridge.name });
   if (facts.dropRule === null) return null;
   const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
-  const dockers = (ctx.dockerNetworks ?? []).some((n) => n.bridge === bridge.name);
   if (facts.dropRule === `-A FORWARD -i ${bridge.name} -o ${bridge.name} -j DROP`) return iccDrop(input, flow, bridge.name, facts.dropRule, evidence);
   if (!dockers && isDockerForwardPolicy(ctx, facts.dropRule)) {
     return {

@@ -11,6 +11,9 @@ import { synAckRetransmitsOf } from '../kernel-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-routes';
 import { replyOrigin, targetReplyRoute } from '../reply-origin';
 import { takenRangeFindings } from '../taken-range';
+import { natTarget } from '../nat-hop';
+import { rulesetOf } from '../netfilter-walk';
+import type { HostContext } from '../../context/host-context';
 
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
@@ -34,7 +37,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     // Clients are the ones seen arriving from outside the bridge; their DNATed leg, seen
     // only on the bridge (e.g. toward ingress_sbox), is the same failure and is covered too.
     const targetAway = silent.filter((f) => targetRoutedAway(input, bridge, f) !== null);
-    const clients = distinct([...targetAway, ...inside.filter((f) => !onlySeenOn(f, bridge.name, input) && !onTheBridge(f, bridge.name, input))].map((f) => f.clientIp));
+    const clients = distinct([...targetAway, ...inside.filter((f) => publishedFromOutside(f, bridge.name, input) || (!onlySeenOn(f, bridge.name, input) && !onTheBridge(f, bridge.name, input)))].map((f) => f.clientIp));
     if (clients.length === 0) continue;
     const flows = [...new Set([...targetAway, ...inside.filter((f) => clients.includes(f.clientIp))])];
     for (const f of flows) covered.add(f.id);
@@ -222,6 +225,35 @@ function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolea
   if (first === undefined) return false;
   const name = input.interfaceNames[first] ?? '';
   return name === bridgeName || contextInterface(ctx, name)?.master === bridgeName || sentFromHere(input, ctx, f.clientIp, name);
+}
+
+/**
+ * A flow captured on the bridge alone that the host DNATed there from outside: its server is a
+ * published port's target (the snapshot's DNAT rule) held by a container of the bridge's
+ * network, and its client is neither one of that network's containers nor this host. Seen
+ * only on the bridge, it is still a client from outside, not a container's own traffic.
+ */
+function publishedFromOutside(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
+  const ctx = input.context;
+  if (ctx === null || !onlySeenOn(f, bridgeName, input) || isLocalAddress(ctx, f.clientIp)) return false;
+  const network = (ctx.dockerNetworks ?? []).find((n) => n.bridge === bridgeName && n.endpoints !== undefined);
+  if (network === undefined) return false;
+  const holds = (ip: string) => network.endpoints!.some((e) => e.addresses.includes(ip));
+  return holds(f.serverIp) && !holds(f.clientIp) && isDnatTarget(ctx, f.serverIp, f.serverPort);
+}
+
+/** Some nat rule of the snapshot DNATs to ip:port. */
+function isDnatTarget(ctx: HostContext, ip: string, port: number): boolean {
+  for (const chains of rulesetOf(ctx).values()) {
+    for (const chain of chains.values()) {
+      for (const r of chain.rules) {
+        if (r.target !== 'DNAT') continue;
+        const to = natTarget(r.toDestination, -1);
+        if (to !== null && to.ip === ip && to.port === port) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */

@@ -131,6 +131,8 @@ function leftHostBy(input: DiagnosisInput, flows: readonly Flow[]): string | nul
   const name = names[0]!;
   const bridges = new Set(input.bridges.map((b) => b.name));
   const iface = input.context === null ? undefined : contextInterface(input.context, name);
+  // With a snapshot, an interface it does not list is another namespace's (eth0@ingress_sbox): not a way out of the host.
+  if (input.context !== null && iface === undefined) return null;
   if (bridges.has(name) || iface?.kind === 'bridge' || (iface?.master ?? null) !== null) return null;
   return name;
 }

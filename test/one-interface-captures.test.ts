@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { analyzeFiles } from '../src/analysis';
+import { bridgesFromContext } from '../src/context/context-bridges';
+import { loadHostContext } from '../src/context/load';
+import { REPO } from './cli-harness';
+
+/**
+ * Stored real-Docker scenarios cut to one interface (what `tcpdump -i NAME` records), analyzed
+ * with their stored snapshot: the verdict the whole capture gets, or a weaker one, never a
+ * wrong one.
+ */
+function oneInterface(scenario: string, cut: string) {
+  const context = loadHostContext(path.join(REPO, 'captures', scenario, 'context.json'));
+  const file = path.join(REPO, 'test', 'fixtures', 'capture', `${scenario}-${cut}.pcapng`);
+  return analyzeFiles([file], { context, bridges: bridgesFromContext(context) });
+}
+
+const errors = (a: ReturnType<typeof oneInterface>) => a.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.confidence, f.evidence.clients]);
+
+test('docker_gwbridge alone (host-mode publish): the outside client DNATed to the task is the bridge overlap, not two containers kept apart by Docker\'s icc rule', () => {
+  const a = oneInterface('docker-real-gwbridge-hostmode', 'docker_gwbridge');
+  assert.deepEqual(errors(a), [['bridge-subnet-overlap', 'high', ['172.18.50.20']]]);
+});
+
+test('docker0 alone (a published container): the outside client inside docker0\'s subnet is the overlap, though its flow is seen on the bridge only', () => {
+  const a = oneInterface('docker-real-docker0-overlap', 'docker0');
+  assert.deepEqual(errors(a), [['bridge-subnet-overlap', 'high', ['172.17.0.50']]]);
+});
+
+test('docker0 alone, the host answering a container from its LAN address with docker0\'s MAC: the snapshot still belongs to the capture, and INPUT\'s rule is named', () => {
+  const a = oneInterface('docker-real-docker-user-drop', 'docker0');
+  assert.equal(a.contextMatch, 'match');
+  const f = a.findings.find((x) => x.code === 'filtered')!;
+  assert.deepEqual([f.confidence, f.evidence.clients], ['high', ['172.17.0.3']]);
+  assert.match(f.title, /the host's INPUT rules drop them$/);
+});
+
+test('ingress_sbox\'s overlay leg alone: SYN-ACKs seen on a namespace\'s interface did not leave this host by it', () => {
+  const a = oneInterface('docker-real-swarm-ingress', 'eth0-ingress_sbox');
+  const f = a.findings.find((x) => x.code === 'syn-ack-lost')!;
+  assert.doesNotMatch(f.title, /left this host/, f.title);
+  assert.equal(f.evidence.leftBy, undefined);
+});
