@@ -170,9 +170,10 @@ test('nat-path-break: a SYN that got no answer past the innermost hop; filtered 
 
 test('a specific rule explaining one hop of an attempt explains all its hops (no filtered for the others)', () => {
   const a = analyzeFiles([CAPTURE], { context: loadHostContext(path.join(SCENARIO, 'context.json')) });
-  // Without the context's bridges, the break is named once for the attempt (where it stopped);
+  // Without the context's bridges, the cause is named once for the attempt: ingress_sbox, the
+  // DNAT target, ARPs for the client on docker_gwbridge (the overlap the packets show);
   // no route-conflict: ingress_sbox makes the reply behind the DNAT, not the host's stack.
-  assert.deepEqual(a.findings.map((f) => f.code), ['nat-path-break']);
+  assert.deepEqual(a.findings.map((f) => f.code), ['bridge-subnet-overlap']);
 });
 
 test('nat-path-break: skips attempts a specific rule already explained', () => {
@@ -205,9 +206,9 @@ test('stitching on docker-gwbridge-ingress: each attempt counts once, the failed
   assert.equal(json.flows[0]!.hops!.length, 2);
 });
 
-test('stitching on docker-gwbridge-ingress without context: nat-path-break, not filtered', () => {
+test('stitching on docker-gwbridge-ingress without context: one finding for the attempt\'s two hops, the overlap its ARP shows, not filtered', () => {
   const a = analyzeFiles([CAPTURE]);
-  assert.deepEqual(a.findings.map((f) => f.code), ['nat-path-break']);
+  assert.deepEqual(a.findings.map((f) => [f.code, f.evidence.bridge, f.evidence.subnet]), [['bridge-subnet-overlap', 'docker_gwbridge', null]]);
   assert.equal(a.findings[0]!.flows.length, 2);
 });
 

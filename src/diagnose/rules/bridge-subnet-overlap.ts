@@ -11,6 +11,7 @@ import { synAckRetransmitsOf } from '../kernel-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-routes';
 import { replyOrigin, targetReplyRoute } from '../reply-origin';
 import { takenRangeFindings } from '../taken-range';
+import { arpInferredOverlaps } from '../arp-inferred-overlap';
 import { natTarget } from '../nat-hop';
 import { rulesetOf } from '../netfilter-walk';
 import type { HostContext } from '../../context/host-context';
@@ -23,7 +24,9 @@ import type { HostContext } from '../../context/host-context';
  * port DNATs to a container inside the bridge's subnet, but the host routes that address
  * out of another device, so no SYN reaches the container, whatever the client's address.
  * And the overlap seen from inside (taken-range.ts): a server elsewhere whose address a
- * Docker network's subnet took, so the host routes SYNs to it into the bridge.
+ * Docker network's subnet took, so the host routes SYNs to it into the bridge. Without the
+ * host's bridges (no snapshot, no --bridge), the overlap the packets show by themselves: the
+ * DNAT target ARPing for the client (arp-inferred-overlap.ts).
  */
 export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
   const findings: Finding[] = [];
@@ -51,6 +54,7 @@ export function bridgeSubnetOverlapRule(input: DiagnosisInput): Finding[] {
     for (const f of flows) covered.add(f.id);
   }
   findings.push(...takenRangeFindings(input, silent.filter((f) => !covered.has(f.id))));
+  findings.push(...arpInferredOverlaps(input, silent.filter((f) => !covered.has(f.id))));
   return findings;
 }
 
