@@ -36,7 +36,7 @@ export function publishedDrop(input: DiagnosisInput, flow: Flow): DropCause | nu
   const target = `${to.ip}:${to.port}`;
   const holder = holderOf(ctx, to.ip);
   return {
-    because: `the forward path to its container drops them`,
+    because: facts.evidence['forwarding'] !== undefined ? `the host does not forward them to its container (IPv4 forwarding off)` : `the forward path to its container drops them`,
     sentences: [
       `${flow.serverIp}:${flow.serverPort} is a published port: the host DNATs the SYNs to ${holder === null ? target : `${holder} (${target})`} behind ${dev}, which this capture does not include, and the snapshot says the forward path there drops them.`,
       ...facts.sentences,

@@ -126,9 +126,8 @@ function singleInterface(input: DiagnosisInput, flows: readonly Flow[]): string 
  * or bridge port (where a reply can still be misrouted inside the host). Null otherwise.
  */
 function leftHostBy(input: DiagnosisInput, flows: readonly Flow[]): string | null {
-  const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
-  if (names.length !== 1 || names[0] === '' || names[0] === 'any' || flows.some((f) => f.synAcks === 0)) return null;
-  const name = names[0]!;
+  const name = singleInterface(input, flows);
+  if (name === null || flows.some((f) => f.synAcks === 0)) return null;
   const bridges = new Set(input.bridges.map((b) => b.name));
   const iface = input.context === null ? undefined : contextInterface(input.context, name);
   // With a snapshot, an interface it does not list is another namespace's (eth0@ingress_sbox): not a way out of the host.
