@@ -89,3 +89,16 @@ docker_remedies() {
   declare -F remedy_hand >/dev/null || remedy_hand() { echo "no hand step $1 in this scenario"; return 1; }
   docker_remedy_apply
 }
+
+# lab_web NS PORT TEXT: a machine of the lab's own serving a page (busybox httpd in lab namespace
+# NS on PORT, its page TEXT in the lab's temp dir, which teardown removes), for at most 120 s;
+# returns once it listens. Before docker_node, it makes the temp dir docker_node then uses.
+lab_web() {
+  local ns=$1 port=$2 dir
+  [ -n "$DOCKER_LAB_TMP" ] || DOCKER_LAB_TMP=$(mktemp -d "/tmp/synscope-docker-$LAB.XXXXXX")
+  dir="$DOCKER_LAB_TMP/www-$ns-$port"
+  mkdir -p "$dir"
+  echo "$3" >"$dir/index.html"
+  lab_in "$ns" timeout 120 busybox httpd -f -p "$port" -h "$dir" &
+  lab_wait "httpd on tcp/$port in $ns" 20 lab_listening "$ns" "$port"
+}

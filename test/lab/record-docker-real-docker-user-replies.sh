@@ -31,10 +31,7 @@ lab_ns server
 lab_link server eth0 lan p-server
 lab_in lan ip link set p-server master lan
 lab_in server ip addr add 192.0.2.30/24 dev eth0
-mkdir -p "$DOCKER_LAB_TMP/www"
-echo "the LAN server 192.0.2.30" >"$DOCKER_LAB_TMP/www/index.html"
-lab_in server timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/80 in the server" 20 lab_listening server 80
+lab_web server 80 "the LAN server 192.0.2.30"
 dk host run -d --name cli "$DOCKER_LAB_IMAGE" >/dev/null
 docker_wait_listen host cli 80
 

@@ -36,12 +36,7 @@ lab_in remote ip addr add 10.20.0.10/24 dev eth0
 lab_in remote ip route add default via 10.20.0.1
 [ "$(lab_in host sysctl -n net.ipv4.ip_forward)" = 0 ] || { echo "forwarding is on before dockerd" >&2; exit 1; }
 
-# The lab's temp dir (docker_node uses it, teardown removes it) holds the server's page.
-DOCKER_LAB_TMP=$(mktemp -d "/tmp/synscope-docker-$LAB.XXXXXX")
-mkdir "$DOCKER_LAB_TMP/www"
-echo "the server 192.0.2.30" >"$DOCKER_LAB_TMP/www/index.html"
-lab_in server timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/80 in the server" 20 lab_listening server 80
+lab_web server 80 "the server 192.0.2.30"
 
 fetch() { # fetch NS ADDRESS PORT SECONDS: one HTTP request; the answer on stdout
   printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$4" busybox nc "$2" "$3" 2>/dev/null || true

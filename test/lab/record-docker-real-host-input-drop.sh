@@ -31,11 +31,8 @@ docker_lab_image host
 dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
 [ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.2 ] || { echo "cli is not 172.17.0.2" >&2; exit 1; }
 
-# The host's service: busybox httpd on port 8000, bounded in time, its page in the lab's temp dir.
-mkdir "$DOCKER_LAB_TMP/www"
-echo "the host's service" >"$DOCKER_LAB_TMP/www/index.html"
-lab_in host timeout 120 busybox httpd -f -p 8000 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/8000 in the node" 20 lab_listening host 8000
+# The host's service on port 8000.
+lab_web host 8000 "the host's service"
 
 fetch() { # fetch NS|ctr:NAME ADDRESS SECONDS: one request to port 8000; the answer on stdout
   local ns=$1; shift

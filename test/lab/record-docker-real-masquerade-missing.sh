@@ -39,11 +39,7 @@ lab_in server ip route add default via 198.51.100.1
 
 docker_node host
 docker_lab_image host
-# The server: busybox httpd, bounded in time, its page in the lab's temp dir (removed at teardown).
-mkdir "$DOCKER_LAB_TMP/www"
-echo "the server 198.51.100.80" >"$DOCKER_LAB_TMP/www/index.html"
-lab_in server timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/80 in the server" 20 lab_listening server 80
+lab_web server 80 "the server 198.51.100.80"
 dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
 dk host run -d --name web -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
 docker_wait_listen host web 80

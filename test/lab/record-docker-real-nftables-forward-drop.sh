@@ -29,17 +29,13 @@ out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
 docker_web_lab
-mkdir "$DOCKER_LAB_TMP/www"
-echo "the node's own page" >"$DOCKER_LAB_TMP/www/index.html"
-lab_in host timeout 120 busybox httpd -f -p 8000 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/8000 in the node" 20 lab_listening host 8000
+lab_web host 8000 "the node's own page"
 # A server on the LAN, plugged into docker_web_lab's switch.
 lab_ns server
 lab_link server eth0 lan p-server
 lab_in lan ip link set p-server master lan
 lab_in server ip addr add 192.0.2.30/24 dev eth0
-lab_in server timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/80 in 192.0.2.30" 20 lab_listening server 80
+lab_web server 80 "the server 192.0.2.30"
 dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
 [ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.3 ] || { echo "cli is not 172.17.0.3" >&2; exit 1; }
 fetch_node() { # fetch_node NS SECONDS: one request to the node's own page

@@ -38,13 +38,8 @@ lab_in office ip route add default dev eth0
 lab_in server ip addr add 192.0.2.30/24 dev eth0
 lab_in server ip route add default dev eth0
 
-DOCKER_LAB_TMP=$(mktemp -d "/tmp/synscope-docker-$LAB.XXXXXX")
-for ns in office server; do
-  mkdir -p "$DOCKER_LAB_TMP/$ns"
-  echo "the $ns server" >"$DOCKER_LAB_TMP/$ns/index.html"
-  lab_in "$ns" timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/$ns" &
-  lab_wait "httpd on tcp/80 in $ns" 20 lab_listening "$ns" 80
-done
+lab_web office 80 "the office server"
+lab_web server 80 "the LAN server"
 
 docker_node host
 docker_lab_image host

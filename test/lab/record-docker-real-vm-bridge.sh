@@ -38,11 +38,7 @@ lab_in good ip addr add 192.0.2.10/24 dev eth0
 lab_in vm ip addr add 192.0.2.50/24 dev eth0
 [ "$(lab_in host sysctl -n net.ipv4.ip_forward)" = 0 ] || { echo "forwarding is on before dockerd" >&2; exit 1; }
 
-DOCKER_LAB_TMP=$(mktemp -d "/tmp/synscope-docker-$LAB.XXXXXX")
-mkdir "$DOCKER_LAB_TMP/www"
-echo "the VM 192.0.2.50" >"$DOCKER_LAB_TMP/www/index.html"
-lab_in vm timeout 120 busybox httpd -f -p 80 -h "$DOCKER_LAB_TMP/www" &
-lab_wait "httpd on tcp/80 in the VM" 20 lab_listening vm 80
+lab_web vm 80 "the VM 192.0.2.50"
 
 fetch() { # fetch NS ADDRESS PORT SECONDS: one HTTP request; the answer on stdout
   printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$4" busybox nc "$2" "$3" 2>/dev/null || true
