@@ -24,6 +24,17 @@ for (const [scenario, client, link, target] of overlaps) {
   });
 }
 
+for (const [scenario, client, server] of [
+  ['docker0-overlap', '172.17.0.50', '192.0.2.1'],
+  ['route-conflict', '192.168.0.50', '192.168.0.10'],
+] as const) {
+  test(`${scenario}, the capture alone: the host the SYNs were for ARPing for the client on docker0, not on eth0 where they came in, is the overlap`, () => {
+    const findings = captureAlone(scenario);
+    assert.deepEqual(findings.map((f) => [f.code, f.confidence, f.evidence.clients, f.evidence.bridge, f.evidence.repliesFrom]), [['bridge-subnet-overlap', 'high', [client], 'docker0', 'host']]);
+    assert.match(findings[0]!.explanation, new RegExp(`came in by eth0 to ${server.replace(/\./g, '\\.')}, and ${server.replace(/\./g, '\\.')} answers by asking for it by ARP on docker0`));
+  });
+}
+
 test('the capture alone, no ARP for the client (SYN-ACKs lost beyond the host), or a client that answered ARP: no overlap inferred', () => {
   assert.ok(!captureAlone('docker-real-syn-ack-lost').some((f) => f.code === 'bridge-subnet-overlap'));
   assert.ok(!captureAlone('docker-real-nftables-forward-drop').some((f) => f.code === 'bridge-subnet-overlap'));

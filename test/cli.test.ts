@@ -104,10 +104,11 @@ test('docker0 overlap: --bridge names docker0 and only the client inside its sub
   assert.equal(report.findings.filter((f: { code: string }) => f.code === 'filtered').length, 0, 'the overlap explains the silence');
 });
 
-test('docker0 overlap without --bridge: the silence is reported as filtered, and --fail-on error exits 1', async () => {
+test('docker0 overlap without --bridge: the host ARPing for the client on docker0 names the overlap, subnet unknown, and --fail-on error exits 1', async () => {
   const r = await runCli('analyze', OVERLAP, '--fail-on', 'error');
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /ERROR filtered/);
+  assert.match(r.stdout, /ERROR bridge-subnet-overlap \(confidence high\): 1 client gets no answer: this host sends the replies\s+into docker0/);
+  assert.doesNotMatch(r.stdout, /ERROR filtered/);
   assert.match(r.stdout, /172\.17\.0\.50/);
   const ok = await runCli('analyze', OVERLAP, '--fail-on', 'error', '--bridge', 'docker_gwbridge=10.99.0.0/16');
   assert.equal(ok.code, 1, 'an unrelated bridge changes nothing');

@@ -8,47 +8,62 @@ import { splitEndpoint } from './nat-hop';
 /**
  * A bridge overlap seen in the packets alone (a capture someone sent, without the host's
  * snapshot or --bridge): an attempt DNATed to an address behind an interface, where that
- * address then asks by ARP for the client, unanswered. The namespace the SYN was sent to takes
+ * address then asks by ARP for the client, unanswered: the namespace the SYN was sent to takes
  * the client for a neighbour on its own link (its network's subnet holds the client's address)
- * instead of sending the SYN-ACK to its gateway, so the reply is never sent. The subnet itself
- * is not known here, so the remedy says how to move the network and how to get a checked one.
+ * instead of sending the SYN-ACK to its gateway. Or, not DNATed, the address the SYN was for
+ * (the host) asks for the client on a Docker bridge, not on the link the SYN came in by: the
+ * host routes the client into that bridge. Either way the reply is never sent. The subnet
+ * itself is not known here, so the remedy says how to move the network and how to get a
+ * checked one.
  */
 export function arpInferredOverlaps(input: DiagnosisInput, silent: readonly Flow[]): Finding[] {
-  const byInterface = new Map<string, { target: string; flows: Flow[] }>();
+  const byInterface = new Map<string, { target: string; dnat: boolean; flows: Flow[] }>();
   for (const f of silent) {
     if (input.bridges.some((b) => subnetContains(b.subnet, f.clientIp))) continue;
     const attempt = input.attempts?.find((a) => a.flows.includes(f.id));
+    if (attempt !== undefined && attempt.id !== f.id) continue;
     const inner = attempt?.hops.find((h) => h.translation === 'dnat' || h.translation === 'dnat+snat');
-    if (attempt === undefined || inner === undefined || attempt.id !== f.id) continue;
-    const target = splitEndpoint(inner.server).ip;
+    const target = inner === undefined ? f.serverIp : splitEndpoint(inner.server).ip;
     const arp = input.arpRequests.get(f.clientIp);
-    if (arp === undefined || arp.replies > 0 || !arp.interfaces.includes(inner.interface) || !arp.askers.includes(target)) continue;
-    const group = byInterface.get(inner.interface) ?? { target, flows: [] };
+    if (arp === undefined || arp.replies > 0 || !arp.askers.includes(target)) continue;
+    // Without a DNAT, the host itself asks: on a Docker bridge, and not on the link the SYN came in by (where the client is a neighbour).
+    const came = input.interfaceNames[f.interfaces[0] ?? -1];
+    const link = inner?.interface ?? (came === undefined || arp.interfaces.includes(came) ? undefined : arp.interfaces.find((i) => DOCKER_BRIDGE.test(i)));
+    if (link === undefined || !arp.interfaces.includes(link)) continue;
+    const group = byInterface.get(link) ?? { target, dnat: inner !== undefined, flows: [] };
     group.flows.push(f);
-    byInterface.set(inner.interface, group);
+    byInterface.set(link, group);
   }
-  return [...byInterface].map(([link, { target, flows }]) => inferredFinding(input, link, target, flows));
+  return [...byInterface].map(([link, { target, dnat, flows }]) => inferredFinding(input, link, target, dnat, flows));
 }
 
-function inferredFinding(input: DiagnosisInput, link: string, target: string, flows: Flow[]): Finding {
+/** Names Docker gives its bridges. */
+const DOCKER_BRIDGE = /^(docker0|docker_gwbridge|br-[0-9a-f]{12})$/;
+
+function inferredFinding(input: DiagnosisInput, link: string, target: string, dnat: boolean, flows: Flow[]): Finding {
   const clients = distinct(flows.map((f) => f.clientIp));
   const requests = clients.reduce((n, c) => n + (input.arpRequests.get(c)?.requests ?? 0), 0);
   const them = clients.length === 1 ? 'it' : 'them';
+  const came = input.interfaceNames[flows[0]!.interfaces[0] ?? -1] ?? 'the uplink';
+  const how = dnat
+    ? `The SYNs from ${clients.join(', ')} are DNATed to ${target} behind ${link}, and ${target} answers by asking for ${them} by ARP on ${link} (${plural(requests, 'request')}, unanswered) instead of sending the SYN-ACK to its gateway: ` +
+      `for that namespace ${clients.join(', ')} ${clients.length === 1 ? 'is' : 'are'} on its own link, so ${link}'s network's subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'}.`
+    : `The SYNs from ${clients.join(', ')} came in by ${came} to ${target}, and ${target} answers by asking for ${them} by ARP on ${link} (${plural(requests, 'request')}, unanswered) instead of out of ${came}: ` +
+      `this host routes ${clients.length === 1 ? 'the client\'s address' : 'their addresses'} into ${link}, whose subnet holds ${clients.length === 1 ? 'it' : 'them'}.`;
   return {
     code: 'bridge-subnet-overlap',
     severity: 'error',
     confidence: 'high',
-    title: `${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer: ${target} behind ${link} takes ${them} for ${clients.length === 1 ? 'a neighbour' : 'neighbours'} (its network's subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'})`,
-    explanation:
-      `The SYNs from ${clients.join(', ')} are DNATed to ${target} behind ${link}, and ${target} answers by asking for ${them} by ARP on ${link} (${plural(requests, 'request')}, unanswered) instead of sending the SYN-ACK to its gateway: ` +
-      `for that namespace ${clients.join(', ')} ${clients.length === 1 ? 'is' : 'are'} on its own link, so ${link}'s network's subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'}. Nobody answers, so the SYN-ACKs are never sent. ` +
-      `This analysis had neither the host's snapshot nor --bridge, so the subnet is not known here.`,
+    title: dnat
+      ? `${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer: ${target} behind ${link} takes ${them} for ${clients.length === 1 ? 'a neighbour' : 'neighbours'} (its network's subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'})`
+      : `${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer: this host sends the replies into ${link}, whose subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'}`,
+    explanation: `${how} Nobody answers, so the SYN-ACKs are never sent. This analysis had neither the host's snapshot nor --bridge, so the subnet is not known here.`,
     evidence: {
       bridge: link,
       subnet: null,
       bridgeSource: 'capture',
       clients,
-      repliesFrom: target,
+      repliesFrom: dnat ? target : 'host',
       attempts: attemptCount(flows, input),
       arpRequestsOnBridge: clients.map((c) => input.arpRequests.get(c)!).map((a) => ({ target: a.target, requests: a.requests, askers: a.askers })),
     },
