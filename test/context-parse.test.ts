@@ -295,6 +295,25 @@ async function unixServer(handler: http.RequestListener): Promise<{ socket: stri
   };
 }
 
+test('Docker API client: a network whose inspect fails has no endpoints (not known), not an empty list (no containers)', async () => {
+  const list = JSON.parse(fixture('docker-networks.json')) as { Id: string; Name: string }[];
+  const server = await unixServer((req, res) => {
+    const one = list.find((n) => req.url === `/networks/${n.Id}`);
+    if (one?.Name === 'bridge') return void res.writeHead(500).end('{"message":"boom"}');
+    const body = one === undefined ? JSON.stringify(list.map((n) => ({ ...n, Containers: {} }))) : JSON.stringify({ ...one, Containers: {} });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+  });
+  try {
+    const got = await fetchDockerNetworks(server.socket);
+    assert.ok(got.ok, JSON.stringify(got));
+    const networks = parseDockerNetworks(got.stdout);
+    assert.equal(networks.find((n) => n.name === 'bridge')?.endpoints, undefined, 'inspect failed: not known');
+    assert.ok(networks.filter((n) => n.name !== 'bridge').every((n) => Array.isArray(n.endpoints) && n.endpoints.length === 0), 'inspected: no containers');
+  } finally {
+    await server.close();
+  }
+});
+
 test('Docker API client: GET /networks over the unix socket; missing socket, HTTP error and silence are reasons', async () => {
   // The list leaves endpoints out; each network is inspected for them (GET /networks/ID).
   const list = JSON.parse(fixture('docker-networks.json')) as { Id: string; Name: string }[];

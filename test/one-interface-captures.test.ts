@@ -43,3 +43,16 @@ test('ingress_sbox\'s overlay leg alone: SYN-ACKs seen on a namespace\'s interfa
   assert.doesNotMatch(f.title, /left this host/, f.title);
   assert.equal(f.evidence.leftBy, undefined);
 });
+
+test('a container dialling the host\'s own docker0 address is not bridged traffic: with an icc rule in the snapshot too, INPUT\'s drop is named, not icc', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-host-input-drop');
+  const context = loadHostContext(path.join(dir, 'context.json'));
+  const icc = '-A FORWARD -i docker0 -o docker0 -j DROP\n';
+  const iptables = context.natRules.iptables!.replace('-A FORWARD -j DOCKER-USER\n', `-A FORWARD -j DOCKER-USER\n${icc}`);
+  assert.ok(iptables.includes(icc), 'the icc rule went in');
+  const withIcc = { ...context, natRules: { ...context.natRules, iptables } };
+  const findings = analyzeFiles([path.join(dir, 'capture.pcapng')], { context: withIcc, bridges: bridgesFromContext(withIcc) }).findings;
+  const f = findings.find((x) => x.code === 'filtered')!;
+  assert.match(f.title, /the host's INPUT policy DROP drops them$/, f.title);
+  assert.equal(f.evidence.interContainerTraffic, undefined);
+});

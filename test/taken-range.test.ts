@@ -44,3 +44,15 @@ test('without the network\'s endpoints (an older snapshot) nothing says the serv
   });
   assert.ok(!unknown.codes.includes('bridge-subnet-overlap'), unknown.codes.join(' '));
 });
+
+test('a published port\'s target whose container the snapshot does not list (not inspected, or started since) is no taken range', async () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-listen-overflow');
+  const context = JSON.parse(fs.readFileSync(path.join(dir, 'context.json'), 'utf8')) as { dockerNetworks: Network[] };
+  for (const n of context.dockerNetworks) if (n.endpoints !== undefined) n.endpoints = [];
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-taken-range-')), 'context.json');
+  fs.writeFileSync(file, JSON.stringify(context));
+  const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const codes = (JSON.parse(r.stdout) as { findings: { code: string }[] }).findings.map((f) => f.code);
+  assert.ok(!codes.includes('bridge-subnet-overlap'), codes.join(' '));
+});

@@ -37,18 +37,25 @@ export async function fetchDockerNetworks(socketPath: string, timeoutMs = DOCKER
   const inspected = await Promise.all(
     networks.map(async (n, i) => {
       const id = isObject(n) ? str(n, 'Id') : null;
-      if (id === null || i >= MAX_INSPECTED_NETWORKS || !/^[0-9a-zA-Z_.-]+$/.test(id)) return n;
+      // Not inspected: the list's empty Containers would read as "no containers"; without it, as not known.
+      const uninspected = isObject(n) ? withoutContainers(n) : n;
+      if (id === null || i >= MAX_INSPECTED_NETWORKS || !/^[0-9a-zA-Z_.-]+$/.test(id)) return uninspected;
       const one = await fetchDocker(socketPath, `/networks/${id}`, timeoutMs);
-      if (!one.ok) return n;
+      if (!one.ok) return uninspected;
       try {
         const full: unknown = JSON.parse(one.stdout);
-        return isObject(full) ? full : n;
+        return isObject(full) ? full : uninspected;
       } catch {
-        return n;
+        return uninspected;
       }
     }),
   );
   return { ok: true, stdout: JSON.stringify(inspected) };
+}
+
+function withoutContainers(n: JsonObject): JsonObject {
+  const { Containers: _containers, ...rest } = n;
+  return rest;
 }
 
 /** GET /networks alone, as fetchDockerNetworks but without the endpoints: enough for each network's driver and bridge device. */
@@ -161,7 +168,7 @@ export function parseDockerNetworks(text: string): DockerNetwork[] {
       ingress: n['Ingress'] === true,
       internal: n['Internal'] === true,
       ...(driver === 'bridge' && { masquerade: bridgeOption(n, 'com.docker.network.bridge.enable_ip_masquerade') !== 'false' }),
-      endpoints: endpointsOf(n),
+      ...(isObject(n['Containers']) && { endpoints: endpointsOf(n) }),
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

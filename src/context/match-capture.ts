@@ -81,7 +81,7 @@ function checkOwnAddresses(ctx: HostContext, facts: CaptureFacts, agreements: st
     if (owners === undefined || sightings.length === 0) continue;
     const seen = new Set(sightings.map((s) => s.mac.toLowerCase()));
     // Linux sends from any of its addresses out of any interface (a reply from the LAN address to a container leaves by docker0, with docker0's MAC).
-    const owner = owners.find((i) => seen.has(i.mac!.toLowerCase())) ?? withMac(ctx.interfaces).find((i) => seen.has(i.mac!.toLowerCase()));
+    const owner = owners.find((i) => seen.has(i.mac!.toLowerCase())) ?? withMac(ctx.interfaces).find((i) => i.master === null && seen.has(i.mac!.toLowerCase()));
     if (owner !== undefined) agreements.push(`${address} sends with ${owner.name}'s MAC ${owner.mac}`);
     else conflicts.push(`${address} is ${owners[0]!.name}'s address in the snapshot (MAC ${owners[0]!.mac}), but the capture shows it sending with ${[...seen].join(', ')}`);
   }

@@ -17,6 +17,7 @@ import { splitEndpoint } from './nat-hop';
  * checked one.
  */
 export function arpInferredOverlaps(input: DiagnosisInput, silent: readonly Flow[]): Finding[] {
+  if (input.context !== null) return [];
   const byInterface = new Map<string, { target: string; dnat: boolean; flows: Flow[] }>();
   for (const f of silent) {
     if (input.bridges.some((b) => subnetContains(b.subnet, f.clientIp))) continue;
@@ -28,8 +29,10 @@ export function arpInferredOverlaps(input: DiagnosisInput, silent: readonly Flow
     if (arp === undefined || arp.replies > 0 || !arp.askers.includes(target)) continue;
     // Without a DNAT, the host itself asks: on a Docker bridge, and not on the link the SYN came in by (where the client is a neighbour).
     const came = input.interfaceNames[f.interfaces[0] ?? -1];
-    const link = inner?.interface ?? (came === undefined || arp.interfaces.includes(came) ? undefined : arp.interfaces.find((i) => DOCKER_BRIDGE.test(i)));
-    if (link === undefined || !arp.interfaces.includes(link)) continue;
+    if (came === undefined) continue;
+    const link = inner?.interface ?? (arp.interfaces.includes(came) ? undefined : arp.interfaces.find((i) => DOCKER_BRIDGE.test(i)));
+    // A client that came in by that very link (a container dialling a published port of its own bridge) is on it.
+    if (link === undefined || link === came || !arp.interfaces.includes(link)) continue;
     const group = byInterface.get(link) ?? { target, dnat: inner !== undefined, flows: [] };
     group.flows.push(f);
     byInterface.set(link, group);
@@ -57,7 +60,7 @@ function inferredFinding(input: DiagnosisInput, link: string, target: string, dn
     title: dnat
       ? `${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer: ${target} behind ${link} takes ${them} for ${clients.length === 1 ? 'a neighbour' : 'neighbours'} (its network's subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'})`
       : `${plural(clients.length, 'client')} ${clients.length === 1 ? 'gets' : 'get'} no answer: this host sends the replies into ${link}, whose subnet holds ${clients.length === 1 ? 'the client\'s address' : 'their addresses'}`,
-    explanation: `${how} Nobody answers, so the SYN-ACKs are never sent. This analysis had neither the host's snapshot nor --bridge, so the subnet is not known here.`,
+    explanation: `${how} Nobody answers, so the SYN-ACKs are never sent. This analysis had no host snapshot, and no --bridge holding the client, so the subnet is not known here.`,
     evidence: {
       bridge: link,
       subnet: null,
@@ -71,7 +74,7 @@ function inferredFinding(input: DiagnosisInput, link: string, target: string, dn
     remedy: [
       `Move ${link}'s network off the clients' range: for docker0, "bip" (and "default-address-pools") in /etc/docker/daemon.json, then systemctl restart docker; for a user network, docker network create --subnet on a free range and move its containers there; docker_gwbridge is recreated out of the swarm.`,
       `For a subnet checked free against the host's routes, addresses and Docker networks and the clients: on the host, synscope context --output host.json, then synscope analyze CAPTURE --context host.json (or pass --bridge ${link}=CIDR).`,
-      `Confirm from the host: ${/^(docker0|docker_gwbridge|br-[0-9a-f]{12})$/.test(link) ? `ip route show dev ${link}` : `ip route`} lists the subnet, and it holds ${clients[0]}.`,
+      `Confirm from the host: ${DOCKER_BRIDGE.test(link) ? `ip route show dev ${link}` : `ip route`} lists the subnet, and it holds ${clients[0]}.`,
     ],
   };
 }

@@ -1,6 +1,6 @@
 import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
-import { sameLink } from './context-facts';
+import { isLocalAddress, sameLink } from './context-facts';
 import { holderOf } from './docker-holder';
 import { isDockerForwardPolicy, KEEP_FORWARD_ACCEPTS } from './docker-forward-policy';
 import type { DropCause } from './drop-cause';
@@ -18,6 +18,8 @@ import { hopFacts } from './nat-hop';
 export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
   if (ctx === null || ctx.sysctls['net.bridge.bridge-nf-call-iptables'] !== '1') return null;
+  // To or from the host itself is no bridged traffic: INPUT decides (inputDrop).
+  if (isLocalAddress(ctx, flow.clientIp) || isLocalAddress(ctx, flow.serverIp)) return null;
   const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
   if (bridge === undefined) return null;
   if (!flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', bridge.name))) return null;

@@ -123,6 +123,20 @@ export function predictPath(ctx: HostContext, client: string, server: string, if
   };
 }
 
+/** Some nat rule of the snapshot DNATs to ip:port (a published port's target). */
+export function isDnatTarget(ctx: HostContext, ip: string, port: number): boolean {
+  for (const chains of rulesetOf(ctx).values()) {
+    for (const chain of chains.values()) {
+      for (const r of chain.rules) {
+        if (r.target !== 'DNAT') continue;
+        const to = natTarget(r.toDestination, -1);
+        if (to !== null && to.ip === ip && to.port === port) return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** DNAT's "172.17.0.2:80", "172.17.0.2" (port kept), "172.17.0.2-172.17.0.9:80-90" (the first of each range), "[fd00::2]:80". */
 export function natTarget(text: string | undefined, port: number): { ip: string; port: number } | null {
   if (text === undefined) return null;

@@ -24,7 +24,8 @@ export function publishedDrop(input: DiagnosisInput, flow: Flow): DropCause | nu
   const to = t?.verdict === 'DNAT' ? natTarget(t.rule?.toDestination, flow.serverPort) : null;
   if (to === null) return null;
   const dev = deviceOf(lookupRoute(ctx, to.ip, { iif: inDev, src: flow.clientIp }));
-  if (dev === null || sameLink(ctx, dev, iif)) return null;
+  // With the bridge captured, the packets show where the SYN stopped (nat-path-break), not the snapshot alone.
+  if (dev === null || sameLink(ctx, dev, iif) || input.interfaceNames.some((n) => sameLink(ctx, n, dev))) return null;
   const facts = hopFacts(ctx, {
     packet: { src: flow.clientIp, dst: to.ip, dstPort: to.port },
     from: iif,

@@ -34,10 +34,12 @@ export function replyToHost(input: DiagnosisInput, flow: Flow, iface: string): R
         : ruleText(t.rule);
   const forwardDrops: ReplyToHost['forwardDrops'] = [];
   for (const network of ctx.dockerNetworks ?? []) {
-    const container = network.endpoints?.find((e) => e.addresses.some((a) => !a.includes(':')))?.addresses.find((a) => !a.includes(':'));
-    if (network.bridge === null || network.masquerade === false || container === undefined) continue;
-    if (!input.bridges.some((b) => b.name === network.bridge && subnetContains(b.subnet, container))) continue;
-    const facts = hopFacts(ctx, { packet: { src: flow.serverIp, dst: container, dstPort: flow.clientPort }, established: true, from: iface, to: network.bridge });
+    // One container of the flow's family stands for the network's (a rule naming one container's address is not modelled).
+    const sameFamily = (a: string) => a.includes(':') === flow.clientIp.includes(':');
+    const address = network.endpoints?.flatMap((e) => e.addresses).find(sameFamily);
+    if (network.bridge === null || network.masquerade === false || address === undefined) continue;
+    if (!input.bridges.some((b) => b.name === network.bridge && subnetContains(b.subnet, address))) continue;
+    const facts = hopFacts(ctx, { packet: { src: flow.serverIp, dst: address, dstPort: flow.clientPort }, established: true, from: iface, to: network.bridge });
     if (facts.dropRule !== null) forwardDrops.push({ bridge: network.bridge, rule: facts.dropRule });
   }
   return { inputDrop, forwardDrops };

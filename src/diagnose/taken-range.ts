@@ -7,7 +7,8 @@ import { deviceOf, isLocalAddress, synInterface } from './context-facts';
 import type { Finding } from './finding';
 import { attemptCount, distinct } from './group';
 import type { DiagnosisInput } from './input';
-import { hopFacts } from './nat-hop';
+import { hopFacts, isDnatTarget } from './nat-hop';
+import { formatEndpoint } from '../decode/address';
 import { lookupRoute } from './route-sim';
 
 /**
@@ -34,6 +35,8 @@ function routedIntoBridge(input: DiagnosisInput, bridge: BridgeSubnet, network: 
   const ctx = input.context!;
   if (!subnetContains(bridge.subnet, f.serverIp) || subnetContains(bridge.subnet, f.clientIp)) return false;
   if (isLocalAddress(ctx, f.serverIp) || (network.endpoints ?? []).some((e) => e.addresses.includes(f.serverIp))) return false;
+  // A published port's target, or the DNATed hop of an attempt, is a container the snapshot may have missed.
+  if (isDnatTarget(ctx, f.serverIp, f.serverPort) || input.attempts?.some((a) => a.hops.some((h) => h.server === formatEndpoint(f.serverIp, f.serverPort, f.ipVersion) && h.translation !== 'none'))) return false;
   const iif = isLocalAddress(ctx, f.clientIp) ? null : synInterface(f, input);
   const route = lookupRoute(ctx, f.serverIp, iif === null ? { src: f.clientIp } : { iif, src: f.clientIp });
   return deviceOf(route) === bridge.name;
@@ -43,7 +46,9 @@ function takenRangeFinding(input: DiagnosisInput, bridge: BridgeSubnet, network:
   const ctx = input.context!;
   const servers = distinct(flows.map((f) => f.serverIp));
   const clients = distinct(flows.map((f) => f.clientIp));
-  const arps = servers.map((s) => input.arpRequests.get(s)).filter((a) => a !== undefined && a.interfaces.includes(bridge.name) && a.replies === 0);
+  // The host itself asking for the server on the bridge, unanswered, shows that nothing there holds it; without that, a container removed or
+  // recreated since the snapshot (its old address dialled) is the other explanation.
+  const arps = servers.map((s) => input.arpRequests.get(s)).filter((a) => a !== undefined && a.interfaces.includes(bridge.name) && a.replies === 0 && a.askers.some((k) => isLocalAddress(ctx, k)));
   // Where a container's SYN dies on its way into the bridge (Docker's isolation rules, mostly).
   const first = flows[0]!;
   const iif = synInterface(first, input);
@@ -53,13 +58,15 @@ function takenRangeFinding(input: DiagnosisInput, bridge: BridgeSubnet, network:
   return {
     code: 'bridge-subnet-overlap',
     severity: 'error',
-    confidence: 'high',
+    confidence: arps.length > 0 ? 'high' : 'medium',
     title: `${who} ${servers.length === 1 ? 'is' : 'are'} inside Docker network ${network.name}'s subnet ${bridge.subnet.text}: this host routes ${servers.length === 1 ? 'it' : 'them'} into ${bridge.name}, where nothing answers`,
     explanation:
       `${servers.join(', ')} ${servers.length === 1 ? 'lies' : 'lie'} inside ${bridge.subnet.text}, the subnet of Docker network ${network.name} (bridge ${bridge.name}) on this host, and no container of ${network.name} holds ${servers.length === 1 ? 'it' : 'them'}: ${servers.length === 1 ? 'it is a machine' : 'they are machines'} elsewhere, on a network whose range ${network.name} took. ` +
       `The host routes ${bridge.subnet.text} into ${bridge.name}, so SYNs to ${servers.length === 1 ? 'it' : 'them'} never leave by the uplink` +
       (drop === null ? '.' : ` (a container's SYNs do not even get there: \`${drop}\` drops them on the way from ${iif} to ${bridge.name}, and moving the container to ${network.name} would not help).`) +
-      (arps.length > 0 ? ` The capture of ${bridge.name} shows the host asking for ${servers.length === 1 ? 'it' : 'them'} by ARP, unanswered (${arps.reduce((n, a) => n + a!.requests, 0)} requests).` : ''),
+      (arps.length > 0
+        ? ` The capture of ${bridge.name} shows the host asking for ${servers.length === 1 ? 'it' : 'them'} by ARP, unanswered (${arps.reduce((n, a) => n + a!.requests, 0)} requests).`
+        : ` Unless ${servers.length === 1 ? 'it is' : 'they are'} the old address of a container of ${network.name} removed or recreated since the snapshot: a capture of ${bridge.name} shows the host's ARP for ${servers.length === 1 ? 'it' : 'them'} go unanswered if not.`),
     evidence: {
       bridge: bridge.name,
       network: network.name,

@@ -12,9 +12,7 @@ import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-route
 import { replyOrigin, targetReplyRoute } from '../reply-origin';
 import { takenRangeFindings } from '../taken-range';
 import { arpInferredOverlaps } from '../arp-inferred-overlap';
-import { natTarget } from '../nat-hop';
-import { rulesetOf } from '../netfilter-walk';
-import type { HostContext } from '../../context/host-context';
+import { isDnatTarget } from '../nat-hop';
 
 /**
  * `bridge-subnet-overlap`: failed clients whose address lies inside a local bridge's
@@ -233,31 +231,15 @@ function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolea
 
 /**
  * A flow captured on the bridge alone that the host DNATed there from outside: its server is a
- * published port's target (the snapshot's DNAT rule) held by a container of the bridge's
- * network, and its client is neither one of that network's containers nor this host. Seen
- * only on the bridge, it is still a client from outside, not a container's own traffic.
+ * published port's target (the snapshot's DNAT rule), its client is not this host, and its
+ * frames on the bridge carry the bridge's own MAC (the host forwarded them; a container's own
+ * SYN carries the container's MAC). Seen only on the bridge, it is still a client from outside.
  */
 function publishedFromOutside(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
   const ctx = input.context;
   if (ctx === null || !onlySeenOn(f, bridgeName, input) || isLocalAddress(ctx, f.clientIp)) return false;
-  const network = (ctx.dockerNetworks ?? []).find((n) => n.bridge === bridgeName && n.endpoints !== undefined);
-  if (network === undefined) return false;
-  const holds = (ip: string) => network.endpoints!.some((e) => e.addresses.includes(ip));
-  return holds(f.serverIp) && !holds(f.clientIp) && isDnatTarget(ctx, f.serverIp, f.serverPort);
-}
-
-/** Some nat rule of the snapshot DNATs to ip:port. */
-function isDnatTarget(ctx: HostContext, ip: string, port: number): boolean {
-  for (const chains of rulesetOf(ctx).values()) {
-    for (const chain of chains.values()) {
-      for (const r of chain.rules) {
-        if (r.target !== 'DNAT') continue;
-        const to = natTarget(r.toDestination, -1);
-        if (to !== null && to.ip === ip && to.port === port) return true;
-      }
-    }
-  }
-  return false;
+  // The host forwarded it onto the bridge: its frames carry the bridge's own MAC, not a container's.
+  return sentFromHere(input, ctx, f.clientIp, bridgeName) && isDnatTarget(ctx, f.serverIp, f.serverPort);
 }
 
 /** A flow seen only on the bridge itself is a container's own traffic, not a misrouted client. */

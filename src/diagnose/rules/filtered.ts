@@ -10,6 +10,7 @@ import { bridgedDrop } from '../bridged-drop';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
 import { publishedDrop } from '../published-drop';
+import type { DropCause } from '../drop-cause';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
 /**
@@ -26,7 +27,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
     const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
-    const bridged = bridgedDrop(input, first) ?? inputDrop(input, first) ?? routedDrop(input, first) ?? publishedDrop(input, first);
+    const bridged = sharedDropCause(input, flows);
     findings.push({
       code: 'filtered',
       severity: 'error',
@@ -64,6 +65,22 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     });
   }
   return findings;
+}
+
+/** The one cause the snapshot names for the silence of every client of these flows (a rule may match one client's address and not another's); null otherwise. */
+function sharedDropCause(input: DiagnosisInput, flows: readonly Flow[]): DropCause | null {
+  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f);
+  const first = causeOf(flows[0]!);
+  if (first === null) return null;
+  const key = (c: DropCause) => `${c.because}|${String(c.evidence['forwardVerdictBy'] ?? '')}`;
+  const seen = new Set([flows[0]!.clientIp]);
+  for (const f of flows) {
+    if (seen.has(f.clientIp)) continue;
+    seen.add(f.clientIp);
+    const other = causeOf(f);
+    if (other === null || key(other) !== key(first)) return null;
+  }
+  return first;
 }
 
 /** What the kernel traced at these flows' SYNs: drops by time, SYN-ACK retransmissions by addresses and ports. */

@@ -84,9 +84,9 @@ function pathBreak(attempt: AttemptPath): PathBreak | null {
   if (answered > 0) {
     const seenAt = hops[answered]!;
     const missingAt = hops[answered - 1]!;
-    // A reply to a source-translated hop has its destination restored before the forward
-    // path (conntrack undoes SNAT in PREROUTING): FORWARD sees the client of the hop inside.
-    const client = splitEndpoint(seenAt.translation === 'snat' ? missingAt.client : seenAt.client);
+    // The reply's destination is restored before the forward path (conntrack undoes a source
+    // translation in PREROUTING): FORWARD sees the client as the hop it never reached knows it.
+    const client = splitEndpoint(missingAt.client);
     const server = splitEndpoint(seenAt.server);
     const query: HopQuery = {
       packet: { src: server.ip, dst: client.ip, dstPort: client.port },

@@ -18,7 +18,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
     const clients = distinct(flows.map((f) => f.clientIp));
     const interfaces = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? `#${i}`)));
     const retransmits = input.kernel == null ? null : synAckRetransmitsOf(input.kernel, flows);
-    const cameBackBy = input.context !== null && isLocalAddress(input.context, first.clientIp) ? singleInterface(input, flows) : null;
+    const cameBackBy = returnedToHost(input, flows);
     const here = cameBackBy === null ? null : replyToHost(input, first, cameBackBy);
     const leftBy = cameBackBy === null ? leftHostBy(input, flows) : null;
     const attempts = attemptCount(flows, input);
@@ -112,6 +112,20 @@ function lostOnTheWay(service: string, attempts: number, client: string, serverI
       'Check reverse-path filtering and conntrack on the return path: sysctl net.ipv4.conf.all.rp_filter; conntrack -S (look at invalid/drop).',
     ],
   };
+}
+
+/**
+ * The interface by which the SYN-ACKs came back to this host, when every client is one of the
+ * host's own addresses and the flows were seen on one interface that is no bridge or bridge
+ * port (the uplink); null otherwise.
+ */
+function returnedToHost(input: DiagnosisInput, flows: readonly Flow[]): string | null {
+  const ctx = input.context;
+  if (ctx === null || !flows.every((f) => isLocalAddress(ctx, f.clientIp))) return null;
+  const name = singleInterface(input, flows);
+  const iface = name === null ? undefined : contextInterface(ctx, name);
+  if (iface === undefined || iface.kind === 'bridge' || iface.master !== null) return null;
+  return name;
 }
 
 /** The one interface the flows were seen on, or null. */
