@@ -3,6 +3,7 @@ import { firstHostAddress, parseSubnet } from '../net/cidr';
 import { contextInterface, usedSubnets } from './context-facts';
 import { findFreeSubnets, replacementPrefix, type FreeSubnet } from './free-subnet';
 import type { DiagnosisInput } from './input';
+import { networkOnBridge } from './docker-holder';
 import { gwbridgeProcedure } from './swarm-procedure';
 
 /** Containers named one by one in a network's move; more get the command with a placeholder. */
@@ -46,7 +47,7 @@ function gatewayOf(subnet: string): string {
 function remedyFor(input: DiagnosisInput, bridge: BridgeSubnet, free: string | null, pool: string | null, range: string): string[] {
   const subnet = free ?? '<a free private subnet>';
   const pools = `"default-address-pools": [{ "base": "${pool ?? '<another free private subnet>'}", "size": 24 }]`;
-  const network = (input.context?.dockerNetworks ?? []).find((n) => n.bridge === bridge.name);
+  const network = networkOnBridge(input.context, bridge.name);
   if (bridge.name === 'docker0') {
     // A restart stops every container; only those with a restart policy come back (seen on 20.10).
     const containers = (network?.endpoints ?? []).map((e) => e.name);

@@ -1,7 +1,7 @@
 import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { isLocalAddress, sameLink } from './context-facts';
-import { holderOf } from './docker-holder';
+import { holderOf, networkHolds, networkOnBridge } from './docker-holder';
 import { isDockerForwardPolicy, KEEP_FORWARD_ACCEPTS } from './docker-forward-policy';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
@@ -23,10 +23,10 @@ export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null
   const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp) && subnetContains(b.subnet, flow.serverIp));
   if (bridge === undefined) return null;
   if (!flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', bridge.name))) return null;
-  const network = (ctx.dockerNetworks ?? []).find((n) => n.bridge === bridge.name);
+  const network = networkOnBridge(ctx, bridge.name);
   const dockers = network !== undefined;
   // On a Docker bridge whose containers the snapshot lists, a client that is none of them came from outside (DNATed to a published port): not bridged.
-  if (network?.endpoints !== undefined && !network.endpoints.some((e) => e.addresses.includes(flow.clientIp))) return null;
+  if (network?.endpoints !== undefined && !networkHolds(network, flow.clientIp)) return null;
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: bridge.name, to: bridge.name });
   if (facts.dropRule === null) return null;
   const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };

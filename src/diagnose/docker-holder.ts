@@ -1,4 +1,4 @@
-import type { HostContext } from '../context/host-context';
+import type { DockerNetwork, HostContext } from '../context/host-context';
 
 /** The Docker endpoint holding `address` ("ingress_sbox", "web-1"), or null. */
 export function holderOf(ctx: HostContext, address: string): string | null {
@@ -6,6 +6,16 @@ export function holderOf(ctx: HostContext, address: string): string | null {
     for (const e of n.endpoints ?? []) if (e.addresses.includes(address)) return sandboxName(e.name);
   }
   return null;
+}
+
+/** The Docker network whose bridge device is `bridge` (docker0, br-<id>), or undefined. */
+export function networkOnBridge(ctx: HostContext | null, bridge: string): DockerNetwork | undefined {
+  return (ctx?.dockerNetworks ?? []).find((n) => n.bridge === bridge);
+}
+
+/** One of the network's endpoints holds `address` (false when its endpoints are not known). */
+export function networkHolds(network: DockerNetwork, address: string): boolean {
+  return (network.endpoints ?? []).some((e) => e.addresses.includes(address));
 }
 
 /** Docker's endpoint names for its own sandboxes, as the namespace is called on disk. */

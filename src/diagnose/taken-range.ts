@@ -4,6 +4,7 @@ import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { bridgeRemedy } from './bridge-remedy';
 import { deviceOf, isLocalAddress, synInterface } from './context-facts';
+import { networkHolds, networkOnBridge } from './docker-holder';
 import type { Finding } from './finding';
 import { attemptCount, distinct } from './group';
 import type { DiagnosisInput } from './input';
@@ -22,8 +23,8 @@ import { lookupRoute } from './route-sim';
 export function takenRangeFindings(input: DiagnosisInput, silent: readonly Flow[]): Finding[] {
   const findings: Finding[] = [];
   for (const bridge of input.bridges) {
-    const network = (input.context?.dockerNetworks ?? []).find((n) => n.bridge === bridge.name && n.endpoints !== undefined);
-    if (network === undefined) continue;
+    const network = networkOnBridge(input.context, bridge.name);
+    if (network?.endpoints === undefined) continue;
     const flows = silent.filter((f) => f.outcome === 'unanswered' && routedIntoBridge(input, bridge, network, f));
     if (flows.length > 0) findings.push(takenRangeFinding(input, bridge, network, flows));
   }
@@ -34,7 +35,7 @@ export function takenRangeFindings(input: DiagnosisInput, silent: readonly Flow[
 function routedIntoBridge(input: DiagnosisInput, bridge: BridgeSubnet, network: DockerNetwork, f: Flow): boolean {
   const ctx = input.context!;
   if (!subnetContains(bridge.subnet, f.serverIp) || subnetContains(bridge.subnet, f.clientIp)) return false;
-  if (isLocalAddress(ctx, f.serverIp) || (network.endpoints ?? []).some((e) => e.addresses.includes(f.serverIp))) return false;
+  if (isLocalAddress(ctx, f.serverIp) || networkHolds(network, f.serverIp)) return false;
   // A published port's target, or the DNATed hop of an attempt, is a container the snapshot may have missed.
   if (isDnatTarget(ctx, f.serverIp, f.serverPort) || input.attempts?.some((a) => a.hops.some((h) => h.server === formatEndpoint(f.serverIp, f.serverPort, f.ipVersion) && h.translation !== 'none'))) return false;
   const iif = isLocalAddress(ctx, f.clientIp) ? null : synInterface(f, input);

@@ -11,6 +11,7 @@ import { synAckRetransmitsOf } from '../kernel-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf } from '../double-routes';
 import { replyOrigin, targetReplyRoute } from '../reply-origin';
 import { takenRangeFindings } from '../taken-range';
+import { networkHolds, networkOnBridge } from '../docker-holder';
 import { arpInferredOverlaps } from '../arp-inferred-overlap';
 import { isDnatTarget } from '../nat-hop';
 
@@ -222,7 +223,8 @@ function overlapFinding(input: DiagnosisInput, bridge: BridgeSubnet, clients: st
 function onTheBridge(f: Flow, bridgeName: string, input: DiagnosisInput): boolean {
   const ctx = input.context;
   if (ctx === null) return false;
-  if ((ctx.dockerNetworks ?? []).some((n) => n.bridge === bridgeName && (n.endpoints ?? []).some((e) => e.addresses.includes(f.clientIp)))) return true;
+  const network = networkOnBridge(ctx, bridgeName);
+  if (network !== undefined && networkHolds(network, f.clientIp)) return true;
   const first = f.interfaces[0];
   if (first === undefined) return false;
   const name = input.interfaceNames[first] ?? '';
