@@ -162,6 +162,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-ufw-forward',
+    failing: { '10.20.0.10': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.interface, f.evidence.leavesBy, f.evidence.forwardVerdictBy, f.evidence.forwardPolicyOf], ['high', 'eth1', 'eth0', 'the FORWARD policy DROP', 'ufw']);
+      assert.doesNotMatch(f.explanation, /Docker's: dockerd sets it/, 'ufw set the policy; forwarding was on before dockerd started');
+      assert.equal(f.remedy[0], 'Allow this forwarding in ufw, which keeps its rules across restarts: ufw route allow in on eth1 out on eth0.');
+      assert.ok(!f.remedy.some((l) => l.includes('net.ipv4.ip_forward')), 'forwarding at boot changes nothing on a ufw router');
+    },
+  },
+  {
     name: 'docker-real-localhost-bind',
     failing: {},
     refused: { '192.0.2.20': 'rejected' },
@@ -316,7 +328,7 @@ for (const s of SCENARIOS) {
       const before = fs.readFileSync(path.join(dir, `before-${client}.txt`), 'utf8');
       assert.equal(before, '', `${client} got an answer before the remedy:\n${before}`);
       const steps = readTsv(path.join(dir, `applied-${client}.tsv`));
-      assert.ok(steps.some((st) => st.kind === 'docker' || st.kind === 'host' || st.kind === 'hand'), `${client}: no remedy step was applied`);
+      assert.ok(steps.some((st) => ['docker', 'host', 'hand', 'ufw'].includes(st.kind)), `${client}: no remedy step was applied`);
       for (const st of steps) {
         if (st.kind === 'advice' || st.kind === 'config') continue;
         if (st.kind === 'host' && DIAGNOSTIC.test(st.command) && st.rc === 127) continue; // tool not installed

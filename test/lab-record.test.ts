@@ -56,6 +56,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-vm-bridge', 'record-docker-real-vm-bridge.sh', true],
   ['docker-real-outbound-overlap', 'record-docker-real-outbound-overlap.sh', true],
   ['docker-real-docker-user-replies', 'record-docker-real-docker-user-replies.sh', true],
+  ['docker-real-ufw-forward', 'record-docker-real-ufw-forward.sh', true],
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
   ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],

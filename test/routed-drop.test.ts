@@ -33,7 +33,7 @@ function input(interfaces: number[], context: DiagnosisInput['context'], serverI
 test('routed from eth1 to eth0 and dropped by FORWARD\'s policy on a Docker host: Docker\'s policy, accepted both ways in DOCKER-USER', () => {
   const i = input([ETH1], router(DOCKER_FILTER));
   const d = routedDrop(i, i.failedFlows[0]!)!;
-  assert.deepEqual(d.evidence, { interface: 'eth1', leavesBy: 'eth0', forwardVerdictBy: 'the FORWARD policy DROP', forwardVerdict: 'DROP', dockerForwardPolicy: true });
+  assert.deepEqual(d.evidence, { interface: 'eth1', leavesBy: 'eth0', forwardVerdictBy: 'the FORWARD policy DROP', forwardVerdict: 'DROP', dockerForwardPolicy: true, forwardPolicyOf: 'docker' });
   assert.deepEqual(d.remedy.slice(0, 2), [
     'Accept this forwarding in DOCKER-USER, where Docker leaves rules alone: iptables -I DOCKER-USER -i eth1 -o eth0 -j ACCEPT.',
     'And the replies back: iptables -I DOCKER-USER -i eth0 -o eth1 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.',

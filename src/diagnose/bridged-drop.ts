@@ -2,7 +2,7 @@ import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { isLocalAddress, sameLink } from './context-facts';
 import { holderOf, networkHolds, networkOnBridge } from './docker-holder';
-import { isDockerForwardPolicy, KEEP_FORWARD_ACCEPTS } from './docker-forward-policy';
+import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS, ufwPolicySentence, ufwRouteRemedy } from './forward-policy';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
 import { hopFacts } from './nat-hop';
@@ -13,7 +13,8 @@ import { hopFacts } from './nat-hop';
  * bridged frame is forwarded from the bridge to itself. Two stories are named: Docker's own
  * rule for "icc": false, which drops everything between the containers of docker0; and a
  * bridge that is not Docker's (a KVM/libvirt host's br0 holding its uplink and its VMs' taps)
- * whose frames meet Docker's FORWARD policy DROP: installing Docker cut the VMs off.
+ * whose frames meet Docker's FORWARD policy DROP: installing Docker cut the VMs off (or
+ * ufw's, deny routed, which starts to apply once dockerd turns br_netfilter on).
  */
 export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
@@ -31,14 +32,24 @@ export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null
   if (facts.dropRule === null) return null;
   const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
   if (facts.dropRule === `-A FORWARD -i ${bridge.name} -o ${bridge.name} -j DROP`) return iccDrop(input, flow, bridge.name, facts.dropRule, evidence);
-  if (!dockers && isDockerForwardPolicy(ctx, facts.dropRule)) {
+  const owner = dockers ? null : forwardPolicyOwner(ctx, facts.dropRule);
+  const bridged = `The SYNs are bridged through ${bridge.name} (${flow.clientIp} to ${flow.serverIp}), a bridge that is not Docker's, such as a VM host's bridge holding its uplink and the VMs' ports. With dockerd running, bridged frames pass iptables (br_netfilter: net.bridge.bridge-nf-call-iptables = 1) as traffic forwarded from ${bridge.name} to ${bridge.name}, and FORWARD's policy DROP drops them.`;
+  if (owner === 'ufw') {
+    return {
+      because: `ufw's FORWARD policy DROP (deny routed) drops what ${bridge.name} bridges, now that dockerd passes bridged frames to iptables`,
+      sentences: [bridged, ufwPolicySentence(bridge.name, bridge.name)],
+      evidence: { ...evidence, forwardPolicyOf: owner, dockerBridge: false },
+      remedy: ufwRouteRemedy(bridge.name, bridge.name),
+    };
+  }
+  if (owner === 'docker') {
     return {
       because: `Docker's FORWARD policy DROP drops what ${bridge.name} bridges`,
       sentences: [
-        `The SYNs are bridged through ${bridge.name} (${flow.clientIp} to ${flow.serverIp}), a bridge that is not Docker's, such as a VM host's bridge holding its uplink and the VMs' ports. With dockerd running, bridged frames pass iptables (br_netfilter: net.bridge.bridge-nf-call-iptables = 1) as traffic forwarded from ${bridge.name} to ${bridge.name}, and FORWARD's policy DROP drops them.`,
+        bridged,
         `On a Docker host that policy is usually Docker's: dockerd sets it when it turns IP forwarding on itself (forwarding was off when it started), then accepts only its own bridges' traffic. This is how installing Docker cuts off the VMs or containers behind a host's own bridge; the host itself still reaches them (its own packets are not forwarded).`,
       ],
-      evidence: { ...evidence, dockerForwardPolicy: true, dockerBridge: false },
+      evidence: { ...evidence, dockerForwardPolicy: true, forwardPolicyOf: owner, dockerBridge: false },
       remedy: [
         `Accept what ${bridge.name} bridges in DOCKER-USER, where Docker leaves rules alone (one rule for both directions, as a bridged frame comes in and goes out by ${bridge.name}): iptables -I DOCKER-USER -i ${bridge.name} -o ${bridge.name} -j ACCEPT.`,
         KEEP_FORWARD_ACCEPTS,

@@ -2,7 +2,7 @@ import type { Flow } from '../flow/flow';
 import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
-import { isDockerForwardPolicy, KEEP_FORWARD_ACCEPTS } from './docker-forward-policy';
+import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS, ufwPolicySentence, ufwRouteRemedy } from './forward-policy';
 import { hopFacts } from './nat-hop';
 import { lookupRoute } from './route-sim';
 
@@ -10,9 +10,10 @@ import { lookupRoute } from './route-sim';
  * A SYN this host routes between two of its interfaces (neither end is the host, no NAT
  * involved), seen coming in and never going out, that the snapshot's forward-hook filter
  * chains surely drop: a host routing for a VPN, VMs or a second network. When the drop is
- * iptables' FORWARD policy on a Docker host, it is most likely Docker's: dockerd sets it to
- * DROP when it turns IPv4 forwarding on itself, and accepts only its own bridges' traffic
- * (the snapshot's iptables text is IPv4's, so this is an IPv4 story). Null otherwise.
+ * iptables' FORWARD policy, its owner is named: ufw's (deny routed) when FORWARD jumps to
+ * ufw's chains, else on a Docker host most likely Docker's: dockerd sets it to DROP when it
+ * turns IPv4 forwarding on itself, and accepts only its own bridges' traffic (the snapshot's
+ * iptables text is IPv4's, so this is an IPv4 story). Null otherwise.
  */
 export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
@@ -25,7 +26,16 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null 
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: out });
   if (facts.dropRule === null) return null;
   const evidence = { interface: iif, leavesBy: out, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
-  if (!isDockerForwardPolicy(ctx, facts.dropRule)) {
+  const owner = forwardPolicyOwner(ctx, facts.dropRule);
+  if (owner === 'ufw') {
+    return {
+      because: `FORWARD's policy DROP (ufw's: deny routed) drops them as they are forwarded from ${iif} to ${out}`,
+      sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and FORWARD's policy DROP drops them.`, ufwPolicySentence(iif, out)],
+      evidence: { ...evidence, forwardPolicyOf: owner },
+      remedy: ufwRouteRemedy(iif, out),
+    };
+  }
+  if (owner === null) {
     return {
       because: `dropped as they are forwarded from ${iif} to ${out}`,
       sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and were not seen leaving.`, ...facts.sentences],
@@ -39,7 +49,7 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null 
       `The SYNs came in by ${iif} to be routed out of ${out}, and FORWARD's policy DROP drops them. On a Docker host that policy is usually Docker's: dockerd sets it when it turns IP forwarding on itself (forwarding was off when it started, as at boot before a router, VPN or VM service turns it on), then accepts only its own bridges' traffic.`,
       `Routing between ${iif} and ${out}, which is not Docker's, is dropped without a word.`,
     ],
-    evidence: { ...evidence, dockerForwardPolicy: true },
+    evidence: { ...evidence, dockerForwardPolicy: true, forwardPolicyOf: owner },
     remedy: [
       `Accept this forwarding in DOCKER-USER, where Docker leaves rules alone: iptables -I DOCKER-USER -i ${iif} -o ${out} -j ACCEPT.`,
       `And the replies back: iptables -I DOCKER-USER -i ${out} -o ${iif} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.`,

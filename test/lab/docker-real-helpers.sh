@@ -102,3 +102,22 @@ lab_web() {
   lab_in "$ns" timeout 120 busybox httpd -f -p "$port" -h "$dir" &
   lab_wait "httpd on tcp/$port in $ns" 20 lab_listening "$ns" "$port"
 }
+
+# lab_ufw NS ARGS...: the real ufw (Debian's package) run in lab namespace NS, on a copy of
+# the machine's /etc/ufw and /etc/default/ufw in the lab's temp dir, bind-mounted over them in
+# a private mount namespace: the firewall it writes lives in NS alone, and the machine's own
+# ufw configuration (ENABLED=no) is never written. The copy applies no sysctls of its own.
+lab_ufw() {
+  local ns=$1; shift
+  command -v ufw >/dev/null || { echo "lab_ufw: ufw is not installed (apt-get install ufw)" >&2; return 1; }
+  [ -n "$DOCKER_LAB_TMP" ] || DOCKER_LAB_TMP=$(mktemp -d "/tmp/synscope-docker-$LAB.XXXXXX")
+  local dir="$DOCKER_LAB_TMP/ufw-$ns"
+  if [ ! -d "$dir" ]; then
+    mkdir -p "$dir"
+    cp -a /etc/ufw "$dir/etc-ufw"
+    : >"$dir/sysctl.conf"
+    sed "s|^IPT_SYSCTL=.*|IPT_SYSCTL=$dir/sysctl.conf|" /etc/default/ufw >"$dir/default-ufw"
+  fi
+  nsenter --net="/run/netns/$LAB-$ns" unshare -m --propagation slave \
+    sh -c 'mount --bind "$1/etc-ufw" /etc/ufw && mount --bind "$1/default-ufw" /etc/default/ufw && shift && exec ufw "$@"' lab-ufw "$dir" "$@"
+}

@@ -52,6 +52,10 @@ docker_remedy_apply() {
             rc=127
           fi
           ;;
+        ufw)
+          read -ra argv <<<"${cmd#ufw }"
+          lab_ufw "$REMEDY_NODE" "${argv[@]}" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
+          ;;
         ctr)
           docker_in_ctr "$REMEDY_NODE" "${cmd%% *}" bash -c "${cmd#* }" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
           ;;
@@ -75,8 +79,8 @@ docker_remedy_apply() {
       printf '%s\t%s\t%.1f\t%s\n' "$kind" "$rc" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" "$cmd" >>"$dir/applied-$ip.tsv"
     done 3<"$dir/steps-$ip.tsv"
     # A finding whose remedy only says where to look (filtered): the person's part. A remedy
-    # that fixes by itself runs docker, a hand step, a rule deleted, flushed or inserted (iptables or nft), or a sysctl set.
-    if ! grep -q $'^\(docker\|hand\)\t' "$dir/steps-$ip.tsv" && ! grep -q $'^host\t\(sysctl -w \|nft \(insert\|add\|delete\) \|[^\t]*-[DFI] \)' "$dir/steps-$ip.tsv"; then
+    # that fixes by itself runs docker, a hand step, a ufw rule, a rule deleted, flushed or inserted (iptables or nft), or a sysctl set.
+    if ! grep -q $'^\(docker\|hand\|ufw\)\t' "$dir/steps-$ip.tsv" && ! grep -q $'^host\t\(sysctl -w \|nft \(insert\|add\|delete\) \|[^\t]*-[DFI] \)' "$dir/steps-$ip.tsv"; then
       n=$((n + 1))
       rc=0
       remedy_hand filtered >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?

@@ -11,6 +11,8 @@
 //   ctr      a command in a container's network namespace, printed as
 //            `nsenter -t $(docker inspect -f '{{.State.Pid}}' CTR) -n CMD`: COMMAND is "CTR CMD"
 //            (docker-remedy-apply.sh runs CMD there through bash, quotes and all)
+//   ufw      a `ufw ...` command, run with the lab's own ufw configuration in the node
+//            (docker-real-helpers.sh's lab_ufw; never the machine's /etc/ufw)
 //   config   a daemon.json setting (merged into the node's daemon.json; takes effect when
 //            dockerd restarts, which the lab does not do)
 //   advice   a sentence with no command (read, not run), a command that would not return
@@ -70,6 +72,8 @@ for (const raw of findings[0].remedy) {
     step('hand', 'recreate the services noted above', raw);
   } else if (/\/etc\/docker\/daemon\.json: (\{.*\})\.?$/.test(line)) {
     step('config', line.match(/daemon\.json: (\{.*\})\.?$/)[1], raw);
+  } else if (/: ufw (route )?(allow|insert) .*\.$/.test(line)) {
+    step('ufw', line.replace(/^[^:]*: /, '').replace(/\.$/, ''), raw);
   } else if (/: (iptables|ip|sysctl|nstat|conntrack|nft) .*\.$/.test(line)) {
     // "Watch its counter while a client retries: iptables -L DOCKER-USER -v -n --line-numbers."
     // "... conntrack -L -p tcp --orig-port-dst 8080 shows the translation ...": the command ends before "shows".

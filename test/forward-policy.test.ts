@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO, runCli } from './cli-harness';
+
+interface Finding { code: string; explanation: string; evidence: Record<string, unknown>; remedy: string[] }
+
+/** A stored real-Docker scenario analyzed with its iptables-save text changed by `edit`: its one finding. */
+async function analyzeWith(scenario: string, edit: (iptables: string) => string): Promise<Finding> {
+  const dir = path.join(REPO, 'captures', scenario);
+  const context = JSON.parse(fs.readFileSync(path.join(dir, 'context.json'), 'utf8')) as { natRules: { iptables: string } };
+  context.natRules.iptables = edit(context.natRules.iptables);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-forward-policy-')), 'context.json');
+  fs.writeFileSync(file, JSON.stringify(context));
+  const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+  assert.equal(findings.length, 1, JSON.stringify(findings.map((f) => f.code)));
+  return findings[0]!;
+}
+
+/** ufw's FORWARD jumps and chains, as ufw 0.36 writes them, added to an iptables-save text's filter table. */
+function withUfw(iptables: string): string {
+  const chains = ['ufw-before-logging-forward', 'ufw-before-forward', 'ufw-after-forward', 'ufw-after-logging-forward', 'ufw-reject-forward', 'ufw-track-forward'];
+  return iptables.replace(/^(\*filter\n)([\s\S]*?)^COMMIT$/m, (_all, head: string, body: string) =>
+    head + chains.map((c) => `:${c} - [0:0]\n`).join('') + body + chains.map((c) => `-A FORWARD -j ${c}\n`).join('') + 'COMMIT');
+}
+
+/** The same text with every ufw chain and jump taken out. */
+function withoutUfw(iptables: string): string {
+  return iptables.split('\n').filter((l) => !/ufw-/.test(l)).join('\n');
+}
+
+test('a router\'s FORWARD policy DROP with ufw\'s chains in FORWARD is ufw\'s, and its remedy is a ufw route rule', async () => {
+  const f = await analyzeWith('docker-real-ufw-forward', (t) => t);
+  assert.equal(f.evidence.forwardPolicyOf, 'ufw');
+  assert.equal(f.evidence.dockerForwardPolicy, undefined);
+  assert.match(f.explanation, /That policy is ufw's/);
+  assert.equal(f.remedy[0], 'Allow this forwarding in ufw, which keeps its rules across restarts: ufw route allow in on eth1 out on eth0.');
+});
+
+test('the same drop without ufw\'s chains is Docker\'s policy, with Docker\'s DOCKER-USER remedy', async () => {
+  const f = await analyzeWith('docker-real-ufw-forward', withoutUfw);
+  assert.equal(f.evidence.forwardPolicyOf, 'docker');
+  assert.equal(f.remedy[0], 'Accept this forwarding in DOCKER-USER, where Docker leaves rules alone: iptables -I DOCKER-USER -i eth1 -o eth0 -j ACCEPT.');
+});
+
+test('a VM bridge\'s frames meeting ufw\'s policy get ufw\'s route rule for the bridge, not Docker\'s story', async () => {
+  const docker = await analyzeWith('docker-real-vm-bridge', (t) => t);
+  assert.equal(docker.evidence.forwardPolicyOf, 'docker');
+  const ufw = await analyzeWith('docker-real-vm-bridge', withUfw);
+  assert.deepEqual([ufw.evidence.forwardPolicyOf, ufw.evidence.bridge, ufw.evidence.dockerBridge], ['ufw', 'br0', false]);
+  assert.doesNotMatch(ufw.explanation, /dockerd sets it/);
+  assert.equal(ufw.remedy[0], 'Allow this forwarding in ufw, which keeps its rules across restarts: ufw route allow in on br0 out on br0.');
+});
