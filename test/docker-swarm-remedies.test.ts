@@ -174,6 +174,16 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-ufw-input',
+    failing: { '172.17.0.2': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.interface, f.evidence.inputVerdictBy, f.evidence.inputPolicyOf], ['high', 'docker0', "the INPUT chain's policy DROP", 'ufw']);
+      assert.equal(f.remedy[0], 'Allow it in ufw, which keeps its rules across restarts: ufw allow in on docker0 from 172.17.0.0/16 to any port 8000 proto tcp.');
+    },
+  },
+  {
     name: 'docker-real-localhost-bind',
     failing: {},
     refused: { '192.0.2.20': 'rejected' },

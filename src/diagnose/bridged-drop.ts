@@ -2,7 +2,8 @@ import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { isLocalAddress, sameLink } from './context-facts';
 import { holderOf, networkHolds, networkOnBridge } from './docker-holder';
-import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS, ufwPolicySentence, ufwRouteRemedy } from './forward-policy';
+import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS } from './forward-policy';
+import { ufwForwardSentence, ufwRouteRemedy } from './ufw';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
 import { hopFacts } from './nat-hop';
@@ -37,7 +38,7 @@ export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null
   if (owner === 'ufw') {
     return {
       because: `ufw's FORWARD policy DROP (deny routed) drops what ${bridge.name} bridges, now that dockerd passes bridged frames to iptables`,
-      sentences: [bridged, ufwPolicySentence(bridge.name, bridge.name)],
+      sentences: [bridged, ufwForwardSentence(bridge.name, bridge.name)],
       evidence: { ...evidence, forwardPolicyOf: owner, dockerBridge: false },
       remedy: ufwRouteRemedy(bridge.name, bridge.name),
     };

@@ -1,5 +1,6 @@
 import type { HostContext } from '../context/host-context';
 import { rulesetOf } from './netfilter-walk';
+import { jumpsToUfw } from './ufw';
 
 /** How the forward-hook walk names a drop by iptables' FORWARD policy. */
 const FORWARD_POLICY_DROP = 'the FORWARD policy DROP';
@@ -16,22 +17,8 @@ export type ForwardPolicyOwner = 'ufw' | 'docker';
  */
 export function forwardPolicyOwner(ctx: HostContext, dropRule: string | null): ForwardPolicyOwner | null {
   if (dropRule !== FORWARD_POLICY_DROP) return null;
-  const filter = rulesetOf(ctx).get('filter');
-  if (filter?.get('FORWARD')?.rules.some((r) => /^ufw-/.test(r.target ?? '')) === true) return 'ufw';
-  return filter?.has('DOCKER-USER') === true ? 'docker' : null;
-}
-
-/** Why ufw's policy drops what the host forwards between `from` and `to`, which are not Docker's. */
-export function ufwPolicySentence(from: string, to: string): string {
-  return `That policy is ufw's (FORWARD jumps to its chains): its default for routed traffic (DEFAULT_FORWARD_POLICY in /etc/default/ufw, the routed default \`ufw status verbose\` shows) drops whatever no \`ufw route\` rule allows. Docker's own FORWARD rules come before ufw's, so its published ports still work; forwarding from ${from} to ${to}, which is not Docker's, does not.`;
-}
-
-/** ufw's own remedy for forwarding from `from` to `to`: a route rule, which ufw keeps across restarts. */
-export function ufwRouteRemedy(from: string, to: string): string[] {
-  return [
-    `Allow this forwarding in ufw, which keeps its rules across restarts: ufw route allow in on ${from} out on ${to}.`,
-    `ufw's before-forward rules already accept the replies (RELATED,ESTABLISHED), so one rule is enough; a rule in DOCKER-USER would work too, but would go when the host restarts.`,
-  ];
+  if (jumpsToUfw(ctx, 'FORWARD')) return 'ufw';
+  return rulesetOf(ctx).get('filter')?.has('DOCKER-USER') === true ? 'docker' : null;
 }
 
 /** The remedy's last line for Docker's FORWARD policy: keeping the rules, and what keeps Docker from setting it. */

@@ -9,6 +9,7 @@ import { DNAT_HOOK, splitEndpoint, undoRule } from './nat-hop';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
 import { accepts } from './refusing-listener';
 import { holderOf } from './docker-holder';
+import { jumpsToUfw, UFW_INPUT_SENTENCE, ufwAllowRemedy } from './ufw';
 
 const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;
 
@@ -49,10 +50,13 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
   const listening = listenersOn(ctx, flow.serverPort);
   const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
   const at = formatEndpoint(flow.serverIp, flow.serverPort, flow.ipVersion);
+  // ufw's deny-incoming policy: its own allow rule is the fix that lasts, iptables' only until the next restart.
+  const ufwPolicy = t.rule === null && fromIptables && base.chain.name === 'INPUT' && jumpsToUfw(ctx, 'INPUT');
   return {
-    because: `${deaf ? `nothing listens on ${at}, and ` : ''}the host's INPUT ${t.rule === null ? `policy ${t.verdict} ${t.verdict === 'DROP' ? 'drops' : 'rejects'}` : `rules ${t.verdict === 'DROP' ? 'drop' : 'reject'}`} them`,
+    because: `${deaf ? `nothing listens on ${at}, and ` : ''}${ufwPolicy ? "ufw's" : "the host's"} INPUT ${t.rule === null ? `policy ${t.verdict} ${t.verdict === 'DROP' ? 'drops' : 'rejects'}` : `rules ${t.verdict === 'DROP' ? 'drop' : 'reject'}`} them`,
     sentences: [
       `The SYNs from ${who} are addressed to this host itself (${flow.serverIp}, arriving on ${iif}), so they go through the filter INPUT chain, not through Docker's chains, and the snapshot's rules ${t.verdict === 'DROP' ? 'drop' : 'reject'} them: ${t.rule === null ? by : `\`${by}\``} applies to ${flow.clientIp} → ${flow.serverIp}:${flow.serverPort} arriving on ${iif}.`,
+      ...(ufwPolicy ? [UFW_INPUT_SENTENCE] : []),
       ...(bridge !== undefined ? [`Containers reach the host from ${bridge.name}'s ${bridge.subnet.text} (host.docker.internal, the gateway ${flow.serverIp}); a host firewall that allows a service only from named networks easily leaves that subnet out.`] : []),
       ...(deaf
         ? [
@@ -60,7 +64,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
           ]
         : []),
     ],
-    evidence: { interface: iif, inputVerdict: t.verdict, inputVerdictBy: by, ...(listening !== null && { listeners: listening }) },
+    evidence: { interface: iif, inputVerdict: t.verdict, inputVerdictBy: by, ...(ufwPolicy && { inputPolicyOf: 'ufw' }), ...(listening !== null && { listeners: listening }) },
     remedy: [
       ...(deaf
         ? [
@@ -68,8 +72,12 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
           ]
         : []),
       // A rule someone wrote for these clients is theirs to delete or narrow; a policy gets an exception before it.
-      ...(t.rule === null ? [`Accept this traffic before the drop: ${accept}.`] : [...undoRule(t.rule), `Or accept this traffic before it: ${accept}.`]),
-      `Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`,
+      ...(ufwPolicy
+        ? [ufwAllowRemedy(iif, from, flow.serverPort), `Or, until the host restarts: ${accept}.`]
+        : t.rule === null
+          ? [`Accept this traffic before the drop: ${accept}.`]
+          : [...undoRule(t.rule), `Or accept this traffic before it: ${accept}.`]),
+      ...(ufwPolicy ? [] : [`Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`]),
     ],
   };
 }

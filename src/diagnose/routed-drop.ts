@@ -2,7 +2,8 @@ import type { Flow } from '../flow/flow';
 import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
-import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS, ufwPolicySentence, ufwRouteRemedy } from './forward-policy';
+import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS } from './forward-policy';
+import { ufwForwardSentence, ufwRouteRemedy } from './ufw';
 import { hopFacts } from './nat-hop';
 import { lookupRoute } from './route-sim';
 
@@ -30,7 +31,7 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null 
   if (owner === 'ufw') {
     return {
       because: `FORWARD's policy DROP (ufw's: deny routed) drops them as they are forwarded from ${iif} to ${out}`,
-      sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and FORWARD's policy DROP drops them.`, ufwPolicySentence(iif, out)],
+      sentences: [`The SYNs came in by ${iif} to be routed out of ${out}, and FORWARD's policy DROP drops them.`, ufwForwardSentence(iif, out)],
       evidence: { ...evidence, forwardPolicyOf: owner },
       remedy: ufwRouteRemedy(iif, out),
     };

@@ -12,7 +12,7 @@ async function analyzeWith(scenario: string, edit: (iptables: string) => string)
   const dir = path.join(REPO, 'captures', scenario);
   const context = JSON.parse(fs.readFileSync(path.join(dir, 'context.json'), 'utf8')) as { natRules: { iptables: string } };
   context.natRules.iptables = edit(context.natRules.iptables);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-forward-policy-')), 'context.json');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-ufw-')), 'context.json');
   fs.writeFileSync(file, JSON.stringify(context));
   const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -54,4 +54,16 @@ test('a VM bridge\'s frames meeting ufw\'s policy get ufw\'s route rule for the 
   assert.deepEqual([ufw.evidence.forwardPolicyOf, ufw.evidence.bridge, ufw.evidence.dockerBridge], ['ufw', 'br0', false]);
   assert.doesNotMatch(ufw.explanation, /dockerd sets it/);
   assert.equal(ufw.remedy[0], 'Allow this forwarding in ufw, which keeps its rules across restarts: ufw route allow in on br0 out on br0.');
+});
+
+test('a container dialling the host, dropped by ufw\'s INPUT policy, gets ufw\'s allow rule first; without ufw\'s chains, the iptables accept', async () => {
+  const ufw = await analyzeWith('docker-real-ufw-input', (t) => t);
+  assert.equal(ufw.evidence.inputPolicyOf, 'ufw');
+  assert.deepEqual(ufw.remedy, [
+    'Allow it in ufw, which keeps its rules across restarts: ufw allow in on docker0 from 172.17.0.0/16 to any port 8000 proto tcp.',
+    'Or, until the host restarts: iptables -I INPUT -i docker0 -s 172.17.0.0/16 -d 172.17.0.1 -p tcp --dport 8000 -j ACCEPT.',
+  ]);
+  const plain = await analyzeWith('docker-real-ufw-input', withoutUfw);
+  assert.equal(plain.evidence.inputPolicyOf, undefined);
+  assert.equal(plain.remedy[0], 'Accept this traffic before the drop: iptables -I INPUT -i docker0 -s 172.17.0.0/16 -d 172.17.0.1 -p tcp --dport 8000 -j ACCEPT.');
 });
