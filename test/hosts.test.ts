@@ -100,6 +100,7 @@ test('cross-host rule: Docker naming the container at the address on each host m
   // Peers dialling another port than the one it reached: that port, published as it is.
   const [free] = crossHostCollisionRule([facts('a', [leak], 'cache-1'), facts('b', [dial(16379)], 'cache-2')]);
   assert.match(free!.remedy[0]!, /docker run -p 16379:16379; then, for Redis Cluster, cluster-announce-ip 10\.0\.0\.1 and cluster-announce-port 16379/);
+  assert.match(free!.remedy[0]!, /its cluster bus published too \(port 26379 in the container unless cluster-port says otherwise\): -p BUSPORT:26379 with cluster-announce-bus-port BUSPORT/, 'without the bus published, peers reach the data port but cannot gossip');
   // One side unnamed: the connections alone, medium, and the remedy stays general.
   const [half] = crossHostCollisionRule([facts('a', [leak], 'cache-1'), facts('b', [dial(6379)])]);
   assert.equal(half?.confidence, 'medium');

@@ -155,5 +155,7 @@ function announceRemedy(address: string, leak: Connection, dial: Connection, con
   const taken = leak.flow.serverPort === port;
   const hostPort = taken ? 'HOSTPORT' : String(port);
   const publish = `docker run -p ${hostPort}:${port}${taken ? `, HOSTPORT a port free on ${leak.host} (${port} there is the service it reached)` : ''}`;
-  return `Make ${container} on ${leak.host} announce a routable address instead of ${address}: ${leak.host}'s ${hostIp}, with the port its peers dial published there: ${publish}; then, for Redis Cluster, cluster-announce-ip ${hostIp} and cluster-announce-port ${hostPort} (and cluster-announce-bus-port); other clustered services have the same setting (advertise address).`;
+  // Redis Cluster's bus is the data port + 10000 unless configured: peers gossip there, so it must be published too.
+  const bus = port + 10000;
+  return `Make ${container} on ${leak.host} announce a routable address instead of ${address}: ${leak.host}'s ${hostIp}, with the port its peers dial published there: ${publish}; then, for Redis Cluster, cluster-announce-ip ${hostIp} and cluster-announce-port ${hostPort}, and its cluster bus published too (port ${bus} in the container unless cluster-port says otherwise): -p BUSPORT:${bus} with cluster-announce-bus-port BUSPORT, BUSPORT a port free on ${leak.host}, or peers reach the data port but not the bus; other clustered services have the same setting (advertise address).`;
 }
