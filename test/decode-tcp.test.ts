@@ -50,3 +50,21 @@ test('a cut TCP header (fixed part or options) is truncated-tcp', () => {
   const [frame] = readPcapFrames(corpus('tcpdump/heapoverflow-tcp_print.pcap'));
   assert.equal(decode(1, frame!.data).problem, Problem.TRUNCATED_TCP);
 });
+
+test('a header cut after its flags still gives what a handshake needs: ports, sequence numbers, flags, and the payload length', () => {
+  // ETHERNET_SYN: Ethernet 14, IPv4 20, TCP 44 (24 bytes of options). A snap length of 68 on
+  // IPv6, or 54 on `-i any` (SLL2), leaves 14 bytes of TCP.
+  for (const tcpBytes of [14, 15]) {
+    const pkt = decode(1, ETHERNET_SYN.subarray(0, 34 + tcpBytes));
+    assert.equal(pkt.problem, Problem.TRUNCATED_TCP);
+    assert.deepEqual([pkt.srcPort, pkt.dstPort, pkt.seq, pkt.ack, pkt.tcpFlags], [59856, 80, 4263588410, 0, TcpFlag.SYN]);
+    assert.equal(pkt.window, -1, 'the window was cut: not zero');
+    assert.equal(pkt.tcpOptionsLength, 0);
+    assert.equal(pkt.payloadLength, 0);
+  }
+  const withWindow = decode(1, ETHERNET_SYN.subarray(0, 34 + 16));
+  assert.equal(withWindow.window, 65535);
+  const beforeFlags = decode(1, ETHERNET_SYN.subarray(0, 34 + 13));
+  assert.equal(beforeFlags.problem, Problem.TRUNCATED_TCP);
+  assert.equal(beforeFlags.tcpFlags, 0, 'without the flags byte nothing is decoded');
+});

@@ -2,6 +2,7 @@ import { InterfaceRegistry } from '../capture/interface-registry';
 import type { CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
+import { Problem } from '../decode/problems';
 import { VxlanLegs } from '../flow/vxlan-legs';
 import type { PacketEvidence } from './packet-evidence';
 import type { TrackStage } from './track';
@@ -24,6 +25,8 @@ export class DecodeStage {
   packets = 0;
   tcpPackets = 0;
   synsSeen = 0;
+  /** SYNs and SYN-ACKs whose TCP header the snap length cut (their options, timestamps included, unread). */
+  handshakeOptionsCut = 0;
   synAcksSeen = 0;
   readonly packetsPerReader: number[];
   readonly linkTypesSeen: Set<number>[];
@@ -63,6 +66,7 @@ export class DecodeStage {
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
         else this.synAcksSeen++;
+        if (pkt.problem === Problem.TRUNCATED_TCP) this.handshakeOptionsCut++;
         if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
         this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);
       }

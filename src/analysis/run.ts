@@ -150,6 +150,7 @@ class AnalysisRun {
       truncatedFiles: inputs.filter((i) => i.truncatedAt !== null).map((i) => `${i.source} (byte ${i.truncatedAt})`),
       undecodablePackets: problems.undecodable,
       completed: track.handshakes.completed,
+      handshakeOptionsCut: decode.handshakeOptionsCut,
     };
     const perInterface = interfaceSpans(this.readers, decode.firstAt, decode.lastAt);
     const tcpSpans = tcpCaptureSpans(perInterface, this.options.filter);

@@ -94,6 +94,7 @@ export class DecodedPacket {
   ack = 0;
   /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20, ECE 0x40, CWR 0x80). */
   tcpFlags = 0;
+  /** The raw receive window; -1 when the capture cut the header before it. */
   window = 0;
   /** Offset and length of the TCP options bytes (parse them with parseTcpOptions when needed). */
   tcpOptionsOffset = 0;

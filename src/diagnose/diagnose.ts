@@ -1,13 +1,13 @@
 import { byImpact, type Confidence, type Finding } from './finding';
 import type { DiagnosisInput } from './input';
 import { bridgeSubnetOverlapRule } from './rules/bridge-subnet-overlap';
-import { captureIncompleteRule } from './rules/capture-incomplete';
+import { captureIncompleteRule, missesPackets } from './rules/capture-incomplete';
 import { addressCollisionRule } from './rules/address-collision';
 import { filteredRule } from './rules/filtered';
 import { masqueradeMissingRule } from './rules/masquerade-missing';
 import { natPathBreakRule } from './rules/nat-path-break';
 import { listenOverflowRule } from './rules/listen-overflow';
-import { pawsTimestampRejectRule } from './rules/paws-timestamp-reject';
+import { pawsRuledOut, pawsTimestampRejectRule } from './rules/paws-timestamp-reject';
 import { rejectedRule } from './rules/rejected';
 import { routeConflictRule } from './rules/route-conflict';
 import { rpFilterRule } from './rules/rp-filter';
@@ -19,7 +19,8 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
  * Run every rule and order the findings by impact. Rules are independent, except
  * that `nat-path-break` only takes the stitched attempts no specific rule explained (the
  * cause it names is where, not why), `filtered` only the silence no rule explained, and
- * a `capture-incomplete` finding lowers everyone else's confidence.
+ * a `capture-incomplete` finding lowers everyone else's confidence (when only handshake
+ * options were cut, only a full queue's, which a timestamp drop imitates).
  */
 export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
   const reversePath = rpFilterRule(input);
@@ -61,10 +62,16 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
     ...filteredRule(input, explained, completedByService),
   ];
   const incomplete = captureIncompleteRule(input);
-  if (incomplete.length > 0) {
+  if (incomplete.length > 0 && missesPackets(input)) {
     for (const f of findings) {
       f.confidence = LOWER[f.confidence];
       f.explanation += ' (Confidence lowered: the capture is incomplete, see capture-incomplete.)';
+    }
+  } else if ((input.capture.handshakeOptionsCut ?? 0) > 0 && !pawsRuledOut(input)) {
+    // Without the SYNs' timestamps a PAWS drop (which also counts ListenDrops) looks like a full queue.
+    for (const f of findings.filter((x) => x.code === 'listen-overflow')) {
+      f.confidence = LOWER[f.confidence];
+      f.explanation += " (Confidence lowered: the capture's snap length cut the SYNs' options, so a drop by TCP timestamp, the tcp_tw_recycle / PAWS rule, cannot be ruled out; see capture-incomplete.)";
     }
   }
   return [...findings, ...incomplete].sort(byImpact);

@@ -127,6 +127,8 @@ export interface CaptureHealth {
   undecodablePackets: number;
   /** Completed handshakes (a two-sided capture shows some unless every attempt failed). */
   completed: number;
+  /** SYNs and SYN-ACKs whose TCP options the snap length cut (timestamps unread); absent: none. */
+  handshakeOptionsCut?: number;
 }
 
 /**

@@ -1,14 +1,19 @@
 import type { Finding } from '../finding';
 import { plural } from '../group';
 import type { DiagnosisInput } from '../input';
+import { pawsRuledOut } from './paws-timestamp-reject';
 
 /**
  * `capture-incomplete`: the capture dropped packets, was cut off, or sees only one
  * direction. Every other verdict is then less certain; diagnose() lowers their confidence.
+ * Handshake options cut by a short snap length are named too, unless the snapshot rules
+ * out the only rule that reads them (tcp_tw_recycle's), and lower only what a timestamp
+ * drop imitates (missesPackets tells the two apart).
  */
 export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
   const c = input.capture;
   const reasons: string[] = [];
+  const cut = c.handshakeOptionsCut ?? 0;
   if (c.droppedByCapture !== null && c.droppedByCapture > 0) {
     reasons.push(`the capture reports ${plural(c.droppedByCapture, 'dropped packet')} (pcapng interface statistics)`);
   }
@@ -18,26 +23,44 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
   if (c.truncatedFiles.length > 0) {
     reasons.push(`the file ends in the middle of a record: ${c.truncatedFiles.join(', ')}`);
   }
+  // Only the timestamp rule needs the options, and only for SYNs left unanswered: when the
+  // snapshot rules it out, or no SYN went unanswered, nothing here depends on them.
+  const optionsMatter = cut > 0 && !pawsRuledOut(input) && input.failedFlows.some((f) => f.outcome === 'unanswered');
+  if (optionsMatter) {
+    reasons.push(`${plural(cut, 'SYN or SYN-ACK', 'SYNs or SYN-ACKs')} had their TCP header cut by the capture's snap length, so their options (timestamps, MSS, window scale) were not recorded: a drop by timestamp (the tcp_tw_recycle / PAWS rule) can neither be shown nor ruled out`);
+  }
   if (reasons.length === 0) return [];
   return [
     {
       code: 'capture-incomplete',
       severity: 'warning',
       confidence: 'high',
-      title: 'The capture itself is incomplete; other verdicts are less certain',
-      explanation: `Packets missing from a capture look exactly like packets missing from the network. Here ${reasons.join('; ')}.`,
+      title: missesPackets(input)
+        ? 'The capture itself is incomplete; other verdicts are less certain'
+        : "The capture's snap length cut the handshakes' TCP options; a drop by timestamp cannot be ruled out",
+      explanation: missesPackets(input)
+        ? `Packets missing from a capture look exactly like packets missing from the network. Here ${reasons.join('; ')}.`
+        : `What a capture leaves out of a packet cannot be checked. Here ${reasons.join('; ')}.`,
       evidence: {
         droppedByCapture: c.droppedByCapture,
         synAckWithoutSyn: c.synAckWithoutSyn,
         synAckWithoutSynExamples: c.synAckWithoutSynExamples,
         truncatedFiles: c.truncatedFiles,
         undecodablePackets: c.undecodablePackets,
+        handshakeOptionsCut: cut,
       },
       flows: c.synAckWithoutSynExamples,
       remedy: [
+        ...(optionsMatter ? ['Capture whole TCP headers: tcpdump -s 128 or more (or no -s at all); -s 68 or -s 54 cuts the options of a SYN.'] : []),
         'Capture both directions on the same interface (tcpdump -i <if> without a direction filter) and keep the capture small enough not to drop: a filter such as "tcp[tcpflags] & (tcp-syn|tcp-rst) != 0 or icmp or arp" with -s 128.',
         'On a busy host, raise the capture buffer (tcpdump -B 65536) and write to a fast disk.',
       ],
     },
   ];
+}
+
+/** Whether the capture misses packets (drops, a cut file, one direction), not only handshake options: then every verdict is less certain. */
+export function missesPackets(input: DiagnosisInput): boolean {
+  const c = input.capture;
+  return (c.droppedByCapture ?? 0) > 0 || c.synAckWithoutSyn > 0 || c.truncatedFiles.length > 0;
 }

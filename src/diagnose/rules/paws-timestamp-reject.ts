@@ -163,6 +163,11 @@ interface KernelFacts {
   applies: boolean | null;
 }
 
+/** Whether the snapshot rules the tcp_tw_recycle drop out (Linux 4.12 or later, or the sysctl 0). */
+export function pawsRuledOut(input: DiagnosisInput): boolean {
+  return kernelFacts(input).applies === false;
+}
+
 function kernelFacts(input: DiagnosisInput): KernelFacts {
   const ctx = input.context;
   if (ctx === null) return { twRecycle: null, kernelRelease: null, pawsPassive: null, applies: null };
