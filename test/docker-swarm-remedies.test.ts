@@ -184,6 +184,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-nftables-flush',
+    failing: { '172.17.0.2': 'nat-path-break' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.deepEqual([f.confidence, f.evidence.translation, f.evidence.leftBy, f.evidence.rulesetWiped, f.evidence.tablesLeft], ['high', 'none', 'eth0', true, ['inet filter']]);
+      assert.match(f.explanation, /flush ruleset/);
+      assert.equal(f.remedy[0], "Put Docker's rule back: iptables -t nat -I POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE.");
+      assert.match(f.remedy[1]!, /systemctl restart docker.*flush table inet filter/);
+    },
+  },
+  {
     name: 'docker-real-localhost-bind',
     failing: {},
     refused: { '192.0.2.20': 'rejected' },
@@ -362,6 +374,12 @@ for (const s of SCENARIOS) {
       const listing = fs.readFileSync(path.join(dir, `step-172.17.0.3-${steps.findIndex((st) => st.command.startsWith('iptables -L INPUT')) + 1}.out`), 'utf8');
       assert.match(listing, /^\s*\d+\s+[1-9]\d*\s+\d+\s+DROP\s+\S+\s+--\s+\*\s+\*\s+172\.17\.0\.3\s/m, `the INPUT listing does not show the counting DROP rule:\n${listing}`);
       assert.ok(steps.some((st) => st.kind === 'host' && st.command === 'iptables -D INPUT -s 172.17.0.3/32 -p tcp -m tcp --dport 8080 -j DROP'), 'the INPUT rule deleted as printed');
+    }
+    if (s.name === 'docker-real-nftables-flush') {
+      // The remedy's restart, done in the lab: dockerd wrote its nat rules again.
+      const nat = fs.readFileSync(path.join(dir, 'nat-after-restart.txt'), 'utf8');
+      assert.match(nat, /^-A POSTROUTING -s 172\.17\.0\.0\/16 ! -o docker0 -j MASQUERADE$/m);
+      assert.match(nat, /^-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172\.17\.0\.\d+:80$/m);
     }
     if (s.name === 'docker-real-listen-overflow') {
       // The listings the remedy prints, run in the container's namespace: the queue full and its counters rising there.

@@ -146,3 +146,24 @@ test('stored docker-real-masquerade-missing, its eth0 packets alone (tshark -Y \
   const result = analyzeFiles([path.join(REPO, 'test', 'fixtures', 'capture', 'docker-real-masquerade-missing-eth0.pcapng')], { context, bridges: bridgesFromContext(context) });
   assert.deepEqual(result.findings.map((f) => [f.code, f.evidence['clients'], f.evidence['seenOnBridge'], f.evidence['seenLeaving']]), [['nat-path-break', ['172.17.0.2'], false, true]]);
 });
+
+/** What `nft list ruleset` prints after Debian's /etc/nftables.conf (flush ruleset, one empty inet filter table) was loaded. */
+const DEBIAN_NFT = 'table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t}\n\n\tchain output {\n\t\ttype filter hook output priority filter; policy accept;\n\t}\n}\n';
+
+test('no nat table at all, both listings read (iptables-save empty, nft shows only inet filter): the ruleset was replaced whole, named with the restart and the nftables file', () => {
+  const ctx = { ...host(''), natRules: { iptables: '', nft: DEBIAN_NFT } };
+  const [f] = masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], ctx));
+  assert.deepEqual([f?.evidence['rulesetWiped'], f?.evidence['tablesLeft']], [true, ['inet filter']]);
+  assert.match(f!.explanation, /flush ruleset/);
+  assert.match(f!.remedy[1]!, /systemctl restart docker.*flush table inet filter/);
+});
+
+test('no nat table, but nft\'s listing was not read: no claim (a nat table only nft shows may translate it)', () => {
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], { ...host(''), natRules: { iptables: '', nft: null } })), []);
+});
+
+test('Docker\'s chains flushed by iptables (its tables left, no DOCKER chain): the flushed-rules story, not the replaced ruleset', () => {
+  const [f] = masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], { ...host(nat([], false)), natRules: { iptables: nat([], false), nft: DEBIAN_NFT } }));
+  assert.equal(f?.evidence['rulesetWiped'], undefined);
+  assert.match(f!.remedy[1]!, /"iptables": false/);
+});

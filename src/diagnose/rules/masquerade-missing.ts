@@ -77,8 +77,29 @@ function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): 
   if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') return null;
   const t = traverseHook(rulesetOf(ctx), SNAT_HOOK, { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort, inInterface: bridge.name, outInterface: uplink, srcLocal: false, dstLocal: false });
   const translates = (v: string | null) => v === 'MASQUERADE' || v === 'SNAT' || v === 'NETMAP';
-  if (t === null || translates(t.verdict) || t.maybe.some((rule) => translates(rule.target))) return null;
+  // No nat chain at all translates nothing only when both listings were read (iptables-save and nft list ruleset).
+  if (t === null && !natRulesRead(ctx)) return null;
+  if (t !== null && (translates(t.verdict) || t.maybe.some((rule) => translates(rule.target)))) return null;
   return { bridge, uplink, route: routeText(flow.serverIp, r) };
+}
+
+/** Both of the snapshot's rule listings were read: a table neither shows is not there. */
+function natRulesRead(ctx: HostContext): boolean {
+  return ctx.natRules.iptables !== null && ctx.natRules.nft !== null;
+}
+
+/**
+ * The tables left of a ruleset replaced whole under a running Docker, when both listings were
+ * read: no ip nat or ip filter table and none of Docker's chains anywhere, as loading an
+ * nftables file that begins with `flush ruleset` (Debian's /etc/nftables.conf) leaves it.
+ * Null otherwise (rules flushed by iptables leave its tables: reason() tells that story).
+ */
+function wipedRuleset(ctx: HostContext): string[] | null {
+  if (!natRulesRead(ctx)) return null;
+  const ruleset = rulesetOf(ctx);
+  if (ruleset.has('nat') || ruleset.has('filter')) return null;
+  for (const chains of ruleset.values()) for (const name of chains.keys()) if (name.startsWith('DOCKER')) return null;
+  return [...ruleset.keys()];
 }
 
 function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext): Finding {
@@ -97,17 +118,28 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
     : seenLeaving
       ? `were seen on ${bridge.name} and then leaving by ${uplink} untranslated`
       : `were seen on ${bridge.name}, and the host routes them out of ${uplink} (not captured)`;
+  const wiped = network !== undefined && network.masquerade !== false ? wipedRuleset(ctx) : null;
   const sentences = [
     `The SYNs to ${service} from ${clients.join(', ')} (${who}) ${how}; nothing came back: no SYN-ACK, RST or ICMP.`,
-    `The snapshot's nat POSTROUTING neither masquerades nor SNATs ${subnet} leaving by ${uplink}, so ${seenLeaving ? 'they left' : 'they leave'} with the container's private source address, and the answer, addressed to ${clients[0]}, goes to a network that nothing beyond this host routes back to it (a router or the provider drops it).`,
-    ...reason(network, bridge.name, dockerRule, dockerNat),
+    `The snapshot's nat rules neither masquerade nor SNAT ${subnet} leaving by ${uplink}, so ${seenLeaving ? 'they left' : 'they leave'} with the container's private source address, and the answer, addressed to ${clients[0]}, goes to a network that nothing beyond this host routes back to it (a router or the provider drops it).`,
+    ...(wiped !== null
+      ? [
+          `None of Docker's tables or chains is in the snapshot (iptables-save and nft list ruleset show ${wiped.length === 0 ? 'no table at all' : `only ${wiped.map((t) => `table ${t}`).join(', ')}`}) while Docker runs: its whole ruleset was replaced, as loading an nftables file that begins with \`flush ruleset\` does (Debian's /etc/nftables.conf; systemctl restart nftables, or its start after dockerd's). Published ports may still answer, through docker-proxy (the userland proxy, on by default), which is why outbound connections are what fail.`,
+        ]
+      : reason(network, bridge.name, dockerRule, dockerNat)),
   ];
   const remedy =
     network?.masquerade === false
       ? [
           `Either route ${subnet} back to this host on the network beyond it (on the router: ip route add ${subnet} via ${uplinkAddress ?? "this host's address"}), or let Docker masquerade the network again (recreate it without com.docker.network.bridge.enable_ip_masquerade=false, or remove "ip-masq": false from /etc/docker/daemon.json for docker0, then restart dockerd).`,
         ]
-      : [
+      : wiped !== null
+        ? [
+            `Put Docker's rule back: iptables -t nat -I POSTROUTING ${dockerRule}.`,
+            `Then restart dockerd, which writes all of its rules again (systemctl restart docker; containers without a restart policy stay stopped until docker start), and keep the nftables file from removing Docker's tables: in /etc/nftables.conf, replace \`flush ruleset\` by flushing only the tables it defines (${wiped.length > 0 ? wiped.map((t) => `flush table ${t}`).join('; ') : 'flush table inet filter'}).`,
+            `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; nft list tables shows Docker's ip nat and ip filter tables after the restart.`,
+          ]
+        : [
           `Put Docker's rule back: iptables -t nat -I POSTROUTING ${dockerRule}.`,
           dockerNat
             ? "Then restore whatever else was removed with it: restarting dockerd (systemctl restart docker) writes all of Docker's rules again; find what flushed them (a firewall reload or an iptables-restore of a nat table saved without Docker's rules: firewalld, netfilter-persistent, ufw, a boot script) so it does not happen again."
@@ -138,6 +170,7 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
       snatRules: [],
       ...(network !== undefined && { dockerNetwork: network.name, masquerade: network.masquerade ?? null }),
       dockerNatChain: dockerNat,
+      ...(wiped !== null && { rulesetWiped: true, tablesLeft: wiped }),
     },
     flows: flows.map((f) => f.id),
     remedy,
