@@ -271,6 +271,15 @@ test('Docker API /networks: bridge devices, swarm ingress + docker_gwbridge, can
     ]),
   );
   assert.deepEqual(routed.map((n) => [n.name, n.masquerade]), [['ovl', undefined], ['routed', false]]);
+  const macvlans = parseDockerNetworks(
+    JSON.stringify([
+      { Name: 'lan', Id: 'eeeeeeeeeeeeeeee', Driver: 'macvlan', Options: { parent: 'eth0' } },
+      { Name: 'ipv', Id: 'ffffffffffffffff', Driver: 'ipvlan', Options: { parent: 'eth1.20', ipvlan_mode: 'l2' } },
+      { Name: 'lonely', Id: '1111111111111111', Driver: 'macvlan', Options: {} },
+      { Name: 'br', Id: '2222222222222222', Driver: 'bridge', Options: { parent: 'eth0' } },
+    ]),
+  );
+  assert.deepEqual(macvlans.map((n) => [n.name, n.parent]), [['br', undefined], ['ipv', 'eth1.20'], ['lan', 'eth0'], ['lonely', undefined]]);
   assert.throws(() => parseDockerNetworks('{"message":"page not found"}'), (e: unknown) => isSynscopeError(e) && e.code === 'ERR_BAD_HOST_OUTPUT');
 });
 

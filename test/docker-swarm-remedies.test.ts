@@ -196,6 +196,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-macvlan-host',
+    failing: {},
+    refused: { '172.17.0.2': 'rejected' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'rejected')!;
+      assert.deepEqual([f.evidence.refusedBy, f.evidence.unresolvedNeighbour, f.evidence.routedOutOf, f.evidence.dockerNetwork, f.evidence.driver, f.evidence.container], ['192.0.2.1', '192.0.2.50', 'eth0', 'lan', 'macvlan', 'web']);
+      assert.doesNotMatch(f.explanation, /a router \(192\.0\.2\.1\) on the path/, 'the node itself answered: no router on the path');
+      assert.match(f.remedy[0]!, /: ip link add lan-shim link eth0 type macvlan mode bridge; ip addr add SHIM_IP\/32 dev lan-shim; ip link set lan-shim up; ip route add 192\.0\.2\.50\/32 dev lan-shim\.$/);
+    },
+  },
+  {
     name: 'docker-real-localhost-bind',
     failing: {},
     refused: { '192.0.2.20': 'rejected' },

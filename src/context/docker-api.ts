@@ -168,6 +168,7 @@ export function parseDockerNetworks(text: string): DockerNetwork[] {
       ingress: n['Ingress'] === true,
       internal: n['Internal'] === true,
       ...(driver === 'bridge' && { masquerade: bridgeOption(n, 'com.docker.network.bridge.enable_ip_masquerade') !== 'false' }),
+      ...(parentOf(n, driver) !== null && { parent: parentOf(n, driver)! }),
       ...(isObject(n['Containers']) && { endpoints: endpointsOf(n) }),
     });
   }
@@ -199,6 +200,13 @@ function ipamConfigs(n: JsonObject): JsonObject[] {
   const ipam = n['IPAM'];
   const config = isObject(ipam) ? ipam['Config'] : null;
   return Array.isArray(config) ? config.filter(isObject) : [];
+}
+
+/** A macvlan or ipvlan network's parent interface (Docker makes a dummy one when none is given: then "" or absent). */
+function parentOf(n: JsonObject, driver: string): string | null {
+  if (driver !== 'macvlan' && driver !== 'ipvlan') return null;
+  const parent = bridgeOption(n, 'parent');
+  return parent === null || parent === '' ? null : parent;
 }
 
 function bridgeOption(n: JsonObject, key: string): string | null {

@@ -141,6 +141,8 @@ export interface DockerNetwork {
    * in daemon.json for docker0). Absent for other drivers and in older snapshots.
    */
   masquerade?: boolean;
+  /** macvlan and ipvlan networks: the host interface their containers' links hang off (Options.parent). */
+  parent?: string;
   /** Who holds which address on the network (from GET /networks/ID); absent in older snapshots. */
   endpoints?: DockerEndpoint[];
 }

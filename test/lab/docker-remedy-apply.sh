@@ -8,6 +8,8 @@
 #   REMEDY_CLIENTS          "NS=IP ..." the failing clients (NS: a lab namespace, or ctr:NAME)
 #   REMEDY_GOOD             "NS ..." clients that connected, tried again after the remedy
 #   fetch_page NS SECONDS   one HTTP request to the service; the answer on stdout
+#   REMEDY_FILL             optional "NAME=VALUE ...": the lab's value for a placeholder the
+#                           remedy asks the person to choose (SHIM_IP: an address free on the LAN)
 #   remedy_hand WHAT        a hand step (remedy-steps.js `hand` kind, or `filtered` for a
 #                           finding whose remedy is only a search), done with the scenario's
 #                           own commands; prints what it did
@@ -44,6 +46,9 @@ docker_remedy_apply() {
           done
           ;;
         host)
+          # A value the remedy asks the person to choose (SHIM_IP), the lab's choice: REMEDY_FILL="NAME=VALUE ...".
+          local fill
+          for fill in ${REMEDY_FILL:-}; do cmd=${cmd//${fill%%=*}/${fill#*=}}; done
           read -ra argv <<<"$cmd"
           if command -v "${argv[0]}" >/dev/null; then
             lab_in "$REMEDY_NODE" "${argv[@]}" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
@@ -79,8 +84,8 @@ docker_remedy_apply() {
       printf '%s\t%s\t%.1f\t%s\n' "$kind" "$rc" "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')" "$cmd" >>"$dir/applied-$ip.tsv"
     done 3<"$dir/steps-$ip.tsv"
     # A finding whose remedy only says where to look (filtered): the person's part. A remedy
-    # that fixes by itself runs docker, a hand step, a ufw rule, a rule deleted, flushed or inserted (iptables or nft), or a sysctl set.
-    if ! grep -q $'^\(docker\|hand\|ufw\)\t' "$dir/steps-$ip.tsv" && ! grep -q $'^host\t\(sysctl -w \|nft \(insert\|add\|delete\) \|[^\t]*-[DFI] \)' "$dir/steps-$ip.tsv"; then
+    # that fixes by itself runs docker, a hand step, a ufw rule, a rule deleted, flushed or inserted (iptables or nft), a link, address or route added, or a sysctl set.
+    if ! grep -q $'^\(docker\|hand\|ufw\)\t' "$dir/steps-$ip.tsv" && ! grep -q $'^host\t\(sysctl -w \|nft \(insert\|add\|delete\) \|ip \(link\|addr\|route\) add \|[^\t]*-[DFI] \)' "$dir/steps-$ip.tsv"; then
       n=$((n + 1))
       rc=0
       remedy_hand filtered >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?

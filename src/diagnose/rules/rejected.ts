@@ -4,6 +4,7 @@ import { attemptCount, clientOf, distinct, groupBy, plural, serviceOf } from '..
 import { icmpErrorName, isAdministrativeReject } from '../icmp-names';
 import type { DiagnosisInput } from '../input';
 import { refusingListener } from '../refusing-listener';
+import { unresolvedNeighbour } from '../unresolved-neighbour';
 
 /**
  * `rejected`: a RST or an ICMP error answered the SYN. Not silent: say who refused and how,
@@ -26,13 +27,17 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
     const admin = byIcmp && isAdministrativeReject(first.ipVersion, rej.icmpType!, rej.icmpCode!);
     // The RST came from the innermost hop of the attempt (the container behind a published port): ask what listens there.
     const deaf = byIcmp ? null : refusingListener(input, innermost(first, input));
+    // This host's own host unreachable: a neighbour that never answered ARP.
+    const unresolved = byIcmp ? unresolvedNeighbour(input, first) : null;
     findings.push({
       code: 'rejected',
       severity: 'warning',
       confidence: 'high',
       title: `${service} refused ${plural(attemptCount(flows, input), 'connection attempt')} with ${how}`,
       explanation: byIcmp
-        ? `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
+        ? unresolved !== null
+          ? [`${rej.from} answered the SYNs with ${how}.`, ...unresolved.sentences].join(' ')
+          : `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
         : deaf !== null
           ? `${service} answered the SYNs with RST. ${deaf.sentence} The failure is not silent.`
           : `${service} answered the SYNs with RST: nothing listens on port ${first.serverPort} there, or a firewall rule rejects with tcp-reset. The failure is not silent.`,
@@ -44,11 +49,12 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
         clients,
         examples: flows.slice(0, 5).map(clientOf),
         ...(deaf !== null && { refusedIn: deaf.where, listeners: deaf.listeners }),
+        ...unresolved?.evidence,
         ...(deaf?.publishedOn !== undefined && { publishedOn: deaf.publishedOn.addresses, container: deaf.publishedOn.container, dnatRules: deaf.publishedOn.rules }),
         ...(deaf?.unpublished !== undefined && { container: deaf.unpublished.container, portRequest: deaf.unpublished.asked, internalNetworks: deaf.unpublished.internalNetworks }),
       },
       flows: flows.map((f) => f.id),
-      remedy: byIcmp ? icmpRemedy(first, admin) : deaf !== null ? deaf.remedy : rstRemedy(first),
+      remedy: byIcmp ? (unresolved?.remedy ?? icmpRemedy(first, admin)) : deaf !== null ? deaf.remedy : rstRemedy(first),
     });
   }
   return findings;
