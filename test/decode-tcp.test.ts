@@ -61,9 +61,11 @@ test('a header cut after its flags still gives what a handshake needs: ports, se
     assert.equal(pkt.window, -1, 'the window was cut: not zero');
     assert.equal(pkt.tcpOptionsLength, 0);
     assert.equal(pkt.payloadLength, 0);
+    assert.equal(pkt.tcpOptionsCut, true, 'its 24 bytes of options were not captured');
   }
   const withWindow = decode(1, ETHERNET_SYN.subarray(0, 34 + 16));
   assert.equal(withWindow.window, 65535);
+  assert.equal(decode(1, ETHERNET_SYN).tcpOptionsCut, false);
   const beforeFlags = decode(1, ETHERNET_SYN.subarray(0, 34 + 13));
   assert.equal(beforeFlags.problem, Problem.TRUNCATED_TCP);
   assert.equal(beforeFlags.tcpFlags, 0, 'without the flags byte nothing is decoded');

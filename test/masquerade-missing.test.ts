@@ -167,3 +167,10 @@ test('Docker\'s chains flushed by iptables (its tables left, no DOCKER chain): t
   assert.equal(f?.evidence['rulesetWiped'], undefined);
   assert.match(f!.remedy[1]!, /"iptables": false/);
 });
+
+test('no nat table at all: claimed only from the capture (the SYN seen leaving the uplink), and not when iptables-save noted legacy tables it could not show', () => {
+  const ctx = { ...host(''), natRules: { iptables: '', nft: DEBIAN_NFT } };
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0])], ctx)), [], 'the uplink not captured: the snapshot alone does not say');
+  const legacy = { ...ctx, unavailable: [{ source: 'iptables-legacy-save', reason: 'iptables-save says iptables-legacy tables are present' }] };
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], legacy)), [], "Docker's rules may be in the legacy tables");
+});

@@ -21,11 +21,20 @@ async function analyzeWith(scenario: string, edit: (iptables: string) => string)
   return findings[0]!;
 }
 
-/** ufw's FORWARD jumps and chains, as ufw 0.36 writes them, added to an iptables-save text's filter table. */
+/** ufw's FORWARD jumps and chains, as a running ufw 0.36 writes them (its before-forward rules abridged), added to an iptables-save text's filter table. */
 function withUfw(iptables: string): string {
   const chains = ['ufw-before-logging-forward', 'ufw-before-forward', 'ufw-after-forward', 'ufw-after-logging-forward', 'ufw-reject-forward', 'ufw-track-forward'];
+  const running = ':ufw-user-forward - [0:0]\n-A ufw-before-forward -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A ufw-before-forward -j ufw-user-forward\n';
   return iptables.replace(/^(\*filter\n)([\s\S]*?)^COMMIT$/m, (_all, head: string, body: string) =>
-    head + chains.map((c) => `:${c} - [0:0]\n`).join('') + body + chains.map((c) => `-A FORWARD -j ${c}\n`).join('') + 'COMMIT');
+    head + chains.map((c) => `:${c} - [0:0]\n`).join('') + body + chains.map((c) => `-A FORWARD -j ${c}\n`).join('') + running + 'COMMIT');
+}
+
+/** What `ufw disable` leaves until the next boot: the jumps and the chains, emptied, its user chains deleted. */
+function ufwDisabled(iptables: string): string {
+  return iptables
+    .split('\n')
+    .filter((l) => !/^-A ufw-/.test(l) && !/^:ufw6?-user-/.test(l) && !/^:ufw-skip-to-policy-/.test(l))
+    .join('\n');
 }
 
 /** The same text with every ufw chain and jump taken out. */
@@ -66,4 +75,22 @@ test('a container dialling the host, dropped by ufw\'s INPUT policy, gets ufw\'s
   const plain = await analyzeWith('docker-real-ufw-input', withoutUfw);
   assert.equal(plain.evidence.inputPolicyOf, undefined);
   assert.equal(plain.remedy[0], 'Accept this traffic before the drop: iptables -I INPUT -i docker0 -s 172.17.0.0/16 -d 172.17.0.1 -p tcp --dport 8000 -j ACCEPT.');
+});
+
+test('ufw disabled (its chains emptied, its user chains gone, the jumps left until reboot): the policy is not called ufw\'s', async () => {
+  const routed = await analyzeWith('docker-real-ufw-forward', ufwDisabled);
+  assert.equal(routed.evidence.forwardPolicyOf, 'docker');
+  const input = await analyzeWith('docker-real-ufw-input', ufwDisabled);
+  assert.equal(input.evidence.inputPolicyOf, undefined);
+  assert.match(input.remedy[0]!, /^Accept this traffic before the drop: iptables -I INPUT /);
+});
+
+test('ufw\'s skip-to-policy DROP (ports ufw never logs) is its policy; a ufw deny gets an allow inserted before it, not an iptables -D that ufw restores', async () => {
+  const skip = await analyzeWith('docker-real-ufw-input', (t) => t.replace(/^(-A ufw-after-input .*)$/m, '-A ufw-after-input -p tcp -m tcp --dport 8000 -j ufw-skip-to-policy-input\n$1'));
+  assert.equal(skip.evidence.inputVerdictBy, '-A ufw-skip-to-policy-input -j DROP');
+  assert.equal(skip.evidence.inputPolicyOf, 'ufw');
+  assert.match(skip.remedy[0]!, /^Allow it in ufw, .*: ufw allow in on docker0 from 172\.17\.0\.0\/16 to any port 8000 proto tcp\.$/);
+  const deny = await analyzeWith('docker-real-ufw-input', (t) => t.replace(/^(-A ufw-user-input .*)$/m, '-A ufw-user-input -s 172.17.0.0/16 -p tcp -m tcp --dport 8000 -j DROP\n$1'));
+  assert.match(deny.remedy[0]!, /ufw insert 1 allow in on docker0 from 172\.17\.0\.0\/16 to any port 8000 proto tcp\.$/);
+  assert.ok(!deny.remedy.some((l) => l.includes('iptables -D')), 'ufw restores what iptables deletes from its chains');
 });

@@ -2,7 +2,6 @@ import { InterfaceRegistry } from '../capture/interface-registry';
 import type { CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
-import { Problem } from '../decode/problems';
 import { VxlanLegs } from '../flow/vxlan-legs';
 import type { PacketEvidence } from './packet-evidence';
 import type { TrackStage } from './track';
@@ -66,7 +65,7 @@ export class DecodeStage {
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
         else this.synAcksSeen++;
-        if (pkt.problem === Problem.TRUNCATED_TCP) this.handshakeOptionsCut++;
+        if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
         if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
         this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);
       }

@@ -4,7 +4,7 @@ import { runCommand, type CommandOutcome, type CommandRunner, type FileReader } 
 import { DEFAULT_DOCKER_SOCKET, DOCKER_TIMEOUT_MS, fetchDockerInfo, fetchDockerNetworks, parseDockerNetworks } from './docker-api';
 import { fetchDockerContainers, parseDockerPortRequests } from './docker-ports';
 import { parseDockerSwarm } from './docker-swarm';
-import { CONTEXT_SCHEMA, type HostContext, type InterfaceAddress, type NetInterface } from './host-context';
+import { CONTEXT_SCHEMA, LEGACY_SAVE, type HostContext, type InterfaceAddress, type NetInterface } from './host-context';
 import { currentNamespaceLabel } from './netns-label';
 import { parseIpAddr, withAddresses } from './parse-ip-addr';
 import { parseIpLink } from './parse-ip-link';
@@ -102,6 +102,8 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
   const dockerSwarm = dockerNetworks === null ? null : parsed('docker info', dockerInfo, parseDockerSwarm);
   const dockerPorts = dockerNetworks === null ? null : parsed('docker containers', dockerContainers, parseDockerPortRequests);
   const natRules = { iptables: parsed('iptables-save', nat, natSection), nft: parsed('nft', nft, (t) => t) };
+  // iptables-nft's save notes rules it cannot show: the host's legacy tables (Docker's, on a host whose default is legacy).
+  if (nat.ok && nat.stdout.includes(LEGACY_TABLES_PRESENT)) unavailable.push({ source: LEGACY_SAVE, reason: 'iptables-save says iptables-legacy tables are present: their rules are not in this snapshot' });
 
   const confDirs = listDir('/proc/sys/net/ipv4/conf') ?? interfaces.map((i) => i.name);
   const sysctlReading = readSysctls(readFile, confDirs.sort());
@@ -214,3 +216,6 @@ export function natSection(saved: string): string {
 }
 
 const SAVED_TABLES = new Set(['raw', 'mangle', 'nat', 'filter', 'security']);
+
+/** What iptables-nft-save prints when legacy tables exist beside its own. */
+const LEGACY_TABLES_PRESENT = 'iptables-legacy tables present';

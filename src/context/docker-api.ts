@@ -169,6 +169,7 @@ export function parseDockerNetworks(text: string): DockerNetwork[] {
       internal: n['Internal'] === true,
       ...(driver === 'bridge' && { masquerade: bridgeOption(n, 'com.docker.network.bridge.enable_ip_masquerade') !== 'false' }),
       ...(parentOf(n, driver) !== null && { parent: parentOf(n, driver)! }),
+      ...(modeOf(n, driver) !== null && { mode: modeOf(n, driver)! }),
       ...(isObject(n['Containers']) && { endpoints: endpointsOf(n) }),
     });
   }
@@ -207,6 +208,13 @@ function parentOf(n: JsonObject, driver: string): string | null {
   if (driver !== 'macvlan' && driver !== 'ipvlan') return null;
   const parent = bridgeOption(n, 'parent');
   return parent === null || parent === '' ? null : parent;
+}
+
+/** A macvlan or ipvlan network's mode when set (Docker's defaults: bridge, l2). */
+function modeOf(n: JsonObject, driver: string): string | null {
+  if (driver !== 'macvlan' && driver !== 'ipvlan') return null;
+  const mode = bridgeOption(n, `${driver}_mode`);
+  return mode === null || mode === '' ? null : mode;
 }
 
 function bridgeOption(n: JsonObject, key: string): string | null {

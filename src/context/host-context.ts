@@ -143,6 +143,8 @@ export interface DockerNetwork {
   masquerade?: boolean;
   /** macvlan and ipvlan networks: the host interface their containers' links hang off (Options.parent). */
   parent?: string;
+  /** macvlan and ipvlan networks: macvlan_mode (bridge, private, vepa, passthru) or ipvlan_mode (l2, l3, l3s) when set. */
+  mode?: string;
   /** Who holds which address on the network (from GET /networks/ID); absent in older snapshots. */
   endpoints?: DockerEndpoint[];
 }
@@ -186,3 +188,6 @@ export interface DockerSwarm {
   /** "10.0.0.5:2377" per manager the node knows. */
   remoteManagers: string[];
 }
+
+/** The `unavailable` source saying iptables-legacy tables exist beside the listed rules: the snapshot's listings are not the whole ruleset. */
+export const LEGACY_SAVE = 'iptables-legacy-save';

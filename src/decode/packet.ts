@@ -99,6 +99,8 @@ export class DecodedPacket {
   /** Offset and length of the TCP options bytes (parse them with parseTcpOptions when needed). */
   tcpOptionsOffset = 0;
   tcpOptionsLength = 0;
+  /** The header has options and the capture cut them (timestamps and the rest unread). */
+  tcpOptionsCut = false;
   /** TCP/UDP payload bytes according to the IP header (wire size). */
   payloadLength = 0;
 
@@ -172,6 +174,7 @@ export class DecodedPacket {
     this.window = 0;
     this.tcpOptionsOffset = 0;
     this.tcpOptionsLength = 0;
+    this.tcpOptionsCut = false;
     this.payloadLength = 0;
     // ICMP and ARP fields are set by few packets: clear them only when they were used.
     if (this.icmpType !== -1 || this.arpSenderMacOffset !== -1) this.resetIcmpArp();

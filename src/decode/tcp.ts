@@ -36,6 +36,7 @@ export function decodeTcp(_buf: Buffer, off: number, end: number, pkt: DecodedPa
     return fail(pkt, Problem.BAD_TCP_DATA_OFFSET);
   }
   if (captured < headerLength) {
+    pkt.tcpOptionsCut = headerLength > MIN_HEADER;
     pkt.payloadLength = pkt.ipPayloadLength - headerLength;
     return fail(pkt, Problem.TRUNCATED_TCP);
   }

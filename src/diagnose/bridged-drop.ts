@@ -33,7 +33,7 @@ export function bridgedDrop(input: DiagnosisInput, flow: Flow): DropCause | null
   if (facts.dropRule === null) return null;
   const evidence = { bridge: bridge.name, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
   if (facts.dropRule === `-A FORWARD -i ${bridge.name} -o ${bridge.name} -j DROP`) return iccDrop(input, flow, bridge.name, facts.dropRule, evidence);
-  const owner = dockers ? null : forwardPolicyOwner(ctx, facts.dropRule);
+  const owner = dockers ? null : forwardPolicyOwner(ctx, facts.dropRule, flow.ipVersion);
   const bridged = `The SYNs are bridged through ${bridge.name} (${flow.clientIp} to ${flow.serverIp}), a bridge that is not Docker's, such as a VM host's bridge holding its uplink and the VMs' ports. With dockerd running, bridged frames pass iptables (br_netfilter: net.bridge.bridge-nf-call-iptables = 1) as traffic forwarded from ${bridge.name} to ${bridge.name}, and FORWARD's policy DROP drops them.`;
   if (owner === 'ufw') {
     return {

@@ -1,6 +1,6 @@
 import type { HostContext } from '../context/host-context';
 import { rulesetOf } from './netfilter-walk';
-import { jumpsToUfw } from './ufw';
+import { isUfwPolicyRule, jumpsToUfw } from './ufw';
 
 /** How the forward-hook walk names a drop by iptables' FORWARD policy. */
 const FORWARD_POLICY_DROP = 'the FORWARD policy DROP';
@@ -15,9 +15,11 @@ export type ForwardPolicyOwner = 'ufw' | 'docker';
  * table), most likely Docker's own, set when dockerd turned IP forwarding on itself
  * (forwarding was off when it started), after which it accepts only its own bridges' traffic.
  */
-export function forwardPolicyOwner(ctx: HostContext, dropRule: string | null): ForwardPolicyOwner | null {
+export function forwardPolicyOwner(ctx: HostContext, dropRule: string | null, ipVersion: 4 | 6): ForwardPolicyOwner | null {
+  // The snapshot's iptables text is IPv4's: ip6tables' FORWARD and its owner are not in it.
+  if (ipVersion !== 4) return null;
+  if (jumpsToUfw(ctx, 'FORWARD') && (dropRule === FORWARD_POLICY_DROP || isUfwPolicyRule(dropRule, 'FORWARD'))) return 'ufw';
   if (dropRule !== FORWARD_POLICY_DROP) return null;
-  if (jumpsToUfw(ctx, 'FORWARD')) return 'ufw';
   return rulesetOf(ctx).get('filter')?.has('DOCKER-USER') === true ? 'docker' : null;
 }
 

@@ -9,7 +9,7 @@ import { DNAT_HOOK, splitEndpoint, undoRule } from './nat-hop';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
 import { accepts } from './refusing-listener';
 import { holderOf } from './docker-holder';
-import { jumpsToUfw, UFW_INPUT_SENTENCE, ufwAllowRemedy } from './ufw';
+import { isUfwPolicyRule, isUfwUserRule, jumpsToUfw, UFW_INPUT_SENTENCE, ufwAllowRemedy, ufwBeforeDenyRemedy } from './ufw';
 
 const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;
 
@@ -51,7 +51,9 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
   const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
   const at = formatEndpoint(flow.serverIp, flow.serverPort, flow.ipVersion);
   // ufw's deny-incoming policy: its own allow rule is the fix that lasts, iptables' only until the next restart.
-  const ufwPolicy = t.rule === null && fromIptables && base.chain.name === 'INPUT' && jumpsToUfw(ctx, 'INPUT');
+  const ufw = flow.ipVersion === 4 && fromIptables && jumpsToUfw(ctx, 'INPUT');
+  const ufwPolicy = ufw && ((t.rule === null && base.chain.name === 'INPUT') || (t.rule !== null && isUfwPolicyRule(t.rule.text, 'INPUT')));
+  const ufwDeny = ufw && !ufwPolicy && t.rule !== null && isUfwUserRule(t.rule.chain);
   return {
     because: `${deaf ? `nothing listens on ${at}, and ` : ''}${ufwPolicy ? "ufw's" : "the host's"} INPUT ${t.rule === null ? `policy ${t.verdict} ${t.verdict === 'DROP' ? 'drops' : 'rejects'}` : `rules ${t.verdict === 'DROP' ? 'drop' : 'reject'}`} them`,
     sentences: [
@@ -74,10 +76,12 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
       // A rule someone wrote for these clients is theirs to delete or narrow; a policy gets an exception before it.
       ...(ufwPolicy
         ? [ufwAllowRemedy(iif, from, flow.serverPort), `Or, until the host restarts: ${accept}.`]
-        : t.rule === null
+        : ufwDeny
+          ? ufwBeforeDenyRemedy(iif, from, flow.serverPort)
+          : t.rule === null
           ? [`Accept this traffic before the drop: ${accept}.`]
           : [...undoRule(t.rule), `Or accept this traffic before it: ${accept}.`]),
-      ...(ufwPolicy ? [] : [`Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`]),
+      ...(ufwPolicy || ufwDeny ? [] : [`Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`]),
     ],
   };
 }

@@ -27,7 +27,7 @@ export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null 
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: out });
   if (facts.dropRule === null) return null;
   const evidence = { interface: iif, leavesBy: out, forwardVerdictBy: facts.dropRule, forwardVerdict: facts.evidence['forwardVerdict'] ?? null };
-  const owner = forwardPolicyOwner(ctx, facts.dropRule);
+  const owner = forwardPolicyOwner(ctx, facts.dropRule, flow.ipVersion);
   if (owner === 'ufw') {
     return {
       because: `FORWARD's policy DROP (ufw's: deny routed) drops them as they are forwarded from ${iif} to ${out}`,

@@ -7,9 +7,30 @@ import { rulesetOf } from './netfilter-walk';
  * chains off them; rules added with iptables by hand go at the next restart, its own stay.
  */
 
-/** Whether the snapshot's filter `chain` jumps to ufw's chains, so that its policy is ufw's. */
+/**
+ * Whether ufw is active on the snapshot's filter `chain`, so that its policy is ufw's: the
+ * chain jumps to ufw's chains, and they are a running ufw's (its user chain exists and its
+ * before-chain has rules: `ufw disable` empties them and deletes the user chains, but leaves
+ * the jumps until the next boot).
+ */
 export function jumpsToUfw(ctx: HostContext, chain: 'INPUT' | 'FORWARD'): boolean {
-  return rulesetOf(ctx).get('filter')?.get(chain)?.rules.some((r) => /^ufw-/.test(r.target ?? '')) === true;
+  const filter = rulesetOf(ctx).get('filter');
+  const part = chain.toLowerCase();
+  return (
+    filter?.get(chain)?.rules.some((r) => /^ufw-/.test(r.target ?? '')) === true &&
+    filter.has(`ufw-user-${part}`) &&
+    (filter.get(`ufw-before-${part}`)?.rules.length ?? 0) > 0
+  );
+}
+
+/** ufw's own DROP that stands for its policy (ports it never logs, such as SMB and DHCP, skip to it). */
+export function isUfwPolicyRule(ruleText: string | null, chain: 'INPUT' | 'FORWARD'): boolean {
+  return ruleText === `-A ufw-skip-to-policy-${chain.toLowerCase()} -j DROP`;
+}
+
+/** A rule of ufw's user chains: one a `ufw deny` (or `ufw route deny`) wrote. */
+export function isUfwUserRule(chain: string): boolean {
+  return /^ufw6?-user-/.test(chain);
 }
 
 /** Why ufw's policy drops what the host forwards between `from` and `to`, which are not Docker's. */
@@ -32,4 +53,12 @@ export const UFW_INPUT_SENTENCE =
 /** ufw's own rule letting `from`, arriving on `iif`, reach `port`: what ufw keeps across restarts. */
 export function ufwAllowRemedy(iif: string, from: string, port: number): string {
   return `Allow it in ufw, which keeps its rules across restarts: ufw allow in on ${iif} from ${from} to any port ${port} proto tcp.`;
+}
+
+/** ufw's remedy for a deny rule of its own: an allow before it (ufw stops at the first match), or the deny deleted. */
+export function ufwBeforeDenyRemedy(iif: string, from: string, port: number): string[] {
+  return [
+    `The rule is ufw's own (a ufw deny): allow this traffic before it, as ufw takes the first rule that matches: ufw insert 1 allow in on ${iif} from ${from} to any port ${port} proto tcp.`,
+    'Or delete the deny if it is stale: ufw status numbered shows its number, then ufw delete NUMBER (deleting it with iptables lasts only until ufw reloads).',
+  ];
 }

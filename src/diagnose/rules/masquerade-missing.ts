@@ -1,5 +1,5 @@
 import type { BridgeSubnet } from '../../context/bridge';
-import type { DockerNetwork, HostContext } from '../../context/host-context';
+import { LEGACY_SAVE, type DockerNetwork, type HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import { subnetContains } from '../../net/cidr';
 import { contextInterface, deviceOf, isLocalAddress, sentFromHere } from '../context-facts';
@@ -49,15 +49,18 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
     const names = flow.interfaces.map((i) => input.interfaceNames[i]);
     const onBridge = names.includes(path.bridge.name);
     const onUplink = names.includes(path.uplink);
+    // With no nat chain in the snapshot at all, only the capture itself shows the translation missing.
+    if (path.noNat && !onUplink) continue;
     // Captured on the uplink alone (tcpdump -i eth0), the SYN is a container's leaving when the host sent it.
     if (!onBridge && !(onUplink && sentByHost(input, ctx, flow.clientIp, path.uplink))) continue;
-    found.push({ flow, ...path, seenOnBridge: onBridge, seenLeaving: onUplink });
+    found.push({ flow, bridge: path.bridge, uplink: path.uplink, route: path.route, seenOnBridge: onBridge, seenLeaving: onUplink });
   }
   const groups = groupBy(found, (u) => `${u.bridge.name}|${u.uplink}|${serviceOf(u.flow)}|${u.seenLeaving}`);
   return [...groups.values()].map((group) => finding(group, input, ctx));
 }
 
-type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'>;
+/** Where the untranslated SYN goes; `noNat`: the snapshot has no nat chain at all (both listings read). */
+type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'> & { noNat: boolean };
 
 /**
  * Did this host send the packets from `client` seen on `uplink`: a Docker endpoint holds
@@ -80,12 +83,12 @@ function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): 
   // No nat chain at all translates nothing only when both listings were read (iptables-save and nft list ruleset).
   if (t === null && !natRulesRead(ctx)) return null;
   if (t !== null && (translates(t.verdict) || t.maybe.some((rule) => translates(rule.target)))) return null;
-  return { bridge, uplink, route: routeText(flow.serverIp, r) };
+  return { bridge, uplink, route: routeText(flow.serverIp, r), noNat: t === null };
 }
 
-/** Both of the snapshot's rule listings were read: a table neither shows is not there. */
+/** Both of the snapshot's rule listings were read, and iptables-save noted no legacy tables beside them: a table neither shows is not there. */
 function natRulesRead(ctx: HostContext): boolean {
-  return ctx.natRules.iptables !== null && ctx.natRules.nft !== null;
+  return ctx.natRules.iptables !== null && ctx.natRules.nft !== null && !ctx.unavailable.some((u) => u.source === LEGACY_SAVE);
 }
 
 /**
@@ -124,7 +127,7 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
     `The snapshot's nat rules neither masquerade nor SNAT ${subnet} leaving by ${uplink}, so ${seenLeaving ? 'they left' : 'they leave'} with the container's private source address, and the answer, addressed to ${clients[0]}, goes to a network that nothing beyond this host routes back to it (a router or the provider drops it).`,
     ...(wiped !== null
       ? [
-          `None of Docker's tables or chains is in the snapshot (iptables-save and nft list ruleset show ${wiped.length === 0 ? 'no table at all' : `only ${wiped.map((t) => `table ${t}`).join(', ')}`}) while Docker runs: its whole ruleset was replaced, as loading an nftables file that begins with \`flush ruleset\` does (Debian's /etc/nftables.conf; systemctl restart nftables, or its start after dockerd's). Published ports may still answer, through docker-proxy (the userland proxy, on by default), which is why outbound connections are what fail.`,
+          `None of Docker's tables or chains is in the snapshot (iptables-save and nft list ruleset show ${wiped.length === 0 ? 'no table at all' : `only ${wiped.map((t) => `table ${t}`).join(', ')}`}) while Docker runs: its whole ruleset was replaced, as loading an nftables file that begins with \`flush ruleset\` does (Debian's /etc/nftables.conf; systemctl restart nftables, or its start after dockerd's), unless Docker was told to write no rules ("iptables": false in /etc/docker/daemon.json). Published ports may still answer, through docker-proxy (the userland proxy, on by default), which is why outbound connections are what fail.`,
         ]
       : reason(network, bridge.name, dockerRule, dockerNat)),
   ];
@@ -136,7 +139,7 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
       : wiped !== null
         ? [
             `Put Docker's rule back: iptables -t nat -I POSTROUTING ${dockerRule}.`,
-            `Then restart dockerd, which writes all of its rules again (systemctl restart docker; containers without a restart policy stay stopped until docker start), and keep the nftables file from removing Docker's tables: in /etc/nftables.conf, replace \`flush ruleset\` by flushing only the tables it defines (${wiped.length > 0 ? wiped.map((t) => `flush table ${t}`).join('; ') : 'flush table inet filter'}).`,
+            `Then restart dockerd, which writes all of its rules again (systemctl restart docker; containers without a restart policy stay stopped until docker start; with "iptables": false it writes none: keep the rule above yourself), and keep the nftables file from removing Docker's tables: in /etc/nftables.conf, replace \`flush ruleset\` by flushing only the tables it defines (${wiped.length > 0 ? wiped.map((t) => `flush table ${t}`).join('; ') : 'flush table inet filter'}).`,
             `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; nft list tables shows Docker's ip nat and ip filter tables after the restart.`,
           ]
         : [
