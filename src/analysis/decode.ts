@@ -24,6 +24,10 @@ export class DecodeStage {
   packets = 0;
   tcpPackets = 0;
   synsSeen = 0;
+  /** TCP packets with neither SYN nor RST (ACKs, data, FINs): none in a capture that kept only handshakes. */
+  tcpWithoutSynOrRst = 0;
+  /** TCP packets with RST. */
+  rstsSeen = 0;
   /** SYNs and SYN-ACKs whose TCP header the snap length cut (their options, timestamps included, unread). */
   handshakeOptionsCut = 0;
   synAcksSeen = 0;
@@ -62,6 +66,8 @@ export class DecodeStage {
     if (transport === Transport.TCP) {
       this.tcpPackets++;
       this.track.tracker.add(pkt, rec.data, time, iface);
+      if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsSeen++;
+      else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.tcpWithoutSynOrRst++;
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
         else this.synAcksSeen++;

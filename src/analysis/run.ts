@@ -151,6 +151,7 @@ class AnalysisRun {
       undecodablePackets: problems.undecodable,
       completed: track.handshakes.completed,
       handshakeOptionsCut: decode.handshakeOptionsCut,
+      ...(decode.synAcksSeen > 0 && decode.tcpWithoutSynOrRst === 0 && { handshakeOnly: { rsts: decode.rstsSeen > 0 } }),
     };
     const perInterface = interfaceSpans(this.readers, decode.firstAt, decode.lastAt);
     const tcpSpans = tcpCaptureSpans(perInterface, this.options.filter);

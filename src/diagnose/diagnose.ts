@@ -1,5 +1,7 @@
 import { byImpact, type Confidence, type Finding } from './finding';
-import type { DiagnosisInput } from './input';
+import { LATE_ANSWER_SECONDS, type DiagnosisInput } from './input';
+import type { Flow } from '../flow/flow';
+import { serviceOf } from './group';
 import { bridgeSubnetOverlapRule } from './rules/bridge-subnet-overlap';
 import { captureIncompleteRule, missesPackets } from './rules/capture-incomplete';
 import { addressCollisionRule } from './rules/address-collision';
@@ -22,7 +24,13 @@ const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', l
  * a `capture-incomplete` finding lowers everyone else's confidence (when only handshake
  * options were cut, only a full queue's, which a timestamp drop imitates).
  */
-export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<string, number>): Finding[] {
+export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, number>): Finding[] {
+  // A capture of handshakes only never shows the client's ACK: an attempt answered with a
+  // SYN-ACK is as answered as the capture can tell, never a lost SYN-ACK.
+  const handshakeOnly = input.capture.handshakeOnly !== undefined;
+  // There, a SYN-ACK shows itself lost only by the client's SYNs after a prompt one.
+  const lostThere = handshakeOnly ? input.failedFlows.filter((f) => f.outcome === 'synAckLost' && retransmittedAfterAnswer(f)) : [];
+  const completedByService = handshakeOnly ? withSynAcked(completed, input.failedFlows.filter((f) => !lostThere.includes(f))) : completed;
   const reversePath = rpFilterRule(input);
   const paws = pawsTimestampRejectRule(input);
   // A PAWS drop also counts as TcpExt.ListenDrops (tcp_conn_request's drop path calls
@@ -43,7 +51,15 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
   const specific = [
     ...misrouted,
     ...paws,
-    ...listenOverflowRule(notQueued.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !notQueued.has(f.id)) } : input, completedByService),
+    ...listenOverflowRule(
+      {
+        ...input,
+        failedFlows: input.failedFlows.filter((f) => !notQueued.has(f.id)),
+        // Handshakes only: a late SYN-ACK is a late answer, though no ACK of it was captured.
+        ...(handshakeOnly && { lateAnsweredFlows: [...(input.lateAnsweredFlows ?? []), ...input.failedFlows.filter((f) => f.outcome === 'synAckLost' && !lostThere.includes(f))] }),
+      },
+      completedByService,
+    ),
   ];
   const explained = new Set(specific.filter((f) => f.code !== 'paws-timestamp-reject').flatMap((f) => f.flows));
   for (const id of pawsExplained) explained.add(id);
@@ -58,23 +74,39 @@ export function diagnose(input: DiagnosisInput, completedByService: ReadonlyMap<
     ...natBreaks,
     ...rejectedRule(input),
     // An inner hop of an explained attempt (ingress_sbox's SNATed leg got the SYN-ACKs the client never did) is no lost reply of its own.
-    ...synAckLostRule(explained.size > 0 ? { ...input, failedFlows: input.failedFlows.filter((f) => !explained.has(f.id)) } : input),
+    ...synAckLostRule({ ...input, failedFlows: input.failedFlows.filter((f) => !explained.has(f.id) && (!handshakeOnly || lostThere.includes(f))) }),
     ...filteredRule(input, explained, completedByService),
   ];
   const incomplete = captureIncompleteRule(input);
-  if (incomplete.length > 0 && missesPackets(input)) {
+  const lowerAll = incomplete.length > 0 && missesPackets(input);
+  if (lowerAll) {
     for (const f of findings) {
       f.confidence = LOWER[f.confidence];
       f.explanation += ' (Confidence lowered: the capture is incomplete, see capture-incomplete.)';
     }
-  } else if ((input.capture.handshakeOptionsCut ?? 0) > 0 && !pawsRuledOut(input)) {
-    // Without the SYNs' timestamps a PAWS drop (which also counts ListenDrops) looks like a full queue.
+  }
+  // Without the SYNs' timestamps (cut by the snap length), or the connections' ends the rule
+  // needs (a capture of handshakes only), a PAWS drop, which also counts ListenDrops, looks like a full queue.
+  const optionsCut = (input.capture.handshakeOptionsCut ?? 0) > 0;
+  if ((optionsCut || handshakeOnly) && !pawsRuledOut(input)) {
     for (const f of findings.filter((x) => x.code === 'listen-overflow')) {
-      f.confidence = LOWER[f.confidence];
-      f.explanation += " (Confidence lowered: the capture's snap length cut the SYNs' options, so a drop by TCP timestamp, the tcp_tw_recycle / PAWS rule, cannot be ruled out; see capture-incomplete.)";
+      if (!lowerAll) f.confidence = LOWER[f.confidence];
+      f.explanation += ` (${optionsCut ? "The capture's snap length cut the SYNs' options" : 'The capture holds handshakes only, not the connections\' ends'}, so a drop by TCP timestamp, the tcp_tw_recycle / PAWS rule, cannot be ruled out; see capture-incomplete.)`;
     }
   }
   return [...findings, ...incomplete].sort(byImpact);
+}
+
+/** The first SYN was answered promptly, and the client still sent SYNs: it never got the SYN-ACK. */
+function retransmittedAfterAnswer(f: Flow): boolean {
+  return f.syns > 1 && f.firstSynAt !== null && f.firstSynAckAt !== null && f.firstSynAckAt - f.firstSynAt < LATE_ANSWER_SECONDS;
+}
+
+/** Answered attempts per service with the SYN-ACKed ones added: in a capture of handshakes only, that is what answered means. */
+function withSynAcked(completed: ReadonlyMap<string, number>, failed: readonly Flow[]): Map<string, number> {
+  const out = new Map(completed);
+  for (const f of failed) if (f.outcome === 'synAckLost') out.set(serviceOf(f), (out.get(serviceOf(f)) ?? 0) + 1);
+  return out;
 }
 
 /** The flow ids given plus every hop of the stitched attempts they belong to: what explains one hop explains them all. */

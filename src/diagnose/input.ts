@@ -129,6 +129,12 @@ export interface CaptureHealth {
   completed: number;
   /** SYNs and SYN-ACKs whose TCP options the snap length cut (timestamps unread); absent: none. */
   handshakeOptionsCut?: number;
+  /**
+   * The capture kept only handshake packets (SYN-ACKs seen, not one packet without SYN or RST:
+   * a filter such as tcp[tcpflags] & tcp-syn != 0): a client's ACK can never be seen. `rsts`:
+   * whether it has RSTs (else a refusal by RST may have been filtered out too). Absent: no.
+   */
+  handshakeOnly?: { rsts: boolean };
 }
 
 /**

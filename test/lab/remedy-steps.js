@@ -72,7 +72,8 @@ for (const raw of findings[0].remedy) {
     step('hand', 'recreate the services noted above', raw);
   } else if (/\/etc\/docker\/daemon\.json: (\{.*\})\.?$/.test(line)) {
     step('config', line.match(/daemon\.json: (\{.*\})\.?$/)[1], raw);
-  } else if (/: ufw (route )?(allow|insert) .*\.$/.test(line)) {
+  } else if (/^[^:;]*: ufw (route )?(allow|insert) [^;()]*\.$/.test(line)) {
+    // "Allow it in ufw, ...: ufw allow in on docker0 from ... proto tcp." (one ufw command, nothing after it)
     step('ufw', line.replace(/^[^:]*: /, '').replace(/\.$/, ''), raw);
   } else if (/: (iptables|ip|sysctl|nstat|conntrack|nft) .*\.$/.test(line)) {
     // "Watch its counter while a client retries: iptables -L DOCKER-USER -v -n --line-numbers."

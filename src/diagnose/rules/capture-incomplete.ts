@@ -23,6 +23,14 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
   if (c.truncatedFiles.length > 0) {
     reasons.push(`the file ends in the middle of a record: ${c.truncatedFiles.join(', ')}`);
   }
+  const only = c.handshakeOnly;
+  if (only !== undefined) {
+    const answered = input.failedFlows.filter((f) => f.outcome === 'synAckLost').length;
+    reasons.push(
+      `it holds only handshake packets (SYNs and SYN-ACKs${only.rsts ? ', and RSTs' : ''}), not one ACK or data segment, as a capture filter such as tcp[tcpflags] & tcp-syn != 0 keeps: no client's ACK of a SYN-ACK can be seen, so a SYN-ACK lost on the way cannot be told from one answered${answered > 0 ? ` (the ${plural(answered, 'attempt')} answered with a SYN-ACK count as "syn-ack lost" in the tables for that reason alone)` : ''}` +
+        (only.rsts ? '' : ', and a refusal by RST may have been filtered out too, so it looks like silence'),
+    );
+  }
   // Only the timestamp rule needs the options, and only for SYNs left unanswered: when the
   // snapshot rules it out, or no SYN went unanswered, nothing here depends on them.
   const optionsMatter = cut > 0 && !pawsRuledOut(input) && input.failedFlows.some((f) => f.outcome === 'unanswered');
@@ -48,11 +56,13 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
         truncatedFiles: c.truncatedFiles,
         undecodablePackets: c.undecodablePackets,
         handshakeOptionsCut: cut,
+        ...(only !== undefined && { handshakeOnly: true, rstsCaptured: only.rsts }),
       },
       flows: c.synAckWithoutSynExamples,
       remedy: [
+        ...(only !== undefined ? ["Capture every TCP header, not only the handshakes' (no tcp[tcpflags] filter): tcpdump -s 128 'tcp or icmp or arp' keeps each packet small."] : []),
         ...(optionsMatter ? ['Capture whole TCP headers: tcpdump -s 128 or more (or no -s at all); -s 68 or -s 54 cuts the options of a SYN.'] : []),
-        'Capture both directions on the same interface (tcpdump -i <if> without a direction filter) and keep the capture small enough not to drop: a filter such as "tcp[tcpflags] & (tcp-syn|tcp-rst) != 0 or icmp or arp" with -s 128.',
+        'Capture both directions on the same interface (tcpdump -i <if> without a direction filter) and keep the capture small enough not to drop: "tcp or icmp or arp" with -s 128 (headers only; a filter on TCP flags would leave out the ACKs that show a handshake completed).',
         'On a busy host, raise the capture buffer (tcpdump -B 65536) and write to a fast disk.',
       ],
     },
@@ -62,5 +72,5 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
 /** Whether the capture misses packets (drops, a cut file, one direction), not only handshake options: then every verdict is less certain. */
 export function missesPackets(input: DiagnosisInput): boolean {
   const c = input.capture;
-  return (c.droppedByCapture ?? 0) > 0 || c.synAckWithoutSyn > 0 || c.truncatedFiles.length > 0;
+  return (c.droppedByCapture ?? 0) > 0 || c.synAckWithoutSyn > 0 || c.truncatedFiles.length > 0 || c.handshakeOnly !== undefined;
 }
