@@ -3,6 +3,7 @@ import type { CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
 import { VxlanLegs } from '../flow/vxlan-legs';
+import { DuplicateHandshakes } from './duplicate-handshakes';
 import type { PacketEvidence } from './packet-evidence';
 import type { TrackStage } from './track';
 
@@ -19,6 +20,8 @@ export class DecodeStage {
   private readonly pkt = new DecodedPacket();
   readonly interfaces: InterfaceRegistry;
   readonly problems = new Float64Array(256);
+  /** Handshake packets seen twice on one interface: several hops merged into one link. */
+  readonly duplicates = new DuplicateHandshakes();
   /** Handshakes carried by VXLAN: the overlay legs of their paths. */
   readonly vxlanLegs = new VxlanLegs();
   packets = 0;
@@ -72,6 +75,8 @@ export class DecodeStage {
         if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
         else this.synAcksSeen++;
         if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
+        const synAck = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
+        this.duplicates.see(pkt.seq, pkt.ipId, synAck ? pkt.dstPort : pkt.srcPort, synAck, iface, time);
         if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
         this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);
       }

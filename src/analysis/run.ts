@@ -152,6 +152,7 @@ class AnalysisRun {
       completed: track.handshakes.completed,
       handshakeOptionsCut: decode.handshakeOptionsCut,
       ...(decode.synAcksSeen > 0 && decode.tcpWithoutSynOrRst === 0 && { handshakeOnly: { rsts: decode.rstsSeen > 0 } }),
+      ...(mergedHops(decode) && { mergedHops: decode.duplicates.count }),
     };
     const perInterface = interfaceSpans(this.readers, decode.firstAt, decode.lastAt);
     const tcpSpans = tcpCaptureSpans(perInterface, this.options.filter);
@@ -188,6 +189,12 @@ class AnalysisRun {
       contextMatch: host.match?.verdict ?? null,
     };
   }
+}
+
+/** Enough handshake packets were seen twice on one interface to say the capture merged several hops. */
+function mergedHops(decode: DecodeStage): boolean {
+  const n = decode.duplicates.count;
+  return n >= 2 && n * 10 >= decode.synsSeen + decode.synAcksSeen;
 }
 
 /**

@@ -135,6 +135,11 @@ export interface CaptureHealth {
    * whether it has RSTs (else a refusal by RST may have been filtered out too). Absent: no.
    */
   handshakeOnly?: { rsts: boolean };
+  /**
+   * SYNs and SYN-ACKs seen twice on one interface within milliseconds, when enough of them
+   * (at least 2, and a tenth of all): several hops merged into one link. Absent: no.
+   */
+  mergedHops?: number;
 }
 
 /**

@@ -29,7 +29,8 @@ const DOCKER_DEFAULT_POOLS = ['172.16.0.0/12', '192.168.0.0/16'].map((c) => pars
  * one address sending from several MACs on one link.
  */
 export function addressCollisionRule(input: DiagnosisInput): Finding[] {
-  return [...leakedSources(input), ...sharedAddresses(input)];
+  // Several hops merged into one link show a forwarded packet's source with each hop's MAC.
+  return [...leakedSources(input), ...(input.capture.mergedHops === undefined ? sharedAddresses(input) : [])];
 }
 
 function privateSubnets(input: DiagnosisInput): PrivateSubnet[] {

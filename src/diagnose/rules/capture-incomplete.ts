@@ -23,6 +23,11 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
   if (c.truncatedFiles.length > 0) {
     reasons.push(`the file ends in the middle of a record: ${c.truncatedFiles.join(', ')}`);
   }
+  if (c.mergedHops !== undefined) {
+    reasons.push(
+      `${plural(c.mergedHops, 'SYN or SYN-ACK', 'SYNs or SYN-ACKs')} appear twice on one interface within milliseconds: the same packet seen at two hops, so the file merges several interfaces into one link (a capture of several interfaces rewritten as classic pcap, e.g. tcpdump -r all.pcapng -w out.pcap, keeps one link for them all): hops, MACs and retransmissions are mixed up`,
+    );
+  }
   const only = c.handshakeOnly;
   if (only !== undefined) {
     const answered = input.failedFlows.filter((f) => f.outcome === 'synAckLost').length;
@@ -57,9 +62,11 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
         undecodablePackets: c.undecodablePackets,
         handshakeOptionsCut: cut,
         ...(only !== undefined && { handshakeOnly: true, rstsCaptured: only.rsts }),
+        ...(c.mergedHops !== undefined && { mergedHops: c.mergedHops }),
       },
       flows: c.synAckWithoutSynExamples,
       remedy: [
+        ...(c.mergedHops !== undefined ? ['Analyze the original pcapng, which keeps each interface apart; to cut it down, keep the format: tshark -r all.pcapng -Y FILTER -F pcapng -w out.pcapng (or tcpdump on one interface at a time).'] : []),
         ...(only !== undefined ? ["Capture every TCP header, not only the handshakes' (no tcp[tcpflags] filter): tcpdump -s 128 'tcp or icmp or arp' keeps each packet small."] : []),
         ...(optionsMatter ? ['Capture whole TCP headers: tcpdump -s 128 or more (or no -s at all); -s 68 or -s 54 cuts the options of a SYN.'] : []),
         'Capture both directions on the same interface (tcpdump -i <if> without a direction filter) and keep the capture small enough not to drop: "tcp or icmp or arp" with -s 128 (headers only; a filter on TCP flags would leave out the ACKs that show a handshake completed).',
@@ -72,5 +79,5 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
 /** Whether the capture misses packets (drops, a cut file, one direction), not only handshake options: then every verdict is less certain. */
 export function missesPackets(input: DiagnosisInput): boolean {
   const c = input.capture;
-  return (c.droppedByCapture ?? 0) > 0 || c.synAckWithoutSyn > 0 || c.truncatedFiles.length > 0 || c.handshakeOnly !== undefined;
+  return (c.droppedByCapture ?? 0) > 0 || c.synAckWithoutSyn > 0 || c.truncatedFiles.length > 0 || c.handshakeOnly !== undefined || c.mergedHops !== undefined;
 }

@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { DuplicateHandshakes } from '../src/analysis/duplicate-handshakes';
+import { REPO, runCli } from './cli-harness';
+
+test('a handshake packet seen again on the same interface within milliseconds is a copy; on another interface, or a retransmission a second later, it is not', () => {
+  const d = new DuplicateHandshakes();
+  d.see(1234, 77, 40000, false, 0, 100.0);
+  d.see(1234, 77, 40000, false, 1, 100.0001); // the next hop, its own interface
+  assert.equal(d.count, 0);
+  d.see(1234, 77, 40000, false, 1, 100.0002); // the same interface again: merged hops
+  assert.equal(d.count, 1);
+  d.see(1234, 77, 40000, false, 1, 101.0); // a second later: a retransmission (if the ID even stayed)
+  d.see(1234, 78, 40000, false, 1, 101.0001); // another IPv4 ID: another packet
+  d.see(9999, 77, 40000, true, 1, 101.0002); // a SYN-ACK of another sequence number
+  assert.equal(d.count, 1);
+  d.see(5, 1, 40001, false, 0, 200.0);
+  d.see(5, 1, 40001, false, 0, 199.9995); // out of time order, still within the window
+  assert.equal(d.count, 2);
+});
+
+test('a two-interface capture rewritten as classic pcap (tcpdump -r all.pcapng -w out.pcap): named as merged hops, no address collision from its MACs, every verdict lowered', async () => {
+  const scenario = path.join(REPO, 'captures', 'docker-real-docker0-overlap');
+  const r = await runCli('analyze', path.join(REPO, 'test', 'fixtures', 'capture', 'docker-real-docker0-overlap-merged.pcap'), '--context', path.join(scenario, 'context.json'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const findings = (JSON.parse(r.stdout) as { findings: { code: string; confidence: string; evidence: Record<string, unknown> }[] }).findings;
+  const incomplete = findings.find((f) => f.code === 'capture-incomplete');
+  assert.ok((incomplete?.evidence.mergedHops as number) > 0, JSON.stringify(findings.map((f) => f.code)));
+  assert.ok(!findings.some((f) => f.code === 'address-collision'), 'one packet at two hops carries two MACs: no collision');
+  const overlap = findings.find((f) => f.code === 'bridge-subnet-overlap');
+  assert.deepEqual(overlap?.evidence.clients, ['172.17.0.50']);
+  assert.notEqual(overlap?.confidence, 'high');
+});
