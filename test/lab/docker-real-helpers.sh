@@ -121,3 +121,67 @@ lab_ufw() {
   nsenter --net="/run/netns/$LAB-$ns" unshare -m --propagation slave \
     sh -c 'mount --bind "$1/etc-ufw" /etc/ufw && mount --bind "$1/default-ufw" /etc/default/ufw && shift && exec ufw "$@"' lab-ufw "$dir" "$@"
 }
+
+# docker_outbound_lab [WEB_ARGS...]: the lab of the outbound recorders: the node "host"
+# (192.0.2.1, default route via the router 192.0.2.254) and the client "good" (192.0.2.10) on
+# one LAN; the router forwards to the server 198.51.100.80 (busybox httpd) and, like the
+# internet, has no route to Docker's 172.17.0.0/16. dockerd on host runs container "cli"
+# (172.17.0.2) and a busybox httpd "web" published with -p 8080:80 (WEB_ARGS go before -p),
+# listening. Checks that cli reaches the server while Docker masquerades. Defines fetch
+# NS|ctr:NAME ADDRESS PORT SECONDS: one HTTP request, bounded in time; the answer on stdout.
+docker_outbound_lab() {
+  lab_ns host; lab_ns good; lab_ns router; lab_ns server
+  lab_lan host good router
+  lab_link router eth1 server eth0
+  lab_in host ip addr add 192.0.2.1/24 dev eth0
+  lab_in host ip route add default via 192.0.2.254 dev eth0
+  lab_in good ip addr add 192.0.2.10/24 dev eth0
+  lab_in router ip addr add 192.0.2.254/24 dev eth0
+  lab_in router ip addr add 198.51.100.1/24 dev eth1
+  lab_in router sysctl -qw net.ipv4.ip_forward=1
+  lab_in server ip addr add 198.51.100.80/24 dev eth0
+  lab_in server ip route add default via 198.51.100.1
+
+  docker_node host
+  docker_lab_image host
+  lab_web server 80 "the server 198.51.100.80"
+  dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
+  dk host run -d --name web "$@" -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
+  docker_wait_listen host web 80
+  lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
+  [ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.2 ] || { echo "cli is not 172.17.0.2" >&2; exit 1; }
+
+  fetch() {
+    local ns=$1; shift
+    if [ "${ns#ctr:}" != "$ns" ]; then
+      printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+    else
+      printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+    fi
+  }
+  page=$(fetch ctr:cli 198.51.100.80 80 10)
+  [ -n "$page" ] || { echo "cli got no answer from the server while Docker masquerades" >&2; exit 1; }
+  lab_in host iptables -t nat -S POSTROUTING | grep -q -- '-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE' || { echo "Docker wrote no MASQUERADE for docker0" >&2; exit 1; }
+}
+
+# lab_two_networks: the router recorders' lab, before dockerd: the node "host" routes between
+# its LAN eth0 (192.0.2.1/24: the client "good" 192.0.2.10, and the server "server" 192.0.2.30
+# serving busybox httpd on port 80, with its route back to 10.20.0.0/24) and a second network
+# on eth1 (10.20.0.1/24: the client "remote" 10.20.0.10, default route via the node). Forwarding
+# is left as it is. Defines fetch NS ADDRESS PORT SECONDS: one HTTP request; the answer on stdout.
+lab_two_networks() {
+  lab_ns host; lab_ns good; lab_ns server; lab_ns remote
+  lab_lan host good server
+  lab_link host eth1 remote eth0
+  lab_in host ip addr add 192.0.2.1/24 dev eth0
+  lab_in host ip addr add 10.20.0.1/24 dev eth1
+  lab_in good ip addr add 192.0.2.10/24 dev eth0
+  lab_in server ip addr add 192.0.2.30/24 dev eth0
+  lab_in server ip route add 10.20.0.0/24 via 192.0.2.1
+  lab_in remote ip addr add 10.20.0.10/24 dev eth0
+  lab_in remote ip route add default via 10.20.0.1
+  lab_web server 80 "the server 192.0.2.30"
+  fetch() {
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$4" busybox nc "$2" "$3" 2>/dev/null || true
+  }
+}

@@ -25,39 +25,7 @@ source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
-lab_ns host; lab_ns good; lab_ns router; lab_ns server
-lab_lan host good router
-lab_link router eth1 server eth0
-lab_in host ip addr add 192.0.2.1/24 dev eth0
-lab_in host ip route add default via 192.0.2.254 dev eth0
-lab_in good ip addr add 192.0.2.10/24 dev eth0
-lab_in router ip addr add 192.0.2.254/24 dev eth0
-lab_in router ip addr add 198.51.100.1/24 dev eth1
-lab_in router sysctl -qw net.ipv4.ip_forward=1
-lab_in server ip addr add 198.51.100.80/24 dev eth0
-lab_in server ip route add default via 198.51.100.1
-
-docker_node host
-docker_lab_image host
-lab_web server 80 "the server 198.51.100.80"
-dk host run -d --name cli "$DOCKER_LAB_IMAGE" sleep 300 >/dev/null
-dk host run -d --name web --restart unless-stopped -p 8080:80 "$DOCKER_LAB_IMAGE" >/dev/null
-docker_wait_listen host web 80
-lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
-[ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.2 ] || { echo "cli is not 172.17.0.2" >&2; exit 1; }
-
-fetch() { # fetch NS|ctr:NAME ADDRESS PORT SECONDS: one request; the answer on stdout
-  local ns=$1; shift
-  if [ "${ns#ctr:}" != "$ns" ]; then
-    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-  else
-    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-  fi
-}
-
-page=$(fetch ctr:cli 198.51.100.80 80 10)
-[ -n "$page" ] || { echo "cli got no answer from the server while Docker masquerades" >&2; exit 1; }
-lab_in host iptables -t nat -S POSTROUTING | grep -q -- '-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE' || { echo "Docker wrote no MASQUERADE for docker0" >&2; exit 1; }
+docker_outbound_lab --restart unless-stopped
 # Debian 12's /etc/nftables.conf as shipped, loaded in the node as nftables.service does.
 cat >"$DOCKER_LAB_TMP/nftables.conf" <<'NFT'
 #!/usr/sbin/nft -f

@@ -25,23 +25,9 @@ source "$(dirname "$0")/docker-real-helpers.sh"
 out=$(realpath -m "$1")
 ctx=$(realpath -m "$2")
 
-lab_ns host; lab_ns good; lab_ns server; lab_ns remote
-lab_lan host good server
-lab_link host eth1 remote eth0
-lab_in host ip addr add 192.0.2.1/24 dev eth0
-lab_in host ip addr add 10.20.0.1/24 dev eth1
-lab_in good ip addr add 192.0.2.10/24 dev eth0
-lab_in server ip addr add 192.0.2.30/24 dev eth0
-lab_in server ip route add 10.20.0.0/24 via 192.0.2.1
-lab_in remote ip addr add 10.20.0.10/24 dev eth0
-lab_in remote ip route add default via 10.20.0.1
+lab_two_networks
 lab_in host sysctl -qw net.ipv4.ip_forward=1
 
-lab_web server 80 "the server 192.0.2.30"
-
-fetch() { # fetch NS ADDRESS PORT SECONDS: one HTTP request; the answer on stdout
-  printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$1" timeout "$4" busybox nc "$2" "$3" 2>/dev/null || true
-}
 page=$(fetch remote 192.0.2.30 80 10)
 [ -n "$page" ] || { echo "10.20.0.10 got no page from the server before ufw" >&2; exit 1; }
 
