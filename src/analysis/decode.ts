@@ -72,10 +72,10 @@ export class DecodeStage {
       if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsSeen++;
       else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.tcpWithoutSynOrRst++;
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
-        if ((pkt.tcpFlags & TcpFlag.ACK) === 0) this.synsSeen++;
-        else this.synAcksSeen++;
-        if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
         const synAck = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
+        if (synAck) this.synAcksSeen++;
+        else this.synsSeen++;
+        if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
         this.duplicates.see(pkt.seq, pkt.ipId, synAck ? pkt.dstPort : pkt.srcPort, synAck, iface, time);
         if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
         this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);

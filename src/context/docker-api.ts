@@ -168,8 +168,7 @@ export function parseDockerNetworks(text: string): DockerNetwork[] {
       ingress: n['Ingress'] === true,
       internal: n['Internal'] === true,
       ...(driver === 'bridge' && { masquerade: bridgeOption(n, 'com.docker.network.bridge.enable_ip_masquerade') !== 'false' }),
-      ...(parentOf(n, driver) !== null && { parent: parentOf(n, driver)! }),
-      ...(modeOf(n, driver) !== null && { mode: modeOf(n, driver)! }),
+      ...vlanOptions(n, driver),
       ...(isObject(n['Containers']) && { endpoints: endpointsOf(n) }),
     });
   }
@@ -203,18 +202,16 @@ function ipamConfigs(n: JsonObject): JsonObject[] {
   return Array.isArray(config) ? config.filter(isObject) : [];
 }
 
-/** A macvlan or ipvlan network's parent interface (Docker makes a dummy one when none is given: then "" or absent). */
-function parentOf(n: JsonObject, driver: string): string | null {
-  if (driver !== 'macvlan' && driver !== 'ipvlan') return null;
-  const parent = bridgeOption(n, 'parent');
-  return parent === null || parent === '' ? null : parent;
-}
-
-/** A macvlan or ipvlan network's mode when set (Docker's defaults: bridge, l2). */
-function modeOf(n: JsonObject, driver: string): string | null {
-  if (driver !== 'macvlan' && driver !== 'ipvlan') return null;
-  const mode = bridgeOption(n, `${driver}_mode`);
-  return mode === null || mode === '' ? null : mode;
+/**
+ * A macvlan or ipvlan network's parent interface and mode, each when set (Docker makes a dummy
+ * parent when none is given: then "" or absent; its default modes are bridge and l2).
+ */
+function vlanOptions(n: JsonObject, driver: string): Pick<DockerNetwork, 'parent' | 'mode'> {
+  if (driver !== 'macvlan' && driver !== 'ipvlan') return {};
+  const set = (v: string | null) => (v === null || v === '' ? undefined : v);
+  const parent = set(bridgeOption(n, 'parent'));
+  const mode = set(bridgeOption(n, `${driver}_mode`));
+  return { ...(parent !== undefined && { parent }), ...(mode !== undefined && { mode }) };
 }
 
 function bridgeOption(n: JsonObject, key: string): string | null {

@@ -28,9 +28,11 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
   // A capture of handshakes only never shows the client's ACK: an attempt answered with a
   // SYN-ACK is as answered as the capture can tell, never a lost SYN-ACK.
   const handshakeOnly = input.capture.handshakeOnly !== undefined;
-  // There, a SYN-ACK shows itself lost only by the client's SYNs after a prompt one.
-  const lostThere = handshakeOnly ? input.failedFlows.filter((f) => f.outcome === 'synAckLost' && retransmittedAfterAnswer(f)) : [];
-  const completedByService = handshakeOnly ? withSynAcked(completed, input.failedFlows.filter((f) => !lostThere.includes(f))) : completed;
+  // There, a SYN-ACK shows itself lost only by the client's SYNs after a prompt one; the others were answered.
+  const synAcked = handshakeOnly ? input.failedFlows.filter((f) => f.outcome === 'synAckLost') : [];
+  const lostThere = new Set(synAcked.filter(retransmittedAfterAnswer));
+  const answeredThere = synAcked.filter((f) => !lostThere.has(f));
+  const completedByService = handshakeOnly ? withAnswered(completed, answeredThere) : completed;
   const reversePath = rpFilterRule(input);
   const paws = pawsTimestampRejectRule(input);
   // A PAWS drop also counts as TcpExt.ListenDrops (tcp_conn_request's drop path calls
@@ -56,7 +58,7 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
         ...input,
         failedFlows: input.failedFlows.filter((f) => !notQueued.has(f.id)),
         // Handshakes only: a late SYN-ACK is a late answer, though no ACK of it was captured.
-        ...(handshakeOnly && { lateAnsweredFlows: [...(input.lateAnsweredFlows ?? []), ...input.failedFlows.filter((f) => f.outcome === 'synAckLost' && !lostThere.includes(f))] }),
+        ...(handshakeOnly && { lateAnsweredFlows: [...(input.lateAnsweredFlows ?? []), ...answeredThere] }),
       },
       completedByService,
     ),
@@ -74,7 +76,7 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
     ...natBreaks,
     ...rejectedRule(input),
     // An inner hop of an explained attempt (ingress_sbox's SNATed leg got the SYN-ACKs the client never did) is no lost reply of its own.
-    ...synAckLostRule({ ...input, failedFlows: input.failedFlows.filter((f) => !explained.has(f.id) && (!handshakeOnly || lostThere.includes(f))) }),
+    ...synAckLostRule({ ...input, failedFlows: input.failedFlows.filter((f) => !explained.has(f.id) && (!handshakeOnly || lostThere.has(f))) }),
     ...filteredRule(input, explained, completedByService),
   ];
   const incomplete = captureIncompleteRule(input);
@@ -102,10 +104,10 @@ function retransmittedAfterAnswer(f: Flow): boolean {
   return f.syns > 1 && f.firstSynAt !== null && f.firstSynAckAt !== null && f.firstSynAckAt - f.firstSynAt < LATE_ANSWER_SECONDS;
 }
 
-/** Answered attempts per service with the SYN-ACKed ones added: in a capture of handshakes only, that is what answered means. */
-function withSynAcked(completed: ReadonlyMap<string, number>, failed: readonly Flow[]): Map<string, number> {
+/** Answered attempts per service with `answered` added: in a capture of handshakes only, a SYN-ACK is what answered means. */
+function withAnswered(completed: ReadonlyMap<string, number>, answered: readonly Flow[]): Map<string, number> {
   const out = new Map(completed);
-  for (const f of failed) if (f.outcome === 'synAckLost') out.set(serviceOf(f), (out.get(serviceOf(f)) ?? 0) + 1);
+  for (const f of answered) out.set(serviceOf(f), (out.get(serviceOf(f)) ?? 0) + 1);
   return out;
 }
 

@@ -15,7 +15,12 @@ export function networkOnBridge(ctx: HostContext | null, bridge: string): Docker
 
 /** One of the network's endpoints holds `address` (false when its endpoints are not known). */
 export function networkHolds(network: DockerNetwork, address: string): boolean {
-  return (network.endpoints ?? []).some((e) => e.addresses.includes(address));
+  return endpointHolding(network, address) !== null;
+}
+
+/** The name of the network's endpoint holding `address`, or null (also when its endpoints are not known). */
+export function endpointHolding(network: DockerNetwork, address: string): string | null {
+  return (network.endpoints ?? []).find((e) => e.addresses.includes(address))?.name ?? null;
 }
 
 /** Docker's endpoint names for its own sandboxes, as the namespace is called on disk. */

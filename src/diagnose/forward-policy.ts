@@ -1,6 +1,6 @@
 import type { HostContext } from '../context/host-context';
 import { rulesetOf } from './netfilter-walk';
-import { isUfwPolicyRule, jumpsToUfw } from './ufw';
+import { isUfwPolicyRule, ufwActiveOn } from './ufw';
 
 /** How the forward-hook walk names a drop by iptables' FORWARD policy. */
 const FORWARD_POLICY_DROP = 'the FORWARD policy DROP';
@@ -18,7 +18,7 @@ export type ForwardPolicyOwner = 'ufw' | 'docker';
 export function forwardPolicyOwner(ctx: HostContext, dropRule: string | null, ipVersion: 4 | 6): ForwardPolicyOwner | null {
   // The snapshot's iptables text is IPv4's: ip6tables' FORWARD and its owner are not in it.
   if (ipVersion !== 4) return null;
-  if (jumpsToUfw(ctx, 'FORWARD') && (dropRule === FORWARD_POLICY_DROP || isUfwPolicyRule(dropRule, 'FORWARD'))) return 'ufw';
+  if (ufwActiveOn(ctx, 'FORWARD') && (dropRule === FORWARD_POLICY_DROP || isUfwPolicyRule(dropRule, 'FORWARD'))) return 'ufw';
   if (dropRule !== FORWARD_POLICY_DROP) return null;
   return rulesetOf(ctx).get('filter')?.has('DOCKER-USER') === true ? 'docker' : null;
 }

@@ -9,7 +9,7 @@ import { DNAT_HOOK, splitEndpoint, undoRule } from './nat-hop';
 import { nftTable, ruleText, rulesetOf, traverseHook, type Traversal } from './netfilter-walk';
 import { accepts } from './refusing-listener';
 import { holderOf } from './docker-holder';
-import { isUfwPolicyRule, isUfwUserRule, jumpsToUfw, UFW_INPUT_SENTENCE, ufwAllowRemedy, ufwBeforeDenyRemedy } from './ufw';
+import { isUfwPolicyRule, isUfwUserRule, ufwActiveOn, UFW_INPUT_SENTENCE, ufwAllowRemedy, ufwAllowRule, ufwBeforeDenyRemedy } from './ufw';
 
 const INPUT_HOOK = { hook: 'input', type: 'filter' } as const;
 
@@ -51,7 +51,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
   const deaf = listening !== null && !listening.some((l) => accepts(l, flow.serverIp, flow.serverPort));
   const at = formatEndpoint(flow.serverIp, flow.serverPort, flow.ipVersion);
   // ufw's deny-incoming policy: its own allow rule is the fix that lasts, iptables' only until the next restart.
-  const ufw = flow.ipVersion === 4 && fromIptables && jumpsToUfw(ctx, 'INPUT');
+  const ufw = flow.ipVersion === 4 && fromIptables && ufwActiveOn(ctx, 'INPUT');
   const ufwPolicy = ufw && ((t.rule === null && base.chain.name === 'INPUT') || (t.rule !== null && isUfwPolicyRule(t.rule.text, 'INPUT')));
   const ufwDeny = ufw && !ufwPolicy && t.rule !== null && isUfwUserRule(t.rule.chain);
   return {
@@ -81,7 +81,7 @@ function describe(ctx: HostContext, input: DiagnosisInput, flow: Flow, iif: stri
           : t.rule === null
           ? [`Accept this traffic before the drop: ${accept}.`]
           : [...undoRule(t.rule), `Or accept this traffic before it: ${accept}.`]),
-      ...(ufwPolicy || ufwDeny ? [] : [`Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw allow in on ${iif} from ${from} to any port ${flow.serverPort} proto tcp; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`]),
+      ...(ufwPolicy || ufwDeny ? [] : [`Make the change last where the host's firewall is kept (the rules file it restores at boot; with ufw: ufw ${ufwAllowRule(iif, from, flow.serverPort)}; with firewalld, a rich rule or the zone of ${iif}), or the next reload drops it again.`]),
     ],
   };
 }

@@ -13,7 +13,7 @@ import { rulesetOf } from './netfilter-walk';
  * before-chain has rules: `ufw disable` empties them and deletes the user chains, but leaves
  * the jumps until the next boot).
  */
-export function jumpsToUfw(ctx: HostContext, chain: 'INPUT' | 'FORWARD'): boolean {
+export function ufwActiveOn(ctx: HostContext, chain: 'INPUT' | 'FORWARD'): boolean {
   const filter = rulesetOf(ctx).get('filter');
   const part = chain.toLowerCase();
   return (
@@ -50,15 +50,20 @@ export function ufwRouteRemedy(from: string, to: string): string[] {
 export const UFW_INPUT_SENTENCE =
   "That policy is ufw's (INPUT jumps to its chains): its default for incoming traffic (deny) drops whatever no `ufw allow` rule lets in, and ufw's rules name where a service may be reached from.";
 
+/** ufw's rule, as `ufw allow` takes it, letting `from`, arriving on `iif`, reach `port`. */
+export function ufwAllowRule(iif: string, from: string, port: number): string {
+  return `allow in on ${iif} from ${from} to any port ${port} proto tcp`;
+}
+
 /** ufw's own rule letting `from`, arriving on `iif`, reach `port`: what ufw keeps across restarts. */
 export function ufwAllowRemedy(iif: string, from: string, port: number): string {
-  return `Allow it in ufw, which keeps its rules across restarts: ufw allow in on ${iif} from ${from} to any port ${port} proto tcp.`;
+  return `Allow it in ufw, which keeps its rules across restarts: ufw ${ufwAllowRule(iif, from, port)}.`;
 }
 
 /** ufw's remedy for a deny rule of its own: an allow before it (ufw stops at the first match), or the deny deleted. */
 export function ufwBeforeDenyRemedy(iif: string, from: string, port: number): string[] {
   return [
-    `The rule is ufw's own (a ufw deny): allow this traffic before it, as ufw takes the first rule that matches: ufw insert 1 allow in on ${iif} from ${from} to any port ${port} proto tcp.`,
+    `The rule is ufw's own (a ufw deny): allow this traffic before it, as ufw takes the first rule that matches: ufw insert 1 ${ufwAllowRule(iif, from, port)}.`,
     'Or delete the deny if it is stale: ufw status numbered shows its number, then ufw delete NUMBER (deleting it with iptables lasts only until ufw reloads).',
   ];
 }

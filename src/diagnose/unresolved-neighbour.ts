@@ -3,6 +3,7 @@ import type { Flow } from '../flow/flow';
 import { contextInterface, isLocalAddress, synInterface } from './context-facts';
 import { plural } from './group';
 import type { DiagnosisInput } from './input';
+import { endpointHolding } from './docker-holder';
 import { hopFacts } from './nat-hop';
 import { lookupRoute } from './route-sim';
 
@@ -92,8 +93,8 @@ function shimRemedy(network: DockerNetwork, parent: string, address: string, v4:
 function macvlanHolding(networks: readonly DockerNetwork[], parent: string, address: string): { network: DockerNetwork; container: string } | null {
   for (const network of networks) {
     if ((network.driver !== 'macvlan' && network.driver !== 'ipvlan') || network.parent !== parent) continue;
-    const holder = network.endpoints?.find((e) => e.addresses.includes(address));
-    if (holder !== undefined) return { network, container: holder.name };
+    const container = endpointHolding(network, address);
+    if (container !== null) return { network, container };
   }
   return null;
 }

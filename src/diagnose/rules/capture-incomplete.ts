@@ -43,15 +43,16 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
     reasons.push(`${plural(cut, 'SYN or SYN-ACK', 'SYNs or SYN-ACKs')} had their TCP header cut by the capture's snap length, so their options (timestamps, MSS, window scale) were not recorded: a drop by timestamp (the tcp_tw_recycle / PAWS rule) can neither be shown nor ruled out`);
   }
   if (reasons.length === 0) return [];
+  const missing = missesPackets(input);
   return [
     {
       code: 'capture-incomplete',
       severity: 'warning',
       confidence: 'high',
-      title: missesPackets(input)
+      title: missing
         ? 'The capture itself is incomplete; other verdicts are less certain'
         : "The capture's snap length cut the handshakes' TCP options; a drop by timestamp cannot be ruled out",
-      explanation: missesPackets(input)
+      explanation: missing
         ? `Packets missing from a capture look exactly like packets missing from the network. Here ${reasons.join('; ')}.`
         : `What a capture leaves out of a packet cannot be checked. Here ${reasons.join('; ')}.`,
       evidence: {

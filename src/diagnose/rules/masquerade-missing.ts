@@ -136,18 +136,19 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
       ? [
           `Either route ${subnet} back to this host on the network beyond it (on the router: ip route add ${subnet} via ${uplinkAddress ?? "this host's address"}), or let Docker masquerade the network again (recreate it without com.docker.network.bridge.enable_ip_masquerade=false, or remove "ip-masq": false from /etc/docker/daemon.json for docker0, then restart dockerd).`,
         ]
-      : wiped !== null
-        ? [
-            `Put Docker's rule back: iptables -t nat -I POSTROUTING ${dockerRule}.`,
-            `Then restart dockerd, which writes all of its rules again (systemctl restart docker; containers without a restart policy stay stopped until docker start; with "iptables": false it writes none: keep the rule above yourself), and keep the nftables file from removing Docker's tables: in /etc/nftables.conf, replace \`flush ruleset\` by flushing only the tables it defines (${wiped.length > 0 ? wiped.map((t) => `flush table ${t}`).join('; ') : 'flush table inet filter'}).`,
-            `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; nft list tables shows Docker's ip nat and ip filter tables after the restart.`,
-          ]
-        : [
+      : [
           `Put Docker's rule back: iptables -t nat -I POSTROUTING ${dockerRule}.`,
-          dockerNat
-            ? "Then restore whatever else was removed with it: restarting dockerd (systemctl restart docker) writes all of Docker's rules again; find what flushed them (a firewall reload or an iptables-restore of a nat table saved without Docker's rules: firewalld, netfilter-persistent, ufw, a boot script) so it does not happen again."
-            : 'The nat table has no DOCKER chain either: Docker\'s rules were flushed (restarting dockerd writes them all again: systemctl restart docker) or Docker writes none ("iptables": false in /etc/docker/daemon.json; then keep this rule yourself, or remove that setting).',
-          `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; conntrack -L -s ${clients[0]} shows the new attempts translated to ${uplinkAddress ?? `${uplink}'s address`}.`,
+          ...(wiped !== null
+            ? [
+                `Then restart dockerd, which writes all of its rules again (systemctl restart docker; containers without a restart policy stay stopped until docker start; with "iptables": false it writes none: keep the rule above yourself), and keep the nftables file from removing Docker's tables: in /etc/nftables.conf, replace \`flush ruleset\` by flushing only the tables it defines (${wiped.length > 0 ? wiped.map((t) => `flush table ${t}`).join('; ') : 'flush table inet filter'}).`,
+                `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; nft list tables shows Docker's ip nat and ip filter tables after the restart.`,
+              ]
+            : [
+                dockerNat
+                  ? "Then restore whatever else was removed with it: restarting dockerd (systemctl restart docker) writes all of Docker's rules again; find what flushed them (a firewall reload or an iptables-restore of a nat table saved without Docker's rules: firewalld, netfilter-persistent, ufw, a boot script) so it does not happen again."
+                  : 'The nat table has no DOCKER chain either: Docker\'s rules were flushed (restarting dockerd writes them all again: systemctl restart docker) or Docker writes none ("iptables": false in /etc/docker/daemon.json; then keep this rule yourself, or remove that setting).',
+                `Check: iptables -t nat -L POSTROUTING -v -n shows the rule's counter rising as ${clients[0]} connects again; conntrack -L -s ${clients[0]} shows the new attempts translated to ${uplinkAddress ?? `${uplink}'s address`}.`,
+              ]),
         ];
   return {
     code: 'nat-path-break',
