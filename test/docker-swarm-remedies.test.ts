@@ -184,6 +184,21 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-conntrack-full',
+    failing: { '192.0.2.20': 'filtered' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.droppedBy, f.evidence.conntrackMax], ['high', 'conntrack-table-full', f.evidence.conntrackCount]);
+      assert.ok((f.evidence.conntrackDrops as number) >= (f.evidence.syns as number), 'the drop counter rose by at least the SYNs');
+      assert.deepEqual(f.evidence.conntrackHolder, { protocol: 'tcp', state: 'ESTABLISHED', source: '172.17.0.2', destinationPort: 5432, destinations: 5, entries: (f.evidence.conntrackHolder as { entries: number }).entries });
+      assert.doesNotMatch(f.explanation, /specific to these clients/, 'a full table refuses every new connection');
+      assert.match(f.remedy[0]!, /: sysctl -w net\.netfilter\.nf_conntrack_max=\d+;/);
+      assert.match(f.remedy[1]!, /\(container web\).*: conntrack -D -p tcp -s 172\.17\.0\.2 --dport 5432 --state ESTABLISHED\.$/);
+      assert.ok(!r.findings.some((x) => x.code === 'nat-path-break'), 'the SYNs vanished before the DNAT: no hop after it is to blame');
+    },
+  },
+  {
     name: 'docker-real-nftables-flush',
     failing: { '172.17.0.2': 'nat-path-break' },
     healthy: ['192.0.2.10'],

@@ -44,6 +44,6 @@ test('kernel counters: deltas keep only what changed; a counter in one reading o
   assert.deepEqual(counterDeltas('host', after, after, 1).deltas, {});
 });
 
-test('kernel counters: every diagnostic counter is a "Prefix.Name" of netstat or snmp', () => {
-  for (const name of DIAGNOSTIC_COUNTERS) assert.match(name, /^(TcpExt|IpExt|Ip|Tcp)\.[A-Za-z0-9]+$/);
+test('kernel counters: every diagnostic counter is a "Prefix.Name" of netstat or snmp, or one of nf_conntrack\'s statistics', () => {
+  for (const name of DIAGNOSTIC_COUNTERS) assert.match(name, /^(TcpExt|IpExt|Ip|Tcp|Conntrack)\.[A-Za-z0-9]+$/);
 });

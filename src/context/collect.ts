@@ -13,6 +13,7 @@ import { parseIpRule } from './parse-ip-rule';
 import { parseProcNet } from './parse-proc-net';
 import { parseSsListeners, readTcpListeners } from './parse-listeners';
 import { readSysctls } from './sysctls';
+import { readConntrackTable } from '../evidence/conntrack-table';
 
 export type { CommandRunner, FileReader } from './command';
 
@@ -116,7 +117,7 @@ export async function collectHostContext(options: CollectOptions = {}): Promise<
     else Object.assign(counters, parseProcNet(text));
   }
 
-  const conntrack = readConntrack(readFile);
+  const conntrack = readConntrackTable(readFile);
   if (conntrack === null) {
     unavailable.push({ source: 'conntrack', reason: 'no /proc/sys/net/netfilter/nf_conntrack_count (nf_conntrack not loaded)' });
   }
@@ -169,12 +170,6 @@ async function readIp(run: CommandRunner): Promise<IpOutputs | null> {
     run('ip', ['-j', '-6', 'rule', 'show']),
   ]);
   return { link, addr, route4, route6, rule4, rule6 };
-}
-
-function readConntrack(readFile: FileReader): { count: number; max: number } | null {
-  const count = Number(readFile('/proc/sys/net/netfilter/nf_conntrack_count')?.trim() ?? NaN);
-  const max = Number(readFile('/proc/sys/net/netfilter/nf_conntrack_max')?.trim() ?? NaN);
-  return Number.isInteger(count) && Number.isInteger(max) ? { count, max } : null;
 }
 
 /** The sysctls `collectHostContext` records, read again now in this thread's namespace. */

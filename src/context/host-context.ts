@@ -4,6 +4,7 @@
  * writes it as JSON (schema synscope.context/1); `analyze --context FILE` reads it.
  * Every source is optional: a missing one is listed in `unavailable` with the reason.
  */
+import type { ConntrackTable } from '../evidence/conntrack-table';
 import type { KernelEvidence } from '../evidence/kernel-evidence';
 
 export const CONTEXT_SCHEMA = 'synscope.context/1';
@@ -34,7 +35,8 @@ export interface HostContext {
   sysctlChanges?: SysctlChange[];
   /** /proc/net/netstat and /proc/net/snmp counters as "TcpExt.PAWSPassive", "Ip.InDiscards"... */
   counters: Record<string, number>;
-  conntrack: { count: number; max: number } | null;
+  /** The connection-tracking table (its holders when nearly full), or null without nf_conntrack. */
+  conntrack: ConntrackTable | null;
   /**
    * The namespace's listening TCP sockets (/proc/net/tcp and tcp6) as "0.0.0.0:22",
    * "127.0.0.1:8000", "[::]:80"; absent in older snapshots or when unreadable.

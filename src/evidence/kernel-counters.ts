@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import type { FileReader } from '../context/command';
 import { parseProcNet } from '../context/parse-proc-net';
+import { parseConntrackStats } from './conntrack-table';
 import type { CounterDeltas } from './kernel-evidence';
 
-/** The files the counters come from; both are per network namespace. */
+/** The files the counters come from; all three are per network namespace. */
 export const COUNTER_FILES = ['/proc/net/netstat', '/proc/net/snmp'] as const;
+const CONNTRACK_STATS = '/proc/net/stat/nf_conntrack';
 
 /**
  * The counters the rules read, with what a rise during a capture means. A name missing
@@ -32,6 +34,9 @@ export const DIAGNOSTIC_COUNTERS = [
   'Tcp.AttemptFails',
   'Tcp.InErrs',
   'Tcp.OutRsts',
+  'Conntrack.Drop',
+  'Conntrack.EarlyDrop',
+  'Conntrack.InsertFailed',
 ] as const;
 export type DiagnosticCounter = (typeof DIAGNOSTIC_COUNTERS)[number];
 
@@ -57,10 +62,14 @@ export const COUNTER_MEANINGS: Readonly<Record<DiagnosticCounter, string>> = {
   'Tcp.AttemptFails': 'connection attempts that failed (SYN-SENT or SYN-RECV reset or closed)',
   'Tcp.InErrs': 'TCP segments received in error (checksum, too short)',
   'Tcp.OutRsts': 'RSTs sent (a closed port answers a SYN with one)',
+  'Conntrack.Drop': 'packets dropped because the connection-tracking table was full (nf_conntrack_max) and no entry could be evicted',
+  'Conntrack.EarlyDrop': 'unconfirmed or unreplied connection-tracking entries evicted to make room in a full table',
+  'Conntrack.InsertFailed': 'connection-tracking entries that could not be inserted (a race of two packets of one new connection)',
 };
 
 /**
- * Reads /proc/net/netstat and /proc/net/snmp into "TcpExt.ListenOverflows": n. A file that
+ * Reads /proc/net/netstat and /proc/net/snmp into "TcpExt.ListenOverflows": n, and
+ * /proc/net/stat/nf_conntrack into "Conntrack.Drop": n (when nf_conntrack is loaded). A file that
  * cannot be read adds nothing. Synchronous on purpose: /proc/net resolves through
  * /proc/self, the network namespace of the process's main thread, so a caller reads
  * another namespace's counters by switching the main thread into it (setns), calling
@@ -72,6 +81,8 @@ export function readKernelCounters(readFile: FileReader = readIfPresent): Record
     const text = readFile(file);
     if (text !== null) Object.assign(counters, parseProcNet(text));
   }
+  const stats = readFile(CONNTRACK_STATS);
+  if (stats !== null) Object.assign(counters, parseConntrackStats(stats));
   return counters;
 }
 

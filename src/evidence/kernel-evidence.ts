@@ -1,3 +1,5 @@
+import type { ConntrackTable } from './conntrack-table';
+
 /**
  * What only a live host can tell about a capture's time window: kernel counters read
  * before and after it, and kernel trace events recorded during it. `synscope live`
@@ -27,6 +29,8 @@ export interface CounterDeltas {
   deltas: Record<string, number>;
   /** The addresses the namespace owns (loopback and link-local left out); absent in older files. */
   addresses?: string[];
+  /** Its connection-tracking table at the window's end (with its holders when nearly full); absent without nf_conntrack or in older files. */
+  conntrack?: ConntrackTable;
 }
 
 /** Counters of a namespace the capture did not target, read through a process in it, with the addresses it owns. */

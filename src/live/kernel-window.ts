@@ -1,5 +1,6 @@
 import { kernelAvailability, type KernelAvailability } from '../evidence/kernel-availability';
-import { counterDeltas, readKernelCounters } from '../evidence/kernel-counters';
+import { readConntrackTable, type ConntrackTable } from '../evidence/conntrack-table';
+import { counterDeltas, readIfPresent, readKernelCounters } from '../evidence/kernel-counters';
 import type { CounterDeltas, KernelEvidence, NamespaceCounters } from '../evidence/kernel-evidence';
 import { addressesHere, addressesThrough, countersThrough, listenersThrough, namespaceCensus, namespaceInodeAt, namespaceOf } from '../evidence/namespace-census';
 import { startTraceSession, type TraceSession } from '../evidence/trace-session';
@@ -100,7 +101,7 @@ export class KernelWindow {
       const after = this.read(ns, true);
       if (after !== null) readings.targets.set(ns?.path ?? '', { inode: targetInode(ns), counters: after.counters });
       if (before === null || before === undefined || after === null) continue;
-      counters.push({ ...counterDeltas(this.label(ns), before, after.counters, seconds), addresses: after.addresses });
+      counters.push({ ...counterDeltas(this.label(ns), before, after.counters, seconds), addresses: after.addresses, ...(after.conntrack !== null && { conntrack: after.conntrack }) });
     }
     const others = this.othersAtEnd(seconds, readings);
     this.endReadings = readings;
@@ -174,10 +175,17 @@ export class KernelWindow {
     this.trace = null;
   }
 
-  /** A target's counters, and at the end the addresses it owns (a listener there is judged by them). */
-  private read(ns: ResolvedNamespace | null, withAddresses: boolean): { counters: Record<string, number>; addresses: string[] } | null {
+  /**
+   * A target's counters, and at the end the addresses it owns (a listener there is judged by
+   * them) and its connection-tracking table (a full one drops new connections).
+   */
+  private read(ns: ResolvedNamespace | null, atEnd: boolean): { counters: Record<string, number>; addresses: string[]; conntrack: ConntrackTable | null } | null {
     try {
-      return inNetns(ns, () => ({ counters: readKernelCounters(), addresses: withAddresses ? addressesHere() : [] }));
+      return inNetns(ns, () => ({
+        counters: readKernelCounters(),
+        addresses: atEnd ? addressesHere() : [],
+        conntrack: atEnd ? readConntrackTable(readIfPresent) : null,
+      }));
     } catch (e) {
       this.unavailable.push({ source: `counters of ${this.label(ns)}`, reason: (e as Error).message });
       return null;

@@ -68,6 +68,9 @@ docker_remedy_apply() {
           remedy_hand "$cmd" >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?
           printf '%s: %s\n' "$line" "$(tr '\n' ' ' <"$dir/step-$ip-$n.out")" >>"$dir/hand-$ip.txt"
           ;;
+        global)
+          echo "not applied: a setting of the whole machine, which no network namespace may change" >"$dir/step-$ip-$n.out"
+          ;;
         config)
           # Merged into the node's daemon.json: it takes effect when dockerd restarts (not done here).
           daemon="$(docker_lab_dir "$REMEDY_NODE")/etc/daemon.json"

@@ -15,6 +15,9 @@
 //            (docker-real-helpers.sh's lab_ufw; never the machine's /etc/ufw)
 //   config   a daemon.json setting (merged into the node's daemon.json; takes effect when
 //            dockerd restarts, which the lab does not do)
+//   global   a host-wide kernel setting no network namespace may change (net.netfilter.nf_conntrack_max:
+//            one limit for the whole machine): logged, not applied, as the lab must not change the
+//            machine it runs on; the scenario's other steps have to make the client connect
 //   advice   a sentence with no command (read, not run), a command that would not return
 //            (another capture), or an alternative ("Or ...") to the steps before it
 'use strict';
@@ -59,6 +62,11 @@ for (const raw of findings[0].remedy) {
   }
   if (/^Make the application in \S+ listen on all addresses/.test(line)) {
     step('hand', 'listen-all', raw);
+    continue;
+  }
+  const hostWide = line.match(/\bsysctl -w (net\.netfilter\.nf_conntrack_max=\d+)/);
+  if (hostWide !== null) {
+    step('global', `sysctl -w ${hostWide[1]}`, raw);
     continue;
   }
   if (/^docker\s/.test(line)) {

@@ -7,6 +7,7 @@ import { attemptCount, distinct, groupBy, plural, serviceOf, synCount } from '..
 import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
 import { bridgedDrop } from '../bridged-drop';
+import { conntrackFull } from '../conntrack-full';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
 import { publishedDrop } from '../published-drop';
@@ -27,16 +28,17 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     const clients = distinct(flows.map((f) => f.clientIp));
     const answeredOthers = completedByService.get(service) ?? 0;
     const live = input.kernel == null ? null : liveFacts(input.kernel, flows);
-    const bridged = sharedDropCause(input, flows);
+    const tableFull = conntrackFull(input, flows);
+    const bridged = tableFull ?? sharedDropCause(input, flows);
     findings.push({
       code: 'filtered',
       severity: 'error',
-      confidence: live?.firewall === true || bridged !== null ? 'high' : 'medium',
+      confidence: live?.firewall === true ? 'high' : (tableFull?.confidence ?? (bridged !== null ? 'high' : 'medium')),
       title: `${plural(attemptCount(flows, input), 'attempt')} to ${service} got no answer at all${bridged === null ? '' : `: ${bridged.because}`}`,
       explanation:
         `${plural(clientCount(input, flows, clients), 'client')} sent SYNs to ${service} (${plural(synCount(flows, input), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
         (answeredOthers > 0
-          ? `The same service completed ${plural(answeredOthers, 'handshake')} with others in this capture, so it is up: the drop is specific to these clients or their path. `
+          ? `The same service completed ${plural(answeredOthers, 'handshake')} with others in this capture, so it is up${tableFull === null ? ': the drop is specific to these clients or their path' : ''}. `
           : '') +
         (bridged !== null
           ? bridged.sentences.join(' ')

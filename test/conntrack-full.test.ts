@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { REPO, runCli } from './cli-harness';
+
+interface Finding { code: string; confidence: string; explanation: string; evidence: Record<string, unknown>; remedy: string[] }
+interface Counters { namespace: string; deltas: Record<string, number>; conntrack?: { count: number; max: number; holders?: unknown[] } }
+interface Context { conntrack: { count: number; max: number; holders?: unknown[] } | null; kernelEvidence: { counters: Counters[] } }
+
+const SCENARIO = path.join(REPO, 'captures', 'docker-real-conntrack-full');
+
+/** The stored conntrack-full scenario (real Docker, a published port, the node's table full) analyzed with its context changed by `edit`: its findings. */
+async function analyzeWith(edit: (ctx: Context) => void): Promise<Finding[]> {
+  const context = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'context.json'), 'utf8')) as Context;
+  edit(context);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-conntrack-')), 'context.json');
+  fs.writeFileSync(file, JSON.stringify(context));
+  const r = await runCli('analyze', path.join(SCENARIO, 'capture.pcapng'), '--context', file, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+}
+
+const window = (ctx: Context) => ctx.kernelEvidence.counters[0]!;
+
+test('SYNs dropped while the live window saw the conntrack drop counter rise are filtered by a full table, not a broken NAT hop', async () => {
+  const findings = await analyzeWith(() => {});
+  assert.deepEqual(findings.map((f) => f.code), ['filtered']);
+  const f = findings[0]!;
+  assert.deepEqual([f.confidence, f.evidence.droppedBy, f.evidence.conntrackCount, f.evidence.conntrackMax], ['high', 'conntrack-table-full', 262144, 262144]);
+  assert.match(f.explanation, /drop counter \(Conntrack\.Drop, .*\) rose by \d+ during the capture while these 4 SYNs went unanswered/);
+  assert.match(f.explanation, /ESTABLISHED TCP connections from 172\.17\.0\.2 \(container web\) to port 5432 of 5 addresses/);
+  assert.match(f.remedy[0]!, /: sysctl -w net\.netfilter\.nf_conntrack_max=524288; keep it across reboots/);
+  assert.match(f.remedy[1]!, /: conntrack -D -p tcp -s 172\.17\.0\.2 --dport 5432 --state ESTABLISHED\.$/);
+  assert.match(f.remedy[2]!, /: sysctl -w net\.netfilter\.nf_conntrack_tcp_timeout_established=86400\.$/);
+});
+
+test('fewer conntrack drops than unanswered SYNs do not explain them: the NAT hop finding stands', async () => {
+  const findings = await analyzeWith((ctx) => {
+    window(ctx).deltas['Conntrack.Drop'] = 1;
+  });
+  assert.deepEqual(findings.map((f) => f.code), ['nat-path-break']);
+  assert.equal(findings[0]!.evidence.droppedBy, undefined);
+});
+
+test('without live counters, a snapshot of a full table names it with medium confidence; a table with room names nothing', async () => {
+  const full = await analyzeWith((ctx) => {
+    ctx.kernelEvidence.counters = [];
+    ctx.conntrack = { count: 262100, max: 262144 };
+  });
+  assert.deepEqual(full.map((f) => [f.code, f.confidence, f.evidence.droppedBy]), [['filtered', 'medium', 'conntrack-table-full']]);
+  assert.match(full[0]!.explanation, /The snapshot shows this host's connection-tracking table full: 262100 entries of the 262144/);
+  // No holders known: the remedy says how to list them, and no timeout advice for a state it does not know.
+  assert.match(full[0]!.remedy[1]!, /^List what fills the table, largest groups first: conntrack -L/);
+  assert.equal(full[0]!.remedy.length, 2);
+  const roomy = await analyzeWith((ctx) => {
+    ctx.kernelEvidence.counters = [];
+    ctx.conntrack = { count: 200000, max: 262144 };
+  });
+  assert.deepEqual(roomy.map((f) => f.code), ['nat-path-break']);
+});
+
+test('a table full of many small groups names no holder', async () => {
+  const findings = await analyzeWith((ctx) => {
+    const table = window(ctx).conntrack!;
+    table.holders = [{ protocol: 'udp', state: '', source: '172.17.0.9', destinationPort: 53, destinations: 3, entries: 1000 }];
+  });
+  const f = findings[0]!;
+  assert.equal(f.evidence.droppedBy, 'conntrack-table-full');
+  assert.equal(f.evidence.conntrackHolder, undefined);
+  assert.doesNotMatch(f.explanation, /Most of the table/);
+});

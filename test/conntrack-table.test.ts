@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { conntrackHolders, parseConntrackStats, readConntrackTable } from '../src/evidence/conntrack-table';
+import { readKernelCounters } from '../src/evidence/kernel-counters';
+
+// /proc/net/stat/nf_conntrack of a two-CPU kernel 6.18: the table-full drops are in "drop".
+const STATS = [
+  'entries  clashres found new invalid ignore delete chainlength insert insert_failed drop early_drop icmp_error  expect_new expect_create expect_delete search_restart',
+  '00040000  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00040000 00000001 00000003 0000000a 00000000  00000000 00000000 00000000 00000000',
+  '00040000  00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000011 00000000 00000000  00000000 00000000 00000000 00000000',
+  '',
+].join('\n');
+
+test('the conntrack statistics are summed over the CPUs, read as hex', () => {
+  assert.deepEqual(parseConntrackStats(STATS), { 'Conntrack.Drop': 0x3 + 0x11, 'Conntrack.EarlyDrop': 0xa, 'Conntrack.InsertFailed': 1 });
+  assert.deepEqual(parseConntrackStats(''), {});
+});
+
+test('the namespace counters include the conntrack drops when nf_conntrack is loaded, and nothing of it when not', () => {
+  const files: Record<string, string> = { '/proc/net/snmp': 'Tcp: OutRsts\nTcp: 7\n', '/proc/net/stat/nf_conntrack': STATS };
+  assert.deepEqual(readKernelCounters((p) => files[p] ?? null), { 'Tcp.OutRsts': 7, 'Conntrack.Drop': 20, 'Conntrack.EarlyDrop': 10, 'Conntrack.InsertFailed': 1 });
+  delete files['/proc/net/stat/nf_conntrack'];
+  assert.deepEqual(readKernelCounters((p) => files[p] ?? null), { 'Tcp.OutRsts': 7 });
+});
+
+const LISTING = [
+  'ipv4     2 tcp      6 431999 ESTABLISHED src=172.17.0.2 dst=192.0.2.30 sport=1024 dport=5432 src=192.0.2.30 dst=172.17.0.2 sport=5432 dport=1024 [ASSURED] mark=0 zone=0 use=2',
+  'ipv4     2 tcp      6 431998 ESTABLISHED src=172.17.0.2 dst=192.0.2.31 sport=1025 dport=5432 src=192.0.2.31 dst=172.17.0.2 sport=5432 dport=1025 [ASSURED] mark=0 zone=0 use=2',
+  'ipv4     2 tcp      6 431997 ESTABLISHED src=172.17.0.2 dst=192.0.2.30 sport=1026 dport=5432 src=192.0.2.30 dst=172.17.0.2 sport=5432 dport=1026 [ASSURED] mark=0 zone=0 use=2',
+  'ipv4     2 tcp      6 117 TIME_WAIT src=192.0.2.10 dst=192.0.2.1 sport=40000 dport=8080 src=172.17.0.2 dst=192.0.2.10 sport=80 dport=40000 [ASSURED] mark=0 zone=0 use=2',
+  'ipv4     2 udp      17 29 src=172.17.0.3 dst=192.0.2.53 sport=5000 dport=53 [UNREPLIED] src=192.0.2.53 dst=192.0.2.1 sport=53 dport=5000 mark=0 zone=0 use=2',
+  'ipv6     10 tcp      6 431999 ESTABLISHED src=fd00::2 dst=fd00::30 sport=1024 dport=5432 src=fd00::30 dst=fd00::2 sport=5432 dport=1024 [ASSURED] mark=0 zone=0 use=2',
+  'a line no kernel writes',
+  '',
+].join('\n');
+
+test("the table's holders are grouped by protocol, state, original source and destination port, largest first", () => {
+  const holders = conntrackHolders(LISTING);
+  assert.deepEqual(holders[0], { protocol: 'tcp', state: 'ESTABLISHED', source: '172.17.0.2', destinationPort: 5432, destinations: 2, entries: 3 });
+  assert.equal(holders.length, 4);
+  assert.deepEqual(
+    holders.slice(1).map((h) => [h.protocol, h.state, h.source, h.destinationPort, h.entries]).sort(),
+    [['tcp', 'ESTABLISHED', 'fd00::2', 5432, 1], ['tcp', 'TIME_WAIT', '192.0.2.10', 8080, 1], ['udp', '', '172.17.0.3', 53, 1]].sort(),
+  );
+});
+
+test('the listing is read only when the table is at least 90% full', () => {
+  let listed = 0;
+  const reader = (count: number) => (p: string) => {
+    if (p === '/proc/sys/net/netfilter/nf_conntrack_count') return `${count}\n`;
+    if (p === '/proc/sys/net/netfilter/nf_conntrack_max') return '10\n';
+    return null;
+  };
+  const listing = (p: string) => {
+    assert.equal(p, '/proc/net/nf_conntrack');
+    listed++;
+    return LISTING;
+  };
+  assert.deepEqual(readConntrackTable(reader(8), listing), { count: 8, max: 10 });
+  assert.equal(listed, 0);
+  const full = readConntrackTable(reader(9), listing);
+  assert.equal(listed, 1);
+  assert.equal(full?.holders?.[0]?.entries, 3);
+  assert.equal(readConntrackTable(() => null, listing), null, 'no nf_conntrack: no table');
+  assert.deepEqual(readConntrackTable(reader(10), () => null), { count: 10, max: 10 }, 'a listing that cannot be read leaves the holders out');
+});
