@@ -13,13 +13,17 @@ const SCENARIO = path.join(REPO, 'captures', 'docker-real-conntrack-full');
 
 /** The stored conntrack-full scenario (real Docker, a published port, the node's table full) analyzed with its context changed by `edit`: its findings. */
 async function analyzeWith(edit: (ctx: Context) => void): Promise<Finding[]> {
+  return (await reportWith(edit)).findings;
+}
+
+async function reportWith(edit: (ctx: Context) => void): Promise<{ findings: Finding[]; warnings: string[] }> {
   const context = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'context.json'), 'utf8')) as Context;
   edit(context);
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-conntrack-')), 'context.json');
   fs.writeFileSync(file, JSON.stringify(context));
   const r = await runCli('analyze', path.join(SCENARIO, 'capture.pcapng'), '--context', file, '--json');
   assert.equal(r.code, 0, r.stderr);
-  return (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+  return JSON.parse(r.stdout) as { findings: Finding[]; warnings: string[] };
 }
 
 const window = (ctx: Context) => ctx.kernelEvidence.counters[0]!;
@@ -30,7 +34,7 @@ test('SYNs dropped while the live window saw the conntrack drop counter rise are
   const f = findings[0]!;
   assert.deepEqual([f.confidence, f.evidence.droppedBy, f.evidence.conntrackCount, f.evidence.conntrackMax], ['high', 'conntrack-table-full', 262144, 262144]);
   assert.match(f.explanation, /drop counter \(Conntrack\.Drop, .*\) rose by \d+ during the capture while these 4 SYNs went unanswered/);
-  assert.match(f.explanation, /ESTABLISHED TCP connections from 172\.17\.0\.2 \(container web\) to port 5432 of 5 addresses/);
+  assert.match(f.explanation, /are ESTABLISHED TCP connections to port 5432 from 172\.17\.0\.2 \(container web\)\./);
   assert.match(f.remedy[0]!, /: sysctl -w net\.netfilter\.nf_conntrack_max=524288; keep it across reboots/);
   assert.match(f.remedy[1]!, /: conntrack -D -p tcp -s 172\.17\.0\.2 --dport 5432 --state ESTABLISHED\.$/);
   assert.match(f.remedy[2]!, /: sysctl -w net\.netfilter\.nf_conntrack_tcp_timeout_established=86400\.$/);
@@ -64,10 +68,33 @@ test('without live counters, a snapshot of a full table names it with medium con
 test('a table full of many small groups names no holder', async () => {
   const findings = await analyzeWith((ctx) => {
     const table = window(ctx).conntrack!;
-    table.holders = [{ protocol: 'udp', state: '', source: '172.17.0.9', destinationPort: 53, destinations: 3, entries: 1000 }];
+    table.holders = [{ protocol: 'udp', state: '', destinationPort: 53, entries: 1000, sources: 3, topSource: '172.17.0.9', topSourceEntries: 900 }];
   });
   const f = findings[0]!;
   assert.equal(f.evidence.droppedBy, 'conntrack-table-full');
   assert.equal(f.evidence.conntrackHolder, undefined);
   assert.doesNotMatch(f.explanation, /Most of the table/);
+});
+
+test('closed connections from many clients filling the table: safe to delete, a shorter TIME_WAIT timeout', async () => {
+  const findings = await analyzeWith((ctx) => {
+    const table = window(ctx).conntrack!;
+    table.holders = [{ protocol: 'tcp', state: 'TIME_WAIT', destinationPort: 8080, entries: 262000, sources: 1000, topSource: '192.0.2.100', topSourceEntries: 60000 }];
+  });
+  const f = findings[0]!;
+  assert.match(f.explanation, /262000 of 262144 are TIME_WAIT TCP connections to port 8080 from 1000 or more addresses, the most from 192\.0\.2\.100 \(60000\)\./);
+  assert.match(f.remedy[1]!, /deleting them is safe: conntrack -D -p tcp --dport 8080 --state TIME_WAIT\.$/);
+  assert.match(f.remedy[2]!, /: sysctl -w net\.netfilter\.nf_conntrack_tcp_timeout_time_wait=60\.$/);
+});
+
+test('conntrack drops beyond the SYNs a finding accounts for are a warning: they never reached a captured interface', async () => {
+  const exact = await reportWith(() => {});
+  assert.deepEqual(exact.warnings.filter((w) => w.includes('connection-tracking')), [], 'the 4 drops are the 4 SYNs of the finding');
+  const more = await reportWith((ctx) => {
+    window(ctx).deltas['Conntrack.Drop'] = 10;
+  });
+  assert.deepEqual(more.findings.map((f) => f.evidence.droppedBy), ['conntrack-table-full']);
+  const warning = more.warnings.find((w) => w.includes('connection-tracking'));
+  assert.match(warning ?? '', /\(262144 of 262144 entries at the end\) was full: the kernel dropped 6 packets of new connections that no SYN in this capture accounts for/);
+  assert.match(warning ?? '', /capture with -i any/);
 });

@@ -34,13 +34,14 @@ const LISTING = [
   '',
 ].join('\n');
 
-test("the table's holders are grouped by protocol, state, original source and destination port, largest first", () => {
+test("the table's holders are grouped by protocol, state and destination port, largest first, with their sources", () => {
   const holders = conntrackHolders(LISTING);
-  assert.deepEqual(holders[0], { protocol: 'tcp', state: 'ESTABLISHED', source: '172.17.0.2', destinationPort: 5432, destinations: 2, entries: 3 });
-  assert.equal(holders.length, 4);
+  // Four ESTABLISHED TCP entries to port 5432: three from 172.17.0.2, one from fd00::2.
+  assert.deepEqual(holders[0], { protocol: 'tcp', state: 'ESTABLISHED', destinationPort: 5432, entries: 4, sources: 2, topSource: '172.17.0.2', topSourceEntries: 3 });
+  assert.equal(holders.length, 3);
   assert.deepEqual(
-    holders.slice(1).map((h) => [h.protocol, h.state, h.source, h.destinationPort, h.entries]).sort(),
-    [['tcp', 'ESTABLISHED', 'fd00::2', 5432, 1], ['tcp', 'TIME_WAIT', '192.0.2.10', 8080, 1], ['udp', '', '172.17.0.3', 53, 1]].sort(),
+    holders.slice(1).map((h) => [h.protocol, h.state, h.destinationPort, h.entries, h.topSource]).sort(),
+    [['tcp', 'TIME_WAIT', 8080, 1, '192.0.2.10'], ['udp', '', 53, 1, '172.17.0.3']].sort(),
   );
 });
 
@@ -60,7 +61,7 @@ test('the listing is read only when the table is at least 90% full', () => {
   assert.equal(listed, 0);
   const full = readConntrackTable(reader(9), listing);
   assert.equal(listed, 1);
-  assert.equal(full?.holders?.[0]?.entries, 3);
+  assert.equal(full?.holders?.[0]?.entries, 4);
   assert.equal(readConntrackTable(() => null, listing), null, 'no nf_conntrack: no table');
   assert.deepEqual(readConntrackTable(reader(10), () => null), { count: 10, max: 10 }, 'a listing that cannot be read leaves the holders out');
 });

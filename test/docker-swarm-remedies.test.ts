@@ -191,7 +191,8 @@ const SCENARIOS: VerdictScenario[] = [
       const f = r.findings.find((x) => x.code === 'filtered')!;
       assert.deepEqual([f.confidence, f.evidence.droppedBy, f.evidence.conntrackMax], ['high', 'conntrack-table-full', f.evidence.conntrackCount]);
       assert.ok((f.evidence.conntrackDrops as number) >= (f.evidence.syns as number), 'the drop counter rose by at least the SYNs');
-      assert.deepEqual(f.evidence.conntrackHolder, { protocol: 'tcp', state: 'ESTABLISHED', source: '172.17.0.2', destinationPort: 5432, destinations: 5, entries: (f.evidence.conntrackHolder as { entries: number }).entries });
+      const holder = f.evidence.conntrackHolder as { entries: number; topSourceEntries: number };
+      assert.deepEqual(holder, { protocol: 'tcp', state: 'ESTABLISHED', destinationPort: 5432, entries: holder.entries, sources: 1, topSource: '172.17.0.2', topSourceEntries: holder.entries });
       assert.doesNotMatch(f.explanation, /specific to these clients/, 'a full table refuses every new connection');
       assert.match(f.remedy[0]!, /: sysctl -w net\.netfilter\.nf_conntrack_max=\d+;/);
       assert.match(f.remedy[1]!, /\(container web\).*: conntrack -D -p tcp -s 172\.17\.0\.2 --dport 5432 --state ESTABLISHED\.$/);

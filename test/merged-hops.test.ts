@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuplicateHandshakes } from '../src/analysis/duplicate-handshakes';
 import { REPO, runCli } from './cli-harness';
@@ -31,4 +33,24 @@ test('a two-interface capture rewritten as classic pcap (tcpdump -r all.pcapng -
   const overlap = findings.find((f) => f.code === 'bridge-subnet-overlap');
   assert.deepEqual(overlap?.evidence.clients, ['172.17.0.50']);
   assert.notEqual(overlap?.confidence, 'high');
+});
+
+test("a merged capture without doubled handshakes: the host's own address showing two of its own interfaces' MACs is no collision; another host's MAC still is", async () => {
+  const scenario = path.join(REPO, 'captures', 'route-conflict');
+  const merged = path.join(REPO, 'test', 'fixtures', 'capture', 'route-conflict-merged.pcap');
+  const analyze = async (contextFile: string) => {
+    const r = await runCli('analyze', merged, '--context', contextFile, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { findings: { code: string; evidence: Record<string, unknown> }[] }).findings;
+  };
+  const findings = await analyze(path.join(scenario, 'context.json'));
+  assert.deepEqual(findings.map((f) => f.code), ['bridge-subnet-overlap']);
+  // The same capture, with docker0's MAC (its port's too, whose it took) not this host's in the snapshot: a second host answering for 192.168.0.10.
+  const context = JSON.parse(fs.readFileSync(path.join(scenario, 'context.json'), 'utf8')) as { interfaces: { name: string; mac: string | null }[] };
+  const bridgeMac = context.interfaces.find((i) => i.name === 'docker0')!.mac;
+  for (const i of context.interfaces) if (i.mac === bridgeMac) i.mac = '02:00:00:00:00:01';
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-merged-')), 'context.json');
+  fs.writeFileSync(file, JSON.stringify(context));
+  const collision = (await analyze(file)).find((f) => f.code === 'address-collision');
+  assert.equal(collision?.evidence.address, '192.168.0.10');
 });

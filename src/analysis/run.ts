@@ -5,6 +5,7 @@ import { flowOrdinal, type Flow } from '../flow/flow';
 import { AttemptLog } from './attempt-log';
 import { DecodeStage } from './decode';
 import { runDiagnosis } from './diagnosis';
+import { unseenConntrackDrops } from '../diagnose/conntrack-full';
 import { hostFacts } from './host-facts';
 import { PacketEvidence } from './packet-evidence';
 import { PacketFilter } from './packet-filter';
@@ -178,7 +179,7 @@ class AnalysisRun {
       warnings: [
         ...inputWarnings(this.readers, inputs, track.tracker.pressure, { stitching: track.stitcher.notRecorded, attemptLog: this.log.notRecorded, interfaces: interfaceNames.length }),
         ...host.warnings,
-        ...[this.filter?.warning() ?? null].filter((w): w is string => w !== null),
+        ...[this.filter?.warning() ?? null, unseenConntrackDrops(host.kernel, findings)].filter((w): w is string => w !== null),
       ],
       kernel: host.kernel,
       addressMacs,

@@ -1,8 +1,9 @@
-import type { ConntrackHolder, ConntrackTable } from '../evidence/conntrack-table';
+import { MAX_SOURCES, type ConntrackHolder, type ConntrackTable } from '../evidence/conntrack-table';
+import type { KernelEvidence } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { holderOf } from './docker-holder';
 import type { DropCause } from './drop-cause';
-import type { Confidence } from './finding';
+import type { Confidence, Finding } from './finding';
 import { groupBy, plural, serviceOf, synCount } from './group';
 import type { DiagnosisInput } from './input';
 
@@ -61,8 +62,7 @@ function cause(input: DiagnosisInput, table: ConntrackTable | null, sentence: st
     sentence,
     'A new connection needs an entry there before NAT or any filter rule sees it; with none free and none the kernel may evict (it evicts only entries not yet ASSURED), it drops the SYN ("nf_conntrack: table full, dropping packet" in its log) and the client hears nothing.',
   ];
-  const from = holder === null ? null : holderSource(input, holder);
-  if (holder !== null) sentences.push(`Most of the table is one kind of entry: ${holder.entries} of ${table!.count} are ${holderKind(holder)} connections from ${from} to port ${holder.destinationPort} of ${plural(holder.destinations, 'address', 'addresses')}.`);
+  if (holder !== null) sentences.push(`Most of the table is one kind of entry: ${holder.entries} of ${table!.count} are ${holderKind(holder)} connections to port ${holder.destinationPort} ${holderSources(input, holder)}.`);
   const max = table?.max ?? null;
   const raised = max === null ? null : max * 2;
   const remedy = [
@@ -71,11 +71,15 @@ function cause(input: DiagnosisInput, table: ConntrackTable | null, sentence: st
       : `Make room at once by raising the limit (one for the whole host, taking effect immediately; each entry takes about 300 bytes of kernel memory): sysctl -w net.netfilter.nf_conntrack_max=${raised}; keep it across reboots with echo 'net.netfilter.nf_conntrack_max = ${raised}' > /etc/sysctl.d/90-conntrack.conf.`,
     holder === null
       ? "List what fills the table, largest groups first: conntrack -L 2>/dev/null | awk '{print $1, $4, $5, $8}' | sort | uniq -c | sort -rn | head."
-      : `Then find why ${from} keeps so many of them open (a pool that never closes its connections, a leak); if they are stale, delete their entries, though a live one that goes through NAT loses its translation: ${deleteCommand(holder)}.`,
+      : deleteRemedy(input, holder),
   ];
   if (holder?.state === 'ESTABLISHED') {
     remedy.push(
       "Keep idle connections from holding the table for five days (nf_conntrack_tcp_timeout_established's default, 432000 s; entries take the value when they see a packet): sysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=86400.",
+    );
+  } else if (holder?.state === 'TIME_WAIT') {
+    remedy.push(
+      "Let closed connections leave the table sooner (nf_conntrack_tcp_timeout_time_wait's default is 120 s, twice TCP's own TIME-WAIT; new entries take the value): sysctl -w net.netfilter.nf_conntrack_tcp_timeout_time_wait=60.",
     );
   }
   return {
@@ -102,13 +106,50 @@ function holderKind(h: ConntrackHolder): string {
   return `${h.state === '' ? '' : `${h.state} `}${h.protocol.toUpperCase()}`;
 }
 
-/** "172.17.0.2 (container web)". */
-function holderSource(input: DiagnosisInput, h: ConntrackHolder): string {
-  const container = input.context === null ? null : holderOf(input.context, h.source);
-  return `${h.source}${container === null ? '' : ` (container ${container})`}`;
+/** The source holding most of the group's entries, or null when they are spread. */
+function mainSource(h: ConntrackHolder): string | null {
+  return h.topSourceEntries >= h.entries * DOMINANT ? h.topSource : null;
 }
 
-/** The conntrack command deleting the holder's entries (only its state's, for TCP). */
-function deleteCommand(h: ConntrackHolder): string {
-  return `conntrack -D -p ${h.protocol} -s ${h.source} --dport ${h.destinationPort}${h.state === '' || h.protocol !== 'tcp' ? '' : ` --state ${h.state}`}`;
+/** "from 172.17.0.2 (container web)", "from 5 addresses, the most from 192.0.2.100 (60000)". */
+function holderSources(input: DiagnosisInput, h: ConntrackHolder): string {
+  const main = mainSource(h);
+  if (main !== null) return `from ${sourceName(input, main)}${h.topSourceEntries < h.entries ? ` (${h.topSourceEntries} of them)` : ''}`;
+  return `from ${h.sources}${h.sources >= MAX_SOURCES ? ' or more' : ''} addresses, the most from ${sourceName(input, h.topSource)} (${h.topSourceEntries})`;
+}
+
+/** "172.17.0.2 (container web)". */
+function sourceName(input: DiagnosisInput, address: string): string {
+  const container = input.context === null ? null : holderOf(input.context, address);
+  return `${address}${container === null ? '' : ` (container ${container})`}`;
+}
+
+/** What to do about the holder's entries, by their state, ending with the conntrack command that deletes them. */
+function deleteRemedy(input: DiagnosisInput, h: ConntrackHolder): string {
+  const main = mainSource(h);
+  const command = `conntrack -D -p ${h.protocol}${main === null ? '' : ` -s ${main}`} --dport ${h.destinationPort}${h.state === '' || h.protocol !== 'tcp' ? '' : ` --state ${h.state}`}`;
+  if (h.state === 'TIME_WAIT') {
+    return `These are connections already closed, kept for late packets (many short connections without keep-alive fill the table this way); deleting them is safe: ${command}.`;
+  }
+  const who = main === null ? `so many connections to port ${h.destinationPort} stay open (clients that vanish without closing, a leak)` : `${sourceName(input, main)} keeps so many connections to port ${h.destinationPort} open (a pool that never closes its connections, a leak)`;
+  return `Then find why ${who}; if they are stale, delete their entries, though a live one that goes through NAT loses its translation: ${command}.`;
+}
+
+/**
+ * A warning when a live window's Conntrack.Drop rose by more than the SYNs `filtered` put
+ * down to a full table: those packets never reached a captured interface. On a Docker bridge
+ * (br_netfilter) a container's SYN is dropped in the bridge's own netfilter hook, before the
+ * bridge device, so a capture of docker0 shows nothing of it. Null otherwise.
+ */
+export function unseenConntrackDrops(kernel: KernelEvidence | null | undefined, findings: readonly Finding[]): string | null {
+  const rising = (kernel?.counters ?? []).filter((c) => (c.deltas[DROP_COUNTER] ?? 0) > 0);
+  if (rising.length === 0) return null;
+  const drops = rising.reduce((n, c) => n + c.deltas[DROP_COUNTER]!, 0);
+  const claimed = findings.filter((f) => f.evidence['droppedBy'] === 'conntrack-table-full').reduce((n, f) => n + Number(f.evidence['syns'] ?? 0), 0);
+  if (drops <= claimed) return null;
+  const where = rising.map((c) => `${c.namespace}${c.conntrack === undefined ? '' : ` (${c.conntrack.count} of ${c.conntrack.max} entries at the end)`}`).join(', ');
+  return (
+    `the connection-tracking table of ${where} was full: the kernel dropped ${plural(drops - claimed, 'packet')} of new connections that no SYN in this capture accounts for, ` +
+    'so they never reached a captured interface (on a Docker bridge, br_netfilter drops a container\'s SYN before the bridge device sees it): capture with -i any, or on the containers\' veths, to see whose they were'
+  );
 }

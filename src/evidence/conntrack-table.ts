@@ -10,22 +10,24 @@ export interface ConntrackTable {
   holders?: ConntrackHolder[];
 }
 
-/** Entries sharing protocol, state, original source address and destination port. */
+/** Entries sharing protocol, state and destination port (of their original direction). */
 export interface ConntrackHolder {
   protocol: string;
   /** TCP's state (ESTABLISHED, TIME_WAIT...), or "" for a protocol without one. */
   state: string;
-  source: string;
   destinationPort: number;
-  /** Distinct destination addresses, counted up to MAX_DESTINATIONS. */
-  destinations: number;
   entries: number;
+  /** Distinct source addresses, counted up to MAX_SOURCES. */
+  sources: number;
+  /** The source with the most of these entries (among the first MAX_SOURCES seen), and how many it has. */
+  topSource: string;
+  topSourceEntries: number;
 }
 
 /** A table this full is read entry by entry (a full one is 40 MB of text at the default limit). */
 export const NEAR_FULL = 0.9;
 const MAX_HOLDERS = 5;
-const MAX_DESTINATIONS = 1000;
+export const MAX_SOURCES = 1000;
 export const CONNTRACK_LISTING = '/proc/net/nf_conntrack';
 
 /** The counters of /proc/net/stat/nf_conntrack the rules read, summed over the CPUs. */
@@ -99,11 +101,12 @@ export function parseConntrackStats(text: string): Record<string, number> {
 /**
  * The largest groups of /proc/net/nf_conntrack's entries ("ipv4 2 tcp 6 431999 ESTABLISHED
  * src=172.17.0.2 dst=192.0.2.30 sport=1024 dport=5432 src=... [ASSURED] ..."), by protocol,
- * state, original source and destination port, largest first. A full table at the default
+ * state and destination port of the original direction, largest first, each with its
+ * sources. A full table at the default
  * limit is 46 MB of such lines: each is scanned with indexOf, not split into words.
  */
 export function conntrackHolders(listing: string): ConntrackHolder[] {
-  const groups = new Map<string, { holder: ConntrackHolder; destinations: Set<string> }>();
+  const groups = new Map<string, { protocol: string; state: string; destinationPort: number; entries: number; bySource: Map<string, number> }>();
   let start = 0;
   while (start < listing.length) {
     let end = listing.indexOf('\n', start);
@@ -111,23 +114,29 @@ export function conntrackHolders(listing: string): ConntrackHolder[] {
     const entry = parseEntry(listing, start, end);
     start = end + 1;
     if (entry === null) continue;
-    const key = `${entry.protocol} ${entry.state} ${entry.source} ${entry.destinationPort}`;
+    const key = `${entry.protocol} ${entry.state} ${entry.destinationPort}`;
     let group = groups.get(key);
     if (group === undefined) {
-      group = { holder: { protocol: entry.protocol, state: entry.state, source: entry.source, destinationPort: entry.destinationPort, destinations: 0, entries: 0 }, destinations: new Set() };
+      group = { protocol: entry.protocol, state: entry.state, destinationPort: entry.destinationPort, entries: 0, bySource: new Map() };
       groups.set(key, group);
     }
-    group.holder.entries++;
-    if (group.destinations.size < MAX_DESTINATIONS) group.destinations.add(entry.destination);
+    group.entries++;
+    const n = group.bySource.get(entry.source);
+    if (n !== undefined) group.bySource.set(entry.source, n + 1);
+    else if (group.bySource.size < MAX_SOURCES) group.bySource.set(entry.source, 1);
   }
   return [...groups.values()]
-    .map(({ holder, destinations }) => ({ ...holder, destinations: destinations.size }))
     .sort((a, b) => b.entries - a.entries)
-    .slice(0, MAX_HOLDERS);
+    .slice(0, MAX_HOLDERS)
+    .map(({ bySource, ...g }) => {
+      let top = ['', 0] as [string, number];
+      for (const s of bySource) if (s[1] > top[1]) top = s;
+      return { ...g, sources: bySource.size, topSource: top[0], topSourceEntries: top[1] };
+    });
 }
 
 /** One line of the listing, from `start` to `end`: its layer 4 name, TCP state and original direction, or null. */
-function parseEntry(text: string, start: number, end: number): { protocol: string; state: string; source: string; destination: string; destinationPort: number } | null {
+function parseEntry(text: string, start: number, end: number): { protocol: string; state: string; source: string; destinationPort: number } | null {
   // Layer 3 name and number, then the layer 4 name and number, the seconds left, and for TCP the state.
   const words: string[] = [];
   let at = start;
@@ -141,9 +150,8 @@ function parseEntry(text: string, start: number, end: number): { protocol: strin
   if (words.length < 6) return null;
   const state = /^[A-Z_]+$/.test(words[5]!) ? words[5]! : '';
   const source = fieldValue(text, ' src=', start, end);
-  const destination = fieldValue(text, ' dst=', start, end);
   const port = Number(fieldValue(text, ' dport=', start, end) ?? 0);
-  return source === null || destination === null ? null : { protocol: words[2]!, state, source, destination, destinationPort: port };
+  return source === null ? null : { protocol: words[2]!, state, source, destinationPort: port };
 }
 
 /** The value of the line's first `name` field ("src=" preceded by a space), or null. */

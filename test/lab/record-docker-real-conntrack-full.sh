@@ -17,7 +17,7 @@
 #
 # Verdict: one filtered error (high confidence) for 192.0.2.1:8080 naming 192.0.2.20: the
 # node's conntrack table was full (262144 of 262144 entries, all but the live ones ESTABLISHED
-# TCP from 172.17.0.2, container web, to port 5432 of five addresses) and the namespace's
+# TCP connections to port 5432 from 172.17.0.2, container web) and the namespace's
 # Conntrack.Drop counter (/proc/net/stat/nf_conntrack) rose by the SYNs' number while they came
 # in. Before this, the same capture gave a medium nat-path-break blaming the forward path after
 # the DNAT (a FORWARD, DOCKER-USER or DOCKER rule), whose remedies were rule listings. The

@@ -1,7 +1,7 @@
 import type { HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import { parseSubnet, type Subnet } from '../../net/cidr';
-import { contextInterface, deviceOf, synInterface } from '../context-facts';
+import { contextInterface, deviceOf, isLocalAddress, synInterface } from '../context-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural } from '../group';
 import type { DiagnosisInput, MacSighting } from '../input';
@@ -101,16 +101,35 @@ function sharedAddresses(input: DiagnosisInput): Finding[] {
   const macs = input.macsByAddress;
   if (macs === undefined) return [];
   const subnets = privateSubnets(input);
+  const own = ownMacs(input.context);
   const findings: Finding[] = [];
   for (const [address, sightings] of macs) {
     for (const [iface, onLink] of groupBy(sightings, (s) => s.interface)) {
       const distinctMacs = distinct(onLink.map((s) => s.mac));
-      if (distinctMacs.length < 2 || !worthChecking(input, subnets, address, iface)) continue;
+      if (owners(input.context, own, address, distinctMacs) < 2 || !worthChecking(input, subnets, address, iface)) continue;
       const flows = input.failedFlows.filter((f) => f.clientIp === address || f.serverIp === address);
       findings.push(sharedFinding(address, iface, onLink, distinctMacs, flows));
     }
   }
   return findings;
+}
+
+/** The MACs of the capturing host's own interfaces (from its snapshot), lower case. */
+function ownMacs(ctx: HostContext | null): Set<string> {
+  return new Set((ctx?.interfaces ?? []).map((i) => i.mac?.toLowerCase()).filter((m): m is string => m !== undefined && m !== null));
+}
+
+/**
+ * How many hosts the MACs seen for an address stand for. The capturing host's own MACs are
+ * one host, and no owner at all of an address not its own: they show this host sending from
+ * another of its interfaces (Linux answers ARP for any of its addresses on any link) or
+ * forwarding, both of which one link shows only when several hops were merged into it
+ * (`tcpdump -r all.pcapng -w one.pcap`).
+ */
+function owners(ctx: HostContext | null, own: ReadonlySet<string>, address: string, macs: readonly string[]): number {
+  const others = macs.filter((m) => !own.has(m.toLowerCase())).length;
+  const mine = others < macs.length && ctx !== null && isLocalAddress(ctx, address) ? 1 : 0;
+  return others + mine;
 }
 
 /**
