@@ -200,6 +200,22 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-null-routes',
+    failing: { '172.17.0.2': 'filtered' },
+    refused: { '172.17.0.4': 'rejected' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'filtered')!;
+      assert.deepEqual([f.confidence, f.evidence.droppedBy, f.evidence.routedBy], ['high', 'blackhole-route', 'the blackhole route 198.51.100.80/32 (table main)']);
+      assert.equal(f.remedy[0], "If that route is not meant for this traffic (a null route left from an incident, a VPN's leak guard), delete it: ip route del blackhole 198.51.100.80/32.");
+      assert.ok(!r.findings.some((x) => x.code === 'nat-path-break'), 'the routing decision dropped it: no hop after it is to blame');
+      const w = r.findings.find((x) => x.code === 'rejected')!;
+      assert.deepEqual([w.evidence.refusedBy, w.evidence.refusedByRoute], ['172.17.0.1', 'the prohibit route 198.51.100.81/32 (table main)']);
+      assert.doesNotMatch(w.explanation, /a firewall rule rejects/, 'a prohibit route, not a firewall rule');
+      assert.equal(w.remedy[0], "If that route is not meant for this traffic (a null route left from an incident, a VPN's leak guard), delete it: ip route del prohibit 198.51.100.81/32.");
+    },
+  },
+  {
     name: 'docker-real-nftables-flush',
     failing: { '172.17.0.2': 'nat-path-break' },
     healthy: ['192.0.2.10'],

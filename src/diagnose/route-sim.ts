@@ -13,7 +13,21 @@ export interface RouteLookupOptions {
 }
 
 /** The route the kernel would pick, or why there is none (blackhole, prohibit, no route...). */
-export type RouteLookup = { route: Route; table: string; rule: PolicyRule | null } | { unreachable: string };
+export type RouteLookup = { route: Route; table: string; rule: PolicyRule | null } | NoRoute;
+
+/**
+ * No route, and why: `kind` is what the kernel does with a packet it forwards there (a
+ * blackhole drops it silently; unreachable and prohibit answer ICMP host unreachable and
+ * administratively prohibited, IPv6 no route and administratively prohibited; none answers
+ * net unreachable, IPv6 no route), with the route or policy rule that decided it.
+ */
+export interface NoRoute {
+  unreachable: string;
+  kind: 'blackhole' | 'unreachable' | 'prohibit' | 'none';
+  /** The blackhole, unreachable or prohibit route, and its table. */
+  typedRoute?: { route: Route; table: string };
+  rule?: PolicyRule;
+}
 
 const TABLE_NAMES: Record<string, string> = { '255': 'local', '254': 'main', '253': 'default' };
 
@@ -42,7 +56,7 @@ function defaultRules(family: 4 | 6): PolicyRule[] {
  */
 export function lookupRoute(ctx: HostContext, dst: string, opts: RouteLookupOptions = {}): RouteLookup {
   const dstValue = addressValue(dst);
-  if (dstValue === null) return { unreachable: `not an address: ${dst}` };
+  if (dstValue === null) return { unreachable: `not an address: ${dst}`, kind: 'none' };
   const family = typeof dstValue === 'number' ? 4 : 6;
   // An unset source is the unspecified address, as in the kernel's flowi.
   const srcValue = (opts.src !== undefined ? addressValue(opts.src) : null) ?? (family === 4 ? 0 : 0n);
@@ -56,20 +70,20 @@ export function lookupRoute(ctx: HostContext, dst: string, opts: RouteLookupOpti
         if (found === null || found.type === 'throw') continue;
         const r = given ? rule : null;
         if (found.type === 'blackhole' || found.type === 'unreachable' || found.type === 'prohibit') {
-          return { unreachable: `${found.type} route ${found.destination} in table ${table}${r ? ` (rule ${r.priority})` : ''}` };
+          return { unreachable: `${found.type} route ${found.destination} in table ${table}${r ? ` (rule ${r.priority})` : ''}`, kind: found.type, typedRoute: { route: found, table }, ...(r !== null && { rule: r }) };
         }
         return { route: found, table, rule: r };
       }
       case 'blackhole':
       case 'unreachable':
       case 'prohibit':
-        return { unreachable: `policy rule ${rule.priority}: ${rule.action}` };
+        return { unreachable: `policy rule ${rule.priority}: ${rule.action}`, kind: rule.action, rule };
       default:
         // nop, and goto (whose target the snapshot does not carry): go on with the next rule.
         continue;
     }
   }
-  return { unreachable: `no route to ${dst}` };
+  return { unreachable: `no route to ${dst}`, kind: 'none' };
 }
 
 /** The family's rules in priority order (stable), or the kernel defaults; computed once per snapshot. */

@@ -88,7 +88,7 @@ docker_remedy_apply() {
     done 3<"$dir/steps-$ip.tsv"
     # A finding whose remedy only says where to look (filtered): the person's part. A remedy
     # that fixes by itself runs docker, a hand step, a ufw rule, a rule deleted, flushed or inserted (iptables or nft), a link, address or route added, or a sysctl set.
-    if ! grep -q $'^\(docker\|hand\|ufw\)\t' "$dir/steps-$ip.tsv" && ! grep -q $'^host\t\(sysctl -w \|nft \(insert\|add\|delete\) \|ip \(link\|addr\|route\) add \|[^\t]*-[DFI] \)' "$dir/steps-$ip.tsv"; then
+    if ! grep -q $'^\(docker\|hand\|ufw\)\t' "$dir/steps-$ip.tsv" && ! grep -q $'^host\t\(sysctl -w \|nft \(insert\|add\|delete\) \|ip \(link\|addr\|route\) add \|ip \(-6 \)\{0,1\}\(route\|rule\) del \|[^\t]*-[DFI] \)' "$dir/steps-$ip.tsv"; then
       n=$((n + 1))
       rc=0
       remedy_hand filtered >"$dir/step-$ip-$n.out" 2>&1 </dev/null || rc=$?

@@ -8,6 +8,7 @@ import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
 import { bridgedDrop } from '../bridged-drop';
 import { conntrackFull } from '../conntrack-full';
+import { blackholeDrop } from '../route-refusal';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
 import { publishedDrop } from '../published-drop';
@@ -71,7 +72,8 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
 
 /** The one cause the snapshot names for the silence of every client of these flows (a rule may match one client's address and not another's); null otherwise. */
 function sharedDropCause(input: DiagnosisInput, flows: readonly Flow[]): DropCause | null {
-  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f);
+  // In the kernel's order: a bridge's own filter, then routing (a blackhole), then the filter chains after it.
+  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? blackholeDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f);
   const first = causeOf(flows[0]!);
   if (first === null) return null;
   const key = (c: DropCause) => `${c.because}|${String(c.evidence['forwardVerdictBy'] ?? '')}`;

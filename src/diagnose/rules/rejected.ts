@@ -5,6 +5,8 @@ import { icmpErrorName, isAdministrativeReject } from '../icmp-names';
 import type { DiagnosisInput } from '../input';
 import { refusingListener } from '../refusing-listener';
 import { unresolvedNeighbour } from '../unresolved-neighbour';
+import { isLocalAddress } from '../context-facts';
+import { refusalIcmpCode, routeRefusal, type RouteRefusal } from '../route-refusal';
 
 /**
  * `rejected`: a RST or an ICMP error answered the SYN. Not silent: say who refused and how,
@@ -29,6 +31,8 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
     const deaf = byIcmp ? null : refusingListener(input, innermost(first, input));
     // This host's own host unreachable: a neighbour that never answered ARP.
     const unresolved = byIcmp ? unresolvedNeighbour(input, first) : null;
+    // This host's own routing: a route that rejects, or none at all.
+    const routed = byIcmp && unresolved === null ? ownRouteRefusal(input, first) : null;
     findings.push({
       code: 'rejected',
       severity: 'warning',
@@ -37,7 +41,9 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
       explanation: byIcmp
         ? unresolved !== null
           ? [`${rej.from} answered the SYNs with ${how}.`, ...unresolved.sentences].join(' ')
-          : `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
+          : routed !== null
+            ? `This host itself (${rej.from}) answered the SYNs with ${how}. ${routed.sentence} The failure is not silent.`
+            : `${rej.from} answered the SYNs with ${how}. The failure is not silent: ${admin ? 'a firewall rule rejects these connections' : rej.from === first.serverIp ? 'the server host refuses them' : `a router (${rej.from}) on the path refuses them`}.`
         : deaf !== null
           ? `${service} answered the SYNs with RST. ${deaf.sentence} The failure is not silent.`
           : `${service} answered the SYNs with RST: nothing listens on port ${first.serverPort} there, or a firewall rule rejects with tcp-reset. The failure is not silent.`,
@@ -50,11 +56,12 @@ export function rejectedRule(input: DiagnosisInput): Finding[] {
         examples: flows.slice(0, 5).map(clientOf),
         ...(deaf !== null && { refusedIn: deaf.where, listeners: deaf.listeners }),
         ...unresolved?.evidence,
+        ...(routed !== null && { refusedByRoute: routed.decidedBy }),
         ...(deaf?.publishedOn !== undefined && { publishedOn: deaf.publishedOn.addresses, container: deaf.publishedOn.container, dnatRules: deaf.publishedOn.rules }),
         ...(deaf?.unpublished !== undefined && { container: deaf.unpublished.container, portRequest: deaf.unpublished.asked, internalNetworks: deaf.unpublished.internalNetworks }),
       },
       flows: flows.map((f) => f.id),
-      remedy: byIcmp ? (unresolved?.remedy ?? icmpRemedy(first, admin)) : deaf !== null ? deaf.remedy : rstRemedy(first),
+      remedy: byIcmp ? (unresolved?.remedy ?? routed?.remedy ?? icmpRemedy(first, admin)) : deaf !== null ? deaf.remedy : rstRemedy(first),
     });
   }
   return findings;
@@ -65,6 +72,15 @@ function innermost(f: Flow, input: DiagnosisInput): Flow {
   const attempt = input.attempts?.find((a) => a.flows.includes(f.id));
   const id = attempt?.flows[attempt.flows.length - 1];
   return (id === undefined ? undefined : input.failedFlows.find((x) => x.id === id)) ?? f;
+}
+
+/** The refusal this host's own routing explains: an ICMP error from one of its addresses whose code is the one its route (or lack of one) sends. */
+function ownRouteRefusal(input: DiagnosisInput, f: Flow): RouteRefusal | null {
+  const rej = f.rejection!;
+  const ctx = input.context;
+  if (ctx === null || !isLocalAddress(ctx, rej.from) || rej.icmpType !== (f.ipVersion === 4 ? 3 : 1)) return null;
+  const refusal = routeRefusal(input, f);
+  return refusal !== null && refusalIcmpCode(refusal.kind, f.ipVersion) === rej.icmpCode ? refusal : null;
 }
 
 function refusalOf(f: Flow): string {
