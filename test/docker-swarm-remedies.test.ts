@@ -216,6 +216,18 @@ const SCENARIOS: VerdictScenario[] = [
     },
   },
   {
+    name: 'docker-real-ipv6-unrouted',
+    failing: { 'fd00:d0c::242:ac11:2': 'nat-path-break' },
+    healthy: ['192.0.2.10'],
+    check(r) {
+      const f = r.findings.find((x) => x.code === 'nat-path-break')!;
+      assert.deepEqual([f.confidence, f.evidence.translation, f.evidence.leftBy, f.evidence.subnet, f.evidence.uniqueLocal], ['high', 'none', 'eth0', 'fd00:d0c::/64', true]);
+      assert.equal(f.remedy[0], "Translate it now, as Docker's ip6tables option would: ip6tables -t nat -I POSTROUTING -s fd00:d0c::/64 ! -o docker0 -j MASQUERADE.");
+      assert.match(f.remedy[1]!, /\/etc\/docker\/daemon\.json: \{"experimental": true, "ip6tables": true\}\.$/);
+      assert.ok(!r.findings.some((x) => x.code === 'filtered'), 'the untranslated source explains the silence');
+    },
+  },
+  {
     name: 'docker-real-nftables-flush',
     failing: { '172.17.0.2': 'nat-path-break' },
     healthy: ['192.0.2.10'],

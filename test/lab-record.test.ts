@@ -62,6 +62,7 @@ const SCENARIOS: [name: string, script: string, writesContext: boolean | 'dir', 
   ['docker-real-macvlan-host', 'record-docker-real-macvlan-host.sh', true],
   ['docker-real-conntrack-full', 'record-docker-real-conntrack-full.sh', true],
   ['docker-real-null-routes', 'record-docker-real-null-routes.sh', true],
+  ['docker-real-ipv6-unrouted', 'record-docker-real-ipv6-unrouted.sh', true],
   // Two real dockerd nodes in one swarm: one attempt across them over the ingress overlay's VXLAN.
   ['docker-real-swarm-ingress-cross-node', 'record-docker-real-swarm-ingress-cross-node.sh', 'dir'],
   ['docker-real-swarm-ingress-vxlan-lost', 'record-docker-real-swarm-ingress-vxlan-lost.sh', 'dir'],

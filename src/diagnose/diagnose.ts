@@ -9,6 +9,7 @@ import { captureIncompleteRule, missesPackets } from './rules/capture-incomplete
 import { addressCollisionRule } from './rules/address-collision';
 import { filteredRule } from './rules/filtered';
 import { masqueradeMissingRule } from './rules/masquerade-missing';
+import { ipv6UnroutedRule } from './rules/ipv6-unrouted';
 import { natPathBreakRule } from './rules/nat-path-break';
 import { listenOverflowRule } from './rules/listen-overflow';
 import { pawsRuledOut, pawsTimestampRejectRule } from './rules/paws-timestamp-reject';
@@ -49,6 +50,7 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
     ...reversePath,
     ...addressCollisionRule(input),
     ...masqueradeMissingRule(input),
+    ...ipv6UnroutedRule(input),
   ];
   // A SYN whose reply has nowhere to go is not one a full queue dropped.
   const notQueued = new Set([...pawsExplained, ...misrouted.flatMap((f) => f.flows)]);

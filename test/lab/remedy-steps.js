@@ -83,7 +83,7 @@ for (const raw of findings[0].remedy) {
   } else if (/^[^:;]*: ufw (route )?(allow|insert) [^;()]*\.$/.test(line)) {
     // "Allow it in ufw, ...: ufw allow in on docker0 from ... proto tcp." (one ufw command, nothing after it)
     step('ufw', line.replace(/^[^:]*: /, '').replace(/\.$/, ''), raw);
-  } else if (/: (iptables|ip|sysctl|nstat|conntrack|nft) .*\.$/.test(line)) {
+  } else if (/: (iptables|ip6tables|ip|sysctl|nstat|conntrack|nft) .*\.$/.test(line)) {
     // "Watch its counter while a client retries: iptables -L DOCKER-USER -v -n --line-numbers."
     // "... conntrack -L -p tcp --orig-port-dst 8080 shows the translation ...": the command ends before "shows".
     for (const cmd of line.replace(/^[^:]*: /, '').replace(/\.$/, '').replace(/ shows .*$/, '').split(/;\s*(?:and )?/)) {

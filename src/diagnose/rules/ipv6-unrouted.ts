@@ -1,0 +1,105 @@
+import type { BridgeSubnet } from '../../context/bridge';
+import type { HostContext } from '../../context/host-context';
+import type { Flow } from '../../flow/flow';
+import { parseSubnet, subnetContains } from '../../net/cidr';
+import { contextInterface, deviceOf, isLocalAddress, sentFromHere } from '../context-facts';
+import { holderOf } from '../docker-holder';
+import type { Finding } from '../finding';
+import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
+import type { DiagnosisInput } from '../input';
+import { routeText } from '../nat-hop';
+import { lookupRoute } from '../route-sim';
+
+/** Unique local addresses (RFC 4193): routed nowhere beyond the site that uses them. */
+const UNIQUE_LOCAL = parseSubnet('fc00::/7')!;
+
+interface LeftUntranslated {
+  flow: Flow;
+  bridge: BridgeSubnet;
+  uplink: string;
+  route: string;
+}
+
+/**
+ * `nat-path-break` for a container's IPv6 connection that left the host with the container's
+ * own address and got no answer. Docker routes its networks' IPv6 instead of translating it
+ * (it writes IPv6 NAT only with "ip6tables" on), so the network beyond has to route the
+ * bridge's prefix back to this host: a unique local prefix nobody routes, a global one only
+ * where someone set that up. Claimed only when the capture saw the SYN leave by the uplink with
+ * that source, sent by this host: then no translation happened, whatever the rules say.
+ */
+export function ipv6UnroutedRule(input: DiagnosisInput): Finding[] {
+  const ctx = input.context;
+  if (ctx === null) return [];
+  const found: LeftUntranslated[] = [];
+  for (const flow of input.failedFlows) {
+    if (flow.outcome !== 'unanswered' || flow.ipVersion !== 6) continue;
+    const left = leftUntranslated(input, ctx, flow);
+    if (left !== null) found.push(left);
+  }
+  return [...groupBy(found, (u) => `${u.bridge.name}|${u.uplink}|${serviceOf(u.flow)}`).values()].map((group) => finding(group, input, ctx));
+}
+
+function leftUntranslated(input: DiagnosisInput, ctx: HostContext, flow: Flow): LeftUntranslated | null {
+  const bridge = input.bridges.find((b) => b.subnet.version === 6 && subnetContains(b.subnet, flow.clientIp));
+  if (bridge === undefined || subnetContains(bridge.subnet, flow.serverIp) || isLocalAddress(ctx, flow.serverIp)) return null;
+  const r = lookupRoute(ctx, flow.serverIp, { iif: bridge.name, src: flow.clientIp });
+  const uplink = deviceOf(r);
+  if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') return null;
+  if (!flow.interfaces.some((i) => input.interfaceNames[i] === uplink)) return null;
+  // The source on the uplink is a container's when a Docker endpoint holds it or this host's MAC sent it (not a remote host's in an overlapping prefix).
+  if (holderOf(ctx, flow.clientIp) === null && !sentFromHere(input, ctx, flow.clientIp, uplink)) return null;
+  return { flow, bridge, uplink, route: routeText(flow.serverIp, r) };
+}
+
+function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostContext): Finding {
+  const { bridge, uplink, route } = group[0]!;
+  const flows = group.map((u) => u.flow);
+  const service = serviceOf(flows[0]!);
+  const clients = distinct(flows.map((f) => f.clientIp), 20);
+  const prefix = bridge.subnet.text;
+  const network = ctx.dockerNetworks?.find((n) => n.bridge === bridge.name);
+  const who = network === undefined ? `behind ${bridge.name}, ${prefix}` : `on Docker's network "${network.name}", ${bridge.name} ${prefix}`;
+  const uniqueLocal = subnetContains(UNIQUE_LOCAL, bridge.subnet.text.split('/')[0]!);
+  const hostAddress = contextInterface(ctx, uplink)?.addresses.find((a) => a.family === 6 && !a.address.toLowerCase().startsWith('fe80:'))?.address ?? null;
+  const nat = `ip6tables -t nat -I POSTROUTING -s ${prefix} ! -o ${bridge.name} -j MASQUERADE`;
+  const routeBack = `ip -6 route add ${prefix} via ${hostAddress ?? "this host's address"}`;
+  const sentences = [
+    `The SYNs to ${service} from ${clients.join(', ')} (${who}) left by ${uplink} with that source address; nothing came back: no SYN-ACK, RST or ICMP.`,
+    'Docker routes its networks\' IPv6 instead of translating it: it writes IPv6 NAT only when "ip6tables" is on (Docker 27 and later by default; before, an option, experimental in 20.10).',
+    uniqueLocal
+      ? `${prefix} is a unique local prefix (fc00::/7), which no network beyond this host routes back, so the answer to ${clients[0]} is lost on its way.`
+      : `The answer to ${clients[0]} comes back only if the network beyond routes ${prefix} to this host (a route on the upstream router, or NDP proxying), and here it does not.`,
+  ];
+  const translate = `Translate it now, as Docker's ip6tables option would: ${nat}.`;
+  const keep = 'Keep the translation across restarts by letting Docker write it (Docker 27 and later do by default), then restart dockerd: /etc/docker/daemon.json: {"experimental": true, "ip6tables": true}.';
+  const remedy = uniqueLocal
+    ? [translate, keep, `Or give the network a global /64 of your own instead of ${prefix} (fixed-cidr-v6 for docker0, --subnet for a network you create) and route it to this host on the upstream router (ip -6 route add PREFIX via ${hostAddress ?? "this host's address"} there).`]
+    : [`Route ${prefix} to this host on the upstream router (${routeBack} there), or proxy NDP for it on ${uplink} when it lies inside ${uplink}'s own prefix.`, `Or translate it instead: ${nat}.`];
+  return {
+    code: 'nat-path-break',
+    severity: 'error',
+    confidence: 'high',
+    title: `${plural(flows.length, 'attempt')} from ${bridge.name} to ${service} left by ${uplink} with the container's own IPv6 address: nothing routes ${prefix} back`,
+    explanation: sentences.join(' '),
+    evidence: {
+      service,
+      attempts: flows.length,
+      clients,
+      syns: synCount(flows, input),
+      direction: 'syn',
+      seenAt: uplink,
+      missingAt: null,
+      translation: 'none',
+      bridge: bridge.name,
+      subnet: prefix,
+      leftBy: uplink,
+      seenLeaving: true,
+      uniqueLocal,
+      routeToServer: route,
+      ...(network !== undefined && { dockerNetwork: network.name }),
+    },
+    flows: flows.map((f) => f.id),
+    remedy,
+  };
+}
