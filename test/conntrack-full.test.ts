@@ -1,30 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { REPO, runCli } from './cli-harness';
+import { analyzeEdited, type EditedFinding as Finding } from './scenario-edit';
 
-interface Finding { code: string; confidence: string; explanation: string; evidence: Record<string, unknown>; remedy: string[] }
 interface Counters { namespace: string; deltas: Record<string, number>; conntrack?: { count: number; max: number; holders?: unknown[] } }
 interface Context { conntrack: { count: number; max: number; holders?: unknown[] } | null; kernelEvidence: { counters: Counters[] } }
 
-const SCENARIO = path.join(REPO, 'captures', 'docker-real-conntrack-full');
-
-/** The stored conntrack-full scenario (real Docker, a published port, the node's table full) analyzed with its context changed by `edit`: its findings. */
-async function analyzeWith(edit: (ctx: Context) => void): Promise<Finding[]> {
-  return (await reportWith(edit)).findings;
-}
-
-async function reportWith(edit: (ctx: Context) => void): Promise<{ findings: Finding[]; warnings: string[] }> {
-  const context = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'context.json'), 'utf8')) as Context;
-  edit(context);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-conntrack-')), 'context.json');
-  fs.writeFileSync(file, JSON.stringify(context));
-  const r = await runCli('analyze', path.join(SCENARIO, 'capture.pcapng'), '--context', file, '--json');
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { findings: Finding[]; warnings: string[] };
-}
+/** The stored conntrack-full scenario (real Docker, a published port, the node's table full) with its context changed by `edit`. */
+const reportWith = (edit: (ctx: Context) => void) => analyzeEdited<Context>('docker-real-conntrack-full', edit);
+const analyzeWith = async (edit: (ctx: Context) => void): Promise<Finding[]> => (await reportWith(edit)).findings;
 
 const window = (ctx: Context) => ctx.kernelEvidence.counters[0]!;
 

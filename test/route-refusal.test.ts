@@ -1,26 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { REPO, runCli } from './cli-harness';
+import { parseBridgeFlag } from '../src/context/bridge';
+import { rejectedRule } from '../src/diagnose/rules/rejected';
+import { iface, makeContext, route } from './context-fixtures';
+import { diagnosisInput } from './diagnosis-fixtures';
+import { handMadeFlow } from './flow-fixtures';
+import { analyzeEdited } from './scenario-edit';
 
-interface Finding { code: string; confidence: string; explanation: string; evidence: Record<string, unknown>; remedy: string[] }
 interface Route { destination: string; type: string }
 interface Rule { priority: number; family: number; from: string | null; to: string | null; iif: string | null; oif: string | null; fwmark: number | null; action: string; table: string | null; invert: boolean }
 interface Context { routes: Route[]; rules: Rule[] }
 
-const SCENARIO = path.join(REPO, 'captures', 'docker-real-null-routes');
-
 /** The stored null-routes scenario (real Docker: cli's SYNs to 198.51.100.80 dropped silently, cli2's to .81 refused by the node itself) with its snapshot changed by `edit`. */
-async function analyzeWith(edit: (ctx: Context) => void): Promise<{ silent: Finding; refused: Finding }> {
-  const context = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'context.json'), 'utf8')) as Context;
-  edit(context);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-routes-')), 'context.json');
-  fs.writeFileSync(file, JSON.stringify(context));
-  const r = await runCli('analyze', path.join(SCENARIO, 'capture.pcapng'), '--context', file, '--json');
-  assert.equal(r.code, 0, r.stderr);
-  const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+async function analyzeWith(edit: (ctx: Context) => void) {
+  const { findings } = await analyzeEdited<Context>('docker-real-null-routes', edit);
   const silent = findings.find((f) => f.evidence.service === '198.51.100.80:80');
   const refused = findings.find((f) => f.evidence.service === '198.51.100.81:80');
   assert.ok(silent !== undefined && refused !== undefined, JSON.stringify(findings.map((f) => [f.code, f.evidence.service])));
@@ -69,4 +62,19 @@ test('with the null routes gone from the snapshot, the silence is not put down t
     ctx.routes = ctx.routes.filter((r) => !r.destination.startsWith('198.51.100.8'));
   });
   assert.equal(silent.evidence.droppedBy, undefined);
+});
+
+test("no route at all: this host's own net unreachable names the missing route, and another code from it is not put down to routing", () => {
+  const context = makeContext({
+    interfaces: [iface('eth0', 'veth', ['192.0.2.1/24']), iface('docker0', 'bridge', ['172.17.0.1/16'])],
+    routes: [route('192.0.2.0/24 dev eth0'), route('172.17.0.0/16 dev docker0')],
+  });
+  const refused = (code: number) =>
+    handMadeFlow({ id: 'f1', clientIp: '172.17.0.2', serverIp: '198.51.100.80', serverPort: 80, outcome: 'rejected', interfaces: [0], rejection: { by: 'icmp', from: '172.17.0.1', icmpType: 3, icmpCode: code } });
+  const run = (code: number) => rejectedRule(diagnosisInput({ failedFlows: [refused(code)], interfaceNames: ['docker0'], bridges: [parseBridgeFlag('docker0=172.17.0.0/16')], context }))[0]!;
+  const f = run(0);
+  assert.equal(f.evidence.refusedByRoute, 'no route');
+  assert.match(f.explanation, /This host has no route to 198\.51\.100\.80, not even a default one/);
+  assert.match(f.remedy[0]!, /: ip route add 198\.51\.100\.80 via GATEWAY \(or a default route: ip route add default via GATEWAY\)/);
+  assert.equal(run(1).evidence.refusedByRoute, undefined, 'host unreachable is not what a missing route sends');
 });

@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { REPO, runCli } from './cli-harness';
-
-interface Finding { code: string; explanation: string; evidence: Record<string, unknown>; remedy: string[] }
+import { analyzeEdited, type EditedFinding } from './scenario-edit';
 
 /** A stored real-Docker scenario analyzed with its iptables-save text changed by `edit`: its one finding. */
-async function analyzeWith(scenario: string, edit: (iptables: string) => string): Promise<Finding> {
-  const dir = path.join(REPO, 'captures', scenario);
-  const context = JSON.parse(fs.readFileSync(path.join(dir, 'context.json'), 'utf8')) as { natRules: { iptables: string } };
-  context.natRules.iptables = edit(context.natRules.iptables);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-ufw-')), 'context.json');
-  fs.writeFileSync(file, JSON.stringify(context));
-  const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
-  assert.equal(r.code, 0, r.stderr);
-  const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+async function analyzeWith(scenario: string, edit: (iptables: string) => string): Promise<EditedFinding> {
+  const { findings } = await analyzeEdited<{ natRules: { iptables: string } }>(scenario, (ctx) => {
+    ctx.natRules.iptables = edit(ctx.natRules.iptables);
+  });
   assert.equal(findings.length, 1, JSON.stringify(findings.map((f) => f.code)));
   return findings[0]!;
 }

@@ -1,29 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { DockerNetwork, NetInterface } from '../src/context/host-context';
 import { unresolvedNeighbour } from '../src/diagnose/unresolved-neighbour';
-import { REPO, runCli } from './cli-harness';
+import { analyzeEdited, type EditedFinding } from './scenario-edit';
 import { iface, makeContext, route } from './context-fixtures';
 import { diagnosisInput } from './diagnosis-fixtures';
 import { handMadeFlow } from './flow-fixtures';
 
-const SCENARIO = path.join(REPO, 'captures', 'docker-real-macvlan-host');
-
-interface Finding { code: string; explanation: string; evidence: Record<string, unknown>; remedy: string[] }
 interface Network { name: string; driver: string }
 
+type MacvlanContext = { dockerNetworks: Network[]; interfaces: { name: string; addresses: unknown[] }[]; routes: { table: string; destination: string }[] };
+
 /** The stored macvlan scenario analyzed with its context changed by `edit`: its one finding. */
-async function analyzeWith(edit: (ctx: { dockerNetworks: Network[]; interfaces: { name: string; addresses: unknown[] }[]; routes: { table: string; destination: string }[] }) => void): Promise<Finding> {
-  const context = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'context.json'), 'utf8'));
-  edit(context);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-unresolved-')), 'context.json');
-  fs.writeFileSync(file, JSON.stringify(context));
-  const r = await runCli('analyze', path.join(SCENARIO, 'capture.pcapng'), '--context', file, '--json');
-  assert.equal(r.code, 0, r.stderr);
-  const findings = (JSON.parse(r.stdout) as { findings: Finding[] }).findings;
+async function analyzeWith(edit: (ctx: MacvlanContext) => void): Promise<EditedFinding> {
+  const { findings } = await analyzeEdited<MacvlanContext>('docker-real-macvlan-host', edit);
   assert.equal(findings.length, 1, JSON.stringify(findings.map((f) => f.code)));
   return findings[0]!;
 }

@@ -90,6 +90,17 @@ docker_remedies() {
   docker_remedy_apply
 }
 
+# lab_fetch NS|ctr:NAME ADDRESS PORT SECONDS: one HTTP request from lab namespace NS or from
+# container NAME of node "host", bounded in time; the answer on stdout (nothing when none came).
+lab_fetch() {
+  local ns=$1; shift
+  if [ "${ns#ctr:}" != "$ns" ]; then
+    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+  else
+    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
+  fi
+}
+
 # lab_web NS PORT TEXT: a machine of the lab's own serving a page (busybox httpd in lab namespace
 # NS on PORT, its page TEXT in the lab's temp dir, which teardown removes), for at most 120 s;
 # returns once it listens. Before docker_node, it makes the temp dir docker_node then uses.
@@ -151,14 +162,7 @@ docker_outbound_lab() {
   lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
   [ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.2 ] || { echo "cli is not 172.17.0.2" >&2; exit 1; }
 
-  fetch() {
-    local ns=$1; shift
-    if [ "${ns#ctr:}" != "$ns" ]; then
-      printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-    else
-      printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-    fi
-  }
+  fetch() { lab_fetch "$@"; }
   page=$(fetch ctr:cli 198.51.100.80 80 10)
   [ -n "$page" ] || { echo "cli got no answer from the server while Docker masquerades" >&2; exit 1; }
   lab_in host iptables -t nat -S POSTROUTING | grep -q -- '-s 172.17.0.0/16 ! -o docker0 -j MASQUERADE' || { echo "Docker wrote no MASQUERADE for docker0" >&2; exit 1; }

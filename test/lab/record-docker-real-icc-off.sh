@@ -36,14 +36,7 @@ lab_wait "docker-proxy on tcp/8080 in the node" 20 lab_listening host 8080
 [ "$(dk host inspect -f '{{.NetworkSettings.IPAddress}}' cli)" = 172.17.0.3 ] || { echo "cli is not 172.17.0.3" >&2; exit 1; }
 [ "$(lab_in host sysctl -n net.bridge.bridge-nf-call-iptables)" = 1 ] || { echo "bridge-nf-call-iptables is not 1 in the node" >&2; exit 1; }
 
-fetch() { # fetch NS|ctr:NAME ADDRESS PORT SECONDS: one HTTP request; the answer on stdout
-  local ns=$1; shift
-  if [ "${ns#ctr:}" != "$ns" ]; then
-    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-  else
-    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-  fi
-}
+fetch() { lab_fetch "$@"; }
 
 docker_live host "$out" 30 -i any
 page=$(fetch good 192.0.2.1 8080 3)

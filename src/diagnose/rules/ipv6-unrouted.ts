@@ -1,23 +1,18 @@
-import type { BridgeSubnet } from '../../context/bridge';
 import type { HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import { parseSubnet, subnetContains } from '../../net/cidr';
-import { contextInterface, deviceOf, isLocalAddress, sentFromHere } from '../context-facts';
-import { holderOf } from '../docker-holder';
+import { bridgeUplink, sentByHost, type BridgeUplink } from '../bridge-uplink';
+import { contextInterface } from '../context-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import type { DiagnosisInput } from '../input';
-import { routeText } from '../nat-hop';
-import { lookupRoute } from '../route-sim';
 
 /** Unique local addresses (RFC 4193): routed nowhere beyond the site that uses them. */
 const UNIQUE_LOCAL = parseSubnet('fc00::/7')!;
 
-interface LeftUntranslated {
+/** An attempt seen leaving by the uplink with the container's own source. */
+interface LeftUntranslated extends BridgeUplink {
   flow: Flow;
-  bridge: BridgeSubnet;
-  uplink: string;
-  route: string;
 }
 
 /**
@@ -41,15 +36,9 @@ export function ipv6UnroutedRule(input: DiagnosisInput): Finding[] {
 }
 
 function leftUntranslated(input: DiagnosisInput, ctx: HostContext, flow: Flow): LeftUntranslated | null {
-  const bridge = input.bridges.find((b) => b.subnet.version === 6 && subnetContains(b.subnet, flow.clientIp));
-  if (bridge === undefined || subnetContains(bridge.subnet, flow.serverIp) || isLocalAddress(ctx, flow.serverIp)) return null;
-  const r = lookupRoute(ctx, flow.serverIp, { iif: bridge.name, src: flow.clientIp });
-  const uplink = deviceOf(r);
-  if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') return null;
-  if (!flow.interfaces.some((i) => input.interfaceNames[i] === uplink)) return null;
-  // The source on the uplink is a container's when a Docker endpoint holds it or this host's MAC sent it (not a remote host's in an overlapping prefix).
-  if (holderOf(ctx, flow.clientIp) === null && !sentFromHere(input, ctx, flow.clientIp, uplink)) return null;
-  return { flow, bridge, uplink, route: routeText(flow.serverIp, r) };
+  const way = bridgeUplink(input, ctx, flow);
+  if (way === null || !flow.interfaces.some((i) => input.interfaceNames[i] === way.uplink)) return null;
+  return sentByHost(input, ctx, flow.clientIp, way.uplink) ? { flow, ...way } : null;
 }
 
 function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostContext): Finding {

@@ -1,15 +1,13 @@
 import type { BridgeSubnet } from '../../context/bridge';
 import { LEGACY_SAVE, type DockerNetwork, type HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
-import { subnetContains } from '../../net/cidr';
-import { contextInterface, deviceOf, isLocalAddress, sentFromHere } from '../context-facts';
+import { bridgeUplink, sentByHost } from '../bridge-uplink';
+import { contextInterface } from '../context-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
 import type { DiagnosisInput } from '../input';
-import { holderOf } from '../docker-holder';
-import { routeText, SNAT_HOOK } from '../nat-hop';
+import { SNAT_HOOK } from '../nat-hop';
 import { rulesetOf, traverseHook } from '../netfilter-walk';
-import { lookupRoute } from '../route-sim';
 
 /** A failed attempt from a bridge's subnet that leaves (or would leave) the host with its private source. */
 interface Untranslated {
@@ -62,28 +60,17 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
 /** Where the untranslated SYN goes; `noNat`: the snapshot has no nat chain at all (both listings read). */
 type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'> & { noNat: boolean };
 
-/**
- * Did this host send the packets from `client` seen on `uplink`: a Docker endpoint holds
- * the address, or their source MAC is the uplink's own (not a remote host's that happens to
- * be in the bridge's subnet: that is an overlap, the other rule's business).
- */
-function sentByHost(input: DiagnosisInput, ctx: HostContext, client: string, uplink: string): boolean {
-  return holderOf(ctx, client) !== null || sentFromHere(input, ctx, client, uplink);
-}
-
 /** The bridge the client is on and the uplink toward the server, when nothing surely translates the pair between them; else null. */
 function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): Path | null {
-  const bridge = input.bridges.find((b) => subnetContains(b.subnet, flow.clientIp));
-  if (bridge === undefined || subnetContains(bridge.subnet, flow.serverIp) || isLocalAddress(ctx, flow.serverIp)) return null;
-  const r = lookupRoute(ctx, flow.serverIp, { iif: bridge.name, src: flow.clientIp });
-  const uplink = deviceOf(r);
-  if (uplink === null || uplink === bridge.name || contextInterface(ctx, uplink)?.kind === 'bridge') return null;
+  const way = bridgeUplink(input, ctx, flow);
+  if (way === null) return null;
+  const { bridge, uplink } = way;
   const t = traverseHook(rulesetOf(ctx), SNAT_HOOK, { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort, inInterface: bridge.name, outInterface: uplink, srcLocal: false, dstLocal: false });
   const translates = (v: string | null) => v === 'MASQUERADE' || v === 'SNAT' || v === 'NETMAP';
   // No nat chain at all translates nothing only when both listings were read (iptables-save and nft list ruleset).
   if (t === null && !natRulesRead(ctx)) return null;
   if (t !== null && (translates(t.verdict) || t.maybe.some((rule) => translates(rule.target)))) return null;
-  return { bridge, uplink, route: routeText(flow.serverIp, r), noNat: t === null };
+  return { ...way, noNat: t === null };
 }
 
 /** Both of the snapshot's rule listings were read, and iptables-save noted no legacy tables beside them: a table neither shows is not there. */
