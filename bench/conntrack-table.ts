@@ -2,7 +2,7 @@
  * What reading a full connection-tracking table costs `synscope context` and a live window's
  * end: a network namespace of its own (ss-bench-conntrack) filled to nf_conntrack_max with
  * ASSURED ESTABLISHED entries by `conntrack -R`, then readConntrackTable run in it three
- * times, wall ms each; the namespace is deleted at the end. Root, and the conntrack tool.
+ * times, wall ms and the process's peak RSS each; the namespace is deleted at the end. Root, and the conntrack tool.
  * Run: npx tsc -p tsconfig.json && node dist/bench/conntrack-table.js
  */
 import { execFileSync } from 'node:child_process';
@@ -33,7 +33,7 @@ try {
   const kernel = path.join(__dirname, '..', 'src', 'evidence', 'kernel-counters.js');
   const script = `const {readConntrackTable}=require(${JSON.stringify(reader)});const {readIfPresent}=require(${JSON.stringify(kernel)});` +
     'const t0=process.hrtime.bigint();const t=readConntrackTable(readIfPresent);' +
-    'console.log(`${(Number(process.hrtime.bigint()-t0)/1e6).toFixed(0)} ms: ${t.count} of ${t.max} entries, largest holder ${t.holders?.[0]?.entries ?? "not read"}`)';
+    'console.log(`${(Number(process.hrtime.bigint()-t0)/1e6).toFixed(0)} ms, peak RSS ${(process.resourceUsage().maxRSS/1024).toFixed(0)} MB: ${t.count} of ${t.max} entries, largest holder ${t.holders?.[0]?.entries ?? "not read"}`)';
   for (let run = 0; run < 3; run++) process.stdout.write(inNs(process.execPath, '-e', script));
 } finally {
   execFileSync('ip', ['netns', 'del', NS]);

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { conntrackHolders, parseConntrackStats, readConntrackTable } from '../src/evidence/conntrack-table';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { conntrackHolders, holdersOfListing, parseConntrackStats, readConntrackTable } from '../src/evidence/conntrack-table';
 import { readKernelCounters } from '../src/evidence/kernel-counters';
 
 // /proc/net/stat/nf_conntrack of a two-CPU kernel 6.18: the table-full drops are in "drop".
@@ -55,7 +58,7 @@ test('the listing is read only when the table is at least 90% full', () => {
   const listing = (p: string) => {
     assert.equal(p, '/proc/net/nf_conntrack');
     listed++;
-    return LISTING;
+    return conntrackHolders(LISTING);
   };
   assert.deepEqual(readConntrackTable(reader(8), listing), { count: 8, max: 10 });
   assert.equal(listed, 0);
@@ -64,4 +67,20 @@ test('the listing is read only when the table is at least 90% full', () => {
   assert.equal(full?.holders?.[0]?.entries, 4);
   assert.equal(readConntrackTable(() => null, listing), null, 'no nf_conntrack: no table');
   assert.deepEqual(readConntrackTable(reader(10), () => null), { count: 10, max: 10 }, 'a listing that cannot be read leaves the holders out');
+});
+
+test('a listing file is grouped piece by piece as it is read, lines cut between pieces included, as the whole text would be', () => {
+  // About 4 MB: four 1 MiB pieces, each ending in the middle of a line.
+  const lines: string[] = [];
+  for (let n = 0; n < 30000; n++) {
+    lines.push(`ipv4     2 tcp      6 ${431999 - (n % 7)} ${n % 3 === 0 ? 'TIME_WAIT' : 'ESTABLISHED'} src=172.17.0.${2 + (n % 5)} dst=192.0.2.${30 + (n % 4)} sport=${1024 + n} dport=${n % 3 === 0 ? 8080 : 5432} src=192.0.2.30 dst=172.17.0.2 sport=5432 dport=${1024 + n} [ASSURED] mark=0 zone=0 use=2`);
+  }
+  const text = lines.join('\n') + '\n';
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-conntrack-')), 'nf_conntrack');
+  fs.writeFileSync(file, text);
+  assert.ok(text.length > 3 * (1 << 20));
+  const streamed = holdersOfListing(file);
+  assert.deepEqual(streamed, conntrackHolders(text));
+  assert.deepEqual(streamed?.map((h) => [h.state, h.destinationPort, h.entries, h.sources]), [['ESTABLISHED', 5432, 20000, 5], ['TIME_WAIT', 8080, 10000, 5]]);
+  assert.equal(holdersOfListing(path.join(path.dirname(file), 'missing')), null);
 });

@@ -24,10 +24,11 @@ export interface ConntrackHolder {
   topSourceEntries: number;
 }
 
-/** A table this full is read entry by entry (a full one is 40 MB of text at the default limit). */
+/** A table this full is read entry by entry (a full one is 46 MB of text at the default limit). */
 export const NEAR_FULL = 0.9;
 const MAX_HOLDERS = 5;
 export const MAX_SOURCES = 1000;
+const MAX_GROUPS = 4096;
 export const CONNTRACK_LISTING = '/proc/net/nf_conntrack';
 
 /** The counters of /proc/net/stat/nf_conntrack the rules read, summed over the CPUs. */
@@ -39,21 +40,24 @@ const STAT_COUNTERS: Readonly<Record<string, string>> = {
 
 /**
  * The namespace's table, or null when nf_conntrack is not loaded (or the files cannot be
- * read). `readListing` reads /proc/net/nf_conntrack (measured on a full table of 262,144
- * entries, 46 MB of text: 1.4 to 2.0 s, most of it the kernel writing the listing;
- * bench/conntrack-table.ts).
+ * read). `listHolders` groups /proc/net/nf_conntrack's entries (measured on a full table of
+ * 262,144 entries, 46 MB of text: 0.54 to 0.60 s and 8 MB of RSS; bench/conntrack-table.ts).
  */
-export function readConntrackTable(readFile: FileReader, readListing: FileReader = readProcListing): ConntrackTable | null {
+export function readConntrackTable(readFile: FileReader, listHolders: (path: string) => ConntrackHolder[] | null = holdersOfListing): ConntrackTable | null {
   const count = Number(readFile('/proc/sys/net/netfilter/nf_conntrack_count')?.trim() ?? NaN);
   const max = Number(readFile('/proc/sys/net/netfilter/nf_conntrack_max')?.trim() ?? NaN);
   if (!Number.isInteger(count) || !Number.isInteger(max)) return null;
   if (max <= 0 || count < max * NEAR_FULL) return { count, max };
-  const listing = readListing(CONNTRACK_LISTING);
-  return listing === null ? { count, max } : { count, max, holders: conntrackHolders(listing) };
+  const holders = listHolders(CONNTRACK_LISTING);
+  return holders === null ? { count, max } : { count, max, holders };
 }
 
-/** A large /proc listing as Latin-1 text (ASCII only), read in 1 MiB pieces into one buffer; null when it cannot be read. */
-function readProcListing(path: string): string | null {
+/**
+ * The holders of a listing file, read in 1 MiB pieces and grouped as they come: a full
+ * table's 46 MB of text is never held whole (a live window's end, or a watch service's, runs
+ * on a host in trouble). Null when the file cannot be read.
+ */
+export function holdersOfListing(path: string): ConntrackHolder[] | null {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -61,14 +65,17 @@ function readProcListing(path: string): string | null {
     return null;
   }
   try {
+    const groups = new HolderGroups();
     const piece = Buffer.allocUnsafe(1 << 20);
-    const pieces: Buffer[] = [];
-    let total = 0;
+    let rest = '';
     for (let n = fs.readSync(fd, piece); n > 0; n = fs.readSync(fd, piece)) {
-      pieces.push(Buffer.from(piece.subarray(0, n)));
-      total += n;
+      const text = rest + piece.toString('latin1', 0, n);
+      const lastLine = text.lastIndexOf('\n') + 1;
+      groups.addLines(text, 0, lastLine);
+      rest = text.slice(lastLine);
     }
-    return Buffer.concat(pieces, total).toString('latin1');
+    groups.addLines(rest, 0, rest.length);
+    return groups.largest();
   } catch {
     return null;
   } finally {
@@ -102,37 +109,58 @@ export function parseConntrackStats(text: string): Record<string, number> {
  * The largest groups of /proc/net/nf_conntrack's entries ("ipv4 2 tcp 6 431999 ESTABLISHED
  * src=172.17.0.2 dst=192.0.2.30 sport=1024 dport=5432 src=... [ASSURED] ..."), by protocol,
  * state and destination port of the original direction, largest first, each with its
- * sources. A full table at the default
- * limit is 46 MB of such lines: each is scanned with indexOf, not split into words.
+ * sources.
  */
 export function conntrackHolders(listing: string): ConntrackHolder[] {
-  const groups = new Map<string, { protocol: string; state: string; destinationPort: number; entries: number; bySource: Map<string, number> }>();
-  let start = 0;
-  while (start < listing.length) {
-    let end = listing.indexOf('\n', start);
-    if (end < 0) end = listing.length;
-    const entry = parseEntry(listing, start, end);
-    start = end + 1;
-    if (entry === null) continue;
+  const groups = new HolderGroups();
+  groups.addLines(listing, 0, listing.length);
+  return groups.largest();
+}
+
+/**
+ * Entries grouped as they are read, each line scanned with indexOf rather than split into
+ * words. At most MAX_GROUPS groups (a scan through the host makes one per port): entries of a
+ * group first seen after that are left out, which cannot hide a group holding much of the
+ * table, since entries come in hash order.
+ */
+class HolderGroups {
+  private readonly groups = new Map<string, { protocol: string; state: string; destinationPort: number; entries: number; bySource: Map<string, number> }>();
+
+  addLines(text: string, from: number, to: number): void {
+    let start = from;
+    while (start < to) {
+      let end = text.indexOf('\n', start);
+      if (end < 0 || end > to) end = to;
+      const entry = parseEntry(text, start, end);
+      start = end + 1;
+      if (entry !== null) this.add(entry);
+    }
+  }
+
+  largest(): ConntrackHolder[] {
+    return [...this.groups.values()]
+      .sort((a, b) => b.entries - a.entries)
+      .slice(0, MAX_HOLDERS)
+      .map(({ bySource, ...g }) => {
+        let top = ['', 0] as [string, number];
+        for (const s of bySource) if (s[1] > top[1]) top = s;
+        return { ...g, sources: bySource.size, topSource: top[0], topSourceEntries: top[1] };
+      });
+  }
+
+  private add(entry: { protocol: string; state: string; source: string; destinationPort: number }): void {
     const key = `${entry.protocol} ${entry.state} ${entry.destinationPort}`;
-    let group = groups.get(key);
+    let group = this.groups.get(key);
     if (group === undefined) {
+      if (this.groups.size >= MAX_GROUPS) return;
       group = { protocol: entry.protocol, state: entry.state, destinationPort: entry.destinationPort, entries: 0, bySource: new Map() };
-      groups.set(key, group);
+      this.groups.set(key, group);
     }
     group.entries++;
     const n = group.bySource.get(entry.source);
     if (n !== undefined) group.bySource.set(entry.source, n + 1);
     else if (group.bySource.size < MAX_SOURCES) group.bySource.set(entry.source, 1);
   }
-  return [...groups.values()]
-    .sort((a, b) => b.entries - a.entries)
-    .slice(0, MAX_HOLDERS)
-    .map(({ bySource, ...g }) => {
-      let top = ['', 0] as [string, number];
-      for (const s of bySource) if (s[1] > top[1]) top = s;
-      return { ...g, sources: bySource.size, topSource: top[0], topSourceEntries: top[1] };
-    });
 }
 
 /** One line of the listing, from `start` to `end`: its layer 4 name, TCP state and original direction, or null. */
