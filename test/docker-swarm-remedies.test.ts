@@ -189,7 +189,9 @@ const SCENARIOS: VerdictScenario[] = [
     healthy: ['192.0.2.10'],
     check(r) {
       const f = r.findings.find((x) => x.code === 'filtered')!;
-      assert.deepEqual([f.confidence, f.evidence.droppedBy, f.evidence.conntrackMax], ['high', 'conntrack-table-full', f.evidence.conntrackCount]);
+      assert.deepEqual([f.confidence, f.evidence.droppedBy], ['high', 'conntrack-table-full']);
+      // Full when the SYNs came; by the window's end an entry may have expired.
+      assert.ok((f.evidence.conntrackCount as number) >= (f.evidence.conntrackMax as number) * 0.99, `${f.evidence.conntrackCount} of ${f.evidence.conntrackMax}`);
       assert.ok((f.evidence.conntrackDrops as number) >= (f.evidence.syns as number), 'the drop counter rose by at least the SYNs');
       const holder = f.evidence.conntrackHolder as { entries: number; topSourceEntries: number };
       assert.deepEqual(holder, { protocol: 'tcp', state: 'ESTABLISHED', destinationPort: 5432, entries: holder.entries, sources: 1, topSource: '172.17.0.2', topSourceEntries: holder.entries });

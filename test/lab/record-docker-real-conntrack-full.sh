@@ -37,7 +37,9 @@ docker_web_lab
 
 # fill_conntrack: the node's table filled to the kernel's limit with ASSURED ESTABLISHED
 # entries from web (172.17.0.2) to 192.0.2.30-34:5432, five days to live, loaded in one netlink
-# batch; returns once the count has reached the limit.
+# batch; returns once the count has reached the limit. The table is emptied first: an entry
+# of the good client's closed connection expiring later would free a slot, and the failing
+# client's SYN could take it.
 fill_conntrack() {
   local max batch
   max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
@@ -47,6 +49,7 @@ fill_conntrack() {
       printf "-I -p tcp -s 172.17.0.2 -d 192.0.2.%d --sport %d --dport 5432 --state ESTABLISHED -t 432000 -u SEEN_REPLY,ASSURED\n",
         30 + int(n / 60000), 1024 + n % 60000
   }' >"$batch"
+  lab_in host conntrack -F >/dev/null 2>&1 || true
   lab_in host conntrack -R "$batch" >/dev/null 2>&1 || true
   lab_wait "the node's conntrack table full ($max entries)" 20 \
     bash -c "[ \"\$(ip netns exec $LAB-host cat /proc/sys/net/netfilter/nf_conntrack_count)\" -ge $max ]"
