@@ -1,9 +1,10 @@
 import type { BridgeSubnet } from '../context/bridge';
-import type { HostContext } from '../context/host-context';
+import type { DockerNetwork, HostContext } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 import { subnetContains } from '../net/cidr';
 import { contextInterface, deviceOf, isLocalAddress, sentFromHere } from './context-facts';
 import { holderOf } from './docker-holder';
+import { distinct, serviceOf, synCount } from './group';
 import type { DiagnosisInput } from './input';
 import { routeText } from './nat-hop';
 import { lookupRoute } from './route-sim';
@@ -34,4 +35,27 @@ export function bridgeUplink(input: DiagnosisInput, ctx: HostContext, flow: Flow
  */
 export function sentByHost(input: DiagnosisInput, ctx: HostContext, client: string, uplink: string): boolean {
   return holderOf(ctx, client) !== null || sentFromHere(input, ctx, client, uplink);
+}
+
+/** How a finding names the clients' place: "on Docker's network "bridge", docker0 172.17.0.0/16", or "behind br0, 10.0.0.0/24". */
+export function bridgePlace(network: DockerNetwork | undefined, bridge: BridgeSubnet): string {
+  return network === undefined ? `behind ${bridge.name}, ${bridge.subnet.text}` : `on Docker's network "${network.name}", ${bridge.name} ${bridge.subnet.text}`;
+}
+
+/** The evidence every finding of a SYN that left (or leaves) by the uplink untranslated opens with, in the report's order. */
+export function untranslatedEvidence(input: DiagnosisInput, flows: readonly Flow[], way: BridgeUplink, seenAt: string, seenLeaving: boolean): Record<string, unknown> {
+  return {
+    service: serviceOf(flows[0]!),
+    attempts: flows.length,
+    clients: distinct(flows.map((f) => f.clientIp), 20),
+    syns: synCount(flows, input),
+    direction: 'syn',
+    seenAt,
+    missingAt: null,
+    translation: 'none',
+    bridge: way.bridge.name,
+    subnet: way.bridge.subnet.text,
+    leftBy: way.uplink,
+    seenLeaving,
+  };
 }

@@ -1,5 +1,5 @@
 import { MAX_SOURCES, type ConntrackHolder, type ConntrackTable } from '../evidence/conntrack-table';
-import type { KernelEvidence } from '../evidence/kernel-evidence';
+import type { CounterDeltas, KernelEvidence } from '../evidence/kernel-evidence';
 import type { Flow } from '../flow/flow';
 import { holderOf } from './docker-holder';
 import type { DropCause } from './drop-cause';
@@ -51,7 +51,7 @@ export function conntrackFullFlows(input: DiagnosisInput, explained: ReadonlySet
 
 /** The rise of Conntrack.Drop in the one namespace of the live window where it rose, with its table at the window's end. */
 function liveDrops(input: DiagnosisInput): { namespace: string; drops: number; table: ConntrackTable | null } | null {
-  const rising = (input.kernel?.counters ?? []).filter((c) => (c.deltas[DROP_COUNTER] ?? 0) > 0);
+  const rising = droppingNamespaces(input.kernel);
   const here = rising.length === 1 ? rising[0] : rising.find((c) => c.namespace === input.context?.namespace);
   return here === undefined ? null : { namespace: here.namespace, drops: here.deltas[DROP_COUNTER]!, table: here.conntrack ?? null };
 }
@@ -142,7 +142,7 @@ function deleteRemedy(input: DiagnosisInput, h: ConntrackHolder): string {
  * bridge device, so a capture of docker0 shows nothing of it. Null otherwise.
  */
 export function unseenConntrackDrops(kernel: KernelEvidence | null | undefined, findings: readonly Finding[]): string | null {
-  const rising = (kernel?.counters ?? []).filter((c) => (c.deltas[DROP_COUNTER] ?? 0) > 0);
+  const rising = droppingNamespaces(kernel);
   if (rising.length === 0) return null;
   const drops = rising.reduce((n, c) => n + c.deltas[DROP_COUNTER]!, 0);
   const claimed = findings.filter((f) => f.evidence['droppedBy'] === 'conntrack-table-full').reduce((n, f) => n + Number(f.evidence['syns'] ?? 0), 0);
@@ -152,4 +152,9 @@ export function unseenConntrackDrops(kernel: KernelEvidence | null | undefined, 
     `the connection-tracking table of ${where} was full: the kernel dropped ${plural(drops - claimed, 'packet')} of new connections that no SYN in this capture accounts for, ` +
     'so they never reached a captured interface (on a Docker bridge, br_netfilter drops a container\'s SYN before the bridge device sees it): capture with -i any, or on the containers\' veths, to see whose they were'
   );
+}
+
+/** The live window's namespaces whose Conntrack.Drop rose. */
+function droppingNamespaces(kernel: KernelEvidence | null | undefined): CounterDeltas[] {
+  return (kernel?.counters ?? []).filter((c) => (c.deltas[DROP_COUNTER] ?? 0) > 0);
 }

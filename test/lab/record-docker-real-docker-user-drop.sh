@@ -67,16 +67,7 @@ for ns in remote:198.51.100.20 remote2:198.51.100.21; do
   lab_in "${ns%%:*}" ip route add 192.0.2.0/24 dev eth0
 done
 
-# fetch NS ADDR PORT SECONDS: one HTTP request, bounded in time; the answer on stdout. NS is
-# a lab namespace or ctr:NAME (a container's network namespace).
-fetch() {
-  local ns=$1; shift
-  if [ "${ns#ctr:}" != "$ns" ]; then
-    printf 'GET / HTTP/1.0\r\n\r\n' | docker_in_ctr host "${ns#ctr:}" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-  else
-    printf 'GET / HTTP/1.0\r\n\r\n' | lab_in "$ns" timeout "$3" busybox nc "$1" "$2" 2>/dev/null || true
-  fi
-}
+fetch() { lab_fetch "$@"; }
 
 docker_live host "$out" 30 -i eth0 -i docker0
 fetch good 192.0.2.1 8080 2 >/dev/null

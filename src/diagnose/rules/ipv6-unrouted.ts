@@ -1,10 +1,11 @@
 import type { HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
 import { parseSubnet, subnetContains } from '../../net/cidr';
-import { bridgeUplink, sentByHost, type BridgeUplink } from '../bridge-uplink';
+import { bridgePlace, bridgeUplink, sentByHost, untranslatedEvidence, type BridgeUplink } from '../bridge-uplink';
+import { networkOnBridge } from '../docker-holder';
 import { contextInterface } from '../context-facts';
 import type { Finding } from '../finding';
-import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
+import { distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 
 /** Unique local addresses (RFC 4193): routed nowhere beyond the site that uses them. */
@@ -47,12 +48,11 @@ function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostCont
   const service = serviceOf(flows[0]!);
   const clients = distinct(flows.map((f) => f.clientIp), 20);
   const prefix = bridge.subnet.text;
-  const network = ctx.dockerNetworks?.find((n) => n.bridge === bridge.name);
-  const who = network === undefined ? `behind ${bridge.name}, ${prefix}` : `on Docker's network "${network.name}", ${bridge.name} ${prefix}`;
-  const uniqueLocal = subnetContains(UNIQUE_LOCAL, bridge.subnet.text.split('/')[0]!);
-  const hostAddress = contextInterface(ctx, uplink)?.addresses.find((a) => a.family === 6 && !a.address.toLowerCase().startsWith('fe80:'))?.address ?? null;
+  const network = networkOnBridge(ctx, bridge.name);
+  const who = bridgePlace(network, bridge);
+  const uniqueLocal = subnetContains(UNIQUE_LOCAL, prefix.split('/')[0]!);
+  const hostVia = contextInterface(ctx, uplink)?.addresses.find((a) => a.family === 6 && !a.address.toLowerCase().startsWith('fe80:'))?.address ?? "this host's address";
   const nat = `ip6tables -t nat -I POSTROUTING -s ${prefix} ! -o ${bridge.name} -j MASQUERADE`;
-  const routeBack = `ip -6 route add ${prefix} via ${hostAddress ?? "this host's address"}`;
   const sentences = [
     `The SYNs to ${service} from ${clients.join(', ')} (${who}) left by ${uplink} with that source address; nothing came back: no SYN-ACK, RST or ICMP.`,
     'Docker routes its networks\' IPv6 instead of translating it: it writes IPv6 NAT only when "ip6tables" is on (Docker 27 and later by default; before, an option, experimental in 20.10).',
@@ -63,8 +63,8 @@ function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostCont
   const translate = `Translate it now, as Docker's ip6tables option would: ${nat}.`;
   const keep = 'Keep the translation across restarts by letting Docker write it (Docker 27 and later do by default), then restart dockerd: /etc/docker/daemon.json: {"experimental": true, "ip6tables": true}.';
   const remedy = uniqueLocal
-    ? [translate, keep, `Or give the network a global /64 of your own instead of ${prefix} (fixed-cidr-v6 for docker0, --subnet for a network you create) and route it to this host on the upstream router (ip -6 route add PREFIX via ${hostAddress ?? "this host's address"} there).`]
-    : [`Route ${prefix} to this host on the upstream router (${routeBack} there), or proxy NDP for it on ${uplink} when it lies inside ${uplink}'s own prefix.`, `Or translate it instead: ${nat}.`];
+    ? [translate, keep, `Or give the network a global /64 of your own instead of ${prefix} (fixed-cidr-v6 for docker0, --subnet for a network you create) and route it to this host on the upstream router (ip -6 route add PREFIX via ${hostVia} there).`]
+    : [`Route ${prefix} to this host on the upstream router (ip -6 route add ${prefix} via ${hostVia} there), or proxy NDP for it on ${uplink} when it lies inside ${uplink}'s own prefix.`, `Or translate it instead: ${nat}.`];
   return {
     code: 'nat-path-break',
     severity: 'error',
@@ -72,18 +72,7 @@ function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostCont
     title: `${plural(flows.length, 'attempt')} from ${bridge.name} to ${service} left by ${uplink} with the container's own IPv6 address: nothing routes ${prefix} back`,
     explanation: sentences.join(' '),
     evidence: {
-      service,
-      attempts: flows.length,
-      clients,
-      syns: synCount(flows, input),
-      direction: 'syn',
-      seenAt: uplink,
-      missingAt: null,
-      translation: 'none',
-      bridge: bridge.name,
-      subnet: prefix,
-      leftBy: uplink,
-      seenLeaving: true,
+      ...untranslatedEvidence(input, flows, group[0]!, uplink, true),
       uniqueLocal,
       routeToServer: route,
       ...(network !== undefined && { dockerNetwork: network.name }),

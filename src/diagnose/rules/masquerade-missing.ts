@@ -1,10 +1,11 @@
 import type { BridgeSubnet } from '../../context/bridge';
 import { LEGACY_SAVE, type DockerNetwork, type HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
-import { bridgeUplink, sentByHost } from '../bridge-uplink';
+import { bridgePlace, bridgeUplink, sentByHost, untranslatedEvidence } from '../bridge-uplink';
+import { networkOnBridge } from '../docker-holder';
 import { contextInterface } from '../context-facts';
 import type { Finding } from '../finding';
-import { distinct, groupBy, plural, serviceOf, synCount } from '../group';
+import { distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 import { SNAT_HOOK } from '../nat-hop';
 import { rulesetOf, traverseHook } from '../netfilter-walk';
@@ -98,11 +99,11 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
   const service = serviceOf(flows[0]!);
   const clients = distinct(flows.map((f) => f.clientIp), 20);
   const subnet = bridge.subnet.text;
-  const network = ctx.dockerNetworks?.find((n) => n.bridge === bridge.name);
+  const network = networkOnBridge(ctx, bridge.name);
   const dockerRule = `-s ${subnet} ! -o ${bridge.name} -j MASQUERADE`;
   const dockerNat = rulesetOf(ctx).get('nat')?.has('DOCKER') === true;
   const uplinkAddress = contextInterface(ctx, uplink)?.addresses.find((a) => !a.address.includes(':'))?.address ?? null;
-  const who = network === undefined ? `behind ${bridge.name}, ${subnet}` : `on Docker's network "${network.name}", ${bridge.name} ${subnet}`;
+  const who = bridgePlace(network, bridge);
   const how = !seenOnBridge
     ? `were seen leaving by ${uplink} untranslated (${bridge.name} was not captured)`
     : seenLeaving
@@ -144,18 +145,7 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
     title: `${plural(flows.length, 'attempt')} from ${bridge.name} to ${service} ${seenLeaving ? 'left' : 'leave'} by ${uplink} with the container's own address: nothing masquerades ${subnet}`,
     explanation: sentences.join(' '),
     evidence: {
-      service,
-      attempts: flows.length,
-      clients,
-      syns: synCount(flows, input),
-      direction: 'syn',
-      seenAt: seenLeaving ? uplink : bridge.name,
-      missingAt: null,
-      translation: 'none',
-      bridge: bridge.name,
-      subnet,
-      leftBy: uplink,
-      seenLeaving,
+      ...untranslatedEvidence(input, flows, group[0]!, seenLeaving ? uplink : bridge.name, seenLeaving),
       seenOnBridge,
       routeToServer: route,
       snatRules: [],
