@@ -107,6 +107,14 @@ test('a bridge and its ports show other hosts\' frames: no conflict from them', 
   assert.notEqual(m.verdict, 'mismatch', m.conflicts.join('; '));
 });
 
+test("a Docker macvlan network's parent shows its children's frames: no conflict from them, but only on that parent", () => {
+  const lan = { id: 'n1', name: 'lan', driver: 'macvlan', scope: 'local', subnets: ['192.0.2.0/24'], gateways: [], bridge: null, ingress: false, internal: false, parent: 'eth0' };
+  const children = facts({ macsByAddress: new Map(), statedNames: ['eth0'], linkMacs: new Map([['eth0', [CLIENT_MAC, '02:42:c0:00:02:32']]]) });
+  assert.equal(matchContext(host({ dockerNetworks: [lan] }), children).verdict, 'unchecked');
+  assert.equal(matchContext(host({ dockerNetworks: [{ ...lan, parent: 'eth1' }] }), children).verdict, 'mismatch');
+  assert.equal(matchContext(host({ dockerNetworks: [{ ...lan, driver: 'bridge', parent: undefined }] }), children).verdict, 'mismatch');
+});
+
 test('an any-device capture: what the host sent on each ifindex carries that interface\'s MAC', () => {
   const sll = facts({ statedNames: [], linkMacs: new Map(), macsByAddress: new Map(), outgoingMacs: new Map([[2, [ETH0_MAC]], [3, [DOCKER0_MAC]], [7, [DOCKER0_MAC]]]) });
   const m = matchContext(host(), sll);

@@ -45,7 +45,8 @@ export interface ContextMatch {
  * the MAC of the snapshot's interface that holds them; packets the host sent on an
  * ifindex (any-device captures) carry that ifindex's MAC in the snapshot; unicast frames
  * on a captured interface (not a bridge, whose captures show its ports' traffic, nor a
- * bridge port) come from or go to that interface's MAC in the snapshot; and at least one
+ * bridge port, nor the parent of a Docker macvlan network) come from or go to that
+ * interface's MAC in the snapshot; and at least one
  * interface name the capture states exists in the snapshot. Only MACs count as agreement
  * (two Docker hosts share interface names and may share a day); a missing interface or
  * address alone is no conflict (veths come and go with containers).
@@ -104,9 +105,11 @@ function checkOutgoing(ctx: HostContext, facts: CaptureFacts, agreements: string
 }
 
 function checkLinks(ctx: HostContext, facts: CaptureFacts, agreements: string[], conflicts: string[]): void {
+  // A macvlan network's children have MACs of their own and share their parent's wire: a capture of the parent shows their frames.
+  const parents = new Set((ctx.dockerNetworks ?? []).filter((n) => n.driver === 'macvlan' && n.parent !== undefined).map((n) => n.parent!));
   for (const [name, macs] of facts.linkMacs) {
     const i = ctx.interfaces.find((x) => x.name === name);
-    if (i === undefined || i.kind === 'bridge' || i.master !== null || withMac([i]).length === 0 || macs.length === 0) continue;
+    if (i === undefined || i.kind === 'bridge' || i.master !== null || parents.has(name) || withMac([i]).length === 0 || macs.length === 0) continue;
     const seen = macs.map((m) => m.toLowerCase());
     if (seen.includes(i.mac!.toLowerCase())) agreements.push(`frames on ${name} are from or to its MAC ${i.mac}`);
     else conflicts.push(`${name} has MAC ${i.mac} in the snapshot, but no frame captured on ${name} is from or to it`);

@@ -4,6 +4,7 @@ import type { Flow } from '../flow/flow';
 import { serviceOf } from './group';
 import { conntrackFullFlows } from './conntrack-full';
 import { blackholedFlows } from './route-refusal';
+import { macvlanChildFlows } from './unresolved-neighbour';
 import { bridgeSubnetOverlapRule } from './rules/bridge-subnet-overlap';
 import { captureIncompleteRule, missesPackets } from './rules/capture-incomplete';
 import { addressCollisionRule } from './rules/address-collision';
@@ -69,8 +70,9 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
   ];
   const explained = new Set(specific.filter((f) => f.code !== 'paws-timestamp-reject').flatMap((f) => f.flows));
   for (const id of pawsExplained) explained.add(id);
-  // A SYN a full connection-tracking table or a blackhole route dropped: `filtered` names the table or the route, not a hop.
-  const natBreaks = natPathBreakRule(input, new Set([...explained, ...conntrackFullFlows(input, explained), ...blackholedFlows(input, explained)]), input.servicePaths);
+  // A SYN a full connection-tracking table, a blackhole route or an unreachable macvlan child dropped: `filtered` names it, not a hop.
+  const dropped = [...conntrackFullFlows(input, explained), ...blackholedFlows(input, explained), ...macvlanChildFlows(input, explained)];
+  const natBreaks = natPathBreakRule(input, new Set([...explained, ...dropped]), input.servicePaths);
   // An inner hop's SYN-ACK that never left the host is the path break, not a lost reply on the client's link.
   const natExplained = new Set(natBreaks.flatMap((f) => f.flows));
   for (const id of natExplained) explained.add(id);

@@ -1,8 +1,9 @@
-import type { DockerNetwork } from '../context/host-context';
+import type { DockerNetwork, HostContext } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 import { contextInterface, isLocalAddress, synInterface } from './context-facts';
 import { plural } from './group';
-import type { DiagnosisInput } from './input';
+import type { ArpSighting, DiagnosisInput } from './input';
+import type { DropCause } from './drop-cause';
 import { endpointHolding } from './docker-holder';
 import { hopFacts } from './nat-hop';
 import { lookupRoute } from './route-sim';
@@ -12,6 +13,55 @@ export interface UnresolvedNeighbour {
   sentences: string[];
   evidence: Record<string, unknown>;
   remedy: string[];
+}
+
+/** Where this host sends a flow's SYNs on a link that resolves neighbours, and what the capture shows of its asking there. */
+interface NeighbourHop {
+  device: string;
+  gateway: string | null;
+  neighbour: string;
+  /** How it asks: ARP, or neighbour solicitation (IPv6). */
+  ask: string;
+  /** IPv4: the ARP requests for the neighbour the capture shows. */
+  arp: ArpSighting | undefined;
+  /** The capture has ARP on the device but none for the neighbour: the host never asked there. */
+  neverAsked: boolean;
+}
+
+/**
+ * The on-link hop of a SYN this host forwards or sends (not to one of its own addresses),
+ * from the snapshot's routes: a device with a MAC (a VPN or tunnel resolves nothing), no
+ * drop or REJECT rule on the way there (that rule is the answer instead).
+ */
+function neighbourHop(input: DiagnosisInput, flow: Flow): NeighbourHop | null {
+  const ctx = input.context;
+  if (ctx === null || isLocalAddress(ctx, flow.serverIp)) return null;
+  const iif = synInterface(flow, input);
+  const forwarded = iif !== null && !isLocalAddress(ctx, flow.clientIp);
+  const r = lookupRoute(ctx, flow.serverIp, { ...(forwarded && { iif }), src: flow.clientIp });
+  if (!('route' in r) || r.route.device === null) return null;
+  const device = r.route.device;
+  const link = contextInterface(ctx, device);
+  if (link === undefined || link.kind === 'tun' || link.kind === 'loopback' || link.mac === null || /^(00:){5}00$/.test(link.mac)) return null;
+  if (forwarded && hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: device }).dropRule !== null) return null;
+  const v4 = flow.ipVersion === 4;
+  const neighbour = r.route.gateway ?? flow.serverIp;
+  const arp = v4 ? input.arpRequests.get(neighbour) : undefined;
+  const asked = arp !== undefined && arp.interfaces.includes(device);
+  const arpOnDevice = v4 && input.interfaceNames.includes(device) && [...input.arpRequests.values()].some((a) => a.interfaces.includes(device));
+  return { device, gateway: r.route.gateway, neighbour, ask: v4 ? 'ARP' : 'neighbour solicitation', arp, neverAsked: arpOnDevice && !asked };
+}
+
+/** What the capture shows of the host's asking, as a parenthesis. */
+function askedText(hop: NeighbourHop): string {
+  const { arp } = hop;
+  return arp !== undefined
+    ? ` (${plural(arp.requests, 'request')} for it seen there${arp.replies > 0 ? `; the ${plural(arp.replies, 'reply', 'replies')} seen did not reach this host` : ''})`
+    : ` (${hop.device}'s ${hop.ask} is not in the capture)`;
+}
+
+function hopEvidence(hop: NeighbourHop): Record<string, unknown> {
+  return { unresolvedNeighbour: hop.neighbour, routedOutOf: hop.device, arpRequests: hop.arp?.requests ?? null, arpReplies: hop.arp?.replies ?? null };
 }
 
 /**
@@ -26,47 +76,65 @@ export function unresolvedNeighbour(input: DiagnosisInput, flow: Flow): Unresolv
   const ctx = input.context;
   const rej = flow.rejection;
   if (ctx === null || rej === null || rej.by !== 'icmp' || !isLocalAddress(ctx, rej.from)) return null;
-  const v4 = flow.ipVersion === 4;
-  const hostUnreachable = v4 ? rej.icmpType === 3 && rej.icmpCode === 1 : rej.icmpType === 1 && rej.icmpCode === 3;
-  // A DNAT or port forward to this host's own address has no neighbour to resolve.
-  if (!hostUnreachable || isLocalAddress(ctx, flow.serverIp)) return null;
-  const iif = synInterface(flow, input);
-  const forwarded = iif !== null && !isLocalAddress(ctx, flow.clientIp);
-  const r = lookupRoute(ctx, flow.serverIp, { ...(forwarded && { iif }), src: flow.clientIp });
-  if (!('route' in r) || r.route.device === null) return null;
-  const device = r.route.device;
-  // Only a link that resolves neighbours (it has a MAC): a VPN (WireGuard answers host unreachable itself) or tunnel does not.
-  const link = contextInterface(ctx, device);
-  if (link === undefined || link.kind === 'tun' || link.kind === 'loopback' || link.mac === null || /^(00:){5}00$/.test(link.mac)) return null;
-  // A REJECT rule with icmp-host-unreachable on the way is the other sender of this message.
-  if (forwarded && hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: device }).dropRule !== null) return null;
-  const neighbour = r.route.gateway ?? flow.serverIp;
-  const ask = v4 ? 'ARP' : 'neighbour solicitation';
-  // IPv4: the capture of that link shows the requests (the host unreachable itself says this host's went unanswered; replies seen went to other askers).
-  const captured = input.interfaceNames.includes(device);
-  const arp = v4 ? input.arpRequests.get(neighbour) : undefined;
-  if (v4 && captured && (arp === undefined || !arp.interfaces.includes(device))) return null;
-  const seen = arp !== undefined
-    ? ` (${plural(arp.requests, 'request')} for it seen there${arp.replies > 0 ? `; the ${plural(arp.replies, 'reply', 'replies')} seen did not reach this host` : ''})`
-    : ` (${device}'s ${ask} is not in the capture)`;
+  const hostUnreachable = flow.ipVersion === 4 ? rej.icmpType === 3 && rej.icmpCode === 1 : rej.icmpType === 1 && rej.icmpCode === 3;
+  const hop = hostUnreachable ? neighbourHop(input, flow) : null;
+  // IPv4: a capture of that link with ARP in it shows the requests (the host unreachable itself says this host's went unanswered; replies seen went to other askers).
+  if (hop === null || hop.neverAsked) return null;
+  const { device, gateway, neighbour, ask } = hop;
   const sentences = [
-    `This host itself (${rej.from}) sent the host unreachable: it routes ${flow.serverIp} out of ${device}${r.route.gateway !== null ? ` via ${r.route.gateway}` : ', on the link'}, and ${neighbour} never answered its ${ask} there${seen}, so the kernel dropped the waiting SYNs: they never left by ${device}.`,
+    `This host itself (${rej.from}) sent the host unreachable: it routes ${flow.serverIp} out of ${device}${gateway !== null ? ` via ${gateway}` : ', on the link'}, and ${neighbour} never answered its ${ask} there${askedText(hop)}, so the kernel dropped the waiting SYNs: they never left by ${device}.`,
   ];
-  const evidence: Record<string, unknown> = { unresolvedNeighbour: neighbour, routedOutOf: device, arpRequests: arp?.requests ?? null, arpReplies: arp?.replies ?? null };
-  const macvlan = r.route.gateway === null ? macvlanHolding(ctx.dockerNetworks ?? [], device, flow.serverIp) : null;
-  const check = v4 ? `arping -I ${device} ${neighbour}` : `ping -6 -I ${device} ${neighbour}`;
-  if (macvlan === null) {
-    return { sentences, evidence, remedy: [`Check that ${neighbour} is up and on ${device}'s link: ip neigh show ${neighbour} (FAILED or INCOMPLETE while the clients retry); ${check}.`] };
+  const child = gateway === null ? macvlanChild(ctx, hop, flow) : null;
+  if (child === null) {
+    const check = flow.ipVersion === 4 ? `arping -I ${device} ${neighbour}` : `ping -6 -I ${device} ${neighbour}`;
+    return { sentences, evidence: hopEvidence(hop), remedy: [`Check that ${neighbour} is up and on ${device}'s link: ip neigh show ${neighbour} (FAILED or INCOMPLETE while the clients retry); ${check}.`] };
   }
-  const { network, container } = macvlan;
-  sentences.push(
-    `${flow.serverIp} is container ${container} on Docker's ${network.driver} network "${network.name}", whose parent is ${device}: Linux delivers nothing between ${network.driver === 'ipvlan' ? 'an' : 'a'} ${network.driver} parent and its children, so the ${ask} went out to the wire and never came back to ${container}. The rest of the LAN reaches it; this host and its containers on other networks cannot.`,
-  );
-  const shim = shimRemedy(network, device, flow.serverIp, v4);
+  return { sentences: [...sentences, child.sentence], evidence: { ...hopEvidence(hop), ...child.evidence }, remedy: child.remedy };
+}
+
+/**
+ * `filtered`'s cause for SYNs this host routes on-link to a container of a macvlan (or
+ * ipvlan) network whose parent is that link: it asks for the container there, which never
+ * hears it, and drops the waiting SYNs. Its ICMP host unreachable back to the client makes
+ * this `rejected` when the capture has it; a capture without it (`tcp port 80`, a snap
+ * length that cut its quote) shows only the silence.
+ */
+export function macvlanChildDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
+  const ctx = input.context;
+  const hop = ctx === null || flow.outcome !== 'unanswered' ? null : neighbourHop(input, flow);
+  if (hop === null || hop.gateway !== null || hop.neverAsked) return null;
+  const child = macvlanChild(ctx!, hop, flow);
+  if (child === null) return null;
+  const { device, ask } = hop;
   return {
-    sentences,
-    evidence: { ...evidence, dockerNetwork: network.name, driver: network.driver, parent: device, container, ...(network.mode !== undefined && { mode: network.mode }) },
-    remedy: shim ?? [
+    because: `this host cannot reach ${child.container}, a child of its ${device} on Docker's ${child.driver} network "${child.network}"`,
+    sentences: [
+      `This host routes ${flow.serverIp} out of ${device}, on the link, and asks for it there by ${ask}${askedText(hop)}; the kernel holds the SYNs until ${flow.serverIp} answers and drops them when it never does, so they never leave by ${device} (it tells the client with an ICMP host unreachable, which this capture does not show for these SYNs).`,
+      child.sentence,
+    ],
+    evidence: { droppedBy: 'unresolved-neighbour', ...hopEvidence(hop), ...child.evidence },
+    remedy: child.remedy,
+  };
+}
+
+/** The silent flows, not `explained`, sent toward a macvlan child of this host: nothing after the routing decision is to blame. */
+export function macvlanChildFlows(input: DiagnosisInput, explained: ReadonlySet<string>): string[] {
+  return input.failedFlows.filter((f) => f.outcome === 'unanswered' && !explained.has(f.id) && macvlanChildDrop(input, f) !== null).map((f) => f.id);
+}
+
+/** The container of a macvlan or ipvlan network on the hop's device that holds the flow's server address: why the host asks in vain. */
+function macvlanChild(ctx: HostContext, hop: NeighbourHop, flow: Flow) {
+  const holding = macvlanHolding(ctx.dockerNetworks ?? [], hop.device, flow.serverIp);
+  if (holding === null) return null;
+  const { network, container } = holding;
+  const v4 = flow.ipVersion === 4;
+  return {
+    container,
+    network: network.name,
+    driver: network.driver,
+    sentence: `${flow.serverIp} is container ${container} on Docker's ${network.driver} network "${network.name}", whose parent is ${hop.device}: Linux delivers nothing between ${network.driver === 'ipvlan' ? 'an' : 'a'} ${network.driver} parent and its children, so the ${hop.ask} went out to the wire and never came back to ${container}. The rest of the LAN reaches it; this host and its containers on other networks cannot.`,
+    evidence: { dockerNetwork: network.name, driver: network.driver, parent: hop.device, container, ...(network.mode !== undefined && { mode: network.mode }) },
+    remedy: shimRemedy(network, hop.device, flow.serverIp, v4) ?? [
       `A ${network.driver} network in ${network.mode} mode keeps its children from reaching each other too, so a leg for this host on it would not help: put ${container} on a network this host routes to as well (docker network connect NETWORK ${container}), or dial it from a machine elsewhere on the LAN.`,
     ],
   };

@@ -12,6 +12,7 @@ import { blackholeDrop } from '../route-refusal';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
 import { publishedDrop } from '../published-drop';
+import { macvlanChildDrop } from '../unresolved-neighbour';
 import type { DropCause } from '../drop-cause';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
@@ -72,8 +73,8 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
 
 /** The one cause the snapshot names for the silence of every client of these flows (a rule may match one client's address and not another's); null otherwise. */
 function sharedDropCause(input: DiagnosisInput, flows: readonly Flow[]): DropCause | null {
-  // In the kernel's order: a bridge's own filter, then routing (a blackhole), then the filter chains after it.
-  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? blackholeDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f);
+  // In the kernel's order: a bridge's own filter, then routing (a blackhole), then the filter chains after it, then the neighbour the SYN waits for.
+  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? blackholeDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f) ?? macvlanChildDrop(input, f);
   const first = causeOf(flows[0]!);
   if (first === null) return null;
   const key = (c: DropCause) => `${c.because}|${String(c.evidence['forwardVerdictBy'] ?? '')}`;
