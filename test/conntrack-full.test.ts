@@ -81,3 +81,21 @@ test('conntrack drops beyond the SYNs a finding accounts for are a warning: they
   assert.match(warning ?? '', /\(262144 of 262144 entries at the end\) was full: the kernel dropped 6 packets of new connections that no SYN in this capture accounts for/);
   assert.match(warning ?? '', /capture with -i any/);
 });
+
+test('with nothing known of the table (no snapshot of it, no live counters), the NAT hop finding counts a full table among the causes; a table known to have room is left out', async () => {
+  const unknown = await analyzeWith((ctx) => {
+    ctx.kernelEvidence.counters = [];
+    ctx.conntrack = null;
+  });
+  assert.deepEqual(unknown.map((f) => [f.code, f.confidence]), [['nat-path-break', 'medium']]);
+  assert.match(unknown[0]!.explanation, /a full connection-tracking table, before the DNAT; after it, a FORWARD, DOCKER-USER or DOCKER rule/);
+  assert.ok(unknown[0]!.remedy.some((r) => r.startsWith('Check that the connection-tracking table has room: conntrack -C')), unknown[0]!.remedy.join('\n'));
+  const roomy = await analyzeWith((ctx) => {
+    ctx.kernelEvidence.counters = [];
+    ctx.conntrack = { count: 12, max: 262144 };
+  });
+  assert.deepEqual(roomy.map((f) => f.code), ['nat-path-break']);
+  assert.doesNotMatch(roomy[0]!.explanation, /connection-tracking/);
+  assert.match(roomy[0]!.explanation, /after the DNAT: something in the forward path dropped it/);
+  assert.ok(!roomy[0]!.remedy.some((r) => r.includes('conntrack -C')));
+});

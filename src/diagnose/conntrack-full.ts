@@ -154,6 +154,11 @@ export function unseenConntrackDrops(kernel: KernelEvidence | null | undefined, 
   );
 }
 
+/** Whether the host facts say how full the connection-tracking table was: a snapshot of it, or a live window's counters of it. */
+export function conntrackKnown(input: DiagnosisInput): boolean {
+  return input.context?.conntrack != null || (input.kernel?.counters ?? []).some((c) => DROP_COUNTER in c.deltas);
+}
+
 /** The live window's namespaces whose Conntrack.Drop rose. */
 function droppingNamespaces(kernel: KernelEvidence | null | undefined): CounterDeltas[] {
   return (kernel?.counters ?? []).filter((c) => (c.deltas[DROP_COUNTER] ?? 0) > 0);

@@ -7,7 +7,7 @@ import { attemptCount, distinct, groupBy, plural, serviceOf, synCount } from '..
 import { clientCount } from '../sample-counts';
 import type { DiagnosisInput } from '../input';
 import { bridgedDrop } from '../bridged-drop';
-import { conntrackFull } from '../conntrack-full';
+import { conntrackFull, conntrackKnown } from '../conntrack-full';
 import { blackholeDrop } from '../route-refusal';
 import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
@@ -23,6 +23,7 @@ import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNea
  */
 export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<string>, completedByService: ReadonlyMap<string, number>): Finding[] {
   const silent = input.failedFlows.filter((f) => f.outcome === 'unanswered' && !explained.has(f.id));
+  const tableUnknown = !conntrackKnown(input);
   const findings: Finding[] = [];
   for (const flows of groupBy(silent, serviceOf).values()) {
     const first = flows[0]!;
@@ -44,7 +45,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
           : '') +
         (bridged !== null
           ? bridged.sentences.join(' ')
-          : 'Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering), or the replies leave by another path this capture does not see.') +
+          : `Something between this capture point and the socket drops the SYNs silently (a firewall DROP rule, a full accept queue, reverse-path filtering${tableUnknown ? ', a full connection-tracking table' : ''}), or the replies leave by another path this capture does not see.`) +
         (live?.sentences ?? ''),
       evidence: {
         service,
@@ -60,7 +61,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
       flows: flows.map((f) => f.id),
       remedy: bridged?.remedy ?? [
         `Look for a DROP rule whose counters rise while the clients retry: iptables -L INPUT -v -n --line-numbers; iptables -L DOCKER-USER -v -n; iptables -t raw -L -v -n; nft list ruleset.`,
-        `Check the kernel's own drop counters: nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtPAWSPassive IpExtInNoRoutes TcpExtTCPReqQFullDrop; and sysctl net.ipv4.conf.all.rp_filter.`,
+        `Check the kernel's own drop counters: nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtPAWSPassive IpExtInNoRoutes TcpExtTCPReqQFullDrop; and sysctl net.ipv4.conf.all.rp_filter${tableUnknown ? '; conntrack -S (drop and early_drop count packets a full connection-tracking table dropped)' : ''}.`,
         `Capture one hop further (docker_gwbridge, docker0 or inside the container) to see whether the SYNs get there: synscope live -i eth0 -i docker_gwbridge.`,
         ...(input.context === null && input.bridges.length === 0
           ? ['If you know the host\'s bridges, rerun with --bridge NAME=CIDR (e.g. --bridge docker0=172.17.0.0/16) so an overlap with the clients can be checked.']

@@ -2,6 +2,7 @@ import { attemptPath, type AttemptPath, type Hop, type Translation } from '../..
 import type { Flow } from '../../flow/flow';
 import type { ServiceHop, ServicePath } from '../../flow/service-path';
 import { isLocalAddress } from '../context-facts';
+import { conntrackKnown } from '../conntrack-full';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -73,7 +74,8 @@ export function natPathBreakRule(input: DiagnosisInput, explained: ReadonlySet<s
     }
   }
   const keyOf = (b: PathBreak) => `${b.kind}|${b.seenAt}|${b.missingAt?.interface ?? ''}|${outline(b).service}|${b.dropRule ?? ''}`;
-  return [...groupBy(breaks, keyOf).values()].map((group) => finding(group, ctx === null ? NO_FACTS : hopFacts(ctx, group[0]!.query)));
+  const tableUnknown = !conntrackKnown(input);
+  return [...groupBy(breaks, keyOf).values()].map((group) => finding(group, ctx === null ? NO_FACTS : hopFacts(ctx, group[0]!.query), tableUnknown));
 }
 
 /** Where a stitched attempt's path broke, or null when every hop saw both directions. */
@@ -199,7 +201,7 @@ function hasDnat(t: Translation): boolean {
   return t === 'dnat' || t === 'dnat+snat';
 }
 
-function finding(breaks: PathBreak[], facts: HopFacts): Finding {
+function finding(breaks: PathBreak[], facts: HopFacts, tableUnknown: boolean): Finding {
   const first = breaks[0]!;
   const outlines = breaks.map(outline);
   const path = pathOf(first);
@@ -221,7 +223,7 @@ function finding(breaks: PathBreak[], facts: HopFacts): Finding {
   };
   const flows: string[] = [];
   for (const o of outlines) for (const id of o.flows) flows.push(id);
-  const text = { stopped, 'left-host': leftHost, inside, reply }[first.kind]({ b: first, path, seen: seenHop(first, path), n: breaks.length, clients, facts });
+  const text = { stopped, 'left-host': leftHost, inside, reply }[first.kind]({ b: first, path, seen: seenHop(first, path), n: breaks.length, clients, facts, tableUnknown });
   return {
     code: 'nat-path-break',
     severity: 'error',
@@ -242,6 +244,8 @@ interface TextInput {
   n: number;
   clients: string[];
   facts: HopFacts;
+  /** Nothing says whether the connection-tracking table had room (no snapshot of it, no live counters). */
+  tableUnknown: boolean;
 }
 
 interface Text {
@@ -251,7 +255,7 @@ interface Text {
   confidence: Finding['confidence'];
 }
 
-function stopped({ b, path, n, clients, facts }: TextInput): Text {
+function stopped({ b, path, n, clients, facts, tableUnknown }: TextInput): Text {
   const known = b.known!;
   const next = b.missingAt!;
   const seenAt = b.seenAt;
@@ -266,17 +270,24 @@ function stopped({ b, path, n, clients, facts }: TextInput): Text {
             ? `its routes send ${next.server} into the bridge ${next.interface}`
             : `its nat rules ${hasDnat(next.translation) ? `send them to ${next.server}, which it routes out of ${next.interface}` : `rewrite their source as they leave by ${next.interface}`}`
         }`;
+  // A full connection-tracking table drops a new connection's first packet before any NAT or filter rule sees it.
+  const table = tableUnknown && facts.dropRule === null ? ', a full connection-tracking table' : '';
   const lost = hasDnat(next.translation)
-    ? 'after the DNAT: something in the forward path dropped it (a FORWARD, DOCKER-USER or DOCKER rule, reverse-path filtering, or routing)'
+    ? table === ''
+      ? 'after the DNAT: something in the forward path dropped it (a FORWARD, DOCKER-USER or DOCKER rule, reverse-path filtering, or routing)'
+      : 'in the forward path: something dropped it (a full connection-tracking table, before the DNAT; after it, a FORWARD, DOCKER-USER or DOCKER rule, reverse-path filtering, or routing)'
     : next.translation === 'none'
-      ? "on its way into the bridge: something dropped it (Docker's raw PREROUTING drop of direct access to a container, a FORWARD, DOCKER-USER or DOCKER rule, reverse-path filtering, or routing)"
-      : 'before the source translation: something in the forward path dropped it (a FORWARD or DOCKER-USER rule, reverse-path filtering, or routing)';
+      ? `on its way into the bridge: something dropped it (Docker's raw PREROUTING drop of direct access to a container, a FORWARD, DOCKER-USER or DOCKER rule${table}, reverse-path filtering, or routing)`
+      : `before the source translation: something in the forward path dropped it (a FORWARD or DOCKER-USER rule${table}, reverse-path filtering, or routing)`;
   const remedy = [...facts.dropRemedy];
   if (facts.dropRule === null) {
     remedy.push(
       `Find the rule whose counter rises while a client retries: iptables -L FORWARD -v -n --line-numbers; iptables -L DOCKER-USER -v -n; iptables -L DOCKER -v -n; iptables -t nat -L PREROUTING -v -n; nft list ruleset.`,
       `Ask the kernel why: synscope live -i ${seenAt} -i ${next.interface} (tracing on, as root) records the drop reason of each SYN; nstat -az IPReversePathFilter shows reverse-path drops.`,
     );
+    if (table !== '') {
+      remedy.push('Check that the connection-tracking table has room: conntrack -C against sysctl net.netfilter.nf_conntrack_max, and conntrack -S (drop and early_drop rising while a client retries); the kernel logs "nf_conntrack: table full, dropping packet".');
+    }
   }
   remedy.push(`Compare with an attempt that works: conntrack -L -p tcp --orig-port-dst ${port} shows the translation the host made for it.`);
   return {
