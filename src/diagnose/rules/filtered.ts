@@ -13,6 +13,7 @@ import { inputDrop } from '../input-drop';
 import { routedDrop } from '../routed-drop';
 import { publishedDrop } from '../published-drop';
 import { macvlanChildDrop } from '../unresolved-neighbour';
+import { dockerUserReplyDrop } from '../reply-drop';
 import type { DropCause } from '../drop-cause';
 import { BY_TIME_ONLY, describeDrops, describeReasons, dropsFollowSyns, dropsNearSyns, synAckRetransmitsOf } from '../kernel-facts';
 
@@ -36,7 +37,7 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
     findings.push({
       code: 'filtered',
       severity: 'error',
-      confidence: live?.firewall === true ? 'high' : (tableFull?.confidence ?? (bridged !== null ? 'high' : 'medium')),
+      confidence: live?.firewall === true ? 'high' : (bridged?.confidence ?? (bridged !== null ? 'high' : 'medium')),
       title: `${plural(attemptCount(flows, input), 'attempt')} to ${service} got no answer at all${bridged === null ? '' : `: ${bridged.because}`}`,
       explanation:
         `${plural(clientCount(input, flows, clients), 'client')} sent SYNs to ${service} (${plural(synCount(flows, input), 'SYN')} including retransmissions) and nothing came back: no SYN-ACK, no RST, no ICMP. ` +
@@ -74,8 +75,8 @@ export function filteredRule(input: DiagnosisInput, explained: ReadonlySet<strin
 
 /** The one cause the snapshot names for the silence of every client of these flows (a rule may match one client's address and not another's); null otherwise. */
 function sharedDropCause(input: DiagnosisInput, flows: readonly Flow[]): DropCause | null {
-  // In the kernel's order: a bridge's own filter, then routing (a blackhole), then the filter chains after it, then the neighbour the SYN waits for.
-  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? blackholeDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f) ?? macvlanChildDrop(input, f);
+  // In the kernel's order: a bridge's own filter, then routing (a blackhole), then the filter chains after it, then the neighbour the SYN waits for; last, the way back of its replies.
+  const causeOf = (f: Flow) => bridgedDrop(input, f) ?? blackholeDrop(input, f) ?? inputDrop(input, f) ?? routedDrop(input, f) ?? publishedDrop(input, f) ?? macvlanChildDrop(input, f) ?? dockerUserReplyDrop(input, f);
   const first = causeOf(flows[0]!);
   if (first === null) return null;
   const key = (c: DropCause) => `${c.because}|${String(c.evidence['forwardVerdictBy'] ?? '')}`;

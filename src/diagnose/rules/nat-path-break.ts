@@ -3,6 +3,7 @@ import type { Flow } from '../../flow/flow';
 import type { ServiceHop, ServicePath } from '../../flow/service-path';
 import { isLocalAddress } from '../context-facts';
 import { conntrackKnown } from '../conntrack-full';
+import { dockerUserReplies } from '../reply-drop';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -361,17 +362,12 @@ function reply({ b, path, seen: inner, n, clients, facts }: TextInput): Text {
   const outbound =
     `The SYNs from ${clients.join(', ')} to ${service} left by ${inner.interface} (the source rewritten to ${inner.client}) and the SYN-ACKs came back there, but they never reached ${missing.interface}: ` +
     `the host dropped the replies on their way back to ${clients.length === 1 ? 'the client' : 'the clients'}.`;
-  const rule = facts.dropRule;
-  if (rule === null || !rule.startsWith('-A DOCKER-USER ')) return { title, explanation: outbound, remedy: [...facts.dropRemedy, ...checks], confidence: 'high' };
+  const replies = dockerUserReplies(facts.dropRule);
+  if (replies === null) return { title, explanation: outbound, remedy: [...facts.dropRemedy, ...checks], confidence: 'high' };
   return {
     title: `${service} answered ${plural(n, 'attempt')} from ${clients.join(', ')}, and a DOCKER-USER rule drops the SYN-ACKs coming back by ${inner.interface}`,
-    explanation:
-      `${outbound} DOCKER-USER comes first in FORWARD, before Docker's own accept of replies (RELATED,ESTABLISHED), so a rule there meant for new connections to published ports also drops the replies to connections the containers opened themselves.`,
-    remedy: [
-      `Let replies through before the rule, as Docker's documentation pairs the two: iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT.`,
-      `It goes first, so \`${rule}\` still drops new connections from others to the published ports; keep it where that rule is kept (it goes when the host restarts).`,
-      `Watch the counters while a container connects out: iptables -L DOCKER-USER -v -n --line-numbers.`,
-    ],
+    explanation: `${outbound} ${replies.sentence}`,
+    remedy: replies.remedy,
     confidence: 'high',
   };
 }
