@@ -249,3 +249,15 @@ test('the recorded VXLAN loss between two swarm nodes: one finding pointing betw
   // node1 alone: its NAT hops are one attempt from one client (the SNAT address of ingress_sbox is not a client).
   assert.deepEqual(node1.findings.map((f) => [f.code, f.clients, f.clientCount]), [['nat-path-break', ['192.0.2.10'], 1]]);
 });
+
+test('the two-node swarm captured with handshakes only (tcp[tcpflags] & tcp-syn != 0): answered attempts are not lost SYN-ACKs, and the spanning verdict is lowered with the nodes\' own', async () => {
+  const cut = (node: string) => path.join(REPO, 'test', 'fixtures', 'capture', `docker-real-swarm-ingress-cross-node-${node}-syn-only.pcapng`);
+  const dir = path.join(REPO, 'captures', 'docker-real-swarm-ingress-cross-node');
+  const r = await runCli('analyze', '--json', '--host', `node1=${cut('node1')}`, '--host', `node2=${cut('node2')}`, '--context', `node1=${dir}/node1.context.json`, '--context', `node2=${dir}/node2.context.json`);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { findings: { code: string; severity: string; confidence: string; explanation: string; evidence: Record<string, unknown> }[] };
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  // The whole capture's verdict (the SYN-ACK died on node2 between the task and its uplink), one step less sure; no "died between eth0@node1 and the client" for the attempts that were answered.
+  assert.deepEqual(errors.map((f) => [f.code, f.confidence, f.evidence['seenAt'], f.evidence['missingAt']]), [['nat-path-break', 'medium', 'eth0@web.1@node2', 'eth0@node2']]);
+  assert.match(errors[0]!.explanation, /Confidence lowered: the capture is incomplete/);
+});

@@ -6,6 +6,7 @@ import { AttemptLog } from './attempt-log';
 import { DecodeStage } from './decode';
 import { runDiagnosis } from './diagnosis';
 import { unseenConntrackDrops } from '../diagnose/conntrack-full';
+import { missesPackets } from '../diagnose/rules/capture-incomplete';
 import { hostFacts } from './host-facts';
 import { PacketEvidence } from './packet-evidence';
 import { PacketFilter } from './packet-filter';
@@ -188,6 +189,7 @@ class AnalysisRun {
       clientClocks: this.log.clientClocks(stitched.innerHops),
       captureSpans: captureSpans(perInterface),
       contextMatch: host.match?.verdict ?? null,
+      captureGaps: { handshakeOnly: capture.handshakeOnly !== undefined, missesPackets: missesPackets(capture) },
     };
   }
 }

@@ -131,6 +131,11 @@ export interface Analysis {
   stitchedFlows?: ReadonlySet<string>;
   /** How the host context compared with the capture (match-capture.ts); null without one, or for a live run's own. */
   contextMatch?: ContextVerdict | null;
+  /**
+   * What the capture lacks (not in the JSON report; cross-host stitching judges the attempts
+   * it joins by it): only handshake packets, and packets missing at all (its findings lowered).
+   */
+  captureGaps?: { handshakeOnly: boolean; missesPackets: boolean };
 }
 
 export interface HostSummary {

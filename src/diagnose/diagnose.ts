@@ -21,6 +21,12 @@ import { synAckLostRule } from './rules/syn-ack-lost';
 
 const LOWER: Record<Confidence, Confidence> = { high: 'medium', medium: 'low', low: 'low' };
 
+/** A finding from an incomplete capture: one step less sure, and it says why. */
+export function lowerForIncompleteCapture(f: Finding): void {
+  f.confidence = LOWER[f.confidence];
+  f.explanation += ' (Confidence lowered: the capture is incomplete, see capture-incomplete.)';
+}
+
 /**
  * Run every rule and order the findings by impact. Rules are independent, except
  * that `nat-path-break` only takes the stitched attempts no specific rule explained (the
@@ -87,13 +93,8 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
     ...filteredRule(input, explained, completedByService),
   ];
   const incomplete = captureIncompleteRule(input);
-  const lowerAll = incomplete.length > 0 && missesPackets(input);
-  if (lowerAll) {
-    for (const f of findings) {
-      f.confidence = LOWER[f.confidence];
-      f.explanation += ' (Confidence lowered: the capture is incomplete, see capture-incomplete.)';
-    }
-  }
+  const lowerAll = incomplete.length > 0 && missesPackets(input.capture);
+  if (lowerAll) for (const f of findings) lowerForIncompleteCapture(f);
   // Without the SYNs' timestamps (cut by the snap length), or the connections' ends the rule
   // needs (a capture of handshakes only), a PAWS drop, which also counts ListenDrops, looks like a full queue.
   const optionsCut = (input.capture.handshakeOptionsCut ?? 0) > 0;
@@ -106,8 +107,8 @@ export function diagnose(input: DiagnosisInput, completed: ReadonlyMap<string, n
   return [...findings, ...incomplete].sort(byImpact);
 }
 
-/** The first SYN was answered promptly, and the client still sent SYNs: it never got the SYN-ACK. */
-function retransmittedAfterAnswer(f: Flow): boolean {
+/** The first SYN was answered promptly, and the client still sent SYNs: it never got the SYN-ACK (in a capture of handshakes only, the one sign of it). */
+export function retransmittedAfterAnswer(f: Pick<Flow, 'syns' | 'firstSynAt' | 'firstSynAckAt'>): boolean {
   return f.syns > 1 && f.firstSynAt !== null && f.firstSynAckAt !== null && f.firstSynAckAt - f.firstSynAt < LATE_ANSWER_SECONDS;
 }
 

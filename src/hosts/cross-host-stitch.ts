@@ -1,6 +1,7 @@
 import type { Analysis, HandshakeSummary } from '../analysis';
 import { byImpact, type Finding } from '../diagnose/finding';
 import { crossNodeBreakRule, deathOf, type Death } from '../diagnose/rules/cross-node-break';
+import { lowerForIncompleteCapture, retransmittedAfterAnswer } from '../diagnose/diagnose';
 import { formatEndpoint } from '../decode/address';
 import type { AttemptPath, Hop, Translation } from '../flow/attempt-path';
 import type { Flow } from '../flow/flow';
@@ -56,6 +57,8 @@ export function stitchAcrossHosts(hosts: readonly HostAnalysis[], joined: Analys
   const attempts = [...joined.attempts.filter((p) => !p.flows.some((id) => replaced.has(id))), ...paths];
   const partial = (f: Finding) => f.flows.length > 0 && f.flows.every((id) => replaced.has(id));
   const spanning = crossNodeBreakRule(deaths);
+  // Either node's capture missing packets makes the spanning verdicts as unsure as that node's own.
+  if (hosts.some((h) => h.analysis.captureGaps?.missesPackets === true)) for (const f of spanning) lowerForIncompleteCapture(f);
   return {
     ...joined,
     summary: { ...joined.summary, handshakes },
@@ -192,6 +195,8 @@ function spanningPath(c: Crossing): AttemptPath | null {
   const before = from.analysis.attempts.find((p) => p.flows.includes(sentFlow.id));
   const outcome = before?.outcome ?? sentFlow.outcome;
   if (outcome === null || outcome === 'completed') return null;
+  // Handshakes only: no ACK can show the SYN-ACK taken, so only a client that sent SYNs again after a prompt one lost it.
+  if (outcome === 'synAckLost' && from.analysis.captureGaps?.handshakeOnly === true && !retransmittedAfterAnswer(sentFlow)) return null;
   const via = `vxlan ${sent.vni} ${sent.from} > ${sent.to}`;
   const hops: Hop[] = before !== undefined ? before.hops.map((h) => onHost(from, h)) : [plainHop(id(from, sentFlow.id), name(from, firstOtherThan(sentFlow, sent.iface)), sentFlow)];
   const leftOn = name(from, sent.iface);

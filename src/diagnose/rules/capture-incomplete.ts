@@ -1,6 +1,6 @@
 import type { Finding } from '../finding';
 import { plural } from '../group';
-import type { DiagnosisInput } from '../input';
+import type { CaptureHealth, DiagnosisInput } from '../input';
 import { pawsRuledOut } from './paws-timestamp-reject';
 
 /**
@@ -43,7 +43,7 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
     reasons.push(`${plural(cut, 'SYN or SYN-ACK', 'SYNs or SYN-ACKs')} had their TCP header cut by the capture's snap length, so their options (timestamps, MSS, window scale) were not recorded: a drop by timestamp (the tcp_tw_recycle / PAWS rule) can neither be shown nor ruled out`);
   }
   if (reasons.length === 0) return [];
-  const missing = missesPackets(input);
+  const missing = missesPackets(input.capture);
   return [
     {
       code: 'capture-incomplete',
@@ -78,7 +78,6 @@ export function captureIncompleteRule(input: DiagnosisInput): Finding[] {
 }
 
 /** Whether the capture misses packets (drops, a cut file, one direction), not only handshake options: then every verdict is less certain. */
-export function missesPackets(input: DiagnosisInput): boolean {
-  const c = input.capture;
+export function missesPackets(c: CaptureHealth): boolean {
   return (c.droppedByCapture ?? 0) > 0 || c.synAckWithoutSyn > 0 || c.truncatedFiles.length > 0 || c.handshakeOnly !== undefined || c.mergedHops !== undefined;
 }
