@@ -90,10 +90,13 @@ test('a route out of a link without a MAC (WireGuard answers host unreachable it
   assert.equal(run(host([LAN]), refused('192.0.2.1')), null);
 });
 
-test('the route\'s link captured and no ARP for the neighbour on it: no claim (something else answered host unreachable)', () => {
+test('the route\'s link captured and no ARP for the neighbour on it: no claim (something else answered host unreachable), unless the capture has no ARP there at all and a macvlan child explains it', () => {
   const flow = refused();
   const input = diagnosisInput({ failedFlows: [flow], interfaceNames: ['docker0', 'eth0'], context: host([LAN]) });
-  assert.equal(unresolvedNeighbour(input, flow), null);
+  const others = new Map([['192.0.2.7', { target: '192.0.2.7', requests: 1, replies: 1, interfaces: ['eth0'], askers: ['192.0.2.1'] }]]);
+  assert.equal(unresolvedNeighbour({ ...input, arpRequests: others }, flow), null, 'ARP on eth0, none for 192.0.2.50: never asked');
+  assert.equal(unresolvedNeighbour({ ...input, context: host([]) }, flow), null, 'no ARP on eth0 at all, no macvlan child: nothing shows the asking');
+  assert.match(unresolvedNeighbour(input, flow)!.sentences[0]!, /never answered its ARP there \(eth0's ARP is not in the capture\)/);
   const asked = { ...input, arpRequests: new Map([['192.0.2.50', { target: '192.0.2.50', requests: 3, replies: 0, interfaces: ['eth0'], askers: ['192.0.2.1'] }]]) };
   assert.match(unresolvedNeighbour(asked, flow)!.sentences[0]!, /never answered its ARP there \(3 requests for it seen there\)/);
 });

@@ -81,10 +81,12 @@ export function unresolvedNeighbour(input: DiagnosisInput, flow: Flow): Unresolv
   // IPv4: a capture of that link with ARP in it shows the requests (the host unreachable itself says this host's went unanswered; replies seen went to other askers).
   if (hop === null || hop.neverAsked) return null;
   const { device, gateway, neighbour, ask } = hop;
+  const child = gateway === null ? macvlanChild(ctx, hop, flow) : null;
+  // A capture of that link without its ARP (filtered out, or none needed) shows nothing of the asking: only a macvlan child explains the host unreachable then.
+  if (child === null && flow.ipVersion === 4 && input.interfaceNames.includes(device) && !hop.arp?.interfaces.includes(device)) return null;
   const sentences = [
     `This host itself (${rej.from}) sent the host unreachable: it routes ${flow.serverIp} out of ${device}${gateway !== null ? ` via ${gateway}` : ', on the link'}, and ${neighbour} never answered its ${ask} there${askedText(hop)}, so the kernel dropped the waiting SYNs: they never left by ${device}.`,
   ];
-  const child = gateway === null ? macvlanChild(ctx, hop, flow) : null;
   if (child === null) {
     const check = flow.ipVersion === 4 ? `arping -I ${device} ${neighbour}` : `ping -6 -I ${device} ${neighbour}`;
     return { sentences, evidence: hopEvidence(hop), remedy: [`Check that ${neighbour} is up and on ${device}'s link: ip neigh show ${neighbour} (FAILED or INCOMPLETE while the clients retry); ${check}.`] };
