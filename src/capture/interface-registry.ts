@@ -31,6 +31,8 @@ export class InterfaceRegistry {
   private readonly ifindexIdsOfReader: Set<number>[];
   /** Per ifindex: source MACs (48-bit numbers) of the packets the host sent on it. */
   private readonly outgoing = new Map<number, number[]>();
+  /** Interfaces named after their file (the file states no name): id → the file, with the interface's number in a pcapng. */
+  private readonly fileNamed = new Map<number, string>();
 
   constructor(private readonly readers: readonly CaptureSource[]) {
     this.local = readers.map(() => []);
@@ -45,6 +47,7 @@ export class InterfaceRegistry {
       const stated = this.readers[readerIndex]!.interfaces[local]?.name ?? null;
       if (ifindex < 0 || (stated !== null && stated !== 'any')) {
         const id = this.named(stated ?? fileInterfaceName(this.readers[readerIndex]!, local));
+        if (stated === null) this.fileNamed.set(id, fileOf(this.readers[readerIndex]!, local));
         this.local[readerIndex]![local] = id;
         return id;
       }
@@ -99,13 +102,29 @@ export class InterfaceRegistry {
     return unnamed;
   }
 
+  /**
+   * Renames the interfaces named after their files that `rename` knows by another name (from
+   * a host context: see interfaceByMacs). Returns what was renamed.
+   */
+  resolveFileNames(rename: (name: string) => string | null): { file: string; name: string }[] {
+    const renamed: { file: string; name: string }[] = [];
+    for (const [id, file] of this.fileNamed) {
+      const name = rename(this.names[id]!);
+      if (name === null || name === this.names[id]) continue;
+      this.names[id] = name;
+      renamed.push({ file, name });
+    }
+    return renamed;
+  }
+
   /** The interface names of one input: its files' interfaces, or the ifindex interfaces its records showed. */
   inputInterfaces(readerIndex: number): string[] {
     const reader = this.readers[readerIndex]!;
     const ids = this.ifindexIdsOfReader[readerIndex]!;
     const out: string[] = [];
     for (const [local, i] of reader.interfaces.entries()) {
-      if (this.local[readerIndex]![local] !== -1) out.push(i.name ?? fileInterfaceName(reader, local));
+      const id = this.local[readerIndex]![local];
+      if (id !== -1) out.push(i.name ?? (id === undefined ? fileInterfaceName(reader, local) : this.names[id]!));
     }
     for (const id of [...ids].sort((a, b) => this.ifindexOfId.get(a)! - this.ifindexOfId.get(b)!)) out.push(this.names[id]!);
     return out;
@@ -125,6 +144,11 @@ export class InterfaceRegistry {
     }
     return id;
   }
+}
+
+/** The file an interface was read from, for messages: the path, and the interface's number in a pcapng. */
+function fileOf(reader: CaptureSource, local: number): string {
+  return reader.format === 'pcap' ? reader.source : `${reader.source} (interface ${local})`;
 }
 
 /**

@@ -31,12 +31,13 @@ export class LinkMacs {
   /**
    * Interface name → MACs ("aa:bb:..."), for the interfaces that showed a unicast frame. An
    * interface that only heard broadcasts (ARP requests the host never answered) says nothing
-   * about whose MAC it has.
+   * about whose MAC it has, unless `withBroadcastOnly`: then the broadcasts' senders count too
+   * (the host's own ARP requests name the link it asked on).
    */
-  named(names: readonly string[]): Map<string, string[]> {
+  named(names: readonly string[], withBroadcastOnly = false): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const [iface, list] of this.byInterface.entries()) {
-      if (list === undefined || this.unicast[iface] !== true) continue;
+      if (list === undefined || (this.unicast[iface] !== true && !withBroadcastOnly)) continue;
       const name = names[iface]!;
       out.set(name, [...(out.get(name) ?? []), ...list.map(formatMac)]);
     }
