@@ -26,6 +26,8 @@ export interface FloodSpec {
   out: string;
   spoofed: boolean;
   answered: boolean;
+  /** SYNs per second of capture time (default 100,000). */
+  synsPerSecond?: number;
 }
 
 export function writeFloodCapture(spec: FloodSpec): void {
@@ -46,7 +48,7 @@ export function writeFloodCapture(spec: FloodSpec): void {
   };
   for (let i = 0; i < spec.syns; i++) {
     const client = spec.spoofed ? (random.nextUint32() | 0x01000000) >>> 0 : (FIRST_CLIENT + i) >>> 0;
-    const at = i / SYNS_PER_SECOND;
+    const at = i / (spec.synsPerSecond ?? SYNS_PER_SECOND);
     const port = 32768 + (i % 28000);
     const isn = random.nextUint32();
     frame.src.set([client >>> 24, (client >>> 16) & 255, (client >>> 8) & 255, client & 255]);

@@ -129,7 +129,7 @@ test('conn.log of a sampled analysis: standard error says how many failed flows 
   const dir = mkdtempSync(path.join(tmpdir(), 'synscope-conn-'));
   try {
     const capture = path.join(dir, 'flood.pcap');
-    writeFloodCapture({ syns: 2000, out: capture, spoofed: false, answered: false });
+    writeFloodCapture({ syns: 2000, out: capture, spoofed: false, answered: false, synsPerSecond: 2000 / 2 });
     const sampled = runBin(['analyze', capture, '--format', 'conn']);
     assert.equal(sampled.code, 0, sampled.stderr);
     const rows = parseConnLog(sampled.stdout).rows.length;

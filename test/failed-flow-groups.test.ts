@@ -69,7 +69,7 @@ test('a SYN flood from random spoofed sources: exact counts, one finding with ev
   try {
     const file = path.join(dir, 'flood.pcap');
     const syns = 60_000; // more than the tracker holds at once (MAX_LIVE_FLOWS)
-    writeFloodCapture({ syns, out: file, spoofed: true, answered: false });
+    writeFloodCapture({ syns, out: file, spoofed: true, answered: false, synsPerSecond: syns / 2 });
     const analysis = analyzeFiles([file]);
     assert.equal(analysis.summary.handshakes.unanswered, syns);
     assert.ok(syns > MAX_LIVE_FLOWS);
@@ -98,7 +98,7 @@ test('a flood of consecutive clients, half answered: per-subnet groups exact, th
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-flood-'));
   try {
     const file = path.join(dir, 'flood.pcap');
-    writeFloodCapture({ syns: 20_000, out: file, spoofed: false, answered: true });
+    writeFloodCapture({ syns: 20_000, out: file, spoofed: false, answered: true, synsPerSecond: 20_000 / 2 });
     const analysis = analyzeFiles([file]);
     assert.deepEqual(analysis.summary.handshakes, { attempted: 20_000, completed: 10_000, unanswered: 10_000, rejected: 0, synAckLost: 0 });
     const first = analysis.failedGroups[0]!;

@@ -27,7 +27,7 @@ test('masquerade-missing as two tcpdumps (docker0, eth0): each file is named by 
   const a = analyzeTcpdumps('docker-real-masquerade-missing', 2);
   assert.deepEqual([...a.interfaceNames].sort(), ['docker0', 'eth0']);
   assert.deepEqual(errors(a), [['nat-path-break', 'high', '1 attempt from docker0 to 198.51.100.80:80 left by eth0 with the container\'s own address: nothing masquerades 172.17.0.0/16']]);
-  assert.ok(a.warnings.some((w) => /docker-real-masquerade-missing-tcpdump2\.pcap names no interface: it is taken as eth0, the host context's interface whose MAC its frames carry$/.test(w)), a.warnings.join('\n'));
+  assert.ok(a.warnings.some((w) => /docker-real-masquerade-missing-tcpdump2\.pcap names no interface: it is taken as eth0, the snapshot's interface whose MAC its frames carry$/.test(w)), a.warnings.join('\n'));
   assert.deepEqual(a.inputs.map((i) => i.interfaces), [['docker0'], ['eth0']]);
 });
 

@@ -161,7 +161,7 @@ test('node evidence of a flood: flows sampled while captured, groups sent as cou
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-fleet-flood-'));
   try {
     const file = path.join(dir, 'flood.pcap');
-    writeFloodCapture({ syns: 30_000, out: file, spoofed: false, answered: false });
+    writeFloodCapture({ syns: 30_000, out: file, spoofed: false, answered: false, synsPerSecond: 30_000 / 2 });
     const sample = new NodeFlowSample([]);
     const analysis = analyzeFiles([file], { allFlows: true, onFlow: (f) => sample.add(f) });
     assert.equal(analysis.flows.length, 0, 'streamed, not held');

@@ -112,7 +112,7 @@ test('a sampled analysis says so, and labels the timeline with the exact counts'
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-html-flood-'));
   try {
     const file = path.join(dir, 'flood.pcap');
-    writeFloodCapture({ syns: 2000, out: file, spoofed: false, answered: false });
+    writeFloodCapture({ syns: 2000, out: file, spoofed: false, answered: false, synsPerSecond: 2000 / 2 });
     const analysis = analyzeFiles([file]);
     assert.ok(analysis.flowsLeftOut > 0, 'more failed attempts than the report keeps');
     const html = renderHtml(analysis);

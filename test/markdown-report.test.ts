@@ -148,7 +148,7 @@ test('markdown lists the first 10 failed flows and says how many were left out; 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-markdown-'));
   try {
     const file = path.join(dir, 'flood.pcap');
-    writeFloodCapture({ syns: 30, out: file, spoofed: false, answered: false });
+    writeFloodCapture({ syns: 30, out: file, spoofed: false, answered: false, synsPerSecond: 30 / 2 });
     const r = runBin(['analyze', file, '--format', 'markdown']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^## Failed flows \(first 10 of 30; 20 left out, --json lists all\)$/m);

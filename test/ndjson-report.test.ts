@@ -39,7 +39,7 @@ test('--format ndjson --all-flows writes every flow as it leaves the tracker; th
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-ndjson-'));
   try {
     const file = path.join(dir, 'flood.pcap');
-    writeFloodCapture({ syns: 5000, out: file, spoofed: false, answered: true });
+    writeFloodCapture({ syns: 5000, out: file, spoofed: false, answered: true, synsPerSecond: 5000 / 2 });
     const r = runBin(['analyze', file, '--format', 'ndjson', '--all-flows']);
     assert.equal(r.code, 0, r.stderr);
     const list = events(r.stdout);

@@ -53,7 +53,7 @@ test('reports of the corpus traces and of a SYN flood validate', () => {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-schema-'));
   try {
-    writeFloodCapture({ syns: 20_000, out: path.join(dir, 'flood.pcap'), spoofed: true, answered: false });
+    writeFloodCapture({ syns: 20_000, out: path.join(dir, 'flood.pcap'), spoofed: true, answered: false, synsPerSecond: 20_000 / 2 });
     check(JSON.parse(JSON.stringify(toReportJson(analyzeFiles([path.join(dir, 'flood.pcap')])))), 'flood');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

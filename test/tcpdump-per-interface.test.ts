@@ -4,42 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
-import { FileSink } from '../src/capture/byte-sink';
-import { openCaptureFile } from '../src/capture/open';
-import { PcapWriter } from '../src/capture/pcap-writer';
 import { bridgesFromContext } from '../src/context/context-bridges';
 import { loadHostContext } from '../src/context/load';
 import { resolveScenarioArgs } from '../src/regress/expectation';
 import { findScenarios } from '../src/regress/find-scenarios';
 import { REPO } from './cli-harness';
-
-/**
- * What operators send most: one tcpdump per interface, each a classic pcap that names no
- * interface ("a.pcap", "b.pcap"). Every stored scenario captured on several interfaces, with
- * a host context, is cut that way (in file order, one file per interface) and analyzed with
- * its context: each error finding of the whole capture comes back with its confidence, and no
- * other error appears. Only the interface names differ in the cut, so the snapshot must name
- * the files' interfaces from their frames' MACs for the rules to follow it.
- */
-function perInterfaceFiles(capture: string, dir: string): string[] {
-  const reader = openCaptureFile(capture);
-  const writers = new Map<number, { sink: FileSink; writer: PcapWriter }>();
-  try {
-    for (const rec of reader) {
-      let w = writers.get(rec.interfaceIndex);
-      if (w === undefined) {
-        const sink = new FileSink(path.join(dir, `capture${writers.size + 1}.pcap`));
-        w = { sink, writer: new PcapWriter(sink, { linkType: rec.linkType, nanosecond: true }) };
-        writers.set(rec.interfaceIndex, w);
-      }
-      w.writer.writePacket(rec.data.subarray(rec.offset, rec.offset + rec.caplen), rec.tsSec, rec.tsNsec, rec.origLen);
-    }
-  } finally {
-    reader.close();
-    for (const { sink } of writers.values()) sink.close();
-  }
-  return [...writers.keys()].map((_, i) => path.join(dir, `capture${i + 1}.pcap`));
-}
+import { perInterfaceFiles } from './capture-cut';
 
 /**
  * Interfaces no frame of the host crossed cannot be named from MACs: there the cut gives its
@@ -49,6 +19,14 @@ const UNNAMEABLE: Record<string, string> = {
   'docker-real-network-isolation': "br-55aa2abe355f saw only an ARP between two containers: filtered names Docker's isolation rule instead of nat-path-break naming the bridge the SYN never reached",
 };
 
+/**
+ * What operators send most: one tcpdump per interface, each a classic pcap that names no
+ * interface ("a.pcap", "b.pcap"). Every stored scenario captured on several interfaces, with
+ * a host context, is cut that way (in file order, one file per interface) and analyzed with
+ * its context: each error finding of the whole capture comes back with its confidence, and no
+ * other error appears. Only the interface names differ in the cut, so the snapshot must name
+ * the files' interfaces from their frames' MACs for the rules to follow it.
+ */
 test('each stored multi-interface scenario as one classic pcap per interface gives the whole capture\'s errors', () => {
   let checked = 0;
   for (const sc of findScenarios(path.join(REPO, 'captures'))) {

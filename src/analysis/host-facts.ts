@@ -40,7 +40,7 @@ export function hostFacts(
   const renamed = use.context === null ? [] : fileInterfaceNames(use.context, interfaces, evidence.linkMacs.named(interfaces.names, true));
   const anyDevice = anyDeviceWarning(readers, interfaces, unnamed, context === null ? 'none' : use.ifindexNames === null ? 'unusable' : 'matched');
   const sysctls = match === null || match.verdict !== 'mismatch' ? sysctlChangeWarning(context) : null;
-  const taken = renamed.map(({ file, name }) => `${file} names no interface: it is taken as ${name}, the host context's interface whose MAC its frames carry`);
+  const taken = renamed.map(({ file, name }) => `${file} names no interface: it is taken as ${name}, the snapshot's interface whose MAC its frames carry`);
   return { ...use, match, renamed, warnings: [...use.warnings, ...taken, ...[anyDevice, sysctls].filter((w): w is string => w !== null)] };
 }
 

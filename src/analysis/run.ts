@@ -5,6 +5,7 @@ import { flowOrdinal, type Flow } from '../flow/flow';
 import { AttemptLog } from './attempt-log';
 import { DecodeStage } from './decode';
 import { runDiagnosis } from './diagnosis';
+import type { Finding } from '../diagnose/finding';
 import { unseenConntrackDrops } from '../diagnose/conntrack-full';
 import { missesPackets } from '../diagnose/rules/capture-incomplete';
 import { hostFacts } from './host-facts';
@@ -13,6 +14,7 @@ import { PacketFilter } from './packet-filter';
 import { openFiles, readRecords } from './read';
 import { decodeProblems, inputSummaries, inputWarnings, sumOrNull } from './report-input';
 import { stitchAttempts } from './stitch-attempts';
+import { ANSWER_WAIT_SECONDS, waitingAtEnd } from '../flow/waiting-at-end';
 import { TrackStage } from './track';
 import { fileInterfaceName } from '../capture/interface-registry';
 import type { Analysis, AnalyzeOptions, CaptureSpan, LiveCounts } from './types';
@@ -159,7 +161,13 @@ class AnalysisRun {
     };
     const perInterface = interfaceSpans(this.readers, decode.firstAt, decode.lastAt);
     const tcpSpans = tcpCaptureSpans(perInterface, this.options.filter);
-    const findings = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans: tcpSpans, options: this.options });
+    const diagnosed = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans: tcpSpans, options: this.options });
+    // A finding about attempts the capture's end cut short, and no others, is not given: their answers may not have come yet.
+    const end = perInterface.reduce((t, s) => Math.max(t, s.to), decode.lastAt);
+    const waiting = new Set(failedFlows.filter((f) => waitingAtEnd(f, end)).map((f) => f.id));
+    const onlyWaiting = (f: Finding) => f.flows.length > 0 && (f.flowCount ?? f.flows.length) === f.flows.length && f.flows.every((id) => waiting.has(id));
+    const findings = waiting.size === 0 ? diagnosed : diagnosed.filter((f) => !onlyWaiting(f));
+    const undiagnosed = diagnosed.filter(onlyWaiting).reduce((n, f) => n + f.flows.length, 0);
     const allFlows = this.options.allFlows === true;
     const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
@@ -181,7 +189,7 @@ class AnalysisRun {
       warnings: [
         ...inputWarnings(this.readers, inputs, track.tracker.pressure, { stitching: track.stitcher.notRecorded, attemptLog: this.log.notRecorded, interfaces: interfaceNames.length }),
         ...host.warnings,
-        ...[this.filter?.warning() ?? null, unseenConntrackDrops(host.kernel, findings)].filter((w): w is string => w !== null),
+        ...[this.filter?.warning() ?? null, unseenConntrackDrops(host.kernel, findings), waitingWarning(undiagnosed)].filter((w): w is string => w !== null),
       ],
       kernel: host.kernel,
       addressMacs,
@@ -193,6 +201,11 @@ class AnalysisRun {
       captureGaps: { handshakeOnly: capture.handshakeOnly !== undefined, missesPackets: missesPackets(capture) },
     };
   }
+}
+
+function waitingWarning(n: number): string | null {
+  if (n === 0) return null;
+  return `${n === 1 ? '1 unanswered attempt' : `${n} unanswered attempts`} began less than ${ANSWER_WAIT_SECONDS} s before the capture ended, too late to tell a lost SYN from an answer still on its way: ${n === 1 ? 'it is' : 'they are'} counted as unanswered but not diagnosed (capture longer to judge ${n === 1 ? 'it' : 'them'})`;
 }
 
 /** Enough handshake packets were seen twice on one interface to say the capture merged several hops. */

@@ -1,3 +1,4 @@
+import { noFindingsReason } from './no-findings';
 import type { Analysis } from '../analysis';
 import { groupBy } from '../diagnose/group';
 import { attemptPath, type AttemptPath } from '../flow/attempt-path';
@@ -88,7 +89,7 @@ function summary(a: Analysis): string[] {
 
 function findings(a: Analysis): string[] {
   if (a.findings.length === 0) {
-    return [`<p>${a.summary.handshakes.attempted === 0 ? 'None: no TCP connection attempts in the capture.' : 'None: every connection attempt was answered.'}</p>`];
+    return [`<p>None: ${e(noFindingsReason(a.summary.handshakes))}.</p>`];
   }
   const causes = findingCauses(a.findings);
   const count = `${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}${causes.length === a.findings.length ? '' : `, from ${causes.length} causes`}`;

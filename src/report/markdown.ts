@@ -1,3 +1,4 @@
+import { noFindingsReason } from './no-findings';
 import type { Analysis } from '../analysis';
 import { plural } from '../diagnose/group';
 import { LIST_ITEMS, keyInWords, valueInWords } from './evidence-words';
@@ -31,7 +32,7 @@ export function renderMarkdown(a: Analysis): string {
 
   out.push('');
   if (a.findings.length === 0) {
-    out.push('## Findings', '', h.attempted === 0 ? 'None: no TCP connection attempts in the capture.' : 'None: every connection attempt was answered.');
+    out.push('## Findings', '', `None: ${noFindingsReason(h)}.`);
   } else {
     const causes = findingCauses(a.findings);
     out.push(causes.length === a.findings.length ? `## Findings (${a.findings.length})` : `## Findings (${a.findings.length}, from ${plural(causes.length, 'cause')})`);

@@ -1,3 +1,4 @@
+import { noFindingsReason } from './no-findings';
 import type { FailedGroup } from '../flow/failed-flow-groups';
 import type { Analysis, HostSummary } from '../analysis';
 import { clientSubnetOf } from '../decode/address';
@@ -107,7 +108,8 @@ export function renderText(a: Analysis, o: TextOptions = { width: 100, paint: pl
 
   out.push('');
   if (a.findings.length === 0) {
-    out.push(h.attempted === 0 ? 'Findings: none (no TCP connection attempts in the capture).' : 'Findings: none. Every connection attempt was answered.');
+    const reason = noFindingsReason(h);
+    out.push(h.attempted === 0 ? `Findings: none (${reason}).` : `Findings: none. ${reason[0]!.toUpperCase()}${reason.slice(1)}.`);
   } else {
     const causes = findingCauses(a.findings);
     out.push(causes.length === a.findings.length ? `Findings (${a.findings.length})` : `Findings (${a.findings.length}, from ${plural(causes.length, 'cause')})`);
