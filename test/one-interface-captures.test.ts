@@ -5,6 +5,7 @@ import { analyzeFiles } from '../src/analysis';
 import { bridgesFromContext } from '../src/context/context-bridges';
 import { loadHostContext } from '../src/context/load';
 import { REPO } from './cli-harness';
+import { ingressClient } from '../src/diagnose/ingress-client';
 
 /**
  * Stored real-Docker scenarios cut to one interface (what `tcpdump -i NAME` records), analyzed
@@ -42,6 +43,18 @@ test('ingress_sbox\'s overlay leg alone: SYN-ACKs seen on a namespace\'s interfa
   const f = a.findings.find((x) => x.code === 'syn-ack-lost')!;
   assert.doesNotMatch(f.title, /left this host/, f.title);
   assert.equal(f.evidence.leftBy, undefined);
+  // Its one "client" is ingress_sbox's own address on the ingress network: the real clients are behind it.
+  assert.match(f.title, /came through swarm's ingress \(10\.0\.0\.2\), but the SYN-ACKs never reached the clients behind it$/);
+  assert.equal(f.evidence.ingressSnat, "this node's ingress_sbox");
+  assert.match(f.remedy[0]!, /^Capture where the real clients show, on the node that published the port: synscope live -i eth0 -i docker_gwbridge/);
+});
+
+test("an ingress address no endpoint of this node holds is another node's ingress_sbox; a task's own is no NAT", () => {
+  const context = loadHostContext(path.join(REPO, 'captures', 'docker-real-swarm-ingress', 'context.json'));
+  assert.deepEqual(ingressClient(context, '10.0.0.2'), { network: 'ingress', subnet: '10.0.0.0/24', thisNode: true });
+  assert.deepEqual(ingressClient(context, '10.0.0.3'), { network: 'ingress', subnet: '10.0.0.0/24', thisNode: false });
+  assert.equal(ingressClient(context, '10.0.0.4'), null, 'the task web.1');
+  assert.equal(ingressClient(context, '172.18.50.20'), null);
 });
 
 test('a container dialling the host\'s own docker0 address is not bridged traffic: with an icc rule in the snapshot too, INPUT\'s drop is named, not icc', () => {

@@ -5,6 +5,7 @@ import { replyToHost, type ReplyToHost } from '../reply-to-host';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 import { synAckRetransmitsOf } from '../kernel-facts';
+import { ingressClient, type IngressClient } from '../ingress-client';
 
 /** `syn-ack-lost`: the server answered but the client never got it and kept retransmitting its SYN. */
 export function synAckLostRule(input: DiagnosisInput): Finding[] {
@@ -22,12 +23,16 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
     const here = cameBackBy === null ? null : replyToHost(input, first, cameBackBy);
     const leftBy = cameBackBy === null ? leftHostBy(input, flows) : null;
     const attempts = attemptCount(flows, input);
+    // Past ingress_sbox every client of a published port is its address: the real clients are behind it.
+    const ingress = clients.every((c) => ingressClient(input.context, c) !== null) ? ingressClient(input.context, clients[0]!) : null;
     const text =
       here !== null
         ? droppedHere(service, attempts, cameBackBy!, first, here)
-        : leftBy === null
-          ? lostOnTheWay(service, attempts, clients[0]!, first.serverIp)
-          : lostBeyond(service, attempts, leftBy, clients[0]!, first);
+        : leftBy !== null
+          ? lostBeyond(service, attempts, leftBy, clients[0]!, first)
+          : ingress !== null
+            ? lostBehindIngress(service, attempts, clients[0]!, ingress)
+            : lostOnTheWay(service, attempts, clients[0]!, first.serverIp);
     findings.push({
       code: 'syn-ack-lost',
       severity: 'error',
@@ -47,6 +52,7 @@ export function synAckLostRule(input: DiagnosisInput): Finding[] {
         seenOn: interfaces,
         ...(input.kernel != null && { kernelSynAckRetransmits: retransmits }),
         ...(leftBy !== null && { leftBy }),
+        ...(ingress !== null && leftBy === null && here === null && { ingressSnat: ingress.thisNode ? 'this node\'s ingress_sbox' : 'another node\'s ingress_sbox' }),
         ...(here !== null && { cameBackBy, clientIsThisHost: true, inputDrop: here.inputDrop, forwardDrops: here.forwardDrops }),
       },
       flows: flows.flatMap((f) => hops.hopsOf(f.id)),
@@ -95,6 +101,21 @@ function droppedHere(service: string, attempts: number, iface: string, first: Fl
         ? []
         : [`If it is a container's: a DOCKER-USER rule comes before Docker's own accept of replies, so let them through first: iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT (\`${dockerUser.rule}\` still drops new connections).`]),
       `If it is this host's own: iptables -L INPUT -v -n --line-numbers shows the rule whose counter rises while it retries; replies need -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT before it.`,
+    ],
+  };
+}
+
+/** The clients are swarm's ingress NAT: the SYN-ACKs reached ingress_sbox and were lost on the way back to the real clients. */
+function lostBehindIngress(service: string, attempts: number, client: string, ingress: IngressClient): Text {
+  const sbox = ingress.thisNode ? "this node's ingress_sbox" : "another node's ingress_sbox (no endpoint here holds it)";
+  return {
+    title: `${service} answered ${plural(attempts, 'attempt')} that came through swarm's ingress (${client}), but the SYN-ACKs never reached the clients behind it`,
+    explanation:
+      `${client} is no client: it is ${sbox}, on swarm's ingress network ${ingress.network} (${ingress.subnet}). The clients came in by a port the swarm publishes (mode ingress), and ingress_sbox rewrote their source to its own address before handing the SYNs to the task. ` +
+      `${service} answered, yet the same SYNs kept coming: the replies were lost on the way back, in ingress_sbox's reverse translation or after it, between docker_gwbridge and the clients.`,
+    remedy: [
+      `Capture where the real clients show, on the node that published the port: synscope live -i eth0 -i docker_gwbridge (with ingress_sbox's legs); the finding then names the clients and the hop where the SYN-ACKs stop.`,
+      `A docker_gwbridge subnet that holds the clients' addresses sends the replies into the bridge instead of to them: compare the clients with docker network inspect docker_gwbridge --format '{{(index .IPAM.Config 0).Subnet}}'.`,
     ],
   };
 }
