@@ -87,3 +87,16 @@ test('a reused packet forgets the ICMP quote and ARP fields of the previous pack
   assert.equal(pkt.arpSenderMacOffset, -1);
   assert.equal(pkt.arpSenderIp, 0);
 });
+
+test('a quote cut after the TCP ports (tcpdump -s 68) still ties the error to the flow by its ports; the sequence number is marked cut', () => {
+  // ICMP4_UNREACH quotes its TCP header at 42 + 20 = 62: keep the ports (4 bytes), not the sequence number.
+  for (const cut of [66, 67, 68, 69]) {
+    const pkt = decode(1, ICMP4_UNREACH.subarray(0, cut));
+    assert.equal(pkt.problem, Problem.TRUNCATED_ICMP_QUOTE, `cut at ${cut}`);
+    assert.deepEqual([pkt.icmpQuotesTcp, pkt.quotedSeqCut, pkt.quotedSrcPort, pkt.quotedDstPort, pkt.quotedSeq], [true, true, 59856, 80, 0]);
+  }
+  const whole = decode(1, ICMP4_UNREACH);
+  assert.equal(whole.quotedSeqCut, false);
+  const ports = decode(1, ICMP4_UNREACH.subarray(0, 65));
+  assert.deepEqual([ports.icmpQuotesTcp, ports.problem], [false, Problem.TRUNCATED_ICMP_QUOTE]);
+});

@@ -21,7 +21,7 @@ const notable = (a: ReturnType<typeof analyzeCut>) => a.findings.filter((f) => f
 
 for (const [cut, what] of [
   ['port80', "a 'tcp port 80' capture filter (no ICMP, no ARP)"],
-  ['snap68', 'a snap length of 68 bytes (the ICMP error kept, its quote of the SYN cut)'],
+  ['snap54', 'a snap length of 54 bytes (the ICMP error kept, its quote cut before the ports)'],
 ]) {
   test(`${what}: the silence is the macvlan child this host cannot reach, not a NAT hop or a firewall`, () => {
     const a = analyzeCut(cut);
@@ -35,9 +35,15 @@ for (const [cut, what] of [
 }
 
 test('the ARP of the whole capture kept: its count is the evidence', () => {
-  const f = analyzeCut('snap68').findings[0]!;
+  const f = analyzeCut('snap54').findings[0]!;
   assert.deepEqual([f.evidence.arpRequests, f.evidence.arpReplies], [5, 1]);
   assert.equal(analyzeCut('port80').findings[0]!.evidence.arpRequests, null);
+});
+
+test('a snap length of 68 bytes keeps the quoted ports and cuts the sequence number: the ICMP error still answers the SYN, the whole capture\'s verdict', () => {
+  const a = analyzeCut('snap68');
+  assert.deepEqual(notable(a), [['rejected', 'warning', 'high']]);
+  assert.deepEqual([a.findings[0]!.evidence.refusedBy, a.findings[0]!.evidence.container], ['192.0.2.1', 'web']);
 });
 
 test("'tcp or icmp' (no ARP): the node's own host unreachable still names the macvlan child, and eth0's children's frames do not disown the snapshot", () => {

@@ -73,14 +73,17 @@ function decodeQuote(buf: Buffer, q: number, end: number, pkt: DecodedPacket): L
     return fail(pkt, Problem.INVALID_IP_VERSION);
   }
   if (proto !== IpProto.TCP && proto !== IpProto.UDP) return Layer.DONE;
-  if (end - t < 8) return fail(pkt, Problem.TRUNCATED_ICMP_QUOTE);
+  if (end - t < 4) return fail(pkt, Problem.TRUNCATED_ICMP_QUOTE);
   pkt.quotedSrcPort = view.getUint16(t);
   pkt.quotedDstPort = view.getUint16(t + 2);
+  // A snap length of 66 to 69 bytes (tcpdump -s 68) keeps the quoted ports and cuts the sequence number: the ports still tie the error to a flow.
+  const seqCut = end - t < 8;
   if (proto === IpProto.TCP) {
-    pkt.quotedSeq = view.getUint32(t + 4);
+    if (!seqCut) pkt.quotedSeq = view.getUint32(t + 4);
+    pkt.quotedSeqCut = seqCut;
     pkt.icmpQuotesTcp = true;
   }
-  return Layer.DONE;
+  return seqCut ? fail(pkt, Problem.TRUNCATED_ICMP_QUOTE) : Layer.DONE;
 }
 
 function decodeIcmp(buf: Buffer, off: number, end: number, pkt: DecodedPacket, isError: boolean): LayerId {

@@ -118,6 +118,8 @@ export class DecodedPacket {
   quotedSrcPort = 0;
   quotedDstPort = 0;
   quotedSeq = 0;
+  /** The capture cut the quote after the ports: quotedSeq unknown (0). */
+  quotedSeqCut = false;
   /** Offset of the quoted IP header inside the ICMP message, or -1. */
   quotedOffset = -1;
 
@@ -138,6 +140,7 @@ export class DecodedPacket {
     this.quotedSrcPort = 0;
     this.quotedDstPort = 0;
     this.quotedSeq = 0;
+    this.quotedSeqCut = false;
     this.quotedOffset = -1;
     this.arpOp = 0;
     this.arpSenderMacOffset = -1;

@@ -247,7 +247,9 @@ export class FlowTracker {
     const q = endpointBase(slot, side);
     const u = store.uint;
     const seq = pkt.quotedSeq >>> 0;
-    if (store.int[q + E.SYNS] === 0 || (seq !== u[q + E.LAST_SYN_SEQ] && seq !== u[q + E.START_SEQ])) return;
+    if (store.int[q + E.SYNS] === 0) return;
+    // The quoted SYN's sequence number, when the capture kept it, must be this flow's.
+    if (!pkt.quotedSeqCut && seq !== u[q + E.LAST_SYN_SEQ] && seq !== u[q + E.START_SEQ]) return;
     if (store.icmp.has(slot)) return;
     const from = new Uint32Array(4);
     from.set(pkt.src);
