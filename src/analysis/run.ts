@@ -5,7 +5,6 @@ import { flowOrdinal, type Flow } from '../flow/flow';
 import { AttemptLog } from './attempt-log';
 import { DecodeStage } from './decode';
 import { runDiagnosis } from './diagnosis';
-import type { Finding } from '../diagnose/finding';
 import { unseenConntrackDrops } from '../diagnose/conntrack-full';
 import { missesPackets } from '../diagnose/rules/capture-incomplete';
 import { hostFacts } from './host-facts';
@@ -14,7 +13,7 @@ import { PacketFilter } from './packet-filter';
 import { openFiles, readRecords } from './read';
 import { decodeProblems, inputSummaries, inputWarnings, sumOrNull } from './report-input';
 import { stitchAttempts } from './stitch-attempts';
-import { ANSWER_WAIT_SECONDS, waitingAtEnd } from '../flow/waiting-at-end';
+import { setAsideWaiting, waitingWarning } from './waiting-at-end';
 import { TrackStage } from './track';
 import { fileInterfaceName } from '../capture/interface-registry';
 import type { Analysis, AnalyzeOptions, CaptureSpan, LiveCounts } from './types';
@@ -164,10 +163,7 @@ class AnalysisRun {
     const diagnosed = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans: tcpSpans, options: this.options });
     // A finding about attempts the capture's end cut short, and no others, is not given: their answers may not have come yet.
     const end = perInterface.reduce((t, s) => Math.max(t, s.to), decode.lastAt);
-    const waiting = new Set(failedFlows.filter((f) => waitingAtEnd(f, end)).map((f) => f.id));
-    const onlyWaiting = (f: Finding) => f.flows.length > 0 && (f.flowCount ?? f.flows.length) === f.flows.length && f.flows.every((id) => waiting.has(id));
-    const findings = waiting.size === 0 ? diagnosed : diagnosed.filter((f) => !onlyWaiting(f));
-    const undiagnosed = diagnosed.filter(onlyWaiting).reduce((n, f) => n + f.flows.length, 0);
+    const { findings, undiagnosed } = setAsideWaiting(diagnosed, failedFlows, end);
     const allFlows = this.options.allFlows === true;
     const flows = (allFlows ? track.kept : failedFlows).sort((a, b) => a.firstSeen - b.firstSeen || flowOrdinal(a.id) - flowOrdinal(b.id));
     return {
@@ -201,11 +197,6 @@ class AnalysisRun {
       captureGaps: { handshakeOnly: capture.handshakeOnly !== undefined, missesPackets: missesPackets(capture) },
     };
   }
-}
-
-function waitingWarning(n: number): string | null {
-  if (n === 0) return null;
-  return `${n === 1 ? '1 unanswered attempt' : `${n} unanswered attempts`} began less than ${ANSWER_WAIT_SECONDS} s before the capture ended, too late to tell a lost SYN from an answer still on its way: ${n === 1 ? 'it is' : 'they are'} counted as unanswered but not diagnosed (capture longer to judge ${n === 1 ? 'it' : 'them'})`;
 }
 
 /** Enough handshake packets were seen twice on one interface to say the capture merged several hops. */
