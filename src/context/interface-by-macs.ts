@@ -1,4 +1,5 @@
 import type { HostContext, NetInterface } from './host-context';
+import { withMac } from './match-capture';
 
 /**
  * The snapshot's interface a capture of one link was taken on, from the MACs of its frames:
@@ -9,8 +10,6 @@ import type { HostContext, NetInterface } from './host-context';
  */
 export function interfaceByMacs(ctx: HostContext, macs: readonly string[]): NetInterface | null {
   const seen = new Set(macs.map((m) => m.toLowerCase()));
-  const candidates = ctx.interfaces.filter(
-    (i) => i.kind !== 'loopback' && i.master === null && i.mac !== null && i.mac !== '00:00:00:00:00:00' && seen.has(i.mac.toLowerCase()),
-  );
+  const candidates = withMac(ctx.interfaces).filter((i) => i.master === null && seen.has(i.mac!.toLowerCase()));
   return candidates.length === 1 ? candidates[0]! : null;
 }

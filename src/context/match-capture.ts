@@ -116,7 +116,8 @@ function checkLinks(ctx: HostContext, facts: CaptureFacts, agreements: string[],
   }
 }
 
-function withMac(interfaces: readonly NetInterface[]): NetInterface[] {
+/** The interfaces with a MAC of their own (not loopback, not all zeros). */
+export function withMac(interfaces: readonly NetInterface[]): NetInterface[] {
   return interfaces.filter((i) => i.kind !== 'loopback' && i.mac !== null && i.mac !== '00:00:00:00:00:00');
 }
 

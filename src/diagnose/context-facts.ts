@@ -55,6 +55,20 @@ export function synInterface(flow: Flow, input: DiagnosisInput): string | null {
   return null;
 }
 
+/**
+ * The way this host forwards a flow's SYN, from the snapshot's routes: the interface it came
+ * in on and the device it leaves by, when neither end is the host and the two are not one
+ * link. Null otherwise.
+ */
+export function forwardedWay(input: DiagnosisInput, flow: Flow): { iif: string; out: string } | null {
+  const ctx = input.context;
+  if (ctx === null || isLocalAddress(ctx, flow.serverIp) || isLocalAddress(ctx, flow.clientIp)) return null;
+  const iif = synInterface(flow, input);
+  if (iif === null) return null;
+  const out = deviceOf(lookupRoute(ctx, flow.serverIp, { iif, src: flow.clientIp }));
+  return out === null || sameLink(ctx, iif, out) ? null : { iif, out };
+}
+
 /** The output device of a lookup, or null (unreachable, or a route without a device). */
 export function deviceOf(r: ReturnType<typeof lookupRoute>): string | null {
   return 'route' in r ? r.route.device : null;

@@ -1,9 +1,9 @@
 import type { Flow } from '../flow/flow';
-import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
+import { forwardedWay } from './context-facts';
+import { networkOnBridge } from './docker-holder';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
 import { hopFacts } from './nat-hop';
-import { lookupRoute } from './route-sim';
 
 /** What to say of a DOCKER-USER rule that drops the replies to a connection a container opened. */
 export interface DockerUserReplies {
@@ -37,11 +37,10 @@ export function dockerUserReplies(rule: string | null): DockerUserReplies | null
  */
 export function dockerUserReplyDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
-  if (ctx === null || isLocalAddress(ctx, flow.serverIp) || isLocalAddress(ctx, flow.clientIp)) return null;
-  const bridge = synInterface(flow, input);
-  if (bridge === null || !(ctx.dockerNetworks ?? []).some((n) => n.bridge === bridge)) return null;
-  const out = deviceOf(lookupRoute(ctx, flow.serverIp, { iif: bridge, src: flow.clientIp }));
-  if (out === null || sameLink(ctx, bridge, out) || input.interfaceNames.includes(out)) return null;
+  const way = forwardedWay(input, flow);
+  if (ctx === null || way === null) return null;
+  const { iif: bridge, out } = way;
+  if (networkOnBridge(ctx, bridge) === undefined || input.interfaceNames.includes(out)) return null;
   const back = hopFacts(ctx, {
     packet: { src: flow.serverIp, dst: flow.clientIp, dstPort: flow.clientPort },
     established: true,

@@ -1,11 +1,10 @@
 import type { Flow } from '../flow/flow';
-import { deviceOf, isLocalAddress, sameLink, synInterface } from './context-facts';
+import { forwardedWay, sameLink } from './context-facts';
 import type { DropCause } from './drop-cause';
 import type { DiagnosisInput } from './input';
 import { forwardPolicyOwner, KEEP_FORWARD_ACCEPTS } from './forward-policy';
 import { ufwForwardSentence, ufwRouteRemedy } from './ufw';
 import { hopFacts } from './nat-hop';
-import { lookupRoute } from './route-sim';
 
 /**
  * A SYN this host routes between two of its interfaces (neither end is the host, no NAT
@@ -18,11 +17,9 @@ import { lookupRoute } from './route-sim';
  */
 export function routedDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
-  if (ctx === null || isLocalAddress(ctx, flow.serverIp) || isLocalAddress(ctx, flow.clientIp)) return null;
-  const iif = synInterface(flow, input);
-  if (iif === null) return null;
-  const out = deviceOf(lookupRoute(ctx, flow.serverIp, { iif, src: flow.clientIp }));
-  if (out === null || sameLink(ctx, iif, out)) return null;
+  const way = forwardedWay(input, flow);
+  if (ctx === null || way === null) return null;
+  const { iif, out } = way;
   if (flow.interfaces.some((i) => sameLink(ctx, input.interfaceNames[i] ?? '', out))) return null;
   const facts = hopFacts(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: iif, to: out });
   if (facts.dropRule === null) return null;

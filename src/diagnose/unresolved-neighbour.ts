@@ -103,7 +103,9 @@ export function unresolvedNeighbour(input: DiagnosisInput, flow: Flow): Unresolv
  */
 export function macvlanChildDrop(input: DiagnosisInput, flow: Flow): DropCause | null {
   const ctx = input.context;
-  const hop = ctx === null || flow.outcome !== 'unanswered' ? null : neighbourHop(input, flow);
+  // Every silent SYN of a flood's sample comes here: a host without macvlan or ipvlan networks has no child to miss, and no route or rule walk is due.
+  const children = (ctx?.dockerNetworks ?? []).some((n) => n.driver === 'macvlan' || n.driver === 'ipvlan');
+  const hop = !children || flow.outcome !== 'unanswered' ? null : neighbourHop(input, flow);
   if (hop === null || hop.gateway !== null || hop.neverAsked) return null;
   const child = macvlanChild(ctx!, hop, flow);
   if (child === null) return null;
