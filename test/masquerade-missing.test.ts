@@ -168,9 +168,14 @@ test('Docker\'s chains flushed by iptables (its tables left, no DOCKER chain): t
   assert.match(f!.remedy[1]!, /"iptables": false/);
 });
 
-test('no nat table at all: claimed only from the capture (the SYN seen leaving the uplink), and not when iptables-save noted legacy tables it could not show', () => {
+test('no nat table at all: claimed from the bridge alone only when Docker\'s whole ruleset is gone under a network it masquerades, and not when iptables-save noted legacy tables it could not show', () => {
   const ctx = { ...host(''), natRules: { iptables: '', nft: DEBIAN_NFT } };
-  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0])], ctx)), [], 'the uplink not captured: the snapshot alone does not say');
+  const [f] = masqueradeMissingRule(input([attempt([DOCKER0])], ctx));
+  assert.deepEqual([f?.confidence, f?.evidence['seenLeaving'], f?.evidence['rulesetWiped']], ['medium', false, true], 'the uplink not captured: the wiped ruleset says it');
+  const unmasqueraded = { ...host('', { ...BRIDGE_NETWORK, masquerade: false }), natRules: { iptables: '', nft: DEBIAN_NFT } };
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0])], unmasqueraded)), [], 'a network Docker does not masquerade: no nat table is no news');
+  const notDockers = { ...host('', { ...BRIDGE_NETWORK, bridge: 'br-other' }), natRules: { iptables: '', nft: DEBIAN_NFT } };
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0])], notDockers)), [], 'a bridge no Docker network holds: the snapshot alone does not say');
   const legacy = { ...ctx, unavailable: [{ source: 'iptables-legacy-save', reason: 'iptables-save says iptables-legacy tables are present' }] };
   assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], legacy)), [], "Docker's rules may be in the legacy tables");
 });

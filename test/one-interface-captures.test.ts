@@ -69,3 +69,11 @@ test('a container dialling the host\'s own docker0 address is not bridged traffi
   assert.match(f.title, /the host's INPUT policy DROP drops them$/, f.title);
   assert.equal(f.evidence.interContainerTraffic, undefined);
 });
+
+test("docker0 alone, Docker's whole ruleset flushed by an nftables file: the untranslated SYN is named from the snapshot, at medium, not a generic drop", () => {
+  const a = oneInterface('docker-real-nftables-flush', 'docker0');
+  assert.deepEqual(errors(a), [['nat-path-break', 'medium', ['172.17.0.2']]]);
+  const f = a.findings[0]!;
+  assert.deepEqual([f.evidence.rulesetWiped, f.evidence.seenLeaving, f.evidence.tablesLeft], [true, false, ['inet filter']]);
+  assert.match(f.remedy[1]!, /replace `flush ruleset` by flushing only the tables it defines \(flush table inet filter\)/);
+});

@@ -30,8 +30,9 @@ interface Untranslated {
  * POSTROUTING surely neither masquerades nor SNATs it. The SYN leaves with the container's
  * private source, and the answer, addressed to a network nobody beyond the host routes back
  * to it, never comes. Seen on the uplink untranslated: high confidence; the uplink not
- * captured: medium. A rule that may masquerade it (a match synscope does not model), or no
- * nat table in the snapshot, claims nothing.
+ * captured: medium. A rule that may masquerade it (a match synscope does not model) claims
+ * nothing; so does no nat table in the snapshot, unless the capture saw the SYN leave or
+ * Docker's whole ruleset is gone under a network it masquerades.
  */
 export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
   const ctx = input.context;
@@ -39,6 +40,7 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
   const found: Untranslated[] = [];
   // A flood's sample repeats a few client/server pairs: route and rule walks once per pair.
   const paths = new Map<string, Path | null>();
+  const wiped = wipedRuleset(ctx) !== null;
   for (const flow of input.failedFlows) {
     if (flow.outcome !== 'unanswered' || flow.clientIp.includes(':')) continue;
     const key = `${flow.clientIp}|${flow.serverIp}|${flow.serverPort}`;
@@ -48,8 +50,9 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
     const names = flow.interfaces.map((i) => input.interfaceNames[i]);
     const onBridge = names.includes(path.bridge.name);
     const onUplink = names.includes(path.uplink);
-    // With no nat chain in the snapshot at all, only the capture itself shows the translation missing.
-    if (path.noNat && !onUplink) continue;
+    // With no nat chain in the snapshot at all, only the capture itself shows the translation
+    // missing, unless Docker's whole ruleset is gone while its network expects masquerade.
+    if (path.noNat && !onUplink && !(wiped && expectsMasquerade(ctx, path.bridge.name))) continue;
     // Captured on the uplink alone (tcpdump -i eth0), the SYN is a container's leaving when the host sent it.
     if (!onBridge && !(onUplink && sentByHost(input, ctx, flow.clientIp, path.uplink))) continue;
     found.push({ flow, bridge: path.bridge, uplink: path.uplink, route: path.route, seenOnBridge: onBridge, seenLeaving: onUplink });
@@ -72,6 +75,12 @@ function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): 
   if (t === null && !natRulesRead(ctx)) return null;
   if (t !== null && (translates(t.verdict) || t.maybe.some((rule) => translates(rule.target)))) return null;
   return { ...way, noNat: t === null };
+}
+
+/** The bridge is a Docker network's that Docker masquerades (its default). */
+function expectsMasquerade(ctx: HostContext, bridge: string): boolean {
+  const network = networkOnBridge(ctx, bridge);
+  return network !== undefined && network.masquerade !== false;
 }
 
 /** Both of the snapshot's rule listings were read, and iptables-save noted no legacy tables beside them: a table neither shows is not there. */
@@ -109,7 +118,7 @@ function finding(group: Untranslated[], input: DiagnosisInput, ctx: HostContext)
     : seenLeaving
       ? `were seen on ${bridge.name} and then leaving by ${uplink} untranslated`
       : `were seen on ${bridge.name}, and the host routes them out of ${uplink} (not captured)`;
-  const wiped = network !== undefined && network.masquerade !== false ? wipedRuleset(ctx) : null;
+  const wiped = expectsMasquerade(ctx, bridge.name) ? wipedRuleset(ctx) : null;
   const sentences = [
     `The SYNs to ${service} from ${clients.join(', ')} (${who}) ${how}; nothing came back: no SYN-ACK, RST or ICMP.`,
     `The snapshot's nat rules neither masquerade nor SNAT ${subnet} leaving by ${uplink}, so ${seenLeaving ? 'they left' : 'they leave'} with the container's private source address, and the answer, addressed to ${clients[0]}, goes to a network that nothing beyond this host routes back to it (a router or the provider drops it).`,
