@@ -16,6 +16,8 @@ export type HostFacts = ReturnType<typeof contextUse> & {
   match: ContextMatch | null;
   /** Interfaces named after their files that the context named instead, from their frames' MACs. */
   renamed: { file: string; name: string }[];
+  /** Some interface got its name here (an any-device capture's ifindex, a file's interface): what was built from the names before is stale. */
+  namesChanged: boolean;
 };
 
 /**
@@ -36,12 +38,14 @@ export function hostFacts(
   const facts = captureFacts(readers, interfaces, addressMacs, evidence.linkMacs.named(interfaces.names), decode.firstAt, decode.lastAt);
   const match = context === null || contextIsOwn ? null : matchContext(context, facts, options.contextWindowSeconds);
   const use = contextUse({ context, bridges: options.bridges ?? [], kernel: options.kernel ?? null }, match);
+  const namesBefore = interfaces.names.join('\n');
   const unnamed = interfaces.resolveIfindexNames(use.ifindexNames);
   const renamed = use.context === null ? [] : fileInterfaceNames(use.context, interfaces, evidence.linkMacs.named(interfaces.names, true));
   const anyDevice = anyDeviceWarning(readers, interfaces, unnamed, context === null ? 'none' : use.ifindexNames === null ? 'unusable' : 'matched');
   const sysctls = match === null || match.verdict !== 'mismatch' ? sysctlChangeWarning(context) : null;
   const taken = renamed.map(({ file, name }) => `${file} names no interface: it is taken as ${name}, the snapshot's interface whose MAC its frames carry`);
-  return { ...use, match, renamed, warnings: [...use.warnings, ...taken, ...[anyDevice, sysctls].filter((w): w is string => w !== null)] };
+  const namesChanged = interfaces.names.join('\n') !== namesBefore;
+  return { ...use, match, renamed, namesChanged, warnings: [...use.warnings, ...taken, ...[anyDevice, sysctls].filter((w): w is string => w !== null)] };
 }
 
 /**

@@ -136,10 +136,10 @@ class AnalysisRun {
   result(): Analysis {
     const { track, decode, evidence } = this;
     const interfaceNames = decode.interfaces.names;
-    // Built once (again only when the context renamed a file's interface): with a flood of sources it holds tens of thousands of addresses.
+    // Built once (again only when the context named an interface: an any-device capture's, a file's): with a flood of sources it holds tens of thousands of addresses.
     let addressMacs = evidence.addressMacs(interfaceNames);
     const host = hostFacts(this.readers, decode, evidence, addressMacs, this.options, this.contextIsOwn);
-    if (host.renamed.length > 0) addressMacs = evidence.addressMacs(interfaceNames);
+    if (host.namesChanged) addressMacs = evidence.addressMacs(interfaceNames);
     // The failed groups and their samples, taken once: each call sorts them.
     const groups = track.failed.list();
     const failedFlows = track.failed.sampled();
