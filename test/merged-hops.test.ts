@@ -54,3 +54,14 @@ test("a merged capture without doubled handshakes: the host's own address showin
   const collision = (await analyze(file)).find((f) => f.code === 'address-collision');
   assert.equal(collision?.evidence.address, '192.168.0.10');
 });
+
+test("a merged capture (tcpdump -r all.pcapng -w out.pcap, or -i any without ifindexes) whose client is this host's own address: the SYN-ACKs came back by the interface holding it and were dropped here, not 'ip route get' for the host's own address", async () => {
+  const scenario = path.join(REPO, 'captures', 'docker-real-docker-user-replies');
+  const r = await runCli('analyze', path.join(REPO, 'test', 'fixtures', 'capture', 'docker-real-docker-user-replies-merged.pcap'), '--context', path.join(scenario, 'context.json'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const findings = (JSON.parse(r.stdout) as { findings: { code: string; title: string; confidence: string; remedy: string[]; evidence: Record<string, unknown> }[] }).findings;
+  const lost = findings.find((f) => f.code === 'syn-ack-lost')!;
+  assert.deepEqual([lost.evidence['clients'], lost.evidence['clientIsThisHost'], lost.evidence['cameBackBy'], lost.confidence], [['192.0.2.1'], true, 'eth0', 'low']);
+  assert.ok(lost.remedy.some((x) => x.includes('iptables -I DOCKER-USER -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT')), lost.remedy.join('\n'));
+  assert.ok(!lost.remedy.some((x) => x.includes('ip route get 192.0.2.1')), lost.remedy.join('\n'));
+});

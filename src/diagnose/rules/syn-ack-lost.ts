@@ -1,6 +1,8 @@
 import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
+import type { HostContext, NetInterface } from '../../context/host-context';
 import { contextInterface, isLocalAddress } from '../context-facts';
+import { sameAddress } from '../prefix';
 import { replyToHost, type ReplyToHost } from '../reply-to-host';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -143,10 +145,22 @@ function lostOnTheWay(service: string, attempts: number, client: string, serverI
 function returnedToHost(input: DiagnosisInput, flows: readonly Flow[]): string | null {
   const ctx = input.context;
   if (ctx === null || !flows.every((f) => isLocalAddress(ctx, f.clientIp))) return null;
-  const name = singleInterface(input, flows);
-  const iface = name === null ? undefined : contextInterface(ctx, name);
+  const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
+  if (names.length !== 1 || names[0] === '') return null;
+  const iface = contextInterface(ctx, names[0]!) ?? holderForUnknown(ctx, names[0]!, flows);
   if (iface === undefined || iface.kind === 'bridge' || iface.master !== null) return null;
-  return name;
+  return iface.name;
+}
+
+/**
+ * For a capture interface the snapshot does not know (a file that merges the interfaces, a
+ * cooked v1 "any"), the interface that holds every client's address: the answers to this
+ * host's own address come in there. Not for another namespace's interface (eth0@ingress_sbox).
+ */
+function holderForUnknown(ctx: HostContext, name: string, flows: readonly Flow[]): NetInterface | undefined {
+  if (name.includes('@')) return undefined;
+  const holders = distinct(flows.map((f) => ctx.interfaces.find((i) => i.addresses.some((a) => sameAddress(a.address, f.clientIp)))?.name ?? ''));
+  return holders.length === 1 && holders[0] !== '' ? contextInterface(ctx, holders[0]!) : undefined;
 }
 
 /** The one interface the flows were seen on, or null. */
