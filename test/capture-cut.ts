@@ -8,20 +8,22 @@ import type { HostContext } from '../src/context/host-context';
  * A stored capture as one tcpdump per interface would have written it: one classic pcap per
  * interface in `dir` (capture1.pcap, capture2.pcap... in the order the interfaces first
  * carried a packet), none naming its interface; with `until`, only the packets captured
- * before that time (Unix seconds), as if the capture had been stopped then.
+ * before that time (Unix seconds), as if the capture had been stopped then; with `startedAt`,
+ * file i only from startedAt[i] on, as if that tcpdump had been started later.
  */
-export function perInterfaceFiles(capture: string, dir: string, until = Infinity): string[] {
+export function perInterfaceFiles(capture: string, dir: string, until = Infinity, startedAt: readonly number[] = []): string[] {
   const reader = openCaptureFile(capture);
-  const writers = new Map<number, { sink: FileSink; writer: PcapWriter }>();
+  const writers = new Map<number, { sink: FileSink; writer: PcapWriter; index: number }>();
   try {
     for (const rec of reader) {
       if (rec.tsSec + rec.tsNsec * 1e-9 >= until) continue;
       let w = writers.get(rec.interfaceIndex);
       if (w === undefined) {
         const sink = new FileSink(path.join(dir, `capture${writers.size + 1}.pcap`));
-        w = { sink, writer: new PcapWriter(sink, { linkType: rec.linkType, nanosecond: true }) };
+        w = { sink, writer: new PcapWriter(sink, { linkType: rec.linkType, nanosecond: true }), index: writers.size };
         writers.set(rec.interfaceIndex, w);
       }
+      if (rec.tsSec + rec.tsNsec * 1e-9 < (startedAt[w.index] ?? -Infinity)) continue;
       w.writer.writePacket(rec.data.subarray(rec.offset, rec.offset + rec.caplen), rec.tsSec, rec.tsNsec, rec.origLen);
     }
   } finally {

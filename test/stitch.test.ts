@@ -255,3 +255,29 @@ test('stitch: groups carry each hop\'s server and client, so completed paths can
   assert.deepEqual(g!.servers, ['192.0.2.1:8080', '172.18.0.2:8080']);
   assert.deepEqual(g!.clients, [0xc6336407 * 65536 + 40000, 0xac120001 * 65536 + 40000]);
 });
+
+function lateHops(...flows: Flow[]): string[][] {
+  const st = new AttemptStitcher(64);
+  for (const f of flows) st.addFlow(f);
+  const grouped = new Set(st.groups().flatMap((g) => g.flows));
+  return st.lateHops(grouped).map((p) => [`f${p.first.flow}`, `f${p.late.flow}`]);
+}
+
+test('stitch: a hop whose capture began after the first SYN (its first SYN a retransmission, TSval ahead by the time between) is a late hop of the attempt, not an attempt of its own', () => {
+  const outer = hop({ id: 'f1', iface: ETH0, at: 1000, tsVal: 55555 });
+  // Linux retransmits at 1 s and 3 s; the second tcpdump started in between and saw the one at 3 s (a 1000 Hz clock).
+  const inner = hop({ id: 'f2', iface: GWBRIDGE, server: ['172.18.0.2', 8080], at: 1003.0001, tsVal: 58555, ipId: 999 });
+  assert.deepEqual(stitch(outer, inner), [], 'no group: their first SYNs are different packets');
+  assert.deepEqual(lateHops(outer, inner), [['f1', 'f2']]);
+  assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1003.0001, tsVal: 55555 + 750 })), [['f1', 'f2']], 'a 250 Hz clock (older kernels) ticks 750 in 3 s');
+});
+
+test('stitch: no late hop on the same interface, with another TSval offset (another connection), another MSS, too far apart, or already stitched', () => {
+  const outer = hop({ id: 'f1', iface: ETH0, at: 1000, tsVal: 55555 });
+  assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: ETH0, at: 1003, tsVal: 58555 })), []);
+  assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1003, tsVal: 912345678 })), []);
+  assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1003, tsVal: 58555, mss: 1400 })), []);
+  assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1200, tsVal: 55555 + 200000 })), []);
+  assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1000.001 })), [], 'the same first SYN: stitched, not late');
+  assert.deepEqual(lateHops(hop({ id: 'f1', iface: ETH0, tsVal: null }), hop({ id: 'f2', iface: GWBRIDGE, at: 1003, tsVal: null })), [], 'no timestamps: nothing ties them');
+});

@@ -143,7 +143,7 @@ class AnalysisRun {
     // The failed groups and their samples, taken once: each call sorts them.
     const groups = track.failed.list();
     const failedFlows = track.failed.sampled();
-    const stitched = stitchAttempts(track, failedFlows, interfaceNames);
+    const stitched = stitchAttempts(track, failedFlows, interfaceNames, host.context);
     const inputs = inputSummaries(this.readers, decode);
     const problems = decodeProblems(decode.problems);
     const capture: CaptureHealth = {
@@ -160,7 +160,7 @@ class AnalysisRun {
     };
     const perInterface = interfaceSpans(this.readers, decode.firstAt, decode.lastAt);
     const tcpSpans = tcpCaptureSpans(perInterface, this.options.filter);
-    const diagnosed = runDiagnosis({ track, failedFlows, groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans: tcpSpans, options: this.options });
+    const diagnosed = runDiagnosis({ track, failedFlows: failedFlows.filter((f) => !stitched.lateHops.has(f.id)), groups, stitched, evidence, log: this.log, host, capture, addressMacs, interfaceNames, tcpCaptureSpans: tcpSpans, options: this.options });
     // A finding about attempts the capture's end cut short, and no others, is not given: their answers may not have come yet.
     const end = perInterface.reduce((t, s) => Math.max(t, s.to), decode.lastAt);
     const { findings, undiagnosed } = setAsideWaiting(diagnosed, failedFlows, end);

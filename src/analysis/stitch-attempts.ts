@@ -2,6 +2,8 @@ import { attemptPath, type AttemptPath } from '../flow/attempt-path';
 import { flowId, flowOrdinal, type Flow } from '../flow/flow';
 import { ServicePaths } from '../flow/service-path';
 import type { TrackStage } from './track';
+import type { HostContext } from '../context/host-context';
+import { isLocalAddress } from '../diagnose/context-facts';
 
 export interface StitchedAttempts {
   /** The failed attempts seen at several hops, ordered by their outermost flow. */
@@ -12,6 +14,8 @@ export interface StitchedAttempts {
   stitchedFlows: Set<string>;
   /** The hops stitched attempts took per service: where an attempt seen at one hop only should have gone. */
   servicePaths: ServicePaths;
+  /** Ids of flows that are another hop of an attempt seen from one of its retransmissions on (a capture begun late): counted once, left to the earlier hop's view. */
+  lateHops: Set<string>;
 }
 
 /**
@@ -19,14 +23,26 @@ export interface StitchedAttempts {
  * the handshake summary (corrected here, in `track.handshakes`), with the outermost hop's
  * (the client's) outcome; the failed ones get their path drawn.
  */
-export function stitchAttempts(track: TrackStage, failedFlows: readonly Flow[], interfaceNames: readonly string[]): StitchedAttempts {
+export function stitchAttempts(track: TrackStage, failedFlows: readonly Flow[], interfaceNames: readonly string[], context: HostContext | null): StitchedAttempts {
   const byNumber = new Map<number, Flow>();
   for (const f of failedFlows) byNumber.set(flowOrdinal(f.id), f);
   for (const f of track.kept) byNumber.set(flowOrdinal(f.id), f);
   const handshakes = track.handshakes;
-  const out: StitchedAttempts = { attempts: [], innerHops: new Set(), stitchedFlows: new Set(), servicePaths: new ServicePaths() };
+  const out: StitchedAttempts = { attempts: [], innerHops: new Set(), stitchedFlows: new Set(), servicePaths: new ServicePaths(), lateHops: new Set() };
   const names = (ids: readonly number[]) => ids.map((i) => interfaceNames[i] ?? `#${i}`);
-  for (const g of track.stitcher.groups()) {
+  const groups = track.stitcher.groups();
+  for (const pair of track.stitcher.lateHops(new Set(groups.flatMap((g) => g.flows)))) {
+    // The hop left out is the later one, unless the earlier is this host's masquerade of a container's (the container's view says more).
+    const first = byNumber.get(pair.first.flow);
+    const late = byNumber.get(pair.late.flow);
+    const hostsOwn = (f: Flow | undefined) => f !== undefined && context !== null && isLocalAddress(context, f.clientIp);
+    const left = hostsOwn(first) && late !== undefined && !hostsOwn(late) ? pair.first : pair.late;
+    handshakes.attempted--;
+    handshakes[left.outcome]--;
+    out.innerHops.add(left.flow);
+    out.lateHops.add(flowId(left.flow));
+  }
+  for (const g of groups) {
     for (const o of g.outcomes) {
       handshakes.attempted--;
       handshakes[o]--;

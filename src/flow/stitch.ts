@@ -14,6 +14,16 @@ import type { FlowView } from './flow-view';
 /** First SYNs of one attempt at different hops are at most this far apart (seconds). */
 export const STITCH_WINDOW_SECONDS = 2;
 
+/**
+ * A capture begun after an attempt's first SYN (a second tcpdump started a little later) first
+ * sees one of its retransmissions: at most this long after the first SYN (Linux retries at 1,
+ * 3, 7, 15, 31, 63 s, then gives up at 127 s).
+ */
+export const SYN_RETRY_SPAN_SECONDS = 130;
+/** TCP timestamp clocks tick between 100 Hz (old kernels' jiffies) and 1000 Hz (Linux 4.13 on, macOS); a margin for both ends. */
+const TS_HZ_MIN = 90;
+const TS_HZ_MAX = 1050;
+
 /** Attempts recorded at most (64 bytes each); later ones are not stitched. */
 export const MAX_STITCH_RECORDS = 262144;
 
@@ -51,6 +61,12 @@ const enum N {
 
 /** Distinct server endpoints remembered for stitched paths; attempts to others have none (-1). */
 const MAX_SERVER_TEXTS = 65536;
+
+/** One record of AttemptStitcher.lateHops(): a flow number and its outcome. */
+export interface LateHop {
+  flow: number;
+  outcome: AttemptOutcome;
+}
 
 /** One attempt seen at several hops: its flows ordered by first SYN time (hop 0 = outermost, the client's view). */
 export interface StitchGroup {
@@ -169,6 +185,54 @@ export class AttemptStitcher {
       runStart = runEnd;
     }
     return out;
+  }
+
+  /**
+   * Flow numbers of the attempts another interface saw only from a retransmission on (its
+   * capture began after the first SYN), so that no group took them in: the same ISN and SYN
+   * options as an earlier record on another interface, and a TSval ahead of it by what the
+   * time between them makes a timestamp clock tick (NAT leaves TSval alone; another
+   * connection's has its own offset). Each is one more hop of the earlier record's attempt,
+   * though which hop comes first cannot be told. `grouped`: flow numbers already in groups().
+   */
+  lateHops(grouped: ReadonlySet<number>): { late: LateHop; first: LateHop }[] {
+    if (!this.severalInterfaces) return [];
+    const w = this.wide;
+    const n = this.small;
+    const isns = this.isns;
+    const order = new Uint32Array(this.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => isns[a]! - isns[b]! || w[a * W.SIZE + W.FIRST_SYN_AT]! - w[b * W.SIZE + W.FIRST_SYN_AT]!);
+    const out: { late: LateHop; first: LateHop }[] = [];
+    const hop = (i: number): LateHop => ({ flow: w[i * W.SIZE + W.FLOW]!, outcome: OUTCOMES[n[i * N.SIZE + N.OUTCOME]!]! });
+    for (let k = 1; k < order.length; k++) {
+      const rec = order[k]!;
+      if (grouped.has(w[rec * W.SIZE + W.FLOW]!) || w[rec * W.SIZE + W.TS_VAL]! < 0) continue;
+      for (let j = k - 1; j >= 0 && isns[order[j]!] === isns[rec]; j--) {
+        if (this.retransmissionOf(order[j]!, rec)) {
+          out.push({ late: hop(rec), first: hop(order[j]!) });
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Record `late` is a retransmission of record `first`'s SYN, seen on another interface. */
+  private retransmissionOf(first: number, late: number): boolean {
+    const w = this.wide;
+    const n = this.small;
+    const na = first * N.SIZE;
+    const nb = late * N.SIZE;
+    if (n[na + N.IFACE] === n[nb + N.IFACE]) return false;
+    if (n[na + N.MSS] !== n[nb + N.MSS] || n[na + N.WSCALE] !== n[nb + N.WSCALE] || n[na + N.SACK] !== n[nb + N.SACK]) return false;
+    const tsA = w[first * W.SIZE + W.TS_VAL]!;
+    const tsB = w[late * W.SIZE + W.TS_VAL]!;
+    if (tsA < 0 || tsB === tsA) return false;
+    const dt = w[late * W.SIZE + W.FIRST_SYN_AT]! - w[first * W.SIZE + W.FIRST_SYN_AT]!;
+    if (dt <= 0 || dt > SYN_RETRY_SPAN_SECONDS) return false;
+    const ticks = (tsB - tsA + 4294967296) % 4294967296;
+    return ticks >= dt * TS_HZ_MIN && ticks <= dt * TS_HZ_MAX + 20;
   }
 
   /** Groups one run of records sharing an ISN (already in time order); keeps groups of two hops or more. */

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { analyzeFiles } from '../src/analysis';
+import { bridgesFromContext } from '../src/context/context-bridges';
+import { loadHostContext } from '../src/context/load';
+import { resolveScenarioArgs } from '../src/regress/expectation';
+import { findScenarios } from '../src/regress/find-scenarios';
+import { REPO } from './cli-harness';
+import { perInterfaceFiles } from './capture-cut';
+
+/** Seconds after the capture's first SYN that the late tcpdump starts: past the first SYN, before the retransmission at 3 s. */
+const LATE = 1.5;
+
+/**
+ * Two terminals, two tcpdumps, the second started a moment later: it misses an attempt's first
+ * SYN and sees its retransmissions. Every stored multi-interface scenario, cut into one classic
+ * pcap per interface with one of them started LATE seconds after the first SYN, must count
+ * no attempt twice and give no client more error findings than the whole capture does (an
+ * attempt whose hops could not be stitched by their first SYN made one error per hop).
+ */
+test('each stored multi-interface scenario, one tcpdump started late: no attempt counted twice, no client with more errors than the whole capture gives it', () => {
+  let checked = 0;
+  for (const sc of findScenarios(path.join(REPO, 'captures'))) {
+    const expect = JSON.parse(fs.readFileSync(sc.expectFile!, 'utf8')) as { args?: string[] };
+    const args = resolveScenarioArgs(expect.args ?? [], sc.dir, fs.existsSync);
+    const at = args.indexOf('--context');
+    if (at < 0 || args.includes('--host') || sc.captures.length !== 1 || !sc.captures[0]!.endsWith('.pcapng')) continue;
+    const context = loadHostContext(args[at + 1]!);
+    const options = { context, bridges: bridgesFromContext(context), kernel: context.kernelEvidence ?? null };
+    const whole = analyzeFiles(sc.captures, { ...options, allFlows: true });
+    if (whole.interfaceNames.length < 2) continue;
+    const firstSyn = Math.min(...whole.flows.map((f) => f.firstSynAt ?? Infinity));
+    const name = path.basename(sc.dir);
+    const errorsPerClient = (a: typeof whole) => {
+      const n = new Map<string, number>();
+      for (const f of a.findings.filter((x) => x.severity === 'error')) for (const c of (f.evidence['clients'] as string[] | undefined) ?? []) n.set(c, (n.get(c) ?? 0) + 1);
+      return n;
+    };
+    const wholeErrors = errorsPerClient(whole);
+    for (let late = 0; late < whole.interfaceNames.length; late++) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-late-${name}-`));
+      try {
+        const startedAt: number[] = [];
+        startedAt[late] = firstSyn + LATE;
+        const cut = analyzeFiles(perInterfaceFiles(sc.captures[0]!, dir, Infinity, startedAt), options);
+        for (const [client, n] of errorsPerClient(cut)) {
+          assert.ok(n <= (wholeErrors.get(client) ?? 0) || n === 1, `${name}, file ${late + 1} late: ${n} errors name ${client} (the whole capture: ${wholeErrors.get(client) ?? 0}): ${cut.findings.map((f) => f.title).join(' | ')}`);
+        }
+        // Attempts over before the late tcpdump began, on its interface alone, are not in the cut: fewer, never more.
+        assert.ok(cut.summary.handshakes.attempted <= whole.summary.handshakes.attempted, `${name}, file ${late + 1} late: ${cut.summary.handshakes.attempted} attempts, the whole capture ${whole.summary.handshakes.attempted}`);
+        checked++;
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  assert.ok(checked >= 60, `${checked} cuts checked`);
+});
