@@ -59,3 +59,20 @@ test('each stored multi-interface scenario, one tcpdump started late: no attempt
   }
   assert.ok(checked >= 60, `${checked} cuts checked`);
 });
+
+test("a late tcpdump on a VM host's bridge port that never shows the host's MAC: no 'reached capture1 but never br0, where the host's routes send it' for a frame between two machines of br0's own subnet", () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-vm-bridge');
+  const context = loadHostContext(path.join(dir, 'context.json'));
+  const options = { context, bridges: bridgesFromContext(context), kernel: context.kernelEvidence ?? null };
+  const whole = analyzeFiles([path.join(dir, 'capture.pcapng')], { ...options, allFlows: true });
+  const firstSyn = Math.min(...whole.flows.map((f) => f.firstSynAt ?? Infinity));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-late-vm-bridge-'));
+  try {
+    const cut = analyzeFiles(perInterfaceFiles(path.join(dir, 'capture.pcapng'), tmp, Infinity, [firstSyn + LATE]), options);
+    assert.ok(cut.interfaceNames.includes('capture1'), `eth0's late file stays unnamed: ${cut.interfaceNames.join(', ')}`);
+    const errors = cut.findings.filter((f) => f.severity === 'error');
+    assert.deepEqual(errors.map((f) => [f.code, f.evidence['clients']]), [['filtered', ['192.0.2.10']]], errors.map((f) => f.title).join(' | '));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
