@@ -88,3 +88,30 @@ export function anyDeviceFile(capture: string, context: HostContext, file: strin
   }
   return written > 0 ? file : null;
 }
+
+/**
+ * A stored capture as a rotating tcpdump per interface writes it (`tcpdump -i eth0 -C 100 -W 5
+ * -w eth0.pcap`): each interface's packets before `at` (Unix seconds) in NAME.pcap0, the rest in
+ * NAME.pcap1, classic pcaps that do not name their interface.
+ */
+export function ringFiles(capture: string, dir: string, at: number): string[] {
+  const reader = openCaptureFile(capture);
+  const writers = new Map<string, { sink: FileSink; writer: PcapWriter }>();
+  try {
+    for (const rec of reader) {
+      const name = (reader.interfaces[rec.interfaceIndex]?.name ?? `if${rec.interfaceIndex}`).replace(/[^A-Za-z0-9_-]/g, '_');
+      const file = path.join(dir, `${name}.pcap${rec.tsSec + rec.tsNsec * 1e-9 < at ? 0 : 1}`);
+      let w = writers.get(file);
+      if (w === undefined) {
+        const sink = new FileSink(file);
+        w = { sink, writer: new PcapWriter(sink, { linkType: rec.linkType, nanosecond: true }) };
+        writers.set(file, w);
+      }
+      w.writer.writePacket(rec.data.subarray(rec.offset, rec.offset + rec.caplen), rec.tsSec, rec.tsNsec, rec.origLen);
+    }
+  } finally {
+    reader.close();
+    for (const { sink } of writers.values()) sink.close();
+  }
+  return [...writers.keys()];
+}

@@ -156,6 +156,7 @@ function fileOf(reader: CaptureSource, local: number): string {
  * most likely taken on docker0, which is what the bridge rules compare against.
  */
 export function fileInterfaceName(reader: CaptureSource, local: number): string {
-  const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)$/i, '');
+  // tcpdump -C/-W writes one interface's ring as trace.pcap, trace.pcap1, trace.pcap2 (or trace.pcap0...): one interface.
+  const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)\d*(\.gz)?$/i, '');
   return reader.format === 'pcap' ? base : `${base}#${local}`;
 }
