@@ -76,3 +76,25 @@ test("a late tcpdump on a VM host's bridge port that never shows the host's MAC:
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('a late tcpdump of either side of a masquerade: the container\'s flow and this host\'s are one attempt, in NAT order, and the whole capture\'s verdict comes back (DOCKER-USER drops the SYN-ACKs coming back by eth0)', () => {
+  const dir = path.join(REPO, 'captures', 'docker-real-docker-user-replies');
+  const context = loadHostContext(path.join(dir, 'context.json'));
+  const options = { context, bridges: bridgesFromContext(context), kernel: context.kernelEvidence ?? null };
+  const whole = analyzeFiles([path.join(dir, 'capture.pcapng')], { ...options, allFlows: true });
+  const firstSyn = Math.min(...whole.flows.map((f) => f.firstSynAt ?? Infinity));
+  for (const late of [0, 1]) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-late-replies-'));
+    try {
+      const startedAt: number[] = [];
+      startedAt[late] = firstSyn + LATE;
+      const cut = analyzeFiles(perInterfaceFiles(path.join(dir, 'capture.pcapng'), tmp, Infinity, startedAt), options);
+      const errors = cut.findings.filter((f) => f.severity === 'error');
+      assert.deepEqual(errors.map((f) => [f.code, f.confidence, f.evidence['clients']]), [['nat-path-break', 'high', ['172.17.0.3']]], `file ${late + 1} late: ${errors.map((f) => f.title).join(' | ')}`);
+      assert.match(errors[0]!.title, /a DOCKER-USER rule drops the SYN-ACKs coming back by eth0$/);
+      assert.deepEqual(cut.attempts.map((a) => a.hops.map((h) => h.interface)), [['docker0', 'eth0']], 'the container\'s hop first');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+});

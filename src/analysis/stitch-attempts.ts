@@ -32,15 +32,25 @@ export function stitchAttempts(track: TrackStage, failedFlows: readonly Flow[], 
   const names = (ids: readonly number[]) => ids.map((i) => interfaceNames[i] ?? `#${i}`);
   const groups = track.stitcher.groups();
   for (const pair of track.stitcher.lateHops(new Set(groups.flatMap((g) => g.flows)))) {
-    // The hop left out is the later one, unless the earlier is this host's masquerade of a container's (the container's view says more).
     const first = byNumber.get(pair.first.flow);
     const late = byNumber.get(pair.late.flow);
-    const hostsOwn = (f: Flow | undefined) => f !== undefined && context !== null && isLocalAddress(context, f.clientIp);
-    const left = hostsOwn(first) && late !== undefined && !hostsOwn(late) ? pair.first : pair.late;
+    const hops = first === undefined || late === undefined || context === null ? null : natOrder(context, first, late);
+    if (hops !== null) {
+      // Which side of the NAT each hop is tells the order their first SYNs cannot: one stitched attempt.
+      const [outer, inner] = hops;
+      // Counted once, with the outer hop's outcome.
+      handshakes.attempted--;
+      handshakes[inner === first ? pair.first.outcome : pair.late.outcome]--;
+      out.innerHops.add(flowOrdinal(inner.id));
+      out.stitchedFlows.add(outer.id).add(inner.id);
+      out.attempts.push(attemptPath([outer, inner], [outer, inner].map((f) => interfaceNames[f.interfaces[0] ?? -1] ?? '?')));
+      continue;
+    }
+    // Otherwise the later hop is left out of the rules: counted once, the earlier hop's view stands.
     handshakes.attempted--;
-    handshakes[left.outcome]--;
-    out.innerHops.add(left.flow);
-    out.lateHops.add(flowId(left.flow));
+    handshakes[pair.late.outcome]--;
+    out.innerHops.add(pair.late.flow);
+    out.lateHops.add(flowId(pair.late.flow));
   }
   for (const g of groups) {
     for (const o of g.outcomes) {
@@ -62,4 +72,20 @@ export function stitchAttempts(track: TrackStage, failedFlows: readonly Flow[], 
   }
   out.attempts.sort((a, b) => flowOrdinal(a.id) - flowOrdinal(b.id));
   return out;
+}
+
+/**
+ * Two flows of one attempt on either side of this host's NAT, outer (the client's view) first:
+ * a masquerade rewrote the client to one of this host's addresses (the container's flow is the
+ * outer one), or a published port's DNAT rewrote a server that is one of them (that flow is the
+ * outer one). Null when the snapshot does not tell.
+ */
+function natOrder(ctx: HostContext, a: Flow, b: Flow): [Flow, Flow] | null {
+  const own = (ip: string) => isLocalAddress(ctx, ip);
+  if (a.clientIp !== b.clientIp) {
+    if (own(a.clientIp) !== own(b.clientIp)) return own(a.clientIp) ? [b, a] : [a, b];
+    return null;
+  }
+  if (a.serverIp !== b.serverIp && own(a.serverIp) !== own(b.serverIp)) return own(a.serverIp) ? [a, b] : [b, a];
+  return null;
 }
