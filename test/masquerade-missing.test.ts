@@ -179,3 +179,11 @@ test('no nat table at all: claimed from the bridge alone only when Docker\'s who
   const legacy = { ...ctx, unavailable: [{ source: 'iptables-legacy-save', reason: 'iptables-save says iptables-legacy tables are present' }] };
   assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], legacy)), [], "Docker's rules may be in the legacy tables");
 });
+
+test('the bridge alone under a wiped ruleset whose one table drops what the host forwards (policy drop on forward): no masquerade claim, the SYN never leaves', () => {
+  const dropping = DEBIAN_NFT.replace('type filter hook forward priority filter; policy accept;', 'type filter hook forward priority filter; policy drop;');
+  assert.notEqual(dropping, DEBIAN_NFT);
+  const ctx = { ...host(''), natRules: { iptables: '', nft: dropping } };
+  assert.deepEqual(masqueradeMissingRule(input([attempt([DOCKER0])], ctx)), []);
+  assert.equal(masqueradeMissingRule(input([attempt([DOCKER0, ETH0])], ctx)).length, 1, 'seen leaving eth0, it did leave');
+});

@@ -259,8 +259,8 @@ test('stitch: groups carry each hop\'s server and client, so completed paths can
 function lateHops(...flows: Flow[]): string[][] {
   const st = new AttemptStitcher(64);
   for (const f of flows) st.addFlow(f);
-  const grouped = new Set(st.groups().flatMap((g) => g.flows));
-  return st.lateHops(grouped).map((p) => [`f${p.first.flow}`, `f${p.late.flow}`]);
+  const groups = st.groups();
+  return st.lateHops(new Set(groups.flatMap((g) => g.flows)), new Set(groups.map((g) => g.flows[0]!))).map((p) => [`f${p.first.flow}`, `f${p.late.flow}`]);
 }
 
 test('stitch: a hop whose capture began after the first SYN (its first SYN a retransmission, TSval ahead by the time between) is a late hop of the attempt, not an attempt of its own', () => {
@@ -280,4 +280,16 @@ test('stitch: no late hop on the same interface, with another TSval offset (anot
   assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1200, tsVal: 55555 + 200000 })), []);
   assert.deepEqual(lateHops(outer, hop({ id: 'f2', iface: GWBRIDGE, at: 1000.001 })), [], 'the same first SYN: stitched, not late');
   assert.deepEqual(lateHops(hop({ id: 'f1', iface: ETH0, tsVal: null }), hop({ id: 'f2', iface: GWBRIDGE, at: 1003, tsVal: null })), [], 'no timestamps: nothing ties them');
+});
+
+test('stitch: a late hop of an attempt two hops already stitched is paired with the group once; late hops that saw the same retransmission pair their group with the lone first hop', () => {
+  const a = hop({ id: 'f1', iface: ETH0, at: 1000, tsVal: 55555 });
+  const b = hop({ id: 'f2', iface: GWBRIDGE, server: ['172.18.0.2', 8080], at: 1000.0001, tsVal: 55555 });
+  const c = hop({ id: 'f3', iface: 2, server: ['172.18.0.2', 8080], at: 1003, tsVal: 58555 });
+  assert.deepEqual(lateHops(a, b, c), [['f2', 'f3']], 'one pair, with the group');
+  const lone = hop({ id: 'f1', iface: ETH0, at: 1000, tsVal: 55555 });
+  const late1 = hop({ id: 'f2', iface: GWBRIDGE, server: ['172.18.0.2', 8080], at: 1003, tsVal: 58555 });
+  const late2 = hop({ id: 'f3', iface: 2, server: ['172.18.0.2', 8080], at: 1003.0001, tsVal: 58555 });
+  assert.deepEqual(stitch(lone, late1, late2), [['f2', 'f3']]);
+  assert.deepEqual(lateHops(lone, late1, late2), [['f1', 'f2']], 'the group\'s first record pairs with the lone first hop');
 });

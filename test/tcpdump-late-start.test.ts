@@ -17,7 +17,8 @@ const LATE = 1.5;
 /**
  * Two terminals, two tcpdumps, the second started a moment later: it misses an attempt's first
  * SYN and sees its retransmissions. Every stored multi-interface scenario, cut into one classic
- * pcap per interface with one of them started LATE seconds after the first SYN, must count
+ * pcap per interface with one of them (or, with three or more, all but one) started LATE
+ * seconds after the first SYN, must count
  * no attempt twice and give no client more error findings than the whole capture does (an
  * attempt whose hops could not be stitched by their first SYN made one error per hop).
  */
@@ -40,17 +41,22 @@ test('each stored multi-interface scenario, one tcpdump started late: no attempt
       return n;
     };
     const wholeErrors = errorsPerClient(whole);
-    for (let late = 0; late < whole.interfaceNames.length; late++) {
+    const files = whole.interfaceNames.length;
+    // File k late, or every file but k late (three terminals, one started first).
+    for (let variant = 0; variant < (files > 2 ? 2 * files : files); variant++) {
+      const late = variant % files;
+      const which = variant < files ? `file ${late + 1}` : `all but file ${late + 1}`;
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-late-${name}-`));
       try {
         const startedAt: number[] = [];
-        startedAt[late] = firstSyn + LATE;
+        if (variant < files) startedAt[late] = firstSyn + LATE;
+        else for (let i = 0; i < files; i++) if (i !== late) startedAt[i] = firstSyn + LATE;
         const cut = analyzeFiles(perInterfaceFiles(sc.captures[0]!, dir, Infinity, startedAt), options);
         for (const [client, n] of errorsPerClient(cut)) {
-          assert.ok(n <= (wholeErrors.get(client) ?? 0) || n === 1, `${name}, file ${late + 1} late: ${n} errors name ${client} (the whole capture: ${wholeErrors.get(client) ?? 0}): ${cut.findings.map((f) => f.title).join(' | ')}`);
+          assert.ok(n <= (wholeErrors.get(client) ?? 0) || n === 1, `${name}, ${which} late: ${n} errors name ${client} (the whole capture: ${wholeErrors.get(client) ?? 0}): ${cut.findings.map((f) => f.title).join(' | ')}`);
         }
         // Attempts over before the late tcpdump began, on its interface alone, are not in the cut: fewer, never more.
-        assert.ok(cut.summary.handshakes.attempted <= whole.summary.handshakes.attempted, `${name}, file ${late + 1} late: ${cut.summary.handshakes.attempted} attempts, the whole capture ${whole.summary.handshakes.attempted}`);
+        assert.ok(cut.summary.handshakes.attempted <= whole.summary.handshakes.attempted, `${name}, ${which} late: ${cut.summary.handshakes.attempted} attempts, the whole capture ${whole.summary.handshakes.attempted}`);
         checked++;
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { loadHostContext } from '../src/context/load';
 import { resolveScenarioArgs } from '../src/regress/expectation';
 import { findScenarios } from '../src/regress/find-scenarios';
 import { REPO } from './cli-harness';
-import { ringFiles } from './capture-cut';
+import { perInterfaceFiles, ringFiles } from './capture-cut';
 
 /** Like tcpdump-per-interface.test.ts: no frame of the host crossed this bridge, so the cause comes under another code. */
 const SAME_CAUSE_OTHER_CODE = new Set(['docker-real-network-isolation']);
@@ -49,4 +49,26 @@ test('each stored scenario as rotating tcpdumps (NAME.pcap0, NAME.pcap1 per inte
     }
   }
   assert.ok(checked >= 60, `${checked} analyses checked`);
+});
+
+test('files of one name that overlap in time (a loop writing capture.pcap1, capture.pcap2, one per interface) stay separate interfaces, each named after its whole file', () => {
+  const scenario = path.join(REPO, 'captures', 'docker-real-docker-user-drop');
+  const context = loadHostContext(path.join(scenario, 'context.json'));
+  const options = { context, bridges: bridgesFromContext(context), kernel: context.kernelEvidence ?? null };
+  const whole = analyzeFiles([path.join(scenario, 'capture.pcapng')], options);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-loop-'));
+  try {
+    const files = perInterfaceFiles(path.join(scenario, 'capture.pcapng'), dir).map((f, i) => {
+      const renamed = path.join(dir, `capture.pcap${i + 1}`);
+      fs.renameSync(f, renamed);
+      return renamed;
+    });
+    const loop = analyzeFiles(files);
+    assert.deepEqual(loop.interfaceNames, ['capture.pcap1', 'capture.pcap2']);
+    const named = analyzeFiles(files, options);
+    const errors = (a: typeof whole) => a.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.confidence} ${f.evidence['clients']}`).sort();
+    assert.deepEqual(errors(named), errors(whole), named.warnings.join(' | '));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

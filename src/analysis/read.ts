@@ -25,13 +25,15 @@ export function openFiles(paths: readonly string[]): { readers: CaptureReader[];
 }
 
 /** Stage 1: hand every record on with the index of its reader; several readers (one incident's files) merged by capture time. */
-export function readRecords(readers: readonly CaptureReader[], onRecord: (rec: PacketRecord, readerIndex: number) => void): void {
+export function readRecords(readers: readonly CaptureReader[], onRecord: (rec: PacketRecord, readerIndex: number) => void, onEnded?: (readerIndex: number) => void): void {
   if (readers.length === 1) {
     const reader = readers[0]!;
     for (let rec = reader.next(); rec !== null; rec = reader.next()) onRecord(rec, 0);
+    onEnded?.(0);
     return;
   }
   const heads = readers.map((r) => r.next());
+  heads.forEach((h, i) => h === null && onEnded?.(i));
   for (;;) {
     let best = -1;
     let bestTime = Infinity;
@@ -47,5 +49,6 @@ export function readRecords(readers: readonly CaptureReader[], onRecord: (rec: P
     if (best < 0) return;
     onRecord(heads[best]!, best);
     heads[best] = readers[best]!.next();
+    if (heads[best] === null) onEnded?.(best);
   }
 }

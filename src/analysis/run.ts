@@ -33,7 +33,7 @@ export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions =
 /** Analyze already-open readers; packets of several readers are merged in time order. */
 export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
   const run = new AnalysisRun(readers, options, totalBytes);
-  readRecords(readers, (rec, i) => run.packet(rec, i));
+  readRecords(readers, (rec, i) => run.packet(rec, i), (i) => run.readerEnded(i));
   run.finish();
   return run.result();
 }
@@ -99,6 +99,11 @@ class AnalysisRun {
     );
     this.decode = new DecodeStage(readers, this.track, this.evidence);
     this.filter = options.filter === undefined ? null : new PacketFilter(options.filter);
+  }
+
+  /** The reader has handed out its last record (its file's interface may go on in the next file of a ring). */
+  readerEnded(readerIndex: number): void {
+    this.decode.interfaces.readerEnded(readerIndex);
   }
 
   packet(rec: PacketRecord, readerIndex: number): void {

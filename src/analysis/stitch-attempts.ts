@@ -1,4 +1,5 @@
 import { attemptPath, type AttemptPath } from '../flow/attempt-path';
+import type { LateHop } from '../flow/stitch';
 import { flowId, flowOrdinal, type Flow } from '../flow/flow';
 import { ServicePaths } from '../flow/service-path';
 import type { TrackStage } from './track';
@@ -14,7 +15,7 @@ export interface StitchedAttempts {
   stitchedFlows: Set<string>;
   /** The hops stitched attempts took per service: where an attempt seen at one hop only should have gone. */
   servicePaths: ServicePaths;
-  /** Ids of flows that are another hop of an attempt seen from one of its retransmissions on (a capture begun late): counted once, left to the earlier hop's view. */
+  /** Ids of flows that are another hop of an attempt seen from one of its retransmissions on (a capture begun late), left out of the rules: counted once, the other hop's view stands. */
   lateHops: Set<string>;
 }
 
@@ -31,26 +32,37 @@ export function stitchAttempts(track: TrackStage, failedFlows: readonly Flow[], 
   const out: StitchedAttempts = { attempts: [], innerHops: new Set(), stitchedFlows: new Set(), servicePaths: new ServicePaths(), lateHops: new Set() };
   const names = (ids: readonly number[]) => ids.map((i) => interfaceNames[i] ?? `#${i}`);
   const groups = track.stitcher.groups();
-  for (const pair of track.stitcher.lateHops(new Set(groups.flatMap((g) => g.flows)))) {
-    const first = byNumber.get(pair.first.flow);
-    const late = byNumber.get(pair.late.flow);
-    const hops = first === undefined || late === undefined || context === null ? null : natOrder(context, first, late);
-    if (hops !== null) {
-      // Which side of the NAT each hop is tells the order their first SYNs cannot: one stitched attempt.
+  const grouped = new Set(groups.flatMap((g) => g.flows));
+  const taken = new Set<number>();
+  const leaveOut = (hop: LateHop) => {
+    handshakes.attempted--;
+    handshakes[hop.outcome]--;
+    out.innerHops.add(hop.flow);
+    out.lateHops.add(flowId(hop.flow));
+    out.stitchedFlows.add(flowId(hop.flow));
+  };
+  for (const pair of track.stitcher.lateHops(grouped, new Set(groups.map((g) => g.flows[0]!)))) {
+    if (taken.has(pair.first.flow) || taken.has(pair.late.flow)) continue;
+    taken.add(pair.first.flow).add(pair.late.flow);
+    // A group says more than a lone hop of the same attempt: the lone one is left out.
+    if (pair.lateGrouped) leaveOut(pair.first);
+    else if (pair.firstGrouped) leaveOut(pair.late);
+    else {
+      const first = byNumber.get(pair.first.flow);
+      const late = byNumber.get(pair.late.flow);
+      const hops = first === undefined || late === undefined || context === null ? null : natOrder(context, first, late);
+      if (hops === null) {
+        leaveOut(pair.late);
+        continue;
+      }
+      // Which side of the NAT each hop is tells the order their first SYNs cannot: one stitched attempt, counted once with the outer hop's outcome.
       const [outer, inner] = hops;
-      // Counted once, with the outer hop's outcome.
       handshakes.attempted--;
       handshakes[inner === first ? pair.first.outcome : pair.late.outcome]--;
       out.innerHops.add(flowOrdinal(inner.id));
       out.stitchedFlows.add(outer.id).add(inner.id);
       out.attempts.push(attemptPath([outer, inner], [outer, inner].map((f) => interfaceNames[f.interfaces[0] ?? -1] ?? '?')));
-      continue;
     }
-    // Otherwise the later hop is left out of the rules: counted once, the earlier hop's view stands.
-    handshakes.attempted--;
-    handshakes[pair.late.outcome]--;
-    out.innerHops.add(pair.late.flow);
-    out.lateHops.add(flowId(pair.late.flow));
   }
   for (const g of groups) {
     for (const o of g.outcomes) {

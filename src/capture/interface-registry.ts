@@ -33,6 +33,10 @@ export class InterfaceRegistry {
   private readonly outgoing = new Map<number, number[]>();
   /** Interfaces named after their file (the file states no name): id → the file, with the interface's number in a pcapng. */
   private readonly fileNamed = new Map<number, string>();
+  /** Files named after the same stem (a rotating tcpdump's): their interface, the readers in it, and whether two of them overlapped in time. */
+  private readonly rings = new Map<string, { id: number; readers: number[]; overlapped: boolean }>();
+  /** Readers that have handed out their last record. */
+  private readonly ended = new Set<number>();
 
   constructor(private readonly readers: readonly CaptureSource[]) {
     this.local = readers.map(() => []);
@@ -46,7 +50,7 @@ export class InterfaceRegistry {
     if (known === undefined) {
       const stated = this.readers[readerIndex]!.interfaces[local]?.name ?? null;
       if (ifindex < 0 || (stated !== null && stated !== 'any')) {
-        const id = this.named(stated ?? fileInterfaceName(this.readers[readerIndex]!, local));
+        const id = stated !== null ? this.named(stated) : this.fileNamedId(readerIndex, local);
         if (stated === null) this.fileNamed.set(id, fileOf(this.readers[readerIndex]!, local));
         this.local[readerIndex]![local] = id;
         return id;
@@ -135,6 +139,43 @@ export class InterfaceRegistry {
     return this.local[readerIndex]![local] === -1;
   }
 
+  /**
+   * The interface of a file that names none, after the file. The files of a rotating tcpdump
+   * (eth0.pcap0, eth0.pcap1...) are one interface, eth0: a file joins the interface of the
+   * earlier files of its name only when they have all ended (records are read in time order),
+   * since files of one name that overlap in time (a loop writing capture.pcap1, capture.pcap2,
+   * one per interface) are several interfaces, each then named after its whole file.
+   */
+  private fileNamedId(readerIndex: number, local: number): number {
+    const reader = this.readers[readerIndex]!;
+    const stem = fileInterfaceName(reader, local);
+    const whole = fileInterfaceName(reader, local, false);
+    if (stem === whole) return this.named(stem);
+    const ring = this.rings.get(stem);
+    if (ring === undefined) {
+      const id = this.named(stem);
+      this.rings.set(stem, { id, readers: [readerIndex], overlapped: false });
+      return id;
+    }
+    if (!ring.overlapped && ring.readers.every((r) => this.ended.has(r))) {
+      ring.readers.push(readerIndex);
+      return ring.id;
+    }
+    if (!ring.overlapped) {
+      ring.overlapped = true;
+      const first = fileInterfaceName(this.readers[ring.readers[0]!]!, local, false);
+      this.byName.delete(stem);
+      this.names[ring.id] = first;
+      this.byName.set(first, ring.id);
+    }
+    return this.named(whole);
+  }
+
+  /** The reader has handed out its last record. */
+  readerEnded(readerIndex: number): void {
+    this.ended.add(readerIndex);
+  }
+
   private named(name: string): number {
     let id = this.byName.get(name);
     if (id === undefined) {
@@ -155,8 +196,8 @@ function fileOf(reader: CaptureSource, local: number): string {
  * A file that does not name its interface is named after the file: "docker0.pcap" was
  * most likely taken on docker0, which is what the bridge rules compare against.
  */
-export function fileInterfaceName(reader: CaptureSource, local: number): string {
-  // tcpdump -C/-W writes one interface's ring as trace.pcap, trace.pcap1, trace.pcap2 (or trace.pcap0...): one interface.
-  const base = path.basename(reader.source).replace(/\.(pcapng|pcap|cap|dmp)\d*(\.gz)?$/i, '');
+export function fileInterfaceName(reader: CaptureSource, local: number, ringStem = true): string {
+  // tcpdump -C/-W writes one interface's ring as trace.pcap, trace.pcap1, trace.pcap2 (or trace.pcap0...).
+  const base = path.basename(reader.source).replace(ringStem ? /\.(pcapng|pcap|cap|dmp)\d*(\.gz)?$/i : /\.(pcapng|pcap|cap|dmp)(\.gz)?$/i, '');
   return reader.format === 'pcap' ? base : `${base}#${local}`;
 }

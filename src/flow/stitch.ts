@@ -24,6 +24,9 @@ export const SYN_RETRY_SPAN_SECONDS = 130;
 const TS_HZ_MIN = 90;
 const TS_HZ_MAX = 1050;
 
+/** Records of one ISN's run a record is compared with (see groupRun). */
+const RUN_LOOKBACK = 64;
+
 /** Attempts recorded at most (64 bytes each); later ones are not stitched. */
 export const MAX_STITCH_RECORDS = 262144;
 
@@ -68,6 +71,14 @@ export interface LateHop {
   outcome: AttemptOutcome;
 }
 
+/** An attempt's record and a later one of it on another interface; each may be a group's (the first record of a group, for the later one). */
+export interface LatePair {
+  first: LateHop;
+  late: LateHop;
+  firstGrouped: boolean;
+  lateGrouped: boolean;
+}
+
 /** One attempt seen at several hops: its flows ordered by first SYN time (hop 0 = outermost, the client's view). */
 export interface StitchGroup {
   /** Flow numbers (n of flow id "f<n>"), outermost first. */
@@ -99,6 +110,8 @@ export class AttemptStitcher {
   /** Interface of the first record, and whether any record was on another one (only then can hops be stitched). */
   private firstIface = -2;
   private severalInterfaces = false;
+  /** byIsnThenTime()'s order, once made. */
+  private sorted: Uint32Array | null = null;
 
   constructor(private readonly capacity = MAX_STITCH_RECORDS) {
     this.wide = new Float64Array(hugePageArrayBuffer(8 * capacity * W.SIZE));
@@ -170,11 +183,8 @@ export class AttemptStitcher {
     // One interface never shows one attempt twice: a capture of one interface has nothing
     // to stitch, and sorting its quarter million records to find that out took 0.16 s.
     if (!this.severalInterfaces) return [];
-    const w = this.wide;
+    const order = this.byIsnThenTime();
     const isns = this.isns;
-    const order = new Uint32Array(this.count);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => isns[a]! - isns[b]! || w[a * W.SIZE + W.FIRST_SYN_AT]! - w[b * W.SIZE + W.FIRST_SYN_AT]! || w[a * W.SIZE + W.FLOW]! - w[b * W.SIZE + W.FLOW]!);
     const out: StitchGroup[] = [];
     let runStart = 0;
     while (runStart < order.length) {
@@ -187,30 +197,48 @@ export class AttemptStitcher {
     return out;
   }
 
+  /** Record numbers by ISN, then first SYN time, then flow: sorted once for groups() and lateHops(). */
+  private byIsnThenTime(): Uint32Array {
+    if (this.sorted !== null && this.sorted.length === this.count) return this.sorted;
+    const w = this.wide;
+    const isns = this.isns;
+    const order = new Uint32Array(this.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort((a, b) => isns[a]! - isns[b]! || w[a * W.SIZE + W.FIRST_SYN_AT]! - w[b * W.SIZE + W.FIRST_SYN_AT]! || w[a * W.SIZE + W.FLOW]! - w[b * W.SIZE + W.FLOW]!);
+    return (this.sorted = order);
+  }
+
   /**
-   * Flow numbers of the attempts another interface saw only from a retransmission on (its
-   * capture began after the first SYN), so that no group took them in: the same ISN and SYN
-   * options as an earlier record on another interface, and a TSval ahead of it by what the
-   * time between them makes a timestamp clock tick (NAT leaves TSval alone; another
-   * connection's has its own offset). Each is one more hop of the earlier record's attempt,
-   * though which hop comes first cannot be told. `grouped`: flow numbers already in groups().
+   * Attempts another interface saw only from a retransmission on (its capture began after the
+   * first SYN): a record with the same ISN and SYN options as an earlier record on another
+   * interface, and a TSval ahead of it by what the time between them makes a timestamp clock
+   * tick (NAT leaves TSval alone; another connection's has its own offset). Each pair is one
+   * attempt, though which hop comes first cannot be told here. Records in groups() are taken
+   * only as a group's first record (`heads`, with every grouped flow in `grouped`), paired
+   * with an earlier record in no group: several late captures saw the same retransmission.
    */
-  lateHops(grouped: ReadonlySet<number>): { late: LateHop; first: LateHop }[] {
+  lateHops(grouped: ReadonlySet<number>, heads: ReadonlySet<number>): LatePair[] {
     if (!this.severalInterfaces) return [];
     const w = this.wide;
     const n = this.small;
     const isns = this.isns;
-    const order = new Uint32Array(this.count);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((a, b) => isns[a]! - isns[b]! || w[a * W.SIZE + W.FIRST_SYN_AT]! - w[b * W.SIZE + W.FIRST_SYN_AT]!);
-    const out: { late: LateHop; first: LateHop }[] = [];
+    const order = this.byIsnThenTime();
+    const out: LatePair[] = [];
     const hop = (i: number): LateHop => ({ flow: w[i * W.SIZE + W.FLOW]!, outcome: OUTCOMES[n[i * N.SIZE + N.OUTCOME]!]! });
     for (let k = 1; k < order.length; k++) {
       const rec = order[k]!;
-      if (grouped.has(w[rec * W.SIZE + W.FLOW]!) || w[rec * W.SIZE + W.TS_VAL]! < 0) continue;
-      for (let j = k - 1; j >= 0 && isns[order[j]!] === isns[rec]; j--) {
-        if (this.retransmissionOf(order[j]!, rec)) {
-          out.push({ late: hop(rec), first: hop(order[j]!) });
+      const flow = w[rec * W.SIZE + W.FLOW]!;
+      const lateGrouped = grouped.has(flow);
+      if ((lateGrouped && !heads.has(flow)) || w[rec * W.SIZE + W.TS_VAL]! < 0) continue;
+      const at = w[rec * W.SIZE + W.FIRST_SYN_AT]!;
+      // One attempt's hops are a few records of the ISN's run, within its retries; a flood reusing one ISN makes a long run.
+      for (let j = k - 1; j >= 0 && j >= k - RUN_LOOKBACK && isns[order[j]!] === isns[rec]; j--) {
+        const first = order[j]!;
+        if (at - w[first * W.SIZE + W.FIRST_SYN_AT]! > SYN_RETRY_SPAN_SECONDS) break;
+        const firstGrouped = grouped.has(w[first * W.SIZE + W.FLOW]!);
+        if (lateGrouped && firstGrouped) continue;
+        if (this.retransmissionOf(first, rec)) {
+          out.push({ first: hop(first), late: hop(rec), firstGrouped, lateGrouped });
           break;
         }
       }
@@ -235,11 +263,21 @@ export class AttemptStitcher {
     return ticks >= dt * TS_HZ_MIN && ticks <= dt * TS_HZ_MAX + 20;
   }
 
-  /** Groups one run of records sharing an ISN (already in time order); keeps groups of two hops or more. */
+  /**
+   * Groups one run of records sharing an ISN (already in time order); keeps groups of two hops
+   * or more. A record is offered to the RUN_LOOKBACK groups opened last: one attempt's hops
+   * come within milliseconds, and a flood reusing one ISN must not make this quadratic.
+   */
   private groupRun(run: Uint32Array, out: StitchGroup[]): void {
     const groups: number[][] = [];
     for (const rec of run) {
-      const home = groups.find((g) => this.joins(g, rec));
+      let home: number[] | undefined;
+      for (let g = groups.length - 1; g >= 0 && g >= groups.length - RUN_LOOKBACK; g--) {
+        if (this.joins(groups[g]!, rec)) {
+          home = groups[g];
+          break;
+        }
+      }
       if (home !== undefined) home.push(rec);
       else groups.push([rec]);
     }

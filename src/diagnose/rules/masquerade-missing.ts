@@ -7,7 +7,7 @@ import { contextInterface } from '../context-facts';
 import type { Finding } from '../finding';
 import { distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
-import { SNAT_HOOK } from '../nat-hop';
+import { forwardDrop, SNAT_HOOK } from '../nat-hop';
 import { rulesetOf, traverseHook } from '../netfilter-walk';
 
 /** A failed attempt from a bridge's subnet that leaves (or would leave) the host with its private source. */
@@ -52,7 +52,7 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
     const onUplink = names.includes(path.uplink);
     // With no nat chain in the snapshot at all, only the capture itself shows the translation
     // missing, unless Docker's whole ruleset is gone while its network expects masquerade.
-    if (path.noNat && !onUplink && !(wiped && expectsMasquerade(ctx, path.bridge.name))) continue;
+    if (path.noNat && !onUplink && !(wiped && expectsMasquerade(ctx, path.bridge.name) && !droppedOnTheWay(ctx, flow, path))) continue;
     // Captured on the uplink alone (tcpdump -i eth0), the SYN is a container's leaving when the host sent it.
     if (!onBridge && !(onUplink && sentByHost(input, ctx, flow.clientIp, path.uplink))) continue;
     found.push({ flow, bridge: path.bridge, uplink: path.uplink, route: path.route, seenOnBridge: onBridge, seenLeaving: onUplink });
@@ -75,6 +75,11 @@ function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): 
   if (t === null && !natRulesRead(ctx)) return null;
   if (t !== null && (translates(t.verdict) || t.maybe.some((rule) => translates(rule.target)))) return null;
   return { ...way, noNat: t === null };
+}
+
+/** What is left of the ruleset surely drops the SYN on its way from the bridge to the uplink (a forward policy drop): then it never leaves. */
+function droppedOnTheWay(ctx: HostContext, flow: Flow, path: Path): boolean {
+  return forwardDrop(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: path.bridge.name, to: path.uplink }) !== null;
 }
 
 /** The bridge is a Docker network's that Docker masquerades (its default). */

@@ -147,15 +147,17 @@ function returnedToHost(input: DiagnosisInput, flows: readonly Flow[]): string |
   if (ctx === null || !flows.every((f) => isLocalAddress(ctx, f.clientIp))) return null;
   const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
   if (names.length !== 1 || names[0] === '') return null;
-  const iface = contextInterface(ctx, names[0]!) ?? holderForUnknown(ctx, names[0]!, flows);
+  // A file that merges the interfaces (or a cooked v1 "any") names none of them: then the interface holding the address.
+  const merged = input.capture.mergedHops !== undefined || names[0] === 'any';
+  const iface = contextInterface(ctx, names[0]!) ?? (merged ? holderForUnknown(ctx, names[0]!, flows) : undefined);
   if (iface === undefined || iface.kind === 'bridge' || iface.master !== null) return null;
   return iface.name;
 }
 
 /**
- * For a capture interface the snapshot does not know (a file that merges the interfaces, a
- * cooked v1 "any"), the interface that holds every client's address: the answers to this
- * host's own address come in there. Not for another namespace's interface (eth0@ingress_sbox).
+ * For a capture interface that merges the host's interfaces (a pcapng rewritten as classic
+ * pcap, a cooked v1 "any"), the interface that holds every client's address: the answers to
+ * this host's own address come in there. Not for another namespace's interface (eth0@ingress_sbox).
  */
 function holderForUnknown(ctx: HostContext, name: string, flows: readonly Flow[]): NetInterface | undefined {
   if (name.includes('@')) return undefined;
