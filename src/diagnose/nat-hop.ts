@@ -6,7 +6,7 @@ import { plural } from './group';
 import { holderOf } from './docker-holder';
 import { nftTable, ruleText, rulesetOf, traverseHook, type PacketView, type Traversal } from './netfilter-walk';
 import { lookupRoute, type RouteLookup } from './route-sim';
-import { parseSubnet, subnetContains } from '../net/cidr';
+import { cidrContains } from './prefix';
 
 /**
  * What NAT stitching and the host context say about the hops of one service: where its
@@ -104,9 +104,9 @@ export function predictPath(ctx: HostContext, client: string, server: string, if
   if (t === null || (t.verdict !== 'MASQUERADE' && t.verdict !== 'SNAT') || t.rule === null) {
     // A container's own address dialled from outside (incident 004's path): routed into its bridge untranslated.
     if (contextInterface(ctx, dev!)?.kind !== 'bridge' || t?.maybe.some((r) => r.target === 'MASQUERADE' || r.target === 'SNAT')) return null;
-    // Between two machines of the bridge's own subnet the host routes nothing: the frame is bridged
-    // there, or seen on an interface the snapshot does not name (a file named after itself).
-    if (inDev === dev || (contextInterface(ctx, iface) === undefined && onLink(ctx, dev!, client))) return null;
+    // Between two machines of the bridge's own subnet the host routes nothing: a frame seen on an
+    // interface the snapshot does not name (a file named after itself) may be bridged there.
+    if (contextInterface(ctx, iface) === undefined && onLink(ctx, dev!, client)) return null;
     return {
       source: 'context',
       attempts: 0,
@@ -154,15 +154,12 @@ function capturedOn(ctx: HostContext, dev: string | null, from: string, captured
   return captured.find((c) => c !== from && sameLink(ctx, c, dev)) ?? null;
 }
 
-/** The device routing and netfilter see for a captured interface: its bridge when it is a bridge port. */
 /** `ip` lies in a subnet of `dev`'s own addresses: a neighbour there, not routed to. */
 function onLink(ctx: HostContext, dev: string, ip: string): boolean {
-  return (contextInterface(ctx, dev)?.addresses ?? []).some((a) => {
-    const subnet = parseSubnet(`${a.address}/${a.prefixLength}`);
-    return subnet !== null && subnetContains(subnet, ip);
-  });
+  return (contextInterface(ctx, dev)?.addresses ?? []).some((a) => cidrContains(`${a.address}/${a.prefixLength}`, ip));
 }
 
+/** The device routing and netfilter see for a captured interface: its bridge when it is a bridge port. */
 export function linkOf(ctx: HostContext, iface: string): string {
   const i = contextInterface(ctx, iface);
   return i !== undefined && i.master !== null && contextInterface(ctx, i.master)?.kind === 'bridge' ? i.master : iface;

@@ -29,12 +29,6 @@ export function addressValue(text: string): AddressValue | null {
   return v;
 }
 
-/** The same address however it is written ("fd00::2" and "fd00:0::2"); an IPv4 and an IPv6 address never are. */
-export function sameAddress(a: string, b: string): boolean {
-  const va = addressValue(a);
-  return va !== null && typeof va === typeof addressValue(b) && va === addressValue(b);
-}
-
 /** Server and interface addresses recur once per flow; clients mostly do not. */
 const recent = new Map<string, AddressValue | null>();
 const RECENT_MAX = 4096;

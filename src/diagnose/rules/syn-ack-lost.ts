@@ -2,7 +2,7 @@ import type { Flow } from '../../flow/flow';
 import type { Finding } from '../finding';
 import type { HostContext, NetInterface } from '../../context/host-context';
 import { contextInterface, isLocalAddress } from '../context-facts';
-import { sameAddress } from '../prefix';
+import { canonicalAddress } from '../../context/canonical';
 import { replyToHost, type ReplyToHost } from '../reply-to-host';
 import { attemptCount, attemptHops, distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
@@ -145,11 +145,11 @@ function lostOnTheWay(service: string, attempts: number, client: string, serverI
 function returnedToHost(input: DiagnosisInput, flows: readonly Flow[]): string | null {
   const ctx = input.context;
   if (ctx === null || !flows.every((f) => isLocalAddress(ctx, f.clientIp))) return null;
-  const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
-  if (names.length !== 1 || names[0] === '') return null;
+  const name = singleInterface(input, flows);
+  if (name === null) return null;
   // A file that merges the interfaces (or a cooked v1 "any") names none of them: then the interface holding the address.
-  const merged = input.capture.mergedHops !== undefined || names[0] === 'any';
-  const iface = contextInterface(ctx, names[0]!) ?? (merged ? holderForUnknown(ctx, names[0]!, flows) : undefined);
+  const merged = input.capture.mergedHops !== undefined || name === 'any';
+  const iface = contextInterface(ctx, name) ?? (merged ? holderForUnknown(ctx, name, flows) : undefined);
   if (iface === undefined || iface.kind === 'bridge' || iface.master !== null) return null;
   return iface.name;
 }
@@ -161,14 +161,18 @@ function returnedToHost(input: DiagnosisInput, flows: readonly Flow[]): string |
  */
 function holderForUnknown(ctx: HostContext, name: string, flows: readonly Flow[]): NetInterface | undefined {
   if (name.includes('@')) return undefined;
-  const holders = distinct(flows.map((f) => ctx.interfaces.find((i) => i.addresses.some((a) => sameAddress(a.address, f.clientIp)))?.name ?? ''));
+  const same = (a: string, b: string) => {
+    const ca = canonicalAddress(a);
+    return ca !== null && ca.text === canonicalAddress(b)?.text;
+  };
+  const holders = distinct(flows.map((f) => ctx.interfaces.find((i) => i.addresses.some((a) => same(a.address, f.clientIp)))?.name ?? ''));
   return holders.length === 1 && holders[0] !== '' ? contextInterface(ctx, holders[0]!) : undefined;
 }
 
-/** The one interface the flows were seen on, or null. */
+/** The one interface the flows were seen on ("any" for a cooked v1 capture's), or null. */
 function singleInterface(input: DiagnosisInput, flows: readonly Flow[]): string | null {
   const names = distinct(flows.flatMap((f) => f.interfaces.map((i) => input.interfaceNames[i] ?? '')));
-  return names.length === 1 && names[0] !== '' && names[0] !== 'any' ? names[0]! : null;
+  return names.length === 1 && names[0] !== '' ? names[0]! : null;
 }
 
 /**
@@ -178,7 +182,7 @@ function singleInterface(input: DiagnosisInput, flows: readonly Flow[]): string 
  */
 function leftHostBy(input: DiagnosisInput, flows: readonly Flow[]): string | null {
   const name = singleInterface(input, flows);
-  if (name === null || flows.some((f) => f.synAcks === 0)) return null;
+  if (name === null || name === 'any' || flows.some((f) => f.synAcks === 0)) return null;
   const bridges = new Set(input.bridges.map((b) => b.name));
   const iface = input.context === null ? undefined : contextInterface(input.context, name);
   // With a snapshot, an interface it does not list is another namespace's (eth0@ingress_sbox): not a way out of the host.
