@@ -6,10 +6,9 @@ import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
 import { bridgesFromContext } from '../src/context/context-bridges';
 import { loadHostContext } from '../src/context/load';
-import { resolveScenarioArgs } from '../src/regress/expectation';
-import { findScenarios } from '../src/regress/find-scenarios';
 import { REPO } from './cli-harness';
 import { perInterfaceFiles } from './capture-cut';
+import { multiInterfaceScenarios } from './stored-scenarios';
 
 /** Seconds after the capture's first SYN that the late tcpdump starts: past the first SYN, before the retransmission at 3 s. */
 const LATE = 1.5;
@@ -24,17 +23,8 @@ const LATE = 1.5;
  */
 test('each stored multi-interface scenario, one tcpdump started late: no attempt counted twice, no client with more errors than the whole capture gives it', () => {
   let checked = 0;
-  for (const sc of findScenarios(path.join(REPO, 'captures'))) {
-    const expect = JSON.parse(fs.readFileSync(sc.expectFile!, 'utf8')) as { args?: string[] };
-    const args = resolveScenarioArgs(expect.args ?? [], sc.dir, fs.existsSync);
-    const at = args.indexOf('--context');
-    if (at < 0 || args.includes('--host') || sc.captures.length !== 1 || !sc.captures[0]!.endsWith('.pcapng')) continue;
-    const context = loadHostContext(args[at + 1]!);
-    const options = { context, bridges: bridgesFromContext(context), kernel: context.kernelEvidence ?? null };
-    const whole = analyzeFiles(sc.captures, { ...options, allFlows: true });
-    if (whole.interfaceNames.length < 2) continue;
+  for (const { name, capture, options, whole } of multiInterfaceScenarios({ allFlows: true })) {
     const firstSyn = Math.min(...whole.flows.map((f) => f.firstSynAt ?? Infinity));
-    const name = path.basename(sc.dir);
     const errorsPerClient = (a: typeof whole) => {
       const n = new Map<string, number>();
       for (const f of a.findings.filter((x) => x.severity === 'error')) for (const c of (f.evidence['clients'] as string[] | undefined) ?? []) n.set(c, (n.get(c) ?? 0) + 1);
@@ -51,7 +41,7 @@ test('each stored multi-interface scenario, one tcpdump started late: no attempt
         const startedAt: number[] = [];
         if (variant < files) startedAt[late] = firstSyn + LATE;
         else for (let i = 0; i < files; i++) if (i !== late) startedAt[i] = firstSyn + LATE;
-        const cut = analyzeFiles(perInterfaceFiles(sc.captures[0]!, dir, Infinity, startedAt), options);
+        const cut = analyzeFiles(perInterfaceFiles(capture, dir, Infinity, startedAt), options);
         for (const [client, n] of errorsPerClient(cut)) {
           assert.ok(n <= (wholeErrors.get(client) ?? 0) || n === 1, `${name}, ${which} late: ${n} errors name ${client} (the whole capture: ${wholeErrors.get(client) ?? 0}): ${cut.findings.map((f) => f.title).join(' | ')}`);
         }

@@ -4,12 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
-import { bridgesFromContext } from '../src/context/context-bridges';
-import { loadHostContext } from '../src/context/load';
-import { resolveScenarioArgs } from '../src/regress/expectation';
-import { findScenarios } from '../src/regress/find-scenarios';
-import { REPO } from './cli-harness';
 import { perInterfaceFiles } from './capture-cut';
+import { errorLines, multiInterfaceScenarios } from './stored-scenarios';
 
 /**
  * Interfaces no frame of the host crossed cannot be named from MACs: there the cut gives its
@@ -29,21 +25,11 @@ const UNNAMEABLE: Record<string, string> = {
  */
 test('each stored multi-interface scenario as one classic pcap per interface gives the whole capture\'s errors', () => {
   let checked = 0;
-  for (const sc of findScenarios(path.join(REPO, 'captures'))) {
-    const expect = JSON.parse(fs.readFileSync(sc.expectFile!, 'utf8')) as { args?: string[] };
-    const args = resolveScenarioArgs(expect.args ?? [], sc.dir, fs.existsSync);
-    const at = args.indexOf('--context');
-    if (at < 0 || args.includes('--host') || sc.captures.length !== 1 || !sc.captures[0]!.endsWith('.pcapng')) continue;
-    const context = loadHostContext(args[at + 1]!);
-    const options = { context, bridges: bridgesFromContext(context), kernel: context.kernelEvidence ?? null };
-    const whole = analyzeFiles(sc.captures, options);
-    if (whole.interfaceNames.length < 2) continue;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-tcpdumps-${path.basename(sc.dir)}-`));
+  for (const { name, capture, options, whole } of multiInterfaceScenarios()) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-tcpdumps-${name}-`));
     try {
-      const cut = analyzeFiles(perInterfaceFiles(sc.captures[0]!, dir), options);
-      const name = path.basename(sc.dir);
-      const errors = (a: typeof whole) => a.findings.filter((f) => f.severity === 'error').map((f) => `${name in UNNAMEABLE ? '' : f.code} ${f.confidence} ${f.evidence['clients']}`).sort();
-      assert.deepEqual(errors(cut), errors(whole), `${name}: ${cut.warnings.join(' | ')}`);
+      const cut = analyzeFiles(perInterfaceFiles(capture, dir), options);
+      assert.deepEqual(errorLines(cut, name in UNNAMEABLE), errorLines(whole, name in UNNAMEABLE), `${name}: ${cut.warnings.join(' | ')}`);
       checked++;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
