@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
 import { FileSink } from '../src/capture/byte-sink';
@@ -9,6 +7,7 @@ import { openCaptureFile } from '../src/capture/open';
 import { PcapWriter } from '../src/capture/pcap-writer';
 import { parseBridgeFlag } from '../src/context/bridge';
 import { REPO } from './cli-harness';
+import { tempDir } from './temp-dir';
 
 const OVERLAP = path.join(REPO, 'captures', 'docker0-overlap', 'capture.pcapng');
 
@@ -31,7 +30,7 @@ function splitByInterface(file: string, dir: string): string[] {
 }
 
 test('one capture per interface, merged by time, gives the same verdict as the two-interface pcapng', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-split-'));
+  const dir = tempDir('synscope-split-');
   const files = splitByInterface(OVERLAP, dir);
   assert.deepEqual(files.map((f) => path.basename(f)).sort(), ['docker0.pcap', 'eth0.pcap']);
   const bridges = [parseBridgeFlag('docker0=172.17.0.0/16')];

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, REPO, runBin, runCli, STACK_LINE, type CliResult } from './cli-harness';
+import { tempDir } from './temp-dir';
 import { ETHERNET_SYN } from './decode-fixtures';
 import { hostilePcapng, micros, type HostileInterface } from './hostile-pcapng';
 
@@ -17,7 +17,7 @@ const RFC3339 = /^(000[1-9]|00[1-9]\d|0[1-9]\d\d|[1-9]\d{3})-(0[1-9]|1[0-2])-(0[
 const TIME_KEYS = new Set(['firstSeen', 'lastSeen', 'at', 'capturedAt']);
 const ROUTE_CONFLICT = path.join(REPO, 'captures', 'route-conflict');
 const REFUSALS = path.join(REPO, 'captures', 'refusals', 'capture.pcapng');
-const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-hostile-'));
+const DIR = tempDir('synscope-hostile-');
 
 function file(name: string, bytes: Uint8Array | string): string {
   const p = path.join(DIR, name);

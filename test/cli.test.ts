@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
 import { toReportJson, writeReportJson } from '../src/report/json';
 import { REPO, runCli, STACK_LINE } from './cli-harness';
+import { tempDir } from './temp-dir';
 
 const OVERLAP = path.join(REPO, 'captures', 'docker0-overlap', 'capture.pcapng');
 const REFUSALS = path.join(REPO, 'captures', 'refusals', 'capture.pcapng');
 
 function tmpFile(name: string, bytes: Uint8Array): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-cli-'));
+  const dir = tempDir('synscope-cli-');
   const p = path.join(dir, name);
   fs.writeFileSync(p, bytes);
   return p;

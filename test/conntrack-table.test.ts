@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { conntrackHolders, holdersOfListing, parseConntrackStats, readConntrackTable } from '../src/evidence/conntrack-table';
 import { readKernelCounters } from '../src/evidence/kernel-counters';
+import { tempDir } from './temp-dir';
 
 // /proc/net/stat/nf_conntrack of a two-CPU kernel 6.18: the table-full drops are in "drop".
 const STATS = [
@@ -76,7 +76,7 @@ test('a listing file is grouped piece by piece as it is read, lines cut between 
     lines.push(`ipv4     2 tcp      6 ${431999 - (n % 7)} ${n % 3 === 0 ? 'TIME_WAIT' : 'ESTABLISHED'} src=172.17.0.${2 + (n % 5)} dst=192.0.2.${30 + (n % 4)} sport=${1024 + n} dport=${n % 3 === 0 ? 8080 : 5432} src=192.0.2.30 dst=172.17.0.2 sport=5432 dport=${1024 + n} [ASSURED] mark=0 zone=0 use=2`);
   }
   const text = lines.join('\n') + '\n';
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-conntrack-')), 'nf_conntrack');
+  const file = path.join(tempDir('synscope-conntrack-'), 'nf_conntrack');
   fs.writeFileSync(file, text);
   assert.ok(text.length > 3 * (1 << 20));
   const streamed = holdersOfListing(file);

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadHostContext, MAX_CONTEXT_BYTES, parseHostContext } from '../src/context/load';
 import { compileContextSchema, contextProblem, CONTEXT_SCHEMA_PATH, precompiledValidator } from '../src/context/validate-context';
 import { hostContextJson } from '../src/context/write-context';
 import { isSynscopeError } from '../src/errors';
 import { findCaptures, ROOT } from './capture-helpers';
+import { tempDir } from './temp-dir';
 import { iface, makeContext, route } from './context-fixtures';
 
 const STORED = findCaptures(path.join(ROOT, 'captures'), /context\.json$/);
@@ -127,7 +127,7 @@ test('an IPv4-mapped address given as IPv6 (family 6) is an address like any oth
 test('/dev/zero and files over the size cap are refused without reading them whole', () => {
   const started = process.hrtime.bigint();
   assert.throws(() => loadHostContext('/dev/zero'), (e: unknown) => isSynscopeError(e) && e.code === 'ERR_BAD_CONTEXT' && e.offset === 0 && /starts with byte 0x00/.test(e.message));
-  const big = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-ctx-')), 'big.json');
+  const big = path.join(tempDir('synscope-ctx-'), 'big.json');
   fs.writeFileSync(big, '{');
   fs.truncateSync(big, MAX_CONTEXT_BYTES + 1); // sparse: costs no disk
   assert.throws(() => loadHostContext(big), (e: unknown) => isSynscopeError(e) && e.code === 'ERR_BAD_CONTEXT' && /larger than 64 MiB/.test(e.message));

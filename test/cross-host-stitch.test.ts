@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileSink } from '../src/capture/byte-sink';
 import { PcapngWriter } from '../src/capture/pcapng-writer';
@@ -15,6 +13,7 @@ import { parseIp } from '../src/synth/address';
 import { internetChecksum } from '../src/synth/checksum';
 import { buildTcpFrame, type TcpFrameSpec } from '../src/synth/frames';
 import { REPO, runCli } from './cli-harness';
+import { tempDir } from './temp-dir';
 import { iface, makeContext } from './context-fixtures';
 
 const LINKTYPE_ETHERNET = 1;
@@ -119,7 +118,7 @@ function hosts(files: { a: string; b: string }, withContexts = false) {
   ];
 }
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-cross-host-'));
+const tmp = () => tempDir('synscope-cross-host-');
 
 test('a decapsulated SYN and SYN-ACK are one VXLAN leg: inner tuple and ISN as the client sent them, the tunnel ends as the SYN went', () => {
   const legs = new VxlanLegs();

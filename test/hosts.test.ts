@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileSink } from '../src/capture/byte-sink';
 import { openCaptureFile } from '../src/capture/open';
@@ -13,6 +11,7 @@ import { analyzeHosts } from '../src/hosts/analyze-hosts';
 import type { Flow } from '../src/flow/flow';
 import { REPO, runCli } from './cli-harness';
 import { handMadeFlow } from './flow-fixtures';
+import { tempDir } from './temp-dir';
 
 const SCENARIO = path.join(REPO, 'captures', 'redis-address-collision');
 const NODE_A = path.join(SCENARIO, 'node-a.pcapng');
@@ -42,7 +41,7 @@ test('several hosts: the container address both hosts use is one cross-host coll
 });
 
 test('several hosts: the capture clock offset comes from the handshake both hosts saw', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-hosts-'));
+  const dir = tempDir('synscope-hosts-');
   const shifted = path.join(dir, 'node-b-late.pcapng');
   shiftCapture(NODE_B, shifted, 2.5);
   const same = analyzeHosts(redisHosts(), {}).hosts![1]!;

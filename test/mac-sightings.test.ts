@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
 import { FileSink } from '../src/capture/byte-sink';
 import { PcapWriter } from '../src/capture/pcap-writer';
 import { homeSlot, MacSightings } from '../src/evidence/mac-sightings';
 import { buildTcpFrame } from '../src/synth/frames';
+import { tempDir } from './temp-dir';
 
 test('MacSightings: one MAC per pair is counted; a second MAC on the same pair is kept with both counts', () => {
   const m = new MacSightings(4);
@@ -31,7 +30,7 @@ test('MacSightings stays bounded: past 3/4 of its capacity new pairs are ignored
 });
 
 test('analyze: one Docker-range address answering from two MACs on one link is an address collision', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-macs-'));
+  const dir = tempDir('synscope-macs-');
   const file = path.join(dir, 'eth0.pcap');
   const w = new PcapWriter(new FileSink(file), { linkType: 1 });
   const t = 1_700_000_000;

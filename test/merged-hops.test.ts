@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DuplicateHandshakes } from '../src/analysis/duplicate-handshakes';
 import { REPO, runCli } from './cli-harness';
+import { tempDir } from './temp-dir';
 
 test('a handshake packet seen again on the same interface within milliseconds is a copy; on another interface, or a retransmission a second later, it is not', () => {
   const d = new DuplicateHandshakes();
@@ -49,7 +49,7 @@ test("a merged capture without doubled handshakes: the host's own address showin
   const context = JSON.parse(fs.readFileSync(path.join(scenario, 'context.json'), 'utf8')) as { interfaces: { name: string; mac: string | null }[] };
   const bridgeMac = context.interfaces.find((i) => i.name === 'docker0')!.mac;
   for (const i of context.interfaces) if (i.mac === bridgeMac) i.mac = '02:00:00:00:00:01';
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-merged-')), 'context.json');
+  const file = path.join(tempDir('synscope-merged-'), 'context.json');
   fs.writeFileSync(file, JSON.stringify(context));
   const collision = (await analyze(file)).find((f) => f.code === 'address-collision');
   assert.equal(collision?.evidence.address, '192.168.0.10');

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Expectation } from '../src/regress/expectation';
 import type { ScenarioRunJson } from '../src/report/scenarios-json';
 import { REPO, runCli, STACK_LINE } from './cli-harness';
+import { tempDir } from './temp-dir';
 
 /** Two stored scenarios: one with args naming a file beside the capture, one with several findings of one code. */
 const WITH_CONTEXT = 'route-conflict';
@@ -13,7 +13,7 @@ const SEVERAL_FINDINGS = 'refusals';
 
 /** A fresh incident folder holding copies of the named stored scenarios. */
 function incidentDir(...names: string[]): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-regress-'));
+  const dir = tempDir('synscope-regress-');
   for (const n of names) fs.cpSync(path.join(REPO, 'captures', n), path.join(dir, n), { recursive: true });
   return dir;
 }
@@ -107,7 +107,7 @@ test('an expect.json that is not an expectation fails naming the file', async ()
 });
 
 test('an empty folder is a failure: zero scenarios found', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-regress-empty-'));
+  const dir = tempDir('synscope-regress-empty-');
   fs.mkdirSync(path.join(dir, 'notes'));
   for (const args of [['test', dir], ['test', dir, '--json']]) {
     const r = await runCli(...args);

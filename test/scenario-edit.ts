@@ -14,9 +14,14 @@ export async function analyzeEdited<C>(scenario: string, edit: (ctx: C) => void)
   const dir = path.join(REPO, 'captures', scenario);
   const context = JSON.parse(fs.readFileSync(path.join(dir, 'context.json'), 'utf8')) as C;
   edit(context);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `synscope-${scenario}-`)), 'context.json');
-  fs.writeFileSync(file, JSON.stringify(context));
-  const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as { findings: EditedFinding[]; warnings: string[] };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `synscope-${scenario}-`));
+  try {
+    const file = path.join(tmp, 'context.json');
+    fs.writeFileSync(file, JSON.stringify(context));
+    const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as { findings: EditedFinding[]; warnings: string[] };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

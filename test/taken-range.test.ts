@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, runCli } from './cli-harness';
+import { tempDir } from './temp-dir';
 
 const SCENARIO = path.join(REPO, 'captures', 'docker-real-outbound-overlap');
 
@@ -17,7 +17,7 @@ interface Network {
 async function analyzeWith(edit: (networks: Network[]) => void): Promise<{ codes: string[]; servers: unknown }> {
   const context = JSON.parse(fs.readFileSync(path.join(SCENARIO, 'context.json'), 'utf8')) as { dockerNetworks: Network[] };
   edit(context.dockerNetworks);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-taken-range-')), 'context.json');
+  const file = path.join(tempDir('synscope-taken-range-'), 'context.json');
   fs.writeFileSync(file, JSON.stringify(context));
   const r = await runCli('analyze', path.join(SCENARIO, 'capture.pcapng'), '--context', file, '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -49,7 +49,7 @@ test('a published port\'s target whose container the snapshot does not list (not
   const dir = path.join(REPO, 'captures', 'docker-real-listen-overflow');
   const context = JSON.parse(fs.readFileSync(path.join(dir, 'context.json'), 'utf8')) as { dockerNetworks: Network[] };
   for (const n of context.dockerNetworks) if (n.endpoints !== undefined) n.endpoints = [];
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-taken-range-')), 'context.json');
+  const file = path.join(tempDir('synscope-taken-range-'), 'context.json');
   fs.writeFileSync(file, JSON.stringify(context));
   const r = await runCli('analyze', path.join(dir, 'capture.pcapng'), '--context', file, '--json');
   assert.equal(r.code, 0, r.stderr);

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO, STACK_LINE } from './cli-harness';
+import { tempDir } from './temp-dir';
 
 /**
  * An install where neither the native addon nor the cap binding was built (no libpcap-dev,
@@ -12,7 +12,7 @@ import { REPO, STACK_LINE } from './cli-harness';
  * native/build. File analysis must work; live capture must say what to install.
  */
 function installWithoutCaptureLibs(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'synscope-nolibs-'));
+  const root = tempDir('synscope-nolibs-');
   fs.cpSync(path.join(REPO, 'bin'), path.join(root, 'bin'), { recursive: true });
   fs.cpSync(path.join(REPO, 'dist'), path.join(root, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(root, 'package.json'));
