@@ -2,7 +2,7 @@ import type { HostContext, NetInterface } from '../context/host-context';
 import type { Flow } from '../flow/flow';
 import { parseSubnet, type Subnet } from '../net/cidr';
 import type { DiagnosisInput } from './input';
-import { addressValue } from './prefix';
+import { addressValue, cidrContains } from './prefix';
 import { lookupRoute } from './route-sim';
 
 /** The context's interface of that name, or undefined (a capture's interface may be a file name). */
@@ -67,6 +67,11 @@ export function forwardedWay(input: DiagnosisInput, flow: Flow): { iif: string; 
   if (iif === null) return null;
   const out = deviceOf(lookupRoute(ctx, flow.serverIp, { iif, src: flow.clientIp }));
   return out === null || sameLink(ctx, iif, out) ? null : { iif, out };
+}
+
+/** `ip` lies in a subnet of the interface's own addresses: a neighbour there, not routed to. */
+export function onLink(iface: NetInterface | undefined, ip: string): boolean {
+  return (iface?.addresses ?? []).some((a) => cidrContains(`${a.address}/${a.prefixLength}`, ip));
 }
 
 /** The output device of a lookup, or null (unreachable, or a route without a device). */

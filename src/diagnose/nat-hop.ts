@@ -1,12 +1,11 @@
 import type { DockerNetwork, HostContext } from '../context/host-context';
 import type { AttemptPath } from '../flow/attempt-path';
 import type { ServiceHop, ServicePath } from '../flow/service-path';
-import { contextInterface, deviceOf, isLocalAddress, sameLink } from './context-facts';
+import { contextInterface, deviceOf, isLocalAddress, onLink, sameLink } from './context-facts';
 import { plural } from './group';
 import { holderOf } from './docker-holder';
 import { nftTable, ruleText, rulesetOf, traverseHook, type PacketView, type Traversal } from './netfilter-walk';
 import { lookupRoute, type RouteLookup } from './route-sim';
-import { cidrContains } from './prefix';
 
 /**
  * What NAT stitching and the host context say about the hops of one service: where its
@@ -106,7 +105,7 @@ export function predictPath(ctx: HostContext, client: string, server: string, if
     if (contextInterface(ctx, dev!)?.kind !== 'bridge' || t?.maybe.some((r) => r.target === 'MASQUERADE' || r.target === 'SNAT')) return null;
     // Between two machines of the bridge's own subnet the host routes nothing: a frame seen on an
     // interface the snapshot does not name (a file named after itself) may be bridged there.
-    if (contextInterface(ctx, iface) === undefined && onLink(ctx, dev!, client)) return null;
+    if (contextInterface(ctx, iface) === undefined && onLink(contextInterface(ctx, dev!), client)) return null;
     return {
       source: 'context',
       attempts: 0,
@@ -152,11 +151,6 @@ export function natTarget(text: string | undefined, port: number): { ip: string;
 function capturedOn(ctx: HostContext, dev: string | null, from: string, captured: readonly string[]): string | null {
   if (dev === null || sameLink(ctx, dev, from)) return null;
   return captured.find((c) => c !== from && sameLink(ctx, c, dev)) ?? null;
-}
-
-/** `ip` lies in a subnet of `dev`'s own addresses: a neighbour there, not routed to. */
-function onLink(ctx: HostContext, dev: string, ip: string): boolean {
-  return (contextInterface(ctx, dev)?.addresses ?? []).some((a) => cidrContains(`${a.address}/${a.prefixLength}`, ip));
 }
 
 /** The device routing and netfilter see for a captured interface: its bridge when it is a bridge port. */

@@ -40,7 +40,6 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
   const found: Untranslated[] = [];
   // A flood's sample repeats a few client/server pairs: route and rule walks once per pair.
   const paths = new Map<string, Path | null>();
-  const wiped = wipedRuleset(ctx) !== null;
   for (const flow of input.failedFlows) {
     if (flow.outcome !== 'unanswered' || flow.clientIp.includes(':')) continue;
     const key = `${flow.clientIp}|${flow.serverIp}|${flow.serverPort}`;
@@ -52,7 +51,7 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
     const onUplink = names.includes(path.uplink);
     // With no nat chain in the snapshot at all, only the capture itself shows the translation
     // missing, unless Docker's whole ruleset is gone while its network expects masquerade.
-    if (path.noNat && !onUplink && !(wiped && expectsMasquerade(ctx, path.bridge.name) && !droppedOnTheWay(ctx, flow, path))) continue;
+    if (path.noNat && !onUplink && !path.wipedUnderMasquerade) continue;
     // Captured on the uplink alone (tcpdump -i eth0), the SYN is a container's leaving when the host sent it.
     if (!onBridge && !(onUplink && sentByHost(input, ctx, flow.clientIp, path.uplink))) continue;
     found.push({ flow, bridge: path.bridge, uplink: path.uplink, route: path.route, seenOnBridge: onBridge, seenLeaving: onUplink });
@@ -61,8 +60,12 @@ export function masqueradeMissingRule(input: DiagnosisInput): Finding[] {
   return [...groups.values()].map((group) => finding(group, input, ctx));
 }
 
-/** Where the untranslated SYN goes; `noNat`: the snapshot has no nat chain at all (both listings read). */
-type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'> & { noNat: boolean };
+/**
+ * Where the untranslated SYN goes; `noNat`: the snapshot has no nat chain at all (both listings
+ * read); `wipedUnderMasquerade`: and that is Docker's whole ruleset gone under a network it
+ * masquerades, with nothing left that drops the SYN before it leaves.
+ */
+type Path = Pick<Untranslated, 'bridge' | 'uplink' | 'route'> & { noNat: boolean; wipedUnderMasquerade: boolean };
 
 /** The bridge the client is on and the uplink toward the server, when nothing surely translates the pair between them; else null. */
 function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): Path | null {
@@ -74,12 +77,14 @@ function untranslatedPath(input: DiagnosisInput, ctx: HostContext, flow: Flow): 
   // No nat chain at all translates nothing only when both listings were read (iptables-save and nft list ruleset).
   if (t === null && !natRulesRead(ctx)) return null;
   if (t !== null && (translates(t.verdict) || t.maybe.some((rule) => translates(rule.target)))) return null;
-  return { ...way, noNat: t === null };
-}
-
-/** What is left of the ruleset surely drops the SYN on its way from the bridge to the uplink (a forward policy drop): then it never leaves. */
-function droppedOnTheWay(ctx: HostContext, flow: Flow, path: Path): boolean {
-  return forwardDrop(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: path.bridge.name, to: path.uplink }) !== null;
+  const noNat = t === null;
+  // What is left of a wiped ruleset may still drop the SYN on its way to the uplink (a forward policy drop): then it never leaves.
+  const wipedUnderMasquerade =
+    noNat &&
+    wipedRuleset(ctx) !== null &&
+    expectsMasquerade(ctx, bridge.name) &&
+    forwardDrop(ctx, { packet: { src: flow.clientIp, dst: flow.serverIp, dstPort: flow.serverPort }, from: bridge.name, to: uplink }) === null;
+  return { ...way, noNat, wipedUnderMasquerade };
 }
 
 /** The bridge is a Docker network's that Docker masquerades (its default). */

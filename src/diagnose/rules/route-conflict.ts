@@ -1,7 +1,7 @@
 import { clientCount } from '../sample-counts';
 import type { HostContext, Route } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
-import { contextInterface, deviceOf, sameLink, synInterface } from '../context-facts';
+import { contextInterface, deviceOf, onLink, sameLink, synInterface } from '../context-facts';
 import { bridgeOf, describeRoute, doubleRoutes, winnerOf, type DoubleRoute } from '../double-routes';
 import type { Finding } from '../finding';
 import { bridgeRemedy } from '../bridge-remedy';
@@ -74,7 +74,7 @@ function replyPath(ctx: HostContext, f: Flow, input: DiagnosisInput): ReplyPath 
     // target namespace's own snapshot, when its routes say so): no route of the host is involved.
     const bridge = origin.device === null ? undefined : contextInterface(ctx, origin.device);
     const own = targetReplyRoute(input, origin.target, f.clientIp);
-    if (bridge === undefined || (own !== null ? own.onLink : bridge.addresses.some((a) => contains(`${a.address}/${a.prefixLength}`, f.clientIp)))) return null;
+    if (bridge === undefined || (own !== null ? own.onLink : onLink(bridge, f.clientIp))) return null;
     const r = lookupRoute(ctx, f.clientIp, { iif: bridge.name, src: origin.target });
     const from = origin.holder === null ? origin.target : `${origin.target} (${origin.holder})`;
     return { flow: f, synInterface: syn, replyDevice: deviceOf(r), replyRoute: 'route' in r ? describeRoute(r.route) : r.unreachable, answeredFrom: from, answeredVia: bridge.name };
