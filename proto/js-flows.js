@@ -6,7 +6,7 @@
  * one line per flow in the same format as `proto/track --flows`, or only totals with
  * --count (same tracker work, no text).
  *
- *   node proto/js-flows.js [--count|--flows|--decode-only|--read-only] file.pcap
+ *   node proto/js-flows.js [--count|--flows|--decode-only|--read-only] [--zeek-timers] [--max-live N] file.pcap
  */
 const DIST = process.env.SYNSCOPE_DIST || '/work/main/dist';
 const { openFiles, readRecords } = require(`${DIST}/src/analysis/read.js`);
@@ -17,8 +17,13 @@ const { connState } = require(`${DIST}/src/flow/conn-state.js`);
 
 let mode = 'flows';
 let path = null;
-for (const a of process.argv.slice(2)) {
+const trackerOptions = {};
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
   if (a === '--count') mode = 'count';
+  else if (a === '--zeek-timers') trackerOptions.zeekTimers = true;
+  else if (a === '--max-live') trackerOptions.maxLiveFlows = Number(args[++i]);
   else if (a === '--flows') mode = 'flows';
   else if (a === '--decode-only') mode = 'decode';
   else if (a === '--read-only') mode = 'read';
@@ -103,7 +108,7 @@ function flush() {
   lines.length = 0;
 }
 
-const tracker = mode === 'flows' || mode === 'count' ? new FlowTracker({ onFlowView }) : null;
+const tracker = mode === 'flows' || mode === 'count' ? new FlowTracker({ onFlowView, ...trackerOptions }) : null;
 const pkt = new DecodedPacket();
 const { readers } = openFiles([path]);
 let records = 0;
