@@ -60,6 +60,10 @@ typedef struct {
 Tracker *tracker_new(const TrackerOptions *o, FlowSink sink, void *ctx);
 void tracker_add(Tracker *t, const Pkt *p, const uint8_t *buf, int bufLen, double time, int iface);
 void tracker_finish(Tracker *t);
+/** Hint only (no state change): prefetch the hash bucket of this packet's tuple. */
+void tracker_prefetch_bucket(Tracker *t, const Pkt *p);
+/** Hint only: prefetch the hot lines of the record the bucket's first entry points at. */
+void tracker_prefetch_record(Tracker *t, const Pkt *p);
 void tracker_free(Tracker *t);
 
 /* record access for sinks */
