@@ -74,7 +74,10 @@ static void on_flow(Tracker *t, int slot, void *ctx) {
 
 /* ---------------------------------------------------------------- classic pcap reader */
 
-#define BUF_BYTES (8u << 20)
+#ifndef BUF_BYTES
+/* 512 KiB: L2-sized, so records are still cached when parsed after the kernel copy (8 MiB was 2x slower to read); must hold 16 + 262144 bytes */
+#define BUF_BYTES (512u << 10)
+#endif
 
 typedef struct {
   int fd;
