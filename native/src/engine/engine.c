@@ -295,7 +295,9 @@ static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
     }
     /* The frame's end bounds every read; TCP options are read within it as well. */
     decode_frame(links[k], buf, off, off + len, &e->pkt);
-    tracker_add(e->t, &e->pkt, buf, off + len, times[k], ifaces[k]);
+    /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP (only these move its clock). */
+    if (e->pkt.transport == T_TCP || (e->pkt.transport == T_ICMP && e->pkt.icmpQuotesTcp))
+      tracker_add(e->t, &e->pkt, buf, off + len, times[k], ifaces[k]);
   }
   update_state(e);
   napi_value r;
