@@ -113,7 +113,12 @@ function runBoth(file: string, options: Partial<FlowTrackerOptions>, batchPacket
 const native = loadNativeTracker();
 const skip = 'reason' in native ? native.reason : false;
 
-const FILES = [...captureFiles(path.join(REPO, 'captures')), ...captureFiles(path.join(REPO, 'test', 'fixtures'))];
+/** Stored captures, plus two proto/fuzz-pcap.py captures (long spilled histories, flag mixes, encapsulations, ICMP errors). */
+const FILES = [
+  ...captureFiles(path.join(REPO, 'captures')),
+  ...captureFiles(path.join(REPO, 'test', 'fixtures')),
+  ...captureFiles(path.join(REPO, 'test', 'native-tracker')),
+];
 
 const CONFIGS: { name: string; options: Partial<FlowTrackerOptions>; batch: number }[] = [
   { name: 'defaults', options: {}, batch: 4096 },
@@ -148,6 +153,7 @@ for (const config of CONFIGS) {
     assert.ok(flows > 100);
     assert.ok(multiInterface > 0, 'some flows on several interfaces');
     assert.ok(icmp > 0, 'some flows answered by ICMP');
+    assert.ok(spilled > 0, 'some histories past the 24 inline letters');
   });
 }
 
