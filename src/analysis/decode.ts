@@ -68,7 +68,9 @@ export class DecodeStage {
     const transport = pkt.transport;
     if (transport === Transport.TCP) {
       this.tcpPackets++;
-      this.track.tracker.add(pkt, rec.data, time, iface);
+      const js = this.track.js;
+      if (js !== null) js.add(pkt, rec.data, time, iface);
+      else this.track.native!.addFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, time, iface);
       if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsSeen++;
       else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.tcpWithoutSynOrRst++;
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
@@ -81,7 +83,11 @@ export class DecodeStage {
         this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);
       }
     } else if (transport === Transport.ICMP) {
-      if (pkt.icmpQuotesTcp) this.track.tracker.add(pkt, rec.data, time, iface);
+      if (pkt.icmpQuotesTcp) {
+        const js = this.track.js;
+        if (js !== null) js.add(pkt, rec.data, time, iface);
+        else this.track.native!.addFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, time, iface);
+      }
     } else if (transport === Transport.ARP) {
       this.evidence.arpPacket(pkt, rec.data, time, iface);
     }

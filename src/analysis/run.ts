@@ -93,10 +93,16 @@ class AnalysisRun {
   ) {
     const onFlow = options.onFlow;
     this.track = new TrackStage(
-      { allFlows: options.allFlows === true, zeekTimers: options.zeekTimers ?? false, ...(onFlow !== undefined && { onFlow: (f: Flow) => onFlow(f, this.decode.interfaces.names) }) },
+      {
+        allFlows: options.allFlows === true,
+        zeekTimers: options.zeekTimers ?? false,
+        nativeTracker: options.nativeTracker ?? process.env.SYNSCOPE_NATIVE_TRACKER === '1',
+        ...(onFlow !== undefined && { onFlow: (f: Flow) => onFlow(f, this.decode.interfaces.names) }),
+      },
       this.evidence,
       this.log,
     );
+    if (this.track.nativeUnavailable !== null) process.stderr.write(`synscope: ${this.track.nativeUnavailable}; using the JS flow tracker\n`);
     this.decode = new DecodeStage(readers, this.track, this.evidence);
     this.filter = options.filter === undefined ? null : new PacketFilter(options.filter);
   }

@@ -13,6 +13,12 @@ import type { VxlanLeg } from '../flow/vxlan-legs';
 /** What an analysis is given, what it reports, and the counts it shows while it runs. */
 
 export interface AnalyzeOptions {
+  /**
+   * Experimental: track flows with the addon's C tracker (NativeFlowTracker) instead of
+   * FlowTracker; falls back to FlowTracker, with a one-line notice, when the addon lacks it.
+   * Default: the environment variable SYNSCOPE_NATIVE_TRACKER=1.
+   */
+  nativeTracker?: boolean;
   /** Local bridge subnets given by hand (--bridge). */
   bridges?: readonly BridgeSubnet[];
   /** Host facts from `synscope context` (--context FILE); used only if it matches the capture (match-capture.ts). */
