@@ -123,6 +123,8 @@ class AnalysisRun {
   }
 
   liveCounts(): LiveCounts {
+    // The native tracker hands flows out per batch: bring the flow counts up to date.
+    this.track.native?.flush();
     return {
       packets: this.decode.packets,
       packetsPerSource: this.decode.packetsPerReader,
