@@ -9,10 +9,13 @@
         "src/capture.c",
         "src/filter.c",
         "src/signals.c",
-        "src/huge-pages.c"
+        "src/huge-pages.c",
+        "src/engine/engine.c",
+        "src/engine/decode.c",
+        "src/engine/tracker.c"
       ],
       "defines": ["NAPI_VERSION=8"],
-      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing", "-ffp-contract=off"],
       "libraries": ["-lpcap"]
     }
   ]

@@ -1,4 +1,4 @@
-/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records, a second-signal exit and huge-page advice, on plain Node-API. */
+/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records, a second-signal exit and huge-page advice, the C flow tracker, on plain Node-API. */
 #include <node_api.h>
 
 #include "capture.h"
@@ -6,6 +6,8 @@
 #include "huge-pages.h"
 #include "netns.h"
 #include "signals.h"
+
+napi_value engine_init(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
@@ -18,7 +20,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
-  return exports;
+  /* The C flow tracker (src/engine/): trackerCreate, trackerAddBatch, trackerRelease, trackerFinish, trackerSide. */
+  return engine_init(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

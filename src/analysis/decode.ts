@@ -2,6 +2,7 @@ import { InterfaceRegistry } from '../capture/interface-registry';
 import type { CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
+import type { NativeFlowTracker } from '../flow/native-tracker';
 import { VxlanLegs } from '../flow/vxlan-legs';
 import { DuplicateHandshakes } from './duplicate-handshakes';
 import type { PacketEvidence } from './packet-evidence';
@@ -10,11 +11,19 @@ import type { TrackStage } from './track';
 /** SLL packet type of a packet the capturing host sent. */
 const SLL_OUTGOING = 4;
 
+/** LINKTYPE_LINUX_SLL2: its header carries the interface index the record was captured on. */
+const LINKTYPE_LINUX_SLL2 = 276;
+const SLL2_HEADER = 20;
+
 /**
  * Stage 2: decode each record into one reused DecodedPacket, give it an interface id, and
  * hand it on: TCP (and ICMP errors quoting TCP) to the tracker, handshake and ARP packets
  * to the packet evidence. Counts what it saw: packets per reader, decode problems, link
  * types, SYNs and SYN-ACKs, the capture's first and last time.
+ *
+ * With the native tracker, records are handed to it undecoded, in batches; after each batch
+ * only the frames it says something else needs (SYNs, SYN-ACKs, ARP, decode problems, frames
+ * the host sent) are decoded here, and the TCP counts of the rest come from it.
  */
 export class DecodeStage {
   private readonly pkt = new DecodedPacket();
@@ -25,12 +34,7 @@ export class DecodeStage {
   /** Handshakes carried by VXLAN: the overlay legs of their paths. */
   readonly vxlanLegs = new VxlanLegs();
   packets = 0;
-  tcpPackets = 0;
   synsSeen = 0;
-  /** TCP packets with neither SYN nor RST (ACKs, data, FINs): none in a capture that kept only handshakes. */
-  tcpWithoutSynOrRst = 0;
-  /** TCP packets with RST. */
-  rstsSeen = 0;
   /** SYNs and SYN-ACKs whose TCP header the snap length cut (their options, timestamps included, unread). */
   handshakeOptionsCut = 0;
   synAcksSeen = 0;
@@ -40,6 +44,12 @@ export class DecodeStage {
   /** Capture time of the first and last packet, for the context check. */
   firstAt = Infinity;
   lastAt = -Infinity;
+  /** TCP counts of the packets decoded here (the native tracker counts the others). */
+  private tcpDecoded = 0;
+  private rstsDecoded = 0;
+  private neitherDecoded = 0;
+  /** Per reader, the buffer its last record was in: when it changes, the reader has reused the one before. */
+  private readonly lastBuffer: (Buffer | null)[];
 
   constructor(
     readers: readonly CaptureSource[],
@@ -50,27 +60,73 @@ export class DecodeStage {
     this.linkTypesSeen = readers.map(() => new Set<number>());
     this.lastLinkType = readers.map(() => -1);
     this.packetsPerReader = readers.map(() => 0);
+    this.lastBuffer = readers.map(() => null);
+    const native = track.native;
+    if (native !== null) native.afterBatch = (n) => this.decodeWanted(native, n);
+  }
+
+  get tcpPackets(): number {
+    return this.tcpDecoded + (this.track.native?.plainTcpCounts.tcp ?? 0);
+  }
+
+  /** TCP packets with RST. */
+  get rstsSeen(): number {
+    return this.rstsDecoded + (this.track.native?.plainTcpCounts.rst ?? 0);
+  }
+
+  /** TCP packets with neither SYN nor RST (ACKs, data, FINs): none in a capture that kept only handshakes. */
+  get tcpWithoutSynOrRst(): number {
+    return this.neitherDecoded + (this.track.native?.plainTcpCounts.neitherSynNorRst ?? 0);
   }
 
   packet(rec: PacketRecord, readerIndex: number): void {
-    const pkt = this.pkt;
     this.packets++;
     this.packetsPerReader[readerIndex]!++;
-    decodeFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, pkt);
-    const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, pkt.sllIfIndex);
     const time = rec.tsSec + rec.tsNsec * 1e-9;
     if (time < this.firstAt) this.firstAt = time;
     if (time > this.lastAt) this.lastAt = time;
+    const native = this.track.native;
+    if (native === null) {
+      const pkt = this.pkt;
+      decodeFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, pkt);
+      this.handOn(rec.data, time, this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, pkt.sllIfIndex), true);
+      return;
+    }
+    const data = rec.data;
+    // Cooked v2 records name their interface by index: read it without decoding the frame.
+    const ifindex = rec.linkType === LINKTYPE_LINUX_SLL2 && rec.caplen >= SLL2_HEADER ? data.readUInt32BE(rec.offset + 4) : -1;
+    const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, ifindex);
+    if (data !== this.lastBuffer[readerIndex]) {
+      native.flush();
+      this.lastBuffer[readerIndex] = data;
+    }
+    native.addFrame(rec.linkType, data, rec.offset, rec.offset + rec.caplen, time, iface);
+  }
+
+  /** After a native batch: the frames it says the other stages need, decoded and handed on (not to the tracker again). */
+  private decodeWanted(native: NativeFlowTracker, n: number): void {
+    const { needs, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces } = native;
+    for (let k = 0; k < n; k++) {
+      if (needs[k] === 0) continue;
+      const data = buffers[bufferOf[k]!]!;
+      decodeFrame(linkTypes[k]!, data, offsets[k]!, offsets[k]! + lengths[k]!, this.pkt);
+      this.handOn(data, times[k]!, ifaces[k]!, false);
+    }
+  }
+
+  /** The decoded packet to the tracker (when `track`) and to the other stages. */
+  private handOn(data: Buffer, time: number, iface: number, track: boolean): void {
+    const pkt = this.pkt;
     // Linux cooked headers carry the sender's MAC where Ethernet would.
     const macOffset = pkt.ethOffset >= 0 ? pkt.ethOffset + 6 : pkt.sllMacOffset;
-    if (pkt.sllPacketType === SLL_OUTGOING && pkt.sllIfIndex >= 0 && macOffset >= 0) this.interfaces.noteOutgoing(pkt.sllIfIndex, rec.data.readUIntBE(macOffset, 6));
+    if (pkt.sllPacketType === SLL_OUTGOING && pkt.sllIfIndex >= 0 && macOffset >= 0) this.interfaces.noteOutgoing(pkt.sllIfIndex, data.readUIntBE(macOffset, 6));
     if (pkt.problem !== 0) this.problems[pkt.problem]!++;
     const transport = pkt.transport;
     if (transport === Transport.TCP) {
-      this.tcpPackets++;
-      this.track.tracker.add(pkt, rec.data, time, iface);
-      if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsSeen++;
-      else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.tcpWithoutSynOrRst++;
+      this.tcpDecoded++;
+      if (track) this.track.js!.add(pkt, data, time, iface);
+      if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsDecoded++;
+      else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.neitherDecoded++;
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         const synAck = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
         if (synAck) this.synAcksSeen++;
@@ -78,15 +134,14 @@ export class DecodeStage {
         if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
         this.duplicates.see(pkt.seq, pkt.ipId, synAck ? pkt.dstPort : pkt.srcPort, synAck, iface, time);
         if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
-        this.evidence.handshakePacket(pkt, rec.data, iface, macOffset);
+        this.evidence.handshakePacket(pkt, data, iface, macOffset);
       }
     } else if (transport === Transport.ICMP) {
-      if (pkt.icmpQuotesTcp) this.track.tracker.add(pkt, rec.data, time, iface);
+      if (track && pkt.icmpQuotesTcp) this.track.js!.add(pkt, data, time, iface);
     } else if (transport === Transport.ARP) {
-      this.evidence.arpPacket(pkt, rec.data, time, iface);
+      this.evidence.arpPacket(pkt, data, time, iface);
     }
   }
-
   private interfaceId(readerIndex: number, local: number, linkType: number, ifindex: number): number {
     if (linkType !== this.lastLinkType[readerIndex]) {
       this.linkTypesSeen[readerIndex]!.add(linkType);

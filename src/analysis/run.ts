@@ -32,7 +32,7 @@ export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions =
 
 /** Analyze already-open readers; packets of several readers are merged in time order. */
 export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
-  const run = new AnalysisRun(readers, options, totalBytes);
+  const run = new AnalysisRun(readers, options, totalBytes, true);
   readRecords(readers, (rec, i) => run.packet(rec, i), (i) => run.readerEnded(i));
   run.finish();
   return run.result();
@@ -46,7 +46,7 @@ export class StreamingAnalysis {
   private readonly run: AnalysisRun;
 
   constructor(sources: readonly CaptureSource[], options: AnalyzeOptions = {}) {
-    this.run = new AnalysisRun(sources, options, null);
+    this.run = new AnalysisRun(sources, options, null, false);
   }
 
   push(rec: PacketRecord, sourceIndex: number): void {
@@ -90,13 +90,22 @@ class AnalysisRun {
     private readonly readers: readonly CaptureSource[],
     private options: AnalyzeOptions,
     private readonly totalBytes: number | null,
+    fromFiles: boolean,
   ) {
     const onFlow = options.onFlow;
     this.track = new TrackStage(
-      { allFlows: options.allFlows === true, zeekTimers: options.zeekTimers ?? false, ...(onFlow !== undefined && { onFlow: (f: Flow) => onFlow(f, this.decode.interfaces.names) }) },
+      {
+        allFlows: options.allFlows === true,
+        zeekTimers: options.zeekTimers ?? false,
+        nativeTracker: fromFiles && (options.nativeTracker ?? process.env.SYNSCOPE_NATIVE_TRACKER !== '0'),
+        ...(onFlow !== undefined && { onFlow: (f: Flow) => onFlow(f, this.decode.interfaces.names) }),
+      },
       this.evidence,
       this.log,
     );
+    // Asked for by name only: by default a missing addon just means the JS tracker.
+    const asked = options.nativeTracker === true || process.env.SYNSCOPE_NATIVE_TRACKER === '1';
+    if (asked && this.track.nativeUnavailable !== null) process.stderr.write(`synscope: ${this.track.nativeUnavailable}; using the JS flow tracker\n`);
     this.decode = new DecodeStage(readers, this.track, this.evidence);
     this.filter = options.filter === undefined ? null : new PacketFilter(options.filter);
   }
@@ -122,6 +131,8 @@ class AnalysisRun {
   }
 
   liveCounts(): LiveCounts {
+    // The native tracker hands flows out per batch: bring the flow counts up to date.
+    this.track.native?.flush();
     return {
       packets: this.decode.packets,
       packetsPerSource: this.decode.packetsPerReader,

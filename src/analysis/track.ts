@@ -3,6 +3,7 @@ import { FailedFlowGroups } from '../flow/failed-flow-groups';
 import type { Flow } from '../flow/flow';
 import type { FlowView } from '../flow/flow-view';
 import { AttemptStitcher } from '../flow/stitch';
+import { loadNativeTracker, NativeFlowTracker } from '../flow/native-tracker';
 import { FlowTracker } from '../flow/tracker';
 import type { AttemptLog } from './attempt-log';
 import type { PacketEvidence } from './packet-evidence';
@@ -18,7 +19,13 @@ const MAX_LATE_ANSWERED = 10000;
  * Flow object; the rest is counted from the tracker's view.
  */
 export class TrackStage {
-  readonly tracker: FlowTracker;
+  readonly tracker: FlowTracker | NativeFlowTracker;
+  /** The tracker when it is the native one (DecodeStage then hands it raw frames), else null. */
+  readonly native: NativeFlowTracker | null = null;
+  /** The JS tracker when it is the one in use, else null. */
+  readonly js: FlowTracker | null = null;
+  /** Why the native tracker was asked for and not used (one line), else null. */
+  readonly nativeUnavailable: string | null = null;
   flowCount = 0;
   readonly handshakes: HandshakeSummary = { attempted: 0, completed: 0, unanswered: 0, rejected: 0, synAckLost: 0 };
   /** Every flow, with allFlows only. */
@@ -33,11 +40,20 @@ export class TrackStage {
   oneSidedFlows = 0;
 
   constructor(
-    private readonly options: { allFlows: boolean; zeekTimers: boolean; onFlow?: (flow: Flow) => void },
+    private readonly options: { allFlows: boolean; zeekTimers: boolean; onFlow?: (flow: Flow) => void; nativeTracker?: boolean },
     private readonly evidence: PacketEvidence,
     private readonly log: AttemptLog,
   ) {
-    this.tracker = new FlowTracker({ onFlowView: (v) => this.onFlow(v), zeekTimers: options.zeekTimers });
+    const trackerOptions = { onFlowView: (v: FlowView) => this.onFlow(v), zeekTimers: options.zeekTimers };
+    const native = options.nativeTracker === true ? loadNativeTracker() : null;
+    if (native !== null && 'addon' in native) {
+      this.native = new NativeFlowTracker(trackerOptions, native.addon);
+      this.tracker = this.native;
+    } else {
+      if (native !== null) this.nativeUnavailable = native.reason;
+      this.js = new FlowTracker(trackerOptions);
+      this.tracker = this.js;
+    }
   }
 
   private onFlow(flow: FlowView): void {

@@ -13,6 +13,13 @@ import type { VxlanLeg } from '../flow/vxlan-legs';
 /** What an analysis is given, what it reports, and the counts it shows while it runs. */
 
 export interface AnalyzeOptions {
+  /**
+   * Files only: decode and track with the addon's C tracker (NativeFlowTracker) instead of
+   * FlowTracker, the same flows in the same order. Default on, unless the environment variable
+   * SYNSCOPE_NATIVE_TRACKER is 0; without the addon it is FlowTracker (with a one-line notice
+   * when asked for by name). A live capture always uses FlowTracker.
+   */
+  nativeTracker?: boolean;
   /** Local bridge subnets given by hand (--bridge). */
   bridges?: readonly BridgeSubnet[];
   /** Host facts from `synscope context` (--context FILE); used only if it matches the capture (match-capture.ts). */

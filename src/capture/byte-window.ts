@@ -10,8 +10,10 @@ export const MAX_WINDOW_SIZE = 256 << 20;
  * A sliding window over a ByteSource. Readers parse straight out of `buf`
  * between `pos` and `end`; `ensure(n)` makes n bytes from `pos` available,
  * moving the unread tail to the front (or growing the buffer) only when the
- * window runs out. Records handed out point into `buf`, so they stay valid only
- * until the next `ensure`.
+ * window runs out. Records handed out point into `buf`. Moving the window writes the unread
+ * tail into a second buffer and makes it `buf`: a record stays valid until the window has
+ * moved twice, and a consumer that holds records by reference (the native tracker's batch)
+ * knows the bytes under them are about to be reused when `buf` is no longer the same object.
  */
 export class ByteWindow {
   /** Current buffer; replaced when the window grows, so re-read it after `ensure`. */
@@ -25,6 +27,8 @@ export class ByteWindow {
   /** File offset of `buf[0]`; changes when the window moves. */
   base = 0;
   private eof = false;
+  /** The buffer the window moves into next (the one before the last move). */
+  private spare: Buffer | null = null;
 
   /**
    * @param source where bytes come from; the window does not close it.
@@ -101,7 +105,11 @@ export class ByteWindow {
       this.buf = grown;
       this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
     } else if (this.pos > 0) {
-      this.buf.copyWithin(0, this.pos, this.end);
+      const into = this.spare !== null && this.spare.length === this.buf.length ? this.spare : Buffer.allocUnsafe(this.buf.length);
+      this.buf.copy(into, 0, this.pos, this.end);
+      this.spare = this.buf;
+      this.buf = into;
+      this.view = new DataView(into.buffer, into.byteOffset, into.length);
     }
     this.base += this.pos;
     this.pos = 0;

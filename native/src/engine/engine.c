@@ -1,0 +1,440 @@
+/*
+ * N-API face of the C flow tracker (decode.c + tracker.c): JavaScript hands batches of raw
+ * frames, C decodes and tracks them, and every flow that leaves the tracker is copied, in
+ * emission order, into an output area of 512-byte records (the layout of
+ * src/flow/flow-record.ts) that JavaScript sees as one ArrayBuffer. JavaScript binds a
+ * FlowView to each output record in turn, then calls release() to hand the area back.
+ *
+ * The live store stays C-private: a flow's slot is released at emission exactly as in the
+ * JS tracker (so slot reuse, and everything depending on it, is unchanged) and the copy is
+ * what JavaScript reads. Side data of an emitted flow (spilled history, interfaces beyond
+ * the first, ICMP answer) is copied too, and read through side(index) only for the records
+ * whose sideFlags entry is non-zero (rare).
+ *
+ * Output capacity: maxLiveFlows + OUT_SLACK + 2 records. addBatch stops before a packet when
+ * OUT_SLACK flows are waiting: one packet can emit at most every live flow (its timers) plus
+ * the one it ends early or reuses, so the area never overflows. finish() needs an empty area.
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "decode.h"
+#include "tracker.h"
+
+#define OUT_SLACK 2048
+#define LINKTYPE_LINUX_SLL2 276
+#define SLL_OUTGOING 4
+
+enum { SIDE_HISTORY = 1, SIDE_INTERFACES = 2, SIDE_ICMP = 4 };
+
+typedef struct {
+  char *history;
+  int historyLen;
+  int *ifaces;
+  int nIfaces;
+  IcmpAnswer icmp;
+} Side;
+
+typedef struct {
+  Tracker *t;
+  Pkt pkt;
+  uint8_t *out; /* outCap records, mmapped; owned by the ArrayBuffer's finalizer */
+  size_t outBytes;
+  int outCap, outCount;
+  int32_t *sideFlags; /* outCap entries; owned by its ArrayBuffer's finalizer */
+  Side *side;         /* outCap entries (pointers freed at release) */
+  double *state;      /* [emitted waiting, live flows, endedEarly, synRetransmissionsAfter, answersAfter, TCP packets, RSTs, neither SYN nor RST] */
+  double tcpCounts[3]; /* the last three, for the frames left to C alone */
+  napi_ref outRef, flagsRef, stateRef;
+  int finished;
+} Engine;
+
+#define CHECK(call)                                                              \
+  do {                                                                           \
+    if ((call) != napi_ok) {                                                     \
+      const napi_extended_error_info *info = NULL;                               \
+      napi_get_last_error_info(env, &info);                                      \
+      bool pending = false;                                                      \
+      napi_is_exception_pending(env, &pending);                                  \
+      if (!pending)                                                              \
+        napi_throw_error(env, "ENAPI", info && info->error_message ? info->error_message : #call); \
+      return NULL;                                                               \
+    }                                                                            \
+  } while (0)
+
+static void sink(Tracker *t, int slot, void *ctx) {
+  Engine *e = ctx;
+  int k = e->outCount++;
+  memcpy(e->out + (size_t)k * RECORD_BYTES, tracker_record(t, slot), RECORD_BYTES);
+  int flags = 0;
+  int n;
+  const char *h = tracker_spilled_history(t, slot, &n);
+  if (h != NULL) {
+    e->side[k].history = malloc(n);
+    memcpy(e->side[k].history, h, n);
+    e->side[k].historyLen = n;
+    flags |= SIDE_HISTORY;
+  }
+  const int *ids = tracker_interfaces(t, slot, &n);
+  if (ids != NULL) {
+    e->side[k].ifaces = malloc(n * sizeof(int));
+    memcpy(e->side[k].ifaces, ids, n * sizeof(int));
+    e->side[k].nIfaces = n;
+    flags |= SIDE_INTERFACES;
+  }
+  const IcmpAnswer *a = tracker_icmp(t, slot);
+  if (a != NULL) {
+    e->side[k].icmp = *a;
+    flags |= SIDE_ICMP;
+  }
+  e->sideFlags[k] = flags;
+}
+
+static void update_state(Engine *e) {
+  e->state[0] = e->outCount;
+  e->state[1] = tracker_size(e->t);
+  tracker_pressure(e->t, &e->state[2], &e->state[3], &e->state[4]);
+  for (int i = 0; i < 3; i++) e->state[5 + i] = e->tcpCounts[i];
+}
+
+static void free_out(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
+static void free_plain(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+static void release_side(Engine *e) {
+  for (int k = 0; k < e->outCount; k++) {
+    if (e->sideFlags[k] == 0) continue;
+    free(e->side[k].history);
+    free(e->side[k].ifaces);
+    memset(&e->side[k], 0, sizeof(Side));
+    e->sideFlags[k] = 0;
+  }
+  e->outCount = 0;
+}
+
+static void free_engine(napi_env env, void *data, void *hint) {
+  (void)hint;
+  Engine *e = data;
+  release_side(e);
+  tracker_free(e->t);
+  free(e->side);
+  napi_delete_reference(env, e->outRef);
+  napi_delete_reference(env, e->flagsRef);
+  napi_delete_reference(env, e->stateRef);
+  free(e);
+}
+
+static Engine *engine_of(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "not a tracker engine");
+    return NULL;
+  }
+  return data;
+}
+
+static int get_number(napi_env env, napi_value obj, const char *name, double *out) {
+  bool has = false;
+  napi_value v;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok || !has) return 0;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok) return 0;
+  napi_valuetype type;
+  napi_typeof(env, v, &type);
+  if (type == napi_boolean) {
+    bool b;
+    napi_get_value_bool(env, v, &b);
+    *out = b;
+    return 1;
+  }
+  if (type != napi_number) return 0;
+  return napi_get_value_double(env, v, out) == napi_ok;
+}
+
+/* trackerCreate({zeekTimers, closeDelay, attemptIdleTimeout, idleTimeout, maxLiveFlows, likelyServerPorts: Int32Array})
+ * -> { engine, records: ArrayBuffer, sideFlags: Int32Array, state: Float64Array } */
+static napi_value tracker_create(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "trackerCreate(options)");
+    return NULL;
+  }
+  TrackerOptions o = {0, 5, 150, 300, 50000, NULL, 0};
+  double v;
+  if (get_number(env, argv[0], "zeekTimers", &v)) o.zeekTimers = v != 0;
+  if (get_number(env, argv[0], "closeDelay", &v)) o.closeDelay = v;
+  if (get_number(env, argv[0], "attemptIdleTimeout", &v)) o.attemptIdleTimeout = v;
+  if (get_number(env, argv[0], "idleTimeout", &v)) o.idleTimeout = v;
+  if (get_number(env, argv[0], "maxLiveFlows", &v)) {
+    if (!(v >= 1 && v <= 1e8)) {
+      napi_throw_range_error(env, NULL, "maxLiveFlows must be a finite number from 1 to 1e8");
+      return NULL;
+    }
+    o.maxLiveFlows = (int)v;
+  }
+  bool has = false;
+  napi_has_named_property(env, argv[0], "likelyServerPorts", &has);
+  if (has) {
+    napi_value ports;
+    CHECK(napi_get_named_property(env, argv[0], "likelyServerPorts", &ports));
+    napi_typedarray_type type;
+    size_t length;
+    void *data;
+    if (napi_get_typedarray_info(env, ports, &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+      napi_throw_type_error(env, NULL, "likelyServerPorts must be an Int32Array");
+      return NULL;
+    }
+    o.likelyServerPorts = data;
+    o.likelyCount = (int)length;
+  }
+
+  Engine *e = calloc(1, sizeof(Engine));
+  e->t = tracker_new(&o, sink, e);
+  e->outCap = o.maxLiveFlows + OUT_SLACK + 2;
+  e->outBytes = (size_t)e->outCap * RECORD_BYTES;
+  void *m = mmap(NULL, e->outBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) {
+    tracker_free(e->t);
+    free(e);
+    napi_throw_error(env, "ENOMEM", "cannot map the flow output area");
+    return NULL;
+  }
+  e->out = m;
+  e->sideFlags = calloc(e->outCap, sizeof(int32_t));
+  e->side = calloc(e->outCap, sizeof(Side));
+  e->state = calloc(8, sizeof(double));
+
+  napi_value result, engine, records, flagsBuf, flags, stateBuf, state;
+  CHECK(napi_create_external_arraybuffer(env, e->out, e->outBytes, free_out, (void *)(uintptr_t)e->outBytes, &records));
+  CHECK(napi_create_external_arraybuffer(env, e->sideFlags, e->outCap * sizeof(int32_t), free_plain, NULL, &flagsBuf));
+  CHECK(napi_create_typedarray(env, napi_int32_array, e->outCap, flagsBuf, 0, &flags));
+  CHECK(napi_create_external_arraybuffer(env, e->state, 8 * sizeof(double), free_plain, NULL, &stateBuf));
+  CHECK(napi_create_typedarray(env, napi_float64_array, 8, stateBuf, 0, &state));
+  /* The engine writes into these areas: it keeps them alive as long as it lives. */
+  CHECK(napi_create_reference(env, records, 1, &e->outRef));
+  CHECK(napi_create_reference(env, flagsBuf, 1, &e->flagsRef));
+  CHECK(napi_create_reference(env, stateBuf, 1, &e->stateRef));
+  CHECK(napi_create_external(env, e, free_engine, NULL, &engine));
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_set_named_property(env, result, "engine", engine));
+  CHECK(napi_set_named_property(env, result, "records", records));
+  CHECK(napi_set_named_property(env, result, "sideFlags", flags));
+  CHECK(napi_set_named_property(env, result, "state", state));
+  update_state(e);
+  return result;
+}
+
+static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL) != napi_ok || type != want) return 0;
+  return 1;
+}
+
+/* Most capture buffers one batch refers to (one per capture file read at once, usually one). */
+#define MAX_BATCH_BUFFERS 64
+
+/* trackerAddBatch(engine, buffers: Buffer[], bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array,
+ *                 linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, needs: Uint8Array, from, to)
+ *   -> index of the first packet not done (to, or earlier when the output area holds OUT_SLACK flows:
+ *   release() them and call again from there).
+ * Frame k is buffers[bufferOf[k]][offsets[k], offsets[k] + lengths[k]). needs[k] is set to 1 for a frame
+ * JavaScript must decode itself (for what it keeps besides the flows: a SYN or SYN-ACK, ARP, a decode
+ * problem, a cooked v2 frame the host sent, anything but TCP and ICMP) and to 0 for a plain TCP segment
+ * or ICMP error, whose only other use (the TCP counts) is added up here: state[5] TCP packets,
+ * state[6] with RST, state[7] with neither SYN nor RST. */
+static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 11) {
+    napi_throw_type_error(env, NULL, "trackerAddBatch(engine, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces, needs, from, to)");
+    return NULL;
+  }
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  if (e->finished) {
+    napi_throw_error(env, "EFINISHED", "tracker finished");
+    return NULL;
+  }
+  uint32_t nBuffers = 0;
+  bool isArray = false;
+  if (napi_is_array(env, argv[1], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[1], &nBuffers) != napi_ok ||
+      nBuffers > MAX_BATCH_BUFFERS) {
+    napi_throw_type_error(env, NULL, "buffers must be an array of at most 64 Buffers");
+    return NULL;
+  }
+  const uint8_t *bufData[MAX_BATCH_BUFFERS];
+  size_t bufLen[MAX_BATCH_BUFFERS];
+  for (uint32_t i = 0; i < nBuffers; i++) {
+    napi_value b;
+    void *data = NULL;
+    CHECK(napi_get_element(env, argv[1], i, &b));
+    if (napi_get_buffer_info(env, b, &data, &bufLen[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "buffers must be an array of Buffers");
+      return NULL;
+    }
+    bufData[i] = data;
+  }
+  int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
+  double *times;
+  uint8_t *needs;
+  size_t n0, n1, n2, n3, n4, n5, n6;
+  if (!typed(env, argv[2], napi_int32_array, (void **)&bufferOf, &n0) ||
+      !typed(env, argv[3], napi_int32_array, (void **)&offsets, &n1) ||
+      !typed(env, argv[4], napi_int32_array, (void **)&lengths, &n2) ||
+      !typed(env, argv[5], napi_int32_array, (void **)&links, &n3) ||
+      !typed(env, argv[6], napi_float64_array, (void **)&times, &n4) ||
+      !typed(env, argv[7], napi_int32_array, (void **)&ifaces, &n5) ||
+      !typed(env, argv[8], napi_uint8_array, (void **)&needs, &n6)) {
+    napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays, times a Float64Array and needs a Uint8Array");
+    return NULL;
+  }
+  int32_t from, to;
+  CHECK(napi_get_value_int32(env, argv[9], &from));
+  CHECK(napi_get_value_int32(env, argv[10], &to));
+  size_t min = n0;
+  if (n1 < min) min = n1;
+  if (n2 < min) min = n2;
+  if (n3 < min) min = n3;
+  if (n4 < min) min = n4;
+  if (n5 < min) min = n5;
+  if (n6 < min) min = n6;
+  if (from < 0 || to < from || (size_t)to > min) {
+    napi_throw_range_error(env, NULL, "from/to outside the batch arrays");
+    return NULL;
+  }
+  int k = from;
+  for (; k < to; k++) {
+    if (e->outCount >= OUT_SLACK) break;
+    int32_t b = bufferOf[k], off = offsets[k], len = lengths[k];
+    if (b < 0 || (uint32_t)b >= nBuffers || off < 0 || len < 0 || (size_t)off + (size_t)len > bufLen[b]) {
+      update_state(e);
+      napi_throw_range_error(env, NULL, "frame outside its buffer");
+      return NULL;
+    }
+    const uint8_t *buf = bufData[b];
+    Pkt *p = &e->pkt;
+    /* The frame's end bounds every read; TCP options are read within it as well. */
+    decode_frame(links[k], buf, off, off + len, p);
+    int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
+    /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP (only these move its clock). */
+    if (tracked) tracker_add(e->t, p, buf, off + len, times[k], ifaces[k]);
+    int sentByHost = links[k] == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
+    int plain = tracked && p->problem == 0 && !sentByHost && (p->transport != T_TCP || (p->tcpFlags & TCP_SYN) == 0);
+    needs[k] = !plain;
+    if (plain && p->transport == T_TCP) {
+      e->tcpCounts[0]++;
+      if (p->tcpFlags & TCP_RST) e->tcpCounts[1]++;
+      else e->tcpCounts[2]++;
+    }
+  }
+  update_state(e);
+  napi_value r;
+  CHECK(napi_create_int32(env, k, &r));
+  return r;
+}
+
+/* trackerRelease(engine): the waiting output records were read; their area is reused. */
+static napi_value tracker_release(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  release_side(e);
+  update_state(e);
+  return NULL;
+}
+
+/* trackerFinish(engine): every live flow to the output area, in creation order. Needs it empty. */
+static napi_value tracker_finish_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  if (e->outCount != 0) {
+    napi_throw_error(env, "EPENDING", "release() the waiting flows before finish()");
+    return NULL;
+  }
+  if (!e->finished) {
+    e->finished = 1;
+    tracker_finish(e->t);
+  }
+  update_state(e);
+  return NULL;
+}
+
+/* trackerSide(engine, index) -> { history?: string, interfaces?: number[], icmp?: {...} } for an output record. */
+static napi_value tracker_side(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  int32_t k;
+  CHECK(napi_get_value_int32(env, argv[1], &k));
+  if (k < 0 || k >= e->outCount) {
+    napi_throw_range_error(env, NULL, "no such output record");
+    return NULL;
+  }
+  napi_value r, v;
+  CHECK(napi_create_object(env, &r));
+  int flags = e->sideFlags[k];
+  Side *s = &e->side[k];
+  if (flags & SIDE_HISTORY) {
+    CHECK(napi_create_string_latin1(env, s->history, s->historyLen, &v));
+    CHECK(napi_set_named_property(env, r, "history", v));
+  }
+  if (flags & SIDE_INTERFACES) {
+    CHECK(napi_create_array_with_length(env, s->nIfaces, &v));
+    for (int i = 0; i < s->nIfaces; i++) {
+      napi_value id;
+      CHECK(napi_create_int32(env, s->ifaces[i], &id));
+      CHECK(napi_set_element(env, v, i, id));
+    }
+    CHECK(napi_set_named_property(env, r, "interfaces", v));
+  }
+  if (flags & SIDE_ICMP) {
+    napi_value icmp, fromBuf, from, x;
+    CHECK(napi_create_object(env, &icmp));
+    void *words;
+    CHECK(napi_create_arraybuffer(env, 16, &words, &fromBuf));
+    memcpy(words, s->icmp.from, 16);
+    CHECK(napi_create_typedarray(env, napi_uint32_array, 4, fromBuf, 0, &from));
+    CHECK(napi_set_named_property(env, icmp, "from", from));
+    CHECK(napi_create_int32(env, s->icmp.quotedSide, &x));
+    CHECK(napi_set_named_property(env, icmp, "quotedSide", x));
+    CHECK(napi_create_int32(env, s->icmp.fromVersion, &x));
+    CHECK(napi_set_named_property(env, icmp, "fromVersion", x));
+    CHECK(napi_create_int32(env, s->icmp.type, &x));
+    CHECK(napi_set_named_property(env, icmp, "type", x));
+    CHECK(napi_create_int32(env, s->icmp.code, &x));
+    CHECK(napi_set_named_property(env, icmp, "code", x));
+    CHECK(napi_set_named_property(env, r, "icmp", icmp));
+  }
+  return r;
+}
+
+napi_value engine_init(napi_env env, napi_value exports) {
+  napi_property_descriptor functions[] = {
+      {"trackerCreate", NULL, tracker_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerAddBatch", NULL, tracker_add_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerRelease", NULL, tracker_release, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerFinish", NULL, tracker_finish_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerSide", NULL, tracker_side, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
+  return exports;
+}
