@@ -16,7 +16,7 @@
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing", "-ffp-contract=off"],
-      "libraries": ["-lpcap"]
+      "libraries": ["-lpcap", "-lpthread"]
     }
   ]
 }

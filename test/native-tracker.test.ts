@@ -9,6 +9,8 @@ import { DecodedPacket, Transport } from '../src/decode/packet';
 import type { FlowView } from '../src/flow/flow-view';
 import { loadNativeTracker, NativeFlowTracker } from '../src/flow/native-tracker';
 import { FlowTracker, type FlowTrackerOptions } from '../src/flow/tracker';
+import { writeFloodCapture } from '../bench/flood-capture';
+import { tempDir } from './temp-dir';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -93,7 +95,7 @@ function runBoth(file: string, options: Partial<FlowTrackerOptions>, batchPacket
   try {
     readRecords(readers, (rec, readerIndex) => {
       if (rec.data !== lastBuffer[readerIndex]) {
-        cTracker.flush();
+        cTracker.sync();
         lastBuffer[readerIndex] = rec.data;
       }
       decodeFrame(rec.linkType, rec.data, rec.offset, rec.offset + rec.caplen, pkt);
@@ -169,3 +171,17 @@ test('loadNativeTracker says in one line why it is unavailable, or loads', () =>
   else assert.equal(typeof l.addon.trackerCreate, 'function');
 });
 
+
+test('a flood that ends more flows per batch than an output area holds: the same flows, in order, while batches overlap', () => {
+  const dir = tempDir('synscope-native-flood-');
+  const file = path.join(dir, 'flood.pcap');
+  // Every SYN from a new source with room for 100 live flows: each one ends another early,
+  // so a batch of 4096 frames ends 4096 flows and its area (2048 waiting at most) fills twice.
+  writeFloodCapture({ syns: 30000, out: file, spoofed: true, answered: true });
+  const { js, c } = runBoth(file, { maxLiveFlows: 100 }, 4096);
+  assert.ok(js.flows.length >= 30000, `${js.flows.length} flows`);
+  assert.ok(JSON.parse(js.pressure).endedEarly > 20000, js.pressure);
+  assert.equal(c.pressure, js.pressure);
+  assert.equal(c.flows.length, js.flows.length);
+  assert.ok(c.flows.every((f, i) => f === js.flows[i]), 'same flows in the same order');
+});

@@ -2,7 +2,7 @@ import { InterfaceRegistry } from '../capture/interface-registry';
 import type { CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
-import type { NativeFlowTracker } from '../flow/native-tracker';
+import type { NativeBatch } from '../flow/native-tracker';
 import { VxlanLegs } from '../flow/vxlan-legs';
 import { DuplicateHandshakes } from './duplicate-handshakes';
 import type { PacketEvidence } from './packet-evidence';
@@ -62,7 +62,7 @@ export class DecodeStage {
     this.packetsPerReader = readers.map(() => 0);
     this.lastBuffer = readers.map(() => null);
     const native = track.native;
-    if (native !== null) native.afterBatch = (n) => this.decodeWanted(native, n);
+    if (native !== null) native.afterBatch = (batch) => this.decodeWanted(batch);
   }
 
   get tcpPackets(): number {
@@ -97,16 +97,16 @@ export class DecodeStage {
     const ifindex = rec.linkType === LINKTYPE_LINUX_SLL2 && rec.caplen >= SLL2_HEADER ? data.readUInt32BE(rec.offset + 4) : -1;
     const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, ifindex);
     if (data !== this.lastBuffer[readerIndex]) {
-      native.flush();
+      native.sync();
       this.lastBuffer[readerIndex] = data;
     }
     native.addFrame(rec.linkType, data, rec.offset, rec.offset + rec.caplen, time, iface);
   }
 
   /** After a native batch: the frames it says the other stages need, decoded and handed on (not to the tracker again). */
-  private decodeWanted(native: NativeFlowTracker, n: number): void {
-    const { needs, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces } = native;
-    for (let k = 0; k < n; k++) {
+  private decodeWanted(batch: NativeBatch): void {
+    const { needs, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces } = batch;
+    for (let k = 0; k < batch.count; k++) {
       if (needs[k] === 0) continue;
       const data = buffers[bufferOf[k]!]!;
       decodeFrame(linkTypes[k]!, data, offsets[k]!, offsets[k]! + lengths[k]!, this.pkt);

@@ -33,8 +33,13 @@ export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions =
 /** Analyze already-open readers; packets of several readers are merged in time order. */
 export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
   const run = new AnalysisRun(readers, options, totalBytes, true);
-  readRecords(readers, (rec, i) => run.packet(rec, i), (i) => run.readerEnded(i));
-  run.finish();
+  try {
+    readRecords(readers, (rec, i) => run.packet(rec, i), (i) => run.readerEnded(i));
+    run.finish();
+  } catch (e) {
+    run.abandon();
+    throw e;
+  }
   return run.result();
 }
 
@@ -125,6 +130,11 @@ class AnalysisRun {
     this.track.tracker.finish();
   }
 
+  /** After an error: the native tracker's thread lets go of the readers' buffers. */
+  abandon(): void {
+    this.track.native?.abandon();
+  }
+
   addHostFacts(late: Pick<AnalyzeOptions, 'bridges' | 'context' | 'kernel'>): void {
     this.options = { ...this.options, ...late };
     this.contextIsOwn = late.context !== undefined;
@@ -132,7 +142,7 @@ class AnalysisRun {
 
   liveCounts(): LiveCounts {
     // The native tracker hands flows out per batch: bring the flow counts up to date.
-    this.track.native?.flush();
+    this.track.native?.sync();
     return {
       packets: this.decode.packets,
       packetsPerSource: this.decode.packetsPerReader,

@@ -16,13 +16,15 @@ interface NativeSide {
 
 interface NativeTrackerHandle {
   engine: unknown;
-  /** Output area: flows that left the tracker, 512-byte records (flow-record.ts layout), in emission order. */
+  /** Two output areas of `areaRecords` records each: flows that left the tracker, 512-byte records (flow-record.ts layout), in emission order. */
   records: ArrayBuffer;
+  areaRecords: number;
   /** Per output record: non-zero when it has side data (1 spilled history, 2 interfaces, 4 ICMP answer). */
   sideFlags: Int32Array;
   /**
-   * [flows waiting in the output area, live flows, endedEarly, synRetransmissionsAfter,
-   * answersAfter, and of the frames C alone needed: TCP packets, with RST, with neither SYN nor RST].
+   * [flows waiting in output area 0, live flows, endedEarly, synRetransmissionsAfter,
+   * answersAfter, and of the frames C alone needed: TCP packets, with RST, with neither SYN nor
+   * RST; flows waiting in area 1].
    */
   state: Float64Array;
 }
@@ -39,9 +41,10 @@ export interface NativeTrackerAddon {
   }): NativeTrackerHandle;
   /**
    * Decodes and tracks frames [from, to) of the batch (frame k: buffers[bufferOf[k]] from
-   * offsets[k], lengths[k] bytes); sets needs[k] to 1 for a frame JavaScript must decode for
-   * its other stages, 0 for one only the tracker needed (counted in state[5..7]). Returns
-   * where it stopped: to, or earlier when the output area needs a release.
+   * offsets[k], lengths[k] bytes), the flows that leave going to output area `area`; sets
+   * needs[k] to 1 for a frame JavaScript must decode for its other stages, 0 for one only the
+   * tracker needed (counted in state[5..7]). Returns where it stopped: to, or earlier when the
+   * area needs a release.
    */
   trackerAddBatch(
     engine: unknown,
@@ -55,8 +58,13 @@ export interface NativeTrackerAddon {
     needs: Uint8Array,
     from: number,
     to: number,
+    area: number,
   ): number;
-  trackerRelease(engine: unknown): void;
+  /** trackerAddBatch's work on the engine's own thread: returns at once; the batch is left alone until trackerWait. */
+  trackerSubmit(...args: Parameters<NativeTrackerAddon['trackerAddBatch']>): void;
+  /** Waits for the submitted batch; returns what trackerAddBatch would have. */
+  trackerWait(engine: unknown): number;
+  trackerRelease(engine: unknown, area: number): void;
   trackerFinish(engine: unknown): void;
   trackerSide(engine: unknown, index: number): NativeSide;
 }
@@ -84,7 +92,7 @@ function load(): NativeTrackerLoad {
     const why = String((e as Error).message ?? e).split('\n')[0];
     return { reason: `native flow tracker unavailable: addon cannot be loaded (${why})` };
   }
-  if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerAddBatch !== 'function') {
+  if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerSubmit !== 'function') {
     return { reason: 'native flow tracker unavailable: the built addon predates it (rebuild with npm run build:native)' };
   }
   return { addon: addon as NativeTrackerAddon };
@@ -98,19 +106,46 @@ export interface NativeFlowTrackerOptions extends FlowTrackerOptions {
 /** Most distinct buffers one batch refers to (engine.c's MAX_BATCH_BUFFERS). */
 const MAX_BATCH_BUFFERS = 64;
 
+/** Where waiting flows are counted in the engine's state, per output area. */
+const WAITING_IN_AREA = [0, 8] as const;
+
+/** A batch of frames held by reference: frame k is buffers[bufferOf[k]] from offsets[k], lengths[k] bytes. */
+export class NativeBatch {
+  readonly buffers: Buffer[] = [];
+  readonly bufferOf: Int32Array;
+  readonly offsets: Int32Array;
+  readonly lengths: Int32Array;
+  readonly linkTypes: Int32Array;
+  readonly times: Float64Array;
+  readonly ifaces: Int32Array;
+  /** Set by the engine: 1 for a frame the caller must decode for its other stages (see trackerAddBatch). */
+  readonly needs: Uint8Array;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.bufferOf = new Int32Array(capacity);
+    this.offsets = new Int32Array(capacity);
+    this.lengths = new Int32Array(capacity);
+    this.linkTypes = new Int32Array(capacity);
+    this.times = new Float64Array(capacity);
+    this.ifaces = new Int32Array(capacity);
+    this.needs = new Uint8Array(capacity);
+  }
+}
+
 /**
  * FlowTracker's engine in C (native/src/engine): the same flows, in the same order, through
  * the same FlowView. Frames are not copied: a batch holds where each one is (its buffer,
- * offset and length), and one native call decodes and tracks the batch; the flows that left
- * the tracker during it are then handed to onFlowView in emission order, each view bound to
- * its record in the engine's output area, and `afterBatch` is called while the frames are
- * still there.
+ * offset and length). A full batch is decoded and tracked on the engine's own thread while
+ * the next one fills; the flows that left the tracker during a batch are then handed to
+ * onFlowView in emission order (each view bound to its record in the batch's output area),
+ * and `afterBatch` is called with the batch while its frames are still there.
  *
- * The caller keeps a frame's bytes unchanged until the batch is flushed (a capture reader's
- * window: flush before it reuses its buffer). Differences from FlowTracker: it takes the raw
- * frame, since it decodes itself; flows reach onFlowView when a batch is flushed (at
- * batchPackets, or finish()/flush()), not during the packet that ends them; `size` and
- * `pressure` are exact after a flush.
+ * The caller keeps a frame's bytes unchanged until sync() (a capture reader's window: sync
+ * before it reuses its buffer). Differences from FlowTracker: it takes the raw frame, since it
+ * decodes itself; flows reach onFlowView a batch or two late (at flush(), sync(), finish()),
+ * not during the packet that ends them; `size`, `pressure` and the TCP counts are exact after
+ * sync().
  */
 export class NativeFlowTracker {
   private readonly sink: (view: FlowView) => void;
@@ -120,20 +155,14 @@ export class NativeFlowTracker {
   private readonly view: FlowView;
   private readonly sideFlags: Int32Array;
   private readonly state: Float64Array;
-  private readonly batchPackets: number;
-  /** The batch: frame k is buffers[bufferOf[k]] from offsets[k], lengths[k] bytes. */
-  readonly buffers: Buffer[] = [];
-  readonly bufferOf: Int32Array;
-  readonly offsets: Int32Array;
-  readonly lengths: Int32Array;
-  readonly linkTypes: Int32Array;
-  readonly times: Float64Array;
-  readonly ifaces: Int32Array;
-  /** Set by each flush: 1 for a frame the caller must decode for its other stages (see trackerAddBatch). */
-  readonly needs: Uint8Array;
-  /** Called after each flush's frames were tracked, before the batch is emptied: (frames in it). */
-  afterBatch: ((count: number) => void) | null = null;
-  private count = 0;
+  private readonly areaRecords: number;
+  /** Batch i sends its flows to output area i: one fills (or is read) while the other is tracked. */
+  private readonly batches: readonly [NativeBatch, NativeBatch];
+  private filling = 0;
+  /** The batch on the engine's thread, or -1. */
+  private pending = -1;
+  /** Called after a batch's frames were tracked and its flows handed out, before it is emptied. */
+  afterBatch: ((batch: NativeBatch) => void) | null = null;
   private finished = false;
 
   constructor(options: NativeFlowTrackerOptions, addon?: NativeTrackerAddon) {
@@ -158,7 +187,8 @@ export class NativeFlowTracker {
     this.engine = handle.engine;
     this.sideFlags = handle.sideFlags;
     this.state = handle.state;
-    // A FlowStore whose record memory is the engine's output area (slot = output index).
+    this.areaRecords = handle.areaRecords;
+    // A FlowStore whose record memory is the engine's output areas (slot = area * areaRecords + place).
     const store = new FlowStore(1);
     store.buffer = handle.records;
     store.wide = new Float64Array(handle.records);
@@ -168,104 +198,139 @@ export class NativeFlowTracker {
     this.store = store;
     this.view = new FlowView(store);
     const n = Math.max(1, options.batchPackets ?? 4096);
-    this.batchPackets = n;
-    this.bufferOf = new Int32Array(n);
-    this.offsets = new Int32Array(n);
-    this.lengths = new Int32Array(n);
-    this.linkTypes = new Int32Array(n);
-    this.times = new Float64Array(n);
-    this.ifaces = new Int32Array(n);
-    this.needs = new Uint8Array(n);
+    this.batches = [new NativeBatch(n), new NativeBatch(n)];
   }
 
-  /** Flows currently held (as of the last flush). */
+  /** Flows currently held (as of the last sync). */
   get size(): number {
     return this.state[1]!;
   }
 
-  /** What the flow limit cost (as of the last flush). */
+  /** What the flow limit cost (as of the last sync). */
   get pressure(): TrackerPressure {
     return { endedEarly: this.state[2]!, synRetransmissionsAfter: this.state[3]!, answersAfter: this.state[4]! };
   }
 
-  /** Of the frames the caller was not asked to decode: TCP packets, those with RST, those with neither SYN nor RST. */
+  /** Of the frames the caller was not asked to decode (as of the last sync): TCP packets, those with RST, those with neither SYN nor RST. */
   get plainTcpCounts(): { tcp: number; rst: number; neitherSynNorRst: number } {
     return { tcp: this.state[5]!, rst: this.state[6]!, neitherSynNorRst: this.state[7]! };
   }
 
   /**
    * Add the frame buf[start, end) of LINKTYPE linkType to the batch (not copied: keep its
-   * bytes until the next flush). The engine decodes it and tracks what FlowTracker.add would
+   * bytes until the next sync). The engine decodes it and tracks what FlowTracker.add would
    * get (TCP, ICMP errors quoting TCP) and ignores the rest, so any frame may be given.
    */
   addFrame(linkType: number, buf: Buffer, start: number, end: number, time: number, iface: number): void {
     if (end > buf.length) end = buf.length;
     if (start < 0) start = 0;
     if (end < start) end = start;
-    const buffers = this.buffers;
+    let batch = this.batches[this.filling];
+    const buffers = batch.buffers;
     let b = buffers.length - 1;
     while (b >= 0 && buffers[b] !== buf) b--;
     if (b < 0) {
-      if (buffers.length === MAX_BATCH_BUFFERS) this.flush();
-      b = buffers.length;
-      buffers.push(buf);
+      if (buffers.length === MAX_BATCH_BUFFERS) {
+        this.flush();
+        batch = this.batches[this.filling];
+      }
+      b = batch.buffers.length;
+      batch.buffers.push(buf);
     }
-    const k = this.count;
-    this.bufferOf[k] = b;
-    this.offsets[k] = start;
-    this.lengths[k] = end - start;
-    this.linkTypes[k] = linkType;
-    this.times[k] = time;
-    this.ifaces[k] = iface;
-    if (++this.count === this.batchPackets) this.flush();
+    const k = batch.count;
+    batch.bufferOf[k] = b;
+    batch.offsets[k] = start;
+    batch.lengths[k] = end - start;
+    batch.linkTypes[k] = linkType;
+    batch.times[k] = time;
+    batch.ifaces[k] = iface;
+    if (++batch.count === batch.capacity) this.flush();
   }
 
-  /** Track the batch now, hand out the flows that left, then call afterBatch. */
+  /**
+   * Send the filled batch to the engine's thread, and hand out the batch before it (waiting
+   * for its end): that one's flows and afterBatch run while the engine tracks this one.
+   */
   flush(): void {
-    const n = this.count;
-    let from = 0;
-    while (from < n) {
-      from = this.addon.trackerAddBatch(this.engine, this.buffers, this.bufferOf, this.offsets, this.lengths, this.linkTypes, this.times, this.ifaces, this.needs, from, n);
-      this.drain();
+    const before = this.pending;
+    if (before >= 0) this.complete(before);
+    const current = this.filling;
+    const batch = this.batches[current];
+    this.pending = -1;
+    if (batch.count > 0) {
+      this.addon.trackerSubmit(this.engine, batch.buffers, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, batch.needs, 0, batch.count, current);
+      this.pending = current;
+      this.filling = current ^ 1;
     }
-    if (n > 0) this.afterBatch?.(n);
-    this.count = 0;
-    this.buffers.length = 0;
+    if (before >= 0) this.handOut(before);
   }
-  /** Flush, then every remaining flow to onFlowView, in creation order. */
+
+  /** Track every frame given and hand out every flow that left: afterwards no frame is held. */
+  sync(): void {
+    this.flush();
+    this.flush();
+  }
+
+  /** Sync, then every remaining flow to onFlowView, in creation order. */
   finish(): void {
     if (this.finished) return;
-    this.flush();
+    this.sync();
     this.finished = true;
     this.addon.trackerFinish(this.engine);
-    this.drain();
+    this.drain(0);
   }
 
-  /** Hands out the flows waiting in the output area, in order, then gives the area back. */
-  private drain(): void {
-    const waiting = this.state[0]!;
+  /** Waits for the engine's thread to let go of its batch, handing nothing out: after an error, before the frames' buffers go. */
+  abandon(): void {
+    if (this.pending >= 0) this.addon.trackerWait(this.engine);
+    this.pending = -1;
+  }
+
+  /** Waits until every frame of batch i is tracked, handing out its flows whenever its area fills. */
+  private complete(i: number): void {
+    const batch = this.batches[i];
+    let from = this.addon.trackerWait(this.engine);
+    while (from < batch.count) {
+      this.drain(i);
+      from = this.addon.trackerAddBatch(this.engine, batch.buffers, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, batch.needs, from, batch.count, i);
+    }
+  }
+
+  /** Batch i's last flows to onFlowView, then the batch to afterBatch; then it is empty. */
+  private handOut(i: number): void {
+    const batch = this.batches[i];
+    this.drain(i);
+    this.afterBatch?.(batch);
+    batch.count = 0;
+    batch.buffers.length = 0;
+  }
+
+  /** Hands out the flows waiting in output area `area`, in order, then gives the area back. */
+  private drain(area: number): void {
+    const waiting = this.state[WAITING_IN_AREA[area]!]!;
     if (waiting === 0) return;
     const store = this.store;
     const flags = this.sideFlags;
     const view = this.view;
+    const base = area * this.areaRecords;
     try {
-      for (let i = 0; i < waiting; i++) {
-        const side = flags[i] !== 0 ? this.addon.trackerSide(this.engine, i) : null;
+      for (let slot = base; slot < base + waiting; slot++) {
+        const side = flags[slot] !== 0 ? this.addon.trackerSide(this.engine, slot) : null;
         if (side !== null) {
-          if (side.history !== undefined) store.histSpill.set(i, side.history);
-          if (side.interfaces !== undefined) store.interfaces.set(i, side.interfaces);
-          if (side.icmp !== undefined) store.icmp.set(i, side.icmp);
+          if (side.history !== undefined) store.histSpill.set(slot, side.history);
+          if (side.interfaces !== undefined) store.interfaces.set(slot, side.interfaces);
+          if (side.icmp !== undefined) store.icmp.set(slot, side.icmp);
         }
-        view.bind(i);
+        view.bind(slot);
         this.sink(view);
         if (side !== null) {
-          store.histSpill.delete(i);
-          store.interfaces.delete(i);
-          store.icmp.delete(i);
+          store.histSpill.delete(slot);
+          store.interfaces.delete(slot);
+          store.icmp.delete(slot);
         }
       }
     } finally {
-      this.addon.trackerRelease(this.engine);
+      this.addon.trackerRelease(this.engine, area);
     }
   }
 }

@@ -11,12 +11,19 @@
  * the first, ICMP answer) is copied too, and read through side(index) only for the records
  * whose sideFlags entry is non-zero (rare).
  *
+ * Two output areas: a batch can be tracked on the engine's own thread (submit, then wait)
+ * into one area while JavaScript reads the flows of the batch before it from the other, so
+ * tracking runs on the second core beside the per-flow work in JavaScript. Only raw memory
+ * crosses threads: the worker calls no N-API function, and JavaScript touches a batch's
+ * arrays, buffers and area again only after waiting for it.
+ *
  * Output capacity: maxLiveFlows + OUT_SLACK + 2 records. addBatch stops before a packet when
  * OUT_SLACK flows are waiting: one packet can emit at most every live flow (its timers) plus
  * the one it ends early or reuses, so the area never overflows. finish() needs an empty area.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,6 +34,23 @@
 #define OUT_SLACK 2048
 #define LINKTYPE_LINUX_SLL2 276
 #define SLL_OUTGOING 4
+/* Output areas: one being filled by a batch, one being read by JavaScript. */
+#define AREAS 2
+/* Most capture buffers one batch refers to (one per capture file read at once, usually one). */
+#define MAX_BATCH_BUFFERS 64
+/* state[]: [waiting in area 0, live flows, endedEarly, synRetransmissionsAfter, answersAfter,
+ * TCP packets, with RST, with neither SYN nor RST (of the frames C alone needed), waiting in area 1]. */
+#define STATE_SIZE 9
+#define STATE_WAITING(area) ((area) == 0 ? 0 : 8)
+
+/* One batch: frame k is bufData[bufferOf[k]] from offsets[k], lengths[k] bytes; [from, to) to do. */
+typedef struct {
+  const uint8_t *bufData[MAX_BATCH_BUFFERS];
+  int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
+  double *times;
+  uint8_t *needs;
+  int from, to, area;
+} Job;
 
 enum { SIDE_HISTORY = 1, SIDE_INTERFACES = 2, SIDE_ICMP = 4 };
 
@@ -41,15 +65,25 @@ typedef struct {
 typedef struct {
   Tracker *t;
   Pkt pkt;
-  uint8_t *out; /* outCap records, mmapped; owned by the ArrayBuffer's finalizer */
+  uint8_t *out; /* AREAS * outCap records, mmapped; owned by the ArrayBuffer's finalizer */
   size_t outBytes;
-  int outCap, outCount;
-  int32_t *sideFlags; /* outCap entries; owned by its ArrayBuffer's finalizer */
-  Side *side;         /* outCap entries (pointers freed at release) */
+  int outCap;         /* records per area */
+  int area;           /* the area emitted flows go to */
+  int outCount[AREAS];
+  int32_t *sideFlags; /* AREAS * outCap entries; owned by its ArrayBuffer's finalizer */
+  Side *side;         /* AREAS * outCap entries (pointers freed at release) */
   double *state;      /* [emitted waiting, live flows, endedEarly, synRetransmissionsAfter, answersAfter, TCP packets, RSTs, neither SYN nor RST] */
   double tcpCounts[3]; /* the last three, for the frames left to C alone */
   napi_ref outRef, flagsRef, stateRef;
   int finished;
+  /* The worker thread and the one job it may hold. */
+  pthread_t thread;
+  int threadStarted;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int jobReady, jobBusy, quit;
+  Job job;
+  int jobResult;
 } Engine;
 
 #define CHECK(call)                                                              \
@@ -67,7 +101,7 @@ typedef struct {
 
 static void sink(Tracker *t, int slot, void *ctx) {
   Engine *e = ctx;
-  int k = e->outCount++;
+  int k = e->area * e->outCap + e->outCount[e->area]++;
   memcpy(e->out + (size_t)k * RECORD_BYTES, tracker_record(t, slot), RECORD_BYTES);
   int flags = 0;
   int n;
@@ -93,8 +127,9 @@ static void sink(Tracker *t, int slot, void *ctx) {
   e->sideFlags[k] = flags;
 }
 
+/* The area's waiting count and the shared counts (JavaScript reads them only between jobs). */
 static void update_state(Engine *e) {
-  e->state[0] = e->outCount;
+  e->state[STATE_WAITING(e->area)] = e->outCount[e->area];
   e->state[1] = tracker_size(e->t);
   tracker_pressure(e->t, &e->state[2], &e->state[3], &e->state[4]);
   for (int i = 0; i < 3; i++) e->state[5 + i] = e->tcpCounts[i];
@@ -111,21 +146,95 @@ static void free_plain(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-static void release_side(Engine *e) {
-  for (int k = 0; k < e->outCount; k++) {
+static void release_side(Engine *e, int area) {
+  for (int i = 0; i < e->outCount[area]; i++) {
+    int k = area * e->outCap + i;
     if (e->sideFlags[k] == 0) continue;
     free(e->side[k].history);
     free(e->side[k].ifaces);
     memset(&e->side[k], 0, sizeof(Side));
     e->sideFlags[k] = 0;
   }
-  e->outCount = 0;
+  e->outCount[area] = 0;
+  e->state[STATE_WAITING(area)] = 0;
 }
+
+/* Decodes and tracks the job's frames, flows to its area; returns the first frame not done
+ * (to, or earlier when OUT_SLACK flows wait in the area). */
+static int run_job(Engine *e, Job *j) {
+  e->area = j->area;
+  int k = j->from;
+  for (; k < j->to; k++) {
+    if (e->outCount[e->area] >= OUT_SLACK) break;
+    const uint8_t *buf = j->bufData[j->bufferOf[k]];
+    int32_t off = j->offsets[k], len = j->lengths[k];
+    Pkt *p = &e->pkt;
+    /* The frame's end bounds every read; TCP options are read within it as well. */
+    decode_frame(j->links[k], buf, off, off + len, p);
+    /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP (only these move its clock). */
+    int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
+    if (tracked) tracker_add(e->t, p, buf, off + len, j->times[k], j->ifaces[k]);
+    int sentByHost = j->links[k] == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
+    int plain = tracked && p->problem == 0 && !sentByHost && (p->transport != T_TCP || (p->tcpFlags & TCP_SYN) == 0);
+    j->needs[k] = !plain;
+    if (plain && p->transport == T_TCP) {
+      e->tcpCounts[0]++;
+      if (p->tcpFlags & TCP_RST) e->tcpCounts[1]++;
+      else e->tcpCounts[2]++;
+    }
+  }
+  update_state(e);
+  return k;
+}
+
+static void *worker(void *arg) {
+  Engine *e = arg;
+  pthread_mutex_lock(&e->mu);
+  for (;;) {
+    while (!e->jobReady && !e->quit) pthread_cond_wait(&e->cv, &e->mu);
+    if (e->quit) break;
+    e->jobReady = 0;
+    pthread_mutex_unlock(&e->mu);
+    int k = run_job(e, &e->job);
+    pthread_mutex_lock(&e->mu);
+    e->jobResult = k;
+    e->jobBusy = 0;
+    pthread_cond_broadcast(&e->cv);
+  }
+  pthread_mutex_unlock(&e->mu);
+  return NULL;
+}
+
+/* Blocks until the worker holds no job; returns the last job's result. */
+static int wait_job(Engine *e) {
+  if (!e->threadStarted) return e->jobResult;
+  pthread_mutex_lock(&e->mu);
+  while (e->jobBusy) pthread_cond_wait(&e->cv, &e->mu);
+  int k = e->jobResult;
+  pthread_mutex_unlock(&e->mu);
+  return k;
+}
+
 
 static void free_engine(napi_env env, void *data, void *hint) {
   (void)hint;
   Engine *e = data;
-  release_side(e);
+  if (e->threadStarted) {
+    wait_job(e);
+    pthread_mutex_lock(&e->mu);
+    e->quit = 1;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->thread, NULL);
+  }
+  pthread_mutex_destroy(&e->mu);
+  pthread_cond_destroy(&e->cv);
+  /* Not release_side: sideFlags and state belong to ArrayBuffers that may be gone already
+   * (at exit finalizers run in any order); unused Side entries hold NULLs. */
+  for (int k = 0; k < AREAS * e->outCap; k++) {
+    free(e->side[k].history);
+    free(e->side[k].ifaces);
+  }
   tracker_free(e->t);
   free(e->side);
   napi_delete_reference(env, e->outRef);
@@ -201,8 +310,10 @@ static napi_value tracker_create(napi_env env, napi_callback_info info) {
 
   Engine *e = calloc(1, sizeof(Engine));
   e->t = tracker_new(&o, sink, e);
+  pthread_mutex_init(&e->mu, NULL);
+  pthread_cond_init(&e->cv, NULL);
   e->outCap = o.maxLiveFlows + OUT_SLACK + 2;
-  e->outBytes = (size_t)e->outCap * RECORD_BYTES;
+  e->outBytes = (size_t)AREAS * e->outCap * RECORD_BYTES;
   void *m = mmap(NULL, e->outBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) {
     tracker_free(e->t);
@@ -211,16 +322,16 @@ static napi_value tracker_create(napi_env env, napi_callback_info info) {
     return NULL;
   }
   e->out = m;
-  e->sideFlags = calloc(e->outCap, sizeof(int32_t));
-  e->side = calloc(e->outCap, sizeof(Side));
-  e->state = calloc(8, sizeof(double));
+  e->sideFlags = calloc((size_t)AREAS * e->outCap, sizeof(int32_t));
+  e->side = calloc((size_t)AREAS * e->outCap, sizeof(Side));
+  e->state = calloc(STATE_SIZE, sizeof(double));
 
   napi_value result, engine, records, flagsBuf, flags, stateBuf, state;
   CHECK(napi_create_external_arraybuffer(env, e->out, e->outBytes, free_out, (void *)(uintptr_t)e->outBytes, &records));
-  CHECK(napi_create_external_arraybuffer(env, e->sideFlags, e->outCap * sizeof(int32_t), free_plain, NULL, &flagsBuf));
-  CHECK(napi_create_typedarray(env, napi_int32_array, e->outCap, flagsBuf, 0, &flags));
-  CHECK(napi_create_external_arraybuffer(env, e->state, 8 * sizeof(double), free_plain, NULL, &stateBuf));
-  CHECK(napi_create_typedarray(env, napi_float64_array, 8, stateBuf, 0, &state));
+  CHECK(napi_create_external_arraybuffer(env, e->sideFlags, (size_t)AREAS * e->outCap * sizeof(int32_t), free_plain, NULL, &flagsBuf));
+  CHECK(napi_create_typedarray(env, napi_int32_array, (size_t)AREAS * e->outCap, flagsBuf, 0, &flags));
+  CHECK(napi_create_external_arraybuffer(env, e->state, STATE_SIZE * sizeof(double), free_plain, NULL, &stateBuf));
+  CHECK(napi_create_typedarray(env, napi_float64_array, STATE_SIZE, stateBuf, 0, &state));
   /* The engine writes into these areas: it keeps them alive as long as it lives. */
   CHECK(napi_create_reference(env, records, 1, &e->outRef));
   CHECK(napi_create_reference(env, flagsBuf, 1, &e->flagsRef));
@@ -231,6 +342,9 @@ static napi_value tracker_create(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, result, "records", records));
   CHECK(napi_set_named_property(env, result, "sideFlags", flags));
   CHECK(napi_set_named_property(env, result, "state", state));
+  napi_value outCap;
+  CHECK(napi_create_int32(env, e->outCap, &outCap));
+  CHECK(napi_set_named_property(env, result, "areaRecords", outCap));
   update_state(e);
   return result;
 }
@@ -241,24 +355,13 @@ static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **d
   return 1;
 }
 
-/* Most capture buffers one batch refers to (one per capture file read at once, usually one). */
-#define MAX_BATCH_BUFFERS 64
-
-/* trackerAddBatch(engine, buffers: Buffer[], bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array,
- *                 linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, needs: Uint8Array, from, to)
- *   -> index of the first packet not done (to, or earlier when the output area holds OUT_SLACK flows:
- *   release() them and call again from there).
- * Frame k is buffers[bufferOf[k]][offsets[k], offsets[k] + lengths[k]). needs[k] is set to 1 for a frame
- * JavaScript must decode itself (for what it keeps besides the flows: a SYN or SYN-ACK, ARP, a decode
- * problem, a cooked v2 frame the host sent, anything but TCP and ICMP) and to 0 for a plain TCP segment
- * or ICMP error, whose only other use (the TCP counts) is added up here: state[5] TCP packets,
- * state[6] with RST, state[7] with neither SYN nor RST. */
-static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 11) {
-    napi_throw_type_error(env, NULL, "trackerAddBatch(engine, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces, needs, from, to)");
+/* Reads the arguments of trackerAddBatch/trackerSubmit into a job, checking every frame
+ * against its buffer; returns the engine, or NULL with an exception pending. */
+static Engine *job_from_args(napi_env env, napi_callback_info info, Job *j) {
+  size_t argc = 12;
+  napi_value argv[12];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 12) {
+    napi_throw_type_error(env, NULL, "(engine, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces, needs, from, to, area)");
     return NULL;
   }
   Engine *e = engine_of(env, argv[0]);
@@ -274,35 +377,33 @@ static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "buffers must be an array of at most 64 Buffers");
     return NULL;
   }
-  const uint8_t *bufData[MAX_BATCH_BUFFERS];
   size_t bufLen[MAX_BATCH_BUFFERS];
   for (uint32_t i = 0; i < nBuffers; i++) {
     napi_value b;
     void *data = NULL;
-    CHECK(napi_get_element(env, argv[1], i, &b));
-    if (napi_get_buffer_info(env, b, &data, &bufLen[i]) != napi_ok) {
+    if (napi_get_element(env, argv[1], i, &b) != napi_ok || napi_get_buffer_info(env, b, &data, &bufLen[i]) != napi_ok) {
       napi_throw_type_error(env, NULL, "buffers must be an array of Buffers");
       return NULL;
     }
-    bufData[i] = data;
+    j->bufData[i] = data;
   }
-  int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
-  double *times;
-  uint8_t *needs;
   size_t n0, n1, n2, n3, n4, n5, n6;
-  if (!typed(env, argv[2], napi_int32_array, (void **)&bufferOf, &n0) ||
-      !typed(env, argv[3], napi_int32_array, (void **)&offsets, &n1) ||
-      !typed(env, argv[4], napi_int32_array, (void **)&lengths, &n2) ||
-      !typed(env, argv[5], napi_int32_array, (void **)&links, &n3) ||
-      !typed(env, argv[6], napi_float64_array, (void **)&times, &n4) ||
-      !typed(env, argv[7], napi_int32_array, (void **)&ifaces, &n5) ||
-      !typed(env, argv[8], napi_uint8_array, (void **)&needs, &n6)) {
+  if (!typed(env, argv[2], napi_int32_array, (void **)&j->bufferOf, &n0) ||
+      !typed(env, argv[3], napi_int32_array, (void **)&j->offsets, &n1) ||
+      !typed(env, argv[4], napi_int32_array, (void **)&j->lengths, &n2) ||
+      !typed(env, argv[5], napi_int32_array, (void **)&j->links, &n3) ||
+      !typed(env, argv[6], napi_float64_array, (void **)&j->times, &n4) ||
+      !typed(env, argv[7], napi_int32_array, (void **)&j->ifaces, &n5) ||
+      !typed(env, argv[8], napi_uint8_array, (void **)&j->needs, &n6)) {
     napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays, times a Float64Array and needs a Uint8Array");
     return NULL;
   }
-  int32_t from, to;
-  CHECK(napi_get_value_int32(env, argv[9], &from));
-  CHECK(napi_get_value_int32(env, argv[10], &to));
+  int32_t from, to, area;
+  if (napi_get_value_int32(env, argv[9], &from) != napi_ok || napi_get_value_int32(env, argv[10], &to) != napi_ok ||
+      napi_get_value_int32(env, argv[11], &area) != napi_ok) {
+    napi_throw_type_error(env, NULL, "from, to and area must be numbers");
+    return NULL;
+  }
   size_t min = n0;
   if (n1 < min) min = n1;
   if (n2 < min) min = n2;
@@ -310,50 +411,91 @@ static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
   if (n4 < min) min = n4;
   if (n5 < min) min = n5;
   if (n6 < min) min = n6;
-  if (from < 0 || to < from || (size_t)to > min) {
-    napi_throw_range_error(env, NULL, "from/to outside the batch arrays");
+  if (from < 0 || to < from || (size_t)to > min || area < 0 || area >= AREAS) {
+    napi_throw_range_error(env, NULL, "from/to outside the batch arrays, or no such area");
     return NULL;
   }
-  int k = from;
-  for (; k < to; k++) {
-    if (e->outCount >= OUT_SLACK) break;
-    int32_t b = bufferOf[k], off = offsets[k], len = lengths[k];
+  for (int k = from; k < to; k++) {
+    int32_t b = j->bufferOf[k], off = j->offsets[k], len = j->lengths[k];
     if (b < 0 || (uint32_t)b >= nBuffers || off < 0 || len < 0 || (size_t)off + (size_t)len > bufLen[b]) {
-      update_state(e);
       napi_throw_range_error(env, NULL, "frame outside its buffer");
       return NULL;
     }
-    const uint8_t *buf = bufData[b];
-    Pkt *p = &e->pkt;
-    /* The frame's end bounds every read; TCP options are read within it as well. */
-    decode_frame(links[k], buf, off, off + len, p);
-    int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
-    /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP (only these move its clock). */
-    if (tracked) tracker_add(e->t, p, buf, off + len, times[k], ifaces[k]);
-    int sentByHost = links[k] == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
-    int plain = tracked && p->problem == 0 && !sentByHost && (p->transport != T_TCP || (p->tcpFlags & TCP_SYN) == 0);
-    needs[k] = !plain;
-    if (plain && p->transport == T_TCP) {
-      e->tcpCounts[0]++;
-      if (p->tcpFlags & TCP_RST) e->tcpCounts[1]++;
-      else e->tcpCounts[2]++;
-    }
   }
-  update_state(e);
+  j->from = from;
+  j->to = to;
+  j->area = area;
+  return e;
+}
+
+/* trackerAddBatch(engine, buffers: Buffer[], bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array,
+ *                 linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, needs: Uint8Array, from, to, area)
+ *   -> index of the first frame not done (to, or earlier when the area holds OUT_SLACK flows:
+ *   release() them and call again from there).
+ * Frame k is buffers[bufferOf[k]][offsets[k], offsets[k] + lengths[k]). needs[k] is set to 1 for a frame
+ * JavaScript must decode itself (for what it keeps besides the flows: a SYN or SYN-ACK, ARP, a decode
+ * problem, a cooked v2 frame the host sent, anything but TCP and ICMP) and to 0 for a plain TCP segment
+ * or ICMP error, whose only other use (the TCP counts) is added up here (state[5..7]).
+ * Flows that leave the tracker go to output area `area`. Runs on the calling thread. */
+static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
+  Job j;
+  Engine *e = job_from_args(env, info, &j);
+  if (e == NULL) return NULL;
+  wait_job(e);
   napi_value r;
-  CHECK(napi_create_int32(env, k, &r));
+  CHECK(napi_create_int32(env, run_job(e, &j), &r));
   return r;
 }
 
-/* trackerRelease(engine): the waiting output records were read; their area is reused. */
-static napi_value tracker_release(napi_env env, napi_callback_info info) {
+/* trackerSubmit(the arguments of trackerAddBatch): the same work on the engine's thread; returns at once.
+ * Until trackerWait returns, the caller leaves the batch's arrays, buffers and area alone. */
+static napi_value tracker_submit(napi_env env, napi_callback_info info) {
+  Job j;
+  Engine *e = job_from_args(env, info, &j);
+  if (e == NULL) return NULL;
+  wait_job(e);
+  if (!e->threadStarted) {
+    if (pthread_create(&e->thread, NULL, worker, e) != 0) {
+      /* No thread to be had: the work is done here, and trackerWait returns its result. */
+      e->jobResult = run_job(e, &j);
+      return NULL;
+    }
+    e->threadStarted = 1;
+  }
+  pthread_mutex_lock(&e->mu);
+  e->job = j;
+  e->jobReady = 1;
+  e->jobBusy = 1;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+  return NULL;
+}
+
+/* trackerWait(engine) -> what the submitted job returned (as trackerAddBatch). */
+static napi_value tracker_wait(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Engine *e = engine_of(env, argv[0]);
   if (e == NULL) return NULL;
-  release_side(e);
-  update_state(e);
+  napi_value r;
+  CHECK(napi_create_int32(env, wait_job(e), &r));
+  return r;
+}
+
+/* trackerRelease(engine, area): the area's waiting output records were read; it is reused. */
+static napi_value tracker_release(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  int32_t area = -1;
+  if (argc < 2 || napi_get_value_int32(env, argv[1], &area) != napi_ok || area < 0 || area >= AREAS) {
+    napi_throw_range_error(env, NULL, "trackerRelease(engine, area): no such area");
+    return NULL;
+  }
+  release_side(e, area);
   return NULL;
 }
 
@@ -364,19 +506,23 @@ static napi_value tracker_finish_js(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Engine *e = engine_of(env, argv[0]);
   if (e == NULL) return NULL;
-  if (e->outCount != 0) {
-    napi_throw_error(env, "EPENDING", "release() the waiting flows before finish()");
+  wait_job(e);
+  if (e->outCount[0] != 0) {
+    napi_throw_error(env, "EPENDING", "release() area 0 before finish()");
     return NULL;
   }
   if (!e->finished) {
     e->finished = 1;
+    /* Every live flow goes to area 0. */
+    e->area = 0;
     tracker_finish(e->t);
   }
   update_state(e);
   return NULL;
 }
 
-/* trackerSide(engine, index) -> { history?: string, interfaces?: number[], icmp?: {...} } for an output record. */
+/* trackerSide(engine, index) -> { history?: string, interfaces?: number[], icmp?: {...} } for output record
+ * `index` (area * areaRecords + its place in the area). */
 static napi_value tracker_side(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -385,7 +531,7 @@ static napi_value tracker_side(napi_env env, napi_callback_info info) {
   if (e == NULL) return NULL;
   int32_t k;
   CHECK(napi_get_value_int32(env, argv[1], &k));
-  if (k < 0 || k >= e->outCount) {
+  if (k < 0 || k >= AREAS * e->outCap || k % e->outCap >= e->outCount[k / e->outCap]) {
     napi_throw_range_error(env, NULL, "no such output record");
     return NULL;
   }
@@ -431,6 +577,8 @@ napi_value engine_init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"trackerCreate", NULL, tracker_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerAddBatch", NULL, tracker_add_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerSubmit", NULL, tracker_submit, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerWait", NULL, tracker_wait, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerRelease", NULL, tracker_release, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerFinish", NULL, tracker_finish_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerSide", NULL, tracker_side, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -690,7 +690,7 @@ static void note_interface(Tracker *t, int slot, int iface) {
   l->ids[l->n++] = iface;
 }
 
-static int rel_underflow;
+static __thread int rel_underflow;
 
 static inline double get_relative_seq(uint32_t *u, int e, uint32_t cur, uint32_t last, int wraps) {
   rel_underflow = 0;
@@ -1192,7 +1192,7 @@ void tracker_prefetch_record(Tracker *t, const Pkt *p) {
   __builtin_prefetch(rec + 192, 1);
 }
 
-static Tracker *sort_ctx;
+static __thread Tracker *sort_ctx;
 static int by_seq_no(const void *a, const void *b) {
   double x = sort_ctx->w[*(const int *)a * WIDE_WORDS + W_SEQ_NO];
   double y = sort_ctx->w[*(const int *)b * WIDE_WORDS + W_SEQ_NO];
