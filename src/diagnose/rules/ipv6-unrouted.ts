@@ -1,6 +1,6 @@
 import type { HostContext } from '../../context/host-context';
 import type { Flow } from '../../flow/flow';
-import { parseSubnet, subnetContains } from '../../net/cidr';
+import { parseSubnet, subnetContains, type Subnet } from '../../net/cidr';
 import { bridgePlace, bridgeUplink, sentByHost, untranslatedEvidence, type BridgeUplink } from '../bridge-uplink';
 import { networkOnBridge } from '../docker-holder';
 import { contextInterface } from '../context-facts';
@@ -9,7 +9,8 @@ import { distinct, groupBy, plural, serviceOf } from '../group';
 import type { DiagnosisInput } from '../input';
 
 /** Unique local addresses (RFC 4193): routed nowhere beyond the site that uses them. */
-const UNIQUE_LOCAL = parseSubnet('fc00::/7')!;
+/** fc00::/7, parsed when first needed: parsing loads ip-num (about 35 ms), which a run without IPv6 prefixes to check never needs. */
+let uniqueLocalPrefix: Subnet | null = null;
 
 /** An attempt seen leaving by the uplink with the container's own source. */
 interface LeftUntranslated extends BridgeUplink {
@@ -50,19 +51,20 @@ function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostCont
   const prefix = bridge.subnet.text;
   const network = networkOnBridge(ctx, bridge.name);
   const who = bridgePlace(network, bridge);
-  const uniqueLocal = subnetContains(UNIQUE_LOCAL, prefix.split('/')[0]!);
+  uniqueLocalPrefix ??= parseSubnet('fc00::/7')!;
+  const isUniqueLocal = subnetContains(uniqueLocalPrefix, prefix.split('/')[0]!);
   const hostVia = contextInterface(ctx, uplink)?.addresses.find((a) => a.family === 6 && !a.address.toLowerCase().startsWith('fe80:'))?.address ?? "this host's address";
   const nat = `ip6tables -t nat -I POSTROUTING -s ${prefix} ! -o ${bridge.name} -j MASQUERADE`;
   const sentences = [
     `The SYNs to ${service} from ${clients.join(', ')} (${who}) left by ${uplink} with that source address; nothing came back: no SYN-ACK, RST or ICMP.`,
     'Docker routes its networks\' IPv6 instead of translating it: it writes IPv6 NAT only when "ip6tables" is on (Docker 27 and later by default; before, an option, experimental in 20.10).',
-    uniqueLocal
+    isUniqueLocal
       ? `${prefix} is a unique local prefix (fc00::/7), which no network beyond this host routes back, so the answer to ${clients[0]} is lost on its way.`
       : `The answer to ${clients[0]} comes back only if the network beyond routes ${prefix} to this host (a route on the upstream router, or NDP proxying), and here it does not.`,
   ];
   const translate = `Translate it now, as Docker's ip6tables option would: ${nat}.`;
   const keep = 'Keep the translation across restarts by letting Docker write it (Docker 27 and later do by default), then restart dockerd: /etc/docker/daemon.json: {"experimental": true, "ip6tables": true}.';
-  const remedy = uniqueLocal
+  const remedy = isUniqueLocal
     ? [translate, keep, `Or give the network a global /64 of your own instead of ${prefix} (fixed-cidr-v6 for docker0, --subnet for a network you create) and route it to this host on the upstream router (ip -6 route add PREFIX via ${hostVia} there).`]
     : [`Route ${prefix} to this host on the upstream router (ip -6 route add ${prefix} via ${hostVia} there), or proxy NDP for it on ${uplink} when it lies inside ${uplink}'s own prefix.`, `Or translate it instead: ${nat}.`];
   return {
@@ -73,7 +75,7 @@ function finding(group: LeftUntranslated[], input: DiagnosisInput, ctx: HostCont
     explanation: sentences.join(' '),
     evidence: {
       ...untranslatedEvidence(input, flows, group[0]!, uplink, true),
-      uniqueLocal,
+      uniqueLocal: isUniqueLocal,
       routeToServer: route,
       ...(network !== undefined && { dockerNetwork: network.name }),
     },
