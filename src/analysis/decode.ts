@@ -1,8 +1,8 @@
 import { InterfaceRegistry } from '../capture/interface-registry';
-import type { CaptureSource, PacketRecord } from '../capture/record';
+import type { CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
-import type { NativeBatch } from '../flow/native-tracker';
+import type { NativeBatch, NativeFlowTracker } from '../flow/native-tracker';
 import { VxlanLegs } from '../flow/vxlan-legs';
 import { DuplicateHandshakes } from './duplicate-handshakes';
 import type { PacketEvidence } from './packet-evidence';
@@ -48,8 +48,8 @@ export class DecodeStage {
   private tcpDecoded = 0;
   private rstsDecoded = 0;
   private neitherDecoded = 0;
-  /** Per reader, the buffer its last record was in: when it changes, the reader has reused the one before. */
-  private readonly lastBuffer: (Buffer | null)[];
+  /** Per reader, the native tracker's flush count at its read window's last move. */
+  private readonly movedAtFlush: number[];
 
   constructor(
     readers: readonly CaptureSource[],
@@ -60,9 +60,13 @@ export class DecodeStage {
     this.linkTypesSeen = readers.map(() => new Set<number>());
     this.lastLinkType = readers.map(() => -1);
     this.packetsPerReader = readers.map(() => 0);
-    this.lastBuffer = readers.map(() => null);
+    this.movedAtFlush = readers.map(() => -Infinity);
     const native = track.native;
-    if (native !== null) native.afterBatch = (batch) => this.decodeWanted(batch);
+    if (native !== null) {
+      native.afterBatch = (batch) => this.decodeWanted(batch);
+      // The native tracker is used only with readers that say when they reuse their memory (run.ts).
+      readers.forEach((r, i) => (r as CaptureReader).onBeforeBufferReuse!(() => this.beforeBufferReuse(native, i)));
+    }
   }
 
   get tcpPackets(): number {
@@ -96,11 +100,17 @@ export class DecodeStage {
     // Cooked v2 records name their interface by index: read it without decoding the frame.
     const ifindex = rec.linkType === LINKTYPE_LINUX_SLL2 && rec.caplen >= SLL2_HEADER ? data.readUInt32BE(rec.offset + 4) : -1;
     const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, ifindex);
-    if (data !== this.lastBuffer[readerIndex]) {
-      native.sync();
-      this.lastBuffer[readerIndex] = data;
-    }
     native.addFrame(rec.linkType, data, rec.offset, rec.offset + rec.caplen, time, iface);
+  }
+
+  /**
+   * Reader i's window is about to move over the buffer it read from before its last move: the
+   * frames in it were added before that move, so they are handed out two flushes after it.
+   * Sooner (large frames, few per window), everything is handed out now.
+   */
+  private beforeBufferReuse(native: NativeFlowTracker, i: number): void {
+    if (native.flushes < this.movedAtFlush[i]! + 2) native.sync();
+    this.movedAtFlush[i] = native.flushes;
   }
 
   /** After a native batch: the frames it says the other stages need, decoded and handed on (not to the tracker again). */

@@ -102,7 +102,7 @@ class AnalysisRun {
       {
         allFlows: options.allFlows === true,
         zeekTimers: options.zeekTimers ?? false,
-        nativeTracker: fromFiles && (options.nativeTracker ?? process.env.SYNSCOPE_NATIVE_TRACKER !== '0'),
+        nativeTracker: fromFiles && onFlow === undefined && readers.every(saysWhenItReusesMemory) && (options.nativeTracker ?? process.env.SYNSCOPE_NATIVE_TRACKER !== '0'),
         ...(onFlow !== undefined && { onFlow: (f: Flow) => onFlow(f, this.decode.interfaces.names) }),
       },
       this.evidence,
@@ -223,6 +223,16 @@ class AnalysisRun {
       captureGaps: { handshakeOnly: capture.handshakeOnly !== undefined, missesPackets: missesPackets(capture) },
     };
   }
+}
+
+/**
+ * The native tracker holds records by reference across packets, so it needs readers that say
+ * when they reuse their memory (the file readers do; a reader of one's own may not). It is not
+ * used either when flows stream out (onFlow): it hands them out a batch or two late, and an
+ * interface renamed in between (a ring's files found to overlap) would show its new name.
+ */
+function saysWhenItReusesMemory(reader: CaptureSource): boolean {
+  return typeof (reader as CaptureReader).onBeforeBufferReuse === 'function';
 }
 
 /** Enough handshake packets were seen twice on one interface to say the capture merged several hops. */

@@ -17,7 +17,8 @@ export interface AnalyzeOptions {
    * Files only: decode and track with the addon's C tracker (NativeFlowTracker) instead of
    * FlowTracker, the same flows in the same order. Default on, unless the environment variable
    * SYNSCOPE_NATIVE_TRACKER is 0; without the addon it is FlowTracker (with a one-line notice
-   * when asked for by name). A live capture always uses FlowTracker.
+   * when asked for by name). A live capture, a reader that does not say when it reuses its
+   * memory (CaptureReader.onBeforeBufferReuse) and a run that streams flows (onFlow) use FlowTracker.
    */
   nativeTracker?: boolean;
   /** Local bridge subnets given by hand (--bridge). */

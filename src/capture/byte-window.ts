@@ -29,6 +29,8 @@ export class ByteWindow {
   private eof = false;
   /** The buffer the window moves into next (the one before the last move). */
   private spare: Buffer | null = null;
+  /** Called before the window moves (and may write over `spare`). */
+  beforeMove: (() => void) | null = null;
 
   /**
    * @param source where bytes come from; the window does not close it.
@@ -98,6 +100,7 @@ export class ByteWindow {
 
   /** Move the unread bytes to the front, growing the buffer if `n` would not fit. */
   private compact(n: number): void {
+    this.beforeMove?.();
     const unread = this.end - this.pos;
     if (n > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.min(this.maxSize, Math.max(n, this.buf.length * 2)));

@@ -143,6 +143,10 @@ export class PcapReader implements CaptureReader {
     return null;
   }
 
+  onBeforeBufferReuse(listener: () => void): void {
+    this.window.beforeMove = listener;
+  }
+
   close(): void {
     this.done = true;
     this.window.source.close();

@@ -157,6 +157,10 @@ export class PcapngReader implements CaptureReader {
     return total;
   }
 
+  onBeforeBufferReuse(listener: () => void): void {
+    this.window.beforeMove = listener;
+  }
+
   close(): void {
     this.done = true;
     this.window.source.close();

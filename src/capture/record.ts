@@ -104,4 +104,10 @@ export interface CaptureReader extends CaptureSource, Iterable<PacketRecord> {
   next(): PacketRecord | null;
   /** Release the underlying file. Safe to call twice. */
   close(): void;
+  /**
+   * Calls `listener` before the reader reuses memory a record it handed out pointed into (its
+   * read window moving over the buffer of two moves ago): a consumer holding records by
+   * reference lets go of them there.
+   */
+  onBeforeBufferReuse?(listener: () => void): void;
 }

@@ -164,6 +164,8 @@ export class NativeFlowTracker {
   /** Called after a batch's frames were tracked and its flows handed out, before it is emptied. */
   afterBatch: ((batch: NativeBatch) => void) | null = null;
   private finished = false;
+  /** Flushes so far: frames added before flush n are all handed out once this is n + 2. */
+  flushes = 0;
 
   constructor(options: NativeFlowTrackerOptions, addon?: NativeTrackerAddon) {
     const { onFlow, onFlowView } = options;
@@ -263,6 +265,7 @@ export class NativeFlowTracker {
       this.filling = current ^ 1;
     }
     if (before >= 0) this.handOut(before);
+    this.flushes++;
   }
 
   /** Track every frame given and hand out every flow that left: afterwards no frame is held. */

@@ -205,6 +205,21 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+static int wait_job(Engine *e);
+
+/* Ends the worker thread once its job is done (finish, or the engine's end). */
+static void stop_worker(Engine *e) {
+  if (!e->threadStarted) return;
+  wait_job(e);
+  pthread_mutex_lock(&e->mu);
+  e->quit = 1;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+  pthread_join(e->thread, NULL);
+  e->threadStarted = 0;
+  e->quit = 0;
+}
+
 /* Blocks until the worker holds no job; returns the last job's result. */
 static int wait_job(Engine *e) {
   if (!e->threadStarted) return e->jobResult;
@@ -219,14 +234,7 @@ static int wait_job(Engine *e) {
 static void free_engine(napi_env env, void *data, void *hint) {
   (void)hint;
   Engine *e = data;
-  if (e->threadStarted) {
-    wait_job(e);
-    pthread_mutex_lock(&e->mu);
-    e->quit = 1;
-    pthread_cond_broadcast(&e->cv);
-    pthread_mutex_unlock(&e->mu);
-    pthread_join(e->thread, NULL);
-  }
+  stop_worker(e);
   pthread_mutex_destroy(&e->mu);
   pthread_cond_destroy(&e->cv);
   /* Not release_side: sideFlags and state belong to ArrayBuffers that may be gone already
@@ -506,7 +514,8 @@ static napi_value tracker_finish_js(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Engine *e = engine_of(env, argv[0]);
   if (e == NULL) return NULL;
-  wait_job(e);
+  /* No batch comes after finish: the thread is not kept until the engine is collected. */
+  stop_worker(e);
   if (e->outCount[0] != 0) {
     napi_throw_error(env, "EPENDING", "release() area 0 before finish()");
     return NULL;
