@@ -184,4 +184,11 @@ test('a flood that ends more flows per batch than an output area holds: the same
   assert.equal(c.pressure, js.pressure);
   assert.equal(c.flows.length, js.flows.length);
   assert.ok(c.flows.every((f, i) => f === js.flows[i]), 'same flows in the same order');
+  // With room for all of them, the 30,000 attempts are still live at the end: finish hands them
+  // out 2048 at a time.
+  const all = runBoth(file, {}, 4096);
+  assert.equal(JSON.parse(all.js.pressure).endedEarly, 0);
+  assert.ok(all.js.flows.length >= 30000);
+  assert.equal(all.c.flows.length, all.js.flows.length);
+  assert.ok(all.c.flows.every((f, i) => f === all.js.flows[i]), 'same flows in the same order at finish');
 });

@@ -65,7 +65,8 @@ export interface NativeTrackerAddon {
   /** Waits for the submitted batch; returns what trackerAddBatch would have. */
   trackerWait(engine: unknown): number;
   trackerRelease(engine: unknown, area: number): void;
-  trackerFinish(engine: unknown): void;
+  /** The live flows to output area 0, at most 2048 a call: returns how many are left (drain and call again). */
+  trackerFinish(engine: unknown): number;
   trackerSide(engine: unknown, index: number): NativeSide;
 }
 
@@ -279,8 +280,10 @@ export class NativeFlowTracker {
     if (this.finished) return;
     this.sync();
     this.finished = true;
-    this.addon.trackerFinish(this.engine);
-    this.drain(0);
+    for (let left = 1; left > 0; ) {
+      left = this.addon.trackerFinish(this.engine);
+      this.drain(0);
+    }
   }
 
   /** Waits for the engine's thread to let go of its batch, handing nothing out: after an error, before the frames' buffers go. */

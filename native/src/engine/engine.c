@@ -507,7 +507,8 @@ static napi_value tracker_release(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* trackerFinish(engine): every live flow to the output area, in creation order. Needs it empty. */
+/* trackerFinish(engine) -> flows left: the live flows to output area 0, in creation order, at most
+ * OUT_SLACK a call; release() the area and call again until it returns 0. Needs area 0 empty. */
 static napi_value tracker_finish_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -520,14 +521,14 @@ static napi_value tracker_finish_js(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "EPENDING", "release() area 0 before finish()");
     return NULL;
   }
-  if (!e->finished) {
-    e->finished = 1;
-    /* Every live flow goes to area 0. */
-    e->area = 0;
-    tracker_finish(e->t);
-  }
+  e->finished = 1;
+  /* The live flows go to area 0, OUT_SLACK at a time (an area of them all would be touched whole at the end of a flood). */
+  e->area = 0;
+  int left = tracker_finish_step(e->t, OUT_SLACK);
   update_state(e);
-  return NULL;
+  napi_value r;
+  CHECK(napi_create_int32(env, left, &r));
+  return r;
 }
 
 /* trackerSide(engine, index) -> { history?: string, interfaces?: number[], icmp?: {...} } for output record

@@ -36,6 +36,9 @@ typedef struct {
 } Ifaces;
 
 struct Tracker {
+  /* finish: the flows still live, in creation order, and how many were emitted */
+  int *finishing;
+  int finishingCount, finished;
   /* options */
   FlowSink sink;
   void *ctx;
@@ -1199,15 +1202,25 @@ static int by_seq_no(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+int tracker_finish_step(Tracker *t, int max) {
+  if (t->finishing == NULL) {
+    t->finishing = xcalloc((size_t)t->used + 1, sizeof(int));
+    int n = 0;
+    for (int slot = 0; slot < t->used; slot++)
+      if (t->w[slot * WIDE_WORDS + W_SEQ_NO] != 0) t->finishing[n++] = slot;
+    sort_ctx = t;
+    qsort(t->finishing, n, sizeof(int), by_seq_no);
+    t->finishingCount = n;
+    t->finished = 0;
+  }
+  int end = t->finishingCount - t->finished > max ? t->finished + max : t->finishingCount;
+  for (; t->finished < end; t->finished++) emit(t, t->finishing[t->finished]);
+  return t->finishingCount - t->finished;
+}
+
 void tracker_finish(Tracker *t) {
-  int *live = malloc(sizeof(int) * (t->used + 1));
-  int n = 0;
-  for (int slot = 0; slot < t->used; slot++)
-    if (t->w[slot * WIDE_WORDS + W_SEQ_NO] != 0) live[n++] = slot;
-  sort_ctx = t;
-  qsort(live, n, sizeof(int), by_seq_no);
-  for (int k = 0; k < n; k++) emit(t, live[k]);
-  free(live);
+  while (tracker_finish_step(t, 1 << 30) > 0) {
+  }
 }
 
 Tracker *tracker_new(const TrackerOptions *o, FlowSink sink, void *ctx) {
@@ -1234,6 +1247,7 @@ Tracker *tracker_new(const TrackerOptions *o, FlowSink sink, void *ctx) {
 }
 
 void tracker_free(Tracker *t) {
+  free(t->finishing);
   munmap(t->mem, t->memBytes);
   for (int i = 0; i < t->capacity; i++) free(t->spill[i].p);
   free(t->spill);
