@@ -121,7 +121,7 @@ function runBoth(file: string, options: Partial<FlowTrackerOptions>, batchPacket
 const native = loadNativeTracker();
 if ('reason' in native) throw new Error(`${native.reason}: these tests need the built addon (npm run build:native)`);
 
-/** Stored captures, plus two proto/fuzz-pcap.py captures (long spilled histories, flag mixes, encapsulations, ICMP errors). */
+/** Stored captures, plus two generated fuzz captures (made by a script on the native-tracker-prototype branch: long spilled histories, flag mixes, encapsulations, ICMP errors). */
 const FILES = [
   ...captureFiles(path.join(REPO, 'captures')),
   ...captureFiles(path.join(REPO, 'test', 'fixtures')),
