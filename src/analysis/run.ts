@@ -141,8 +141,6 @@ class AnalysisRun {
   }
 
   liveCounts(): LiveCounts {
-    // The native tracker hands flows out per batch: bring the flow counts up to date.
-    this.track.native?.sync();
     return {
       packets: this.decode.packets,
       packetsPerSource: this.decode.packetsPerReader,

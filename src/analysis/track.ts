@@ -19,7 +19,6 @@ const MAX_LATE_ANSWERED = 10000;
  * Flow object; the rest is counted from the tracker's view.
  */
 export class TrackStage {
-  readonly tracker: FlowTracker | NativeFlowTracker;
   /** The tracker when it is the native one (DecodeStage then hands it raw frames), else null. */
   readonly native: NativeFlowTracker | null = null;
   /** The JS tracker when it is the one in use, else null. */
@@ -48,12 +47,15 @@ export class TrackStage {
     const native = options.nativeTracker === true ? loadNativeTracker() : null;
     if (native !== null && 'addon' in native) {
       this.native = new NativeFlowTracker(trackerOptions, native.addon);
-      this.tracker = this.native;
     } else {
       if (native !== null) this.nativeUnavailable = native.reason;
       this.js = new FlowTracker(trackerOptions);
-      this.tracker = this.js;
     }
+  }
+
+  /** The tracker in use. */
+  get tracker(): FlowTracker | NativeFlowTracker {
+    return this.native ?? this.js!;
   }
 
   private onFlow(flow: FlowView): void {

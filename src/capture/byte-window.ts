@@ -12,8 +12,8 @@ export const MAX_WINDOW_SIZE = 256 << 20;
  * moving the unread tail to the front (or growing the buffer) only when the
  * window runs out. Records handed out point into `buf`. Moving the window writes the unread
  * tail into a second buffer and makes it `buf`: a record stays valid until the window has
- * moved twice, and a consumer that holds records by reference (the native tracker's batch)
- * knows the bytes under them are about to be reused when `buf` is no longer the same object.
+ * moved twice, and `beforeMove` tells a consumer that holds records by reference (the native
+ * tracker's batch) before each move.
  */
 export class ByteWindow {
   /** Current buffer; replaced when the window grows, so re-read it after `ensure`. */

@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { PACKAGE_ROOT } from '../native/package-root';
+import { loadNativeAddon } from '../native/addon';
 import type { Flow } from './flow';
 import { FlowStore, type IcmpAnswer } from './flow-store';
 import { FlowView } from './flow-view';
@@ -72,27 +70,11 @@ export interface NativeTrackerAddon {
 
 export type NativeTrackerLoad = { addon: NativeTrackerAddon } | { reason: string };
 
-let loaded: NativeTrackerLoad | null = null;
-
-/**
- * The native flow tracker, or one line saying why it cannot be used (never throws).
- * Loaded from the package's own addon (native/build/Release/synscope_native.node).
- */
+/** The project's addon (loadNativeAddon) with its flow tracker, or one line saying why it cannot be used (never throws). */
 export function loadNativeTracker(): NativeTrackerLoad {
-  loaded ??= load();
-  return loaded;
-}
-
-function load(): NativeTrackerLoad {
-  const file = path.join(PACKAGE_ROOT, 'native', 'build', 'Release', 'synscope_native.node');
-  if (!fs.existsSync(file)) return { reason: `native flow tracker unavailable: addon not built (${file} missing; run npm run build:native)` };
-  let addon: Partial<NativeTrackerAddon>;
-  try {
-    addon = require(file) as Partial<NativeTrackerAddon>;
-  } catch (e) {
-    const why = String((e as Error).message ?? e).split('\n')[0];
-    return { reason: `native flow tracker unavailable: addon cannot be loaded (${why})` };
-  }
+  const load = loadNativeAddon();
+  if ('reason' in load) return load;
+  const addon = load.addon as unknown as Partial<NativeTrackerAddon>;
   if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerSubmit !== 'function') {
     return { reason: 'native flow tracker unavailable: the built addon predates it (rebuild with npm run build:native)' };
   }
@@ -144,7 +126,7 @@ export class NativeBatch {
  *
  * The caller keeps a frame's bytes unchanged until sync() (a capture reader's window: sync
  * before it reuses its buffer). Differences from FlowTracker: it takes the raw frame, since it
- * decodes itself; flows reach onFlowView a batch or two late (at flush(), sync(), finish()),
+ * decodes itself; flows reach onFlowView a batch or two late (as batches fill, at sync(), finish()),
  * not during the packet that ends them; `size`, `pressure` and the TCP counts are exact after
  * sync().
  */
@@ -254,7 +236,7 @@ export class NativeFlowTracker {
    * Send the filled batch to the engine's thread, and hand out the batch before it (waiting
    * for its end): that one's flows and afterBatch run while the engine tracks this one.
    */
-  flush(): void {
+  private flush(): void {
     const before = this.pending;
     if (before >= 0) this.complete(before);
     const current = this.filling;

@@ -370,7 +370,6 @@ static int first_layer(int linkType) {
   }
 }
 
-void decode_ethernet_frame(const uint8_t *buf, int start, int end, Pkt *p) { decode_frame(1, buf, start, end, p); }
 
 void decode_frame(int linkType, const uint8_t *buf, int start, int end, Pkt *p) {
   /* reset(): every field the tracker reads */

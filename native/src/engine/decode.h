@@ -1,5 +1,5 @@
 /*
- * Port of src/decode/ (*.ts) for LINKTYPE_ETHERNET: Ethernet, 802.1Q/802.1ad/0x9100 tags,
+ * Port of src/decode/ (*.ts): Ethernet, 802.1Q/802.1ad/0x9100 tags,
  * MPLS, PPPoE session, IPv4, IPv6 with its extension chain, TCP, UDP (+ VXLAN to 4789,
  * whose inner frame overwrites the outer layers), ICMPv4/ICMPv6 errors quoting TCP.
  * Field semantics follow DecodedPacket (packet.ts); only the fields the tracker reads are kept.
@@ -27,8 +27,6 @@ typedef struct {
   uint32_t quotedSrc[4], quotedDst[4], quotedSeq;
 } Pkt;
 
-/** Decodes the Ethernet frame buf[start, end) into p (reset first). */
-void decode_ethernet_frame(const uint8_t *buf, int start, int end, Pkt *p);
 /** Decodes the frame buf[start, end) of LINKTYPE linkType (Ethernet, SLL, SLL2, NULL, LOOP, RAW, IPV4, IPV6). */
 void decode_frame(int linkType, const uint8_t *buf, int start, int end, Pkt *p);
 

@@ -1177,24 +1177,6 @@ void tracker_add(Tracker *t, const Pkt *p, const uint8_t *buf, int bufLen, doubl
   else if (p->transport == T_ICMP && p->icmpQuotesTcp) add_icmp(t, p);
 }
 
-void tracker_prefetch_bucket(Tracker *t, const Pkt *p) {
-  if (p->transport != T_TCP) return;
-  uint32_t i = (uint32_t)tuple_hash(p->src, p->srcPort, p->dst, p->dstPort) & t->mask;
-  __builtin_prefetch(&t->cells[2 * i]);
-}
-
-void tracker_prefetch_record(Tracker *t, const Pkt *p) {
-  if (p->transport != T_TCP) return;
-  uint32_t i = (uint32_t)tuple_hash(p->src, p->srcPort, p->dst, p->dstPort) & t->mask;
-  int32_t slot = t->cells[2 * i + 1];
-  if (slot < 0) return;
-  const uint8_t *rec = t->mem + (size_t)slot * RECORD_BYTES;
-  __builtin_prefetch(rec, 1);
-  __builtin_prefetch(rec + 64, 1);
-  __builtin_prefetch(rec + 128, 1);
-  __builtin_prefetch(rec + 192, 1);
-}
-
 static __thread Tracker *sort_ctx;
 static int by_seq_no(const void *a, const void *b) {
   double x = sort_ctx->w[*(const int *)a * WIDE_WORDS + W_SEQ_NO];
@@ -1216,11 +1198,6 @@ int tracker_finish_step(Tracker *t, int max) {
   int end = t->finishingCount - t->finished > max ? t->finished + max : t->finishingCount;
   for (; t->finished < end; t->finished++) emit(t, t->finishing[t->finished]);
   return t->finishingCount - t->finished;
-}
-
-void tracker_finish(Tracker *t) {
-  while (tracker_finish_step(t, 1 << 30) > 0) {
-  }
 }
 
 Tracker *tracker_new(const TrackerOptions *o, FlowSink sink, void *ctx) {

@@ -68,14 +68,9 @@ typedef struct {
 
 Tracker *tracker_new(const TrackerOptions *o, FlowSink sink, void *ctx);
 void tracker_add(Tracker *t, const Pkt *p, const uint8_t *buf, int bufLen, double time, int iface);
-void tracker_finish(Tracker *t);
-/** tracker_finish a part at a time: emits at most max of the flows still live (in creation
- * order, as tracker_finish) and returns how many are left; call again until 0. */
+/** Ends the tracker a part at a time: emits at most max of the flows still live, in creation
+ * order, and returns how many are left; call again until 0. */
 int tracker_finish_step(Tracker *t, int max);
-/** Hint only (no state change): prefetch the hash bucket of this packet's tuple. */
-void tracker_prefetch_bucket(Tracker *t, const Pkt *p);
-/** Hint only: prefetch the hot lines of the record the bucket's first entry points at. */
-void tracker_prefetch_record(Tracker *t, const Pkt *p);
 void tracker_free(Tracker *t);
 
 /* record access for sinks */
