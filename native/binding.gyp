@@ -12,7 +12,8 @@
         "src/huge-pages.c",
         "src/engine/engine.c",
         "src/engine/decode.c",
-        "src/engine/tracker.c"
+        "src/engine/tracker.c",
+        "src/engine/pcap-scan.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2", "-fno-strict-aliasing", "-ffp-contract=off"],

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { analyzeFiles } from '../src/analysis';
 import { clientClocks } from '../src/diagnose/client-clocks';
-import type { TimestampSample } from '../src/diagnose/timestamp-clocks';
+import { clockCount, type TimestampSample } from '../src/diagnose/timestamp-clocks';
 import { REPO } from './cli-harness';
 
 /** SYNs of hosts whose 1000 Hz clocks start at the given offsets, one SYN per host every `every` s. */
@@ -19,7 +19,7 @@ function syns(offsets: number[], perHost: number, every = 2): TimestampSample[] 
 }
 
 test('client clocks: three hosts behind one address are three clocks; one host and per-connection random offsets are not listed', () => {
-  const client = (address: string, samples: TimestampSample[]) => ({ address, count: samples.length, read: () => ({ samples, servers: 1 }) });
+  const client = (address: string, samples: TimestampSample[]) => ({ address, count: samples.length, clockCount: () => clockCount(samples), read: () => ({ samples, servers: 1 }) });
   const clients = [
     client('203.0.113.7', syns([10_000_000, 900_000_000, 2_000_000_000], 3)),
     client('198.51.100.5', syns([55_000_000], 6)),

@@ -2,7 +2,7 @@ import { formatAddress, ipv4ToString } from '../decode/address';
 import { AddressIds } from '../evidence/address-ids';
 import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
 import type { PeerSyns } from '../diagnose/input';
-import type { TimestampSample } from '../diagnose/timestamp-clocks';
+import { clockCountOf, type TimestampSample } from '../diagnose/timestamp-clocks';
 import type { FlowView } from '../flow/flow-view';
 import { hugePageArrayBuffer } from '../native/huge-buffer';
 
@@ -158,27 +158,48 @@ export class AttemptLog {
       if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
     }
     const sorted = keys.subarray(0, n).sort();
-    const runs: { client: number; records: Float64Array }[] = [];
+    const runs: { client: number; start: number; end: number }[] = [];
     for (let start = 0; start < n; ) {
       const client = Math.floor(sorted[start]! / RECORD_SPAN);
       let end = start + 1;
       while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
-      if (end - start >= MIN_CLOCK_SYNS) runs.push({ client, records: sorted.subarray(start, end) });
+      if (end - start >= MIN_CLOCK_SYNS) runs.push({ client, start, end });
       start = end;
     }
     // Clients in the order of their first attempt, as the report lists ties.
-    runs.sort((a, b) => (a.records[0]! % RECORD_SPAN) - (b.records[0]! % RECORD_SPAN));
-    const read = (records: Float64Array) => {
-      const samples: TimestampSample[] = new Array<TimestampSample>(records.length);
+    runs.sort((a, b) => (sorted[a.start]! % RECORD_SPAN) - (sorted[b.start]! % RECORD_SPAN));
+    const recordAt = (k: number) => (sorted[k]! % RECORD_SPAN) * SynRecord.SIZE;
+    const at = new Float64Array(64);
+    const tsVal = new Float64Array(64);
+    const clockCount = (start: number, end: number) => {
+      const count = end - start;
+      const a = count <= at.length ? at : new Float64Array(count);
+      const t = count <= tsVal.length ? tsVal : new Float64Array(count);
+      for (let k = 0; k < count; k++) {
+        a[k] = r[recordAt(start + k) + SynRecord.FIRST_SYN_AT]!;
+        t[k] = r[recordAt(start + k) + SynRecord.TS_VAL]!;
+      }
+      return clockCountOf(a, t, count);
+    };
+    const read = (start: number, end: number) => {
+      const samples: TimestampSample[] = [];
       const servers = new Set<number>();
-      for (let k = 0; k < records.length; k++) {
-        const at = (records[k]! % RECORD_SPAN) * SynRecord.SIZE;
-        samples[k] = { at: r[at + SynRecord.FIRST_SYN_AT]!, tsVal: r[at + SynRecord.TS_VAL]! };
-        servers.add(r[at + SynRecord.SERVER]!);
+      for (let k = start; k < end; k++) {
+        samples.push({ at: r[recordAt(k) + SynRecord.FIRST_SYN_AT]!, tsVal: r[recordAt(k) + SynRecord.TS_VAL]! });
+        servers.add(r[recordAt(k) + SynRecord.SERVER]!);
       }
       return { samples, servers: servers.size };
     };
-    return clientClocks(runs.map(({ client, records }) => ({ address: ipv4ToString(client), count: records.length, read: () => read(records) })));
+    return clientClocks(
+      runs.map(({ client, start, end }) => ({
+        get address() {
+          return ipv4ToString(client);
+        },
+        count: end - start,
+        clockCount: () => clockCount(start, end),
+        read: () => read(start, end),
+      })),
+    );
   }
 }
 

@@ -1,5 +1,8 @@
 import { InterfaceRegistry } from '../capture/interface-registry';
+import * as os from 'node:os';
+import type { PcapReader, PcapScanFormat } from '../capture/pcap-reader';
 import type { CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
+import { ErrorCode, SynscopeError } from '../errors';
 import { decodeFrame } from '../decode/dispatch';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
 import type { NativeBatch, NativeFlowTracker } from '../flow/native-tracker';
@@ -104,6 +107,28 @@ export class DecodeStage {
   }
 
   /**
+   * Stages 1 and 2 in C for a single classic pcap file (NativeFlowTracker.scanPcap): what
+   * packet() would do for each record, with the counts the scan keeps; afterwards the
+   * reader's counts are as if it had been read to its end. Throws what the reader would.
+   */
+  scanFile(reader: PcapReader, format: PcapScanFormat, onProgress: (packets: number, bytesRead: number) => void): void {
+    const end = this.track.native!.scanPcap(format, () => this.interfaceId(0, 0, format.linkType, -1), (packets, bytesRead) => {
+      reader.stats.bytesRead = bytesRead;
+      onProgress(packets, bytesRead);
+    });
+    const { error, firstAt, lastAt, ...stats } = end;
+    if (error !== null && 'caplen' in error) {
+      throw new SynscopeError(ErrorCode.BAD_RECORD_LENGTH, `record caplen ${error.caplen} exceeds the maximum of ${format.maxCaplen}`, { file: reader.source, offset: error.offset, record: error.record });
+    }
+    if (error !== null) throw new SynscopeError(ErrorCode.READ_FAILED, `read failed: ${errnoName(error.errno)}`, { file: reader.source });
+    reader.scanned(stats);
+    this.packets += stats.packets;
+    this.packetsPerReader[0]! += stats.packets;
+    if (firstAt < this.firstAt) this.firstAt = firstAt;
+    if (lastAt > this.lastAt) this.lastAt = lastAt;
+  }
+
+  /**
    * Reader i's window is about to move over the buffer it read from before its last move: the
    * frames in it were added before that move, so they are handed out two flushes after it.
    * Sooner (large frames, few per window), everything is handed out now.
@@ -159,4 +184,10 @@ export class DecodeStage {
     }
     return this.interfaces.id(readerIndex, local, ifindex);
   }
+}
+
+/** An errno's name (EIO), as Node's own read errors give it. */
+function errnoName(errno: number): string {
+  const name = Object.entries(os.constants.errno).find(([, n]) => n === errno)?.[0];
+  return name ?? `errno ${errno}`;
 }

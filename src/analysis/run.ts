@@ -1,5 +1,6 @@
 import type { CaptureInterface, CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
 import { keepsEveryTcpPacket } from '../capture/filter-scope';
+import { PcapReader } from '../capture/pcap-reader';
 import type { CaptureHealth } from '../diagnose/input';
 import { flowOrdinal, type Flow } from '../flow/flow';
 import { AttemptLog } from './attempt-log';
@@ -19,6 +20,7 @@ import { fileInterfaceName } from '../capture/interface-registry';
 import type { Analysis, AnalyzeOptions, CaptureSpan, LiveCounts } from './types';
 
 const PROGRESS_MASK = 0x3ffff;
+const LINKTYPE_LINUX_SLL2 = 276;
 
 /** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
 export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions = {}): Analysis {
@@ -34,7 +36,7 @@ export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions =
 export function analyzeReaders(readers: readonly CaptureReader[], options: AnalyzeOptions = {}, totalBytes: number | null = null): Analysis {
   const run = new AnalysisRun(readers, options, totalBytes, true);
   try {
-    readRecords(readers, (rec, i) => run.packet(rec, i), (i) => run.readerEnded(i));
+    if (!run.scanNatively()) readRecords(readers, (rec, i) => run.packet(rec, i), (i) => run.readerEnded(i));
     run.finish();
   } catch (e) {
     run.abandon();
@@ -124,6 +126,27 @@ class AnalysisRun {
     if (this.filter !== null && !this.filter.keeps(rec)) return;
     this.decode.packet(rec, readerIndex);
     if ((this.decode.packets & PROGRESS_MASK) === 0 && this.options.onProgress !== undefined) this.progress();
+  }
+
+  /**
+   * Stages 1 and 2 in C (DecodeStage.scanFile) when the input is one classic pcap file, read
+   * whole, with the native tracker and no filter (and not cooked v2, whose records name their
+   * interface each); false when not, and nothing was read.
+   */
+  scanNatively(): boolean {
+    const native = this.track.native;
+    const reader = this.readers[0];
+    if (native === null || this.filter !== null || this.readers.length !== 1 || !(reader instanceof PcapReader) || process.env.SYNSCOPE_NATIVE_SCAN === '0') return false;
+    const format = reader.scanFormat();
+    if (format === null || format.linkType === LINKTYPE_LINUX_SLL2 || !native.canScan(format)) return false;
+    let reported = 0;
+    this.decode.scanFile(reader, format, (packets, bytesRead) => {
+      if (this.options.onProgress === undefined || packets < reported + PROGRESS_MASK + 1) return;
+      reported = packets - (packets % (PROGRESS_MASK + 1));
+      this.options.onProgress({ packets, bytesRead, totalBytes: this.totalBytes });
+    });
+    this.readerEnded(0);
+    return true;
   }
 
   finish(): void {

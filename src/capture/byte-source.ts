@@ -50,6 +50,11 @@ export class FileSource implements ByteSource {
     }
   }
 
+  /** The descriptor of an open regular file that is not standard input (which may not start at offset 0), else null: for reading by offset. */
+  get regularFileFd(): number | null {
+    return this.fd !== null && this.fd !== STDIN_FD && this.size !== null ? this.fd : null;
+  }
+
   read(target: Buffer, offset: number, length: number): number {
     if (this.fd === null) return 0;
     try {

@@ -1,4 +1,5 @@
 import { ErrorCode, SynscopeError } from '../errors';
+import { FileSource } from './byte-source';
 import type { ByteWindow } from './byte-window';
 import { newPacketRecord } from './record';
 import type { CaptureInterface, CaptureReader, PacketRecord, ReaderStats } from './record';
@@ -19,6 +20,18 @@ export function maxSnaplenForLinkType(linkType: number): number {
     default:
       return 262144;
   }
+}
+
+/** A classic pcap file's descriptor, where its next record starts, and what its header says about records. */
+export interface PcapScanFormat {
+  fd: number;
+  position: number;
+  littleEndian: boolean;
+  nanosecond: boolean;
+  lengthOrder: number;
+  snaplen: number;
+  maxCaplen: number;
+  linkType: number;
 }
 
 /** How a file orders the caplen/len fields (libpcap's swapped_type_t). */
@@ -137,6 +150,33 @@ export class PcapReader implements CaptureReader {
     if (rec.caplen < origLen) stats.snapped++;
     stats.bytesRead = w.base + w.pos;
     return rec;
+  }
+
+  /**
+   * Where the next record is and how to read records from there, for a reader in C
+   * (NativeFlowTracker.scanPcap): only for a regular file read from its start, before any
+   * record was handed out; else null.
+   */
+  scanFormat(): PcapScanFormat | null {
+    const w = this.window;
+    const fd = w.source instanceof FileSource ? w.source.regularFileFd : null;
+    if (fd === null || this.done || this.stats.packets > 0) return null;
+    return {
+      fd,
+      position: w.position,
+      littleEndian: this.littleEndian,
+      nanosecond: this.nanosecond,
+      lengthOrder: this.lengthOrder,
+      snaplen: this.snaplen,
+      maxCaplen: this.maxCaplen,
+      linkType: this.interfaces[0]!.linkType,
+    };
+  }
+
+  /** The file was read elsewhere (scanFormat): its counts, as next() would have left them; no record follows. */
+  scanned(end: ReaderStats): void {
+    Object.assign(this.stats, end);
+    this.done = true;
   }
 
   droppedByCapture(): number | null {

@@ -1,4 +1,4 @@
-import { clockCount, estimateClocks, type TimestampSample } from './timestamp-clocks';
+import { estimateClocks, type TimestampSample } from './timestamp-clocks';
 
 /** One client address whose SYNs show several TCP timestamp clocks: several hosts behind it. */
 export interface ClientClocks {
@@ -16,6 +16,8 @@ export interface ClientClocks {
 export interface ClientSyns {
   address: string;
   count: number;
+  /** clockCount() of its SYNs: most addresses are left out on it alone, before any SYN is read as an object. */
+  clockCount(): number;
   read(): { samples: TimestampSample[]; servers: number };
 }
 
@@ -34,11 +36,11 @@ export function clientClocks(clients: Iterable<ClientSyns>): ClientClocks[] {
   const out: ClientClocks[] = [];
   for (const client of clients) {
     if (client.count < MIN_CLOCK_SYNS) continue;
+    // Most addresses show one clock, or one per SYN: counted cheaply, they are left out before the full estimate.
+    const clocks = client.clockCount();
+    if (clocks < 2 || clocks >= client.count) continue;
     const { address } = client;
     const { samples, servers } = client.read();
-    // Most addresses show one clock, or one per SYN: counted cheaply, they are left out before the full estimate.
-    const clocks = clockCount(samples);
-    if (clocks < 2 || clocks >= samples.length) continue;
     const estimate = estimateClocks([...samples].sort((a, b) => a.at - b.at));
     // A clock seen in only one SYN each is also what per-connection random offsets look like
     // with few samples: only a clock that ticks through several SYNs makes the count mean hosts.

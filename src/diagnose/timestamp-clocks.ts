@@ -123,27 +123,57 @@ function cluster(samples: readonly TimestampSample[], rate: number): Clustering 
  * (and one when it has none).
  */
 export function clockCount(samples: readonly TimestampSample[]): number {
-  const n = samples.length;
+  return clockCountOf(
+    samples.map((s) => s.at),
+    samples.map((s) => s.tsVal),
+    samples.length,
+  );
+}
+
+/**
+ * clockCount of the samples (at[i], tsVal[i]), i < n, read from columns: the attempt log
+ * calls it for every client with a few SYNs, without an object per SYN.
+ */
+export function clockCountOf(at: ArrayLike<number>, tsVal: ArrayLike<number>, n: number): number {
   if (n === 0) return 0;
   let t0 = Infinity;
   let t1 = -Infinity;
-  for (const s of samples) {
-    if (s.at < t0) t0 = s.at;
-    if (s.at > t1) t1 = s.at;
+  for (let i = 0; i < n; i++) {
+    if (at[i]! < t0) t0 = at[i]!;
+    if (at[i]! > t1) t1 = at[i]!;
   }
   // Called for every client with a few SYNs: one scratch array for all of them.
   if (countKeys.length < n) countKeys = new Float64Array(Math.max(n, 2 * countKeys.length));
-  const keys = countKeys.subarray(0, n);
+  const keys = countKeys;
   let fewest = Infinity;
   for (const rate of CLOCK_RATES_HZ) {
-    for (let i = 0; i < n; i++) keys[i] = mod32(samples[i]!.tsVal - Math.round(rate * (samples[i]!.at - t0))) * INDEX_SPAN + i;
-    keys.sort();
+    for (let i = 0; i < n; i++) keys[i] = mod32(tsVal[i]! - Math.round(rate * (at[i]! - t0))) * INDEX_SPAN + i;
+    sortPrefix(keys, n);
     const tolerance = toleranceTicks(rate, t1 - t0);
     let wide = 0;
     for (let k = 0; k < n; k++) if (mod32(offsetOf(keys[k]!) - offsetOf(keys[(k + n - 1) % n]!)) > tolerance) wide++;
     if (Math.max(1, wide) < fewest) fewest = Math.max(1, wide);
+    // No rate can do better than one clock.
+    if (fewest === 1) break;
   }
   return fewest;
+}
+
+/** Sorts keys[0, n): most clients have a few SYNs, where an insertion sort beats a typed-array view and its sort. */
+function sortPrefix(keys: Float64Array, n: number): void {
+  if (n > 32) {
+    keys.subarray(0, n).sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > v) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = v;
+  }
 }
 
 let countKeys = new Float64Array(64);

@@ -2,6 +2,8 @@ import { loadNativeAddon } from '../native/addon';
 import type { Flow } from './flow';
 import { FlowStore, type IcmpAnswer } from './flow-store';
 import { FlowView } from './flow-view';
+import type { PcapScanFormat } from '../capture/pcap-reader';
+import type { ReaderStats } from '../capture/record';
 import { DEFAULT_LIKELY_SERVER_PORTS, MAX_LIVE_FLOWS, type FlowTrackerOptions, type TrackerPressure } from './tracker';
 import { ZEEK_TCP_INACTIVITY_TIMEOUT } from './tcp-session';
 
@@ -66,7 +68,38 @@ export interface NativeTrackerAddon {
   /** The live flows to output area 0, at most 2048 a call: returns how many are left (drain and call again). */
   trackerFinish(engine: unknown): number;
   trackerSide(engine: unknown, index: number): NativeSide;
+  /** A classic pcap file for trackerSubmitScan to read from `position`, batch i into buffers[i]; state: see ScanState. */
+  pcapScanCreate?(format: PcapScanFormat, buffers: [Buffer, Buffer]): { scan: unknown; state: Float64Array };
+  /** The file's next records into the batch arrays and buffers[area] (reading buffers[area ^ 1] for the start of the next record); returns how many. */
+  pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number): number;
 }
+
+/** pcapScanCreate's state, after each pcapScanRead. */
+const enum ScanState {
+  COUNT = 0,
+  ENDED = 1,
+  ERROR = 2,
+  ERROR_OFFSET = 3,
+  ERROR_CAPLEN = 4,
+  ERRNO = 5,
+  TRUNCATED_AT = 6,
+  BYTES_READ = 7,
+  PACKETS = 8,
+  SNAPPED = 9,
+  FIRST_AT = 10,
+  LAST_AT = 11,
+}
+
+/** How a scan of a whole file ended: the reader's counts, the capture's first and last time, and its error. */
+export interface PcapScanEnd extends ReaderStats {
+  firstAt: number;
+  lastAt: number;
+  /** A record longer than the format allows (caplen, its file offset), or a failed read (errno), else null. */
+  error: { caplen: number; offset: number; record: number } | { errno: number } | null;
+}
+
+/** Bytes of each of a scan's two buffers: a batch ends when its records fill one (or it holds batchPackets of them). */
+const SCAN_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type NativeTrackerLoad = { addon: NativeTrackerAddon } | { reason: string };
 
@@ -266,6 +299,57 @@ export class NativeFlowTracker {
       left = this.addon.trackerFinish(this.engine);
       this.drain(0);
     }
+  }
+
+  /** Whether this addon can read a classic pcap file itself (scanPcap), and the format allows it (a record fits a buffer). */
+  canScan(format: PcapScanFormat): boolean {
+    return this.addon.pcapScanCreate !== undefined && 16 + format.maxCaplen <= SCAN_BUFFER_BYTES;
+  }
+
+  /**
+   * Reads, decodes and tracks a whole classic pcap file in C (stages 1 and 2): each batch of
+   * records is read into a buffer of its own here while the engine's thread tracks the batch
+   * before, then handed on as with addFrame (its flows to onFlowView, the batch to
+   * afterBatch). `firstRecords` is called once the first records were read, before any is
+   * tracked, and gives their interface id; `onBatch` after each batch, with the packets and
+   * bytes read so far. Stops at the first error (see PcapScanEnd); afterwards no frame is held.
+   */
+  scanPcap(format: PcapScanFormat, firstRecords: () => number, onBatch: (packets: number, bytesRead: number) => void): PcapScanEnd {
+    this.sync();
+    const buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(SCAN_BUFFER_BYTES), Buffer.allocUnsafe(SCAN_BUFFER_BYTES)];
+    const { scan, state } = this.addon.pcapScanCreate!(format, buffers);
+    let iface = -1;
+    for (;;) {
+      // The batch filling was handed out (flush): its buffer is free; the other is being tracked, and only read.
+      const area = this.filling;
+      const batch = this.batches[area]!;
+      const count = this.addon.pcapScanRead!(scan, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, area, iface);
+      if (state[ScanState.ERROR] !== 0) break;
+      const ended = state[ScanState.ENDED] !== 0;
+      if (count === 0 && !ended) throw new Error('native pcap scan: a batch read no record before the end of the file');
+      if (count > 0) {
+        if (iface < 0) {
+          iface = firstRecords();
+          batch.ifaces.fill(iface, 0, count);
+        }
+        batch.count = count;
+        batch.buffers.push(buffers[area]);
+        this.flush();
+        onBatch(state[ScanState.PACKETS]!, state[ScanState.BYTES_READ]!);
+      }
+      if (ended) break;
+    }
+    this.sync();
+    const error = state[ScanState.ERROR]!;
+    return {
+      packets: state[ScanState.PACKETS]!,
+      bytesRead: state[ScanState.BYTES_READ]!,
+      truncatedAt: state[ScanState.TRUNCATED_AT]! < 0 ? null : state[ScanState.TRUNCATED_AT]!,
+      snapped: state[ScanState.SNAPPED]!,
+      firstAt: state[ScanState.FIRST_AT]!,
+      lastAt: state[ScanState.LAST_AT]!,
+      error: error === 1 ? { caplen: state[ScanState.ERROR_CAPLEN]!, offset: state[ScanState.ERROR_OFFSET]!, record: state[ScanState.PACKETS]! } : error === 2 ? { errno: state[ScanState.ERRNO]! } : null,
+    };
   }
 
   /** Waits for the engine's thread to let go of its batch, handing nothing out: after an error, before the frames' buffers go. */

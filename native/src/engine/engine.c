@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 
 #include "decode.h"
+#include "pcap-scan.h"
 #include "tracker.h"
 
 #define OUT_SLACK 2048
@@ -42,6 +43,18 @@
  * TCP packets, with RST, with neither SYN nor RST (of the frames C alone needed), waiting in area 1]. */
 #define STATE_SIZE 9
 #define STATE_WAITING(area) ((area) == 0 ? 0 : 8)
+
+/* A classic pcap file read by the engine (pcapScanCreate): its progress, and one buffer per output area. */
+typedef struct {
+  PcapScan s;
+  uint8_t *buf[AREAS];
+  int bufCap;
+  int linkType;
+  double *state; /* SCAN_STATE_SIZE numbers, see pcapScanCreate; owned by its ArrayBuffer */
+  napi_ref bufRef[AREAS], stateRef;
+} Scan;
+
+#define SCAN_STATE_SIZE 12
 
 /* One batch: frame k is bufData[bufferOf[k]] from offsets[k], lengths[k] bytes; [from, to) to do. */
 typedef struct {
@@ -185,6 +198,24 @@ static int run_job(Engine *e, Job *j) {
   }
   update_state(e);
   return k;
+}
+
+/* The scan's progress, for JavaScript to read after the job. */
+static void publish_scan(Scan *sc, int count) {
+  const PcapScan *s = &sc->s;
+  double *o = sc->state;
+  o[0] = count;
+  o[1] = s->ended;
+  o[2] = s->error;
+  o[3] = (double)s->errorOffset;
+  o[4] = s->errorCaplen;
+  o[5] = s->errorNumber;
+  o[6] = (double)s->truncatedAt;
+  o[7] = (double)s->bytesRead;
+  o[8] = s->packets;
+  o[9] = s->snapped;
+  o[10] = s->firstAt;
+  o[11] = s->lastAt;
 }
 
 static void *worker(void *arg) {
@@ -455,27 +486,33 @@ static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* Hands the job to the engine's thread (after the one it holds), starting it the first time. */
+static void submit(Engine *e, const Job *j) {
+  wait_job(e);
+  if (!e->threadStarted) {
+    if (pthread_create(&e->thread, NULL, worker, e) != 0) {
+      /* No thread to be had: the work is done here, and trackerWait returns its result. */
+      Job copy = *j;
+      e->jobResult = run_job(e, &copy);
+      return;
+    }
+    e->threadStarted = 1;
+  }
+  pthread_mutex_lock(&e->mu);
+  e->job = *j;
+  e->jobReady = 1;
+  e->jobBusy = 1;
+  pthread_cond_broadcast(&e->cv);
+  pthread_mutex_unlock(&e->mu);
+}
+
 /* trackerSubmit(the arguments of trackerAddBatch): the same work on the engine's thread; returns at once.
  * Until trackerWait returns, the caller leaves the batch's arrays, buffers and area alone. */
 static napi_value tracker_submit(napi_env env, napi_callback_info info) {
   Job j;
   Engine *e = job_from_args(env, info, &j);
   if (e == NULL) return NULL;
-  wait_job(e);
-  if (!e->threadStarted) {
-    if (pthread_create(&e->thread, NULL, worker, e) != 0) {
-      /* No thread to be had: the work is done here, and trackerWait returns its result. */
-      e->jobResult = run_job(e, &j);
-      return NULL;
-    }
-    e->threadStarted = 1;
-  }
-  pthread_mutex_lock(&e->mu);
-  e->job = j;
-  e->jobReady = 1;
-  e->jobBusy = 1;
-  pthread_cond_broadcast(&e->cv);
-  pthread_mutex_unlock(&e->mu);
+  submit(e, &j);
   return NULL;
 }
 
@@ -583,6 +620,125 @@ static napi_value tracker_side(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static void free_scan(napi_env env, void *data, void *hint) {
+  (void)hint;
+  Scan *sc = data;
+  for (int i = 0; i < AREAS; i++) napi_delete_reference(env, sc->bufRef[i]);
+  napi_delete_reference(env, sc->stateRef);
+  free(sc);
+}
+
+/* pcapScanCreate({fd, position, littleEndian, nanosecond, lengthOrder, snaplen, maxCaplen, linkType}, buffers: [Buffer, Buffer])
+ *   -> { scan, state: Float64Array }
+ * A classic pcap file whose header PcapReader checked, to be read from `position` by pcapScanRead,
+ * batch i into buffers[i] (each at least 16 + maxCaplen bytes; the caller keeps them). state, after each
+ * scan job: [records in the batch, ended, error (1 caplen over maxCaplen, 2 read failed), its record's
+ * file offset, its caplen, errno, truncatedAt (-1: none), bytesRead, packets, snapped, firstAt, lastAt]. */
+static napi_value pcap_scan_create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool isArray = false;
+  uint32_t nBuffers = 0;
+  if (argc < 2 || napi_is_array(env, argv[1], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[1], &nBuffers) != napi_ok ||
+      nBuffers != AREAS) {
+    napi_throw_type_error(env, NULL, "pcapScanCreate(format, [Buffer, Buffer])");
+    return NULL;
+  }
+  double fd, position, little, nano, order, snaplen, maxCaplen, linkType;
+  if (!get_number(env, argv[0], "fd", &fd) || !get_number(env, argv[0], "position", &position) || !get_number(env, argv[0], "littleEndian", &little) ||
+      !get_number(env, argv[0], "nanosecond", &nano) || !get_number(env, argv[0], "lengthOrder", &order) || !get_number(env, argv[0], "snaplen", &snaplen) ||
+      !get_number(env, argv[0], "maxCaplen", &maxCaplen) || !get_number(env, argv[0], "linkType", &linkType) || !(fd >= 0) || !(position >= 0) ||
+      !(maxCaplen >= 0 && maxCaplen <= 1 << 30) || !(snaplen >= 0 && snaplen <= maxCaplen) || !(order >= 0 && order <= 2)) {
+    napi_throw_type_error(env, NULL, "pcapScanCreate: fd, position, littleEndian, nanosecond, lengthOrder, snaplen, maxCaplen, linkType");
+    return NULL;
+  }
+  Scan *sc = calloc(1, sizeof(Scan));
+  napi_value buffers[AREAS];
+  for (uint32_t i = 0; i < AREAS; i++) {
+    void *data = NULL;
+    size_t len = 0;
+    if (napi_get_element(env, argv[1], i, &buffers[i]) != napi_ok || napi_get_buffer_info(env, buffers[i], &data, &len) != napi_ok) {
+      free(sc);
+      napi_throw_type_error(env, NULL, "pcapScanCreate: buffers must be Buffers");
+      return NULL;
+    }
+    /* A record, header and all, must fit in one buffer: else a batch could never hold it. */
+    if (len < 16 + (size_t)maxCaplen || len > (size_t)1 << 30) {
+      free(sc);
+      napi_throw_range_error(env, NULL, "pcapScanCreate: each buffer needs 16 + maxCaplen bytes (at most 1 GiB)");
+      return NULL;
+    }
+    sc->buf[i] = data;
+    if (i == 0 || (int)len < sc->bufCap) sc->bufCap = (int)len;
+  }
+  PcapFormat f = {(int)fd, little != 0, nano != 0, (int)order, (uint32_t)snaplen, (uint32_t)maxCaplen};
+  pcap_scan_init(&sc->s, &f, (int64_t)position);
+  sc->linkType = (int)linkType;
+  sc->state = calloc(SCAN_STATE_SIZE, sizeof(double));
+  napi_value result, scan, stateBuf, state;
+  CHECK(napi_create_external_arraybuffer(env, sc->state, SCAN_STATE_SIZE * sizeof(double), free_plain, NULL, &stateBuf));
+  CHECK(napi_create_typedarray(env, napi_float64_array, SCAN_STATE_SIZE, stateBuf, 0, &state));
+  for (int i = 0; i < AREAS; i++) CHECK(napi_create_reference(env, buffers[i], 1, &sc->bufRef[i]));
+  CHECK(napi_create_reference(env, stateBuf, 1, &sc->stateRef));
+  publish_scan(sc, 0);
+  CHECK(napi_create_external(env, sc, free_scan, NULL, &scan));
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_set_named_property(env, result, "scan", scan));
+  CHECK(napi_set_named_property(env, result, "state", state));
+  return result;
+}
+
+/* pcapScanRead(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface) -> records read:
+ * the file's next records (as many as the arrays hold, or buffers[area] does), frame k being buffers[area]
+ * from offsets[k], lengths[k] bytes (bufferOf[k] 0, ifaces[k] iface); then the scan's state says where
+ * it is. Runs on the calling thread; reads buffers[area ^ 1], written by the call before, for the start
+ * of the next record, so keep that one as it is. */
+static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9) {
+    napi_throw_type_error(env, NULL, "(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface)");
+    return NULL;
+  }
+  Scan *sc = NULL;
+  if (napi_get_value_external(env, argv[0], (void **)&sc) != napi_ok || sc == NULL) {
+    napi_throw_type_error(env, NULL, "not a pcap scan");
+    return NULL;
+  }
+  int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
+  double *times;
+  size_t n0, n1, n2, n3, n4, n5;
+  if (!typed(env, argv[1], napi_int32_array, (void **)&bufferOf, &n0) || !typed(env, argv[2], napi_int32_array, (void **)&offsets, &n1) ||
+      !typed(env, argv[3], napi_int32_array, (void **)&lengths, &n2) || !typed(env, argv[4], napi_int32_array, (void **)&links, &n3) ||
+      !typed(env, argv[5], napi_float64_array, (void **)&times, &n4) || !typed(env, argv[6], napi_int32_array, (void **)&ifaces, &n5)) {
+    napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays and times a Float64Array");
+    return NULL;
+  }
+  int32_t area, iface;
+  if (napi_get_value_int32(env, argv[7], &area) != napi_ok || napi_get_value_int32(env, argv[8], &iface) != napi_ok || area < 0 || area >= AREAS) {
+    napi_throw_type_error(env, NULL, "area must be 0 or 1 and iface a number");
+    return NULL;
+  }
+  size_t min = n0;
+  if (n1 < min) min = n1;
+  if (n2 < min) min = n2;
+  if (n3 < min) min = n3;
+  if (n4 < min) min = n4;
+  if (n5 < min) min = n5;
+  ScanBatch b = {sc->buf[area], sc->bufCap, offsets, lengths, times, (int)min};
+  int n = pcap_scan_next(&sc->s, &b);
+  for (int k = 0; k < n; k++) {
+    bufferOf[k] = 0;
+    links[k] = sc->linkType;
+    ifaces[k] = iface;
+  }
+  publish_scan(sc, n);
+  napi_value r;
+  CHECK(napi_create_int32(env, n, &r));
+  return r;
+}
+
 napi_value engine_init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"trackerCreate", NULL, tracker_create, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -592,6 +748,8 @@ napi_value engine_init(napi_env env, napi_value exports) {
       {"trackerRelease", NULL, tracker_release, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerFinish", NULL, tracker_finish_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerSide", NULL, tracker_side, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pcapScanCreate", NULL, pcap_scan_create, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pcapScanRead", NULL, pcap_scan_read, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;
