@@ -10,6 +10,7 @@
         "src/filter.c",
         "src/signals.c",
         "src/huge-pages.c",
+        "src/clock-count.c",
         "src/engine/engine.c",
         "src/engine/decode.c",
         "src/engine/tracker.c",

@@ -1,7 +1,8 @@
-/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records, a second-signal exit and huge-page advice, the C flow tracker, on plain Node-API. */
+/* synscope_native: setns(2), batched libpcap capture, tcpdump filters on file records, a second-signal exit, huge-page advice, the clock census's counts, the C flow tracker, on plain Node-API. */
 #include <node_api.h>
 
 #include "capture.h"
+#include "clock-count.h"
 #include "filter.h"
 #include "huge-pages.h"
 #include "netns.h"
@@ -18,6 +19,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"exitOnSecondSignal", NULL, exit_on_second_signal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"restoreSignals", NULL, restore_signals, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"clockCounts", NULL, clock_counts, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   /* The C flow tracker (src/engine/): trackerCreate, trackerAddBatch, trackerRelease, trackerFinish, trackerSide. */

@@ -2,7 +2,8 @@ import { formatAddress, ipv4ToString } from '../decode/address';
 import { AddressIds } from '../evidence/address-ids';
 import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
 import type { PeerSyns } from '../diagnose/input';
-import { clockCountOf, type TimestampSample } from '../diagnose/timestamp-clocks';
+import { clockCounts } from '../diagnose/clock-counts';
+import type { TimestampSample } from '../diagnose/timestamp-clocks';
 import type { FlowView } from '../flow/flow-view';
 import { hugePageArrayBuffer } from '../native/huge-buffer';
 
@@ -158,45 +159,49 @@ export class AttemptLog {
       if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
     }
     const sorted = keys.subarray(0, n).sort();
-    const runs: { client: number; start: number; end: number }[] = [];
+    const runs: { client: number; start: number; end: number; first: number; clocks: number }[] = [];
+    // Each kept client's samples, one after the other, for one clockCounts call.
+    const at = new Float64Array(n);
+    const tsVal = new Float64Array(n);
+    let samples = 0;
     for (let start = 0; start < n; ) {
       const client = Math.floor(sorted[start]! / RECORD_SPAN);
       let end = start + 1;
       while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
-      if (end - start >= MIN_CLOCK_SYNS) runs.push({ client, start, end });
+      if (end - start >= MIN_CLOCK_SYNS) {
+        runs.push({ client, start, end, first: sorted[start]! - client * RECORD_SPAN, clocks: 0 });
+        for (let k = start; k < end; k++, samples++) {
+          const rec = (sorted[k]! - client * RECORD_SPAN) * SynRecord.SIZE;
+          at[samples] = r[rec + SynRecord.FIRST_SYN_AT]!;
+          tsVal[samples] = r[rec + SynRecord.TS_VAL]!;
+        }
+      }
       start = end;
     }
+    const runEnds = new Int32Array(runs.length);
+    let ended = 0;
+    runs.forEach((run, c) => (runEnds[c] = ended += run.end - run.start));
+    const counts = clockCounts(at.subarray(0, samples), tsVal.subarray(0, samples), runEnds);
+    runs.forEach((run, c) => (run.clocks = counts[c]!));
     // Clients in the order of their first attempt, as the report lists ties.
-    runs.sort((a, b) => (sorted[a.start]! % RECORD_SPAN) - (sorted[b.start]! % RECORD_SPAN));
-    const recordAt = (k: number) => (sorted[k]! % RECORD_SPAN) * SynRecord.SIZE;
-    const at = new Float64Array(64);
-    const tsVal = new Float64Array(64);
-    const clockCount = (start: number, end: number) => {
-      const count = end - start;
-      const a = count <= at.length ? at : new Float64Array(count);
-      const t = count <= tsVal.length ? tsVal : new Float64Array(count);
-      for (let k = 0; k < count; k++) {
-        a[k] = r[recordAt(start + k) + SynRecord.FIRST_SYN_AT]!;
-        t[k] = r[recordAt(start + k) + SynRecord.TS_VAL]!;
-      }
-      return clockCountOf(a, t, count);
-    };
+    runs.sort((a, b) => a.first - b.first);
     const read = (start: number, end: number) => {
       const samples: TimestampSample[] = [];
       const servers = new Set<number>();
       for (let k = start; k < end; k++) {
-        samples.push({ at: r[recordAt(k) + SynRecord.FIRST_SYN_AT]!, tsVal: r[recordAt(k) + SynRecord.TS_VAL]! });
-        servers.add(r[recordAt(k) + SynRecord.SERVER]!);
+        const rec = (sorted[k]! % RECORD_SPAN) * SynRecord.SIZE;
+        samples.push({ at: r[rec + SynRecord.FIRST_SYN_AT]!, tsVal: r[rec + SynRecord.TS_VAL]! });
+        servers.add(r[rec + SynRecord.SERVER]!);
       }
       return { samples, servers: servers.size };
     };
     return clientClocks(
-      runs.map(({ client, start, end }) => ({
+      runs.map(({ client, start, end, clocks }) => ({
         get address() {
           return ipv4ToString(client);
         },
         count: end - start,
-        clockCount: () => clockCount(start, end),
+        clockCount: () => clocks,
         read: () => read(start, end),
       })),
     );

@@ -58,12 +58,25 @@ export class PacketEvidence {
   /** Source MACs by IP address, with interface names. Build it once: a flood fills it with tens of thousands of addresses. */
   addressMacs(interfaceNames: readonly string[]): Map<string, MacSighting[]> {
     const out = new Map<string, MacSighting[]>();
-    const add = (address: string, iface: number, byMac: Map<number, number>) => {
-      const list = out.get(address) ?? [];
-      for (const [mac, packets] of byMac) list.push({ mac: formatMac(mac), interface: interfaceNames[iface]!, packets });
-      out.set(address, list);
+    // A few MACs (gateways, bridges) stand behind most addresses: each is formatted once.
+    const macText = new Map<number, string>();
+    const text = (mac: number) => {
+      let t = macText.get(mac);
+      if (t === undefined) macText.set(mac, (t = formatMac(mac)));
+      return t;
     };
-    for (const [key, macs] of this.macsV4.entries()) add(ipv4ToString(Math.floor(key / 65536)), key % 65536, new Map(macs.slice(0, MAX_MACS_PER_KEY)));
+    const add = (address: string, iface: number, byMac: Iterable<readonly [number, number]>) => {
+      let list = out.get(address);
+      if (list === undefined) out.set(address, (list = []));
+      for (const [mac, packets] of byMac) list.push({ mac: text(mac), interface: interfaceNames[iface]!, packets });
+    };
+    this.macsV4.forEach((key, mac, packets, more) => {
+      const address = ipv4ToString(Math.floor(key / 65536));
+      const iface = key % 65536;
+      if (more !== undefined) add(address, iface, new Map([[mac, packets] as const, ...more].slice(0, MAX_MACS_PER_KEY)));
+      else if (out.has(address)) add(address, iface, [[mac, packets]]);
+      else out.set(address, [{ mac: text(mac), interface: interfaceNames[iface]!, packets }]);
+    });
     const words = new Uint32Array(4);
     for (const [key, byMac] of this.macsV6) add(formatAddress(this.v6Ids.wordsOf(Math.floor(key / 65536), words), 6), key % 65536, byMac);
     return out;

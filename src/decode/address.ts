@@ -22,31 +22,44 @@ function isV4Mapped(words: Uint32Array): boolean {
 export function formatAddress(words: Uint32Array, version: 4 | 6): string {
   if (version === 4) return ipv4ToString(words[3]!);
   if (isV4Mapped(words)) return `::ffff:${ipv4ToString(words[3]!)}`;
+  return formatIpv6Groups(words);
+}
 
-  const groups: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    groups.push(words[i]! >>> 16, words[i]! & 0xffff);
-  }
+/**
+ * RFC 5952 text of an IPv6 address: lowercase hex groups, the longest run of two or more
+ * zero groups (the first of equal runs) as "::". Plain loops, no closures or array
+ * builtins: it runs for every flow address that is printed, and compiles small.
+ */
+function formatIpv6Groups(words: Uint32Array): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
+    if (group(words, i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (j < 8 && group(words, j) === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = (from: number, to: number): string =>
-    groups.slice(from, to).map((g) => g.toString(16)).join(':');
   // RFC 5952 4.2.2: a single zero group is not shortened.
-  if (bestLen < 2) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  if (bestLen < 2) return hexGroups(words, 0, 8);
+  return `${hexGroups(words, 0, bestStart)}::${hexGroups(words, bestStart + bestLen, 8)}`;
+}
+
+function group(words: Uint32Array, i: number): number {
+  const w = words[i >> 1]!;
+  return (i & 1) === 0 ? w >>> 16 : w & 0xffff;
+}
+
+function hexGroups(words: Uint32Array, from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i++) text += (i > from ? ':' : '') + group(words, i).toString(16);
+  return text;
 }
 
 /** "1.2.3.4:80" or "[::1]:80" (RFC 5952 section 6). */

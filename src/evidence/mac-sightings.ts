@@ -52,13 +52,23 @@ export class MacSightings {
   }
 
   /** Every pair with its MACs and packet counts. */
-  *entries(): IterableIterator<[key: number, macs: [mac: number, packets: number][]]> {
+  entries(): [key: number, macs: [mac: number, packets: number][]][] {
+    const out: [number, [number, number][]][] = [];
+    this.forEach((key, mac, packets, more) => {
+      const macs: [number, number][] = [[mac, packets]];
+      if (more !== undefined) for (const [m, n] of more) macs.push([m, n]);
+      out.push([key, macs]);
+    });
+    return out;
+  }
+
+  /** Every pair: its first MAC and that MAC's packets, and the other MACs it showed (MAC → packets), if any. */
+  forEach(fn: (key: number, firstMac: number, packets: number, more: ReadonlyMap<number, number> | undefined) => void): void {
+    const { keys, firstMac, firstCount, multi } = this;
+    const hasMore = multi.size > 0;
     for (let i = 0; i <= this.mask; i++) {
-      const key = this.keys[i]!;
-      if (key === -1) continue;
-      const macs: [number, number][] = [[this.firstMac[i]!, this.firstCount[i]!]];
-      for (const [mac, n] of this.multi.get(key) ?? []) macs.push([mac, n]);
-      yield [key, macs];
+      const key = keys[i]!;
+      if (key !== -1) fn(key, firstMac[i]!, firstCount[i]!, hasMore ? multi.get(key) : undefined);
     }
   }
 }

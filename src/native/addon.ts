@@ -93,6 +93,13 @@ export interface NativeAddon {
    * `buffer` is not an ArrayBuffer.
    */
   adviseHugePages(buffer: ArrayBuffer): number;
+  /**
+   * clockCountOf (src/diagnose/timestamp-clocks.ts) of many clients at once, to the bit:
+   * client c's samples are at[i], tsVal[i] for i from runEnds[c - 1] (0 for the first) up to
+   * runEnds[c], and counts[c] gets their count. RangeError when runEnds does not grow
+   * within the samples or a client has more than 2^20 of them.
+   */
+  clockCounts?(at: Float64Array, tsVal: Float64Array, runEnds: Int32Array, counts: Int32Array): void;
 }
 
 export type NativeAddonLoad = { addon: NativeAddon } | { reason: string };
