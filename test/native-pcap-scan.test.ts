@@ -227,3 +227,27 @@ function sll2Header(protocol: number): Buffer {
   h[11] = 6;
   return h;
 }
+
+test('mutated and cut pcap files read the same in C as in JavaScript: the same analysis or the same error', () => {
+  const small = writePcap(base.linkType, base.records.slice(0, 300), {});
+  const file = path.join(dir, 'mutated.pcap');
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  let errors = 0;
+  for (let run = 0; run < 150; run++) {
+    const bytes = Buffer.from(small);
+    // Flips in record headers (lengths, times) and frames, then sometimes a cut.
+    for (let flips = 1 + random(6); flips > 0; flips--) {
+      const at = 24 + random(bytes.length - 24);
+      bytes[at] = bytes[at]! ^ (1 << random(8));
+    }
+    if (random(3) === 0) bytes.writeUInt32LE(random(2) === 0 ? 262145 + random(1000) : random(70000), 24 + 8);
+    const cut = random(2) === 0 ? bytes.subarray(0, 24 + random(bytes.length - 24)) : bytes;
+    fs.writeFileSync(file, cut);
+    if (assertSame(file, `mutation ${run}`) instanceof SynscopeError) errors++;
+  }
+  assert.ok(errors > 10 && errors < 140, `${errors} of 150 mutations end in an error`);
+});
