@@ -112,7 +112,7 @@ export class DecodeStage {
    * reader's counts are as if it had been read to its end. Throws what the reader would.
    */
   scanFile(reader: PcapReader, format: PcapScanFormat, onProgress: (packets: number, bytesRead: number) => void): void {
-    const end = this.track.native!.scanPcap(format, () => this.interfaceId(0, 0, format.linkType, -1), (packets, bytesRead) => {
+    const end = this.track.native!.scanPcap(format, (ifindex) => this.interfaceId(0, 0, format.linkType, ifindex), (packets, bytesRead) => {
       reader.stats.bytesRead = bytesRead;
       onProgress(packets, bytesRead);
     });

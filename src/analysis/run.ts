@@ -20,7 +20,6 @@ import { fileInterfaceName } from '../capture/interface-registry';
 import type { Analysis, AnalyzeOptions, CaptureSpan, LiveCounts } from './types';
 
 const PROGRESS_MASK = 0x3ffff;
-const LINKTYPE_LINUX_SLL2 = 276;
 
 /** Analyze capture files: read, decode, track handshakes, diagnose. Throws SynscopeError on a malformed file. */
 export function analyzeFiles(paths: readonly string[], options: AnalyzeOptions = {}): Analysis {
@@ -130,15 +129,14 @@ class AnalysisRun {
 
   /**
    * Stages 1 and 2 in C (DecodeStage.scanFile) when the input is one classic pcap file, read
-   * whole, with the native tracker and no filter (and not cooked v2, whose records name their
-   * interface each); false when not, and nothing was read.
+   * whole, with the native tracker and no filter; false when not, and nothing was read.
    */
   scanNatively(): boolean {
     const native = this.track.native;
     const reader = this.readers[0];
     if (native === null || this.filter !== null || this.readers.length !== 1 || !(reader instanceof PcapReader) || process.env.SYNSCOPE_NATIVE_SCAN === '0') return false;
     const format = reader.scanFormat();
-    if (format === null || format.linkType === LINKTYPE_LINUX_SLL2 || !native.canScan(format)) return false;
+    if (format === null || !native.canScan(format)) return false;
     let reported = 0;
     this.decode.scanFile(reader, format, (packets, bytesRead) => {
       if (this.options.onProgress === undefined || packets < reported + PROGRESS_MASK + 1) return;

@@ -71,7 +71,7 @@ export interface NativeTrackerAddon {
   /** A classic pcap file for trackerSubmitScan to read from `position`, batch i into buffers[i]; state: see ScanState. */
   pcapScanCreate?(format: PcapScanFormat, buffers: [Buffer, Buffer]): { scan: unknown; state: Float64Array };
   /** The file's next records into the batch arrays and buffers[area] (reading buffers[area ^ 1] for the start of the next record); returns how many. */
-  pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number): number;
+  pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number, ifindexes: Float64Array): number;
 }
 
 /** pcapScanCreate's state, after each pcapScanRead. */
@@ -97,6 +97,8 @@ export interface PcapScanEnd extends ReaderStats {
   /** A record longer than the format allows (caplen, its file offset), or a failed read (errno), else null. */
   error: { caplen: number; offset: number; record: number } | { errno: number } | null;
 }
+
+const LINKTYPE_LINUX_SLL2 = 276;
 
 /** Bytes of each of a scan's two buffers: a batch ends when its records fill one (or it holds batchPackets of them). */
 const SCAN_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -310,26 +312,37 @@ export class NativeFlowTracker {
    * Reads, decodes and tracks a whole classic pcap file in C (stages 1 and 2): each batch of
    * records is read into a buffer of its own here while the engine's thread tracks the batch
    * before, then handed on as with addFrame (its flows to onFlowView, the batch to
-   * afterBatch). `firstRecords` is called once the first records were read, before any is
-   * tracked, and gives their interface id; `onBatch` after each batch, with the packets and
-   * bytes read so far. Stops at the first error (see PcapScanEnd); afterwards no frame is held.
+   * afterBatch). `interfaceOf(ifindex)` gives a record's interface id before it is tracked:
+   * called once for a file whose records name no interface (ifindex -1), and for a cooked v2
+   * file each time the interface index its records name changes. `onBatch` is called after
+   * each batch, with the packets and bytes read so far. Stops at the first error (see
+   * PcapScanEnd); afterwards no frame is held.
    */
-  scanPcap(format: PcapScanFormat, firstRecords: () => number, onBatch: (packets: number, bytesRead: number) => void): PcapScanEnd {
+  scanPcap(format: PcapScanFormat, interfaceOf: (ifindex: number) => number, onBatch: (packets: number, bytesRead: number) => void): PcapScanEnd {
     this.sync();
     const buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(SCAN_BUFFER_BYTES), Buffer.allocUnsafe(SCAN_BUFFER_BYTES)];
     const { scan, state } = this.addon.pcapScanCreate!(format, buffers);
+    const ifindexes = new Float64Array(this.batches[0].capacity);
+    const cooked = format.linkType === LINKTYPE_LINUX_SLL2;
     let iface = -1;
+    let lastIfindex = NaN;
     for (;;) {
       // The batch filling was handed out (flush): its buffer is free; the other is being tracked, and only read.
       const area = this.filling;
       const batch = this.batches[area]!;
-      const count = this.addon.pcapScanRead!(scan, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, area, iface);
+      const count = this.addon.pcapScanRead!(scan, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, area, iface, ifindexes);
       if (state[ScanState.ERROR] !== 0) break;
       const ended = state[ScanState.ENDED] !== 0;
       if (count === 0 && !ended) throw new Error('native pcap scan: a batch read no record before the end of the file');
       if (count > 0) {
-        if (iface < 0) {
-          iface = firstRecords();
+        if (cooked) {
+          const ifaces = batch.ifaces;
+          for (let k = 0; k < count; k++) {
+            if (ifindexes[k] !== lastIfindex) iface = interfaceOf((lastIfindex = ifindexes[k]!));
+            ifaces[k] = iface;
+          }
+        } else if (iface < 0) {
+          iface = interfaceOf(-1);
           batch.ifaces.fill(iface, 0, count);
         }
         batch.count = count;

@@ -689,16 +689,17 @@ static napi_value pcap_scan_create(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* pcapScanRead(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface) -> records read:
+/* pcapScanRead(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface, ifindexes) -> records read:
  * the file's next records (as many as the arrays hold, or buffers[area] does), frame k being buffers[area]
- * from offsets[k], lengths[k] bytes (bufferOf[k] 0, ifaces[k] iface); then the scan's state says where
- * it is. Runs on the calling thread; reads buffers[area ^ 1], written by the call before, for the start
- * of the next record, so keep that one as it is. */
+ * from offsets[k], lengths[k] bytes (bufferOf[k] 0, ifaces[k] iface), and for a cooked v2 file
+ * ifindexes[k] the interface index its header names (-1 when cut before it); then the scan's state says
+ * where it is. Runs on the calling thread; reads buffers[area ^ 1], written by the call before, for the
+ * start of the next record, so keep that one as it is. */
 static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9) {
-    napi_throw_type_error(env, NULL, "(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface)");
+  size_t argc = 10;
+  napi_value argv[10];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 10) {
+    napi_throw_type_error(env, NULL, "(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface, ifindexes)");
     return NULL;
   }
   Scan *sc = NULL;
@@ -707,12 +708,13 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
-  double *times;
-  size_t n0, n1, n2, n3, n4, n5;
+  double *times, *ifindexes;
+  size_t n0, n1, n2, n3, n4, n5, n6;
   if (!typed(env, argv[1], napi_int32_array, (void **)&bufferOf, &n0) || !typed(env, argv[2], napi_int32_array, (void **)&offsets, &n1) ||
       !typed(env, argv[3], napi_int32_array, (void **)&lengths, &n2) || !typed(env, argv[4], napi_int32_array, (void **)&links, &n3) ||
-      !typed(env, argv[5], napi_float64_array, (void **)&times, &n4) || !typed(env, argv[6], napi_int32_array, (void **)&ifaces, &n5)) {
-    napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays and times a Float64Array");
+      !typed(env, argv[5], napi_float64_array, (void **)&times, &n4) || !typed(env, argv[6], napi_int32_array, (void **)&ifaces, &n5) ||
+      !typed(env, argv[9], napi_float64_array, (void **)&ifindexes, &n6)) {
+    napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays, times and ifindexes Float64Arrays");
     return NULL;
   }
   int32_t area, iface;
@@ -726,12 +728,20 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
   if (n3 < min) min = n3;
   if (n4 < min) min = n4;
   if (n5 < min) min = n5;
+  if (n6 < min) min = n6;
   ScanBatch b = {sc->buf[area], sc->bufCap, offsets, lengths, times, (int)min};
   int n = pcap_scan_next(&sc->s, &b);
   for (int k = 0; k < n; k++) {
     bufferOf[k] = 0;
     links[k] = sc->linkType;
     ifaces[k] = iface;
+  }
+  if (sc->linkType == LINKTYPE_LINUX_SLL2) {
+    const uint8_t *buf = sc->buf[area];
+    for (int k = 0; k < n; k++) {
+      const uint8_t *h = buf + offsets[k];
+      ifindexes[k] = lengths[k] >= 20 ? (double)((uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7]) : -1;
+    }
   }
   publish_scan(sc, n);
   napi_value r;
