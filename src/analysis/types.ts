@@ -19,6 +19,8 @@ export interface AnalyzeOptions {
    * SYNSCOPE_NATIVE_TRACKER is 0; without the addon it is FlowTracker (with a one-line notice
    * when asked for by name). A live capture, a reader that does not say when it reuses its
    * memory (CaptureReader.onBeforeBufferReuse) and a run that streams flows (onFlow) use FlowTracker.
+   * With it, a single classic pcap file read whole without `filter` is read in C too
+   * (AnalysisRun.scanNatively), unless SYNSCOPE_NATIVE_SCAN is 0.
    */
   nativeTracker?: boolean;
   /** Local bridge subnets given by hand (--bridge). */
