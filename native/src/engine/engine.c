@@ -388,6 +388,14 @@ static napi_value tracker_create(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The shortest of n lengths: how many frames a batch's arrays hold. */
+static size_t shortest(const size_t *lengths, int n) {
+  size_t min = lengths[0];
+  for (int i = 1; i < n; i++)
+    if (lengths[i] < min) min = lengths[i];
+  return min;
+}
+
 static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
   napi_typedarray_type type;
   if (napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL) != napi_ok || type != want) return 0;
@@ -426,14 +434,14 @@ static Engine *job_from_args(napi_env env, napi_callback_info info, Job *j) {
     }
     j->bufData[i] = data;
   }
-  size_t n0, n1, n2, n3, n4, n5, n6;
-  if (!typed(env, argv[2], napi_int32_array, (void **)&j->bufferOf, &n0) ||
-      !typed(env, argv[3], napi_int32_array, (void **)&j->offsets, &n1) ||
-      !typed(env, argv[4], napi_int32_array, (void **)&j->lengths, &n2) ||
-      !typed(env, argv[5], napi_int32_array, (void **)&j->links, &n3) ||
-      !typed(env, argv[6], napi_float64_array, (void **)&j->times, &n4) ||
-      !typed(env, argv[7], napi_int32_array, (void **)&j->ifaces, &n5) ||
-      !typed(env, argv[8], napi_uint8_array, (void **)&j->needs, &n6)) {
+  size_t n[7];
+  if (!typed(env, argv[2], napi_int32_array, (void **)&j->bufferOf, &n[0]) ||
+      !typed(env, argv[3], napi_int32_array, (void **)&j->offsets, &n[1]) ||
+      !typed(env, argv[4], napi_int32_array, (void **)&j->lengths, &n[2]) ||
+      !typed(env, argv[5], napi_int32_array, (void **)&j->links, &n[3]) ||
+      !typed(env, argv[6], napi_float64_array, (void **)&j->times, &n[4]) ||
+      !typed(env, argv[7], napi_int32_array, (void **)&j->ifaces, &n[5]) ||
+      !typed(env, argv[8], napi_uint8_array, (void **)&j->needs, &n[6])) {
     napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays, times a Float64Array and needs a Uint8Array");
     return NULL;
   }
@@ -443,13 +451,7 @@ static Engine *job_from_args(napi_env env, napi_callback_info info, Job *j) {
     napi_throw_type_error(env, NULL, "from, to and area must be numbers");
     return NULL;
   }
-  size_t min = n0;
-  if (n1 < min) min = n1;
-  if (n2 < min) min = n2;
-  if (n3 < min) min = n3;
-  if (n4 < min) min = n4;
-  if (n5 < min) min = n5;
-  if (n6 < min) min = n6;
+  size_t min = shortest(n, 7);
   if (from < 0 || to < from || (size_t)to > min || area < 0 || area >= AREAS) {
     napi_throw_range_error(env, NULL, "from/to outside the batch arrays, or no such area");
     return NULL;
@@ -709,11 +711,11 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
   }
   int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
   double *times, *ifindexes;
-  size_t n0, n1, n2, n3, n4, n5, n6;
-  if (!typed(env, argv[1], napi_int32_array, (void **)&bufferOf, &n0) || !typed(env, argv[2], napi_int32_array, (void **)&offsets, &n1) ||
-      !typed(env, argv[3], napi_int32_array, (void **)&lengths, &n2) || !typed(env, argv[4], napi_int32_array, (void **)&links, &n3) ||
-      !typed(env, argv[5], napi_float64_array, (void **)&times, &n4) || !typed(env, argv[6], napi_int32_array, (void **)&ifaces, &n5) ||
-      !typed(env, argv[9], napi_float64_array, (void **)&ifindexes, &n6)) {
+  size_t lengthsOf[7];
+  if (!typed(env, argv[1], napi_int32_array, (void **)&bufferOf, &lengthsOf[0]) || !typed(env, argv[2], napi_int32_array, (void **)&offsets, &lengthsOf[1]) ||
+      !typed(env, argv[3], napi_int32_array, (void **)&lengths, &lengthsOf[2]) || !typed(env, argv[4], napi_int32_array, (void **)&links, &lengthsOf[3]) ||
+      !typed(env, argv[5], napi_float64_array, (void **)&times, &lengthsOf[4]) || !typed(env, argv[6], napi_int32_array, (void **)&ifaces, &lengthsOf[5]) ||
+      !typed(env, argv[9], napi_float64_array, (void **)&ifindexes, &lengthsOf[6])) {
     napi_throw_type_error(env, NULL, "bufferOf, offsets, lengths, linkTypes, ifaces must be Int32Arrays, times and ifindexes Float64Arrays");
     return NULL;
   }
@@ -722,14 +724,7 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "area must be 0 or 1 and iface a number");
     return NULL;
   }
-  size_t min = n0;
-  if (n1 < min) min = n1;
-  if (n2 < min) min = n2;
-  if (n3 < min) min = n3;
-  if (n4 < min) min = n4;
-  if (n5 < min) min = n5;
-  if (n6 < min) min = n6;
-  ScanBatch b = {sc->buf[area], sc->bufCap, offsets, lengths, times, (int)min};
+  ScanBatch b = {sc->buf[area], sc->bufCap, offsets, lengths, times, (int)shortest(lengthsOf, 7)};
   int n = pcap_scan_next(&sc->s, &b);
   for (int k = 0; k < n; k++) {
     bufferOf[k] = 0;

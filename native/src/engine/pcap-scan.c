@@ -57,31 +57,28 @@ int pcap_scan_next(PcapScan *s, ScanBatch *b) {
   const int64_t at = s->carryAt; /* file offset of b->buf[0] */
   int pos = 0, count = 0, eof = 0;
   while (count < b->capacity) {
-    if (have - pos < RECORD_HEADER) {
-      if (have < b->bufCap && !eof) {
-        if (!fill(s, b, at, &have)) eof = 1;
-        if (s->error) break;
-        continue;
-      }
-      if (eof) s->ended = 1;
-      break;
-    }
     const uint8_t *h = b->buf + pos;
-    uint32_t caplen = u32(s, h + 8), origLen = u32(s, h + 12);
-    if (s->f.lengthOrder != 0 && (s->f.lengthOrder == 1 || caplen > origLen)) {
-      uint32_t t = caplen;
-      caplen = origLen;
-      origLen = t;
+    uint32_t caplen = 0, origLen = 0;
+    int need = RECORD_HEADER;
+    if (have - pos >= RECORD_HEADER) {
+      caplen = u32(s, h + 8);
+      origLen = u32(s, h + 12);
+      if (s->f.lengthOrder != 0 && (s->f.lengthOrder == 1 || caplen > origLen)) {
+        uint32_t t = caplen;
+        caplen = origLen;
+        origLen = t;
+      }
+      if (caplen > s->f.maxCaplen) {
+        s->error = SCAN_BAD_CAPLEN;
+        s->errorOffset = at + pos;
+        s->errorCaplen = caplen;
+        s->ended = 1;
+        break;
+      }
+      need = RECORD_HEADER + (int)caplen;
     }
-    if (caplen > s->f.maxCaplen) {
-      s->error = SCAN_BAD_CAPLEN;
-      s->errorOffset = at + pos;
-      s->errorCaplen = caplen;
-      s->ended = 1;
-      break;
-    }
-    int size = RECORD_HEADER + (int)caplen;
-    if (have - pos < size) {
+    if (have - pos < need) {
+      /* More of the file while the buffer has room; else the record starts the next batch, or the file ended inside it. */
       if (have < b->bufCap && !eof) {
         if (!fill(s, b, at, &have)) eof = 1;
         if (s->error) break;
@@ -109,7 +106,7 @@ int pcap_scan_next(PcapScan *s, ScanBatch *b) {
     s->packets++;
     if (kept < origLen) s->snapped++;
     count++;
-    pos += size;
+    pos += need;
   }
   s->carry = b->buf + pos;
   s->carryLen = have - pos;
