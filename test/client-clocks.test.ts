@@ -19,7 +19,7 @@ function syns(offsets: number[], perHost: number, every = 2): TimestampSample[] 
 }
 
 test('client clocks: three hosts behind one address are three clocks; one host and per-connection random offsets are not listed', () => {
-  const client = (address: string, samples: TimestampSample[]) => ({ address, count: samples.length, clockCount: () => clockCount(samples), read: () => ({ samples, servers: 1 }) });
+  const client = (address: string, samples: TimestampSample[]) => ({ address, count: samples.length, clocks: clockCount(samples), read: () => ({ samples, servers: 1 }) });
   const clients = [
     client('203.0.113.7', syns([10_000_000, 900_000_000, 2_000_000_000], 3)),
     client('198.51.100.5', syns([55_000_000], 6)),

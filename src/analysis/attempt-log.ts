@@ -159,7 +159,7 @@ export class AttemptLog {
       if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
     }
     const sorted = keys.subarray(0, n).sort();
-    const runs: { client: number; start: number; end: number; first: number; clocks: number }[] = [];
+    const runs: { client: number; start: number; end: number; first: number }[] = [];
     // Each kept client's samples, one after the other, for one clockCounts call.
     const at = new Float64Array(n);
     const tsVal = new Float64Array(n);
@@ -169,7 +169,7 @@ export class AttemptLog {
       let end = start + 1;
       while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
       if (end - start >= MIN_CLOCK_SYNS) {
-        runs.push({ client, start, end, first: sorted[start]! - client * RECORD_SPAN, clocks: 0 });
+        runs.push({ client, start, end, first: sorted[start]! - client * RECORD_SPAN });
         for (let k = start; k < end; k++, samples++) {
           const rec = (sorted[k]! - client * RECORD_SPAN) * SynRecord.SIZE;
           at[samples] = r[rec + SynRecord.FIRST_SYN_AT]!;
@@ -182,9 +182,8 @@ export class AttemptLog {
     let ended = 0;
     runs.forEach((run, c) => (runEnds[c] = ended += run.end - run.start));
     const counts = clockCounts(at.subarray(0, samples), tsVal.subarray(0, samples), runEnds);
-    runs.forEach((run, c) => (run.clocks = counts[c]!));
     // Clients in the order of their first attempt, as the report lists ties.
-    runs.sort((a, b) => a.first - b.first);
+    const clients = runs.map((run, c) => ({ ...run, clocks: counts[c]! })).sort((a, b) => a.first - b.first);
     const read = (start: number, end: number) => {
       const samples: TimestampSample[] = [];
       const servers = new Set<number>();
@@ -196,12 +195,12 @@ export class AttemptLog {
       return { samples, servers: servers.size };
     };
     return clientClocks(
-      runs.map(({ client, start, end, clocks }) => ({
+      clients.map(({ client, start, end, clocks }) => ({
         get address() {
           return ipv4ToString(client);
         },
         count: end - start,
-        clockCount: () => clocks,
+        clocks,
         read: () => read(start, end),
       })),
     );

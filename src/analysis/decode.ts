@@ -1,9 +1,10 @@
 import { InterfaceRegistry } from '../capture/interface-registry';
-import * as os from 'node:os';
+import * as util from 'node:util';
 import type { PcapReader, PcapScanFormat } from '../capture/pcap-reader';
 import type { CaptureReader, CaptureSource, PacketRecord } from '../capture/record';
 import { ErrorCode, SynscopeError } from '../errors';
 import { decodeFrame } from '../decode/dispatch';
+import { LinkType } from '../decode/link-types';
 import { DecodedPacket, TcpFlag, Transport } from '../decode/packet';
 import type { NativeBatch, NativeFlowTracker } from '../flow/native-tracker';
 import { VxlanLegs } from '../flow/vxlan-legs';
@@ -14,8 +15,7 @@ import type { TrackStage } from './track';
 /** SLL packet type of a packet the capturing host sent. */
 const SLL_OUTGOING = 4;
 
-/** LINKTYPE_LINUX_SLL2: its header carries the interface index the record was captured on. */
-const LINKTYPE_LINUX_SLL2 = 276;
+/** A cooked v2 header's length: it carries the interface index the record was captured on. */
 const SLL2_HEADER = 20;
 
 /**
@@ -101,7 +101,7 @@ export class DecodeStage {
     }
     const data = rec.data;
     // Cooked v2 records name their interface by index: read it without decoding the frame.
-    const ifindex = rec.linkType === LINKTYPE_LINUX_SLL2 && rec.caplen >= SLL2_HEADER ? data.readUInt32BE(rec.offset + 4) : -1;
+    const ifindex = rec.linkType === LinkType.LINUX_SLL2 && rec.caplen >= SLL2_HEADER ? data.readUInt32BE(rec.offset + 4) : -1;
     const iface = this.interfaceId(readerIndex, rec.interfaceIndex, rec.linkType, ifindex);
     native.addFrame(rec.linkType, data, rec.offset, rec.offset + rec.caplen, time, iface);
   }
@@ -120,7 +120,8 @@ export class DecodeStage {
     if (error !== null && 'caplen' in error) {
       throw new SynscopeError(ErrorCode.BAD_RECORD_LENGTH, `record caplen ${error.caplen} exceeds the maximum of ${format.maxCaplen}`, { file: reader.source, offset: error.offset, record: error.record });
     }
-    if (error !== null) throw new SynscopeError(ErrorCode.READ_FAILED, `read failed: ${errnoName(error.errno)}`, { file: reader.source });
+    // Node names an errno the way its own read errors do (EIO); it takes it negative.
+    if (error !== null) throw new SynscopeError(ErrorCode.READ_FAILED, `read failed: ${util.getSystemErrorName(-error.errno)}`, { file: reader.source });
     reader.scanned(stats);
     this.packets += stats.packets;
     this.packetsPerReader[0]! += stats.packets;
@@ -184,10 +185,4 @@ export class DecodeStage {
     }
     return this.interfaces.id(readerIndex, local, ifindex);
   }
-}
-
-/** An errno's name (EIO), as Node's own read errors give it. */
-function errnoName(errno: number): string {
-  const name = Object.entries(os.constants.errno).find(([, n]) => n === errno)?.[0];
-  return name ?? `errno ${errno}`;
 }

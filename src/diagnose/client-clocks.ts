@@ -17,7 +17,7 @@ export interface ClientSyns {
   address: string;
   count: number;
   /** clockCount() of its SYNs: most addresses are left out on it alone, before any SYN is read as an object. */
-  clockCount(): number;
+  clocks: number;
   read(): { samples: TimestampSample[]; servers: number };
 }
 
@@ -37,8 +37,7 @@ export function clientClocks(clients: Iterable<ClientSyns>): ClientClocks[] {
   for (const client of clients) {
     if (client.count < MIN_CLOCK_SYNS) continue;
     // Most addresses show one clock, or one per SYN: counted cheaply, they are left out before the full estimate.
-    const clocks = client.clockCount();
-    if (clocks < 2 || clocks >= client.count) continue;
+    if (client.clocks < 2 || client.clocks >= client.count) continue;
     const { address } = client;
     const { samples, servers } = client.read();
     const estimate = estimateClocks([...samples].sort((a, b) => a.at - b.at));

@@ -1,3 +1,4 @@
+import { LinkType } from '../decode/link-types';
 import { loadNativeAddon } from '../native/addon';
 import type { Flow } from './flow';
 import { FlowStore, type IcmpAnswer } from './flow-store';
@@ -68,7 +69,7 @@ export interface NativeTrackerAddon {
   /** The live flows to output area 0, at most 2048 a call: returns how many are left (drain and call again). */
   trackerFinish(engine: unknown): number;
   trackerSide(engine: unknown, index: number): NativeSide;
-  /** A classic pcap file for trackerSubmitScan to read from `position`, batch i into buffers[i]; state: see ScanState. */
+  /** A classic pcap file for pcapScanRead to read from `position`, batch i into buffers[i]; state: see ScanState. */
   pcapScanCreate?(format: PcapScanFormat, buffers: [Buffer, Buffer]): { scan: unknown; state: Float64Array };
   /** The file's next records into the batch arrays and buffers[area] (reading buffers[area ^ 1] for the start of the next record); returns how many. */
   pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number, ifindexes: Float64Array): number;
@@ -97,8 +98,6 @@ export interface PcapScanEnd extends ReaderStats {
   /** A record longer than the format allows (caplen, its file offset), or a failed read (errno), else null. */
   error: { caplen: number; offset: number; record: number } | { errno: number } | null;
 }
-
-const LINKTYPE_LINUX_SLL2 = 276;
 
 /** Bytes of each of a scan's two buffers: a batch ends when its records fill one (or it holds batchPackets of them). */
 const SCAN_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -323,7 +322,7 @@ export class NativeFlowTracker {
     const buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(SCAN_BUFFER_BYTES), Buffer.allocUnsafe(SCAN_BUFFER_BYTES)];
     const { scan, state } = this.addon.pcapScanCreate!(format, buffers);
     const ifindexes = new Float64Array(this.batches[0].capacity);
-    const cooked = format.linkType === LINKTYPE_LINUX_SLL2;
+    const cooked = format.linkType === LinkType.LINUX_SLL2;
     let iface = -1;
     let lastIfindex = NaN;
     for (;;) {
