@@ -13,6 +13,7 @@
         "src/clock-count.c",
         "src/engine/engine.c",
         "src/engine/decode.c",
+        "src/engine/frame-evidence.c",
         "src/engine/tracker.c",
         "src/engine/pcap-scan.c"
       ],

@@ -24,9 +24,11 @@ const SLL2_HEADER = 20;
  * to the packet evidence. Counts what it saw: packets per reader, decode problems, link
  * types, SYNs and SYN-ACKs, the capture's first and last time.
  *
- * With the native tracker, records are handed to it undecoded, in batches; after each batch
- * only the frames it says something else needs (SYNs, SYN-ACKs, ARP, decode problems, frames
- * the host sent) are decoded here, and the TCP counts of the rest come from it.
+ * With the native tracker, records are handed to it undecoded, in batches; C keeps the frame
+ * evidence of every frame (native/src/engine/frame-evidence.c), and after each batch only the
+ * frames it says something else needs (ARP, decode problems, frames the host sent, VXLAN
+ * handshakes, IPv6 handshakes with a source MAC) are decoded here; the TCP counts of the
+ * rest come from it.
  */
 export class DecodeStage {
   private readonly pkt = new DecodedPacket();
@@ -150,7 +152,11 @@ export class DecodeStage {
     }
   }
 
-  /** The decoded packet to the tracker (when `track`) and to the other stages. */
+  /**
+   * The decoded packet to the tracker (when `track`: the JS tracker's frame) and to the other
+   * stages. A native tracker's frame is here for what C does not keep (frame-evidence.c): its
+   * counts, SYN-ACK duplicates, link MACs and IPv4 source MACs came from C already.
+   */
   private handOn(data: Buffer, time: number, iface: number, track: boolean): void {
     const pkt = this.pkt;
     // Linux cooked headers carry the sender's MAC where Ethernet would.
@@ -164,20 +170,40 @@ export class DecodeStage {
       if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsDecoded++;
       else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.neitherDecoded++;
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
-        const synAck = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
-        if (synAck) this.synAcksSeen++;
-        else this.synsSeen++;
-        if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
-        this.duplicates.see(pkt.seq, pkt.ipId, synAck ? pkt.dstPort : pkt.srcPort, synAck, iface, time);
+        if (track) this.handshakePacket(data, time, iface, macOffset);
+        else if (pkt.ipVersion === 6 && macOffset >= 0) this.evidence.sourceMacV6(pkt.src, iface, data.readUIntBE(macOffset, 6));
         if (pkt.vxlanVni >= 0) this.vxlanLegs.add(pkt, time, iface);
-        this.evidence.handshakePacket(pkt, data, iface, macOffset);
       }
     } else if (transport === Transport.ICMP) {
       if (track && pkt.icmpQuotesTcp) this.track.js!.add(pkt, data, time, iface);
     } else if (transport === Transport.ARP) {
-      this.evidence.arpPacket(pkt, data, time, iface);
+      this.evidence.arpPacket(pkt, time, iface);
+      if (track) this.evidence.arpMacs(pkt, data, iface);
     }
   }
+
+  private handshakePacket(data: Buffer, time: number, iface: number, macOffset: number): void {
+    const pkt = this.pkt;
+    const synAck = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
+    if (synAck) this.synAcksSeen++;
+    else this.synsSeen++;
+    if (pkt.tcpOptionsCut) this.handshakeOptionsCut++;
+    this.duplicates.see(pkt.seq, pkt.ipId, synAck ? pkt.dstPort : pkt.srcPort, synAck, iface, time);
+    this.evidence.handshakePacket(pkt, data, iface, macOffset);
+  }
+
+  /** After the native tracker's finish: the counts C kept of every frame (frame-evidence.c) join those of the frames decoded here, its MAC tables replace the evidence's. */
+  takeNativeEvidence(): void {
+    const native = this.track.native;
+    if (native === null) return;
+    const ev = native.frameEvidence();
+    this.synsSeen += ev.counts[0]!;
+    this.synAcksSeen += ev.counts[1]!;
+    this.handshakeOptionsCut += ev.counts[2]!;
+    this.duplicates.count += ev.counts[3]!;
+    this.evidence.adoptNative(ev);
+  }
+
   private interfaceId(readerIndex: number, local: number, linkType: number, ifindex: number): number {
     if (linkType !== this.lastLinkType[readerIndex]) {
       this.linkTypesSeen[readerIndex]!.add(linkType);

@@ -5,6 +5,7 @@ import { AddressIds } from '../evidence/address-ids';
 import { ArpLog } from '../evidence/arp-log';
 import { LinkMacs } from '../evidence/link-macs';
 import { MacSightings } from '../evidence/mac-sightings';
+import type { NativeFrameEvidence } from '../flow/native-tracker';
 
 const MAX_REMEMBERED_NETWORKS = 65536;
 const MAX_MAC_KEYS = 65536;
@@ -20,9 +21,9 @@ const MAX_MACS_PER_KEY = 8;
 export class PacketEvidence {
   readonly arp = new ArpLog();
   /** Unicast MACs per interface (handshakes and ARP), for the context check. */
-  readonly linkMacs = new LinkMacs();
+  linkMacs = new LinkMacs();
   /** Source MACs per (IPv4 address * 2^16 + interface id). */
-  private readonly macsV4 = new MacSightings();
+  private macsV4 = new MacSightings();
   /** The same for IPv6, per (address id in v6Ids * 2^16 + interface id), in first-seen order. */
   private readonly macsV6 = new Map<number, Map<number, number>>();
   private readonly v6Ids = new AddressIds(MAX_MAC_KEYS);
@@ -36,13 +37,27 @@ export class PacketEvidence {
     if (linkEth >= 0) this.noteLink(iface, data, linkEth);
     if (macOffset < 0) return;
     if (pkt.ipVersion === 4) this.macsV4.note(pkt.src[3]! * 65536 + iface, data.readUIntBE(macOffset, 6));
-    else this.noteMacV6(pkt.src, iface, data.readUIntBE(macOffset, 6));
+    else this.sourceMacV6(pkt.src, iface, data.readUIntBE(macOffset, 6));
   }
 
-  arpPacket(pkt: DecodedPacket, data: Buffer, time: number, iface: number): void {
+  /** An ARP message, to the ARP log. */
+  arpPacket(pkt: DecodedPacket, time: number, iface: number): void {
     this.arp.note(pkt.arpOp, pkt.arpSenderIp, pkt.arpTargetIp, time, iface);
+  }
+
+  /** An ARP message's link MACs and its sender's MAC. */
+  arpMacs(pkt: DecodedPacket, data: Buffer, iface: number): void {
     if (pkt.ethOffset >= 0) this.noteLink(iface, data, pkt.ethOffset);
     if (pkt.arpSenderMacOffset >= 0 && pkt.arpSenderIp !== 0) this.macsV4.note(pkt.arpSenderIp * 65536 + iface, data.readUIntBE(pkt.arpSenderMacOffset, 6));
+  }
+
+  /**
+   * With the native tracker, C noted every frame's link MACs and the IPv4 source MACs
+   * (handshakes and ARP, in frame order): its tables replace these. IPv6 sightings stay here.
+   */
+  adoptNative(ev: NativeFrameEvidence): void {
+    this.macsV4 = MacSightings.fromSlots(ev.macKeys, ev.macFirst, ev.macPackets, ev.macMore);
+    this.linkMacs = LinkMacs.fromLists(ev.links);
   }
 
   /** A flow's IPv4 endpoint (uint32, or -1 for IPv6). */
@@ -86,7 +101,8 @@ export class PacketEvidence {
     this.linkMacs.note(iface, data.readUIntBE(ethOffset + 6, 6), data.readUIntBE(ethOffset, 6));
   }
 
-  private noteMacV6(address: Uint32Array, iface: number, mac: number): void {
+  /** The source MAC of an IPv6 handshake packet. */
+  sourceMacV6(address: Uint32Array, iface: number, mac: number): void {
     // A new address means a new key: once the keys are full, known addresses only.
     const full = this.macsV6.size >= MAX_MAC_KEYS;
     const id = full ? this.v6Ids.find(address) : this.v6Ids.id(address);

@@ -149,6 +149,7 @@ class AnalysisRun {
 
   finish(): void {
     this.track.tracker.finish();
+    this.decode.takeNativeEvidence();
   }
 
   /** After an error: the native tracker's thread lets go of the readers' buffers. */

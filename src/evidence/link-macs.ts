@@ -13,6 +13,19 @@ export class LinkMacs {
   /** Interfaces that showed a frame to one machine: only there must the host's MAC appear. */
   private readonly unicast: boolean[] = [];
 
+  /** Lists kept elsewhere (the C port in native/src/engine/frame-evidence.c): per interface [id, showed a unicast frame (0/1), n, MAC x n]. */
+  static fromLists(links: Float64Array): LinkMacs {
+    const l = new LinkMacs();
+    for (let at = 0; at < links.length; ) {
+      const iface = links[at]!;
+      const n = links[at + 2]!;
+      l.byInterface[iface] = Array.from(links.subarray(at + 3, at + 3 + n));
+      if (links[at + 1] === 1) l.unicast[iface] = true;
+      at += 3 + n;
+    }
+    return l;
+  }
+
   /** A frame on interface `iface` between `src` and `dst` (48-bit MACs). */
   note(iface: number, src: number, dst: number): void {
     let list = this.byInterface[iface];

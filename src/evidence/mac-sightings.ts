@@ -23,6 +23,27 @@ export class MacSightings {
     this.shift = 32 - capacityLog2;
   }
 
+  /**
+   * A table filled elsewhere with this one's layout and order (the C port in
+   * native/src/engine/frame-evidence.c): its slots, and per slot with more than one MAC
+   * [slot, n, (MAC, packets) x n].
+   */
+  static fromSlots(keys: Float64Array, firstMac: Float64Array, firstCount: Float64Array, more: Float64Array): MacSightings {
+    const s = new MacSightings(Math.log2(keys.length));
+    s.keys.set(keys);
+    s.firstMac.set(firstMac);
+    s.firstCount.set(firstCount);
+    for (const key of keys) if (key !== -1) s.size++;
+    for (let at = 0; at < more.length; ) {
+      const n = more[at + 1]!;
+      const byMac = new Map<number, number>();
+      for (let j = 0; j < n; j++) byMac.set(more[at + 2 + 2 * j]!, more[at + 3 + 2 * j]!);
+      s.multi.set(keys[more[at]!]!, byMac);
+      at += 2 + 2 * n;
+    }
+    return s;
+  }
+
   /** Record one packet from `key` (any non-negative integer below 2^53) with source MAC `mac` (48-bit). */
   note(key: number, mac: number): void {
     const keys = this.keys;

@@ -69,10 +69,30 @@ export interface NativeTrackerAddon {
   /** The live flows to output area 0, at most 2048 a call: returns how many are left (drain and call again). */
   trackerFinish(engine: unknown): number;
   trackerSide(engine: unknown, index: number): NativeSide;
+  /** What the frames tracked so far showed beside their flows (native/src/engine/frame-evidence.h). */
+  trackerEvidence(engine: unknown): NativeFrameEvidence;
   /** A classic pcap file for pcapScanRead to read from `position`, batch i into buffers[i]; state: see ScanState. */
   pcapScanCreate?(format: PcapScanFormat, buffers: [Buffer, Buffer]): { scan: unknown; state: Float64Array };
   /** The file's next records into the batch arrays and buffers[area] (reading buffers[area ^ 1] for the start of the next record); returns how many. */
   pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number, ifindexes: Float64Array): number;
+}
+
+/**
+ * The evidence C keeps of every frame it decodes (the parts of DecodeStage.handOn and
+ * PacketEvidence it ports): counts, and the tables of MacSightings (IPv4) and LinkMacs as
+ * they would be in JavaScript.
+ */
+export interface NativeFrameEvidence {
+  /** [SYNs, SYN-ACKs, handshake packets whose options the snap length cut, handshake packets seen twice on one interface]. */
+  counts: Float64Array;
+  /** MacSightings' slots: key (-1 when empty), first MAC, its packets. */
+  macKeys: Float64Array;
+  macFirst: Float64Array;
+  macPackets: Float64Array;
+  /** Per slot with more MACs: [slot, n, (MAC, packets) x n]. */
+  macMore: Float64Array;
+  /** Per interface id with a frame: [id, showed a unicast frame (0/1), n, MAC x n]. */
+  links: Float64Array;
 }
 
 /** pcapScanCreate's state, after each pcapScanRead. */
@@ -109,7 +129,7 @@ export function loadNativeTracker(): NativeTrackerLoad {
   const load = loadNativeAddon();
   if ('reason' in load) return load;
   const addon = load.addon as unknown as Partial<NativeTrackerAddon>;
-  if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerSubmit !== 'function') {
+  if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerSubmit !== 'function' || typeof addon.trackerEvidence !== 'function') {
     return { reason: 'native flow tracker unavailable: the built addon predates it (rebuild with npm run build:native)' };
   }
   return { addon: addon as NativeTrackerAddon };
@@ -362,6 +382,11 @@ export class NativeFlowTracker {
       lastAt: state[ScanState.LAST_AT]!,
       error: error === 1 ? { caplen: state[ScanState.ERROR_CAPLEN]!, offset: state[ScanState.ERROR_OFFSET]!, record: state[ScanState.PACKETS]! } : error === 2 ? { errno: state[ScanState.ERRNO]! } : null,
     };
+  }
+
+  /** What the frames tracked so far showed beside their flows: read it after finish(). */
+  frameEvidence(): NativeFrameEvidence {
+    return this.addon.trackerEvidence(this.engine);
   }
 
   /** Waits for the engine's thread to let go of its batch, handing nothing out: after an error, before the frames' buffers go. */

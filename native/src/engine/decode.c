@@ -47,6 +47,7 @@ static int next_for_ip_proto(Pkt *p, int proto) {
 
 static int d_ethernet(const uint8_t *b, int off, int end, Pkt *p) {
   if (end - off < 14) return fail(p, P_TRUNCATED);
+  p->ethOffset = off;
   p->cursor = off + 14;
   return next_for_ether_type(p, be16(b + off + 12));
 }
@@ -235,6 +236,7 @@ static int d_vxlan(const uint8_t *b, int off, int end, Pkt *p) {
   if (end - off < 8) return fail(p, P_TRUNCATED);
   if ((b[off] & 0x08) == 0) return L_DONE;
   p->vxlanVni = (b[off + 4] << 16) | (b[off + 5] << 8) | b[off + 6];
+  p->vxlanOuterEthOffset = p->ethOffset;
   p->transport = T_NONE;
   p->srcPort = 0;
   p->dstPort = 0;
@@ -248,9 +250,16 @@ static int d_vxlan(const uint8_t *b, int off, int end, Pkt *p) {
   return L_ETHERNET;
 }
 
+/* arp.ts: Ethernet/IPv4 ARP only (it never reaches the tracker; its sender's MAC is evidence). */
 static int d_arp(const uint8_t *b, int off, int end, Pkt *p) {
-  (void)b; (void)off; (void)end; (void)p;
-  return L_DONE; /* ARP never reaches the tracker */
+  if (end - off < 8) return fail(p, P_TRUNCATED);
+  if (be16(b + off) != 1 || be16(b + off + 2) != 0x0800 || b[off + 4] != 6 || b[off + 5] != 4) return L_DONE;
+  if (end - off < 28) return fail(p, P_TRUNCATED);
+  p->transport = T_ARP;
+  p->arpSenderMacOffset = off + 8;
+  p->arpSenderIp = be32(b + off + 14);
+  p->cursor = off + 28;
+  return L_DONE;
 }
 
 static int decode_quote(const uint8_t *b, int q, int end, Pkt *p) {
@@ -346,12 +355,16 @@ static int d_raw(const uint8_t *b, int off, int end, Pkt *p) {
 
 static int d_sll(const uint8_t *b, int off, int end, Pkt *p) {
   if (end - off < 16) return fail(p, P_TRUNCATED);
+  p->sllPacketType = (int)be16(b + off);
+  if (be16(b + off + 2) == 1 && be16(b + off + 4) == 6) p->sllMacOffset = off + 6;
   p->cursor = off + 16;
   return next_for_ether_type(p, be16(b + off + 14));
 }
 
 static int d_sll2(const uint8_t *b, int off, int end, Pkt *p) {
   if (end - off < 20) return fail(p, P_TRUNCATED);
+  p->sllPacketType = b[off + 10];
+  if (be16(b + off + 8) == 1 && b[off + 11] == 6) p->sllMacOffset = off + 12;
   p->cursor = off + 20;
   return next_for_ether_type(p, be16(b + off));
 }
@@ -379,6 +392,12 @@ void decode_frame(int linkType, const uint8_t *buf, int start, int end, Pkt *p) 
   p->lastLayer = 0;
   p->vlanCount = 0;
   p->vxlanVni = -1;
+  p->ethOffset = -1;
+  p->vxlanOuterEthOffset = -1;
+  p->sllMacOffset = -1;
+  p->sllPacketType = -1;
+  p->arpSenderMacOffset = -1;
+  p->arpSenderIp = 0;
   p->ipVersion = 0;
   p->ipId = -1;
   p->ttl = 0;

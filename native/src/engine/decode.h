@@ -1,8 +1,9 @@
 /*
  * Port of src/decode/ (*.ts): Ethernet, 802.1Q/802.1ad/0x9100 tags,
  * MPLS, PPPoE session, IPv4, IPv6 with its extension chain, TCP, UDP (+ VXLAN to 4789,
- * whose inner frame overwrites the outer layers), ICMPv4/ICMPv6 errors quoting TCP.
- * Field semantics follow DecodedPacket (packet.ts); only the fields the tracker reads are kept.
+ * whose inner frame overwrites the outer layers), ICMPv4/ICMPv6 errors quoting TCP, ARP.
+ * Field semantics follow DecodedPacket (packet.ts); only the fields the tracker and the
+ * frame evidence read are kept.
  */
 #ifndef SYNSCOPE_DECODE_H
 #define SYNSCOPE_DECODE_H
@@ -25,6 +26,9 @@ typedef struct {
   int64_t payloadLength;
   int icmpType, icmpCode, icmpQuotesTcp, quotedIpVersion, quotedSrcPort, quotedDstPort, quotedSeqCut;
   uint32_t quotedSrc[4], quotedDst[4], quotedSeq;
+  /* Link-layer evidence (frame-evidence.c): offsets of the MACs in the frame, -1 when absent. */
+  int ethOffset, vxlanOuterEthOffset, sllMacOffset, sllPacketType, arpSenderMacOffset;
+  uint32_t arpSenderIp;
 } Pkt;
 
 /** Decodes the frame buf[start, end) of LINKTYPE linkType (Ethernet, SLL, SLL2, NULL, LOOP, RAW, IPV4, IPV6). */

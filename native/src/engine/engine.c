@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 
 #include "decode.h"
+#include "frame-evidence.h"
 #include "pcap-scan.h"
 #include "tracker.h"
 
@@ -78,6 +79,7 @@ typedef struct {
 typedef struct {
   Tracker *t;
   Pkt pkt;
+  FrameEvidence *ev;
   uint8_t *out; /* AREAS * outCap records, mmapped; owned by the ArrayBuffer's finalizer */
   size_t outBytes;
   int outCap;         /* records per area */
@@ -187,13 +189,16 @@ static int run_job(Engine *e, Job *j) {
     /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP (only these move its clock). */
     int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
     if (tracked) tracker_add(e->t, p, buf, off + len, j->times[k], j->ifaces[k]);
+    int evidenceInJs = frame_evidence_see(e->ev, p, buf, j->ifaces[k], j->times[k]);
     int sentByHost = j->links[k] == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
-    int plain = tracked && p->problem == 0 && !sentByHost && (p->transport != T_TCP || (p->tcpFlags & TCP_SYN) == 0);
+    int syn = p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0;
+    /* JavaScript decodes the rest again: decode problems, frames the host sent (cooked v2), VXLAN legs, ARP, IPv6 source MACs. */
+    int plain = tracked && p->problem == 0 && !sentByHost && !evidenceInJs && !(syn && p->vxlanVni >= 0);
     j->needs[k] = !plain;
     if (plain && p->transport == T_TCP) {
       e->tcpCounts[0]++;
       if (p->tcpFlags & TCP_RST) e->tcpCounts[1]++;
-      else e->tcpCounts[2]++;
+      else if (!syn) e->tcpCounts[2]++;
     }
   }
   update_state(e);
@@ -275,6 +280,7 @@ static void free_engine(napi_env env, void *data, void *hint) {
     free(e->side[k].ifaces);
   }
   tracker_free(e->t);
+  frame_evidence_free(e->ev);
   free(e->side);
   napi_delete_reference(env, e->outRef);
   napi_delete_reference(env, e->flagsRef);
@@ -349,6 +355,13 @@ static napi_value tracker_create(napi_env env, napi_callback_info info) {
 
   Engine *e = calloc(1, sizeof(Engine));
   e->t = tracker_new(&o, sink, e);
+  e->ev = frame_evidence_create();
+  if (e->ev == NULL) {
+    tracker_free(e->t);
+    free(e);
+    napi_throw_error(env, "ENOMEM", "cannot allocate the frame evidence");
+    return NULL;
+  }
   pthread_mutex_init(&e->mu, NULL);
   pthread_cond_init(&e->cv, NULL);
   e->outCap = o.maxLiveFlows + OUT_SLACK + 2;
@@ -356,6 +369,7 @@ static napi_value tracker_create(napi_env env, napi_callback_info info) {
   void *m = mmap(NULL, e->outBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) {
     tracker_free(e->t);
+    frame_evidence_free(e->ev);
     free(e);
     napi_throw_error(env, "ENOMEM", "cannot map the flow output area");
     return NULL;
@@ -744,6 +758,73 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
   return r;
 }
 
+static napi_value float64_array(napi_env env, const double *from, size_t n) {
+  napi_value buffer, array;
+  void *data;
+  if (napi_create_arraybuffer(env, n * sizeof(double), &data, &buffer) != napi_ok) return NULL;
+  if (n > 0) memcpy(data, from, n * sizeof(double));
+  if (napi_create_typedarray(env, napi_float64_array, n, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+/* trackerEvidence(engine) -> { counts: [SYNs, SYN-ACKs, handshakes with options cut, duplicate handshakes],
+ * macKeys, macFirst, macPackets: MacSightings' slots, macMore: [slot, n, (MAC, packets) x n]...,
+ * links: [interface, unicast, n, MAC x n]... } of every frame tracked so far (frame-evidence.h). */
+static napi_value tracker_evidence(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  wait_job(e);
+  const FrameEvidence *ev = e->ev;
+  double counts[4] = {ev->syns, ev->synAcks, ev->optionsCut, ev->duplicates};
+  size_t moreLength = 0, linksLength = 0;
+  for (int i = 0; i < MAC_SLOTS; i++)
+    if (ev->moreOf[i] >= 0) moreLength += 2 + 2 * ev->more[ev->moreOf[i]].n;
+  for (int i = 0; i < ev->interfaceCap; i++)
+    if (ev->linkCount[i] > 0) linksLength += 3 + ev->linkCount[i];
+  double *more = malloc((moreLength + linksLength + 1) * sizeof(double));
+  if (more == NULL) {
+    napi_throw_error(env, "ENOMEM", "trackerEvidence: out of memory");
+    return NULL;
+  }
+  double *links = more + moreLength;
+  size_t m = 0, l = 0;
+  for (int i = 0; i < MAC_SLOTS; i++) {
+    if (ev->moreOf[i] < 0) continue;
+    const MoreMacs *x = &ev->more[ev->moreOf[i]];
+    more[m++] = i;
+    more[m++] = x->n;
+    for (int j = 0; j < x->n; j++) {
+      more[m++] = x->mac[j];
+      more[m++] = x->packets[j];
+    }
+  }
+  for (int i = 0; i < ev->interfaceCap; i++) {
+    if (ev->linkCount[i] == 0) continue;
+    links[l++] = i;
+    links[l++] = ev->unicast[i];
+    links[l++] = ev->linkCount[i];
+    for (int j = 0; j < ev->linkCount[i]; j++) links[l++] = ev->linkMacs[(size_t)i * MAX_LINK_MACS + j];
+  }
+  napi_value result, v;
+  CHECK(napi_create_object(env, &result));
+  const char *names[] = {"counts", "macKeys", "macFirst", "macPackets", "macMore", "links"};
+  const double *arrays[] = {counts, ev->keys, ev->firstMac, ev->firstCount, more, links};
+  size_t lengths[] = {4, MAC_SLOTS, MAC_SLOTS, MAC_SLOTS, moreLength, linksLength};
+  for (int i = 0; i < 6; i++) {
+    v = float64_array(env, arrays[i], lengths[i]);
+    if (v == NULL || napi_set_named_property(env, result, names[i], v) != napi_ok) {
+      free(more);
+      napi_throw_error(env, "ENAPI", "trackerEvidence: cannot build the result");
+      return NULL;
+    }
+  }
+  free(more);
+  return result;
+}
+
 napi_value engine_init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"trackerCreate", NULL, tracker_create, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -753,6 +834,7 @@ napi_value engine_init(napi_env env, napi_value exports) {
       {"trackerRelease", NULL, tracker_release, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerFinish", NULL, tracker_finish_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerSide", NULL, tracker_side, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerEvidence", NULL, tracker_evidence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanCreate", NULL, pcap_scan_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanRead", NULL, pcap_scan_read, NULL, NULL, NULL, napi_enumerable, NULL},
   };
