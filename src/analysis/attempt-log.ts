@@ -1,6 +1,6 @@
 import { formatAddress, ipv4ToString } from '../decode/address';
 import { AddressIds } from '../evidence/address-ids';
-import { clientClocks, MIN_CLOCK_SYNS, type ClientClocks } from '../diagnose/client-clocks';
+import { clientClocks, mayShowHosts, MIN_CLOCK_SYNS, type ClientClocks, type ClientSyns } from '../diagnose/client-clocks';
 import type { PeerSyns } from '../diagnose/input';
 import { clockCounts } from '../diagnose/clock-counts';
 import type { TimestampSample } from '../diagnose/timestamp-clocks';
@@ -159,31 +159,31 @@ export class AttemptLog {
       if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
     }
     const sorted = keys.subarray(0, n).sort();
-    const runs: { client: number; start: number; end: number; first: number }[] = [];
-    // Each kept client's samples, one after the other, for one clockCounts call.
+    // Each client with enough records: its run in `sorted`, and its samples one after the other, for one clockCounts call.
+    const runStarts = new Int32Array(n);
+    const runEnds = new Int32Array(n);
+    const sampleEnds = new Int32Array(n);
     const at = new Float64Array(n);
     const tsVal = new Float64Array(n);
+    let runs = 0;
     let samples = 0;
     for (let start = 0; start < n; ) {
       const client = Math.floor(sorted[start]! / RECORD_SPAN);
       let end = start + 1;
       while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
       if (end - start >= MIN_CLOCK_SYNS) {
-        runs.push({ client, start, end, first: sorted[start]! - client * RECORD_SPAN });
         for (let k = start; k < end; k++, samples++) {
-          const rec = (sorted[k]! - client * RECORD_SPAN) * SynRecord.SIZE;
+          const rec = (sorted[k]! % RECORD_SPAN) * SynRecord.SIZE;
           at[samples] = r[rec + SynRecord.FIRST_SYN_AT]!;
           tsVal[samples] = r[rec + SynRecord.TS_VAL]!;
         }
+        runStarts[runs] = start;
+        runEnds[runs] = end;
+        sampleEnds[runs++] = samples;
       }
       start = end;
     }
-    const runEnds = new Int32Array(runs.length);
-    let ended = 0;
-    runs.forEach((run, c) => (runEnds[c] = ended += run.end - run.start));
-    const counts = clockCounts(at.subarray(0, samples), tsVal.subarray(0, samples), runEnds);
-    // Clients in the order of their first attempt, as the report lists ties.
-    const clients = runs.map((run, c) => ({ ...run, clocks: counts[c]! })).sort((a, b) => a.first - b.first);
+    const counts = clockCounts(at.subarray(0, samples), tsVal.subarray(0, samples), sampleEnds.subarray(0, runs));
     const read = (start: number, end: number) => {
       const samples: TimestampSample[] = [];
       const servers = new Set<number>();
@@ -194,16 +194,24 @@ export class AttemptLog {
       }
       return { samples, servers: servers.size };
     };
-    return clientClocks(
-      clients.map(({ client, start, end, clocks }) => ({
+    // Objects only for the clients the census cannot leave out on their counts, in the order of their first attempt (the report lists ties so).
+    const clients: (ClientSyns & { first: number })[] = [];
+    for (let c = 0; c < runs; c++) {
+      const start = runStarts[c]!;
+      const end = runEnds[c]!;
+      if (!mayShowHosts(end - start, counts[c]!)) continue;
+      const client = Math.floor(sorted[start]! / RECORD_SPAN);
+      clients.push({
         get address() {
           return ipv4ToString(client);
         },
         count: end - start,
-        clocks,
+        clocks: counts[c]!,
         read: () => read(start, end),
-      })),
-    );
+        first: sorted[start]! % RECORD_SPAN,
+      });
+    }
+    return clientClocks(clients.sort((a, b) => a.first - b.first));
   }
 }
 

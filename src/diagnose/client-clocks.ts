@@ -27,6 +27,15 @@ export const MIN_CLOCK_SYNS = 3;
 const MAX_LISTED = 50;
 
 /**
+ * Whether a client with `count` timestamped SYNs whose clockCount is `clocks` goes on to the
+ * full estimate. Most addresses show one clock, or one per SYN: counted cheaply, they are
+ * left out before any SYN is read.
+ */
+export function mayShowHosts(count: number, clocks: number): boolean {
+  return count >= MIN_CLOCK_SYNS && clocks >= 2 && clocks < count;
+}
+
+/**
  * For each client address, how many TCP timestamp clocks its SYNs show (hosts behind one
  * NAT address, swarm ingress or a load balancer). Addresses whose clocks look randomized
  * per connection (Linux 4.10+ clients: every SYN its own clock) are left out: their count
@@ -35,9 +44,7 @@ const MAX_LISTED = 50;
 export function clientClocks(clients: Iterable<ClientSyns>): ClientClocks[] {
   const out: ClientClocks[] = [];
   for (const client of clients) {
-    if (client.count < MIN_CLOCK_SYNS) continue;
-    // Most addresses show one clock, or one per SYN: counted cheaply, they are left out before the full estimate.
-    if (client.clocks < 2 || client.clocks >= client.count) continue;
+    if (!mayShowHosts(client.count, client.clocks)) continue;
     const { address } = client;
     const { samples, servers } = client.read();
     const estimate = estimateClocks([...samples].sort((a, b) => a.at - b.at));
