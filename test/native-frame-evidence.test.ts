@@ -27,6 +27,7 @@ interface FrameEvidence {
   synAcks: number;
   optionsCut: number;
   duplicates: number;
+  tcp: number[];
   links: unknown;
   linksWithBroadcast: unknown;
   addressMacs: unknown;
@@ -48,6 +49,7 @@ function frameEvidence(files: readonly string[], native: boolean): FrameEvidence
       synAcks: decode.synAcksSeen,
       optionsCut: decode.handshakeOptionsCut,
       duplicates: decode.duplicates.count,
+      tcp: [decode.tcpPackets, decode.rstsSeen, decode.tcpWithoutSynOrRst],
       links: [...evidence.linkMacs.named(names)],
       linksWithBroadcast: [...evidence.linkMacs.named(names, true)],
       addressMacs: [...evidence.addressMacs(names)],

@@ -49,7 +49,7 @@ export class DecodeStage {
   /** Capture time of the first and last packet, for the context check. */
   firstAt = Infinity;
   lastAt = -Infinity;
-  /** TCP counts of the packets decoded here (the native tracker counts the others). */
+  /** TCP counts (with the native tracker, of the packets decoded here until its own counts join them at the end). */
   private tcpDecoded = 0;
   private rstsDecoded = 0;
   private neitherDecoded = 0;
@@ -75,17 +75,17 @@ export class DecodeStage {
   }
 
   get tcpPackets(): number {
-    return this.tcpDecoded + (this.track.native?.plainTcpCounts.tcp ?? 0);
+    return this.tcpDecoded;
   }
 
   /** TCP packets with RST. */
   get rstsSeen(): number {
-    return this.rstsDecoded + (this.track.native?.plainTcpCounts.rst ?? 0);
+    return this.rstsDecoded;
   }
 
   /** TCP packets with neither SYN nor RST (ACKs, data, FINs): none in a capture that kept only handshakes. */
   get tcpWithoutSynOrRst(): number {
-    return this.neitherDecoded + (this.track.native?.plainTcpCounts.neitherSynNorRst ?? 0);
+    return this.neitherDecoded;
   }
 
   packet(rec: PacketRecord, readerIndex: number): void {
@@ -201,6 +201,9 @@ export class DecodeStage {
     this.synAcksSeen += ev.counts[1]!;
     this.handshakeOptionsCut += ev.counts[2]!;
     this.duplicates.count += ev.counts[3]!;
+    this.tcpDecoded += ev.counts[4]!;
+    this.rstsDecoded += ev.counts[5]!;
+    this.neitherDecoded += ev.counts[6]!;
     this.evidence.adoptNative(ev);
   }
 

@@ -44,8 +44,9 @@ export interface NativeTrackerAddon {
    * Decodes and tracks frames [from, to) of the batch (frame k: buffers[bufferOf[k]] from
    * offsets[k], lengths[k] bytes), the flows that leave going to output area `area`; sets
    * needs[k] to 1 for a frame JavaScript must decode for its other stages, 0 for one only the
-   * tracker needed (counted in state[5..7]). Returns where it stopped: to, or earlier when the
-   * area needs a release.
+   * tracker needed (whose evidence C kept: trackerEvidence). With `decoded`, the frames are
+   * those pcapScanRead(..., engine) read into this area, decoded and seen (pcapScanSee) already.
+   * Returns where it stopped: to, or earlier when the area needs a release.
    */
   trackerAddBatch(
     engine: unknown,
@@ -60,6 +61,7 @@ export interface NativeTrackerAddon {
     from: number,
     to: number,
     area: number,
+    decoded?: boolean,
   ): number;
   /** trackerAddBatch's work on the engine's own thread: returns at once; the batch is left alone until trackerWait. */
   trackerSubmit(...args: Parameters<NativeTrackerAddon['trackerAddBatch']>): void;
@@ -73,8 +75,10 @@ export interface NativeTrackerAddon {
   trackerEvidence(engine: unknown): NativeFrameEvidence;
   /** A classic pcap file for pcapScanRead to read from `position`, batch i into buffers[i]; state: see ScanState. */
   pcapScanCreate?(format: PcapScanFormat, buffers: [Buffer, Buffer]): { scan: unknown; state: Float64Array };
+  /** The evidence of the records pcapScanRead(..., engine) read into `area` (once their interfaces are set), and whether each is needed (see trackerAddBatch). */
+  pcapScanSee?(scan: unknown, engine: unknown, area: number, offsets: Int32Array, lengths: Int32Array, ifaces: Int32Array, times: Float64Array, needs: Uint8Array, count: number): void;
   /** The file's next records into the batch arrays and buffers[area] (reading buffers[area ^ 1] for the start of the next record); returns how many. */
-  pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number, ifindexes: Float64Array): number;
+  pcapScanRead?(scan: unknown, bufferOf: Int32Array, offsets: Int32Array, lengths: Int32Array, linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, area: number, iface: number, ifindexes: Float64Array, engine?: unknown): number;
 }
 
 /**
@@ -83,7 +87,11 @@ export interface NativeTrackerAddon {
  * they would be in JavaScript.
  */
 export interface NativeFrameEvidence {
-  /** [SYNs, SYN-ACKs, handshake packets whose options the snap length cut, handshake packets seen twice on one interface]. */
+  /**
+   * [SYNs, SYN-ACKs, handshake packets whose options the snap length cut, handshake packets
+   * seen twice on one interface, and of the frames the caller was not asked to decode: TCP
+   * segments, those with RST, those with neither SYN nor RST].
+   */
   counts: Float64Array;
   /** MacSightings' slots: key (-1 when empty), first MAC, its packets. */
   macKeys: Float64Array;
@@ -144,7 +152,7 @@ export interface NativeFlowTrackerOptions extends FlowTrackerOptions {
 const MAX_BATCH_BUFFERS = 64;
 
 /** Where waiting flows are counted in the engine's state, per output area. */
-const WAITING_IN_AREA = [0, 8] as const;
+const WAITING_IN_AREA = [0, 5] as const;
 
 /** A batch of frames held by reference: frame k is buffers[bufferOf[k]] from offsets[k], lengths[k] bytes. */
 export class NativeBatch {
@@ -158,6 +166,8 @@ export class NativeBatch {
   /** Set by the engine: 1 for a frame the caller must decode for its other stages (see trackerAddBatch). */
   readonly needs: Uint8Array;
   count = 0;
+  /** The frames were decoded as they were read (pcapScanRead with the engine): the engine only tracks them. */
+  decoded = false;
 
   constructor(readonly capacity: number) {
     this.bufferOf = new Int32Array(capacity);
@@ -250,11 +260,6 @@ export class NativeFlowTracker {
     return { endedEarly: this.state[2]!, synRetransmissionsAfter: this.state[3]!, answersAfter: this.state[4]! };
   }
 
-  /** Of the frames the caller was not asked to decode (as of the last sync): TCP packets, those with RST, those with neither SYN nor RST. */
-  get plainTcpCounts(): { tcp: number; rst: number; neitherSynNorRst: number } {
-    return { tcp: this.state[5]!, rst: this.state[6]!, neitherSynNorRst: this.state[7]! };
-  }
-
   /**
    * Add the frame buf[start, end) of LINKTYPE linkType to the batch (not copied: keep its
    * bytes until the next sync). The engine decodes it and tracks what FlowTracker.add would
@@ -297,7 +302,7 @@ export class NativeFlowTracker {
     const batch = this.batches[current];
     this.pending = -1;
     if (batch.count > 0) {
-      this.addon.trackerSubmit(this.engine, batch.buffers, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, batch.needs, 0, batch.count, current);
+      this.addon.trackerSubmit(this.engine, batch.buffers, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, batch.needs, 0, batch.count, current, batch.decoded);
       this.pending = current;
       this.filling = current ^ 1;
     }
@@ -324,7 +329,7 @@ export class NativeFlowTracker {
 
   /** Whether this addon can read a classic pcap file itself (scanPcap), and the format allows it (a record fits a buffer). */
   canScan(format: PcapScanFormat): boolean {
-    return this.addon.pcapScanCreate !== undefined && 16 + format.maxCaplen <= SCAN_BUFFER_BYTES;
+    return this.addon.pcapScanCreate !== undefined && this.addon.pcapScanSee !== undefined && 16 + format.maxCaplen <= SCAN_BUFFER_BYTES;
   }
 
   /**
@@ -349,7 +354,8 @@ export class NativeFlowTracker {
       // The batch filling was handed out (flush): its buffer is free; the other is being tracked, and only read.
       const area = this.filling;
       const batch = this.batches[area]!;
-      const count = this.addon.pcapScanRead!(scan, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, area, iface, ifindexes);
+      // Decoded here too, beside the tracking of the batch before: the engine's thread then only tracks.
+      const count = this.addon.pcapScanRead!(scan, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, area, iface, ifindexes, this.engine);
       if (state[ScanState.ERROR] !== 0) break;
       const ended = state[ScanState.ENDED] !== 0;
       if (count === 0 && !ended) throw new Error('native pcap scan: a batch read no record before the end of the file');
@@ -364,7 +370,9 @@ export class NativeFlowTracker {
           iface = interfaceOf(-1);
           batch.ifaces.fill(iface, 0, count);
         }
+        this.addon.pcapScanSee!(scan, this.engine, area, batch.offsets, batch.lengths, batch.ifaces, batch.times, batch.needs, count);
         batch.count = count;
+        batch.decoded = true;
         batch.buffers.push(buffers[area]);
         this.flush();
         onBatch(state[ScanState.PACKETS]!, state[ScanState.BYTES_READ]!);
@@ -401,7 +409,7 @@ export class NativeFlowTracker {
     let from = this.addon.trackerWait(this.engine);
     while (from < batch.count) {
       this.drain(i);
-      from = this.addon.trackerAddBatch(this.engine, batch.buffers, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, batch.needs, from, batch.count, i);
+      from = this.addon.trackerAddBatch(this.engine, batch.buffers, batch.bufferOf, batch.offsets, batch.lengths, batch.linkTypes, batch.times, batch.ifaces, batch.needs, from, batch.count, i, batch.decoded);
     }
   }
 
@@ -411,6 +419,7 @@ export class NativeFlowTracker {
     this.drain(i);
     this.afterBatch?.(batch);
     batch.count = 0;
+    batch.decoded = false;
     batch.buffers.length = 0;
   }
 

@@ -35,15 +35,13 @@
 
 #define OUT_SLACK 2048
 #define LINKTYPE_LINUX_SLL2 276
-#define SLL_OUTGOING 4
 /* Output areas: one being filled by a batch, one being read by JavaScript. */
 #define AREAS 2
 /* Most capture buffers one batch refers to (one per capture file read at once, usually one). */
 #define MAX_BATCH_BUFFERS 64
-/* state[]: [waiting in area 0, live flows, endedEarly, synRetransmissionsAfter, answersAfter,
- * TCP packets, with RST, with neither SYN nor RST (of the frames C alone needed), waiting in area 1]. */
-#define STATE_SIZE 9
-#define STATE_WAITING(area) ((area) == 0 ? 0 : 8)
+/* state[]: [waiting in area 0, live flows, endedEarly, synRetransmissionsAfter, answersAfter, waiting in area 1]. */
+#define STATE_SIZE 6
+#define STATE_WAITING(area) ((area) == 0 ? 0 : 5)
 
 /* A classic pcap file read by the engine (pcapScanCreate): its progress, and one buffer per output area. */
 typedef struct {
@@ -63,6 +61,8 @@ typedef struct {
   int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
   double *times;
   uint8_t *needs;
+  /* The frames decoded already (pcapScanRead), or NULL: the job decodes them itself. */
+  Pkt *decoded;
   int from, to, area;
 } Job;
 
@@ -79,6 +79,9 @@ typedef struct {
 typedef struct {
   Tracker *t;
   Pkt pkt;
+  /* Per area, a file's records decoded as they were read (pcapScanRead on the JavaScript thread, beside the tracking of the other area). */
+  Pkt *decoded[AREAS];
+  int decodedCap, decodedCount[AREAS];
   FrameEvidence *ev;
   uint8_t *out; /* AREAS * outCap records, mmapped; owned by the ArrayBuffer's finalizer */
   size_t outBytes;
@@ -87,8 +90,7 @@ typedef struct {
   int outCount[AREAS];
   int32_t *sideFlags; /* AREAS * outCap entries; owned by its ArrayBuffer's finalizer */
   Side *side;         /* AREAS * outCap entries (pointers freed at release) */
-  double *state;      /* [emitted waiting, live flows, endedEarly, synRetransmissionsAfter, answersAfter, TCP packets, RSTs, neither SYN nor RST] */
-  double tcpCounts[3]; /* the last three, for the frames left to C alone */
+  double *state;      /* [emitted waiting in area 0, live flows, endedEarly, synRetransmissionsAfter, answersAfter, waiting in area 1] */
   napi_ref outRef, flagsRef, stateRef;
   int finished;
   /* The worker thread and the one job it may hold. */
@@ -147,7 +149,6 @@ static void update_state(Engine *e) {
   e->state[STATE_WAITING(e->area)] = e->outCount[e->area];
   e->state[1] = tracker_size(e->t);
   tracker_pressure(e->t, &e->state[2], &e->state[3], &e->state[4]);
-  for (int i = 0; i < 3; i++) e->state[5 + i] = e->tcpCounts[i];
 }
 
 static void free_out(napi_env env, void *data, void *hint) {
@@ -183,23 +184,14 @@ static int run_job(Engine *e, Job *j) {
     if (e->outCount[e->area] >= OUT_SLACK) break;
     const uint8_t *buf = j->bufData[j->bufferOf[k]];
     int32_t off = j->offsets[k], len = j->lengths[k];
-    Pkt *p = &e->pkt;
+    Pkt *p = j->decoded != NULL ? &j->decoded[k] : &e->pkt;
     /* The frame's end bounds every read; TCP options are read within it as well. */
-    decode_frame(j->links[k], buf, off, off + len, p);
+    if (j->decoded == NULL) decode_frame(j->links[k], buf, off, off + len, p);
     /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP (only these move its clock). */
     int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
     if (tracked) tracker_add(e->t, p, buf, off + len, j->times[k], j->ifaces[k]);
-    int evidenceInJs = frame_evidence_see(e->ev, p, buf, j->ifaces[k], j->times[k]);
-    int sentByHost = j->links[k] == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
-    int syn = p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0;
-    /* JavaScript decodes the rest again: decode problems, frames the host sent (cooked v2), VXLAN legs, ARP, IPv6 source MACs. */
-    int plain = tracked && p->problem == 0 && !sentByHost && !evidenceInJs && !(syn && p->vxlanVni >= 0);
-    j->needs[k] = !plain;
-    if (plain && p->transport == T_TCP) {
-      e->tcpCounts[0]++;
-      if (p->tcpFlags & TCP_RST) e->tcpCounts[1]++;
-      else if (!syn) e->tcpCounts[2]++;
-    }
+    /* Frames decoded as they were read had their evidence seen then (pcapScanSee). */
+    if (j->decoded == NULL) j->needs[k] = frame_evidence_see(e->ev, p, buf, off, len, j->links[k], j->ifaces[k], j->times[k]);
   }
   update_state(e);
   return k;
@@ -281,6 +273,7 @@ static void free_engine(napi_env env, void *data, void *hint) {
   }
   tracker_free(e->t);
   frame_evidence_free(e->ev);
+  for (int i = 0; i < AREAS; i++) free(e->decoded[i]);
   free(e->side);
   napi_delete_reference(env, e->outRef);
   napi_delete_reference(env, e->flagsRef);
@@ -419,10 +412,10 @@ static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **d
 /* Reads the arguments of trackerAddBatch/trackerSubmit into a job, checking every frame
  * against its buffer; returns the engine, or NULL with an exception pending. */
 static Engine *job_from_args(napi_env env, napi_callback_info info, Job *j) {
-  size_t argc = 12;
-  napi_value argv[12];
+  size_t argc = 13;
+  napi_value argv[13];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 12) {
-    napi_throw_type_error(env, NULL, "(engine, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces, needs, from, to, area)");
+    napi_throw_type_error(env, NULL, "(engine, buffers, bufferOf, offsets, lengths, linkTypes, times, ifaces, needs, from, to, area, decoded?)");
     return NULL;
   }
   Engine *e = engine_of(env, argv[0]);
@@ -477,6 +470,13 @@ static Engine *job_from_args(napi_env env, napi_callback_info info, Job *j) {
       return NULL;
     }
   }
+  bool decoded = false;
+  if (argc >= 13) napi_get_value_bool(env, argv[12], &decoded);
+  if (decoded && to > e->decodedCount[area]) {
+    napi_throw_range_error(env, NULL, "decoded: the area holds fewer decoded frames");
+    return NULL;
+  }
+  j->decoded = decoded ? e->decoded[area] : NULL;
   j->from = from;
   j->to = to;
   j->area = area;
@@ -487,11 +487,10 @@ static Engine *job_from_args(napi_env env, napi_callback_info info, Job *j) {
  *                 linkTypes: Int32Array, times: Float64Array, ifaces: Int32Array, needs: Uint8Array, from, to, area)
  *   -> index of the first frame not done (to, or earlier when the area holds OUT_SLACK flows:
  *   release() them and call again from there).
- * Frame k is buffers[bufferOf[k]][offsets[k], offsets[k] + lengths[k]). needs[k] is set to 1 for a frame
- * JavaScript must decode itself (for what it keeps besides the flows: a SYN or SYN-ACK, ARP, a decode
- * problem, a cooked v2 frame the host sent, anything but TCP and ICMP) and to 0 for a plain TCP segment
- * or ICMP error, whose only other use (the TCP counts) is added up here (state[5..7]).
- * Flows that leave the tracker go to output area `area`. Runs on the calling thread. */
+ * Frame k is buffers[bufferOf[k]][offsets[k], offsets[k] + lengths[k]). needs[k] is set as
+ * frame_evidence_see says: 1 for a frame JavaScript must decode itself, 0 for one only the tracker needed.
+ * Flows that leave the tracker go to output area `area`. With `decoded` true, the frames are those
+ * pcapScanRead(..., engine) read into this area and decoded already. Runs on the calling thread. */
 static napi_value tracker_add_batch(napi_env env, napi_callback_info info) {
   Job j;
   Engine *e = job_from_args(env, info, &j);
@@ -709,13 +708,14 @@ static napi_value pcap_scan_create(napi_env env, napi_callback_info info) {
  * the file's next records (as many as the arrays hold, or buffers[area] does), frame k being buffers[area]
  * from offsets[k], lengths[k] bytes (bufferOf[k] 0, ifaces[k] iface), and for a cooked v2 file
  * ifindexes[k] the interface index its header names (-1 when cut before it); then the scan's state says
- * where it is. Runs on the calling thread; reads buffers[area ^ 1], written by the call before, for the
+ * where it is. With `engine`, the records are decoded for it as well (trackerSubmit with decoded true).
+ * Runs on the calling thread; reads buffers[area ^ 1], written by the call before, for the
  * start of the next record, so keep that one as it is. */
 static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 10) {
-    napi_throw_type_error(env, NULL, "(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface, ifindexes)");
+    napi_throw_type_error(env, NULL, "(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface, ifindexes, engine?)");
     return NULL;
   }
   Scan *sc = NULL;
@@ -739,11 +739,28 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
     return NULL;
   }
   ScanBatch b = {sc->buf[area], sc->bufCap, offsets, lengths, times, (int)shortest(lengthsOf, 7)};
+  Engine *e = NULL;
+  if (argc >= 11 && napi_get_value_external(env, argv[10], (void **)&e) == napi_ok && e != NULL && e->decodedCap < b.capacity) {
+    for (int i = 0; i < AREAS; i++) {
+      free(e->decoded[i]);
+      e->decoded[i] = malloc((size_t)b.capacity * sizeof(Pkt));
+    }
+    e->decodedCap = e->decoded[0] != NULL && e->decoded[1] != NULL ? b.capacity : 0;
+    if (e->decodedCap == 0) {
+      napi_throw_error(env, "ENOMEM", "pcapScanRead: out of memory");
+      return NULL;
+    }
+  }
   int n = pcap_scan_next(&sc->s, &b);
   for (int k = 0; k < n; k++) {
     bufferOf[k] = 0;
     links[k] = sc->linkType;
     ifaces[k] = iface;
+  }
+  if (e != NULL) {
+    /* Decoded here, while the engine's thread tracks the other area: only this area's frames are touched. */
+    for (int k = 0; k < n; k++) decode_frame(sc->linkType, b.buf, offsets[k], offsets[k] + lengths[k], &e->decoded[area][k]);
+    e->decodedCount[area] = n;
   }
   if (sc->linkType == LINKTYPE_LINUX_SLL2) {
     const uint8_t *buf = sc->buf[area];
@@ -767,7 +784,8 @@ static napi_value float64_array(napi_env env, const double *from, size_t n) {
   return array;
 }
 
-/* trackerEvidence(engine) -> { counts: [SYNs, SYN-ACKs, handshakes with options cut, duplicate handshakes],
+/* trackerEvidence(engine) -> { counts: [SYNs, SYN-ACKs, handshakes with options cut, duplicate handshakes,
+ * and of the frames JavaScript did not decode: TCP segments, with RST, with neither SYN nor RST],
  * macKeys, macFirst, macPackets: MacSightings' slots, macMore: [slot, n, (MAC, packets) x n]...,
  * links: [interface, unicast, n, MAC x n]... } of every frame tracked so far (frame-evidence.h). */
 static napi_value tracker_evidence(napi_env env, napi_callback_info info) {
@@ -778,7 +796,7 @@ static napi_value tracker_evidence(napi_env env, napi_callback_info info) {
   if (e == NULL) return NULL;
   wait_job(e);
   const FrameEvidence *ev = e->ev;
-  double counts[4] = {ev->syns, ev->synAcks, ev->optionsCut, ev->duplicates};
+  double counts[7] = {ev->syns, ev->synAcks, ev->optionsCut, ev->duplicates, ev->tcp, ev->rsts, ev->neither};
   size_t moreLength = 0, linksLength = 0;
   for (int i = 0; i < MAC_SLOTS; i++)
     if (ev->moreOf[i] >= 0) moreLength += 2 + 2 * ev->more[ev->moreOf[i]].n;
@@ -812,7 +830,7 @@ static napi_value tracker_evidence(napi_env env, napi_callback_info info) {
   CHECK(napi_create_object(env, &result));
   const char *names[] = {"counts", "macKeys", "macFirst", "macPackets", "macMore", "links"};
   const double *arrays[] = {counts, ev->keys, ev->firstMac, ev->firstCount, more, links};
-  size_t lengths[] = {4, MAC_SLOTS, MAC_SLOTS, MAC_SLOTS, moreLength, linksLength};
+  size_t lengths[] = {7, MAC_SLOTS, MAC_SLOTS, MAC_SLOTS, moreLength, linksLength};
   for (int i = 0; i < 6; i++) {
     v = float64_array(env, arrays[i], lengths[i]);
     if (v == NULL || napi_set_named_property(env, result, names[i], v) != napi_ok) {
@@ -823,6 +841,44 @@ static napi_value tracker_evidence(napi_env env, napi_callback_info info) {
   }
   free(more);
   return result;
+}
+
+/* pcapScanSee(scan, engine, area, offsets, lengths, ifaces, times, needs, count): the frame evidence of the
+ * records pcapScanRead(..., engine) read and decoded into `area`, once JavaScript gave them their interfaces;
+ * needs[k] as trackerAddBatch sets it. Runs on the calling thread, beside the tracking of the other area. */
+static napi_value pcap_scan_see(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 9) {
+    napi_throw_type_error(env, NULL, "(scan, engine, area, offsets, lengths, ifaces, times, needs, count)");
+    return NULL;
+  }
+  Scan *sc = NULL;
+  if (napi_get_value_external(env, argv[0], (void **)&sc) != napi_ok || sc == NULL) {
+    napi_throw_type_error(env, NULL, "not a pcap scan");
+    return NULL;
+  }
+  Engine *e = engine_of(env, argv[1]);
+  if (e == NULL) return NULL;
+  int32_t area, count, *offsets, *lengths, *ifaces;
+  double *times;
+  uint8_t *needs;
+  size_t n[5];
+  if (napi_get_value_int32(env, argv[2], &area) != napi_ok || napi_get_value_int32(env, argv[8], &count) != napi_ok ||
+      !typed(env, argv[3], napi_int32_array, (void **)&offsets, &n[0]) || !typed(env, argv[4], napi_int32_array, (void **)&lengths, &n[1]) ||
+      !typed(env, argv[5], napi_int32_array, (void **)&ifaces, &n[2]) || !typed(env, argv[6], napi_float64_array, (void **)&times, &n[3]) ||
+      !typed(env, argv[7], napi_uint8_array, (void **)&needs, &n[4])) {
+    napi_throw_type_error(env, NULL, "area and count numbers; offsets, lengths, ifaces Int32Arrays, times a Float64Array, needs a Uint8Array");
+    return NULL;
+  }
+  if (area < 0 || area >= AREAS || count < 0 || count > e->decodedCount[area] || (size_t)count > shortest(n, 5)) {
+    napi_throw_range_error(env, NULL, "pcapScanSee: no such area, or more records than it decoded");
+    return NULL;
+  }
+  const uint8_t *buf = sc->buf[area];
+  for (int k = 0; k < count; k++)
+    needs[k] = frame_evidence_see(e->ev, &e->decoded[area][k], buf, offsets[k], lengths[k], sc->linkType, ifaces[k], times[k]);
+  return NULL;
 }
 
 napi_value engine_init(napi_env env, napi_value exports) {
@@ -837,6 +893,7 @@ napi_value engine_init(napi_env env, napi_value exports) {
       {"trackerEvidence", NULL, tracker_evidence, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanCreate", NULL, pcap_scan_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanRead", NULL, pcap_scan_read, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pcapScanSee", NULL, pcap_scan_see, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   return exports;

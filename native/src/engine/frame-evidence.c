@@ -11,6 +11,9 @@
 #define SAME_PACKET_SECONDS 0.01
 /* Interface ids are below 2^16 (MacSightings keys hold them in 16 bits). */
 #define MAX_INTERFACES 65536
+#define LINKTYPE_LINUX_SLL2 276
+/* SLL packet type of a packet the capturing host sent. */
+#define SLL_OUTGOING 4
 
 FrameEvidence *frame_evidence_create(void) {
   FrameEvidence *ev = calloc(1, sizeof(FrameEvidence));
@@ -151,7 +154,8 @@ static void see_handshake(FrameEvidence *ev, uint32_t seq, int64_t ipId, int cli
   }
 }
 
-int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int iface, double time) {
+/* The evidence itself; returns 1 for an IPv6 handshake packet with a source MAC (IPv6 sightings stay in JavaScript). */
+static int see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int iface, double time) {
   if (p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0) {
     int synAck = (p->tcpFlags & TCP_ACK) != 0;
     if (synAck) ev->synAcks++;
@@ -173,4 +177,19 @@ int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int 
     if (p->arpSenderMacOffset >= 0 && p->arpSenderIp != 0) note_mac(ev, (double)p->arpSenderIp * 65536 + iface, mac_at(buf + p->arpSenderMacOffset));
   }
   return 0;
+}
+
+int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int off, int len, int linkType, int iface, double time) {
+  int macV6 = see(ev, p, buf, iface, time);
+  /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP. */
+  int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
+  int sentByHost = linkType == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
+  int syn = p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0;
+  int plain = tracked && p->problem == 0 && !sentByHost && !macV6 && !(syn && p->vxlanVni >= 0);
+  if (plain && p->transport == T_TCP) {
+    ev->tcp++;
+    if (p->tcpFlags & TCP_RST) ev->rsts++;
+    else if (!syn) ev->neither++;
+  }
+  return !plain;
 }

@@ -25,6 +25,8 @@ typedef struct {
 
 typedef struct {
   double syns, synAcks, optionsCut, duplicates;
+  /* Of the frames JavaScript does not decode again: TCP segments, with RST, with neither SYN nor RST. */
+  double tcp, rsts, neither;
   /* MacSightings: key (IPv4 address * 2^16 + interface, -1 when empty), first MAC and its packets. */
   double keys[MAC_SLOTS], firstMac[MAC_SLOTS], firstCount[MAC_SLOTS];
   int32_t moreOf[MAC_SLOTS]; /* index in more, or -1 */
@@ -46,9 +48,11 @@ FrameEvidence *frame_evidence_create(void);
 void frame_evidence_free(FrameEvidence *ev);
 
 /*
- * One decoded frame on interface `iface` at `time`. Returns 1 when JavaScript must still see
- * it: an IPv6 handshake packet with a source MAC (IPv6 sightings stay in JavaScript).
+ * One decoded frame, buf[off, off + len) of LINKTYPE linkType, on interface `iface` at `time`.
+ * Returns 1 when JavaScript must decode it again for what it keeps itself: ARP's log, decode
+ * problems, frames the host sent (cooked v2), VXLAN legs, IPv6 source MACs, anything the
+ * tracker does not take; 0 for a frame only the tracker needed (counted in tcp, rsts, neither).
  */
-int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int iface, double time);
+int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int off, int len, int linkType, int iface, double time);
 
 #endif
