@@ -14,6 +14,7 @@
         "src/engine/engine.c",
         "src/engine/decode.c",
         "src/engine/frame-evidence.c",
+        "src/engine/flow-account.c",
         "src/engine/tracker.c",
         "src/engine/pcap-scan.c"
       ],

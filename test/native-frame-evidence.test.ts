@@ -2,16 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AttemptLog } from '../src/analysis/attempt-log';
-import { DecodeStage } from '../src/analysis/decode';
-import { PacketEvidence } from '../src/analysis/packet-evidence';
-import { openFiles, readRecords } from '../src/analysis/read';
-import { TrackStage } from '../src/analysis/track';
 import { TcpFlag } from '../src/decode/packet';
 import { findScenarios } from '../src/regress/find-scenarios';
 import { buildArpRequest, buildTcpFrame } from '../src/synth/frames';
 import { anyDeviceFile, perInterfaceFiles } from './capture-cut';
 import { REPO } from './cli-harness';
+import { writeFramesPcap, type Frame } from './frames-pcap';
+import { runStages } from './stage-harness';
 import { multiInterfaceScenarios } from './stored-scenarios';
 import { tempDir } from './temp-dir';
 
@@ -34,29 +31,18 @@ interface FrameEvidence {
 }
 
 function frameEvidence(files: readonly string[], native: boolean): FrameEvidence {
-  const { readers } = openFiles(files);
-  try {
-    const evidence = new PacketEvidence();
-    const track = new TrackStage({ allFlows: false, zeekTimers: false, nativeTracker: native }, evidence, new AttemptLog());
-    assert.equal(track.native !== null, native, track.nativeUnavailable ?? '');
-    const decode = new DecodeStage(readers, track, evidence);
-    readRecords(readers, (rec, i) => decode.packet(rec, i), (i) => decode.interfaces.readerEnded(i));
-    track.tracker.finish();
-    decode.takeNativeEvidence();
-    const names = decode.interfaces.names;
-    return {
-      syns: decode.synsSeen,
-      synAcks: decode.synAcksSeen,
-      optionsCut: decode.handshakeOptionsCut,
-      duplicates: decode.duplicates.count,
-      tcp: [decode.tcpPackets, decode.rstsSeen, decode.tcpWithoutSynOrRst],
-      links: [...evidence.linkMacs.named(names)],
-      linksWithBroadcast: [...evidence.linkMacs.named(names, true)],
-      addressMacs: [...evidence.addressMacs(names)],
-    };
-  } finally {
-    for (const r of readers) r.close();
-  }
+  const { decode, evidence } = runStages(files, native);
+  const names = decode.interfaces.names;
+  return {
+    syns: decode.synsSeen,
+    synAcks: decode.synAcksSeen,
+    optionsCut: decode.handshakeOptionsCut,
+    duplicates: decode.duplicates.count,
+    tcp: [decode.tcpPackets, decode.rstsSeen, decode.tcpWithoutSynOrRst],
+    links: [...evidence.linkMacs.named(names)],
+    linksWithBroadcast: [...evidence.linkMacs.named(names, true)],
+    addressMacs: [...evidence.addressMacs(names)],
+  };
 }
 
 function assertSame(files: readonly string[], label: string): FrameEvidence {
@@ -64,33 +50,6 @@ function assertSame(files: readonly string[], label: string): FrameEvidence {
   const c = frameEvidence(files, true);
   assert.deepEqual(c, js, label);
   return js;
-}
-
-interface Frame {
-  data: Buffer;
-  at: number;
-  /** Bytes kept (the rest cut by the snap length). */
-  caplen?: number;
-}
-
-function writePcap(file: string, frames: readonly Frame[]): void {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(262144, 16);
-  head.writeUInt32LE(1, 20);
-  const parts: Buffer[] = [head];
-  for (const f of frames) {
-    const h = Buffer.alloc(16);
-    const caplen = Math.min(f.caplen ?? f.data.length, f.data.length);
-    h.writeUInt32LE(Math.floor(f.at), 0);
-    h.writeUInt32LE(Math.round((f.at % 1) * 1e6), 4);
-    h.writeUInt32LE(caplen, 8);
-    h.writeUInt32LE(f.data.length, 12);
-    parts.push(h, f.data.subarray(0, caplen));
-  }
-  fs.writeFileSync(file, Buffer.concat(parts));
 }
 
 const mac = (n: number) => `02:00:00:${((n >> 16) & 0xff).toString(16).padStart(2, '0')}:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
@@ -136,7 +95,7 @@ function evidenceFrames(): Frame[] {
 
 test('the C engine keeps the frame evidence JavaScript would: counts, copies, interface MACs, source MACs', () => {
   const file = path.join(tempDir('synscope-frame-evidence-'), 'evidence.pcap');
-  writePcap(file, evidenceFrames());
+  writeFramesPcap(file, evidenceFrames());
   const js = assertSame([file], 'generated');
   // The file exercises what it is for.
   assert.ok(js.duplicates >= 50, `duplicates ${js.duplicates}`);

@@ -60,6 +60,24 @@ export class AttemptLog {
   /** Attempts past MAX_SYNS_TOTAL, not in the log. */
   notRecorded = 0;
 
+  /** The record array, for the native tracker to write (NativeFlowTracker.accountInC). */
+  get records(): Float64Array {
+    return this.synRecords;
+  }
+
+  /**
+   * The native tracker wrote the records (flow-account.c): its tables, in the order note()
+   * would have made them, give their numbers meaning here.
+   */
+  adoptNative(a: { count: number; notRecorded: number; servers: Float64Array; v6Words: Uint32Array; v6Pairs: Float64Array; unansweredPairs: Float64Array }): void {
+    this.synRecordCount = a.count;
+    this.notRecorded = a.notRecorded;
+    a.servers.forEach((server, i) => this.synServers.set(server, i));
+    for (let at = 0; at < a.v6Words.length; at += 4) this.v6Addresses.id(a.v6Words.subarray(at, at + 4));
+    a.v6Pairs.forEach((pair, i) => this.v6SynPairs.set(pair, i));
+    for (const key of a.unansweredPairs) this.unansweredPairs.add(key);
+  }
+
   /** Attempts that reached a listener, as numbers for the tcp_tw_recycle replay (no Flow object). */
   note(f: FlowView): void {
     const firstSynAt = f.firstSynAt;

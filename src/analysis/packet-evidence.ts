@@ -65,6 +65,11 @@ export class PacketEvidence {
     if (address >= 0 && this.seenIpv4Networks.size < MAX_REMEMBERED_NETWORKS) this.seenIpv4Networks.add(address >>> 8);
   }
 
+  /** The /24s the native tracker saw (flow-account.c), first seen first, as seeIpv4 would have kept them. */
+  adoptNetworks(networks: Float64Array): void {
+    for (const n of networks) this.seenIpv4Networks.add(n);
+  }
+
   /** The /24s seen, as their network address. */
   seenAddresses(): Set<string> {
     return new Set([...this.seenIpv4Networks].map((n) => ipv4ToString((n << 8) >>> 0)));

@@ -149,6 +149,7 @@ class AnalysisRun {
 
   finish(): void {
     this.track.tracker.finish();
+    this.track.takeNativeAccounts();
     this.decode.takeNativeEvidence();
   }
 

@@ -73,6 +73,11 @@ export interface NativeTrackerAddon {
   trackerSide(engine: unknown, index: number): NativeSide;
   /** What the frames tracked so far showed beside their flows (native/src/engine/frame-evidence.h). */
   trackerEvidence(engine: unknown): NativeFrameEvidence;
+  /** From now on trackerAccount keeps what is kept of each flow (native/src/engine/flow-account.h), the records going into these arrays. */
+  trackerAccountWith(engine: unknown, synRecords: Float64Array, stitchWide: Float64Array, stitchSmall: Int32Array, stitchIsns: Uint32Array): void;
+  /** Keeps what is kept of every flow waiting in the area; the output indexes of those the caller must see too go to wanted[0..n). */
+  trackerAccount(engine: unknown, area: number, wanted: Int32Array): number;
+  trackerAccounts(engine: unknown): NativeFlowAccounts;
   /** A classic pcap file for pcapScanRead to read from `position`, batch i into buffers[i]; state: see ScanState. */
   pcapScanCreate?(format: PcapScanFormat, buffers: [Buffer, Buffer]): { scan: unknown; state: Float64Array };
   /** The evidence of the records pcapScanRead(..., engine) read into `area` (once their interfaces are set), and whether each is needed (see trackerAddBatch). */
@@ -101,6 +106,35 @@ export interface NativeFrameEvidence {
   macMore: Float64Array;
   /** Per interface id with a frame: [id, showed a unicast frame (0/1), n, MAC x n]. */
   links: Float64Array;
+}
+
+/** The records AttemptLog and AttemptStitcher keep, in their own arrays, for the engine to write (NativeFlowTracker.accountInC). */
+export interface SharedAttemptRecords {
+  synRecords: Float64Array;
+  stitchWide: Float64Array;
+  stitchSmall: Int32Array;
+  stitchIsns: Uint32Array;
+}
+
+/** What the engine kept of every flow (native/src/engine/flow-account.h), in the order JavaScript would have made it. */
+export interface NativeFlowAccounts {
+  /**
+   * [flows, attempted, completed, unanswered, rejected, synAckLost, SYN-ACKs without a SYN,
+   * one-sided flows, attempt log records, not recorded, stitcher records, not recorded,
+   * the stitcher's first interface (-2: none), whether it saw several (0/1), IPv6 addresses in the attempt log].
+   */
+  counts: Float64Array;
+  /** IPv4 /24s seen as endpoints (address >>> 8), first seen first. */
+  networks: Float64Array;
+  /** The attempt log's IPv4 servers by index, its IPv6 address words by id, its IPv6 pair keys by id, its pair keys with an unanswered attempt. */
+  synServers: Float64Array;
+  v6Words: Uint32Array;
+  v6Pairs: Float64Array;
+  unansweredPairs: Float64Array;
+  /** The stitcher's servers by id: [IP version, 4 address words, port] each. */
+  stitchServers: Float64Array;
+  /** Services with completed attempts, first completed first: [IP version, 4 address words, port, attempts] each. */
+  completedServices: Float64Array;
 }
 
 /** pcapScanCreate's state, after each pcapScanRead. */
@@ -137,7 +171,7 @@ export function loadNativeTracker(): NativeTrackerLoad {
   const load = loadNativeAddon();
   if ('reason' in load) return load;
   const addon = load.addon as unknown as Partial<NativeTrackerAddon>;
-  if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerSubmit !== 'function' || typeof addon.trackerEvidence !== 'function') {
+  if (typeof addon.trackerCreate !== 'function' || typeof addon.trackerSubmit !== 'function' || typeof addon.trackerEvidence !== 'function' || typeof addon.trackerAccount !== 'function') {
     return { reason: 'native flow tracker unavailable: the built addon predates it (rebuild with npm run build:native)' };
   }
   return { addon: addon as NativeTrackerAddon };
@@ -213,6 +247,9 @@ export class NativeFlowTracker {
   private finished = false;
   /** Flushes so far: frames added before flush n are all handed out once this is n + 2. */
   flushes = 0;
+  /** With accountInC: the flows C says the caller must see go here (not to onFlowView), through `wanted`. */
+  private keep: ((view: FlowView) => void) | null = null;
+  private wanted: Int32Array | null = null;
 
   constructor(options: NativeFlowTrackerOptions, addon?: NativeTrackerAddon) {
     const { onFlow, onFlowView } = options;
@@ -392,6 +429,23 @@ export class NativeFlowTracker {
     };
   }
 
+  /**
+   * From now on the engine keeps what is kept of each flow leaving it (counts, the attempt
+   * log's and the stitcher's records, into `records`; see native/src/engine/flow-account.h),
+   * and only the flows that need more than numbers (failed attempts, late answers, SYN-ACKs
+   * without a SYN) reach `keep`, instead of onFlowView. Read accounts() after finish().
+   */
+  accountInC(records: SharedAttemptRecords, keep: (view: FlowView) => void): void {
+    this.addon.trackerAccountWith(this.engine, records.synRecords, records.stitchWide, records.stitchSmall, records.stitchIsns);
+    this.keep = keep;
+    this.wanted = new Int32Array(this.areaRecords);
+  }
+
+  /** What accountInC kept. */
+  accounts(): NativeFlowAccounts {
+    return this.addon.trackerAccounts(this.engine);
+  }
+
   /** What the frames tracked so far showed beside their flows: read it after finish(). */
   frameEvidence(): NativeFrameEvidence {
     return this.addon.trackerEvidence(this.engine);
@@ -423,32 +477,39 @@ export class NativeFlowTracker {
     batch.buffers.length = 0;
   }
 
-  /** Hands out the flows waiting in output area `area`, in order, then gives the area back. */
+  /** Hands out the flows waiting in output area `area`, in order (with accountInC, those C flags), then gives the area back. */
   private drain(area: number): void {
     const waiting = this.state[WAITING_IN_AREA[area]!]!;
     if (waiting === 0) return;
-    const store = this.store;
-    const flags = this.sideFlags;
-    const view = this.view;
-    const base = area * this.areaRecords;
     try {
-      for (let slot = base; slot < base + waiting; slot++) {
-        const side = flags[slot] !== 0 ? this.addon.trackerSide(this.engine, slot) : null;
-        if (side !== null) {
-          if (side.history !== undefined) store.histSpill.set(slot, side.history);
-          if (side.interfaces !== undefined) store.interfaces.set(slot, side.interfaces);
-          if (side.icmp !== undefined) store.icmp.set(slot, side.icmp);
-        }
-        view.bind(slot);
-        this.sink(view);
-        if (side !== null) {
-          store.histSpill.delete(slot);
-          store.interfaces.delete(slot);
-          store.icmp.delete(slot);
-        }
+      if (this.keep !== null) {
+        const wanted = this.wanted!;
+        const n = this.addon.trackerAccount(this.engine, area, wanted);
+        for (let j = 0; j < n; j++) this.handOne(wanted[j]!, this.keep);
+      } else {
+        const base = area * this.areaRecords;
+        for (let slot = base; slot < base + waiting; slot++) this.handOne(slot, this.sink);
       }
     } finally {
       this.addon.trackerRelease(this.engine, area);
+    }
+  }
+
+  /** The flow in output record `slot` to `sink`, with its side data while it is there. */
+  private handOne(slot: number, sink: (view: FlowView) => void): void {
+    const store = this.store;
+    const side = this.sideFlags[slot] !== 0 ? this.addon.trackerSide(this.engine, slot) : null;
+    if (side !== null) {
+      if (side.history !== undefined) store.histSpill.set(slot, side.history);
+      if (side.interfaces !== undefined) store.interfaces.set(slot, side.interfaces);
+      if (side.icmp !== undefined) store.icmp.set(slot, side.icmp);
+    }
+    this.view.bind(slot);
+    sink(this.view);
+    if (side !== null) {
+      store.histSpill.delete(slot);
+      store.interfaces.delete(slot);
+      store.icmp.delete(slot);
     }
   }
 }

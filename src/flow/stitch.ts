@@ -119,6 +119,26 @@ export class AttemptStitcher {
     this.isns = new Uint32Array(hugePageArrayBuffer(4 * capacity));
   }
 
+  /** The server endpoints records name, by their id. */
+  get servers(): readonly string[] {
+    return this.serverTexts;
+  }
+
+  /** The record arrays, for the native tracker to write (NativeFlowTracker.accountInC). */
+  get records(): { wide: Float64Array; small: Int32Array; isns: Uint32Array } {
+    return { wide: this.wide, small: this.small, isns: this.isns };
+  }
+
+  /** The native tracker wrote the records (flow-account.c): what addView would have kept beside them. */
+  adoptNative(a: { count: number; notRecorded: number; firstIface: number; severalInterfaces: boolean; servers: readonly string[] }): void {
+    this.count = a.count;
+    this.notRecorded = a.notRecorded;
+    this.firstIface = a.firstIface;
+    this.severalInterfaces = a.severalInterfaces;
+    for (const server of a.servers) this.serverId(server);
+    this.sorted = null;
+  }
+
   /** Records the attempt a tracker's view shows (ignored unless it is an attempt: outcome and ISN known). */
   addView(v: FlowView): void {
     const outcome = v.outcome;

@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 
 #include "decode.h"
+#include "flow-account.h"
 #include "frame-evidence.h"
 #include "pcap-scan.h"
 #include "tracker.h"
@@ -83,6 +84,9 @@ typedef struct {
   Pkt *decoded[AREAS];
   int decodedCap, decodedCount[AREAS];
   FrameEvidence *ev;
+  /* What is kept of each flow, when JavaScript asked for it in C (trackerAccountWith), else NULL. */
+  FlowAccount *account;
+  napi_ref accountRefs[4];
   uint8_t *out; /* AREAS * outCap records, mmapped; owned by the ArrayBuffer's finalizer */
   size_t outBytes;
   int outCap;         /* records per area */
@@ -273,6 +277,9 @@ static void free_engine(napi_env env, void *data, void *hint) {
   }
   tracker_free(e->t);
   frame_evidence_free(e->ev);
+  flow_account_free(e->account);
+  if (e->account != NULL)
+    for (int i = 0; i < 4; i++) napi_delete_reference(env, e->accountRefs[i]);
   for (int i = 0; i < AREAS; i++) free(e->decoded[i]);
   free(e->side);
   napi_delete_reference(env, e->outRef);
@@ -881,6 +888,153 @@ static napi_value pcap_scan_see(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* trackerAccountWith(engine, synRecords: Float64Array, stitchWide: Float64Array, stitchSmall: Int32Array, stitchIsns: Uint32Array):
+ * from now on trackerAccount keeps what JavaScript keeps of each flow (flow-account.h), writing the attempt
+ * log's and the stitcher's records into these arrays (AttemptLog's and AttemptStitcher's own). */
+static napi_value tracker_account_with(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = argc == 5 ? engine_of(env, argv[0]) : NULL;
+  if (e == NULL) {
+    if (argc != 5) napi_throw_type_error(env, NULL, "(engine, synRecords, stitchWide, stitchSmall, stitchIsns)");
+    return NULL;
+  }
+  double *syn, *wide;
+  int32_t *small;
+  uint32_t *isns;
+  size_t n[4];
+  if (!typed(env, argv[1], napi_float64_array, (void **)&syn, &n[0]) || !typed(env, argv[2], napi_float64_array, (void **)&wide, &n[1]) ||
+      !typed(env, argv[3], napi_int32_array, (void **)&small, &n[2]) || !typed(env, argv[4], napi_uint32_array, (void **)&isns, &n[3])) {
+    napi_throw_type_error(env, NULL, "synRecords and stitchWide Float64Arrays, stitchSmall an Int32Array, stitchIsns a Uint32Array");
+    return NULL;
+  }
+  /* Record sizes: AttemptLog's SynRecord.SIZE, AttemptStitcher's W.SIZE and N.SIZE. */
+  size_t stitchRecords = n[3];
+  if (n[1] / 4 < stitchRecords) stitchRecords = n[1] / 4;
+  if (n[2] / 7 < stitchRecords) stitchRecords = n[2] / 7;
+  if (e->account != NULL || n[0] / 9 > (1 << 24) || stitchRecords > (1 << 24)) {
+    napi_throw_error(env, "EINVAL", "trackerAccountWith: called twice, or arrays too large");
+    return NULL;
+  }
+  FlowAccount *a = flow_account_new(syn, (int)(n[0] / 9), wide, small, isns, (int)stitchRecords);
+  if (a == NULL) {
+    napi_throw_error(env, "ENOMEM", "trackerAccountWith: out of memory");
+    return NULL;
+  }
+  for (int i = 0; i < 4; i++) CHECK(napi_create_reference(env, argv[1 + i], 1, &e->accountRefs[i]));
+  e->account = a;
+  return NULL;
+}
+
+/* trackerAccount(engine, area, wanted: Int32Array) -> n: what is kept of every flow waiting in the area
+ * (trackerAccountWith), in emission order; the output indexes of the flows JavaScript must see too go to
+ * wanted[0..n). Call it before release(area). */
+static napi_value tracker_account(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = argc == 3 ? engine_of(env, argv[0]) : NULL;
+  if (e == NULL) {
+    if (argc != 3) napi_throw_type_error(env, NULL, "(engine, area, wanted)");
+    return NULL;
+  }
+  int32_t area;
+  int32_t *wanted;
+  size_t cap;
+  if (napi_get_value_int32(env, argv[1], &area) != napi_ok || area < 0 || area >= AREAS || !typed(env, argv[2], napi_int32_array, (void **)&wanted, &cap)) {
+    napi_throw_type_error(env, NULL, "area 0 or 1, wanted an Int32Array");
+    return NULL;
+  }
+  if (e->account == NULL || (size_t)e->outCount[area] > cap) {
+    napi_throw_error(env, "EINVAL", "trackerAccount: no trackerAccountWith, or wanted shorter than the area");
+    return NULL;
+  }
+  int n = 0;
+  for (int i = 0; i < e->outCount[area]; i++) {
+    int k = area * e->outCap + i;
+    const Side *side = e->sideFlags[k] != 0 ? &e->side[k] : NULL;
+    const char *history = side != NULL && (e->sideFlags[k] & SIDE_HISTORY) ? side->history : NULL;
+    const IcmpAnswer *icmp = side != NULL && (e->sideFlags[k] & SIDE_ICMP) ? &side->icmp : NULL;
+    if (flow_account_add(e->account, e->out + (size_t)k * RECORD_BYTES, history, history != NULL ? side->historyLen : 0, icmp)) wanted[n++] = k;
+  }
+  if (e->account->failed) {
+    napi_throw_error(env, "ENOMEM", "trackerAccount: out of memory");
+    return NULL;
+  }
+  napi_value r;
+  CHECK(napi_create_int32(env, n, &r));
+  return r;
+}
+
+static napi_value uint32_array(napi_env env, const uint32_t *from, size_t n) {
+  napi_value buffer, array;
+  void *data;
+  if (napi_create_arraybuffer(env, n * sizeof(uint32_t), &data, &buffer) != napi_ok) return NULL;
+  if (n > 0) memcpy(data, from, n * sizeof(uint32_t));
+  if (napi_create_typedarray(env, napi_uint32_array, n, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+/* Endpoints as [version, word0..3, port(, count)] each, by index list. */
+static double *endpoint_list(const FlowAccount *a, const int32_t *indexes, int n, int withCount, size_t *length) {
+  int per = withCount ? 7 : 6;
+  double *out = malloc(((size_t)n * per + 1) * sizeof(double));
+  if (out == NULL) return NULL;
+  for (int j = 0; j < n; j++) {
+    int version, port;
+    uint32_t w[4];
+    flow_account_endpoint(a, indexes[j], &version, w, &port);
+    double *o = out + (size_t)j * per;
+    o[0] = version;
+    for (int q = 0; q < 4; q++) o[1 + q] = w[q];
+    o[5] = port;
+    if (withCount) o[6] = a->completedOf[indexes[j]];
+  }
+  *length = (size_t)n * per;
+  return out;
+}
+
+/* trackerAccounts(engine) -> everything trackerAccount kept (see NativeFlowAccounts in native-tracker.ts). */
+static napi_value tracker_accounts(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
+  const FlowAccount *a = e->account;
+  if (a == NULL) {
+    napi_throw_error(env, "EINVAL", "trackerAccounts: no trackerAccountWith");
+    return NULL;
+  }
+  double counts[15] = {a->flows, a->attempted, a->completed, a->unanswered, a->rejected, a->synAckLost, a->synAckWithoutSyn, a->oneSided,
+                       a->synCount, a->synNotRecorded, a->stitchCount, a->stitchNotRecorded, a->firstIface, a->severalInterfaces, a->v6Addresses.count};
+  size_t stitchLength = 0, completedLength = 0;
+  double *stitch = endpoint_list(a, a->stitchOrder, a->stitchServers, 0, &stitchLength);
+  double *completed = endpoint_list(a, a->completedOrder, a->completedServices, 1, &completedLength);
+  napi_value result, v;
+  CHECK(napi_create_object(env, &result));
+  const char *names[] = {"counts", "networks", "synServers", "v6Pairs", "unansweredPairs", "stitchServers", "completedServices"};
+  const double *arrays[] = {counts, a->networkOrder, a->synServerOrder, a->v6PairOrder, a->unansweredOrder, stitch, completed};
+  size_t lengths[] = {15, (size_t)a->networks.size, (size_t)a->synServers.size, (size_t)a->v6Pairs.size, (size_t)a->unansweredPairs.size, stitchLength, completedLength};
+  int ok = stitch != NULL && completed != NULL;
+  for (int i = 0; ok && i < 7; i++) {
+    v = float64_array(env, arrays[i], lengths[i]);
+    ok = v != NULL && napi_set_named_property(env, result, names[i], v) == napi_ok;
+  }
+  if (ok) {
+    v = uint32_array(env, a->v6Addresses.words, 4 * (size_t)a->v6Addresses.count);
+    ok = v != NULL && napi_set_named_property(env, result, "v6Words", v) == napi_ok;
+  }
+  free(stitch);
+  free(completed);
+  if (!ok) {
+    napi_throw_error(env, "ENAPI", "trackerAccounts: cannot build the result");
+    return NULL;
+  }
+  return result;
+}
+
 napi_value engine_init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"trackerCreate", NULL, tracker_create, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -891,6 +1045,9 @@ napi_value engine_init(napi_env env, napi_value exports) {
       {"trackerFinish", NULL, tracker_finish_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerSide", NULL, tracker_side, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trackerEvidence", NULL, tracker_evidence, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerAccountWith", NULL, tracker_account_with, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerAccount", NULL, tracker_account, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trackerAccounts", NULL, tracker_accounts, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanCreate", NULL, pcap_scan_create, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanRead", NULL, pcap_scan_read, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pcapScanSee", NULL, pcap_scan_see, NULL, NULL, NULL, napi_enumerable, NULL},
