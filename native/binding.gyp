@@ -11,6 +11,7 @@
         "src/signals.c",
         "src/huge-pages.c",
         "src/clock-count.c",
+        "src/clock-census.c",
         "src/engine/engine.c",
         "src/engine/decode.c",
         "src/engine/frame-evidence.c",

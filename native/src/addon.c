@@ -2,6 +2,7 @@
 #include <node_api.h>
 
 #include "capture.h"
+#include "clock-census.h"
 #include "clock-count.h"
 #include "filter.h"
 #include "huge-pages.h"
@@ -20,6 +21,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"restoreSignals", NULL, restore_signals, NULL, NULL, NULL, napi_enumerable, NULL},
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
       {"clockCounts", NULL, clock_counts, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"clockCensus", NULL, clock_census, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions) != napi_ok) return NULL;
   /* The C flow tracker (src/engine/): trackerCreate, trackerAddBatch, trackerRelease, trackerFinish, trackerSide. */

@@ -49,7 +49,7 @@ static void sort_keys(double *keys, int n) {
   }
 }
 
-static int clock_count(const double *at, const double *tsVal, int n, double *keys) {
+int clock_count(const double *at, const double *tsVal, int n, double *keys) {
   if (n == 0) return 0;
   double t0 = INFINITY, t1 = -INFINITY;
   for (int i = 0; i < n; i++) {

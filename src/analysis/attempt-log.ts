@@ -1,8 +1,8 @@
 import { formatAddress, ipv4ToString } from '../decode/address';
 import { AddressIds } from '../evidence/address-ids';
-import { clientClocks, mayShowHosts, MIN_CLOCK_SYNS, type ClientClocks, type ClientSyns } from '../diagnose/client-clocks';
+import { clientClocks, type ClientClocks, type ClientSyns } from '../diagnose/client-clocks';
+import { CENSUS_FIELDS, clockCensus } from '../diagnose/clock-census';
 import type { PeerSyns } from '../diagnose/input';
-import { clockCounts } from '../diagnose/clock-counts';
 import type { TimestampSample } from '../diagnose/timestamp-clocks';
 import type { FlowView } from '../flow/flow-view';
 import { hugePageArrayBuffer } from '../native/huge-buffer';
@@ -17,8 +17,6 @@ const MAX_SYNS_PER_PEER = 4096;
 const TWO_32 = 4294967296;
 /** Above every IPv6 address id (at most 2 * MAX_SYNS_TOTAL = 2^19 of them), so that a pair key is exact. */
 const V6_PAIR_SPAN = 1048576;
-/** Above every record number (MAX_SYNS_TOTAL is 2^18), so that address * RECORD_SPAN + record is exact. */
-const RECORD_SPAN = 262144;
 
 /** Fields of one attempt record in AttemptLog.synRecords (see PeerSyns for their meaning). */
 const enum SynRecord {
@@ -35,6 +33,9 @@ const enum SynRecord {
   SERVER_CLOSED = 8,
   SIZE = 9,
 }
+
+/** Where the clock census reads a record. */
+const CENSUS_LAYOUT = { stride: SynRecord.SIZE, client: SynRecord.CLIENT, flow: SynRecord.FLOW, at: SynRecord.FIRST_SYN_AT, tsVal: SynRecord.TS_VAL };
 
 /**
  * The shared attempt log: every attempt that reached a listener (answered or not, refusals
@@ -166,70 +167,32 @@ export class AttemptLog {
    */
   clientClocks(innerHops: ReadonlySet<number>): ClientClocks[] {
     const r = this.synRecords;
-    // Records sorted by client (address * RECORD_SPAN + record number): each client's records
-    // are then one run, in record order, without a map entry per client (a busy host has
-    // hundreds of thousands of clients, most with one attempt).
-    const keys = new Float64Array(this.synRecordCount);
-    let n = 0;
-    for (let i = 0; i < this.synRecordCount; i++) {
-      const at = i * SynRecord.SIZE;
-      const client = r[at + SynRecord.CLIENT]!;
-      if (client >= 0 && r[at + SynRecord.TS_VAL]! >= 0 && !innerHops.has(r[at + SynRecord.FLOW]!)) keys[n++] = client * RECORD_SPAN + i;
-    }
-    const sorted = keys.subarray(0, n).sort();
-    // Each client with enough records: its run in `sorted`, and its samples one after the other, for one clockCounts call.
-    const runStarts = new Int32Array(n);
-    const runEnds = new Int32Array(n);
-    const sampleEnds = new Int32Array(n);
-    const at = new Float64Array(n);
-    const tsVal = new Float64Array(n);
-    let runs = 0;
-    let samples = 0;
-    for (let start = 0; start < n; ) {
-      const client = Math.floor(sorted[start]! / RECORD_SPAN);
-      let end = start + 1;
-      while (end < n && Math.floor(sorted[end]! / RECORD_SPAN) === client) end++;
-      if (end - start >= MIN_CLOCK_SYNS) {
-        for (let k = start; k < end; k++, samples++) {
-          const rec = (sorted[k]! % RECORD_SPAN) * SynRecord.SIZE;
-          at[samples] = r[rec + SynRecord.FIRST_SYN_AT]!;
-          tsVal[samples] = r[rec + SynRecord.TS_VAL]!;
-        }
-        runStarts[runs] = start;
-        runEnds[runs] = end;
-        sampleEnds[runs++] = samples;
-      }
-      start = end;
-    }
-    const counts = clockCounts(at.subarray(0, samples), tsVal.subarray(0, samples), sampleEnds.subarray(0, runs));
+    const census = clockCensus(r, this.synRecordCount, CENSUS_LAYOUT, innerHops);
     const read = (start: number, end: number) => {
       const samples: TimestampSample[] = [];
       const servers = new Set<number>();
       for (let k = start; k < end; k++) {
-        const rec = (sorted[k]! % RECORD_SPAN) * SynRecord.SIZE;
+        const rec = census.records[k]! * SynRecord.SIZE;
         samples.push({ at: r[rec + SynRecord.FIRST_SYN_AT]!, tsVal: r[rec + SynRecord.TS_VAL]! });
         servers.add(r[rec + SynRecord.SERVER]!);
       }
       return { samples, servers: servers.size };
     };
-    // Objects only for the clients the census cannot leave out on their counts, in the order of their first attempt (the report lists ties so).
-    const clients: (ClientSyns & { first: number })[] = [];
-    for (let c = 0; c < runs; c++) {
-      const start = runStarts[c]!;
-      const end = runEnds[c]!;
-      if (!mayShowHosts(end - start, counts[c]!)) continue;
-      const client = Math.floor(sorted[start]! / RECORD_SPAN);
+    // Only the clients the census could not leave out on their counts, in the order of their first attempt (the report lists ties so).
+    const clients: ClientSyns[] = [];
+    const c = census.clients;
+    for (let at = 0; at < c.length; at += CENSUS_FIELDS) {
+      const [client, , start, end, clocks] = c.subarray(at, at + CENSUS_FIELDS) as unknown as [number, number, number, number, number];
       clients.push({
         get address() {
           return ipv4ToString(client);
         },
         count: end - start,
-        clocks: counts[c]!,
+        clocks,
         read: () => read(start, end),
-        first: sorted[start]! % RECORD_SPAN,
       });
     }
-    return clientClocks(clients.sort((a, b) => a.first - b.first));
+    return clientClocks(clients);
   }
 }
 

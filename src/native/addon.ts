@@ -100,6 +100,14 @@ export interface NativeAddon {
    * within the samples or a client has more than 2^20 of them.
    */
   clockCounts?(at: Float64Array, tsVal: Float64Array, runEnds: Int32Array, counts: Int32Array): void;
+  /** censusInJs (src/diagnose/clock-census.ts) in C: layout is [stride, client, flow, first SYN at, TSval]. */
+  clockCensus?(records: Float64Array, count: number, layout: Int32Array, skipFlows: Float64Array): ClockCensus;
+}
+
+/** See clockCensus in src/diagnose/clock-census.ts. */
+export interface ClockCensus {
+  clients: Float64Array;
+  records: Int32Array;
 }
 
 export type NativeAddonLoad = { addon: NativeAddon } | { reason: string };

@@ -104,6 +104,8 @@ function sharedAddresses(input: DiagnosisInput): Finding[] {
   const own = ownMacs(input.context);
   const findings: Finding[] = [];
   for (const [address, sightings] of macs) {
+    // One MAC has one owner: most addresses of a busy host end here.
+    if (sightings.length < 2) continue;
     for (const [iface, onLink] of groupBy(sightings, (s) => s.interface)) {
       const distinctMacs = distinct(onLink.map((s) => s.mac));
       if (owners(input.context, own, address, distinctMacs) < 2 || !worthChecking(input, subnets, address, iface)) continue;
