@@ -92,6 +92,7 @@ typedef struct {
   int outCap;         /* records per area */
   int area;           /* the area emitted flows go to */
   int outCount[AREAS];
+  int outHigh[AREAS]; /* the most records an area ever held: side entries past it were never touched */
   int32_t *sideFlags; /* AREAS * outCap entries; owned by its ArrayBuffer's finalizer */
   Side *side;         /* AREAS * outCap entries (pointers freed at release) */
   double *state;      /* [emitted waiting in area 0, live flows, endedEarly, synRetransmissionsAfter, answersAfter, waiting in area 1] */
@@ -123,6 +124,7 @@ typedef struct {
 static void sink(Tracker *t, int slot, void *ctx) {
   Engine *e = ctx;
   int k = e->area * e->outCap + e->outCount[e->area]++;
+  if (e->outCount[e->area] > e->outHigh[e->area]) e->outHigh[e->area] = e->outCount[e->area];
   memcpy(e->out + (size_t)k * RECORD_BYTES, tracker_record(t, slot), RECORD_BYTES);
   int flags = 0;
   int n;
@@ -271,9 +273,11 @@ static void free_engine(napi_env env, void *data, void *hint) {
   pthread_cond_destroy(&e->cv);
   /* Not release_side: sideFlags and state belong to ArrayBuffers that may be gone already
    * (at exit finalizers run in any order); unused Side entries hold NULLs. */
-  for (int k = 0; k < AREAS * e->outCap; k++) {
-    free(e->side[k].history);
-    free(e->side[k].ifaces);
+  for (int area = 0; area < AREAS; area++) {
+    for (int k = area * e->outCap; k < area * e->outCap + e->outHigh[area]; k++) {
+      free(e->side[k].history);
+      free(e->side[k].ifaces);
+    }
   }
   tracker_free(e->t);
   frame_evidence_free(e->ev);

@@ -1226,9 +1226,10 @@ Tracker *tracker_new(const TrackerOptions *o, FlowSink sink, void *ctx) {
 void tracker_free(Tracker *t) {
   free(t->finishing);
   munmap(t->mem, t->memBytes);
-  for (int i = 0; i < t->capacity; i++) free(t->spill[i].p);
+  /* Only slots ever taken hold anything: the rest of these arrays was never touched (and stays so). */
+  for (int i = 0; i < t->used; i++) free(t->spill[i].p);
   free(t->spill);
-  for (int i = 0; i < t->capacity; i++) free(t->ifaces[i].ids);
+  for (int i = 0; i < t->used; i++) free(t->ifaces[i].ids);
   free(t->ifaces);
   free(t->icmp);
   free(t->freeList);
