@@ -8,14 +8,14 @@ export interface Frame {
   caplen?: number;
 }
 
-/** A classic pcap (Ethernet, µs) of the frames, in their order. */
-export function writeFramesPcap(file: string, frames: readonly Frame[]): void {
+/** A classic pcap (µs, of LINKTYPE linkType: Ethernet unless said) of the frames, in their order. */
+export function writeFramesPcap(file: string, frames: readonly Frame[], linkType = 1): void {
   const head = Buffer.alloc(24);
   head.writeUInt32LE(0xa1b2c3d4, 0);
   head.writeUInt16LE(2, 4);
   head.writeUInt16LE(4, 6);
   head.writeUInt32LE(262144, 16);
-  head.writeUInt32LE(1, 20);
+  head.writeUInt32LE(linkType, 20);
   const parts: Buffer[] = [head];
   for (const f of frames) {
     const h = Buffer.alloc(16);

@@ -11,6 +11,9 @@ import { writeFramesPcap, type Frame } from './frames-pcap';
 import { runStages } from './stage-harness';
 import { multiInterfaceScenarios } from './stored-scenarios';
 import { tempDir } from './temp-dir';
+import { corpus, readPcapFrames } from './decode-helpers';
+import { ETHERNET_SYN, VXLAN_SYN } from './decode-fixtures';
+import { Prng } from '../src/synth/prng';
 
 /**
  * The frame evidence the C engine keeps with the native tracker (native/src/engine/frame-evidence.c:
@@ -132,3 +135,46 @@ test('every stored scenario, capture fixture and multi-interface cut gives the s
   }
   assert.ok(compared >= 120, `${compared} compared`);
 });
+
+test('mutated and cut frames of every link type give the same frame evidence in C as in JavaScript', () => {
+  const dir = tempDir('synscope-frame-evidence-hostile-');
+  const random = new Prng(29);
+  const ethernet = [ETHERNET_SYN, VXLAN_SYN, buildArpRequest({ senderMac: mac(5), senderIp: '10.0.0.5', targetIp: '10.0.0.1', pad: true })];
+  const seeds = [
+    ...HOSTILE_SEEDS.flatMap((f) => readPcapFrames(corpus(f))),
+    ...ethernet.map((data) => ({ linkType: 1, data })),
+    ...ethernet.flatMap((data) => [0, 4].map((packetType) => ({ linkType: 113, data: cookedV1(data, packetType) }))),
+  ];
+  const byLink = new Map<number, Frame[]>();
+  let at = 1_700_000_000;
+  for (let i = 0; i < 40_000; i++) {
+    const seed = seeds[random.nextUint32() % seeds.length]!;
+    const data = Buffer.from(seed.data);
+    for (let e = random.nextUint32() % 5; e > 0; e--) data[random.nextUint32() % data.length] = random.nextUint32() & 0xff;
+    const caplen = random.nextUint32() % 4 === 0 ? random.nextUint32() % (data.length + 1) : data.length;
+    if (!byLink.has(seed.linkType)) byLink.set(seed.linkType, []);
+    byLink.get(seed.linkType)!.push({ data, at: (at += 0.002), caplen });
+  }
+  let handshakes = 0;
+  for (const [linkType, frames] of byLink) {
+    const file = path.join(dir, `${linkType}.pcap`);
+    writeFramesPcap(file, frames, linkType);
+    const js = assertSame([file], `link type ${linkType}`);
+    handshakes += js.syns + js.synAcks;
+  }
+  assert.ok(byLink.size >= 5 && handshakes > 2000, `${byLink.size} link types, ${handshakes} handshake packets`);
+});
+
+/** An Ethernet frame as Linux cooked v1 shows it: packet type, ARPHRD_ETHER, the sender's MAC, the EtherType. */
+function cookedV1(frame: Buffer, packetType: number): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt16BE(packetType, 0);
+  h.writeUInt16BE(1, 2);
+  h.writeUInt16BE(6, 4);
+  frame.copy(h, 6, 6, 12);
+  frame.copy(h, 14, 12, 14);
+  return Buffer.concat([h, frame.subarray(14)]);
+}
+
+/** Real frames with VLAN, MPLS, PPPoE, IPv6, SLL2 and raw IP among them. */
+const HOSTILE_SEEDS = ['zeek/http__connect-with-header.pcap', 'zeek/pppoe-over-qinq.pcap', 'zeek/mixed-vlan-mpls.pcap', 'tcpdump/802.1ad_QinQ.pcap', 'zeek/ftp__ipv6.pcap', 'tcpdump/LINKTYPE_RAW_ipv6.pcap', 'zeek/linux_dlt_sll2.pcap', 'tcpdump/LINKTYPE_IPV4.pcap'];
