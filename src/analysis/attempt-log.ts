@@ -124,7 +124,9 @@ export class AttemptLog {
     const byPair = new Map<number, PeerSyns>();
     const servers = [...this.synServers.keys()];
     const v6Text = (id: number) => formatAddress(this.v6Addresses.wordsOf(id, this.words), 6);
-    const v6 = [...this.v6SynPairs.keys()].map((k) => [v6Text(Math.floor(k / V6_PAIR_SPAN)), v6Text(k % V6_PAIR_SPAN)]);
+    // Pair keys by pair id, their text made only for the pairs built below.
+    const v6Pairs = [...this.v6SynPairs.keys()];
+    const v6 = (id: number) => [v6Text(Math.floor(v6Pairs[id]! / V6_PAIR_SPAN)), v6Text(v6Pairs[id]! % V6_PAIR_SPAN)];
     const r = this.synRecords;
     const end = this.synRecordCount * SynRecord.SIZE;
     // Only pairs with both an unanswered attempt and a connection the server closed are
@@ -141,7 +143,7 @@ export class AttemptLog {
       if (!closedPairs.has(key)) continue;
       let p = byPair.get(key);
       if (p === undefined) {
-        const [clientIp, serverIp] = client >= 0 ? [ipv4ToString(client), ipv4ToString(servers[r[at + SynRecord.SERVER]!]!)] : v6[-1 - client]!;
+        const [clientIp, serverIp] = client >= 0 ? [ipv4ToString(client), ipv4ToString(servers[r[at + SynRecord.SERVER]!]!)] : v6(-1 - client);
         p = { ipVersion: client >= 0 ? 4 : 6, client: clientIp!, server: serverIp!, flow: [], firstSynAt: [], tsVal: [], syns: [], answeredAt: [], lastSeen: [], serverClosed: [], notRecorded: 0 };
         byPair.set(key, p);
       }

@@ -1,4 +1,4 @@
-import { clientSubnetOf, ipv4ToString } from '../decode/address';
+import { formatAddress, ipv4ToString } from '../decode/address';
 import type { AttemptOutcome, Flow } from './flow';
 import { FlowStore } from './flow-store';
 import { FlowView } from './flow-view';
@@ -72,6 +72,7 @@ export class FailedFlowGroups {
   private readonly kept = new Map<FailedGroup, (Flow | number)[]>();
   private readonly copies = new FlowStore();
   private readonly copyView = new FlowView(this.copies);
+  private readonly words = new Uint32Array(4);
 
   constructor(bounds: Partial<GroupBounds> = {}) {
     this.bounds = { maxGroups: MAX_GROUPS, samplePerGroup: SAMPLE_PER_GROUP, maxOtherGroups: MAX_OTHER_GROUPS, ...bounds };
@@ -85,7 +86,7 @@ export class FailedFlowGroups {
     const outcome = view.outcome as FailedGroup['outcome'];
     const v4 = view.clientIpv4;
     const service = view.serverEndpoint;
-    const subnetText = v4 >= 0 ? null : clientSubnetOf(view.clientIp);
+    const subnetText = v4 >= 0 ? null : v6SubnetOf(view, this.words);
     let g = v4 >= 0 ? this.v4Groups.get(service)?.get(v4GroupKey(v4 >>> 8, outcome)) : this.v6Groups.get(v6GroupKey(subnetText!, service, outcome));
     if (g === undefined) {
       if (this.groups.size >= this.bounds.maxGroups) this.foldLighterHalf();
@@ -248,3 +249,10 @@ function emptyFolded(service: string, outcome: FailedGroup['outcome']): FailedGr
   return { clientSubnet: OTHER_SUBNETS, service, outcome, flows: 0, syns: 0, clients: 0, foldedGroups: 0, sample: [], clientBits: null, subnetV4: -1, sampleSeq: [] };
 }
 
+/** An IPv6 client's /64 as clientSubnetOf gives it ("2001:db8:0:1::/64"), from its words: no text parsed. */
+function v6SubnetOf(view: FlowView, words: Uint32Array): string {
+  view.clientWords(words);
+  words[2] = 0;
+  words[3] = 0;
+  return `${formatAddress(words, 6)}/64`;
+}
