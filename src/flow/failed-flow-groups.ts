@@ -42,7 +42,7 @@ export interface FailedGroup {
   /** The attempts kept as Flow objects, first seen first (at most SAMPLE_PER_GROUP). */
   sample: Flow[];
   /** IPv4 client bits by last octet (a subnet's own IPv4 group only): distinct clients, and their union across groups. */
-  clientBits: Uint32Array | null;
+  clientBits: number[] | null;
   /** The /24 as a number (address >>> 8), or -1. */
   subnetV4: number;
   /** Arrival number of each sample flow, so the samples of all groups merge back in arrival order. */
@@ -100,7 +100,8 @@ export class FailedFlowGroups {
         clients: 0,
         foldedGroups: 0,
         sample: [],
-        clientBits: v4 >= 0 ? new Uint32Array(8) : null,
+        // A plain array: a typed array and its backing store per group cost a spoofed flood (a group per SYN) its garbage.
+        clientBits: v4 >= 0 ? [0, 0, 0, 0, 0, 0, 0, 0] : null,
         subnetV4: v4 >= 0 ? v4 >>> 8 : -1,
         sampleSeq: [],
       };

@@ -654,6 +654,15 @@ static void free_scan(napi_env env, void *data, void *hint) {
   free(sc);
 }
 
+static Scan *scan_of(napi_env env, napi_value v) {
+  Scan *sc = NULL;
+  if (napi_get_value_external(env, v, (void **)&sc) != napi_ok || sc == NULL) {
+    napi_throw_type_error(env, NULL, "not a pcap scan");
+    return NULL;
+  }
+  return sc;
+}
+
 /* pcapScanCreate({fd, position, littleEndian, nanosecond, lengthOrder, snaplen, maxCaplen, linkType}, buffers: [Buffer, Buffer])
  *   -> { scan, state: Float64Array }
  * A classic pcap file whose header PcapReader checked, to be read from `position` by pcapScanRead,
@@ -729,11 +738,8 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "(scan, bufferOf, offsets, lengths, linkTypes, times, ifaces, area, iface, ifindexes, engine?)");
     return NULL;
   }
-  Scan *sc = NULL;
-  if (napi_get_value_external(env, argv[0], (void **)&sc) != napi_ok || sc == NULL) {
-    napi_throw_type_error(env, NULL, "not a pcap scan");
-    return NULL;
-  }
+  Scan *sc = scan_of(env, argv[0]);
+  if (sc == NULL) return NULL;
   int32_t *bufferOf, *offsets, *lengths, *links, *ifaces;
   double *times, *ifindexes;
   size_t lengthsOf[7];
@@ -864,11 +870,8 @@ static napi_value pcap_scan_see(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "(scan, engine, area, offsets, lengths, ifaces, times, needs, count)");
     return NULL;
   }
-  Scan *sc = NULL;
-  if (napi_get_value_external(env, argv[0], (void **)&sc) != napi_ok || sc == NULL) {
-    napi_throw_type_error(env, NULL, "not a pcap scan");
-    return NULL;
-  }
+  Scan *sc = scan_of(env, argv[0]);
+  if (sc == NULL) return NULL;
   Engine *e = engine_of(env, argv[1]);
   if (e == NULL) return NULL;
   int32_t area, count, *offsets, *lengths, *ifaces;
