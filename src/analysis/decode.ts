@@ -49,10 +49,12 @@ export class DecodeStage {
   /** Capture time of the first and last packet, for the context check. */
   firstAt = Infinity;
   lastAt = -Infinity;
-  /** TCP counts (with the native tracker, of the packets decoded here until its own counts join them at the end). */
-  private tcpDecoded = 0;
-  private rstsDecoded = 0;
-  private neitherDecoded = 0;
+  /** TCP packets; with the native tracker, those decoded here until its own counts join them at the end (takeNativeEvidence). */
+  tcpPackets = 0;
+  /** TCP packets with RST. */
+  rstsSeen = 0;
+  /** TCP packets with neither SYN nor RST (ACKs, data, FINs): none in a capture that kept only handshakes. */
+  tcpWithoutSynOrRst = 0;
   /** Per reader, the native tracker's flush count at its read window's last move. */
   private readonly movedAtFlush: number[];
 
@@ -72,20 +74,6 @@ export class DecodeStage {
       // The native tracker is used only with readers that say when they reuse their memory (run.ts).
       readers.forEach((r, i) => (r as CaptureReader).onBeforeBufferReuse!(() => this.beforeBufferReuse(native, i)));
     }
-  }
-
-  get tcpPackets(): number {
-    return this.tcpDecoded;
-  }
-
-  /** TCP packets with RST. */
-  get rstsSeen(): number {
-    return this.rstsDecoded;
-  }
-
-  /** TCP packets with neither SYN nor RST (ACKs, data, FINs): none in a capture that kept only handshakes. */
-  get tcpWithoutSynOrRst(): number {
-    return this.neitherDecoded;
   }
 
   packet(rec: PacketRecord, readerIndex: number): void {
@@ -165,10 +153,10 @@ export class DecodeStage {
     if (pkt.problem !== 0) this.problems[pkt.problem]!++;
     const transport = pkt.transport;
     if (transport === Transport.TCP) {
-      this.tcpDecoded++;
+      this.tcpPackets++;
       if (track) this.track.js!.add(pkt, data, time, iface);
-      if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsDecoded++;
-      else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.neitherDecoded++;
+      if ((pkt.tcpFlags & TcpFlag.RST) !== 0) this.rstsSeen++;
+      else if ((pkt.tcpFlags & TcpFlag.SYN) === 0) this.tcpWithoutSynOrRst++;
       if ((pkt.tcpFlags & TcpFlag.SYN) !== 0) {
         if (track) this.handshakePacket(data, time, iface, macOffset);
         else if (pkt.ipVersion === 6 && macOffset >= 0) this.evidence.sourceMacV6(pkt.src, iface, data.readUIntBE(macOffset, 6));
@@ -201,9 +189,9 @@ export class DecodeStage {
     this.synAcksSeen += ev.counts[1]!;
     this.handshakeOptionsCut += ev.counts[2]!;
     this.duplicates.count += ev.counts[3]!;
-    this.tcpDecoded += ev.counts[4]!;
-    this.rstsDecoded += ev.counts[5]!;
-    this.neitherDecoded += ev.counts[6]!;
+    this.tcpPackets += ev.counts[4]!;
+    this.rstsSeen += ev.counts[5]!;
+    this.tcpWithoutSynOrRst += ev.counts[6]!;
     this.evidence.adoptNative(ev);
   }
 

@@ -122,7 +122,7 @@ export interface NativeFlowAccounts {
   /**
    * [flows, attempted, completed, unanswered, rejected, synAckLost, SYN-ACKs without a SYN,
    * one-sided flows, attempt log records, not recorded, stitcher records, not recorded,
-   * the stitcher's first interface (-2: none), whether it saw several (0/1), IPv6 addresses in the attempt log].
+   * the stitcher's first interface (-2: none), whether it saw several (0/1)].
    */
   counts: Float64Array;
   /** IPv4 /24s seen as endpoints (address >>> 8), first seen first. */

@@ -373,7 +373,7 @@ static int first_layer(int linkType) {
   switch (linkType) {
     case 1: return L_ETHERNET;
     case 113: return L_SLL;
-    case 276: return L_SLL2;
+    case LINKTYPE_LINUX_SLL2: return L_SLL2;
     case 0: return L_NULL;
     case 108: return L_LOOP;
     case 101: return L_RAW;

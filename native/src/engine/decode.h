@@ -13,6 +13,9 @@ enum { T_NONE = 0, T_TCP = 1, T_UDP = 2, T_ICMP = 3, T_ARP = 4, T_OTHER_IP = 5 }
 
 enum { TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_ACK = 0x10 };
 
+/* LINKTYPE_LINUX_SLL2 (its header names the interface), and the SLL packet type of a frame the capturing host sent. */
+enum { LINKTYPE_LINUX_SLL2 = 276, SLL_OUTGOING = 4 };
+
 typedef struct {
   int cursor, end, problem, lastLayer;
   int vlanCount, vxlanVni;

@@ -35,7 +35,6 @@
 #include "tracker.h"
 
 #define OUT_SLACK 2048
-#define LINKTYPE_LINUX_SLL2 276
 /* Output areas: one being filled by a batch, one being read by JavaScript. */
 #define AREAS 2
 /* Most capture buffers one batch refers to (one per capture file read at once, usually one). */
@@ -197,7 +196,7 @@ static int run_job(Engine *e, Job *j) {
     int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
     if (tracked) tracker_add(e->t, p, buf, off + len, j->times[k], j->ifaces[k]);
     /* Frames decoded as they were read had their evidence seen then (pcapScanSee). */
-    if (j->decoded == NULL) j->needs[k] = frame_evidence_see(e->ev, p, buf, off, len, j->links[k], j->ifaces[k], j->times[k]);
+    if (j->decoded == NULL) j->needs[k] = frame_evidence_see(e->ev, p, buf, j->links[k], j->ifaces[k], j->times[k]);
   }
   update_state(e);
   return k;
@@ -792,12 +791,13 @@ static napi_value pcap_scan_read(napi_env env, napi_callback_info info) {
   return r;
 }
 
-static napi_value float64_array(napi_env env, const double *from, size_t n) {
+/* A new typed array of `type` holding a copy of n elements of `size` bytes at `from`; NULL when it cannot be made. */
+static napi_value copy_array(napi_env env, napi_typedarray_type type, const void *from, size_t n, size_t size) {
   napi_value buffer, array;
   void *data;
-  if (napi_create_arraybuffer(env, n * sizeof(double), &data, &buffer) != napi_ok) return NULL;
-  if (n > 0) memcpy(data, from, n * sizeof(double));
-  if (napi_create_typedarray(env, napi_float64_array, n, buffer, 0, &array) != napi_ok) return NULL;
+  if (napi_create_arraybuffer(env, n * size, &data, &buffer) != napi_ok) return NULL;
+  if (n > 0) memcpy(data, from, n * size);
+  if (napi_create_typedarray(env, type, n, buffer, 0, &array) != napi_ok) return NULL;
   return array;
 }
 
@@ -849,7 +849,7 @@ static napi_value tracker_evidence(napi_env env, napi_callback_info info) {
   const double *arrays[] = {counts, ev->keys, ev->firstMac, ev->firstCount, more, links};
   size_t lengths[] = {7, MAC_SLOTS, MAC_SLOTS, MAC_SLOTS, moreLength, linksLength};
   for (int i = 0; i < 6; i++) {
-    v = float64_array(env, arrays[i], lengths[i]);
+    v = copy_array(env, napi_float64_array, arrays[i], lengths[i], sizeof(double));
     if (v == NULL || napi_set_named_property(env, result, names[i], v) != napi_ok) {
       free(more);
       napi_throw_error(env, "ENAPI", "trackerEvidence: cannot build the result");
@@ -891,7 +891,7 @@ static napi_value pcap_scan_see(napi_env env, napi_callback_info info) {
   }
   const uint8_t *buf = sc->buf[area];
   for (int k = 0; k < count; k++)
-    needs[k] = frame_evidence_see(e->ev, &e->decoded[area][k], buf, offsets[k], lengths[k], sc->linkType, ifaces[k], times[k]);
+    needs[k] = frame_evidence_see(e->ev, &e->decoded[area][k], buf, sc->linkType, ifaces[k], times[k]);
   return NULL;
 }
 
@@ -902,11 +902,12 @@ static napi_value tracker_account_with(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Engine *e = argc == 5 ? engine_of(env, argv[0]) : NULL;
-  if (e == NULL) {
-    if (argc != 5) napi_throw_type_error(env, NULL, "(engine, synRecords, stitchWide, stitchSmall, stitchIsns)");
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "(engine, synRecords, stitchWide, stitchSmall, stitchIsns)");
     return NULL;
   }
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
   double *syn, *wide;
   int32_t *small;
   uint32_t *isns;
@@ -941,11 +942,12 @@ static napi_value tracker_account(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Engine *e = argc == 3 ? engine_of(env, argv[0]) : NULL;
-  if (e == NULL) {
-    if (argc != 3) napi_throw_type_error(env, NULL, "(engine, area, wanted)");
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "(engine, area, wanted)");
     return NULL;
   }
+  Engine *e = engine_of(env, argv[0]);
+  if (e == NULL) return NULL;
   int32_t area;
   int32_t *wanted;
   size_t cap;
@@ -972,15 +974,6 @@ static napi_value tracker_account(napi_env env, napi_callback_info info) {
   napi_value r;
   CHECK(napi_create_int32(env, n, &r));
   return r;
-}
-
-static napi_value uint32_array(napi_env env, const uint32_t *from, size_t n) {
-  napi_value buffer, array;
-  void *data;
-  if (napi_create_arraybuffer(env, n * sizeof(uint32_t), &data, &buffer) != napi_ok) return NULL;
-  if (n > 0) memcpy(data, from, n * sizeof(uint32_t));
-  if (napi_create_typedarray(env, napi_uint32_array, n, buffer, 0, &array) != napi_ok) return NULL;
-  return array;
 }
 
 /* Endpoints as [version, word0..3, port(, count)] each, by index list. */
@@ -1014,8 +1007,8 @@ static napi_value tracker_accounts(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "EINVAL", "trackerAccounts: no trackerAccountWith");
     return NULL;
   }
-  double counts[15] = {a->flows, a->attempted, a->completed, a->unanswered, a->rejected, a->synAckLost, a->synAckWithoutSyn, a->oneSided,
-                       a->synCount, a->synNotRecorded, a->stitchCount, a->stitchNotRecorded, a->firstIface, a->severalInterfaces, a->v6Addresses.count};
+  double counts[14] = {a->flows, a->attempted, a->completed, a->unanswered, a->rejected, a->synAckLost, a->synAckWithoutSyn, a->oneSided,
+                       a->synCount, a->synNotRecorded, a->stitchCount, a->stitchNotRecorded, a->firstIface, a->severalInterfaces};
   size_t stitchLength = 0, completedLength = 0;
   double *stitch = endpoint_list(a, a->stitchOrder, a->stitchServers, 0, &stitchLength);
   double *completed = endpoint_list(a, a->completedOrder, a->completedServices, 1, &completedLength);
@@ -1023,14 +1016,14 @@ static napi_value tracker_accounts(napi_env env, napi_callback_info info) {
   CHECK(napi_create_object(env, &result));
   const char *names[] = {"counts", "networks", "synServers", "v6Pairs", "unansweredPairs", "stitchServers", "completedServices"};
   const double *arrays[] = {counts, a->networkOrder, a->synServerOrder, a->v6PairOrder, a->unansweredOrder, stitch, completed};
-  size_t lengths[] = {15, (size_t)a->networks.size, (size_t)a->synServers.size, (size_t)a->v6Pairs.size, (size_t)a->unansweredPairs.size, stitchLength, completedLength};
+  size_t lengths[] = {14, (size_t)a->networks.size, (size_t)a->synServers.size, (size_t)a->v6Pairs.size, (size_t)a->unansweredPairs.size, stitchLength, completedLength};
   int ok = stitch != NULL && completed != NULL;
   for (int i = 0; ok && i < 7; i++) {
-    v = float64_array(env, arrays[i], lengths[i]);
+    v = copy_array(env, napi_float64_array, arrays[i], lengths[i], sizeof(double));
     ok = v != NULL && napi_set_named_property(env, result, names[i], v) == napi_ok;
   }
   if (ok) {
-    v = uint32_array(env, a->v6Addresses.words, 4 * (size_t)a->v6Addresses.count);
+    v = copy_array(env, napi_uint32_array, a->v6Addresses.words, 4 * (size_t)a->v6Addresses.count, sizeof(uint32_t));
     ok = v != NULL && napi_set_named_property(env, result, "v6Words", v) == napi_ok;
   }
   free(stitch);

@@ -11,9 +11,6 @@
 #define SAME_PACKET_SECONDS 0.01
 /* Interface ids are below 2^16 (MacSightings keys hold them in 16 bits). */
 #define MAX_INTERFACES 65536
-#define LINKTYPE_LINUX_SLL2 276
-/* SLL packet type of a packet the capturing host sent. */
-#define SLL_OUTGOING 4
 
 FrameEvidence *frame_evidence_create(void) {
   FrameEvidence *ev = calloc(1, sizeof(FrameEvidence));
@@ -154,37 +151,37 @@ static void see_handshake(FrameEvidence *ev, uint32_t seq, int64_t ipId, int cli
   }
 }
 
-/* The evidence itself; returns 1 for an IPv6 handshake packet with a source MAC (IPv6 sightings stay in JavaScript). */
-static int see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int iface, double time) {
-  if (p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0) {
-    int synAck = (p->tcpFlags & TCP_ACK) != 0;
-    if (synAck) ev->synAcks++;
-    else ev->syns++;
-    if (p->tcpOptionsCut) ev->optionsCut++;
-    see_handshake(ev, p->seq, p->ipId, synAck ? p->dstPort : p->srcPort, synAck, iface, time);
-    /* A frame out of VXLAN went over the wire in its tunnel's Ethernet header: those are the interface's MACs. */
-    int linkEth = p->vxlanVni >= 0 ? p->vxlanOuterEthOffset : p->ethOffset;
-    if (linkEth >= 0) note_link(ev, iface, buf + linkEth);
-    /* Linux cooked headers carry the sender's MAC where Ethernet would. */
-    int macOffset = p->ethOffset >= 0 ? p->ethOffset + 6 : p->sllMacOffset;
-    if (macOffset < 0) return 0;
-    if (p->ipVersion != 4) return 1;
-    note_mac(ev, (double)p->src[3] * 65536 + iface, mac_at(buf + macOffset));
-    return 0;
-  }
-  if (p->transport == T_ARP) {
-    if (p->ethOffset >= 0) note_link(ev, iface, buf + p->ethOffset);
-    if (p->arpSenderMacOffset >= 0 && p->arpSenderIp != 0) note_mac(ev, (double)p->arpSenderIp * 65536 + iface, mac_at(buf + p->arpSenderMacOffset));
-  }
+/* A SYN or SYN-ACK; returns 1 when it has an IPv6 source MAC (IPv6 sightings stay in JavaScript). */
+static int see_handshake_packet(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int iface, double time) {
+  int synAck = (p->tcpFlags & TCP_ACK) != 0;
+  if (synAck) ev->synAcks++;
+  else ev->syns++;
+  if (p->tcpOptionsCut) ev->optionsCut++;
+  see_handshake(ev, p->seq, p->ipId, synAck ? p->dstPort : p->srcPort, synAck, iface, time);
+  /* A frame out of VXLAN went over the wire in its tunnel's Ethernet header: those are the interface's MACs. */
+  int linkEth = p->vxlanVni >= 0 ? p->vxlanOuterEthOffset : p->ethOffset;
+  if (linkEth >= 0) note_link(ev, iface, buf + linkEth);
+  /* Linux cooked headers carry the sender's MAC where Ethernet would. */
+  int macOffset = p->ethOffset >= 0 ? p->ethOffset + 6 : p->sllMacOffset;
+  if (macOffset < 0) return 0;
+  if (p->ipVersion != 4) return 1;
+  note_mac(ev, (double)p->src[3] * 65536 + iface, mac_at(buf + macOffset));
   return 0;
 }
 
-int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int off, int len, int linkType, int iface, double time) {
-  int macV6 = see(ev, p, buf, iface, time);
+static void see_arp(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int iface) {
+  if (p->ethOffset >= 0) note_link(ev, iface, buf + p->ethOffset);
+  if (p->arpSenderMacOffset >= 0 && p->arpSenderIp != 0) note_mac(ev, (double)p->arpSenderIp * 65536 + iface, mac_at(buf + p->arpSenderMacOffset));
+}
+
+int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int linkType, int iface, double time) {
+  int syn = p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0;
+  int macV6 = syn && see_handshake_packet(ev, p, buf, iface, time);
+  if (p->transport == T_ARP) see_arp(ev, p, buf, iface);
   /* What DecodeStage hands FlowTracker.add: TCP, and ICMP errors quoting TCP. */
   int tracked = p->transport == T_TCP || (p->transport == T_ICMP && p->icmpQuotesTcp);
-  int sentByHost = linkType == LINKTYPE_LINUX_SLL2 && len >= 20 && buf[off + 10] == SLL_OUTGOING;
-  int syn = p->transport == T_TCP && (p->tcpFlags & TCP_SYN) != 0;
+  /* As DecodeStage: a frame the host sent counts only with the interface index of cooked v2. */
+  int sentByHost = linkType == LINKTYPE_LINUX_SLL2 && p->sllPacketType == SLL_OUTGOING;
   int plain = tracked && p->problem == 0 && !sentByHost && !macV6 && !(syn && p->vxlanVni >= 0);
   if (plain && p->transport == T_TCP) {
     ev->tcp++;

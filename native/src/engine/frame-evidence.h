@@ -48,11 +48,11 @@ FrameEvidence *frame_evidence_create(void);
 void frame_evidence_free(FrameEvidence *ev);
 
 /*
- * One decoded frame, buf[off, off + len) of LINKTYPE linkType, on interface `iface` at `time`.
+ * One frame decoded from buf (LINKTYPE linkType), on interface `iface` at `time`.
  * Returns 1 when JavaScript must decode it again for what it keeps itself: ARP's log, decode
  * problems, frames the host sent (cooked v2), VXLAN legs, IPv6 source MACs, anything the
  * tracker does not take; 0 for a frame only the tracker needed (counted in tcp, rsts, neither).
  */
-int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int off, int len, int linkType, int iface, double time);
+int frame_evidence_see(FrameEvidence *ev, const Pkt *p, const uint8_t *buf, int linkType, int iface, double time);
 
 #endif
